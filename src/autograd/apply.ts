@@ -1,0 +1,21 @@
+import type { NDArray } from '../tensor/ndarray.js';
+import { isGradEnabled } from './grad-mode.js';
+import { GraphNode } from './node.js';
+import type { OpName, OpTypes } from './op.js';
+import { ops } from './ops/index.js';
+import { Tensor } from './tensor.js';
+
+/**
+ * Runs a primitive on tensors: the forward on their arrays, and — when grad mode is on and any
+ * input requires a gradient — a graph node that will run the op's backward.
+ */
+export function applyOp<K extends OpName>(name: K, inputs: readonly Tensor[], args: OpTypes[K]['args']): Tensor {
+  const def = ops[name];
+  const arrays: NDArray[] = inputs.map((t) => t.array);
+  const [out, saved] = def.forward(arrays, args);
+  const record = isGradEnabled() && inputs.some((t) => t.requiresGrad);
+  if (!record) return new Tensor(out);
+  const needsGrad = inputs.map((t) => t.requiresGrad);
+  const node: GraphNode = new GraphNode(name, inputs, needsGrad, (g) => def.backward(g, saved, needsGrad, args));
+  return new Tensor(out, { requiresGrad: true, gradFn: node });
+}

@@ -1,0 +1,167 @@
+import { assertDtype, allocate, type DType } from '../tensor/dtype.js';
+import { NDArray } from '../tensor/ndarray.js';
+import { randArray, randnArray, type Generator, defaultGenerator } from '../tensor/rng.js';
+import { checkShape } from '../tensor/shape.js';
+import { Tensor, resolveDtype, type NestedArray } from './tensor.js';
+
+export interface CreationOptions {
+  dtype?: DType;
+  requiresGrad?: boolean;
+}
+
+export interface TensorOptions extends CreationOptions {
+  /** The shape for flat data (a typed array or a flat number array); inferred from nesting otherwise. */
+  shape?: readonly number[];
+}
+
+export interface RandomOptions extends CreationOptions {
+  /** The generator to draw from (default: the global one seeded by `manualSeed`). */
+  generator?: Generator;
+}
+
+function make(array: NDArray, options: CreationOptions): Tensor {
+  return new Tensor(array, { requiresGrad: options.requiresGrad ?? false });
+}
+
+function checkedShape(shape: readonly number[], where: string): number[] {
+  return [...checkShape(shape as unknown[], where)];
+}
+
+/**
+ * Creates a tensor from nested arrays, a typed array or a number (the data is copied).
+ * A `Float64Array` gives float64 unless `dtype` says otherwise.
+ *
+ * @example
+ * ```ts
+ * import { tensor } from 'tsgrad';
+ * const a = tensor([[1, 2, 3], [4, 5, 6]]);               // float32, shape [2, 3]
+ * const b = tensor(new Float64Array([1, 2, 3, 4]), { shape: [2, 2] });
+ * ```
+ */
+export function tensor(data: NestedArray | Float32Array | Float64Array | readonly number[], options: TensorOptions = {}): Tensor {
+  if (options.dtype !== undefined) assertDtype(options.dtype, 'tensor');
+  let flat: ArrayLike<number>;
+  let shape: number[];
+  let dtype: DType;
+  if (data instanceof Float32Array || data instanceof Float64Array) {
+    flat = data;
+    dtype = options.dtype ?? (data instanceof Float64Array ? 'float64' : 'float32');
+    shape = options.shape ? checkedShape(options.shape, 'tensor') : [data.length];
+  } else {
+    const values: number[] = [];
+    const inferred = nestedShape(data as NestedArray);
+    flattenNested(data as NestedArray, values);
+    flat = values;
+    dtype = resolveDtype(options.dtype);
+    shape = options.shape ? checkedShape(options.shape, 'tensor') : inferred;
+  }
+  const size = shape.reduce((p, d) => p * d, 1);
+  if (size !== flat.length) {
+    throw new Error(`tensor: ${flat.length} values cannot fill shape [${shape.join(', ')}] (${size} elements)`);
+  }
+  const storage = allocate(dtype, size);
+  for (let i = 0; i < size; i++) storage[i] = flat[i]!;
+  return make(new NDArray(storage, shape), options);
+}
+
+function nestedShape(data: NestedArray): number[] {
+  const shape: number[] = [];
+  let level: NestedArray = data;
+  while (Array.isArray(level)) {
+    shape.push(level.length);
+    if (level.length === 0) break;
+    level = level[0]!;
+  }
+  return shape;
+}
+
+function flattenNested(data: NestedArray, out: number[], depth = 0, shape = nestedShape(data)): void {
+  if (typeof data === 'number') {
+    if (depth !== shape.length) throw new Error(`tensor: ragged nested array (a number at depth ${depth}, expected depth ${shape.length})`);
+    out.push(data);
+    return;
+  }
+  if (!Array.isArray(data)) throw new Error(`tensor: expected numbers or arrays, got ${typeof data}`);
+  if (data.length !== shape[depth]) {
+    throw new Error(`tensor: ragged nested array (length ${data.length} at depth ${depth}, expected ${shape[depth]})`);
+  }
+  for (const item of data) flattenNested(item, out, depth + 1, shape);
+}
+
+/** A tensor of zeros. @example `zeros([2, 3], { dtype: 'float64' })` */
+export function zeros(shape: readonly number[], options: CreationOptions = {}): Tensor {
+  return make(NDArray.zeros(checkedShape(shape, 'zeros'), resolveDtype(options.dtype)), options);
+}
+
+/** A tensor of ones. @example `ones([3])` */
+export function ones(shape: readonly number[], options: CreationOptions = {}): Tensor {
+  return full(shape, 1, options);
+}
+
+/** A tensor filled with `value`. @example `full([2, 2], 7)` */
+export function full(shape: readonly number[], value: number, options: CreationOptions = {}): Tensor {
+  return make(NDArray.full(checkedShape(shape, 'full'), value, resolveDtype(options.dtype)), options);
+}
+
+/** Zeros with another tensor's shape and dtype. @example `zerosLike(x)` */
+export function zerosLike(t: Tensor, options: CreationOptions = {}): Tensor {
+  return zeros(t.shape, { dtype: t.dtype, ...options });
+}
+
+/** Ones with another tensor's shape and dtype. @example `onesLike(x)` */
+export function onesLike(t: Tensor, options: CreationOptions = {}): Tensor {
+  return ones(t.shape, { dtype: t.dtype, ...options });
+}
+
+/**
+ * Values start, start+step, … below end (PyTorch's arange). `arange(5)` is 0 … 4.
+ *
+ * @example
+ * ```ts
+ * import { arange } from 'tsgrad';
+ * arange(0, 1, 0.25).toArray(); // [0, 0.25, 0.5, 0.75]
+ * ```
+ */
+export function arange(start: number, end?: number, step = 1, options: CreationOptions = {}): Tensor {
+  const [from, to] = end === undefined ? [0, start] : [start, end];
+  if (step === 0 || !Number.isFinite(step)) throw new Error(`arange: step must be a non-zero finite number, got ${step}`);
+  const count = Math.max(0, Math.ceil((to - from) / step));
+  const storage = allocate(resolveDtype(options.dtype), count);
+  for (let i = 0; i < count; i++) storage[i] = from + i * step;
+  return make(new NDArray(storage, [count]), options);
+}
+
+/** The n×m identity matrix (m defaults to n). @example `eye(3)` */
+export function eye(n: number, m = n, options: CreationOptions = {}): Tensor {
+  const out = NDArray.zeros(checkedShape([n, m], 'eye'), resolveDtype(options.dtype));
+  for (let i = 0; i < Math.min(n, m); i++) out.data[i * m + i] = 1;
+  return make(out, options);
+}
+
+/**
+ * Uniform samples in [0, 1), from the seeded generator.
+ *
+ * @example
+ * ```ts
+ * import { manualSeed, rand } from 'tsgrad';
+ * manualSeed(0);
+ * const u = rand([2, 3]);
+ * ```
+ */
+export function rand(shape: readonly number[], options: RandomOptions = {}): Tensor {
+  return make(randArray(checkedShape(shape, 'rand'), resolveDtype(options.dtype), options.generator ?? defaultGenerator), options);
+}
+
+/**
+ * Standard normal samples, from the seeded generator.
+ *
+ * @example
+ * ```ts
+ * import { manualSeed, randn } from 'tsgrad';
+ * manualSeed(0);
+ * const z = randn([4], { dtype: 'float64' });
+ * ```
+ */
+export function randn(shape: readonly number[], options: RandomOptions = {}): Tensor {
+  return make(randnArray(checkedShape(shape, 'randn'), resolveDtype(options.dtype), options.generator ?? defaultGenerator), options);
+}

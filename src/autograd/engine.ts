@@ -1,0 +1,99 @@
+import { mapBinary } from '../tensor/kernels/elementwise.js';
+import { sumToShape } from '../tensor/kernels/sum-to-shape.js';
+import type { NDArray } from '../tensor/ndarray.js';
+import { sameShape, shapeString } from '../tensor/shape.js';
+import type { GraphNode } from './node.js';
+import { Tensor } from './tensor.js';
+
+/**
+ * Reverse-mode differentiation from `root` with upstream gradient `grad`:
+ * 1. order the graph's nodes topologically with an explicit stack (no recursion, so a chain of
+ *    100 000 ops cannot overflow the call stack);
+ * 2. walk them from the output back, calling each op's backward and *adding* into each input's
+ *    gradient (a tensor used twice receives both contributions);
+ * 3. free each node after its backward unless `retainGraph`.
+ * Leaf tensors that require grad accumulate into `.grad`, as in PyTorch.
+ */
+export function runBackward(root: Tensor, grad: NDArray, retainGraph: boolean): void {
+  const rootNode = root.gradFn;
+  if (rootNode === null) {
+    accumulateLeaf(root, grad);
+    return;
+  }
+  const order = topologicalOrder(rootNode);
+  const pending = new Map<GraphNode, NDArray>([[rootNode, grad]]);
+  const leafGrads = new Map<Tensor, NDArray>();
+  // Reverse post-order: every node runs after all the nodes that consume its output.
+  for (let i = order.length - 1; i >= 0; i--) {
+    const node = order[i]!;
+    const g = pending.get(node);
+    pending.delete(node);
+    if (g === undefined) continue;
+    const inputs = node.inputs;
+    const grads = node.backward(g);
+    for (let k = 0; k < inputs.length; k++) {
+      const input = inputs[k]!;
+      const gk = grads[k];
+      if (!node.needsGrad[k] || gk === null || gk === undefined) continue;
+      const fitted = fitGradient(gk, input, node.opName, k);
+      const target = input.gradFn;
+      if (target !== null) addInto(pending, target, fitted);
+      else addInto(leafGrads, input, fitted);
+    }
+    if (!retainGraph) {
+      node.free();
+      node.inputs = [];
+    }
+  }
+  for (const [leaf, g] of leafGrads) accumulateLeaf(leaf, g);
+}
+
+/** Post-order DFS with an explicit stack of (node, next input index). */
+function topologicalOrder(root: GraphNode): GraphNode[] {
+  const order: GraphNode[] = [];
+  const visited = new Set<GraphNode>([root]);
+  const stack: { node: GraphNode; next: number }[] = [{ node: root, next: 0 }];
+  while (stack.length > 0) {
+    const top = stack[stack.length - 1]!;
+    if (top.next < top.node.inputs.length) {
+      const child = top.node.inputs[top.next++]!.gradFn;
+      if (child !== null && !visited.has(child)) {
+        visited.add(child);
+        stack.push({ node: child, next: 0 });
+      }
+    } else {
+      stack.pop();
+      order.push(top.node);
+    }
+  }
+  return order;
+}
+
+/** Undoes broadcasting once, then checks shape and dtype, naming the op and the input. */
+function fitGradient(g: NDArray, input: Tensor, opName: string, index: number): NDArray {
+  let fitted = g;
+  if (!sameShape(g.shape, input.shape)) {
+    try {
+      fitted = sumToShape(g, input.shape);
+    } catch {
+      throw new Error(
+        `backward of '${opName}': the gradient of input ${index} has shape ${shapeString(g.shape)}, which does not match the input's shape ${shapeString(input.shape)}`,
+      );
+    }
+  }
+  if (fitted.dtype !== input.dtype) {
+    throw new Error(`backward of '${opName}': the gradient of input ${index} has dtype ${fitted.dtype}, but the input is ${input.dtype}`);
+  }
+  return fitted;
+}
+
+function addInto<K>(map: Map<K, NDArray>, key: K, g: NDArray): void {
+  const previous = map.get(key);
+  map.set(key, previous === undefined ? g : mapBinary(previous, g, (x, y) => x + y, 'gradient accumulation'));
+}
+
+function accumulateLeaf(leaf: Tensor, g: NDArray): void {
+  const sum = leaf.grad === null ? g : mapBinary(leaf.grad.array, g, (x, y) => x + y, 'gradient accumulation');
+  // A leaf's .grad is always a fresh contiguous array: optimizers and users may read it flat.
+  leaf.grad = new Tensor(sum === g ? g.copy() : sum);
+}

@@ -1,0 +1,53 @@
+import type { NDArray } from '../tensor/ndarray.js';
+
+/**
+ * One differentiable primitive: forward and backward side by side.
+ * - `forward` computes the output from the input arrays and returns what backward needs (`saved`).
+ * - `backward` gets the upstream gradient `g` (shaped like the output) and returns one gradient per
+ *   input, `null` where `needsGrad[i]` is false (it should skip that work). A gradient may still be
+ *   broadcast-shaped: the engine sums it back to the input's shape once (`sumToShape`).
+ */
+export interface OpDef<Args, Saved> {
+  forward(inputs: readonly NDArray[], args: Args): [out: NDArray, saved: Saved];
+  backward(g: NDArray, saved: Saved, needsGrad: readonly boolean[], args: Args): (NDArray | null)[];
+}
+
+/** No arguments beyond the inputs. */
+export type NoArgs = undefined;
+
+/**
+ * Every primitive's argument and saved-state types. Adding a name here without adding its
+ * forward/backward to the table in `ops/index.ts` is a compile error, and so is the reverse.
+ */
+export interface OpTypes {
+  // unary
+  neg: { args: NoArgs; saved: null };
+  exp: { args: NoArgs; saved: NDArray };
+  log: { args: NoArgs; saved: NDArray };
+  sqrt: { args: NoArgs; saved: NDArray };
+  abs: { args: NoArgs; saved: NDArray };
+  tanh: { args: NoArgs; saved: NDArray };
+  sigmoid: { args: NoArgs; saved: NDArray };
+  relu: { args: NoArgs; saved: NDArray };
+  cast: { args: { dtype: 'float32' | 'float64' }; saved: 'float32' | 'float64' };
+  // binary
+  add: { args: NoArgs; saved: null };
+  mul: { args: NoArgs; saved: [NDArray, NDArray] };
+  pow: { args: NoArgs; saved: [NDArray, NDArray, NDArray] };
+  // reductions
+  sum: { args: { dims: number[]; keepdim: boolean }; saved: readonly number[] };
+  max: { args: { dims: number[]; keepdim: boolean }; saved: [NDArray, NDArray] };
+  // movement
+  reshape: { args: { shape: number[] }; saved: readonly number[] };
+  permute: { args: { dims: number[] }; saved: null };
+  expand: { args: { shape: number[] }; saved: readonly number[] };
+  narrow: { args: { dim: number; start: number; length: number }; saved: readonly number[] };
+  contiguous: { args: NoArgs; saved: null };
+  // linear algebra
+  matmul: { args: NoArgs; saved: [NDArray, NDArray] };
+}
+
+export type OpName = keyof OpTypes;
+
+/** The op table's type: one complete OpDef per name. */
+export type OpTable = { [K in OpName]: OpDef<OpTypes[K]['args'], OpTypes[K]['saved']> };

@@ -1,0 +1,16 @@
+// The op table: every primitive's forward and backward, by name. Its type (OpTable) requires an
+// entry for every name in OpTypes, so an op without a backward does not compile.
+import type { OpTable } from '../op.js';
+import { binaryOps } from './binary.js';
+import { matmulOps } from './matmul.js';
+import { movementOps } from './movement.js';
+import { reduceOps } from './reduce.js';
+import { unaryOps } from './unary.js';
+
+export const ops: OpTable = {
+  ...unaryOps,
+  ...binaryOps,
+  ...reduceOps,
+  ...movementOps,
+  ...matmulOps,
+};

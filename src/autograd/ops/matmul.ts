@@ -1,0 +1,28 @@
+// Matrix product with PyTorch's matmul semantics (1-d operands, broadcast batch dims).
+import { matmul } from '../../tensor/kernels/matmul.js';
+import { sumToShape } from '../../tensor/kernels/sum-to-shape.js';
+import type { NDArray } from '../../tensor/ndarray.js';
+import type { OpTable } from '../op.js';
+
+export const matmulOps: Pick<OpTable, 'matmul'> = {
+  matmul: {
+    forward: ([a, b]) => [matmul(a!, b!), [a!, b!]],
+    // C = A·B  ⇒  ∂L/∂A = G·Bᵀ,  ∂L/∂B = Aᵀ·G (over broadcast batch dims, then summed back).
+    backward: (g, [a, b], needs) => {
+      const a2 = a.ndim === 1 ? a.reshape([1, a.shape[0]!]) : a;
+      const b2 = b.ndim === 1 ? b.reshape([b.shape[0]!, 1]) : b;
+      const m = a2.shape[a2.ndim - 2]!;
+      const n = b2.shape[b2.ndim - 1]!;
+      // Restore the unit dims that 1-d operands dropped from the output.
+      const batch = g.shape.slice(0, g.ndim - (a.ndim > 1 ? 1 : 0) - (b.ndim > 1 ? 1 : 0));
+      const g2 = g.reshape([...batch, m, n]);
+      const gradA = needs[0] ? sumToShape(matmul(g2, lastTwoSwapped(b2)), a2.shape).reshape(a.shape) : null;
+      const gradB = needs[1] ? sumToShape(matmul(lastTwoSwapped(a2), g2), b2.shape).reshape(b.shape) : null;
+      return [gradA, gradB];
+    },
+  },
+};
+
+function lastTwoSwapped(x: NDArray): NDArray {
+  return x.transpose(-2, -1);
+}

@@ -1,0 +1,12 @@
+// The public surface of tsgrad: re-exports only.
+export { Tensor } from './autograd/tensor.js';
+export type { Operand, VarOptions, BackwardOptions, NestedArray } from './autograd/tensor.js';
+export { tensor, zeros, ones, full, zerosLike, onesLike, arange, eye, rand, randn } from './autograd/creation.js';
+export type { CreationOptions, TensorOptions, RandomOptions } from './autograd/creation.js';
+export { noGrad, enableGrad, isGradEnabled } from './autograd/grad-mode.js';
+export { gradcheck } from './autograd/gradcheck.js';
+export type { GradcheckOptions, GradcheckResult } from './autograd/gradcheck.js';
+export { manualSeed, Generator } from './tensor/rng.js';
+export { setDefaultDtype, getDefaultDtype } from './tensor/dtype.js';
+export type { DType } from './tensor/dtype.js';
+export { NDArray } from './tensor/ndarray.js';

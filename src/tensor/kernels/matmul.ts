@@ -1,0 +1,76 @@
+import { allocate, promoteTypes } from '../dtype.js';
+import { NDArray } from '../ndarray.js';
+import { broadcastShapes, shapeString } from '../shape.js';
+
+/**
+ * C[m×n] += A[m×k] · B[k×n] on strided operands (so transposed views need no copy).
+ * Loop order i-p-j: the inner loop walks a row of B and a row of C, contiguous in the common case.
+ * Blocked over p so a block of B rows stays in cache. The fast packed GEMM comes later.
+ */
+export function gemm(
+  m: number, n: number, k: number,
+  a: ArrayLike<number>, aOffset: number, aRowStride: number, aColStride: number,
+  b: ArrayLike<number>, bOffset: number, bRowStride: number, bColStride: number,
+  c: Float32Array | Float64Array, cOffset: number,
+): void {
+  const blockK = 128;
+  for (let p0 = 0; p0 < k; p0 += blockK) {
+    const p1 = Math.min(k, p0 + blockK);
+    for (let i = 0; i < m; i++) {
+      const cRow = cOffset + i * n;
+      for (let p = p0; p < p1; p++) {
+        const aip = a[aOffset + i * aRowStride + p * aColStride]!;
+        if (aip === 0) continue;
+        const bRow = bOffset + p * bRowStride;
+        if (bColStride === 1) {
+          for (let j = 0; j < n; j++) c[cRow + j] += aip * b[bRow + j]!;
+        } else {
+          for (let j = 0; j < n; j++) c[cRow + j] += aip * b[bRow + j * bColStride]!;
+        }
+      }
+    }
+  }
+}
+
+/**
+ * PyTorch's matmul semantics: 1-d·1-d is a dot product, a 1-d operand gains (and then loses) a
+ * unit dim, and leading batch dims broadcast.
+ */
+export function matmul(a: NDArray, b: NDArray): NDArray {
+  if (a.ndim === 0 || b.ndim === 0) {
+    throw new Error(`matmul: both arguments need at least 1 dimension, got shapes ${shapeString(a.shape)} and ${shapeString(b.shape)}`);
+  }
+  const a2 = a.ndim === 1 ? a.reshape([1, a.shape[0]!]) : a;
+  const b2 = b.ndim === 1 ? b.reshape([b.shape[0]!, 1]) : b;
+  const m = a2.shape[a2.ndim - 2]!;
+  const k = a2.shape[a2.ndim - 1]!;
+  const kb = b2.shape[b2.ndim - 2]!;
+  const n = b2.shape[b2.ndim - 1]!;
+  if (k !== kb) {
+    throw new Error(`matmul: shapes ${shapeString(a.shape)} and ${shapeString(b.shape)} cannot be multiplied (${k} != ${kb})`);
+  }
+  const batch = broadcastShapes(a2.shape.slice(0, -2), b2.shape.slice(0, -2), 'matmul');
+  const ae = a2.expand([...batch, m, k]);
+  const be = b2.expand([...batch, k, n]);
+  const batchSize = batch.reduce((p, d) => p * d, 1);
+  const out = allocate(promoteTypes(a.dtype, b.dtype), batchSize * m * n);
+  const index = new Array<number>(batch.length).fill(0);
+  for (let t = 0; t < batchSize; t++) {
+    let aOff = ae.offset;
+    let bOff = be.offset;
+    for (let d = 0; d < batch.length; d++) {
+      aOff += index[d]! * ae.strides[d]!;
+      bOff += index[d]! * be.strides[d]!;
+    }
+    const nd = batch.length;
+    gemm(m, n, k, ae.data, aOff, ae.strides[nd]!, ae.strides[nd + 1]!, be.data, bOff, be.strides[nd]!, be.strides[nd + 1]!, out, t * m * n);
+    for (let d = batch.length - 1; d >= 0; d--) {
+      if (++index[d]! < batch[d]!) break;
+      index[d] = 0;
+    }
+  }
+  const outShape = [...batch];
+  if (a.ndim > 1) outShape.push(m);
+  if (b.ndim > 1) outShape.push(n);
+  return new NDArray(out, outShape);
+}

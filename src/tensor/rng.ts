@@ -1,0 +1,115 @@
+import { allocate, type DType } from './dtype.js';
+import { NDArray } from './ndarray.js';
+import { sizeOf } from './shape.js';
+
+/**
+ * A seeded generator (xoshiro128**, 32-bit integer arithmetic only), so `rand`/`randn` give the
+ * same numbers on every run and platform. Normals use Box–Muller on two uniforms.
+ */
+export class Generator {
+  private s0 = 0;
+  private s1 = 0;
+  private s2 = 0;
+  private s3 = 0;
+
+  constructor(seed = 0) {
+    this.seed(seed);
+  }
+
+  /** Resets the state from an integer seed (splitmix32 spreads it over the four words). */
+  seed(seed: number): void {
+    if (!Number.isFinite(seed)) throw new Error(`manualSeed: seed must be a finite number, got ${seed}`);
+    let x = (Math.floor(seed) >>> 0) ^ 0x9e3779b9;
+    const next = (): number => {
+      x = (x + 0x9e3779b9) | 0;
+      let z = x;
+      z = Math.imul(z ^ (z >>> 16), 0x85ebca6b);
+      z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35);
+      return (z ^ (z >>> 16)) >>> 0;
+    };
+    this.s0 = next();
+    this.s1 = next();
+    this.s2 = next();
+    this.s3 = next();
+    if ((this.s0 | this.s1 | this.s2 | this.s3) === 0) this.s0 = 1;
+  }
+
+  /** The next 32 random bits as an unsigned integer. */
+  nextUint32(): number {
+    const result = Math.imul(rotl(Math.imul(this.s1, 5), 7), 9) >>> 0;
+    const t = this.s1 << 9;
+    this.s2 ^= this.s0;
+    this.s3 ^= this.s1;
+    this.s1 ^= this.s2;
+    this.s0 ^= this.s3;
+    this.s2 ^= t;
+    this.s3 = rotl(this.s3, 11);
+    return result;
+  }
+
+  /** Uniform in [0, 1) with 53 random bits. */
+  uniform(): number {
+    const hi = this.nextUint32() >>> 5;
+    const lo = this.nextUint32() >>> 6;
+    return (hi * 67108864 + lo) / 9007199254740992;
+  }
+
+  /** Standard normal (Box–Muller; 1 − u keeps log away from 0). */
+  normal(): number {
+    const u1 = 1 - this.uniform();
+    const u2 = this.uniform();
+    return Math.sqrt(-2 * Math.log(u1)) * Math.cos(2 * Math.PI * u2);
+  }
+
+  /** An integer in [0, n). */
+  int(n: number): number {
+    return Math.floor(this.uniform() * n);
+  }
+}
+
+function rotl(x: number, k: number): number {
+  return (x << k) | (x >>> (32 - k));
+}
+
+/** The process-wide generator behind `manualSeed`, `rand`, `randn`, dropout and shuffling. */
+export const defaultGenerator = new Generator(0);
+
+/**
+ * Seeds the global generator.
+ *
+ * @example
+ * ```ts
+ * import { manualSeed, rand } from 'tsgrad';
+ * manualSeed(42);
+ * const a = rand([3]).toArray();
+ * manualSeed(42);
+ * const b = rand([3]).toArray(); // equal to a
+ * ```
+ */
+export function manualSeed(seed: number): void {
+  defaultGenerator.seed(seed);
+}
+
+export function randArray(shape: readonly number[], dtype: DType, gen: Generator = defaultGenerator): NDArray {
+  const out = allocate(dtype, sizeOf(shape));
+  for (let i = 0; i < out.length; i++) out[i] = gen.uniform();
+  return new NDArray(out, [...shape]);
+}
+
+export function randnArray(shape: readonly number[], dtype: DType, gen: Generator = defaultGenerator): NDArray {
+  const out = allocate(dtype, sizeOf(shape));
+  for (let i = 0; i < out.length; i++) out[i] = gen.normal();
+  return new NDArray(out, [...shape]);
+}
+
+/** A random permutation of 0 … n−1 (Fisher–Yates). */
+export function randperm(n: number, gen: Generator = defaultGenerator): number[] {
+  const out = Array.from({ length: n }, (_, i) => i);
+  for (let i = n - 1; i > 0; i--) {
+    const j = gen.int(i + 1);
+    const t = out[i]!;
+    out[i] = out[j]!;
+    out[j] = t;
+  }
+  return out;
+}
