@@ -1,0 +1,225 @@
+import { Tensor } from '../autograd/tensor.js';
+import { NDArray } from '../tensor/ndarray.js';
+import { sameShape, shapeString } from '../tensor/shape.js';
+
+/**
+ * A tensor that a Module trains: a leaf with `requiresGrad` on.
+ *
+ * @example
+ * ```ts
+ * import { nn, randn } from 'tsgrad';
+ * const w = new nn.Parameter(randn([3, 2]));
+ * w.requiresGrad; // true
+ * ```
+ */
+export class Parameter extends Tensor {
+  constructor(value: Tensor | NDArray, requiresGrad = true) {
+    super(value instanceof Tensor ? value.array : value, { requiresGrad });
+  }
+}
+
+/** Parameter and buffer values by PyTorch-style dotted name (`0.weight`, `1.running_mean`). */
+export type StateDict = Map<string, Tensor>;
+
+export interface LoadStateDictResult {
+  missingKeys: string[];
+  unexpectedKeys: string[];
+}
+
+/**
+ * The base of every layer, as `torch.nn.Module`:
+ * - **parameters** and **child modules** are found by assignment: any own property holding a
+ *   `Parameter` or a `Module` is registered under the property's name, in assignment order
+ *   (properties whose name starts with `_` are skipped — use that for references that are not
+ *   children, such as a link to another layer). `registerParameter`/`registerModule` register
+ *   under an explicit name (Sequential uses '0', '1', …).
+ * - **buffers** (running statistics and other state that is saved but not trained) are registered
+ *   explicitly with `registerBuffer`, under their PyTorch names (`running_mean`).
+ *
+ * @example
+ * ```ts
+ * import { nn, Tensor } from 'tsgrad';
+ * class TwoLayer extends nn.Module {
+ *   fc1 = new nn.Linear(4, 8);
+ *   fc2 = new nn.Linear(8, 2);
+ *   forward(x: Tensor): Tensor {
+ *     return this.fc2.call(this.fc1.call(x).relu());
+ *   }
+ * }
+ * const model = new TwoLayer();
+ * [...model.stateDict().keys()]; // ['fc1.weight', 'fc1.bias', 'fc2.weight', 'fc2.bias']
+ * ```
+ */
+export abstract class Module {
+  /** Training mode (batch statistics, dropout on) or evaluation mode. */
+  training = true;
+  private readonly _explicitParameters = new Map<string, Parameter | null>();
+  private readonly _explicitModules = new Map<string, Module>();
+  private readonly _buffers = new Map<string, Tensor | null>();
+
+  /** The computation. Call modules through `call()` (the analogue of `module(x)`). */
+  abstract forward(...inputs: Tensor[]): Tensor;
+
+  /** Runs `forward`. */
+  call(...inputs: Tensor[]): Tensor {
+    return this.forward(...inputs);
+  }
+
+  /** Registers a parameter under `name` (null records an absent optional parameter). */
+  registerParameter(name: string, param: Parameter | null): void {
+    this._explicitParameters.set(name, param);
+  }
+
+  /** Registers a child module under `name`. */
+  registerModule(name: string, module: Module): void {
+    this._explicitModules.set(name, module);
+  }
+
+  /** Registers (or replaces) a buffer: state saved in the state dict but not trained. */
+  registerBuffer(name: string, value: Tensor | null): void {
+    this._buffers.set(name, value === null ? null : value.detach());
+  }
+
+  /** A registered buffer by name; throws if there is none. */
+  getBuffer(name: string): Tensor {
+    const b = this._buffers.get(name);
+    if (b === undefined || b === null) throw new Error(`${this.constructor.name}: no buffer named '${name}'`);
+    return b;
+  }
+
+  /** This module's own parameters (not its children's), by name. */
+  ownParameters(): [string, Parameter][] {
+    const out: [string, Parameter][] = [];
+    for (const [name, value] of Object.entries(this)) {
+      if (!name.startsWith('_') && value instanceof Parameter) out.push([name, value]);
+    }
+    for (const [name, p] of this._explicitParameters) if (p !== null) out.push([name, p]);
+    return out;
+  }
+
+  /** This module's direct children, by name. */
+  namedChildren(): [string, Module][] {
+    const out: [string, Module][] = [];
+    for (const [name, value] of Object.entries(this)) {
+      if (!name.startsWith('_') && value instanceof Module) out.push([name, value]);
+    }
+    for (const entry of this._explicitModules) out.push(entry);
+    return out;
+  }
+
+  children(): Module[] {
+    return this.namedChildren().map(([, m]) => m);
+  }
+
+  /** This module and all its descendants, depth-first, with dotted names ('' for this one). */
+  namedModules(prefix = ''): [string, Module][] {
+    const out: [string, Module][] = [[prefix, this]];
+    for (const [name, child] of this.namedChildren()) out.push(...child.namedModules(join(prefix, name)));
+    return out;
+  }
+
+  modules(): Module[] {
+    return this.namedModules().map(([, m]) => m);
+  }
+
+  /** Every parameter of this module and its descendants, with dotted names (each once). */
+  namedParameters(): [string, Parameter][] {
+    const seen = new Set<Parameter>();
+    const out: [string, Parameter][] = [];
+    for (const [prefix, module] of this.namedModules()) {
+      for (const [name, p] of module.ownParameters()) {
+        if (seen.has(p)) continue;
+        seen.add(p);
+        out.push([join(prefix, name), p]);
+      }
+    }
+    return out;
+  }
+
+  parameters(): Parameter[] {
+    return this.namedParameters().map(([, p]) => p);
+  }
+
+  /** Every buffer of this module and its descendants, with dotted names. */
+  namedBuffers(): [string, Tensor][] {
+    const out: [string, Tensor][] = [];
+    for (const [prefix, module] of this.namedModules()) {
+      for (const [name, b] of module._buffers) if (b !== null) out.push([join(prefix, name), b]);
+    }
+    return out;
+  }
+
+  buffers(): Tensor[] {
+    return this.namedBuffers().map(([, b]) => b);
+  }
+
+  /** Sets training mode on this module and every descendant. */
+  train(mode = true): this {
+    for (const m of this.modules()) m.training = mode;
+    return this;
+  }
+
+  /** Sets evaluation mode (same as `train(false)`). */
+  eval(): this {
+    return this.train(false);
+  }
+
+  /** Drops every parameter's gradient (sets it to null, as PyTorch's default set_to_none). */
+  zeroGrad(): void {
+    for (const p of this.parameters()) p.grad = null;
+  }
+
+  /**
+   * Parameters and buffers by PyTorch key, in PyTorch's order (a module's parameters, then its
+   * buffers, then its children). The tensors share storage with the module.
+   */
+  stateDict(): StateDict {
+    const out: StateDict = new Map();
+    const visit = (module: Module, prefix: string): void => {
+      for (const [name, p] of module.ownParameters()) out.set(join(prefix, name), p.detach());
+      for (const [name, b] of module._buffers) if (b !== null) out.set(join(prefix, name), b);
+      for (const [name, child] of module.namedChildren()) visit(child, join(prefix, name));
+    };
+    visit(this, '');
+    return out;
+  }
+
+  /**
+   * Copies values from `state` into this module's parameters and buffers (converting dtype).
+   * Shape mismatches always throw; with `strict` (the default) missing and unexpected keys throw
+   * too. The error lists every problem at once. Nothing is written unless every check passes.
+   */
+  loadStateDict(state: StateDict | Record<string, Tensor>, options: { strict?: boolean } = {}): LoadStateDictResult {
+    const strict = options.strict ?? true;
+    const given = state instanceof Map ? state : new Map(Object.entries(state));
+    const own = this.stateDict();
+    const missingKeys = [...own.keys()].filter((k) => !given.has(k));
+    const unexpectedKeys = [...given.keys()].filter((k) => !own.has(k));
+    const mismatches: string[] = [];
+    for (const [key, target] of own) {
+      const source = given.get(key);
+      if (source !== undefined && !sameShape(source.shape, target.shape)) {
+        mismatches.push(`  ${key}: the file has shape ${shapeString(source.shape)}, the model has ${shapeString(target.shape)}`);
+      }
+    }
+    const problems: string[] = [...mismatches];
+    if (strict && missingKeys.length > 0) problems.push(`  missing keys: ${missingKeys.join(', ')}`);
+    if (strict && unexpectedKeys.length > 0) problems.push(`  unexpected keys: ${unexpectedKeys.join(', ')}`);
+    if (problems.length > 0) {
+      throw new Error(`loadStateDict: error(s) loading state dict into ${this.constructor.name}:\n${problems.join('\n')}`);
+    }
+    for (const [key, target] of own) {
+      const source = given.get(key);
+      if (source === undefined) continue;
+      const values = source.array.astype(target.dtype).flat();
+      const dst = target.array;
+      if (!dst.isContiguous()) throw new Error(`loadStateDict: '${key}' is not contiguous in the model`);
+      dst.data.set(values, dst.offset);
+    }
+    return { missingKeys, unexpectedKeys };
+  }
+}
+
+function join(prefix: string, name: string): string {
+  return prefix === '' ? name : `${prefix}.${name}`;
+}
