@@ -61,6 +61,6 @@ for (let step = 1; step <= steps; step++) {
 }
 const seconds = (performance.now() - start) / 1000;
 const predictions = noGrad(() => x.matmul(w1).add(b1).tanh().matmul(w2).add(b2)).toArray();
-const correct = predictions.reduce((n, p, i) => n + ((p > 0 ? 1 : 0) === labels[i] ? 1 : 0), 0);
+const correct = Array.from(predictions).reduce((n, p, i) => n + ((p > 0 ? 1 : 0) === labels[i] ? 1 : 0), 0);
 console.log(`final loss ${loss.toFixed(4)}, training accuracy ${((100 * correct) / batch).toFixed(1)}%`);
 console.log(`${steps} steps in ${seconds.toFixed(2)} s: ${(steps / seconds).toFixed(0)} steps/s (batch ${batch}, hidden ${hidden})`);

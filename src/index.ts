@@ -5,6 +5,9 @@ export { tensor, zeros, ones, full, zerosLike, onesLike, arange, eye, rand, rand
 export type { CreationOptions, TensorOptions, RandomOptions } from './autograd/creation.js';
 export { noGrad, enableGrad, isGradEnabled } from './autograd/grad-mode.js';
 export { gradcheck } from './autograd/gradcheck.js';
+export { customOp } from './autograd/custom-op.js';
+export type { CustomOpDef } from './autograd/custom-op.js';
+export type { OpDef } from './autograd/op.js';
 export type { GradcheckOptions, GradcheckResult } from './autograd/gradcheck.js';
 export { manualSeed, Generator } from './tensor/rng.js';
 export { setDefaultDtype, getDefaultDtype } from './tensor/dtype.js';
