@@ -1,4 +1,5 @@
 import { Tensor } from '../autograd/tensor.js';
+import { assertDtype, type DType } from '../tensor/dtype.js';
 import { NDArray } from '../tensor/ndarray.js';
 import { sameShape, shapeString } from '../tensor/shape.js';
 
@@ -164,6 +165,28 @@ export abstract class Module {
     return this.train(false);
   }
 
+  /**
+   * Converts every parameter and buffer to `dtype` in place (PyTorch's `module.to(dtype)`,
+   * `.double()`, `.float()`): the Parameter objects stay the same, so an optimizer built before
+   * still holds them; their gradients are dropped.
+   *
+   * @example
+   * ```ts
+   * import { nn } from 'tsgrad';
+   * const layer = new nn.Linear(3, 2).to('float64');
+   * layer.weight.dtype; // 'float64'
+   * ```
+   */
+  to(dtype: DType): this {
+    assertDtype(dtype, `${this.constructor.name}.to`);
+    for (const p of this.parameters()) {
+      if (p.dtype !== dtype) p.array = p.array.astype(dtype);
+      p.grad = null;
+    }
+    for (const b of this.buffers()) if (b.dtype !== dtype) b.array = b.array.astype(dtype);
+    return this;
+  }
+
   /** Drops every parameter's gradient (sets it to null, as PyTorch's default set_to_none). */
   zeroGrad(): void {
     for (const p of this.parameters()) p.grad = null;
@@ -199,7 +222,7 @@ export abstract class Module {
     for (const [key, target] of own) {
       const source = given.get(key);
       if (source !== undefined && !sameShape(source.shape, target.shape)) {
-        mismatches.push(`  ${key}: the file has shape ${shapeString(source.shape)}, the model has ${shapeString(target.shape)}`);
+        mismatches.push(`  size mismatch for ${key}: the state dict has shape ${shapeString(source.shape)}, the model has ${shapeString(target.shape)}`);
       }
     }
     const problems: string[] = [...mismatches];

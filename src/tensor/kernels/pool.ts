@@ -1,0 +1,227 @@
+// 2-d pooling over NCHW planes: max, average and adaptive average, forward and backward. Plain
+// loops over flat arrays (no tensors). Every kernel treats the input as `planes` = n·c independent
+// h×w planes, contiguous, and loops plane → output row → output column → window.
+import type { Storage } from '../dtype.js';
+
+/** The shapes and window of a max or average pooling, as plain numbers. */
+export interface Pool2dGeometry {
+  /** n·c: the number of independent h×w planes. */
+  planes: number;
+  h: number;
+  w: number;
+  outH: number;
+  outW: number;
+  kH: number;
+  kW: number;
+  strideH: number;
+  strideW: number;
+  padH: number;
+  padW: number;
+  dilationH: number;
+  dilationW: number;
+}
+
+/** The window of a pooling op as [h, w] pairs: the arguments of the maxPool2d/avgPool2d ops. */
+export interface Pool2dParams {
+  kernel: readonly [number, number];
+  stride: readonly [number, number];
+  padding: readonly [number, number];
+  /** Always [1, 1] for average pooling (PyTorch's avg_pool2d has no dilation). */
+  dilation: readonly [number, number];
+  ceilMode: boolean;
+}
+
+/**
+ * PyTorch's pooling output size: ⌊(size + 2·pad − dilation·(kernel − 1) − 1 (+ stride − 1 in
+ * ceil mode)) / stride⌋ + 1, and in ceil mode the last window must start inside the input or the
+ * left padding (else it is dropped).
+ */
+export function poolOutputSize(size: number, kernel: number, stride: number, pad: number, dilation: number, ceilMode: boolean): number {
+  const span = size + 2 * pad - dilation * (kernel - 1) - 1 + (ceilMode ? stride - 1 : 0);
+  let out = Math.floor(span / stride) + 1;
+  if (ceilMode && (out - 1) * stride >= size + pad) out--;
+  return out;
+}
+
+/** The geometry of pooling x [n, c, h, w] (or [c, h, w]) with `p`. */
+export function pool2dGeometry(xShape: readonly number[], p: Pool2dParams): Pool2dGeometry {
+  const h = xShape[xShape.length - 2]!;
+  const w = xShape[xShape.length - 1]!;
+  const planes = xShape.slice(0, -2).reduce((a, b) => a * b, 1);
+  const [kH, kW] = p.kernel;
+  const [strideH, strideW] = p.stride;
+  const [padH, padW] = p.padding;
+  const [dilationH, dilationW] = p.dilation;
+  return {
+    planes, h, w, kH, kW, strideH, strideW, padH, padW, dilationH, dilationW,
+    outH: poolOutputSize(h, kH, strideH, padH, dilationH, p.ceilMode),
+    outW: poolOutputSize(w, kW, strideW, padW, dilationW, p.ceilMode),
+  };
+}
+
+/**
+ * Max pooling. Writes y and, per output element, the index (ih·w + iw, within its plane) of the
+ * input element that won, for the backward. Padding never wins (it acts as −∞).
+ * NOTE: as PyTorch's CPU kernel: the first maximum wins a tie (strict `>`), a NaN always wins
+ * (NaN propagates), and a window of only −∞ reports its first element.
+ */
+export function maxPool2dForward(
+  g: Pool2dGeometry, x: ArrayLike<number>, xOffset: number, y: Storage, yOffset: number, argmax: Int32Array,
+): void {
+  const { planes, h, w, outH, outW, kH, kW, strideH, strideW, padH, padW, dilationH, dilationW } = g;
+  let out = 0;
+  for (let pl = 0; pl < planes; pl++) {
+    const plane = xOffset + pl * h * w;
+    for (let oh = 0; oh < outH; oh++) {
+      const h0 = oh * strideH - padH;
+      for (let ow = 0; ow < outW; ow++, out++) {
+        const w0 = ow * strideW - padW;
+        let best = -Infinity;
+        let bestIndex = -1;
+        for (let i = 0; i < kH; i++) {
+          const ih = h0 + i * dilationH;
+          if (ih < 0 || ih >= h) continue;
+          for (let j = 0; j < kW; j++) {
+            const iw = w0 + j * dilationW;
+            if (iw < 0 || iw >= w) continue;
+            const index = ih * w + iw;
+            const v = x[plane + index]!;
+            if (bestIndex < 0) bestIndex = index;
+            if (v > best || v !== v) {
+              best = v;
+              bestIndex = index;
+            }
+          }
+        }
+        y[yOffset + out] = best;
+        argmax[out] = bestIndex;
+      }
+    }
+  }
+}
+
+/** dx += dy routed to the winning input element of each window (dx zeroed by the caller). */
+export function maxPool2dBackward(
+  g: Pool2dGeometry, dy: ArrayLike<number>, dyOffset: number, argmax: Int32Array, dx: Storage, dxOffset: number,
+): void {
+  const perPlaneOut = g.outH * g.outW;
+  const perPlaneIn = g.h * g.w;
+  for (let pl = 0; pl < g.planes; pl++) {
+    for (let o = 0; o < perPlaneOut; o++) {
+      const out = pl * perPlaneOut + o;
+      const index = argmax[out]!;
+      if (index >= 0) dx[dxOffset + pl * perPlaneIn + index] += dy[dyOffset + out]!;
+    }
+  }
+}
+
+/**
+ * The window of average pooling output (oh, ow) as PyTorch computes it: the clipped input range
+ * and the divisor. With `countIncludePad` the divisor counts the padding the window covers (but not
+ * the part beyond it that ceil mode can add); without, only the input elements.
+ */
+function avgWindow(g: Pool2dGeometry, oh: number, ow: number, countIncludePad: boolean): [number, number, number, number, number] {
+  let h0 = oh * g.strideH - g.padH;
+  let w0 = ow * g.strideW - g.padW;
+  let h1 = Math.min(h0 + g.kH, g.h + g.padH);
+  let w1 = Math.min(w0 + g.kW, g.w + g.padW);
+  const padded = (h1 - h0) * (w1 - w0);
+  h0 = Math.max(h0, 0);
+  w0 = Math.max(w0, 0);
+  h1 = Math.min(h1, g.h);
+  w1 = Math.min(w1, g.w);
+  const divisor = countIncludePad ? padded : (h1 - h0) * (w1 - w0);
+  return [h0, h1, w0, w1, divisor];
+}
+
+/** Average pooling (dilation 1). An empty window gives 0. */
+export function avgPool2dForward(
+  g: Pool2dGeometry, countIncludePad: boolean, x: ArrayLike<number>, xOffset: number, y: Storage, yOffset: number,
+): void {
+  let out = 0;
+  for (let pl = 0; pl < g.planes; pl++) {
+    const plane = xOffset + pl * g.h * g.w;
+    for (let oh = 0; oh < g.outH; oh++) {
+      for (let ow = 0; ow < g.outW; ow++, out++) {
+        const [h0, h1, w0, w1, divisor] = avgWindow(g, oh, ow, countIncludePad);
+        if (h0 >= h1 || w0 >= w1) {
+          y[yOffset + out] = 0;
+          continue;
+        }
+        let s = 0;
+        for (let ih = h0; ih < h1; ih++) {
+          for (let iw = w0; iw < w1; iw++) s += x[plane + ih * g.w + iw]!;
+        }
+        y[yOffset + out] = s / divisor;
+      }
+    }
+  }
+}
+
+/** dx += dy / divisor spread over each window (dx zeroed by the caller). */
+export function avgPool2dBackward(
+  g: Pool2dGeometry, countIncludePad: boolean, dy: ArrayLike<number>, dyOffset: number, dx: Storage, dxOffset: number,
+): void {
+  let out = 0;
+  for (let pl = 0; pl < g.planes; pl++) {
+    const plane = dxOffset + pl * g.h * g.w;
+    for (let oh = 0; oh < g.outH; oh++) {
+      for (let ow = 0; ow < g.outW; ow++, out++) {
+        const [h0, h1, w0, w1, divisor] = avgWindow(g, oh, ow, countIncludePad);
+        if (h0 >= h1 || w0 >= w1) continue;
+        const share = dy[dyOffset + out]! / divisor;
+        for (let ih = h0; ih < h1; ih++) {
+          for (let iw = w0; iw < w1; iw++) dx[plane + ih * g.w + iw] += share;
+        }
+      }
+    }
+  }
+}
+
+/** Adaptive pooling's window along one dim: [⌊o·in/out⌋, ⌈(o+1)·in/out⌉), as PyTorch. */
+export function adaptiveRange(o: number, inSize: number, outSize: number): [number, number] {
+  return [Math.floor((o * inSize) / outSize), Math.ceil(((o + 1) * inSize) / outSize)];
+}
+
+/** Adaptive average pooling of `planes` h×w planes to outH×outW. */
+export function adaptiveAvgPool2dForward(
+  planes: number, h: number, w: number, outH: number, outW: number,
+  x: ArrayLike<number>, xOffset: number, y: Storage, yOffset: number,
+): void {
+  let out = 0;
+  for (let pl = 0; pl < planes; pl++) {
+    const plane = xOffset + pl * h * w;
+    for (let oh = 0; oh < outH; oh++) {
+      const [h0, h1] = adaptiveRange(oh, h, outH);
+      for (let ow = 0; ow < outW; ow++, out++) {
+        const [w0, w1] = adaptiveRange(ow, w, outW);
+        let s = 0;
+        for (let ih = h0; ih < h1; ih++) {
+          for (let iw = w0; iw < w1; iw++) s += x[plane + ih * w + iw]!;
+        }
+        y[yOffset + out] = s / ((h1 - h0) * (w1 - w0));
+      }
+    }
+  }
+}
+
+/** dx += dy / window size spread over each adaptive window (dx zeroed by the caller). */
+export function adaptiveAvgPool2dBackward(
+  planes: number, h: number, w: number, outH: number, outW: number,
+  dy: ArrayLike<number>, dyOffset: number, dx: Storage, dxOffset: number,
+): void {
+  let out = 0;
+  for (let pl = 0; pl < planes; pl++) {
+    const plane = dxOffset + pl * h * w;
+    for (let oh = 0; oh < outH; oh++) {
+      const [h0, h1] = adaptiveRange(oh, h, outH);
+      for (let ow = 0; ow < outW; ow++, out++) {
+        const [w0, w1] = adaptiveRange(ow, w, outW);
+        const share = dy[dyOffset + out]! / ((h1 - h0) * (w1 - w0));
+        for (let ih = h0; ih < h1; ih++) {
+          for (let iw = w0; iw < w1; iw++) dx[plane + ih * w + iw] += share;
+        }
+      }
+    }
+  }
+}

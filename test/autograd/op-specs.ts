@@ -1,0 +1,567 @@
+/**
+ * One spec per differentiable Tensor op: how to draw its input shapes and values and how to call it.
+ * `op-properties.test.ts` turns every spec into a fast-check property that runs `gradcheck`.
+ *
+ * Shapes are small (sizes 1–3, at most 3 dims) so full Jacobians stay cheap; draws include 0-d
+ * tensors, size-1 dims, broadcasting pairs, negative dims, dim lists and keepdim both ways. Values
+ * stay away from kinks: relu/abs inputs and div denominators away from 0, log/sqrt/pow bases
+ * positive, max inputs without ties (distinct multiples of 0.01, far above gradcheck's eps 1e-6).
+ * Each spec lists the features (`covers`) its drawn cases must hit; the driver checks that they did.
+ */
+import * as fc from 'fast-check';
+import { tensor } from '../../src/autograd/creation.js';
+import type { GradcheckOptions } from '../../src/autograd/gradcheck.js';
+import type { Tensor } from '../../src/autograd/tensor.js';
+
+/** One drawn input: a float64 leaf of this shape and these row-major values. */
+export interface Drawn {
+  shape: number[];
+  values: number[];
+  requiresGrad: boolean;
+}
+
+/** One drawn case of an op: its tensor inputs and the op's other arguments. */
+export interface OpCase<P> {
+  inputs: Drawn[];
+  params: P;
+}
+
+/** What one spec says about an op. `P` holds the non-tensor arguments (dims, flags, a number operand). */
+export interface OpSpec<P> {
+  name: string;
+  draw: fc.Arbitrary<OpCase<P>>;
+  run: (params: P, ...inputs: Tensor[]) => Tensor;
+  /** Op-specific features of a case (shape features like '0-d' are added by `defineSpec`). */
+  tags?: (c: OpCase<P>) => string[];
+  /** Features the drawn cases must include. */
+  covers: readonly string[];
+  gradcheck?: GradcheckOptions;
+}
+
+/** A case with its function bound, as the driver sees it. */
+export interface BoundCase {
+  inputs: Drawn[];
+  params: unknown;
+  tags: string[];
+  run: (...inputs: Tensor[]) => Tensor;
+}
+
+/** A spec with its parameter type erased, so specs of different ops fit in one table. */
+export interface Spec {
+  name: string;
+  cases: fc.Arbitrary<BoundCase>;
+  covers: readonly string[];
+  gradcheck: GradcheckOptions;
+}
+
+function defineSpec<P>(spec: OpSpec<P>): Spec {
+  return {
+    name: spec.name,
+    covers: spec.covers,
+    gradcheck: spec.gradcheck ?? {},
+    cases: spec.draw.map((c) => ({
+      inputs: c.inputs,
+      params: c.params,
+      tags: [...shapeTags(c.inputs), ...(spec.tags?.(c) ?? [])],
+      run: (...xs: Tensor[]) => spec.run(c.params, ...xs),
+    })),
+  };
+}
+
+function shapeTags(inputs: readonly Drawn[]): string[] {
+  const tags: string[] = [];
+  if (inputs.some((d) => d.shape.length === 0)) tags.push('0-d');
+  if (inputs.some((d) => d.shape.includes(1))) tags.push('size-1 dim');
+  if (inputs.length > 1 && inputs.some((d) => d.shape.join() !== inputs[0]!.shape.join())) tags.push('broadcast');
+  if (inputs.some((d) => !d.requiresGrad)) tags.push('input without grad');
+  return tags;
+}
+
+// ---- value and shape arbitraries ----------------------------------------------------------------
+
+const real = (min: number, max: number): fc.Arbitrary<number> => fc.double({ min, max, noNaN: true });
+
+/** Value distributions, each away from the kinks of the ops that use it. */
+export const values = {
+  any: real(-2, 2),
+  smooth: real(-3, 3),
+  positive: real(0.5, 2),
+  awayFromZero: fc.tuple(fc.boolean(), real(0.2, 2)).map(([negative, v]) => (negative ? -v : v)),
+};
+
+const size = fc.integer({ min: 1, max: 3 });
+
+export function shapeArb(minDims = 0, maxDims = 3, maxSize = 3): fc.Arbitrary<number[]> {
+  return fc.array(fc.integer({ min: 1, max: maxSize }), { minLength: minDims, maxLength: maxDims });
+}
+
+function sizeOf(shape: readonly number[]): number {
+  return shape.reduce((p, d) => p * d, 1);
+}
+
+/** An input of this shape with values from `valueArb`. */
+function drawn(shape: number[], valueArb: fc.Arbitrary<number>, requiresGrad = true): fc.Arbitrary<Drawn> {
+  const n = sizeOf(shape);
+  return fc.array(valueArb, { minLength: n, maxLength: n }).map((v) => ({ shape, values: v, requiresGrad }));
+}
+
+/** An input of this shape whose values are pairwise distinct by at least 0.01 (no ties for max). */
+function distinctDrawn(shape: number[]): fc.Arbitrary<Drawn> {
+  const n = sizeOf(shape);
+  return fc
+    .uniqueArray(fc.integer({ min: -300, max: 300 }), { minLength: n, maxLength: n })
+    .map((ints) => ({ shape, values: ints.map((i) => i / 100), requiresGrad: true }));
+}
+
+/** A shape that broadcasts to `out`: some leading dims dropped, some dims replaced by 1. */
+function broadcastsTo(out: readonly number[]): fc.Arbitrary<number[]> {
+  return fc
+    .tuple(fc.integer({ min: 0, max: out.length }), fc.array(fc.boolean(), { minLength: out.length, maxLength: out.length }))
+    .map(([drop, ones]) => out.map((d, i) => (ones[i] ? 1 : d)).slice(drop));
+}
+
+/** Two shapes that broadcast together. */
+const broadcastPair: fc.Arbitrary<[number[], number[]]> = shapeArb().chain((out) => fc.tuple(broadcastsTo(out), broadcastsTo(out)));
+
+/** Which of two inputs require grad (at least one does). */
+const gradFlags = fc.constantFrom<[boolean, boolean]>([true, true], [true, true], [true, false], [false, true]);
+
+/** A dim in range for `ndim` dims, possibly negative (0-d tensors accept 0 and −1, as in PyTorch). */
+function dimIn(ndim: number): fc.Arbitrary<number> {
+  const bound = Math.max(ndim, 1);
+  return fc.integer({ min: -bound, max: bound - 1 });
+}
+
+/** A permutation of 0 … n−1, each entry possibly written negatively. */
+function permutation(n: number): fc.Arbitrary<number[]> {
+  const dims = Array.from({ length: n }, (_, i) => i);
+  return fc
+    .tuple(fc.shuffledSubarray(dims, { minLength: n, maxLength: n }), fc.array(fc.boolean(), { minLength: n, maxLength: n }))
+    .map(([perm, negate]) => perm.map((d, i) => (negate[i] ? d - n : d)));
+}
+
+type DimArg = number | number[] | undefined;
+
+/** The `dim` argument of a reduction: omitted (all dims), one dim, or a non-empty list (negatives allowed). */
+function dimArg(ndim: number): fc.Arbitrary<DimArg> {
+  const list = ndim === 0 ? fc.constantFrom([0], [-1]) : permutation(ndim).chain((perm) => fc.integer({ min: 1, max: ndim }).map((k) => perm.slice(0, k)));
+  return fc.oneof(fc.constant(undefined), dimIn(ndim), list);
+}
+
+function dimTags(dim: DimArg, keepdim: boolean | undefined): string[] {
+  const tags = [keepdim === true ? 'keepdim' : 'no keepdim'];
+  if (dim === undefined) tags.push('all dims');
+  else if (typeof dim === 'number') tags.push('one dim');
+  else tags.push('dim list');
+  if ((typeof dim === 'number' && dim < 0) || (Array.isArray(dim) && dim.some((d) => d < 0))) tags.push('negative dim');
+  return tags;
+}
+
+/** Dims the reduction covers, resolved (for counting elements). */
+function reducedCount(shape: readonly number[], dim: DimArg): number {
+  if (dim === undefined) return sizeOf(shape);
+  const list = typeof dim === 'number' ? [dim] : dim;
+  const dims = new Set(list.map((d) => (d < 0 ? d + Math.max(shape.length, 1) : d)).filter((d) => d < shape.length));
+  return [...dims].reduce((p, d) => p * shape[d]!, 1);
+}
+
+// ---- unary ops ----------------------------------------------------------------------------------
+
+interface UnaryParams {
+  /** Apply the op to a transposed (non-contiguous) view of the input. */
+  transposed: boolean;
+}
+
+function unarySpec(name: string, valueArb: fc.Arbitrary<number>, op: (x: Tensor) => Tensor): Spec {
+  return defineSpec<UnaryParams>({
+    name,
+    draw: shapeArb().chain((shape) =>
+      fc.record({ x: drawn(shape, valueArb), transposed: fc.boolean() }).map(({ x, transposed }) => ({ inputs: [x], params: { transposed } })),
+    ),
+    run: ({ transposed }, x) => op(transposed && x.ndim >= 2 ? x.transpose(0, -1) : x),
+    tags: (c) => (c.params.transposed && c.inputs[0]!.shape.length >= 2 ? ['non-contiguous input'] : []),
+    covers: ['0-d', 'size-1 dim', 'non-contiguous input'],
+  });
+}
+
+// ---- binary ops ---------------------------------------------------------------------------------
+
+/** The second operand: a drawn tensor (an input), a JS number, or a float32 constant (promotes to float64). */
+type BinaryParams =
+  | { kind: 'tensor' }
+  | { kind: 'number'; value: number }
+  | { kind: 'float32 constant'; shape: number[]; values: number[] };
+
+function binarySpec(
+  name: string,
+  lhs: fc.Arbitrary<number>,
+  rhs: fc.Arbitrary<number>,
+  op: (a: Tensor, b: Tensor | number) => Tensor,
+  rhsNumber: fc.Arbitrary<number> = rhs,
+): Spec {
+  const twoTensors = fc
+    .tuple(broadcastPair, gradFlags)
+    .chain(([[sa, sb], [ga, gb]]) => fc.tuple(drawn(sa, lhs, ga), drawn(sb, rhs, gb)))
+    .map(([a, b]): OpCase<BinaryParams> => ({ inputs: [a, b], params: { kind: 'tensor' } }));
+  const withNumber = shapeArb()
+    .chain((shape) => fc.tuple(drawn(shape, lhs), rhsNumber))
+    .map(([a, value]): OpCase<BinaryParams> => ({ inputs: [a], params: { kind: 'number', value } }));
+  const withFloat32 = broadcastPair
+    .chain(([sa, sb]) => fc.tuple(drawn(sa, lhs), drawn(sb, rhs)))
+    .map(([a, b]): OpCase<BinaryParams> => ({ inputs: [a], params: { kind: 'float32 constant', shape: b.shape, values: b.values } }));
+  return defineSpec<BinaryParams>({
+    name,
+    draw: fc.oneof({ arbitrary: twoTensors, weight: 4 }, { arbitrary: withNumber, weight: 1 }, { arbitrary: withFloat32, weight: 1 }),
+    run: (p, a, b) => {
+      if (p.kind === 'tensor') return op(a, b!);
+      if (p.kind === 'number') return op(a, p.value);
+      return op(a, tensor(Float32Array.from(p.values), { shape: p.shape }));
+    },
+    tags: (c) => [c.params.kind === 'tensor' ? 'two tensors' : c.params.kind],
+    covers: ['0-d', 'size-1 dim', 'broadcast', 'input without grad', 'two tensors', 'number', 'float32 constant'],
+  });
+}
+
+// ---- reductions ---------------------------------------------------------------------------------
+
+interface ReduceParams {
+  dim: DimArg;
+  keepdim: boolean | undefined;
+}
+
+function reduceSpec(name: string, input: (shape: number[]) => fc.Arbitrary<Drawn>, op: (x: Tensor, p: ReduceParams) => Tensor): Spec {
+  return defineSpec<ReduceParams>({
+    name,
+    draw: shapeArb().chain((shape) =>
+      fc
+        .record({ x: input(shape), dim: dimArg(shape.length), keepdim: fc.constantFrom(undefined, true, false) })
+        .map(({ x, dim, keepdim }) => ({ inputs: [x], params: { dim, keepdim } })),
+    ),
+    run: (p, x) => op(x, p),
+    tags: (c) => dimTags(c.params.dim, c.params.keepdim),
+    covers: ['0-d', 'size-1 dim', 'keepdim', 'no keepdim', 'all dims', 'one dim', 'dim list', 'negative dim'],
+  });
+}
+
+/** Calls a reduction the way a user would: `x.sum()`, `x.sum(dim)` or `x.sum(dim, keepdim)`. */
+function callReduction(x: Tensor, method: 'sum' | 'mean' | 'max', { dim, keepdim }: ReduceParams): Tensor {
+  if (dim === undefined && keepdim === undefined) return x[method]();
+  if (keepdim === undefined) return x[method](dim);
+  return x[method](dim, keepdim);
+}
+
+interface VarParams extends ReduceParams {
+  unbiased: boolean | undefined;
+}
+
+const varSpec = defineSpec<VarParams>({
+  name: 'var',
+  draw: shapeArb().chain((shape) =>
+    fc
+      .record({
+        x: drawn(shape, values.any),
+        dim: dimArg(shape.length),
+        keepdim: fc.constantFrom(undefined, true, false),
+        unbiased: fc.constantFrom(undefined, true, false),
+      })
+      .map(({ x, dim, keepdim, unbiased }) => ({
+        inputs: [x],
+        // Bessel's correction divides by n − 1: with a single element that is 0/0, so use the biased form.
+        params: { dim, keepdim, unbiased: reducedCount(shape, dim) < 2 ? false : unbiased },
+      })),
+  ),
+  run: ({ dim, keepdim, unbiased }, x) => {
+    const options = { ...(unbiased === undefined ? {} : { unbiased }), ...(keepdim === undefined ? {} : { keepdim }) };
+    return dim === undefined && Object.keys(options).length === 0 ? x.var() : x.var(dim, options);
+  },
+  tags: (c) => [...dimTags(c.params.dim, c.params.keepdim), c.params.unbiased === false ? 'biased' : 'unbiased'],
+  covers: ['0-d', 'size-1 dim', 'keepdim', 'no keepdim', 'all dims', 'one dim', 'dim list', 'negative dim', 'biased', 'unbiased'],
+});
+
+// ---- matmul -------------------------------------------------------------------------------------
+
+interface MatmulParams {
+  /** Pass this operand as a transposed view of the drawn input (non-contiguous). */
+  transposeA: boolean;
+  transposeB: boolean;
+  kind: string;
+}
+
+const matmulSpec = defineSpec<MatmulParams>({
+  name: 'matmul',
+  draw: fc
+    .record({
+      m: size,
+      k: size,
+      n: size,
+      batch: fc.array(size, { maxLength: 2 }).chain((out) => fc.tuple(broadcastsTo(out), broadcastsTo(out))),
+      kind: fc.constantFrom('1-d · 1-d', '1-d · n-d', 'n-d · 1-d', 'n-d · n-d', 'n-d · n-d'),
+      transposeA: fc.boolean(),
+      transposeB: fc.boolean(),
+      grads: gradFlags,
+    })
+    .chain(({ m, k, n, batch: [batchA, batchB], kind, transposeA, transposeB, grads }) => {
+      const aIs1d = kind.startsWith('1-d');
+      const bIs1d = kind.endsWith('1-d');
+      const tA = transposeA && !aIs1d;
+      const tB = transposeB && !bIs1d;
+      const aShape = aIs1d ? [k] : [...batchA, ...(tA ? [k, m] : [m, k])];
+      const bShape = bIs1d ? [k] : [...batchB, ...(tB ? [n, k] : [k, n])];
+      return fc
+        .tuple(drawn(aShape, values.any, grads[0]), drawn(bShape, values.any, grads[1]))
+        .map(([a, b]) => ({ inputs: [a, b], params: { transposeA: tA, transposeB: tB, kind } }));
+    }),
+  run: ({ transposeA, transposeB }, a, b) => (transposeA ? a.transpose(-2, -1) : a).matmul(transposeB ? b!.transpose(-1, -2) : b!),
+  tags: (c) => [c.params.kind, ...(c.params.transposeA || c.params.transposeB ? ['non-contiguous input'] : [])],
+  covers: ['1-d · 1-d', '1-d · n-d', 'n-d · 1-d', 'n-d · n-d', 'broadcast', 'size-1 dim', 'input without grad', 'non-contiguous input'],
+});
+
+// ---- movement -----------------------------------------------------------------------------------
+
+/** Shape arguments are accepted spread (`reshape(2, 3)`) or as one array (`reshape([2, 3])`). */
+type ShapeForm = 'spread' | 'array';
+
+function withShape(form: ShapeForm, shape: number[], call: (...s: number[] | [number[]]) => Tensor): Tensor {
+  return form === 'spread' ? call(...shape) : call(shape);
+}
+
+/** A target shape with the same size: the dims shuffled, some 1s inserted, maybe one −1. */
+function sameSizeShape(shape: readonly number[]): fc.Arbitrary<number[]> {
+  const n = shape.length;
+  return fc
+    .tuple(
+      fc.shuffledSubarray(Array.from({ length: n }, (_, i) => i), { minLength: n, maxLength: n }),
+      fc.array(fc.integer({ min: 0, max: n }), { maxLength: 2 }),
+      fc.option(fc.nat(), { nil: undefined }),
+    )
+    .map(([perm, ones, inferAt]) => {
+      const target = perm.map((i) => shape[i]!);
+      for (const at of ones) target.splice(Math.min(at, target.length), 0, 1);
+      if (inferAt !== undefined && target.length > 0) target[inferAt % target.length] = -1;
+      return target;
+    });
+}
+
+interface ReshapeParams {
+  target: number[];
+  form: ShapeForm;
+  transposeFirst: boolean;
+}
+
+const reshapeSpec = defineSpec<ReshapeParams>({
+  name: 'reshape',
+  draw: shapeArb().chain((shape) =>
+    fc
+      .record({ x: drawn(shape, values.any), target: sameSizeShape(shape), form: fc.constantFrom<ShapeForm>('spread', 'array'), transposeFirst: fc.boolean() })
+      .map(({ x, target, form, transposeFirst }) => ({ inputs: [x], params: { target, form, transposeFirst } })),
+  ),
+  run: ({ target, form, transposeFirst }, x) => {
+    const source = transposeFirst && x.ndim >= 2 ? x.transpose(0, -1) : x;
+    return withShape(form, target, (...s) => source.reshape(...s));
+  },
+  tags: (c) => [
+    ...(c.params.target.includes(-1) ? ['-1 size'] : []),
+    ...(c.params.transposeFirst && c.inputs[0]!.shape.length >= 2 ? ['non-contiguous input'] : []),
+  ],
+  covers: ['0-d', 'size-1 dim', '-1 size', 'non-contiguous input'],
+});
+
+const viewSpec = defineSpec<Omit<ReshapeParams, 'transposeFirst'>>({
+  name: 'view',
+  draw: shapeArb().chain((shape) =>
+    fc
+      .record({ x: drawn(shape, values.any), target: sameSizeShape(shape), form: fc.constantFrom<ShapeForm>('spread', 'array') })
+      .map(({ x, target, form }) => ({ inputs: [x], params: { target, form } })),
+  ),
+  run: ({ target, form }, x) => withShape(form, target, (...s) => x.view(...s)),
+  tags: (c) => (c.params.target.includes(-1) ? ['-1 size'] : []),
+  covers: ['0-d', 'size-1 dim', '-1 size'],
+});
+
+const transposeSpec = defineSpec<{ dim0: number; dim1: number }>({
+  name: 'transpose',
+  draw: shapeArb().chain((shape) =>
+    fc
+      .record({ x: drawn(shape, values.any), dim0: dimIn(shape.length), dim1: dimIn(shape.length) })
+      .map(({ x, dim0, dim1 }) => ({ inputs: [x], params: { dim0, dim1 } })),
+  ),
+  run: ({ dim0, dim1 }, x) => x.transpose(dim0, dim1),
+  tags: (c) => (c.params.dim0 < 0 || c.params.dim1 < 0 ? ['negative dim'] : []),
+  covers: ['0-d', 'size-1 dim', 'negative dim'],
+});
+
+const permuteSpec = defineSpec<{ dims: number[]; form: ShapeForm }>({
+  name: 'permute',
+  draw: shapeArb().chain((shape) =>
+    fc
+      .record({ x: drawn(shape, values.any), dims: permutation(shape.length), form: fc.constantFrom<ShapeForm>('spread', 'array') })
+      .map(({ x, dims, form }) => ({ inputs: [x], params: { dims, form } })),
+  ),
+  run: ({ dims, form }, x) => withShape(form, dims, (...d) => x.permute(...d)),
+  tags: (c) => (c.params.dims.some((d) => d < 0) ? ['negative dim'] : []),
+  covers: ['0-d', 'size-1 dim', 'negative dim'],
+});
+
+/** An input shape that expands to `out`, and the expand target (−1 where a dim keeps its size). */
+function expandCase(out: number[]): fc.Arbitrary<{ x: Drawn; target: number[] }> {
+  return broadcastsTo(out).chain((inShape) => {
+    const lead = out.length - inShape.length;
+    return fc
+      .tuple(drawn(inShape, values.any), fc.array(fc.boolean(), { minLength: out.length, maxLength: out.length }))
+      .map(([x, keep]) => ({ x, target: out.map((d, i) => (i >= lead && keep[i] && inShape[i - lead] === d ? -1 : d)) }));
+  });
+}
+
+const expandSpec = defineSpec<{ target: number[]; form: ShapeForm }>({
+  name: 'expand',
+  draw: shapeArb().chain((out) =>
+    fc
+      .record({ c: expandCase(out), form: fc.constantFrom<ShapeForm>('spread', 'array') })
+      .map(({ c, form }) => ({ inputs: [c.x], params: { target: c.target, form } })),
+  ),
+  run: ({ target, form }, x) => withShape(form, target, (...s) => x.expand(...s)),
+  tags: (c) => {
+    const inShape = c.inputs[0]!.shape;
+    const target = c.params.target;
+    const lead = target.length - inShape.length;
+    const tags: string[] = [];
+    if (lead > 0) tags.push('new leading dims');
+    if (target.includes(-1)) tags.push('-1 size');
+    if (inShape.some((d, i) => d === 1 && target[i + lead]! > 1)) tags.push('size-1 dim expanded');
+    return tags;
+  },
+  covers: ['0-d', 'new leading dims', '-1 size', 'size-1 dim expanded'],
+});
+
+const narrowSpec = defineSpec<{ dim: number; start: number; length: number }>({
+  name: 'narrow',
+  draw: shapeArb(1, 3, 4).chain((shape) =>
+    fc
+      .record({ x: drawn(shape, values.any), d: fc.integer({ min: 0, max: shape.length - 1 }), negative: fc.boolean() })
+      .chain(({ x, d, negative }) =>
+        fc
+          .integer({ min: 0, max: shape[d]! - 1 })
+          .chain((start) => fc.integer({ min: 1, max: shape[d]! - start }).map((length) => ({ start, length })))
+          .map(({ start, length }) => ({ inputs: [x], params: { dim: negative ? d - shape.length : d, start, length } })),
+      ),
+  ),
+  run: ({ dim, start, length }, x) => x.narrow(dim, start, length),
+  tags: (c) => [...(c.params.dim < 0 ? ['negative dim'] : []), ...(c.params.start > 0 ? ['start > 0'] : [])],
+  covers: ['size-1 dim', 'negative dim', 'start > 0'],
+});
+
+type ContiguousParams = { kind: 'permuted'; dims: number[] } | { kind: 'expanded'; target: number[] };
+
+const contiguousSpec = defineSpec<ContiguousParams>({
+  name: 'contiguous',
+  draw: fc.oneof(
+    shapeArb().chain((shape) =>
+      fc
+        .tuple(drawn(shape, values.any), permutation(shape.length))
+        .map(([x, dims]): OpCase<ContiguousParams> => ({ inputs: [x], params: { kind: 'permuted', dims } })),
+    ),
+    shapeArb().chain((out) => expandCase(out).map(({ x, target }): OpCase<ContiguousParams> => ({ inputs: [x], params: { kind: 'expanded', target } }))),
+  ),
+  run: (p, x) => (p.kind === 'permuted' ? x.permute(p.dims) : x.expand(p.target)).contiguous(),
+  tags: (c) => [c.params.kind],
+  covers: ['0-d', 'size-1 dim', 'permuted', 'expanded'],
+});
+
+const unsqueezeSpec = defineSpec<{ dim: number }>({
+  name: 'unsqueeze',
+  draw: shapeArb().chain((shape) =>
+    fc
+      .record({ x: drawn(shape, values.any), dim: fc.integer({ min: -shape.length - 1, max: shape.length }) })
+      .map(({ x, dim }) => ({ inputs: [x], params: { dim } })),
+  ),
+  run: ({ dim }, x) => x.unsqueeze(dim),
+  tags: (c) => (c.params.dim < 0 ? ['negative dim'] : []),
+  covers: ['0-d', 'size-1 dim', 'negative dim'],
+});
+
+const squeezeSpec = defineSpec<{ dim: number | undefined }>({
+  name: 'squeeze',
+  draw: fc.array(fc.constantFrom(1, 1, 2, 3), { maxLength: 3 }).chain((shape) =>
+    fc
+      .record({ x: drawn(shape, values.any), dim: fc.option(dimIn(shape.length), { nil: undefined }) })
+      .map(({ x, dim }) => ({ inputs: [x], params: { dim } })),
+  ),
+  run: ({ dim }, x) => (dim === undefined ? x.squeeze() : x.squeeze(dim)),
+  tags: (c) => [c.params.dim === undefined ? 'all size-1 dims' : c.params.dim < 0 ? 'negative dim' : 'one dim'],
+  covers: ['0-d', 'size-1 dim', 'all size-1 dims', 'one dim', 'negative dim'],
+});
+
+const flattenSpec = defineSpec<{ startDim: number | undefined; endDim: number | undefined }>({
+  name: 'flatten',
+  draw: shapeArb(0, 4, 2).chain((shape) => {
+    const n = shape.length;
+    const ordered = fc
+      .tuple(dimIn(n), dimIn(n))
+      .filter(([s, e]) => n === 0 || (s < 0 ? s + n : s) <= (e < 0 ? e + n : e));
+    return fc
+      .record({ x: drawn(shape, values.any), dims: fc.option(ordered, { nil: undefined }) })
+      .map(({ x, dims }) => ({ inputs: [x], params: { startDim: dims?.[0], endDim: dims?.[1] } }));
+  }),
+  run: ({ startDim, endDim }, x) => (startDim === undefined || endDim === undefined ? x.flatten() : x.flatten(startDim, endDim)),
+  tags: (c) => [...((c.params.startDim ?? 0) < 0 || (c.params.endDim ?? 0) < 0 ? ['negative dim'] : []), ...(c.params.startDim === undefined ? ['all dims'] : [])],
+  covers: ['0-d', 'size-1 dim', 'negative dim', 'all dims'],
+});
+
+// ---- dtype conversion ---------------------------------------------------------------------------
+
+type ToParams = 'same dtype' | 'round trip through float32' | 'square in float32';
+
+const toSpec = defineSpec<ToParams>({
+  name: 'to',
+  draw: shapeArb().chain((shape) =>
+    fc
+      .tuple(drawn(shape, values.any), fc.constantFrom<ToParams>('same dtype', 'round trip through float32', 'square in float32'))
+      .map(([x, params]) => ({ inputs: [x], params })),
+  ),
+  run: (p, x) => {
+    if (p === 'same dtype') return x.to('float64');
+    const x32 = x.to('float32');
+    return (p === 'square in float32' ? x32.mul(x32) : x32).to('float64');
+  },
+  tags: (c) => [c.params],
+  covers: ['0-d', 'same dtype', 'round trip through float32', 'square in float32'],
+  // float32 rounding (≤ 1.2e-7 here) divided by 2·eps must stay under atol: eps 1e-2 keeps it near 1e-5.
+  // (x² has no truncation error in a central difference, so a large eps costs nothing.)
+  gradcheck: { eps: 1e-2 },
+});
+
+// ---- the table ----------------------------------------------------------------------------------
+
+/** Every differentiable Tensor method, one spec each. */
+export const opSpecs: readonly Spec[] = [
+  unarySpec('neg', values.any, (x) => x.neg()),
+  unarySpec('exp', values.smooth, (x) => x.exp()),
+  unarySpec('log', values.positive, (x) => x.log()),
+  unarySpec('sqrt', values.positive, (x) => x.sqrt()),
+  unarySpec('abs', values.awayFromZero, (x) => x.abs()),
+  unarySpec('tanh', values.smooth, (x) => x.tanh()),
+  unarySpec('sigmoid', values.smooth, (x) => x.sigmoid()),
+  unarySpec('relu', values.awayFromZero, (x) => x.relu()),
+  unarySpec('square', values.any, (x) => x.square()),
+  binarySpec('add', values.any, values.any, (a, b) => a.add(b)),
+  binarySpec('sub', values.any, values.any, (a, b) => a.sub(b)),
+  binarySpec('mul', values.any, values.any, (a, b) => a.mul(b)),
+  binarySpec('div', values.any, values.awayFromZero, (a, b) => a.div(b)),
+  binarySpec('pow', values.positive, values.any, (a, b) => a.pow(b), fc.oneof(fc.constantFrom(0, 1, 2, 3, -1, 0.5), values.any)),
+  matmulSpec,
+  reduceSpec('sum', (s) => drawn(s, values.any), (x, p) => callReduction(x, 'sum', p)),
+  reduceSpec('mean', (s) => drawn(s, values.any), (x, p) => callReduction(x, 'mean', p)),
+  reduceSpec('max', distinctDrawn, (x, p) => callReduction(x, 'max', p)),
+  varSpec,
+  reshapeSpec,
+  viewSpec,
+  transposeSpec,
+  permuteSpec,
+  expandSpec,
+  narrowSpec,
+  contiguousSpec,
+  unsqueezeSpec,
+  squeezeSpec,
+  flattenSpec,
+  toSpec,
+];

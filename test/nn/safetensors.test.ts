@@ -1,0 +1,230 @@
+// nn.saveSafetensors / nn.loadSafetensors: exact round trips, the byte layout the format specifies,
+// atomic writes (a failure or a crash never leaves a partial file under the target name), and one
+// test per kind of corrupt file, each written by hand to a temp dir.
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import { tensor, type Tensor } from '../../src/index.js';
+import {
+  loadSafetensors, parseSafetensors, readSafetensors, saveSafetensors, serializeSafetensors, writeFileAtomic,
+} from '../../src/nn/safetensors.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'tsgrad-safetensors-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+let counter = 0;
+const tempPath = (name: string): string => join(dir, `${counter++}-${name}`);
+
+/** Writes a file from a header (object or raw JSON text) and a data section, with an optional fake length. */
+function craft(name: string, header: unknown, data: Uint8Array = new Uint8Array(0), declaredLength?: bigint): string {
+  const json = header instanceof Uint8Array ? header : new TextEncoder().encode(typeof header === 'string' ? header : JSON.stringify(header));
+  const bytes = new Uint8Array(8 + json.length + data.length);
+  new DataView(bytes.buffer).setBigUint64(0, declaredLength ?? BigInt(json.length), true);
+  bytes.set(json, 8);
+  bytes.set(data, 8 + json.length);
+  const path = tempPath(name);
+  writeFileSync(path, bytes);
+  return path;
+}
+
+function f32Bytes(values: number[]): Uint8Array {
+  return new Uint8Array(new Float32Array(values).buffer);
+}
+
+function headerOf(bytes: Uint8Array): Record<string, unknown> {
+  const n = Number(new DataView(bytes.buffer, bytes.byteOffset).getBigUint64(0, true));
+  return JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + n))) as Record<string, unknown>;
+}
+
+function sampleState(): Map<string, Tensor> {
+  return new Map<string, Tensor>([
+    ['0.weight', tensor([[0.1, -2.5, 3], [1e-30, 7e20, -0]], { dtype: 'float32' })],
+    ['0.bias', tensor([Math.PI, -Math.E], { dtype: 'float64' })],
+    ['1.running_mean', tensor([1, 2, 3], { dtype: 'float32' })],
+    ['1.num_batches_tracked', tensor(new Float64Array([12345]), { shape: [] })],
+    ['empty', tensor(new Float32Array(0), { shape: [0, 3] })],
+    ['scalar', tensor(new Float64Array([-1.5]), { shape: [] })],
+  ]);
+}
+
+describe('safetensors round trip', () => {
+  it('gives back every tensor bit for bit, with shape, dtype and key order', () => {
+    const path = tempPath('round.safetensors');
+    const state = sampleState();
+    saveSafetensors(path, state, { metadata: { format: 'pt', note: 'ü' } });
+    const { tensors, metadata } = readSafetensors(path);
+    expect(metadata).toEqual({ format: 'pt', note: 'ü' });
+    expect([...tensors.keys()]).toEqual([...state.keys()]);
+    for (const [key, t] of state) {
+      const back = tensors.get(key)!;
+      expect(back.shape, key).toEqual(t.shape);
+      // I64 is read into float64; the float types keep their dtype.
+      expect(back.dtype, key).toBe(key.endsWith('num_batches_tracked') ? 'float64' : t.dtype);
+      expect(Array.from(back.toArray()), key).toEqual(Array.from(t.toArray()));
+    }
+    expect(Object.is(tensors.get('0.weight')!.toArray()[5], -0)).toBe(true);
+  });
+
+  it('writes the layout of the format: u64 LE header length (multiple of 8), JSON, packed LE data', () => {
+    const bytes = serializeSafetensors(sampleState());
+    const n = Number(new DataView(bytes.buffer).getBigUint64(0, true));
+    expect(n % 8).toBe(0);
+    const header = headerOf(bytes) as Record<string, { dtype: string; shape: number[]; data_offsets: [number, number] }>;
+    expect(header['0.weight']).toEqual({ dtype: 'F32', shape: [2, 3], data_offsets: [0, 24] });
+    expect(header['0.bias']).toEqual({ dtype: 'F64', shape: [2], data_offsets: [24, 40] });
+    expect(header['1.num_batches_tracked']).toEqual({ dtype: 'I64', shape: [], data_offsets: [52, 60] });
+    const data = new DataView(bytes.buffer, 8 + n);
+    expect(data.getFloat32(4, true)).toBe(Math.fround(-2.5));
+    expect(data.getFloat64(24, true)).toBe(Math.PI);
+    expect(data.getBigInt64(52, true)).toBe(12345n);
+    expect(bytes.length).toBe(8 + n + 68);
+  });
+
+  it('saves a non-contiguous view in row-major order of its logical shape', () => {
+    const t = tensor([[1, 2, 3], [4, 5, 6]]).transpose(0, 1);
+    const back = parseSafetensors(serializeSafetensors({ t })).tensors.get('t')!;
+    expect(back.shape).toEqual([3, 2]);
+    expect(Array.from(back.toArray())).toEqual([1, 4, 2, 5, 3, 6]);
+  });
+
+  it('is deterministic (same state, same bytes)', () => {
+    expect(Buffer.from(serializeSafetensors(sampleState())).equals(Buffer.from(serializeSafetensors(sampleState())))).toBe(true);
+  });
+
+  it('refuses a non-integer num_batches_tracked (it must be stored as I64) and writes nothing', () => {
+    const path = tempPath('nbt.safetensors');
+    expect(() => saveSafetensors(path, { 'bn.num_batches_tracked': tensor([1.5]) })).toThrow(/bn\.num_batches_tracked.*non-integer value 1\.5/);
+    expect(existsSync(path)).toBe(false);
+  });
+});
+
+describe('atomic writes', () => {
+  const leftovers = (d: string): string[] => readdirSync(d).filter((f) => f.endsWith('.tmp'));
+
+  it('a failure before the rename leaves the old file untouched and removes the temp file', () => {
+    const sub = join(dir, 'atomic-1');
+    mkdirSync(sub);
+    const path = join(sub, 'model.safetensors');
+    saveSafetensors(path, { w: tensor([1, 2, 3]) });
+    const before = readFileSync(path);
+    let sawTemp = false;
+    expect(() =>
+      writeFileAtomic(path, serializeSafetensors({ w: tensor([9, 9, 9, 9]) }), {
+        beforeRename: (temp) => {
+          sawTemp = existsSync(temp) && readFileSync(temp).length > 0;
+          throw new Error('simulated crash');
+        },
+      }),
+    ).toThrow('simulated crash');
+    expect(sawTemp).toBe(true);
+    expect(readFileSync(path).equals(before)).toBe(true);
+    expect(leftovers(sub)).toEqual([]);
+  });
+
+  it('a failing rename (the target is a directory) removes the temp file', () => {
+    const sub = join(dir, 'atomic-2');
+    mkdirSync(join(sub, 'model.safetensors'), { recursive: true });
+    writeFileSync(join(sub, 'model.safetensors', 'keep'), 'x');
+    expect(() => saveSafetensors(join(sub, 'model.safetensors'), { w: tensor([1]) })).toThrow();
+    expect(readdirSync(sub)).toEqual(['model.safetensors']);
+    expect(readFileSync(join(sub, 'model.safetensors', 'keep'), 'utf8')).toBe('x');
+  });
+
+  it('a process killed while saving leaves under the target name a complete file (old or new)', async () => {
+    const sub = join(dir, 'atomic-3');
+    mkdirSync(sub);
+    const target = join(sub, 'model.safetensors');
+    const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('../helpers/safetensors-crash-child.ts', import.meta.url)), target, '500000'], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    await new Promise<void>((resolveSaved, reject) => {
+      child.stdout!.on('data', (chunk: Buffer) => {
+        if (chunk.toString().includes('saved')) resolveSaved();
+      });
+      child.on('exit', (code) => reject(new Error(`the child exited early with code ${code}`)));
+    });
+    await new Promise((r) => setTimeout(r, 250)); // let it run several saves, then kill it mid-stream
+    const exited = new Promise((r) => child.once('exit', r));
+    child.kill('SIGKILL');
+    await exited;
+    const state = loadSafetensors(target);
+    const fill = state.get('a.num_batches_tracked')!.item();
+    expect([1, 2]).toContain(fill);
+    const w = state.get('a.weight')!.toArray();
+    expect(w.length).toBe(500000);
+    expect(w.every((v) => v === fill)).toBe(true);
+  });
+});
+
+describe('corrupt files: a clear error naming the file and the problem, never a tensor', () => {
+  const okHeader = { w: { dtype: 'F32', shape: [2], data_offsets: [0, 8] } };
+  const okData = f32Bytes([1, 2]);
+
+  it('the well-formed base file loads (so each case below fails for its own reason)', () => {
+    const t = loadSafetensors(craft('ok.safetensors', okHeader, okData)).get('w')!;
+    expect(Array.from(t.toArray())).toEqual([1, 2]);
+  });
+
+  const cases: [string, () => string, RegExp][] = [
+    ['shorter than the length field', () => { const p = tempPath('short'); writeFileSync(p, new Uint8Array(5)); return p; }, /5 bytes, fewer than the 8-byte header length/],
+    ['header length beyond the file', () => craft('len', okHeader, okData, 1000n), /header length 1000 goes beyond the end of the file/],
+    ['header length near 2^64', () => craft('len64', okHeader, okData, 0xffffffffffffff00n), /goes beyond the end of the file/],
+    ['invalid JSON', () => craft('json', '{"w": {"dtype": "F32",', okData), /not valid JSON/],
+    ['header not an object', () => craft('array', '[1, 2]'), /does not start with a JSON object/],
+    ['invalid UTF-8', () => craft('utf8', new Uint8Array([0x7b, 0xff, 0xfe, 0x7d])), /the header is not valid UTF-8/],
+    ['unsupported dtype', () => craft('f16', { w: { dtype: 'F16', shape: [2], data_offsets: [0, 4] } }, new Uint8Array(4)), /tensor 'w' has dtype F16, which tsgrad does not support/],
+    ['missing dtype', () => craft('nodtype', { w: { shape: [2], data_offsets: [0, 8] } }, okData), /tensor 'w' has no dtype/],
+    ['negative shape', () => craft('shape', { w: { dtype: 'F32', shape: [-2], data_offsets: [0, 8] } }, okData), /tensor 'w' has an invalid shape \[-2\]/],
+    ['fractional shape', () => craft('shape2', { w: { dtype: 'F32', shape: [1.5], data_offsets: [0, 8] } }, okData), /tensor 'w' has an invalid shape/],
+    ['bad data_offsets', () => craft('offs', { w: { dtype: 'F32', shape: [2], data_offsets: [0] } }, okData), /tensor 'w' has invalid data_offsets \[0\]/],
+    ['offsets beyond the data', () => craft('range', { w: { dtype: 'F32', shape: [4], data_offsets: [0, 16] } }, okData), /tensor 'w' has data_offsets \[0, 16\] beyond the data section of 8 bytes/],
+    ['truncated data', () => craft('trunc', okHeader, okData.subarray(0, 6)), /tensor 'w' has data_offsets \[0, 8\] beyond the data section of 6 bytes/],
+    ['begin after end', () => craft('rev', { w: { dtype: 'F32', shape: [0], data_offsets: [8, 0] } }, okData), /begin after end/],
+    ['size disagrees with shape', () => craft('size', { w: { dtype: 'F32', shape: [3], data_offsets: [0, 8] } }, okData), /tensor 'w' has 8 bytes of data, but shape \[3\] of F32 needs 12/],
+    ['size disagrees with dtype', () => craft('size2', { w: { dtype: 'F64', shape: [2], data_offsets: [0, 8] } }, okData), /shape \[2\] of F64 needs 16/],
+    [
+      'overlapping tensors',
+      () => craft('overlap', { a: { dtype: 'F32', shape: [2], data_offsets: [0, 8] }, b: { dtype: 'F32', shape: [2], data_offsets: [4, 12] } }, f32Bytes([1, 2, 3])),
+      /tensor 'b' \(bytes 4–12\) overlaps tensor 'a' \(bytes 0–8\)/,
+    ],
+    [
+      'a gap between tensors',
+      () => craft('gap', { a: { dtype: 'F32', shape: [1], data_offsets: [0, 4] }, b: { dtype: 'F32', shape: [1], data_offsets: [8, 12] } }, f32Bytes([1, 2, 3])),
+      /bytes 4–8 of the data section belong to no tensor \(before tensor 'b'\)/,
+    ],
+    ['trailing bytes', () => craft('trail', okHeader, f32Bytes([1, 2, 3])), /the tensors cover 8 bytes of data, but the file has 12/],
+    ['entry not an object', () => craft('entry', { w: 3 }), /the entry of tensor 'w' is not an object/],
+    ['metadata not strings', () => craft('meta', { __metadata__: { a: 1 }, ...okHeader }, okData), /__metadata__ value for 'a' is not a string/],
+    [
+      'I64 beyond 2^53',
+      () => {
+        const data = new Uint8Array(8);
+        new DataView(data.buffer).setBigInt64(0, 2n ** 60n, true);
+        return craft('i64', { n: { dtype: 'I64', shape: [], data_offsets: [0, 8] } }, data);
+      },
+      /tensor 'n' \(I64\) holds 1152921504606846976/,
+    ],
+  ];
+
+  for (const [name, make, message] of cases) {
+    it(name, () => {
+      const path = make();
+      let error: Error | null = null;
+      try {
+        loadSafetensors(path);
+      } catch (e) {
+        error = e as Error;
+      }
+      expect(error, 'loading should throw').not.toBeNull();
+      expect(error!.message).toContain(path);
+      expect(error!.message).toMatch(message);
+    });
+  }
+
+  it('a missing file is an error naming it', () => {
+    const path = join(dir, 'does-not-exist.safetensors');
+    expect(() => loadSafetensors(path)).toThrow(/cannot read '.*does-not-exist\.safetensors'/);
+  });
+});
