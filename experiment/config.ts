@@ -31,6 +31,16 @@ export const NORM_LABELS: Record<NormName, string> = {
   none: 'no normalization',
 };
 
+/** Short names for chart legends and axis groups. */
+export const NORM_SHORT: Record<NormName, string> = {
+  bn: 'BatchNorm',
+  bkn: 'BKN',
+  'bkn-paper': 'BKN paper',
+  gn: 'GroupNorm',
+  brn: 'BatchRenorm',
+  none: 'no norm',
+};
+
 /** Whether a norm uses batch statistics — only those depend on the normalization batch. */
 export function usesBatchStatistics(norm: NormName): boolean {
   return norm !== 'gn' && norm !== 'none';

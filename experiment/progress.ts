@@ -31,6 +31,7 @@ interface RunState {
   smoothLoss: number;
   lastDraw: number;
   lastDecile: number;
+  trainSeconds: number | null;
 }
 
 /** Minimum time between two redraws of the bar (a redraw per step would cost more than a tiny step). */
@@ -64,16 +65,20 @@ export class ProgressReporter {
   /** Begins a run of `totalSteps` optimizer steps of `batch` samples. */
   startRun(label: string, totalSteps: number, batch: number): void {
     const now = this.clock();
-    this.run = { label, index: this.runsDone + 1, totalSteps, batch, start: now, step: 0, smoothLoss: NaN, lastDraw: -Infinity, lastDecile: 0 };
+    this.run = { label, index: this.runsDone + 1, totalSteps, batch, start: now, step: 0, smoothLoss: NaN, lastDraw: -Infinity, lastDecile: 0, trainSeconds: null };
     if (this.style === 'lines') this.sink.write(`${this.prefix()} ${label}: ${totalSteps} steps of ${batch} samples\n`);
     if (this.style === 'bar') this.draw(now);
   }
 
-  /** Records that optimizer step `step` (1-based) finished with training loss `loss`. */
-  step(step: number, loss: number): void {
+  /**
+   * Records that optimizer step `step` (1-based) finished with training loss `loss`; `trainSeconds`
+   * (the time spent training so far, evaluations excluded) makes samples/s a training rate.
+   */
+  step(step: number, loss: number, trainSeconds?: number): void {
     const r = this.run;
     if (r === null) return;
     r.step = step;
+    r.trainSeconds = trainSeconds ?? null;
     r.smoothLoss = Number.isNaN(r.smoothLoss) || !Number.isFinite(loss) ? loss : 0.9 * r.smoothLoss + 0.1 * loss;
     const now = this.clock();
     if (this.style === 'bar') {
@@ -118,7 +123,8 @@ export class ProgressReporter {
   private stats(now: number): string {
     const r = this.run!;
     const elapsed = (now - r.start) / 1000;
-    const rate = elapsed > 0 ? (r.step * r.batch) / elapsed : NaN;
+    const trainTime = r.trainSeconds ?? elapsed;
+    const rate = trainTime > 0 ? (r.step * r.batch) / trainTime : NaN;
     const eta = r.step > 0 ? (elapsed / r.step) * (r.totalSteps - r.step) : NaN;
     const loss = Number.isNaN(r.smoothLoss) ? '—' : r.smoothLoss.toFixed(4);
     const rateText = Number.isFinite(rate) ? `${rate.toFixed(0)} samples/s` : '— samples/s';

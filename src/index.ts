@@ -13,3 +13,7 @@ export { manualSeed, Generator } from './tensor/rng.js';
 export { setDefaultDtype, getDefaultDtype } from './tensor/dtype.js';
 export type { DType } from './tensor/dtype.js';
 export { NDArray } from './tensor/ndarray.js';
+export * as optim from './optim/index.js';
+export * as F from './nn/functional.js';
+export * as nn from './nn/index.js';
+export * as data from './data/index.js';

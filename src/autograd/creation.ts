@@ -90,7 +90,7 @@ function flattenNested(data: NestedArray, out: number[], depth = 0, shape = nest
 
 /** A tensor of zeros. @example `zeros([2, 3], { dtype: 'float64' })` */
 export function zeros(shape: readonly number[], options: CreationOptions = {}): Tensor {
-  return make(NDArray.zeros(checkedShape(shape, 'zeros'), resolveDtype(options.dtype)), options);
+  return make(NDArray.zeros(checkedShape(shape, 'zeros'), resolveDtype(options.dtype, 'zeros')), options);
 }
 
 /** A tensor of ones. @example `ones([3])` */
@@ -100,7 +100,7 @@ export function ones(shape: readonly number[], options: CreationOptions = {}): T
 
 /** A tensor filled with `value`. @example `full([2, 2], 7)` */
 export function full(shape: readonly number[], value: number, options: CreationOptions = {}): Tensor {
-  return make(NDArray.full(checkedShape(shape, 'full'), value, resolveDtype(options.dtype)), options);
+  return make(NDArray.full(checkedShape(shape, 'full'), value, resolveDtype(options.dtype, 'full')), options);
 }
 
 /** Zeros with another tensor's shape and dtype. @example `zerosLike(x)` */
@@ -126,14 +126,14 @@ export function arange(start: number, end?: number, step = 1, options: CreationO
   const [from, to] = end === undefined ? [0, start] : [start, end];
   if (step === 0 || !Number.isFinite(step)) throw new Error(`arange: step must be a non-zero finite number, got ${step}`);
   const count = Math.max(0, Math.ceil((to - from) / step));
-  const storage = allocate(resolveDtype(options.dtype), count);
+  const storage = allocate(resolveDtype(options.dtype, 'arange'), count);
   for (let i = 0; i < count; i++) storage[i] = from + i * step;
   return make(new NDArray(storage, [count]), options);
 }
 
 /** The n×m identity matrix (m defaults to n). @example `eye(3)` */
 export function eye(n: number, m = n, options: CreationOptions = {}): Tensor {
-  const out = NDArray.zeros(checkedShape([n, m], 'eye'), resolveDtype(options.dtype));
+  const out = NDArray.zeros(checkedShape([n, m], 'eye'), resolveDtype(options.dtype, 'eye'));
   for (let i = 0; i < Math.min(n, m); i++) out.data[i * m + i] = 1;
   return make(out, options);
 }
@@ -149,7 +149,7 @@ export function eye(n: number, m = n, options: CreationOptions = {}): Tensor {
  * ```
  */
 export function rand(shape: readonly number[], options: RandomOptions = {}): Tensor {
-  return make(randArray(checkedShape(shape, 'rand'), resolveDtype(options.dtype), options.generator ?? defaultGenerator), options);
+  return make(randArray(checkedShape(shape, 'rand'), resolveDtype(options.dtype, 'rand'), options.generator ?? defaultGenerator), options);
 }
 
 /**
@@ -163,5 +163,5 @@ export function rand(shape: readonly number[], options: RandomOptions = {}): Ten
  * ```
  */
 export function randn(shape: readonly number[], options: RandomOptions = {}): Tensor {
-  return make(randnArray(checkedShape(shape, 'randn'), resolveDtype(options.dtype), options.generator ?? defaultGenerator), options);
+  return make(randnArray(checkedShape(shape, 'randn'), resolveDtype(options.dtype, 'randn'), options.generator ?? defaultGenerator), options);
 }

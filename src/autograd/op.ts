@@ -1,4 +1,7 @@
+import type { NormLayout } from '../tensor/kernels/norm.js';
 import type { NDArray } from '../tensor/ndarray.js';
+import type { Conv2dGeometry, Conv2dParams } from '../tensor/kernels/conv.js';
+import type { Pool2dGeometry, Pool2dParams } from '../tensor/kernels/pool.js';
 
 /**
  * One differentiable primitive: forward and backward side by side.
@@ -45,6 +48,27 @@ export interface OpTypes {
   contiguous: { args: NoArgs; saved: null };
   // linear algebra
   matmul: { args: NoArgs; saved: [NDArray, NDArray] };
+  // convolution and pooling (ops/conv.ts)
+  conv2d: { args: Conv2dParams; saved: { x: NDArray; w: NDArray; geom: Conv2dGeometry } };
+  maxPool2d: { args: Pool2dParams; saved: { geom: Pool2dGeometry; argmax: Int32Array; inputShape: readonly number[] } };
+  avgPool2d: { args: Pool2dParams & { countIncludePad: boolean; divisorOverride: number }; saved: { geom: Pool2dGeometry; inputShape: readonly number[] } };
+  adaptiveAvgPool2d: { args: { outH: number; outW: number }; saved: readonly number[] };
+  // activations (ops/activation.ts)
+  gelu: { args: { approximate: 'none' | 'tanh' }; saved: NDArray };
+  leakyRelu: { args: { negativeSlope: number }; saved: NDArray };
+  // joining and padding (ops/cat-pad.ts)
+  cat: { args: { dim: number }; saved: number[] };
+  pad: { args: { pads: number[]; value: number }; saved: readonly number[] };
+  // normalization (ops/norm.ts)
+  normalize: {
+    args: { layout: NormLayout; mean: Float64Array; invstd: Float64Array; batchStats: boolean };
+    saved: { x: NDArray; weight: NDArray | null };
+  };
+  normalizeWith: {
+    args: { layout: NormLayout; eps: number };
+    saved: { x: NDArray; mean: Float64Array; invstd: Float64Array; weight: NDArray | null; statShape: readonly number[] };
+  };
+  normMoments: { args: { layout: NormLayout }; saved: { x: NDArray; mean: Float64Array } };
 }
 
 export type OpName = keyof OpTypes;

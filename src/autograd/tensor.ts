@@ -1,6 +1,6 @@
-import { getDefaultDtype, promoteTypes, type DType, type Storage } from '../tensor/dtype.js';
+import { assertDtype, getDefaultDtype, promoteTypes, type DType, type Storage } from '../tensor/dtype.js';
 import { NDArray } from '../tensor/ndarray.js';
-import { normalizeDim, normalizeDims, sameShape, shapeString, sizeOf } from '../tensor/shape.js';
+import { broadcastShapes, normalizeDim, normalizeDims, sameShape, shapeString, sizeOf } from '../tensor/shape.js';
 import { applyOp } from './apply.js';
 import { runBackward } from './engine.js';
 import type { GraphNode } from './node.js';
@@ -96,7 +96,10 @@ export class Tensor {
 
   /** a − b = a + (−b) (a composite: its gradient comes from add and neg). */
   sub(other: Operand): Tensor {
-    return typeof other === 'number' ? this.add(-other) : this.add(other.neg());
+    if (typeof other === 'number') return this.add(-other);
+    const [a, b] = binaryOperands(this, other);
+    broadcastShapes(a.shape, b.shape, 'sub'); // a shape error names sub, not the add inside it
+    return a.add(b.neg());
   }
 
   mul(other: Operand): Tensor {
@@ -106,7 +109,11 @@ export class Tensor {
 
   /** a / b = a · b⁻¹ (a composite of mul and pow). */
   div(other: Operand): Tensor {
-    return typeof other === 'number' ? this.mul(1 / other) : this.mul(other.pow(-1));
+    if (typeof other === 'number') return this.mul(1 / other);
+    // Promote first: float64 / float32 must not take b⁻¹ in float32.
+    const [a, b] = binaryOperands(this, other);
+    broadcastShapes(a.shape, b.shape, 'div'); // a shape error names div, not the mul inside it
+    return a.mul(b.pow(-1));
   }
 
   /** Elementwise power; the exponent may be a number or a tensor (broadcast). */
@@ -358,7 +365,9 @@ function flattenShapeArgs(args: number[] | [readonly number[]]): number[] {
   return args as number[];
 }
 
-/** Default dtype helper for creation functions. */
-export function resolveDtype(dtype: DType | undefined): DType {
-  return dtype ?? getDefaultDtype();
+/** Default dtype helper for creation functions; a given dtype is checked (JS callers can pass anything). */
+export function resolveDtype(dtype: DType | undefined, where = 'dtype'): DType {
+  if (dtype === undefined) return getDefaultDtype();
+  assertDtype(dtype, where);
+  return dtype;
 }

@@ -9,6 +9,8 @@
  * - gain (`calculateGain`): linear, conv*, sigmoid → 1; tanh → 5/3; relu → √2;
  *   leaky_relu → √(2 / (1 + slope²)) (slope 0.01 when not given); selu → 3/4.
  *
+ * Zero-element tensors are left as they are (PyTorch warns and does the same).
+ *
  * Option values keep PyTorch's strings (`mode: 'fan_in'`, `nonlinearity: 'leaky_relu'`), so
  * PyTorch code ports by renaming arguments only.
  */
@@ -177,7 +179,6 @@ function kaimingStd(t: Tensor, options: KaimingOptions, where: string): number {
   if (mode !== 'fan_in' && mode !== 'fan_out') throw new Error(`${where}: mode must be 'fan_in' or 'fan_out', got ${JSON.stringify(mode)}`);
   const { fanIn, fanOut } = calculateFanInAndFanOut(t, where);
   const fan = mode === 'fan_in' ? fanIn : fanOut;
-  if (fan === 0) throw new Error(`${where}: cannot initialise a tensor with a zero-element ${mode} (shape ${shapeString(t.shape)})`);
   return calculateGain(nonlinearity, a) / Math.sqrt(fan);
 }
 
@@ -193,6 +194,7 @@ function kaimingStd(t: Tensor, options: KaimingOptions, where: string): number {
  * ```
  */
 export function kaimingUniform(t: Tensor, options: KaimingOptions = {}): Tensor {
+  if (t.numel === 0) return t; // nothing to draw (PyTorch warns and returns)
   const bound = Math.sqrt(3) * kaimingStd(t, options, 'init.kaimingUniform');
   return uniform(t, -bound, bound, options);
 }
@@ -207,12 +209,12 @@ export function kaimingUniform(t: Tensor, options: KaimingOptions = {}): Tensor 
  * ```
  */
 export function kaimingNormal(t: Tensor, options: KaimingOptions = {}): Tensor {
+  if (t.numel === 0) return t; // nothing to draw (PyTorch warns and returns)
   return normal(t, 0, kaimingStd(t, options, 'init.kaimingNormal'), options);
 }
 
 function xavierStd(t: Tensor, options: XavierOptions, where: string): number {
   const { fanIn, fanOut } = calculateFanInAndFanOut(t, where);
-  if (fanIn + fanOut === 0) throw new Error(`${where}: cannot initialise a tensor with zero fans (shape ${shapeString(t.shape)})`);
   return (options.gain ?? 1) * Math.sqrt(2 / (fanIn + fanOut));
 }
 
@@ -227,6 +229,7 @@ function xavierStd(t: Tensor, options: XavierOptions, where: string): number {
  * ```
  */
 export function xavierUniform(t: Tensor, options: XavierOptions = {}): Tensor {
+  if (t.numel === 0) return t; // nothing to draw (PyTorch warns and returns)
   const a = Math.sqrt(3) * xavierStd(t, options, 'init.xavierUniform');
   return uniform(t, -a, a, options);
 }
@@ -242,5 +245,6 @@ export function xavierUniform(t: Tensor, options: XavierOptions = {}): Tensor {
  * ```
  */
 export function xavierNormal(t: Tensor, options: XavierOptions = {}): Tensor {
+  if (t.numel === 0) return t; // nothing to draw (PyTorch warns and returns)
   return normal(t, 0, xavierStd(t, options, 'init.xavierNormal'), options);
 }

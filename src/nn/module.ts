@@ -187,6 +187,26 @@ export abstract class Module {
     return this;
   }
 
+  /**
+   * The layer's settings for `toString()` (PyTorch's `extra_repr`), e.g. `in=4, out=2, bias=true`.
+   * Layers override it; the default is empty.
+   */
+  extraRepr(): string {
+    return '';
+  }
+
+  /**
+   * A PyTorch-style description: the class name with `extraRepr()`, and the children indented
+   * below it, e.g. `Sequential(\n  (0): Linear(inFeatures=4, outFeatures=2, bias=true)\n)`.
+   */
+  toString(): string {
+    const children = this.namedChildren();
+    const head = `${this.constructor.name}(${this.extraRepr()}`;
+    if (children.length === 0) return `${head})`;
+    const lines = children.map(([name, m]) => `  (${name}): ${m.toString().split('\n').join('\n  ')}`);
+    return `${head}${this.extraRepr() === '' ? '' : ','}\n${lines.join('\n')}\n)`;
+  }
+
   /** Drops every parameter's gradient (sets it to null, as PyTorch's default set_to_none). */
   zeroGrad(): void {
     for (const p of this.parameters()) p.grad = null;

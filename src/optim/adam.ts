@@ -132,7 +132,7 @@ export class Adam extends AdamBase {
   protected readonly decoupled = false;
 
   constructor(params: ParamsInput<AdamHyper>, options: AdamOptions = {}) {
-    super(adamDefaults(options, 0));
+    super(adamDefaults(options, 0), options, 'Adam');
     this.addParams(params);
   }
 }
@@ -156,7 +156,7 @@ export class AdamW extends AdamBase {
   protected readonly decoupled = true;
 
   constructor(params: ParamsInput<AdamHyper>, options: AdamOptions = {}) {
-    super(adamDefaults(options, 0.01));
+    super(adamDefaults(options, 0.01), options, 'AdamW');
     this.addParams(params);
   }
 }

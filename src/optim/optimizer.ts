@@ -70,11 +70,22 @@ export abstract class Optimizer<H extends BaseHyper, S extends ParamState> {
 
   /**
    * `defaults` may leave out hyperparameters that every group then has to give (PyTorch's
-   * "required", e.g. SGD's lr). Subclasses call `addParams(params)` at the end of their
-   * constructor, once their `name` is set.
+   * "required", e.g. SGD's lr); `options` (the user's) may only hold hyperparameter names.
+   * Subclasses call `addParams(params)` at the end of their constructor, once `name` is set.
    */
-  protected constructor(defaults: Partial<H>) {
+  protected constructor(defaults: Partial<H>, options: object, name: string) {
     this.defaults = defaults;
+    this.checkKeys(options, [], `${name}: options`);
+  }
+
+  /** Throws on keys that are not hyperparameters (a typo, or PyTorch's snake_case). */
+  private checkKeys(obj: object, extra: readonly string[], where: string): void {
+    const known = new Set([...Object.keys(this.defaults), 'lr', ...extra]);
+    for (const key of Object.keys(obj)) {
+      if (!known.has(key)) {
+        throw new Error(`${where}: unknown option '${key}' (expected ${[...known].join(', ')})`);
+      }
+    }
   }
 
   /** Splits the constructor's `params` into groups and adds them. */
@@ -111,6 +122,7 @@ export abstract class Optimizer<H extends BaseHyper, S extends ParamState> {
     if (typeof group !== 'object' || group === null || !('params' in group)) {
       throw new Error(`${where} must be an object { params, …options }, got ${describe(group)}`);
     }
+    this.checkKeys(group, ['params', 'initialLr'], where);
     const raw = group.params;
     const params: unknown[] = raw instanceof Tensor ? [raw] : [...raw];
     const seen = new Set<Tensor>();

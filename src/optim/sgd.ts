@@ -57,7 +57,7 @@ export class SGD extends Optimizer<SGDHyper, SGDState> {
   constructor(params: ParamsInput<SGDHyper>, options: SGDOptions = {}) {
     const { lr, momentum = 0, dampening = 0, weightDecay = 0, nesterov = false, maximize = false } = options;
     const rest = { momentum, dampening, weightDecay, nesterov, maximize };
-    super(lr === undefined ? rest : { lr, ...rest });
+    super(lr === undefined ? rest : { lr, ...rest }, options, 'SGD');
     this.addParams(params);
   }
 

@@ -97,7 +97,7 @@ export class NDArray {
 
   /** A view with a new shape when the layout allows it (contiguous), else a reshaped copy. */
   reshape(shape: readonly number[]): NDArray {
-    const target = inferShape(shape, this.size, 'reshape');
+    const target = inferShape(shape, this.size, 'reshape', this.shape);
     if (sameShape(target, this.shape)) return this;
     const base = this.contiguous();
     return new NDArray(base.data, target, contiguousStrides(target), base.offset);
@@ -141,6 +141,7 @@ export class NDArray {
       }
       const have = this.shape[i - lead]!;
       const size = want === -1 ? have : want;
+      if (!Number.isInteger(size) || size < 0) throw new Error(`expand: invalid size ${want} in ${shapeString(shape)}`);
       if (size !== have && have !== 1) {
         throw new Error(`expand: the size ${have} at dim ${i - lead} of ${shapeString(this.shape)} must be 1 to expand to ${shapeString(shape)}`);
       }

@@ -90,9 +90,14 @@ export function manualSeed(seed: number): void {
   defaultGenerator.seed(seed);
 }
 
+/** The largest float32 below 1. */
+const FLOAT32_BELOW_ONE = 1 - 2 ** -24;
+
 export function randArray(shape: readonly number[], dtype: DType, gen: Generator = defaultGenerator): NDArray {
   const out = allocate(dtype, sizeOf(shape));
   for (let i = 0; i < out.length; i++) out[i] = gen.uniform();
+  // NOTE: float32 storage rounds uniforms above 1 − 2⁻²⁵ up to 1; keep the range [0, 1).
+  if (dtype === 'float32') for (let i = 0; i < out.length; i++) if (out[i] === 1) out[i] = FLOAT32_BELOW_ONE;
   return new NDArray(out, [...shape]);
 }
 

@@ -75,8 +75,9 @@ export function normalizeDims(dim: number | readonly number[] | undefined, ndim:
   return unique;
 }
 
-/** Resolves a reshape target with at most one -1 entry. */
-export function inferShape(shape: readonly number[], size: number, where: string): number[] {
+/** Resolves a reshape target with at most one -1 entry; `inputShape` (if given) is named in errors. */
+export function inferShape(shape: readonly number[], size: number, where: string, inputShape?: Shape): number[] {
+  const input = inputShape === undefined ? `size ${size}` : `shape ${shapeString(inputShape)} (size ${size})`;
   let inferred = -1;
   let known = 1;
   for (let i = 0; i < shape.length; i++) {
@@ -93,11 +94,11 @@ export function inferShape(shape: readonly number[], size: number, where: string
   const out = [...shape];
   if (inferred >= 0) {
     if (known === 0 || size % known !== 0) {
-      throw new Error(`${where}: shape [${shape.join(', ')}] is invalid for input of size ${size}`);
+      throw new Error(`${where}: shape [${shape.join(', ')}] is invalid for input of ${input}`);
     }
     out[inferred] = size / known;
   } else if (known !== size) {
-    throw new Error(`${where}: shape [${shape.join(', ')}] is invalid for input of size ${size}`);
+    throw new Error(`${where}: shape [${shape.join(', ')}] is invalid for input of ${input}`);
   }
   return out;
 }

@@ -12,6 +12,7 @@ import * as fc from 'fast-check';
 import { tensor } from '../../src/autograd/creation.js';
 import type { GradcheckOptions } from '../../src/autograd/gradcheck.js';
 import type { Tensor } from '../../src/autograd/tensor.js';
+import { broadcastsTo, shapeArb, sizeOf } from '../tensor/reference.js';
 
 /** One drawn input: a float64 leaf of this shape and these row-major values. */
 export interface Drawn {
@@ -91,14 +92,6 @@ export const values = {
 
 const size = fc.integer({ min: 1, max: 3 });
 
-export function shapeArb(minDims = 0, maxDims = 3, maxSize = 3): fc.Arbitrary<number[]> {
-  return fc.array(fc.integer({ min: 1, max: maxSize }), { minLength: minDims, maxLength: maxDims });
-}
-
-function sizeOf(shape: readonly number[]): number {
-  return shape.reduce((p, d) => p * d, 1);
-}
-
 /** An input of this shape with values from `valueArb`. */
 function drawn(shape: number[], valueArb: fc.Arbitrary<number>, requiresGrad = true): fc.Arbitrary<Drawn> {
   const n = sizeOf(shape);
@@ -111,13 +104,6 @@ function distinctDrawn(shape: number[]): fc.Arbitrary<Drawn> {
   return fc
     .uniqueArray(fc.integer({ min: -300, max: 300 }), { minLength: n, maxLength: n })
     .map((ints) => ({ shape, values: ints.map((i) => i / 100), requiresGrad: true }));
-}
-
-/** A shape that broadcasts to `out`: some leading dims dropped, some dims replaced by 1. */
-function broadcastsTo(out: readonly number[]): fc.Arbitrary<number[]> {
-  return fc
-    .tuple(fc.integer({ min: 0, max: out.length }), fc.array(fc.boolean(), { minLength: out.length, maxLength: out.length }))
-    .map(([drop, ones]) => out.map((d, i) => (ones[i] ? 1 : d)).slice(drop));
 }
 
 /** Two shapes that broadcast together. */
@@ -144,7 +130,7 @@ type DimArg = number | number[] | undefined;
 
 /** The `dim` argument of a reduction: omitted (all dims), one dim, or a non-empty list (negatives allowed). */
 function dimArg(ndim: number): fc.Arbitrary<DimArg> {
-  const list = ndim === 0 ? fc.constantFrom([0], [-1]) : permutation(ndim).chain((perm) => fc.integer({ min: 1, max: ndim }).map((k) => perm.slice(0, k)));
+  const list = ndim === 0 ? fc.constantFrom<number[]>([0], [-1]) : permutation(ndim).chain((perm) => fc.integer({ min: 1, max: ndim }).map((k) => perm.slice(0, k)));
   return fc.oneof(fc.constant(undefined), dimIn(ndim), list);
 }
 

@@ -68,18 +68,18 @@ export const convOps: ConvOps = {
     },
   },
   avgPool2d: {
-    forward: ([input], { countIncludePad, ...params }) => {
+    forward: ([input], { countIncludePad, divisorOverride, ...params }) => {
       const x = input!.contiguous();
       const geom = pool2dGeometry(x.shape, params);
       const y = NDArray.zeros([...x.shape.slice(0, -2), geom.outH, geom.outW], x.dtype);
-      avgPool2dForward(geom, countIncludePad, x.data, x.offset, y.data, 0);
+      avgPool2dForward(geom, countIncludePad, divisorOverride, x.data, x.offset, y.data, 0);
       return [y, { geom, inputShape: x.shape }];
     },
     // ∂(Σ window / divisor)/∂x = 1/divisor for every input element in the window.
-    backward: (g, { geom, inputShape }, _needs, { countIncludePad }) => {
+    backward: (g, { geom, inputShape }, _needs, { countIncludePad, divisorOverride }) => {
       const gc = g.contiguous();
       const dx = NDArray.zeros(inputShape, g.dtype);
-      avgPool2dBackward(geom, countIncludePad, gc.data, gc.offset, dx.data, 0);
+      avgPool2dBackward(geom, countIncludePad, divisorOverride, gc.data, gc.offset, dx.data, 0);
       return [dx];
     },
   },

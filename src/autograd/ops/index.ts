@@ -1,9 +1,13 @@
 // The op table: every primitive's forward and backward, by name. Its type (OpTable) requires an
 // entry for every name in OpTypes, so an op without a backward does not compile.
 import type { OpTable } from '../op.js';
+import { activationOps } from './activation.js';
 import { binaryOps } from './binary.js';
+import { catPadOps } from './cat-pad.js';
+import { convOps } from './conv.js';
 import { matmulOps } from './matmul.js';
 import { movementOps } from './movement.js';
+import { normOps } from './norm.js';
 import { reduceOps } from './reduce.js';
 import { unaryOps } from './unary.js';
 
@@ -13,4 +17,8 @@ export const ops: OpTable = {
   ...reduceOps,
   ...movementOps,
   ...matmulOps,
+  ...convOps,
+  ...activationOps,
+  ...catPadOps,
+  ...normOps,
 };

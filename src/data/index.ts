@@ -1,0 +1,9 @@
+// The data namespace: datasets, the DataLoader and readers of MNIST/Fashion-MNIST IDX and CIFAR-10 files.
+export { TensorDataset, Subset, randomSplit } from './dataset.js';
+export type { Dataset, RandomSplitOptions } from './dataset.js';
+export { DataLoader, defaultCollate } from './dataloader.js';
+export type { DataLoaderOptions, Collated } from './dataloader.js';
+export { readIdx, loadMnist, readMnistPair } from './idx.js';
+export type { IdxArray, IdxData, IdxType, LabeledImages, TrainTest, ImageLoadOptions } from './idx.js';
+export { loadCifar10, readCifar10Batch, CIFAR10_CLASSES } from './cifar10.js';
+export { loadMnistPackage } from './mnist-package.js';

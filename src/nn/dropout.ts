@@ -1,0 +1,42 @@
+// Dropout.
+import type { Tensor } from '../autograd/tensor.js';
+import type { Generator } from '../tensor/rng.js';
+import { dropout } from './functional.js';
+import { Module } from './module.js';
+
+export interface DropoutOptions {
+  /** Where the masks come from (default: the global generator that `manualSeed` seeds). */
+  generator?: Generator;
+}
+
+/**
+ * In training mode, zeroes each element with probability `p` and scales the others by 1/(1 − p),
+ * as `torch.nn.Dropout`; in evaluation mode (`eval()`), the identity. The masks are drawn from the
+ * seeded generator, so a seeded run repeats exactly (the numbers differ from PyTorch's).
+ *
+ * @example
+ * ```ts
+ * import { manualSeed, nn, ones } from 'tsgrad';
+ * manualSeed(0);
+ * const drop = new nn.Dropout(0.5);
+ * drop.call(ones([2, 4]));        // entries 0 or 2
+ * drop.eval().call(ones([2, 4])); // the input itself
+ * ```
+ */
+export class Dropout extends Module {
+  private readonly _generator: Generator | undefined;
+
+  constructor(readonly p = 0.5, options: DropoutOptions = {}) {
+    super();
+    if (typeof p !== 'number' || !(p >= 0 && p <= 1)) throw new Error(`Dropout: p must be a probability in [0, 1], got ${p}`);
+    this._generator = options.generator;
+  }
+
+  forward(x: Tensor): Tensor {
+    return dropout(x, this.p, this.training, this._generator);
+  }
+
+  override extraRepr(): string {
+    return `p=${this.p}`;
+  }
+}

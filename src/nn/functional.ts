@@ -1,0 +1,14 @@
+// The functional interface (`F`): stateless functions that the nn layers are built on, with
+// PyTorch's names and semantics. Normalization functions live in src/norm/; src/index.ts assembles
+// the public `F` from both.
+export { linear, conv2d } from './functional/conv.js';
+export type { Conv2dOptions } from './functional/conv.js';
+export { maxPool2d, avgPool2d, adaptiveAvgPool2d } from './functional/pooling.js';
+export type { MaxPool2dOptions, AvgPool2dOptions } from './functional/pooling.js';
+export { relu, leakyRelu, gelu, sigmoid, tanh, softmax, logSoftmax } from './functional/activation.js';
+export type { GeluOptions } from './functional/activation.js';
+export { nllLoss, crossEntropy, mseLoss } from './functional/loss.js';
+export type { Targets, NllLossOptions, CrossEntropyOptions, MseLossOptions } from './functional/loss.js';
+export { dropout } from './functional/dropout.js';
+export { pad, cat, stack } from './functional/join.js';
+export type { Pair, Reduction } from './functional/args.js';

@@ -1,0 +1,31 @@
+// Dropout: a composite (x times a constant random mask).
+import { Tensor } from '../../autograd/tensor.js';
+import { NDArray } from '../../tensor/ndarray.js';
+import { defaultGenerator, type Generator } from '../../tensor/rng.js';
+import { checkTensor } from './args.js';
+
+/**
+ * Zeroes each element with probability p and scales the survivors by 1/(1 − p), so the expected
+ * value is unchanged, as `torch.nn.functional.dropout`; the identity when `training` is false or
+ * p = 0, and all zeros when p = 1. The mask comes from `generator` (default: the global one that
+ * `manualSeed` seeds), so a seeded run repeats exactly. The mask is a constant: the gradient is
+ * the upstream gradient times the same mask.
+ *
+ * @example
+ * ```ts
+ * import { F, manualSeed, ones } from 'tsgrad';
+ * manualSeed(0);
+ * const y = F.dropout(ones([4, 4]), 0.5);      // entries 0 or 2
+ * F.dropout(ones([4, 4]), 0.5, false);         // the input itself
+ * ```
+ */
+export function dropout(x: Tensor, p = 0.5, training = true, generator: Generator = defaultGenerator): Tensor {
+  checkTensor(x, 'input', 'dropout');
+  if (typeof p !== 'number' || !(p >= 0 && p <= 1)) throw new Error(`dropout: p must be a probability in [0, 1], got ${p}`);
+  if (!training || p === 0) return x;
+  const mask = NDArray.zeros(x.shape, x.dtype);
+  const scale = p === 1 ? 0 : 1 / (1 - p);
+  // Keep an element when u ≥ p, u uniform in [0, 1): probability exactly 1 − p.
+  for (let i = 0; i < mask.data.length; i++) mask.data[i] = generator.uniform() >= p ? scale : 0;
+  return x.mul(new Tensor(mask));
+}

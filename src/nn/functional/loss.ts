@@ -1,0 +1,218 @@
+// Losses: nllLoss, crossEntropy and mseLoss, with PyTorch's semantics (reduction, ignoreIndex,
+// class weights, label smoothing). All composites: the class-index lookup of nllLoss is a product
+// with a constant coefficient tensor (w[y] at the target class, 0 elsewhere) summed over classes,
+// so no gather primitive is needed; it costs O(N·C), like the logSoftmax before it.
+import { Tensor } from '../../autograd/tensor.js';
+import { NDArray } from '../../tensor/ndarray.js';
+import { broadcastShapes, sameShape, shapeString } from '../../tensor/shape.js';
+import { logSoftmax } from './activation.js';
+import { checkReduction, checkTensor, describe, promoted, type Reduction } from './args.js';
+
+/** Integer class targets: a tensor of class indices, or a plain array of them. */
+export type Targets = Tensor | readonly number[] | number;
+
+export interface NllLossOptions {
+  /** 'mean' (default): divided by the total weight of the non-ignored targets; 'sum'; 'none'. */
+  reduction?: Reduction;
+  /** Targets equal to this contribute nothing, not even to the mean's divisor (default −100). */
+  ignoreIndex?: number;
+  /** A weight per class, shape [C] (default: all 1). Treated as a constant. */
+  weight?: Tensor | null;
+}
+
+export interface CrossEntropyOptions extends NllLossOptions {
+  /** ε in [0, 1]: mixes the one-hot target with the uniform distribution, as PyTorch (default 0). */
+  labelSmoothing?: number;
+}
+
+/** Checked targets and per-element class weights, derived from the input's shape [N, C, d…] or [C]. */
+interface TargetInfo {
+  /** The classes dim of the input (1, or 0 for an unbatched [C] input). */
+  classDim: number;
+  classes: number;
+  /** Flat target classes, row-major over the target shape. */
+  target: Int32Array;
+  targetShape: number[];
+  /** Per target: w[y], or 0 where y = ignoreIndex. */
+  targetWeight: Float64Array;
+  /** Per target: 1 where y = ignoreIndex. */
+  ignored: Uint8Array;
+  /** The class weights as plain numbers (all 1 without a weight). */
+  classWeight: Float64Array;
+}
+
+function readTargets(fn: string, input: Tensor, targets: Targets, ignoreIndex: number, weight: Tensor | null | undefined): TargetInfo {
+  checkTensor(input, 'input', fn);
+  if (input.ndim === 0) {
+    throw new Error(`${fn}: expected an input of shape [N, C] or [N, C, d1, …] (or unbatched [C]), got shape []`);
+  }
+  if (!Number.isInteger(ignoreIndex)) throw new Error(`${fn}: ignoreIndex must be an integer, got ${ignoreIndex}`);
+  const classDim = input.ndim === 1 ? 0 : 1;
+  const classes = input.shape[classDim]!;
+  const targetShape = input.shape.filter((_, d) => d !== classDim);
+  let values: ArrayLike<number>;
+  let givenShape: readonly number[];
+  if (targets instanceof Tensor) {
+    values = targets.toArray();
+    givenShape = targets.shape;
+  } else if (typeof targets === 'number') {
+    values = [targets];
+    givenShape = [];
+  } else if (Array.isArray(targets)) {
+    values = targets;
+    givenShape = [targets.length];
+  } else {
+    throw new Error(`${fn}: targets must be a Tensor or an array of class indices, got ${describe(targets)}`);
+  }
+  if (!sameShape(givenShape, targetShape)) {
+    throw new Error(`${fn}: expected targets of shape ${shapeString(targetShape)} (class indices) for an input of shape ${shapeString(input.shape)}, got ${shapeString(givenShape)}; class-probability targets are not supported`);
+  }
+  let classWeight = new Float64Array(classes).fill(1);
+  if (weight !== undefined && weight !== null) {
+    checkTensor(weight, 'weight', fn);
+    if (weight.ndim !== 1 || weight.shape[0] !== classes) {
+      throw new Error(`${fn}: weight must have shape [${classes}] (one per class of the input ${shapeString(input.shape)}), got ${shapeString(weight.shape)}`);
+    }
+    classWeight = Float64Array.from(weight.toArray());
+  }
+  const target = new Int32Array(values.length);
+  const targetWeight = new Float64Array(values.length);
+  const ignored = new Uint8Array(values.length);
+  for (let i = 0; i < values.length; i++) {
+    const y = values[i]!;
+    if (!Number.isInteger(y)) {
+      throw new Error(`${fn}: target ${y} at flat index ${i} is not an integer class index`);
+    }
+    if (y === ignoreIndex) {
+      ignored[i] = 1;
+      continue;
+    }
+    if (y < 0 || y >= classes) {
+      throw new Error(`${fn}: target ${y} at flat index ${i} is out of range for ${classes} classes (expected 0 … ${classes - 1}, or ignoreIndex ${ignoreIndex})`);
+    }
+    target[i] = y;
+    targetWeight[i] = classWeight[y]!;
+  }
+  return { classDim, classes, target, targetShape, targetWeight, ignored, classWeight };
+}
+
+/**
+ * A constant of the input's shape holding, for every position, `perClass(c, t)` in the class slot
+ * c of target t (row-major over the target shape), so that (input · it).sum(classDim) picks or
+ * weighs classes per target.
+ */
+function classCoefficients(input: Tensor, info: TargetInfo, perClass: (c: number, t: number) => number): Tensor {
+  const out = NDArray.zeros(input.shape, input.dtype);
+  const inner = input.shape.slice(info.classDim + 1).reduce((p, d) => p * d, 1);
+  const outer = info.target.length / inner || 0;
+  for (let n = 0; n < outer; n++) {
+    for (let c = 0; c < info.classes; c++) {
+      const base = (n * info.classes + c) * inner;
+      for (let s = 0; s < inner; s++) out.data[base + s] = perClass(c, n * inner + s);
+    }
+  }
+  return new Tensor(out);
+}
+
+/** Sum of the weights of non-ignored targets: the divisor of 'mean' (0/0 = NaN if all are ignored, as PyTorch). */
+function totalWeight(info: TargetInfo): number {
+  let s = 0;
+  for (const w of info.targetWeight) s += w;
+  return s;
+}
+
+function reduce(loss: Tensor, reduction: Reduction, divisor: number): Tensor {
+  if (reduction === 'none') return loss;
+  const sum = loss.sum();
+  return reduction === 'sum' ? sum : sum.div(divisor);
+}
+
+/**
+ * The negative log-likelihood loss on log-probabilities, as `torch.nn.functional.nll_loss`:
+ * loss_i = −w[y_i]·logProbs[i, y_i] (0 where y_i = ignoreIndex). Input [N, C] or [N, C, d1, …] (or
+ * [C]); targets [N] or [N, d1, …] (or a single class): class indices, as a tensor or an array.
+ * 'mean' divides the sum by Σ w[y_i] over the non-ignored targets.
+ *
+ * @example
+ * ```ts
+ * import { F, randn } from 'tsgrad';
+ * const logp = F.logSoftmax(randn([4, 10]), 1);
+ * const loss = F.nllLoss(logp, [3, 1, 0, 9]);
+ * ```
+ */
+export function nllLoss(logProbs: Tensor, targets: Targets, options: NllLossOptions = {}): Tensor {
+  const fn = 'nllLoss';
+  const reduction = options.reduction ?? 'mean';
+  checkReduction(reduction, fn);
+  const info = readTargets(fn, logProbs, targets, options.ignoreIndex ?? -100, options.weight);
+  return nllFromInfo(logProbs, info, reduction);
+}
+
+function nllFromInfo(logProbs: Tensor, info: TargetInfo, reduction: Reduction): Tensor {
+  const pick = classCoefficients(logProbs, info, (c, t) => (info.target[t] === c ? info.targetWeight[t]! : 0));
+  const loss = logProbs.mul(pick).sum(info.classDim).neg();
+  return reduce(loss, reduction, totalWeight(info));
+}
+
+/**
+ * Cross-entropy between logits and class-index targets, as `torch.nn.functional.cross_entropy`:
+ * nllLoss(logSoftmax(logits, classDim), targets). With label smoothing ε it returns
+ * (1 − ε)·nll + ε/C · smooth, where smooth_i = −Σ_c w[c]·logp[i, c] (0 for ignored targets), reduced
+ * the same way ('mean' divides by Σ w[y_i] over non-ignored targets, or by their count without
+ * weights) — exactly PyTorch's formula.
+ *
+ * @example
+ * ```ts
+ * import { F, randn } from 'tsgrad';
+ * const logits = randn([4, 10], { requiresGrad: true });
+ * const loss = F.crossEntropy(logits, [3, 1, 0, 9], { labelSmoothing: 0.1 });
+ * loss.backward();
+ * ```
+ */
+export function crossEntropy(logits: Tensor, targets: Targets, options: CrossEntropyOptions = {}): Tensor {
+  const fn = 'crossEntropy';
+  const reduction = options.reduction ?? 'mean';
+  checkReduction(reduction, fn);
+  const eps = options.labelSmoothing ?? 0;
+  if (!(eps >= 0 && eps <= 1)) throw new Error(`${fn}: labelSmoothing must be in [0, 1], got ${eps}`);
+  const info = readTargets(fn, logits, targets, options.ignoreIndex ?? -100, options.weight);
+  const logp = logSoftmax(logits, info.classDim);
+  const nll = nllFromInfo(logp, info, reduction);
+  if (eps === 0) return nll;
+  // smooth_i = −Σ_c w[c]·logp[i, c], zeroed for ignored targets.
+  const spread = classCoefficients(logp, info, (c, t) => (info.ignored[t] ? 0 : info.classWeight[c]!));
+  const smooth = logp.mul(spread).sum(info.classDim).neg();
+  let count = 0;
+  for (const flag of info.ignored) count += 1 - flag;
+  const divisor = options.weight !== undefined && options.weight !== null ? totalWeight(info) : count;
+  return nll.mul(1 - eps).add(reduce(smooth, reduction, divisor).mul(eps / info.classes));
+}
+
+export interface MseLossOptions {
+  /** 'mean' (default), 'sum' or 'none'. */
+  reduction?: Reduction;
+}
+
+/**
+ * The mean squared error (input − target)², reduced as PyTorch's `mse_loss` (the operands
+ * broadcast, as in PyTorch).
+ *
+ * @example
+ * ```ts
+ * import { F, tensor } from 'tsgrad';
+ * F.mseLoss(tensor([1, 2, 3]), tensor([1, 2, 5])).item(); // 4/3
+ * ```
+ */
+export function mseLoss(input: Tensor, target: Tensor, options: MseLossOptions = {}): Tensor {
+  const fn = 'mseLoss';
+  checkTensor(input, 'input', fn);
+  checkTensor(target, 'target', fn);
+  const reduction = options.reduction ?? 'mean';
+  checkReduction(reduction, fn);
+  broadcastShapes(input.shape, target.shape, fn);
+  const [a, b] = promoted(input, target);
+  const d = a.sub(b);
+  const sq = d.mul(d);
+  if (reduction === 'none') return sq;
+  return reduction === 'sum' ? sq.sum() : sq.mean();
+}

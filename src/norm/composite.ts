@@ -1,0 +1,173 @@
+// The composite normalizations: every formula written with autograd primitives (reshape, sum,
+// mul, add, pow), so their gradients come for free. They are the teaching version — read these
+// first — and the oracle the fused kernels (src/norm/functional.ts) are tested against. Same
+// signatures as the fused functions.
+import { noGrad } from '../autograd/grad-mode.js';
+import type { Tensor } from '../autograd/tensor.js';
+import {
+  batchLayout, checkBatchCount, checkInstanceCount, float64Values, groupLayout, instanceLayout, layerLayout, updateRunningStats, type NormLayout,
+} from './layout.js';
+import type { BatchNormFnOptions, GroupNormFnOptions, InstanceNormFnOptions, LayerNormFnOptions } from './functional.js';
+
+/**
+ * x viewed as [chunks, samples, channels, affineSpan, positions/affineSpan]: the statistics reduce
+ * dims 1, 3 and 4; the affine parameters broadcast as [1, 1, channels, affineSpan, 1].
+ */
+function view5(x: Tensor, layout: NormLayout): Tensor {
+  const { chunks, samples, channels, positions, affineSpan } = layout;
+  return x.reshape([chunks, samples, channels, affineSpan, positions / affineSpan]);
+}
+
+const STAT_DIMS = [1, 3, 4];
+
+/**
+ * Mean and biased variance per (chunk, channel), shape [chunks, channels] each (composite of the
+ * observation `normMoments` computes).
+ *
+ * @example
+ * ```ts
+ * import { randn } from 'tsgrad';
+ * const x = randn([4, 3, 2, 2]);
+ * const { mean, variance } = momentsComposite(x, { chunks: 2, samples: 2, channels: 3, positions: 4, affineSpan: 1 });
+ * mean.shape; // [2, 3]
+ * ```
+ */
+export function momentsComposite(x: Tensor, layout: NormLayout): { mean: Tensor; variance: Tensor } {
+  const x5 = view5(x, layout);
+  const mean = x5.mean(STAT_DIMS, true);
+  const centered = x5.sub(mean);
+  const variance = centered.mul(centered).mean(STAT_DIMS);
+  return { mean: mean.reshape([layout.chunks, layout.channels]), variance };
+}
+
+/**
+ * y = γ·(x − m)/sqrt(v + eps) + β with m, v of shape [chunks, channels] (gradients flow to them).
+ *
+ * @example
+ * ```ts
+ * import { randn, zeros, ones } from 'tsgrad';
+ * const x = randn([4, 3]);
+ * const y = normalizeWithComposite(x, zeros([1, 3]), ones([1, 3]), { chunks: 1, samples: 4, channels: 3, positions: 1, affineSpan: 1 }, 1e-5);
+ * ```
+ */
+export function normalizeWithComposite(
+  x: Tensor, mean: Tensor, variance: Tensor, layout: NormLayout, eps: number,
+  weight: Tensor | null = null, bias: Tensor | null = null,
+): Tensor {
+  const { chunks, channels, affineSpan } = layout;
+  const statShape = [chunks, 1, channels, 1, 1];
+  const x5 = view5(x, layout);
+  // x̂ = (x − m)·(v + eps)^(−1/2)
+  let y = x5.sub(mean.reshape(statShape)).mul(variance.reshape(statShape).add(eps).pow(-0.5));
+  const affineShape = [1, 1, channels, affineSpan, 1];
+  if (weight !== null) y = y.mul(weight.reshape(affineShape));
+  if (bias !== null) y = y.add(bias.reshape(affineShape));
+  return y.reshape(x.shape);
+}
+
+/** Batch statistics of x as constants (for the running-statistics update). */
+function detachedMoments(x: Tensor, layout: NormLayout): { mean: Float64Array; variance: Float64Array } {
+  return noGrad(() => {
+    const m = momentsComposite(x.detach(), layout);
+    return { mean: float64Values(m.mean), variance: float64Values(m.variance) };
+  });
+}
+
+/** Running statistics as [1, channels] tensors of x's dtype (constants). */
+function runningAsStats(runningMean: Tensor, runningVar: Tensor, x: Tensor): [Tensor, Tensor] {
+  return [runningMean.detach().to(x.dtype).reshape([1, -1]), runningVar.detach().to(x.dtype).reshape([1, -1])];
+}
+
+/**
+ * BatchNorm as a composite (see `batchNorm` in functional.ts for the semantics).
+ *
+ * @example
+ * ```ts
+ * import { randn } from 'tsgrad';
+ * const y = batchNormComposite(randn([8, 3]), null, null, { training: true });
+ * ```
+ */
+export function batchNormComposite(x: Tensor, runningMean: Tensor | null, runningVar: Tensor | null, options: BatchNormFnOptions = {}): Tensor {
+  const { weight = null, bias = null, training = false, momentum = 0.1, eps = 1e-5, groups = 1 } = options;
+  const where = 'batchNorm';
+  if (training) {
+    const layout = batchLayout(x.shape, groups, where);
+    checkBatchCount(x.shape, layout, where);
+    const { mean, variance } = momentsComposite(x, layout);
+    if (runningMean !== null || runningVar !== null) {
+      const stats = detachedMoments(x, layout);
+      updateRunningStats(runningMean, runningVar, stats.mean, stats.variance, layout, momentum, true, where);
+    }
+    return normalizeWithComposite(x, mean, variance, layout, eps, weight, bias);
+  }
+  if (runningMean === null || runningVar === null) {
+    throw new Error(`${where}: running_mean and running_var must be given when training is false`);
+  }
+  const layout = batchLayout(x.shape, 1, where);
+  const [m, v] = runningAsStats(runningMean, runningVar, x);
+  return normalizeWithComposite(x, m, v, layout, eps, weight, bias);
+}
+
+/**
+ * GroupNorm as a composite.
+ *
+ * @example
+ * ```ts
+ * import { randn } from 'tsgrad';
+ * const y = groupNormComposite(randn([2, 6, 3, 3]), 3);
+ * ```
+ */
+export function groupNormComposite(x: Tensor, numGroups: number, options: GroupNormFnOptions = {}): Tensor {
+  const { weight = null, bias = null, eps = 1e-5 } = options;
+  const layout = groupLayout(x.shape, numGroups, 'groupNorm');
+  const { mean, variance } = momentsComposite(x, layout);
+  return normalizeWithComposite(x, mean, variance, layout, eps, weight, bias);
+}
+
+/**
+ * LayerNorm as a composite.
+ *
+ * @example
+ * ```ts
+ * import { randn } from 'tsgrad';
+ * const y = layerNormComposite(randn([2, 5, 4]), [4]);
+ * ```
+ */
+export function layerNormComposite(x: Tensor, normalizedShape: readonly number[], options: LayerNormFnOptions = {}): Tensor {
+  const { weight = null, bias = null, eps = 1e-5 } = options;
+  const layout = layerLayout(x.shape, normalizedShape, 'layerNorm');
+  const { mean, variance } = momentsComposite(x, layout);
+  return normalizeWithComposite(x, mean, variance, layout, eps, weight, bias);
+}
+
+/**
+ * InstanceNorm as a composite.
+ *
+ * @example
+ * ```ts
+ * import { randn } from 'tsgrad';
+ * const y = instanceNormComposite(randn([2, 3, 4, 4]));
+ * ```
+ */
+export function instanceNormComposite(x: Tensor, options: InstanceNormFnOptions = {}): Tensor {
+  const {
+    runningMean = null, runningVar = null, weight = null, bias = null, useInputStats = true, momentum = 0.1, eps = 1e-5,
+  } = options;
+  const where = 'instanceNorm';
+  if (useInputStats) {
+    const layout = instanceLayout(x.shape, where);
+    checkInstanceCount(x.shape, layout);
+    const { mean, variance } = momentsComposite(x, layout);
+    if (runningMean !== null || runningVar !== null) {
+      const stats = detachedMoments(x, layout);
+      updateRunningStats(runningMean, runningVar, stats.mean, stats.variance, layout, momentum, true, where);
+    }
+    return normalizeWithComposite(x, mean, variance, layout, eps, weight, bias);
+  }
+  if (runningMean === null || runningVar === null) {
+    throw new Error(`${where}: Expected running_mean and running_var to be defined when use_input_stats is false`);
+  }
+  const layout = batchLayout(x.shape, 1, where);
+  const [m, v] = runningAsStats(runningMean, runningVar, x);
+  return normalizeWithComposite(x, m, v, layout, eps, weight, bias);
+}

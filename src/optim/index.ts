@@ -1,0 +1,13 @@
+// The optim namespace: optimizers and learning-rate schedulers, PyTorch's torch.optim.
+export { Optimizer } from './optimizer.js';
+export type {
+  BaseHyper, ParamGroup, ParamGroupInput, ParamsInput, ParamState, OptimizerStateDict,
+} from './optimizer.js';
+export { SGD } from './sgd.js';
+export type { SGDHyper, SGDOptions, SGDState } from './sgd.js';
+export { Adam, AdamW, AdamBase } from './adam.js';
+export type { AdamHyper, AdamOptions, AdamState } from './adam.js';
+export { LRScheduler, StepLR, MultiStepLR, CosineAnnealingLR } from './lr-scheduler.js';
+export type {
+  SchedulableOptimizer, LRSchedulerStateDict, StepLROptions, MultiStepLROptions, CosineAnnealingLROptions,
+} from './lr-scheduler.js';

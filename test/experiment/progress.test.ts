@@ -1,0 +1,70 @@
+import { describe, expect, it } from 'vitest';
+import { ProgressReporter, progressStyle, type ProgressSink } from '../../experiment/progress.js';
+
+function collector(isTTY: boolean, columns = 100): ProgressSink & { out: string[] } {
+  const out: string[] = [];
+  return { out, isTTY, columns, write: (s: string) => out.push(s) };
+}
+
+describe('ProgressReporter', () => {
+  it('auto picks a bar on a terminal and lines elsewhere', () => {
+    expect(progressStyle('auto', collector(true))).toBe('bar');
+    expect(progressStyle('auto', collector(false))).toBe('lines');
+    expect(progressStyle('none', collector(true))).toBe('none');
+  });
+
+  it('lines mode: a start line, one line per tenth of the run, and an end line with the time left', () => {
+    const sink = collector(false);
+    let t = 0;
+    const p = new ProgressReporter(sink, 'lines', 2, () => t);
+    p.startRun('cnn bn nb 2 seed 0', 100, 32);
+    for (let s = 1; s <= 100; s++) {
+      t += 10; // 10 ms per step of 32 samples → 3200 samples/s
+      p.step(s, 1);
+    }
+    p.endRun('eval acc 95.0%');
+    const text = sink.out.join('');
+    const lines = text.trim().split('\n');
+    expect(lines).toHaveLength(12);
+    expect(lines[0]).toBe('[1/2] cnn bn nb 2 seed 0: 100 steps of 32 samples');
+    expect(lines[5]).toContain('50/100 steps');
+    expect(lines[5]).toContain('3200 samples/s');
+    expect(lines[5]).toContain('loss 1.0000');
+    expect(lines[5]).toContain('ETA 0:01'); // 50 steps × 10 ms left
+    expect(lines[11]).toBe('[1/2] cnn bn nb 2 seed 0: eval acc 95.0% (1.0 s; about 0:01 left for 1 more)');
+    expect(text).not.toContain('\r');
+  });
+
+  it('bar mode redraws one line in place, at most every 100 ms, within the terminal width', () => {
+    const sink = collector(true, 80);
+    let t = 0;
+    const p = new ProgressReporter(sink, 'bar', 1, () => t);
+    p.startRun('mlp bkn nb 2 seed 1', 40, 32);
+    for (let s = 1; s <= 40; s++) {
+      t += 20;
+      p.step(s, 0.5);
+    }
+    const draws = sink.out.filter((s) => s.startsWith('\r'));
+    // the first draw, one per 100 ms (5 steps), and the last step
+    expect(draws.length).toBeGreaterThanOrEqual(8);
+    expect(draws.length).toBeLessThanOrEqual(10);
+    for (const d of draws) {
+      expect(d).not.toContain('\n');
+      expect(d.replace('\r\x1b[2K', '').length).toBeLessThan(80);
+    }
+    expect(draws[draws.length - 1]).toContain('40/40 steps');
+    expect(draws[draws.length - 1]).toMatch(/\[#+\]/);
+    p.endRun('done');
+    expect(sink.out[sink.out.length - 1]).toMatch(/^\r\x1b\[2K\[1\/1\] mlp bkn nb 2 seed 1: done \(0\.8 s\)\n$/);
+  });
+
+  it('none mode writes nothing', () => {
+    const sink = collector(true);
+    const p = new ProgressReporter(sink, 'none', 1);
+    p.startRun('x', 10, 1);
+    p.step(1, 1);
+    p.note('hello');
+    p.endRun('y');
+    expect(sink.out).toEqual([]);
+  });
+});
