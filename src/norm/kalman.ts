@@ -11,12 +11,13 @@
 // Paper ↔ code: the paper's x̂_{k|k−1}, Σ_{k|k−1} (prior) are `mTilde`, `vTilde`; x̄_k, S_k
 // (observation) are `mBar`, `vBar`; x̂_k, Σ_k (posterior) are `mHat`, `vHat`; the gain q_k is `q`;
 // the paper's transition matrix A_k is `A`; its process noise is `r` (`processNoise`).
-import { randn } from '../autograd/creation.js';
+import { applyOp } from '../autograd/apply.js';
 import { noGrad } from '../autograd/grad-mode.js';
 import { Tensor } from '../autograd/tensor.js';
 import { Module, Parameter } from '../nn/module.js';
 import { getDefaultDtype as defaultDtype, type DType } from '../tensor/dtype.js';
 import { NDArray } from '../tensor/ndarray.js';
+import { defaultGenerator } from '../tensor/rng.js';
 import { shapeString, sizeOf } from '../tensor/shape.js';
 import { check1d, check2d, checkChannels } from './batchnorm.js';
 import { batchNormComposite, momentsComposite, normalizeWithComposite } from './composite.js';
@@ -343,7 +344,7 @@ export abstract class BatchKalmanNorm extends Module {
     this.guardMean = options.guardMean ?? 'geometric';
     if (this.guardMean !== 'geometric' && this.guardMean !== 'arithmetic') throw new Error(`${where}: guardMean must be 'geometric' or 'arithmetic', got ${String(this.guardMean)}`);
     this.processNoise = options.processNoise ?? 0;
-    this.noise = options.noise ?? ((shape, dtype) => randn(shape, { dtype }));
+    this.noise = options.noise ?? standardNormal;
     this.implementation = options.implementation ?? 'fused';
     checkPositiveInt(this.groups, 'groups', where);
     checkPositiveInt(this.noiseSamples, 'noiseSamples', where);
@@ -488,8 +489,15 @@ export abstract class BatchKalmanNorm extends Module {
       // s = m̂ + sqrt(v̂ + ε)·z through this layer's normalization and affine is exactly γ·z + β:
       // computed directly (so the prediction depends on this layer through γ and β only).
       if (this.weight === null || this.bias === null) return z;
-      const shape = [1, c, ...spatial.map(() => 1)];
-      return z.mul(this.weight.reshape(shape)).add(this.bias.reshape(shape));
+      if (ctx.implementation === 'composite') {
+        const shape = [1, c, ...spatial.map(() => 1)];
+        return z.mul(this.weight.reshape(shape)).add(this.bias.reshape(shape));
+      }
+      // Fused: the normalize kernel with mean 0 and invstd 1 is exactly the per-channel γ·z + β.
+      const layout: NormLayout = { chunks: 1, samples: z.shape[0]!, channels: c, positions, affineSpan: 1 };
+      return applyOp('normalize', [z, this.weight.to(z.dtype), this.bias.to(z.dtype)], {
+        layout, mean: new Float64Array(c), invstd: new Float64Array(c).fill(1), batchStats: false,
+      });
     }
     // 'sampled-prenorm' (the released code): s = m̂ + sqrt(v̂ + ε)·z, a sample of this layer's input.
     const statShape = [ctx.chunks, 1, c, 1];
@@ -670,6 +678,22 @@ function reaches(source: KalmanSource, target: BatchKalmanNorm): boolean {
     else if (s._prev !== null) stack.push(s._prev);
   }
   return false;
+}
+
+/**
+ * The default noise: standard normals from tsgrad's seeded global generator (`manualSeed`), by
+ * Box–Muller with both outputs of each pair used.
+ */
+function standardNormal(shape: readonly number[], dtype: DType): Tensor {
+  const a = NDArray.zeros(shape, dtype);
+  const d = a.data;
+  for (let i = 0; i < d.length; i += 2) {
+    const radius = Math.sqrt(-2 * Math.log(1 - defaultGenerator.uniform()));
+    const angle = 2 * Math.PI * defaultGenerator.uniform();
+    d[i] = radius * Math.cos(angle);
+    if (i + 1 < d.length) d[i + 1] = radius * Math.sin(angle);
+  }
+  return new Tensor(a);
 }
 
 function constantOf(values: ArrayLike<number>, shape: readonly number[], dtype: DType): Tensor {

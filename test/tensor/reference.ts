@@ -199,11 +199,6 @@ export function describeRecipe(recipe: Recipe): string {
   }
 }
 
-/** True when a recipe produces a non-contiguous or offset view (for coverage checks). */
-export function isPlainBase(recipe: Recipe): boolean {
-  return recipe.kind === 'base' && recipe.offset === 0;
-}
-
 /** |a − b| ≤ tol·(1 + scale), elementwise, with a message naming the first bad position. */
 export function expectClose(actual: ArrayLike<number>, expected: readonly number[], tol: number, scale: readonly number[] = []): void {
   if (actual.length !== expected.length) throw new Error(`length ${actual.length}, expected ${expected.length}`);

@@ -32,7 +32,6 @@ interface TargetInfo {
   classes: number;
   /** Flat target classes, row-major over the target shape. */
   target: Int32Array;
-  targetShape: number[];
   /** Per target: w[y], or 0 where y = ignoreIndex. */
   targetWeight: Float64Array;
   /** Per target: 1 where y = ignoreIndex. */
@@ -93,7 +92,7 @@ function readTargets(fn: string, input: Tensor, targets: Targets, ignoreIndex: n
     target[i] = y;
     targetWeight[i] = classWeight[y]!;
   }
-  return { classDim, classes, target, targetShape, targetWeight, ignored, classWeight };
+  return { classDim, classes, target, targetWeight, ignored, classWeight };
 }
 
 /**

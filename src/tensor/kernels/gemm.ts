@@ -32,8 +32,13 @@
  */
 const MR = 2;
 const NR = 4;
-/** Depth of a packed block: a 2×KC A panel and a KC×4 B panel (4 KB + 8 KB) stay in L1. */
+/**
+ * Depth of a packed block: a 2×KC A panel and a KC×4 B panel (4 KB + 8 KB) stay in L1. Each
+ * element of C receives one float64 partial sum per KC block (which is when float32 rounds).
+ */
 const KC = 256;
+/** The k-block depth, exported for the tests and docs: C is updated once per this many products. */
+export const GEMM_BLOCK_K = KC;
 /** Rows of A packed at once (MC×KC float64 = 256 KB, in L2). A multiple of MR. */
 const MC = 128;
 /** Columns of B packed at once (KC×NC float64 = 1 MB, in L2). A multiple of NR. */
@@ -162,7 +167,7 @@ function macroKernel(mc: number, nc: number, kc: number, c: Float32Array | Float
         c[o1 + 2] += TILE[6]!;
         c[o1 + 3] += TILE[7]!;
       } else {
-        for (let i = 0; i < mr; i++) {
+        for (let i = 0; i <= mr && i < MR; i++) {
           for (let j = 0; j < nr; j++) c[o + i * ldc + j] += TILE[i * NR + j]!;
         }
       }
@@ -202,5 +207,63 @@ export function gemmPacked(
         macroKernel(mc, nc, kc, c, cOffset + ic * ldc + jc, ldc);
       }
     }
+  }
+}
+
+/**
+ * C += A · B by the textbook triple loop (one float64 dot product per element of C), for products
+ * too small for packing to pay off. Same arguments as {@link gemmPacked}.
+ *
+ * @example
+ * ```ts
+ * const c = new Float64Array(1);
+ * gemmDirect(1, 1, 2, [1, 2], 0, 2, 1, [3, 4], 0, 1, 1, c, 0, 1); // c = [11]
+ * ```
+ */
+export function gemmDirect(
+  m: number, n: number, k: number,
+  a: ArrayLike<number>, aOffset: number, aRowStride: number, aColStride: number,
+  b: ArrayLike<number>, bOffset: number, bRowStride: number, bColStride: number,
+  c: Float32Array | Float64Array, cOffset: number, ldc: number,
+): void {
+  for (let i = 0; i < m; i++) {
+    const aRow = aOffset + i * aRowStride;
+    for (let j = 0; j < n; j++) {
+      const bCol = bOffset + j * bColStride;
+      let s = 0;
+      for (let p = 0; p < k; p++) s += a[aRow + p * aColStride]! * b[bCol + p * bRowStride]!;
+      c[cOffset + i * ldc + j] += s;
+    }
+  }
+}
+
+/**
+ * Below this many multiply-adds (m·n·k) the direct loop is used: packing costs O(m·k + k·n)
+ * copies and a fixed setup that only pays off once each packed value is reused a few times.
+ * Measured: see the note in the GEMM section of bench/README.md.
+ */
+export const GEMM_DIRECT_MAX_MACS = 512;
+
+/**
+ * C += A · B on strided operands: the direct loop for tiny products, else the packed kernel.
+ * C is row-major with row stride `ldc`.
+ *
+ * @example
+ * ```ts
+ * const c = new Float32Array(4);
+ * gemmStrided(2, 2, 2, [1, 2, 3, 4], 0, 2, 1, [1, 0, 0, 1], 0, 2, 1, c, 0, 2); // c = [1, 2, 3, 4]
+ * ```
+ */
+export function gemmStrided(
+  m: number, n: number, k: number,
+  a: ArrayLike<number>, aOffset: number, aRowStride: number, aColStride: number,
+  b: ArrayLike<number>, bOffset: number, bRowStride: number, bColStride: number,
+  c: Float32Array | Float64Array, cOffset: number, ldc: number,
+): void {
+  if (m === 0 || n === 0 || k === 0) return;
+  if (m * n * k <= GEMM_DIRECT_MAX_MACS) {
+    gemmDirect(m, n, k, a, aOffset, aRowStride, aColStride, b, bOffset, bRowStride, bColStride, c, cOffset, ldc);
+  } else {
+    gemmPacked(m, n, k, a, aOffset, aRowStride, aColStride, b, bOffset, bRowStride, bColStride, c, cOffset, ldc);
   }
 }

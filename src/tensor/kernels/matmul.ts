@@ -1,11 +1,18 @@
 import { allocate, promoteTypes } from '../dtype.js';
 import { NDArray } from '../ndarray.js';
 import { broadcastShapes, shapeString } from '../shape.js';
+import { gemmStrided } from './gemm.js';
 
 /**
- * C[m×n] += A[m×k] · B[k×n] on strided operands (so transposed views need no copy).
- * Loop order i-p-j: the inner loop walks a row of B and a row of C, contiguous in the common case.
- * Blocked over p so a block of B rows stays in cache. The fast packed GEMM comes later.
+ * C[m×n] += A[m×k] · B[k×n] on strided operands (so transposed views need no copy); C is
+ * contiguous (row stride n) from `cOffset`. Packed panels and register tiles (kernels/gemm.ts),
+ * or a direct loop for tiny products.
+ *
+ * @example
+ * ```ts
+ * const c = new Float64Array(4);
+ * gemm(2, 2, 2, [1, 2, 3, 4], 0, 2, 1, [5, 6, 7, 8], 0, 2, 1, c, 0); // c = [19, 22, 43, 50]
+ * ```
  */
 export function gemm(
   m: number, n: number, k: number,
@@ -13,23 +20,7 @@ export function gemm(
   b: ArrayLike<number>, bOffset: number, bRowStride: number, bColStride: number,
   c: Float32Array | Float64Array, cOffset: number,
 ): void {
-  const blockK = 128;
-  for (let p0 = 0; p0 < k; p0 += blockK) {
-    const p1 = Math.min(k, p0 + blockK);
-    for (let i = 0; i < m; i++) {
-      const cRow = cOffset + i * n;
-      for (let p = p0; p < p1; p++) {
-        const aip = a[aOffset + i * aRowStride + p * aColStride]!;
-        if (aip === 0) continue;
-        const bRow = bOffset + p * bRowStride;
-        if (bColStride === 1) {
-          for (let j = 0; j < n; j++) c[cRow + j] += aip * b[bRow + j]!;
-        } else {
-          for (let j = 0; j < n; j++) c[cRow + j] += aip * b[bRow + j * bColStride]!;
-        }
-      }
-    }
-  }
+  gemmStrided(m, n, k, a, aOffset, aRowStride, aColStride, b, bOffset, bRowStride, bColStride, c, cOffset, n);
 }
 
 /**
