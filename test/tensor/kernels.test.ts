@@ -248,6 +248,30 @@ describe('matmul kernel', () => {
     );
   });
 
+  it('matmul of larger views (past the small-product threshold, with edge tiles) matches the naive loop', () => {
+    const larger = fc
+      .record({
+        m: fc.integer({ min: 1, max: 24 }),
+        k: fc.integer({ min: 1, max: 70 }),
+        n: fc.integer({ min: 1, max: 24 }),
+        batch: fc.array(fc.integer({ min: 1, max: 2 }), { maxLength: 1 }).chain((out) => fc.tuple(broadcastsTo(out), broadcastsTo(out))),
+        dtypes: fc.tuple(dtypeArb, dtypeArb),
+      })
+      .chain(({ m, k, n, batch: [batchA, batchB], dtypes }) => fc.tuple(viewOf([...batchA, m, k], 1), viewOf([...batchB, k, n], 1), fc.constant(dtypes)));
+    fc.assert(
+      fc.property(larger, ([ra, rb, [da, db]]) => {
+        const a = build(ra, da);
+        const b = build(rb, db);
+        const expected = matmulRef(a.ref, b.ref);
+        const out = matmul(a.array, b.array);
+        const float32 = da === 'float32' && db === 'float32';
+        expect(out.shape).toEqual(expected.shape);
+        expectClose(out.data, expected.values, float32 ? 1e-6 : 1e-14, expected.scale);
+      }),
+      { seed: SEED, numRuns: 25 },
+    );
+  });
+
   it('gemm is correct past its k-block (k = 300) on transposed operands', () => {
     const m = 5;
     const n = 7;

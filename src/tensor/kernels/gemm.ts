@@ -167,7 +167,7 @@ function macroKernel(mc: number, nc: number, kc: number, c: Float32Array | Float
         c[o1 + 2] += TILE[6]!;
         c[o1 + 3] += TILE[7]!;
       } else {
-        for (let i = 0; i <= mr && i < MR; i++) {
+        for (let i = 0; i < mr; i++) {
           for (let j = 0; j < nr; j++) c[o + i * ldc + j] += TILE[i * NR + j]!;
         }
       }
