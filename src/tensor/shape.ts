@@ -67,7 +67,8 @@ export function normalizeDim(dim: number, ndim: number, where: string): number {
 
 /** Resolves `dim` (undefined = all dims, a number, or a list) into sorted unique non-negative dims. */
 export function normalizeDims(dim: number | readonly number[] | undefined, ndim: number, where: string): number[] {
-  if (dim === undefined) return Array.from({ length: ndim }, (_, i) => i);
+  // NOTE: an empty list means every dim, as in PyTorch (`x.sum(dim=[])`), not none as in NumPy.
+  if (dim === undefined || (typeof dim !== 'number' && dim.length === 0)) return Array.from({ length: ndim }, (_, i) => i);
   const list = typeof dim === 'number' ? [dim] : dim;
   const dims = list.map((d) => normalizeDim(d, ndim, where)).filter((d) => d < ndim);
   const unique = [...new Set(dims)].sort((x, y) => x - y);

@@ -158,6 +158,15 @@ describe('reductions match brute force over any dims (negative, lists, keepdim b
     });
   }
 
+  it('an empty dim list reduces over every dim, as PyTorch does (not over none, as NumPy)', () => {
+    const x = tensor([[1, 2, 3], [4, 5, 7]], { dtype: 'float64' });
+    expect(x.sum([]).item()).toBe(22);
+    expect(x.sum([], true).shape).toEqual([1, 1]);
+    expect(x.mean([]).item()).toBeCloseTo(22 / 6, 14);
+    expect(x.max([]).item()).toBe(7);
+    expect(x.var([], { unbiased: false }).item()).toBeCloseTo(x.var(undefined, { unbiased: false }).item(), 14);
+  });
+
   it('var of one element is NaN unbiased (0/0, as PyTorch) and 0 biased', () => {
     const x = tensor([[1], [2]], { dtype: 'float64' });
     expect(Array.from(x.var(1).toArray())).toEqual([Number.NaN, Number.NaN]);
