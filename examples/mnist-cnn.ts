@@ -14,7 +14,7 @@
  */
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { data, F, manualSeed, nn, noGrad, optim, type Tensor } from '../src/index.js';
+import { data, F, Generator, manualSeed, nn, noGrad, optim, tensor, type Tensor } from '../src/index.js';
 
 // ---- flags ----------------------------------------------------------------------------------------
 
@@ -40,6 +40,8 @@ const lr = numberFlag('--lr', 0.002, false);
 const seed = numberFlag('--seed', 1);
 const out = flag('--out') ?? 'results/mnist-cnn.safetensors';
 const dataDir = flag('--data');
+const channels = numberFlag('--channels', 8);
+const shift = flag('--shift') === undefined ? 0 : Number(flag('--shift'));
 
 manualSeed(seed);
 
@@ -82,15 +84,17 @@ console.log(`data: ${source}: ${train.length} training digits, ${test.length} he
 
 // ---- model ----------------------------------------------------------------------------------------
 
+const c1 = channels;
+const c2 = 2 * channels;
 const model = new nn.Sequential(
-  new nn.Conv2d(1, 8, 3, { padding: 1 }), //   [N, 8, 28, 28]
+  new nn.Conv2d(1, c1, 3, { padding: 1 }), //   [N, c1, 28, 28]
   new nn.ReLU(),
-  new nn.MaxPool2d(2), //                       [N, 8, 14, 14]
-  new nn.Conv2d(8, 16, 3, { padding: 1 }), //  [N, 16, 14, 14]
+  new nn.MaxPool2d(2), //                        [N, c1, 14, 14]
+  new nn.Conv2d(c1, c2, 3, { padding: 1 }), //  [N, c2, 14, 14]
   new nn.ReLU(),
-  new nn.MaxPool2d(2), //                       [N, 16, 7, 7]
-  new nn.Flatten(), //                          [N, 784]
-  new nn.Linear(16 * 7 * 7, 10), //             [N, 10] logits
+  new nn.MaxPool2d(2), //                        [N, c2, 7, 7]
+  new nn.Flatten(), //                           [N, c2·49]
+  new nn.Linear(c2 * 7 * 7, 10), //              [N, 10] logits
 );
 const parameterCount = model.parameters().reduce((n, p) => n + p.numel, 0);
 console.log(`${model.toString()}\n${parameterCount} parameters`);
@@ -118,6 +122,25 @@ function accuracy(ds: Split): number {
   return (100 * correct) / ds.length;
 }
 
+/** Each image moved by a random whole-pixel offset in [−shift, shift]² (background fills in). */
+function randomShift(x: Tensor, gen: Generator): Tensor {
+  if (shift === 0) return x;
+  const [n, , h, w] = x.shape as [number, number, number, number];
+  const src = x.array.flat();
+  const dst = new Float32Array(src.length).fill(-MEAN / STD);
+  for (let i = 0; i < n; i++) {
+    const dy = gen.int(2 * shift + 1) - shift;
+    const dx = gen.int(2 * shift + 1) - shift;
+    for (let r = Math.max(0, dy); r < Math.min(h, h + dy); r++) {
+      const from = i * h * w + (r - dy) * w;
+      const to = i * h * w + r * w;
+      for (let c = Math.max(0, dx); c < Math.min(w, w + dx); c++) dst[to + c] = src[from + c - dx]!;
+    }
+  }
+  return tensor(dst, { shape: x.shape });
+}
+const augmentGen = new Generator(seed + 100);
+
 // ---- training -------------------------------------------------------------------------------------
 
 const start = performance.now();
@@ -129,7 +152,7 @@ for (let epoch = 1; epoch <= epochs; epoch++) {
   let lossCount = 0;
   let batch = 0;
   for (const [x, y] of loader) {
-    const loss = F.crossEntropy(model.call(x!), y!);
+    const loss = F.crossEntropy(model.call(randomShift(x!, augmentGen)), y!);
     optimizer.zeroGrad();
     loss.backward();
     optimizer.step();

@@ -22,12 +22,11 @@ export const GROUP_NORM_GROUPS = 4;
 /**
  * BKN with the authors' released settings (BKN.md "Measured", v1 of the spec): the prediction made
  * from the previous layer's pre-normalization statistics ('sampled-prenorm'), a fixed gain of 0.1,
- * no prior for the first layer. NOTE: the released code's guard takes the arithmetic mean of the
- * variance ratios; tsgrad offers only the geometric mean (BKN.md, "Guard"), so that one detail of
- * the released settings is not reproduced here.
+ * no prior for the first layer, and the released code's guard (the arithmetic mean of the
+ * variance ratios).
  */
 export function bknPaperOptions(groups: number): norms.BatchKalmanNormOptions {
-  return { groups, transition: 'sampled-prenorm', gain: 0.1, firstPrior: 'none' };
+  return { groups, transition: 'sampled-prenorm', gain: 0.1, firstPrior: 'none', guardMean: 'arithmetic' };
 }
 
 /**

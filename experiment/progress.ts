@@ -137,9 +137,14 @@ export class ProgressReporter {
     const head = `${this.prefix()} ${r.label} `;
     const tail = ` ${this.stats(now)}`;
     const columns = this.sink.columns ?? 100;
-    const width = Math.max(BAR_MIN, Math.min(BAR_MAX, columns - head.length - tail.length - 3));
-    const filled = r.totalSteps > 0 ? Math.round((width * r.step) / r.totalSteps) : 0;
-    const bar = `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}]`;
+    // The bar gets what the text leaves of the line (at most BAR_MAX); below BAR_MIN it is left out.
+    const room = columns - 1 - head.length - tail.length - 2;
+    let bar = '';
+    if (room >= BAR_MIN) {
+      const width = Math.min(BAR_MAX, room);
+      const filled = r.totalSteps > 0 ? Math.round((width * r.step) / r.totalSteps) : 0;
+      bar = `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}]`;
+    }
     // \r returns to the line start, \x1b[2K clears it: the bar is redrawn in place (cut to the
     // terminal's width, or a wrapped line would scroll instead).
     this.sink.write(`\r\x1b[2K${`${head}${bar}${tail}`.slice(0, columns - 1)}`);

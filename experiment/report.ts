@@ -68,6 +68,7 @@ export function errorChart(results: ExperimentResults, model: ModelName): string
     yScale: 'log',
     yMax: 100,
     series,
+    referenceLines: [{ value: 100 - 100 / s.dataset.classes, label: `chance (${(100 - 100 / s.dataset.classes).toFixed(0)}% error)` }],
   });
 }
 
@@ -100,6 +101,7 @@ export function accuracyChart(results: ExperimentResults, model: ModelName): str
     yMin: 0,
     yMax: 100,
     groups,
+    referenceLines: [{ value: 100 / s.dataset.classes, label: `chance (${(100 / s.dataset.classes).toFixed(0)}%)` }],
     legend: [
       { label: 'eval mode (running statistics)', color: '#555555', style: 'filled' },
       { label: 'train-mode statistics', color: '#555555', style: 'outline' },
@@ -154,6 +156,17 @@ export function markdownReport(results: ExperimentResults): string {
     markdownTable(summaries),
     '',
   ];
+  const guarded = summaries.filter((c) => c.runs.some((r) => r.bknGuard !== undefined));
+  if (guarded.length > 0) {
+    lines.push('BKN guard: the share of training steps on which the prediction was fused with the observation (all layers with a predecessor, all seeds).', '');
+    for (const c of guarded) {
+      const entries = c.runs.flatMap((r) => r.bknGuard ?? []);
+      const used = entries.reduce((k, e) => k + e.used, 0);
+      const steps = entries.reduce((k, e) => k + e.steps, 0);
+      lines.push(`- ${c.config.id}: ${steps === 0 ? 'n/a' : `${((100 * used) / steps).toFixed(1)}%`} (${used} of ${steps} layer-steps)`);
+    }
+    lines.push('');
+  }
   for (const model of modelsOf(results)) {
     lines.push(`![Test error against steps, ${model}](${errorChartFile(model)})`, '');
     lines.push(`![Test accuracy by norm and normalization batch, ${model}](${accuracyChartFile(model)})`, '');
@@ -175,7 +188,20 @@ export function jsonReport(results: ExperimentResults): string {
     trainModeAtChance: c.trainModeAtChance,
   }));
   const replacer = (_key: string, value: unknown): unknown => (typeof value === 'number' && !Number.isFinite(value) ? String(value) : value);
-  return `${JSON.stringify({ ...results, summaries }, replacer, 1)}\n`;
+  // Arrays of numbers (the per-step losses) go on one line each: the file stays readable and small.
+  const text = JSON.stringify({ ...results, summaries }, replacer, 1).replace(NUMBER_ARRAY, (m) => m.replace(/\s+/g, ''));
+  return `${text}\n`;
+}
+
+const JSON_NUMBER = String.raw`(?:-?\d[\d.eE+-]*|"NaN"|"Infinity"|"-Infinity")`;
+const NUMBER_ARRAY = new RegExp(String.raw`\[\s*${JSON_NUMBER}(?:,\s*${JSON_NUMBER})*\s*\]`, 'g');
+
+/** Reads a `results.json` back (the strings "NaN", "Infinity", "-Infinity" become numbers again). */
+export function parseResultsJson(text: string): ExperimentResults {
+  const special: Record<string, number> = { NaN: NaN, Infinity: Infinity, '-Infinity': -Infinity };
+  const parsed = JSON.parse(text, (_key, value: unknown) => (typeof value === 'string' && value in special ? special[value] : value)) as ExperimentResults & { summaries?: unknown };
+  delete parsed.summaries;
+  return parsed;
 }
 
 /** Writes a file atomically (temp file + rename): an interrupted run never leaves half a file. */

@@ -32,6 +32,11 @@ export interface RunResult {
   wallSeconds: number;
   /** Training throughput, evaluations excluded. */
   samplesPerSecond: number;
+  /**
+   * BKN only: per layer with a predecessor, on how many training steps the guard let the
+   * prediction through (`used`) out of the steps it decided (`steps`).
+   */
+  bknGuard?: { layer: string; used: number; steps: number }[];
 }
 
 export interface DatasetInfo {

@@ -27,6 +27,8 @@ export interface LineChartSpec {
   yMin?: number;
   yMax?: number;
   series: readonly LineSeries[];
+  /** Dashed horizontal lines across the plot (e.g. the error at chance), labelled at the right. */
+  referenceLines?: readonly { value: number; label: string }[];
   width?: number;
   height?: number;
 }
@@ -63,6 +65,8 @@ export interface BarChartSpec {
   groups: readonly BarGroup[];
   /** Legend entries (what the fills, outlines and colours mean). */
   legend: readonly { label: string; color: string; style: 'filled' | 'outline' | 'dot' }[];
+  /** Dashed horizontal lines across the plot (e.g. chance accuracy), labelled at the right. */
+  referenceLines?: readonly { value: number; label: string }[];
   width?: number;
   height?: number;
 }
@@ -132,7 +136,7 @@ function header(width: number, height: number, title: string, subtitle: string |
 export function lineChart(spec: LineChartSpec): string {
   const width = spec.width ?? 900;
   const height = spec.height ?? 520;
-  const legendWidth = Math.min(320, 40 + 7.2 * Math.max(8, ...spec.series.map((s) => s.label.length)));
+  const legendWidth = Math.min(340, 64 + 7.6 * Math.max(8, ...spec.series.map((s) => s.label.length)));
   const left = 72;
   const right = width - legendWidth - 16;
   const top = spec.subtitle === undefined ? 48 : 64;
@@ -192,6 +196,12 @@ export function lineChart(spec: LineChartSpec): string {
   out.push(`<text class="x-label" x="${n((left + right) / 2)}" y="${n(height - 14)}" text-anchor="middle">${escapeXml(spec.xLabel)}</text>`);
   out.push(`<text class="y-label" x="18" y="${n((top + bottom) / 2)}" text-anchor="middle" transform="rotate(-90 18 ${n((top + bottom) / 2)})">${escapeXml(spec.yLabel)}</text>`);
 
+  for (const r of spec.referenceLines ?? []) {
+    const y = py(r.value);
+    out.push(`<g class="reference"><line x1="${left}" y1="${n(y)}" x2="${n(right)}" y2="${n(y)}" stroke="#b00000" stroke-width="1" stroke-dasharray="5 4"/>`);
+    out.push(`<text x="${n(right - 4)}" y="${n(y + 14)}" text-anchor="end" font-size="11" fill="#b00000">${escapeXml(r.label)}</text></g>`);
+  }
+
   // The series: one path each (a non-finite value starts a new segment), with a dot per point.
   for (const s of spec.series) {
     let d = '';
@@ -241,7 +251,7 @@ export function lineChart(spec: LineChartSpec): string {
  */
 export function groupedBarChart(spec: BarChartSpec): string {
   const barCount = spec.groups.reduce((k, g) => k + g.bars.length, 0);
-  const titleWidth = 40 + 10 * Math.max(spec.title.length, 0.75 * (spec.subtitle?.length ?? 0));
+  const titleWidth = 60 + 10.5 * Math.max(spec.title.length, 0.75 * (spec.subtitle?.length ?? 0));
   const legendWidth = 72 + spec.legend.reduce((w, e) => w + 34 + 7 * e.label.length, 0);
   const width = spec.width ?? Math.round(Math.max(640, titleWidth, legendWidth, 110 + barCount * 46 + spec.groups.length * 28));
   const height = spec.height ?? 520;
@@ -280,6 +290,8 @@ export function groupedBarChart(spec: BarChartSpec): string {
   const slot = (right - left - gap * (spec.groups.length + 1)) / Math.max(1, barCount);
   const barWidth = Math.min(56, Math.max(8, slot * 0.8));
   let x = left + gap;
+  // Notes (e.g. runs at chance) are drawn after every bar, so no neighbouring bar covers them.
+  const notes: string[] = [];
   for (const g of spec.groups) {
     const gx0 = x;
     out.push(`<g class="group" data-group="${escapeXml(g.label)}">`);
@@ -301,7 +313,7 @@ export function groupedBarChart(spec: BarChartSpec): string {
         }
         const labelY = Math.min(py(b.value + (Number.isFinite(b.error) ? b.error : 0)), y) - 6;
         out.push(`<text x="${n(cx)}" y="${n(labelY)}" text-anchor="middle" font-size="11">${b.value.toFixed(1)}</text>`);
-        if (b.note !== undefined) out.push(`<text x="${n(cx)}" y="${n(labelY - 13)}" text-anchor="middle" font-size="10" fill="#b00000">${escapeXml(b.note)}</text>`);
+        if (b.note !== undefined) notes.push(`<text class="note" x="${n(cx)}" y="${n(labelY - 13)}" text-anchor="middle" font-size="10" fill="#b00000">${escapeXml(b.note)}</text>`);
       } else {
         out.push(`<text x="${n(cx)}" y="${n(bottom - 6)}" text-anchor="middle" font-size="11">n/a</text>`);
       }
@@ -313,6 +325,12 @@ export function groupedBarChart(spec: BarChartSpec): string {
     out.push('</g>');
     x += gap;
   }
+  for (const r of spec.referenceLines ?? []) {
+    const y = py(r.value);
+    out.push(`<g class="reference"><line x1="${left}" y1="${n(y)}" x2="${n(right)}" y2="${n(y)}" stroke="#b00000" stroke-width="1" stroke-dasharray="5 4"/>`);
+    out.push(`<text x="${n(right - 4)}" y="${n(y - 4)}" text-anchor="end" font-size="11" fill="#b00000">${escapeXml(r.label)}</text></g>`);
+  }
+  out.push(...notes);
   out.push('<g class="axes" stroke="#333333" stroke-width="1.2" fill="none">');
   out.push(`<line x1="${left}" y1="${n(bottom)}" x2="${n(right)}" y2="${n(bottom)}"/>`);
   out.push(`<line x1="${left}" y1="${top}" x2="${left}" y2="${n(bottom)}"/>`);

@@ -112,10 +112,15 @@ export abstract class Module {
     return this.namedChildren().map(([, m]) => m);
   }
 
-  /** This module and all its descendants, depth-first, with dotted names ('' for this one). */
-  namedModules(prefix = ''): [string, Module][] {
+  /**
+   * This module and all its descendants, depth-first, with dotted names ('' for this one). A
+   * module reachable by several paths is listed once, under the first (as PyTorch).
+   */
+  namedModules(prefix = '', seen: Set<Module> = new Set()): [string, Module][] {
+    if (seen.has(this)) return [];
+    seen.add(this);
     const out: [string, Module][] = [[prefix, this]];
-    for (const [name, child] of this.namedChildren()) out.push(...child.namedModules(join(prefix, name)));
+    for (const [name, child] of this.namedChildren()) out.push(...child.namedModules(join(prefix, name), seen));
     return out;
   }
 

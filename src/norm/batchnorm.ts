@@ -76,6 +76,11 @@ abstract class BatchNormBase extends Module {
   }
 
   protected abstract checkInputDim(x: Tensor): void;
+
+  override extraRepr(): string {
+    const groups = this.groups > 1 ? `, groups=${this.groups}` : '';
+    return `${this.numFeatures}, eps=${this.eps}, momentum=${this.momentum}, affine=${this.affine}, trackRunningStats=${this.trackRunningStats}${groups}`;
+  }
 }
 
 /** The input-dims check of the 1-d norms: [N, C] or [N, C, L]. */

@@ -311,6 +311,8 @@ export abstract class BatchKalmanNorm extends Module {
   rho: Parameter | null = null;
   /** What the last training step did. */
   lastStep: KalmanStepInfo | null = null;
+  /** The last training step's prediction (m̃, ṽ), detached: [S, C], or on a first layer the prior [1, C] (null with firstPrior 'none'). */
+  lastPrediction: { mean: Tensor; var: Tensor } | null = null;
   /** Training steps on which the guard let the prediction through, and steps with a predecessor. */
   guardCounts = { used: 0, steps: 0 };
 
@@ -509,6 +511,12 @@ export abstract class BatchKalmanNorm extends Module {
 
   protected abstract checkInputDim(x: Tensor): void;
 
+  override extraRepr(): string {
+    const t = typeof this.transition === 'function' ? 'custom' : this.transition;
+    const role = this._prev === null ? `first, firstPrior=${this.firstPrior}` : `transition=${t}`;
+    return `${this.numFeatures}, ${role}, gain=${this.gain}, groups=${this.groups}`;
+  }
+
   forward(x: Tensor): Tensor {
     const where = this._where;
     this.checkInputDim(x);
@@ -546,6 +554,7 @@ export abstract class BatchKalmanNorm extends Module {
         pass, consumer: this, chunks: layout.chunks, noiseSamples: this.noiseSamples, noise: this.noise, eps: this.eps, dtype: x.dtype, implementation: this.implementation,
       };
       const prediction = this.predict(ctx);
+      this.lastPrediction = { mean: prediction.mean.detach(), var: prediction.var.detach() };
       const ratio = guardRatio(prediction.var, obs.variance, this.eps, this.guardMean);
       this.guardCounts.steps++;
       info = { q: null, ratio, usedPrediction: false };
@@ -573,6 +582,7 @@ export abstract class BatchKalmanNorm extends Module {
       const mTilde = constantOf(float64Values(obsMean), [1, c], x.dtype);
       const vTilde = constantOf(float64Values(obsVar), [1, c], x.dtype);
       const q = this.gainFor(count, x) as number;
+      this.lastPrediction = { mean: mTilde, var: vTilde };
       const upd = kalmanUpdate(mTilde, vTilde, obs.mean, obs.variance, q);
       mean = upd.mean;
       variance = upd.variance;

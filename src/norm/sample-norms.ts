@@ -56,6 +56,10 @@ export class GroupNorm extends Module {
     this.bias = this.affine ? new Parameter(zeros([numChannels])) : null;
   }
 
+  override extraRepr(): string {
+    return `${this.numGroups}, ${this.numChannels}, eps=${this.eps}, affine=${this.affine}`;
+  }
+
   forward(x: Tensor): Tensor {
     checkChannels(x, this.numChannels, 'GroupNorm');
     const fn = this.implementation === 'fused' ? groupNorm : groupNormComposite;
@@ -100,6 +104,10 @@ export class LayerNorm extends Module {
     this.implementation = options.implementation ?? 'fused';
     this.weight = this.elementwiseAffine ? new Parameter(ones(this.normalizedShape)) : null;
     this.bias = this.elementwiseAffine ? new Parameter(zeros(this.normalizedShape)) : null;
+  }
+
+  override extraRepr(): string {
+    return `[${this.normalizedShape.join(', ')}], eps=${this.eps}, elementwiseAffine=${this.elementwiseAffine}`;
   }
 
   forward(x: Tensor): Tensor {
@@ -164,6 +172,10 @@ export class InstanceNorm2d extends Module {
       this.registerBuffer('running_var', ones([numFeatures]));
       this.registerBuffer('num_batches_tracked', zeros([], { dtype: 'float64' }));
     }
+  }
+
+  override extraRepr(): string {
+    return `${this.numFeatures}, eps=${this.eps}, momentum=${this.momentum}, affine=${this.affine}, trackRunningStats=${this.trackRunningStats}`;
   }
 
   forward(x: Tensor): Tensor {

@@ -29,10 +29,10 @@ function errorOf(argv: string[]): string {
 }
 
 describe('parseArgs: defaults', () => {
-  it('runs the cnn with bn, bkn, gn at normalization batches 2 and 32, one seed, batch 32, lr 0.01', () => {
+  it('runs the cnn and the mlp with bn, bkn, gn at normalization batches 2 and 32, one seed, batch 32, lr 0.01', () => {
     const o = options([]);
     expect(o.mode).toBe('default');
-    expect(o.models).toEqual(['cnn']);
+    expect(o.models).toEqual(['cnn', 'mlp']);
     expect(o.norms).toEqual(['bn', 'bkn', 'gn']);
     expect(o.normBatches).toEqual([2, 32]);
     expect(o.seeds).toEqual([0]);

@@ -52,10 +52,23 @@ describe('ProgressReporter', () => {
       expect(d).not.toContain('\n');
       expect(d.replace('\r\x1b[2K', '').length).toBeLessThan(80);
     }
-    expect(draws[draws.length - 1]).toContain('40/40 steps');
-    expect(draws[draws.length - 1]).toMatch(/\[#+\]/);
+    // 80 columns leave no room for a bar next to the label and the numbers: the numbers stay whole
+    expect(draws[draws.length - 1]).toMatch(/40\/40 steps {2}loss 0\.5000 {2}1600 samples\/s {2}ETA 0:00$/);
     p.endRun('done');
     expect(sink.out[sink.out.length - 1]).toMatch(/^\r\x1b\[2K\[1\/1\] mlp bkn nb 2 seed 1: done \(0\.8 s\)\n$/);
+  });
+
+  it('on a wide terminal the bar shows the fraction done; samples/s counts training time only', () => {
+    const sink = collector(true, 140);
+    let t = 0;
+    const p = new ProgressReporter(sink, 'bar', 1, () => t);
+    p.startRun('cnn gn seed 0', 100, 32);
+    t = 1000;
+    p.step(50, 1, 0.5); // 50 steps of 32 in 0.5 s of training (the rest was evaluation)
+    const last = sink.out[sink.out.length - 1]!;
+    expect(last).toMatch(/\[#{15}\.{15}\]/);
+    expect(last).toContain('3200 samples/s');
+    expect(last).toContain('ETA 0:01'); // the wall clock: 1 s for 50 steps, 50 to go
   });
 
   it('none mode writes nothing', () => {

@@ -77,6 +77,7 @@ describe('groupedBarChart', () => {
     yMin: 0,
     yMax: 100,
     legend: [{ label: 'eval mode', color: '#555', style: 'filled' }, { label: 'train-mode', color: '#555', style: 'outline' }],
+    referenceLines: [{ value: 10, label: 'chance (10%)' }],
     groups: [
       {
         label: 'BatchNorm',
@@ -106,8 +107,18 @@ describe('groupedBarChart', () => {
     expect(findAll(bars[0]!, 'circle', { class: 'point' })).toHaveLength(3);
     expect(findAll(bars[1]!, 'rect')[0]!.attrs.fill).toBe('#ffffff');
     expect(findAll(bars[2]!, 'rect')).toHaveLength(0);
-    expect(findAll(bars[0]!, 'text').map((t) => t.text)).toContain('1/3 at chance');
+    expect(findAll(doc, 'text', { class: 'note' }).map((t) => t.text)).toEqual(['1/3 at chance']);
     expect(findAll(bars[2]!, 'text').map((t) => t.text)).toContain('n/a');
+  });
+
+  it('draws the reference line at its value, on the scale of the bars', () => {
+    const ref = findAll(doc, 'g', { class: 'reference' })[0]!;
+    expect(findAll(ref, 'text')[0]!.text).toBe('chance (10%)');
+    const bar = findAll(findAll(doc, 'g', { class: 'bar' })[1]!, 'rect')[0]!;
+    const bottom = Number(bar.attrs.y) + Number(bar.attrs.height);
+    const lineY = Number(findAll(ref, 'line')[0]!.attrs.y1);
+    // the 90% bar's height is 9× the distance from the axis to the 10% line
+    expect(Number(bar.attrs.height) / (bottom - lineY)).toBeCloseTo(9, 1);
   });
 });
 

@@ -280,3 +280,13 @@ describe('a small CNN trains end to end', () => {
     expect(lossAt()).toBeLessThan(0.5 * start);
   });
 });
+
+describe('modules reachable twice', () => {
+  it('are listed once by modules()/parameters() but under every name in the state dict (as PyTorch)', () => {
+    const shared = new nn.Linear(2, 2);
+    const seq = new nn.Sequential(shared, new nn.ReLU(), shared);
+    expect(seq.namedModules().map(([k]) => k)).toEqual(['', '0', '1']);
+    expect(seq.parameters().length).toBe(2);
+    expect([...seq.stateDict().keys()]).toEqual(['0.weight', '0.bias', '2.weight', '2.bias']);
+  });
+});

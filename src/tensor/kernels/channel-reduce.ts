@@ -1,0 +1,311 @@
+/**
+ * Per-channel reductions over every axis but the channel axis, for the normalization layers:
+ * for x of shape [N, C, …] (contiguous), Σx and Σ(x − shift)² per channel (forward) and Σg and
+ * Σg·(x − mean) per channel (backward). BatchNorm, BatchRenorm and Batch Kalman Norm reduce over
+ * N and the spatial axes; GroupNorm over a view [N·G, C/G·H·W] whose "channels" are groups.
+ *
+ * The work is cut into fixed chunks — groups of samples × groups of channels, about
+ * CHUNK_ELEMENTS elements each, chosen from the shape alone — and every chunk's partial sums are
+ * merged in chunk order. The serial path runs exactly the same chunks in the same order, so the
+ * result is bitwise the same on 1 thread, 2 threads or 16, and with or without the pool.
+ *
+ * Loop order inside a chunk: channel, then sample, then the contiguous plane of that
+ * (sample, channel), read with four accumulators per sum to break the floating-point add
+ * dependency chain (one accumulator is latency-bound at ~¼ of the memory speed).
+ */
+import type { Storage } from '../dtype.js';
+import { runChunks, shouldParallelize } from '../parallel/pool.js';
+import { arrayArg, numberArg, type ChunkFn, type TaskArg, type TaskFactory } from '../parallel/protocol.js';
+import { shapeString } from '../shape.js';
+
+/** Elements per chunk: big enough that a chunk outweighs claiming it, small enough to balance. */
+const CHUNK_ELEMENTS = 32768;
+/** Chunks per task at most (a problem with more gets bigger chunks). */
+const MAX_TASK_CHUNKS = 4096;
+
+/** How [n, c, inner] is cut into chunks: batch groups × channel groups, from the shape alone. */
+export interface ChannelPlan {
+  n: number;
+  c: number;
+  inner: number;
+  /** Samples per chunk. */
+  batchPer: number;
+  /** Channels per chunk. */
+  chanPer: number;
+  batchGroups: number;
+  chanGroups: number;
+  nChunks: number;
+}
+
+/**
+ * The chunk grid for a [n, c, inner] reduction. A chunk covers all channels of several samples when
+ * one sample is small, else a group of channels of one sample (or one plane when a plane alone is
+ * bigger than a chunk). Depends only on the shape — never on the thread count.
+ */
+export function channelPlan(n: number, c: number, inner: number): ChannelPlan {
+  let chanPer: number;
+  let batchPer: number;
+  if (c * inner <= CHUNK_ELEMENTS) {
+    chanPer = c;
+    batchPer = Math.max(1, Math.min(n, Math.floor(CHUNK_ELEMENTS / Math.max(1, c * inner))));
+  } else {
+    chanPer = Math.max(1, Math.min(c, Math.floor(CHUNK_ELEMENTS / Math.max(1, inner))));
+    batchPer = 1;
+  }
+  let batchGroups = Math.ceil(n / batchPer);
+  const chanGroups = Math.ceil(c / chanPer);
+  if (batchGroups * chanGroups > MAX_TASK_CHUNKS) {
+    batchGroups = Math.max(1, Math.floor(MAX_TASK_CHUNKS / chanGroups));
+    batchPer = Math.ceil(n / batchGroups);
+    batchGroups = Math.ceil(n / batchPer);
+  }
+  return { n, c, inner, batchPer, chanPer, batchGroups, chanGroups, nChunks: Math.max(1, batchGroups * chanGroups) };
+}
+
+/** Splits a shape [N, C, …rest] into n, c and inner = ∏rest, checking it for `op`. */
+function layoutOf(shape: readonly number[], op: string, length: number, offset: number): { n: number; c: number; inner: number } {
+  if (shape.length < 2) {
+    throw new Error(`${op}: expected a shape [N, C, ...] with at least 2 dims, got ${shapeString(shape)}`);
+  }
+  const n = shape[0]!;
+  const c = shape[1]!;
+  let inner = 1;
+  for (let d = 2; d < shape.length; d++) inner *= shape[d]!;
+  if (offset + n * c * inner > length) {
+    throw new Error(`${op}: storage of ${length} elements from offset ${offset} is too small for shape ${shapeString(shape)}`);
+  }
+  return { n, c, inner };
+}
+
+function checkPerChannel(v: Float64Array | null, c: number, op: string, name: string): void {
+  if (v !== null && v.length !== c) throw new Error(`${op}: ${name} has ${v.length} values for ${c} channels`);
+}
+
+// ---- chunk kernels ------------------------------------------------------------------------------
+
+/**
+ * Partial Σx (and, when `withSq`, Σ(x − shift)²) of one chunk: out[o + j] for channel c0 + j, and
+ * the squares at out[o + chanPer + j].
+ */
+function sumsChunk(
+  x: Storage, xOff: number, p: ChannelPlan, chunk: number, shift: Float64Array | null, withSq: boolean,
+  out: Float64Array, o: number,
+): void {
+  const bg = Math.floor(chunk / p.chanGroups);
+  const cg = chunk - bg * p.chanGroups;
+  const b0 = bg * p.batchPer;
+  const b1 = Math.min(p.n, b0 + p.batchPer);
+  const c0 = cg * p.chanPer;
+  const c1 = Math.min(p.c, c0 + p.chanPer);
+  const { c, inner } = p;
+  const end4 = inner - (inner & 3);
+  for (let ch = c0; ch < c1; ch++) {
+    const sh = shift === null ? 0 : shift[ch]!;
+    let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+    let q0 = 0, q1 = 0, q2 = 0, q3 = 0;
+    for (let b = b0; b < b1; b++) {
+      const base = xOff + (b * c + ch) * inner;
+      let i = 0;
+      if (withSq) {
+        for (; i < end4; i += 4) {
+          const v0 = x[base + i]!, v1 = x[base + i + 1]!, v2 = x[base + i + 2]!, v3 = x[base + i + 3]!;
+          s0 += v0; s1 += v1; s2 += v2; s3 += v3;
+          const d0 = v0 - sh, d1 = v1 - sh, d2 = v2 - sh, d3 = v3 - sh;
+          q0 += d0 * d0; q1 += d1 * d1; q2 += d2 * d2; q3 += d3 * d3;
+        }
+        for (; i < inner; i++) {
+          const v = x[base + i]!;
+          const d = v - sh;
+          s0 += v;
+          q0 += d * d;
+        }
+      } else {
+        for (; i < end4; i += 4) {
+          s0 += x[base + i]!;
+          s1 += x[base + i + 1]!;
+          s2 += x[base + i + 2]!;
+          s3 += x[base + i + 3]!;
+        }
+        for (; i < inner; i++) s0 += x[base + i]!;
+      }
+    }
+    out[o + ch - c0] = (s0 + s1) + (s2 + s3);
+    if (withSq) out[o + p.chanPer + ch - c0] = (q0 + q1) + (q2 + q3);
+  }
+}
+
+/** Partial Σg and Σg·(x − mean) of one chunk, laid out like {@link sumsChunk}'s. */
+function gradChunk(
+  g: Storage, gOff: number, x: Storage, xOff: number, p: ChannelPlan, chunk: number, mean: Float64Array | null,
+  out: Float64Array, o: number,
+): void {
+  const bg = Math.floor(chunk / p.chanGroups);
+  const cg = chunk - bg * p.chanGroups;
+  const b0 = bg * p.batchPer;
+  const b1 = Math.min(p.n, b0 + p.batchPer);
+  const c0 = cg * p.chanPer;
+  const c1 = Math.min(p.c, c0 + p.chanPer);
+  const { c, inner } = p;
+  const end4 = inner - (inner & 3);
+  for (let ch = c0; ch < c1; ch++) {
+    const mu = mean === null ? 0 : mean[ch]!;
+    let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+    let t0 = 0, t1 = 0, t2 = 0, t3 = 0;
+    for (let b = b0; b < b1; b++) {
+      const plane = (b * c + ch) * inner;
+      const gb = gOff + plane;
+      const xb = xOff + plane;
+      let i = 0;
+      for (; i < end4; i += 4) {
+        const g0 = g[gb + i]!, g1 = g[gb + i + 1]!, g2 = g[gb + i + 2]!, g3 = g[gb + i + 3]!;
+        s0 += g0; s1 += g1; s2 += g2; s3 += g3;
+        t0 += g0 * (x[xb + i]! - mu);
+        t1 += g1 * (x[xb + i + 1]! - mu);
+        t2 += g2 * (x[xb + i + 2]! - mu);
+        t3 += g3 * (x[xb + i + 3]! - mu);
+      }
+      for (; i < inner; i++) {
+        const gv = g[gb + i]!;
+        s0 += gv;
+        t0 += gv * (x[xb + i]! - mu);
+      }
+    }
+    out[o + ch - c0] = (s0 + s1) + (s2 + s3);
+    out[o + p.chanPer + ch - c0] = (t0 + t1) + (t2 + t3);
+  }
+}
+
+/**
+ * Runs every chunk (in parallel when it pays) and merges the partials in chunk order into
+ * first[C] and, when `second` is given, second[C] (each chunk holds chanPer firsts then chanPer
+ * seconds).
+ */
+function reduceChunks(
+  p: ChannelPlan, resultSize: number, parallel: boolean, task: string, args: readonly TaskArg[], run: ChunkFn,
+  first: Float64Array, second: Float64Array | null,
+): void {
+  let results: Float64Array;
+  let offsetOf: (chunk: number) => number;
+  if (parallel) {
+    const r = runChunks(task, args, p.nChunks, resultSize, run);
+    results = r.results;
+    offsetOf = (chunk) => r.offsets[chunk]!;
+  } else {
+    results = new Float64Array(p.nChunks * resultSize);
+    for (let chunk = 0; chunk < p.nChunks; chunk++) run(chunk, results, chunk * resultSize);
+    offsetOf = (chunk) => chunk * resultSize;
+  }
+  // Fixed merge order: for each channel, the partials of sample groups 0, 1, 2, … in turn.
+  for (let bg = 0; bg < p.batchGroups; bg++) {
+    for (let cg = 0; cg < p.chanGroups; cg++) {
+      const o = offsetOf(bg * p.chanGroups + cg);
+      const c0 = cg * p.chanPer;
+      const cc = Math.min(p.c, c0 + p.chanPer) - c0;
+      for (let j = 0; j < cc; j++) {
+        first[c0 + j] += results[o + j]!;
+        if (second !== null) second[c0 + j] += results[o + p.chanPer + j]!;
+      }
+    }
+  }
+}
+
+// ---- tasks (also run by the pool's workers, see parallel/tasks.ts) -------------------------------
+
+/** Task 'channel-sums': args [x, xOffset, n, c, inner, shift | null, withSq (0/1)]. */
+export const channelSumsTask: TaskFactory = (args) => {
+  const name = 'channel-sums';
+  const x = arrayArg(args, 0, name);
+  const xOff = numberArg(args, 1, name);
+  const p = channelPlan(numberArg(args, 2, name), numberArg(args, 3, name), numberArg(args, 4, name));
+  const shift = arrayArg(args, 5, name, true) as Float64Array | null;
+  const withSq = numberArg(args, 6, name) === 1;
+  return (chunk, out, o) => sumsChunk(x, xOff, p, chunk, shift, withSq, out, o);
+};
+
+/** Task 'channel-grad-sums': args [g, gOffset, x, xOffset, n, c, inner, mean | null]. */
+export const channelGradSumsTask: TaskFactory = (args) => {
+  const name = 'channel-grad-sums';
+  const g = arrayArg(args, 0, name);
+  const gOff = numberArg(args, 1, name);
+  const x = arrayArg(args, 2, name);
+  const xOff = numberArg(args, 3, name);
+  const p = channelPlan(numberArg(args, 4, name), numberArg(args, 5, name), numberArg(args, 6, name));
+  const mean = arrayArg(args, 7, name, true) as Float64Array | null;
+  return (chunk, out, o) => gradChunk(g, gOff, x, xOff, p, chunk, mean, out, o);
+};
+
+// ---- the kernels --------------------------------------------------------------------------------
+
+/**
+ * Σx per channel of a contiguous [N, C, …] array starting at `offset`, in float64.
+ *
+ * @example
+ * ```ts
+ * // x: [2, 3, 2] (N = 2, C = 3, two values per plane)
+ * const x = new Float32Array([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
+ * channelSum(x, 0, [2, 3, 2]); // Float64Array [1+2+7+8, 3+4+9+10, 5+6+11+12] = [18, 26, 34]
+ * ```
+ */
+export function channelSum(x: Storage, offset: number, shape: readonly number[]): Float64Array {
+  const { n, c, inner } = layoutOf(shape, 'channelSum', x.length, offset);
+  const p = channelPlan(n, c, inner);
+  const sum = new Float64Array(c);
+  const args: TaskArg[] = [x, offset, n, c, inner, null, 0];
+  const parallel = shouldParallelize(n * c * inner, x);
+  reduceChunks(p, p.chanPer, parallel, 'channel-sums', args, channelSumsTask(args, 0), sum, null);
+  return sum;
+}
+
+/**
+ * Σx and Σ(x − shift)² per channel of a contiguous [N, C, …] array starting at `offset`, in
+ * float64. With `shift` = null the squares are of x itself (one pass: var = sumSq/m − mean²);
+ * with `shift` = the per-channel mean they are the centred squares (two passes, no cancellation).
+ *
+ * @example
+ * ```ts
+ * const x = new Float64Array([1, 2, 3, 4]); // [N = 2, C = 2]: channel 0 = {1, 3}, channel 1 = {2, 4}
+ * channelSums(x, 0, [2, 2]);                               // sum [4, 6], sumSq [10, 20]
+ * channelSums(x, 0, [2, 2], new Float64Array([2, 3]));     // sum [4, 6], sumSq [2, 2]
+ * ```
+ */
+export function channelSums(
+  x: Storage, offset: number, shape: readonly number[], shift: Float64Array | null = null,
+): { sum: Float64Array; sumSq: Float64Array } {
+  const { n, c, inner } = layoutOf(shape, 'channelSums', x.length, offset);
+  checkPerChannel(shift, c, 'channelSums', 'shift');
+  const p = channelPlan(n, c, inner);
+  const sum = new Float64Array(c);
+  const sumSq = new Float64Array(c);
+  const args: TaskArg[] = [x, offset, n, c, inner, shift, 1];
+  const parallel = shouldParallelize(n * c * inner, x);
+  reduceChunks(p, 2 * p.chanPer, parallel, 'channel-sums', args, channelSumsTask(args, 0), sum, sumSq);
+  return { sum, sumSq };
+}
+
+/**
+ * The two per-channel sums of normalization backward, over contiguous [N, C, …] arrays g (the
+ * upstream gradient) and x: Σg and Σg·(x − mean), in float64. With `mean` = null the second is
+ * Σg·x; pass x̂ as `x` and null to get Σg·x̂ directly. (Σg·x̂ = invstd · Σg·(x − mean).)
+ *
+ * @example
+ * ```ts
+ * const g = new Float64Array([1, 1, 2, 2]);
+ * const x = new Float64Array([1, 2, 3, 4]);                 // [N = 2, C = 2]
+ * channelGradSums(g, 0, x, 0, [2, 2], new Float64Array([2, 3]));
+ * // sumG [3, 3], sumGX [1·(1−2) + 2·(3−2), 1·(2−3) + 2·(4−3)] = [1, 1]
+ * ```
+ */
+export function channelGradSums(
+  g: Storage, gOffset: number, x: Storage, xOffset: number, shape: readonly number[], mean: Float64Array | null = null,
+): { sumG: Float64Array; sumGX: Float64Array } {
+  const { n, c, inner } = layoutOf(shape, 'channelGradSums', g.length, gOffset);
+  layoutOf(shape, 'channelGradSums', x.length, xOffset);
+  checkPerChannel(mean, c, 'channelGradSums', 'mean');
+  const p = channelPlan(n, c, inner);
+  const sumG = new Float64Array(c);
+  const sumGX = new Float64Array(c);
+  const args: TaskArg[] = [g, gOffset, x, xOffset, n, c, inner, mean];
+  const parallel = shouldParallelize(n * c * inner, g, x);
+  reduceChunks(p, 2 * p.chanPer, parallel, 'channel-grad-sums', args, channelGradSumsTask(args, 0), sumG, sumGX);
+  return { sumG, sumGX };
+}

@@ -1,0 +1,407 @@
+/**
+ * The worker_threads pool under the kernels, with a synchronous API.
+ *
+ * How a parallel kernel call runs (see protocol.ts for the shared-memory layout):
+ * 1. The calling thread posts the task (name, arguments, shared typed arrays) to every worker's
+ *    MessagePort, then bumps the epoch word and `Atomics.notify`s the sleeping workers.
+ * 2. It then claims and computes chunks itself, like any worker: the caller never idles while
+ *    there is work, and a worker that is slow to wake (or still starting) simply gets fewer chunks.
+ * 3. When no chunk is left to claim it waits — a short bounded spin, then `Atomics.wait` with a
+ *    timeout — for the chunks other threads claimed. A chunk not finished within a grace period
+ *    (its worker died, hangs or is descheduled) is recomputed on the calling thread; a chunk that
+ *    threw on a worker is recomputed on the calling thread too, so a worker fault gives either
+ *    the correct result or the calling thread's own clear error — never a hang or a wrong answer.
+ * 4. The kernel merges the chunk results in chunk order (bitwise identical for any thread count).
+ *
+ * Workers start lazily (on the first parallel call), are `unref`'d so they never keep a script
+ * alive, and are replaced (again lazily) when they exit. Work smaller than
+ * {@link PARALLEL_MIN_ELEMENTS}, or on arrays not backed by a SharedArrayBuffer (which a worker
+ * cannot see without a copy), stays on the calling thread.
+ *
+ * Worker entry (how workers load the kernels): from compiled JS (dist/) this file is `pool.js`
+ * and the worker runs `worker.js` beside it. From the TypeScript sources (vitest, tsx) this file
+ * is `pool.ts`; the worker then registers tsx's loader and imports `worker.ts` (see workerSpec; tsx
+ * is a dev dependency, needed only when running the sources). Chosen by `import.meta.url`.
+ */
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { availableParallelism } from 'node:os';
+import { dirname, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { MessageChannel, Worker, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
+import {
+  CODE_FAILED, CTL_CLAIM, CTL_EPOCH, CTL_FINISHED, CTL_HEADER, MAX_CHUNKS, claimChunks, markChunk, tagOf,
+  type ChunkFn, type TaskArg, type TaskMessage,
+} from './protocol.js';
+
+/**
+ * Below this many elements of input a kernel runs on the calling thread. Waking a worker and
+ * merging costs a fixed ~10–40 µs here (message post + `Atomics.notify` + the worker's wake-up),
+ * which is the time one thread needs to reduce ~100–400 K float32 elements; measured on the
+ * per-channel sums (bench/README.md): 2 threads start to win at about 128 K elements.
+ */
+export const PARALLEL_MIN_ELEMENTS = 131072;
+
+/**
+ * How long a waiting thread spins (re-reading a shared word) before it sleeps in `Atomics.wait`:
+ * a wake-up from `Atomics.wait` costs far more than from a spin (bench/README.md), so a short spin
+ * catches back-to-back tasks and chunks that finish soon. Bounded: never spin forever.
+ */
+export const SPIN_MICROSECONDS = 50;
+
+/** The calling thread recomputes a chunk that a worker has not finished after this long… */
+const STEAL_MIN_MS = 5;
+/** …or after this many times the calling thread's own average time per chunk, if longer. */
+const STEAL_CHUNK_FACTOR = 20;
+/** Give up on starting workers after this many in a row exit before becoming ready. */
+const MAX_START_FAILURES = 3;
+
+let requestedThreads: number | null = null;
+
+/** Whether this thread is one of the pool's workers (their kernels never dispatch further). */
+let inPoolWorker = false;
+
+/** Marks the current thread as a pool worker: parallel dispatch then always runs inline. */
+export function markPoolWorker(): void {
+  inPoolWorker = true;
+}
+
+function defaultThreads(): number {
+  const env = process.env['TSGRAD_NUM_THREADS'];
+  if (env !== undefined && env !== '') {
+    const n = Number(env);
+    if (!Number.isInteger(n) || n < 1) {
+      throw new Error(`TSGRAD_NUM_THREADS must be a positive integer, got ${JSON.stringify(env)}`);
+    }
+    return n;
+  }
+  return availableParallelism();
+}
+
+/**
+ * Sets how many threads tsgrad's kernels use: the calling thread plus `n − 1` workers. The default
+ * is the number of cores (`os.availableParallelism()`), or the `TSGRAD_NUM_THREADS` environment
+ * variable when set. Results do not depend on it: kernels split work in fixed chunks merged in a
+ * fixed order, so they are bitwise identical for any thread count.
+ *
+ * @example
+ * ```ts
+ * import { setNumThreads, getNumThreads } from 'tsgrad';
+ * setNumThreads(1); // everything on the calling thread
+ * getNumThreads();  // 1
+ * ```
+ */
+export function setNumThreads(n: number): void {
+  if (!Number.isInteger(n) || n < 1) {
+    throw new Error(`setNumThreads: expected a positive integer, got ${String(n)}`);
+  }
+  requestedThreads = n;
+  // Workers beyond the new count are stopped; their participant numbers are reused only after
+  // they have exited.
+  for (let id = n; id < slots.length; id++) {
+    const slot = slots[id];
+    if (slot !== undefined && slot !== null && slot.state !== 'exiting') {
+      slot.state = 'exiting';
+      void slot.worker.terminate();
+    }
+  }
+}
+
+/**
+ * The number of threads tsgrad's kernels use (the calling thread included).
+ *
+ * @example
+ * ```ts
+ * import { getNumThreads } from 'tsgrad';
+ * getNumThreads(); // e.g. 8 on an 8-core machine, or TSGRAD_NUM_THREADS
+ * ```
+ */
+export function getNumThreads(): number {
+  if (requestedThreads === null) requestedThreads = defaultThreads();
+  return requestedThreads;
+}
+
+/** True when `a` lives in a SharedArrayBuffer, i.e. a worker can read it without a copy. */
+export function isShared(a: ArrayBufferView): boolean {
+  return a.buffer instanceof SharedArrayBuffer;
+}
+
+/**
+ * Whether a kernel over `elements` input elements should go parallel: more than one thread,
+ * enough work, called from outside the pool, and every big array in shared memory.
+ */
+export function shouldParallelize(elements: number, ...arrays: ArrayBufferView[]): boolean {
+  if (inPoolWorker || elements < PARALLEL_MIN_ELEMENTS || getNumThreads() < 2) return false;
+  if (startFailures >= MAX_START_FAILURES) return false;
+  for (const a of arrays) if (!isShared(a)) return false;
+  return true;
+}
+
+// ---- the workers ---------------------------------------------------------------------------------
+
+interface Slot {
+  worker: Worker;
+  port: MessagePort;
+  state: 'starting' | 'ready' | 'exiting';
+}
+
+/** Workers by participant number (1…); index 0 is the calling thread and stays empty. */
+const slots: (Slot | null | undefined)[] = [];
+let control: Int32Array | null = null;
+let results: Float64Array = new Float64Array(0);
+let epoch = 0;
+let startFailures = 0;
+let workerErrors = 0;
+let lastWorkerError = '';
+/** Which participant finished each chunk of the last task (0 = the calling thread). */
+let lastOwners = new Int32Array(0);
+
+function controlArray(): Int32Array {
+  if (control === null) {
+    control = new Int32Array(new SharedArrayBuffer((CTL_HEADER + MAX_CHUNKS) * 4));
+  }
+  return control;
+}
+
+/**
+ * How to start a worker. From compiled JS (dist/): `worker.js` beside this file. From the
+ * TypeScript sources (vitest, tsx): Node 20 cannot load `worker.ts` by itself and does not apply an
+ * `--import` loader to a worker's entry, so the worker runs a two-line bootstrap that registers
+ * tsx's ESM loader in the worker (tsx/esm/api `register()`) and then imports `worker.ts`.
+ */
+function workerSpec(): { entry: URL | string; eval: boolean } {
+  const here = import.meta.url;
+  if (!here.endsWith('.ts')) return { entry: new URL('./worker.js', here), eval: false };
+  const target = new URL('./worker.ts', here).href;
+  const tsxApi = tsxEsmApiUrl(here);
+  const code = `import(${JSON.stringify(tsxApi)})`
+    + `.then((tsx) => { tsx.register(); return import(${JSON.stringify(target)}); })`
+    + `.catch((e) => { console.error('tsgrad worker failed to start:', e); process.exit(70); });`;
+  return { entry: code, eval: true };
+}
+
+/** The file URL of tsx's ESM API module (its `./esm/api` export, import condition). */
+function tsxEsmApiUrl(from: string): string {
+  const require = createRequire(from);
+  const pkgPath = require.resolve('tsx/package.json');
+  const pkg = JSON.parse(readFileSync(pkgPath, 'utf8')) as { exports: Record<string, { import: { default: string } }> };
+  return pathToFileURL(join(dirname(pkgPath), pkg.exports['./esm/api']!.import.default)).href;
+}
+
+function startWorker(id: number): void {
+  const ctl = controlArray();
+  const { port1, port2 } = new MessageChannel();
+  const spec = workerSpec();
+  const worker = new Worker(spec.entry, {
+    eval: spec.eval,
+    workerData: { ctl, port: port2, participant: id, spinMicroseconds: SPIN_MICROSECONDS },
+    transferList: [port2],
+  });
+  const slot: Slot = { worker, port: port1, state: 'starting' };
+  slots[id] = slot;
+  worker.unref();
+  port1.unref();
+  worker.on('message', (m: unknown) => {
+    if (m === 'ready' && slot.state === 'starting') {
+      slot.state = 'ready';
+      startFailures = 0;
+    }
+  });
+  worker.on('error', (e: unknown) => {
+    workerErrors++;
+    lastWorkerError = e instanceof Error ? e.message : String(e);
+  });
+  worker.on('exit', () => {
+    if (slot.state === 'starting') startFailures++;
+    if (startFailures === MAX_START_FAILURES) {
+      process.emitWarning(`tsgrad: worker threads failed to start ${MAX_START_FAILURES} times (${lastWorkerError}); kernels run on the calling thread`);
+    }
+    slot.state = 'exiting';
+    if (slots[id] === slot) slots[id] = null;
+    port1.close();
+  });
+}
+
+/** Starts any missing workers for the current thread count (they become useful once booted). */
+function ensureWorkers(threads: number): void {
+  if (startFailures >= MAX_START_FAILURES) return;
+  for (let id = 1; id < threads; id++) {
+    const slot = slots[id];
+    if (slot === undefined || slot === null) startWorker(id);
+  }
+}
+
+// ---- dispatch -----------------------------------------------------------------------------------
+
+/** Where each chunk's result ended up: `results[offsets[chunk]…]`. Valid until the next task. */
+export interface ChunkResults {
+  results: Float64Array;
+  offsets: Int32Array;
+}
+
+function now(): number {
+  return performance.now();
+}
+
+/**
+ * Runs `nChunks` chunks of a task over the pool and returns where each chunk's `resultSize`
+ * doubles are. `task` names the chunk function in the workers' registry (tasks.ts); `run` is the
+ * same function bound to the same `args` on this thread. Every typed array in `args` that is big
+ * should be in shared memory (others are copied to each worker).
+ */
+export function runChunks(task: string, args: readonly TaskArg[], nChunks: number, resultSize: number, run: ChunkFn): ChunkResults {
+  if (!Number.isInteger(nChunks) || nChunks < 1 || nChunks > MAX_CHUNKS) {
+    throw new Error(`parallel task '${task}': chunk count ${nChunks} must be between 1 and ${MAX_CHUNKS}`);
+  }
+  const threads = getNumThreads();
+  ensureWorkers(threads);
+  const ctl = controlArray();
+  const regionSize = nChunks * resultSize;
+  if (results.length < threads * regionSize) {
+    results = new Float64Array(new SharedArrayBuffer(threads * regionSize * 8));
+  }
+  epoch = epoch >= 0x3fffffff ? 1 : epoch + 1;
+  const tag = tagOf(epoch);
+  for (let c = 0; c < nChunks; c++) Atomics.store(ctl, CTL_HEADER + c, tag);
+  Atomics.store(ctl, CTL_FINISHED, 0);
+  const message: TaskMessage = { epoch, task, nChunks, resultSize, regionSize, results, args };
+  for (let id = 1; id < threads; id++) {
+    const slot = slots[id];
+    if (slot !== undefined && slot !== null && slot.state !== 'exiting') slot.port.postMessage(message);
+  }
+  Atomics.store(ctl, CTL_CLAIM, tag);
+  Atomics.store(ctl, CTL_EPOCH, epoch);
+  Atomics.notify(ctl, CTL_EPOCH);
+
+  let firstError: unknown = null;
+  const start = now();
+  const mine = claimChunks(ctl, tag, nChunks, 0, results, regionSize, resultSize, run, (_c, e) => {
+    firstError ??= e;
+  });
+  if (firstError !== null) throw firstError; // the calling thread's own error: the input is bad
+  const perChunk = (now() - start) / Math.max(1, mine);
+  waitOrSteal(ctl, tag, nChunks, resultSize, run, Math.max(STEAL_MIN_MS, STEAL_CHUNK_FACTOR * perChunk));
+  recomputeFailed(ctl, tag, task, nChunks, resultSize, run);
+
+  const offsets = new Int32Array(nChunks);
+  const owners = new Int32Array(nChunks);
+  for (let c = 0; c < nChunks; c++) {
+    const participant = (Atomics.load(ctl, CTL_HEADER + c) & 0xffff) - 1;
+    owners[c] = participant;
+    offsets[c] = participant * regionSize + c * resultSize;
+  }
+  lastOwners = owners;
+  return { results, offsets };
+}
+
+/** Waits for the chunks other threads claimed; recomputes here those not done within `graceMs`. */
+function waitOrSteal(ctl: Int32Array, tag: number, nChunks: number, resultSize: number, run: ChunkFn, graceMs: number): void {
+  const start = now();
+  const spinUntil = start + SPIN_MICROSECONDS / 1000;
+  for (;;) {
+    const finished = Atomics.load(ctl, CTL_FINISHED);
+    if (finished >= nChunks) return;
+    const t = now();
+    if (t < spinUntil) continue;
+    if (t - start >= graceMs) break;
+    Atomics.wait(ctl, CTL_FINISHED, finished, Math.min(1, graceMs - (t - start)));
+  }
+  // Steal: compute every still-pending chunk here (participant 0). If its worker finishes first
+  // after all, markChunk fails and that worker's copy (bitwise the same) is used instead.
+  for (let c = 0; c < nChunks; c++) {
+    if (Atomics.load(ctl, CTL_HEADER + c) !== tag) continue;
+    run(c, results, c * resultSize);
+    markChunk(ctl, tag, c, 1);
+  }
+}
+
+/** Recomputes on this thread the chunks that threw on a worker (throwing here if they throw again). */
+function recomputeFailed(ctl: Int32Array, tag: number, task: string, nChunks: number, resultSize: number, run: ChunkFn): void {
+  for (let c = 0; c < nChunks; c++) {
+    if (Atomics.load(ctl, CTL_HEADER + c) !== (tag | CODE_FAILED)) continue;
+    drainWorkerErrors();
+    try {
+      run(c, results, c * resultSize);
+    } catch (e) {
+      const detail = lastWorkerError === '' ? '' : ` (on a worker: ${lastWorkerError})`;
+      const message = e instanceof Error ? e.message : String(e);
+      throw new Error(`parallel task '${task}' failed on chunk ${c}: ${message}${detail}`, { cause: e });
+    }
+    Atomics.store(ctl, CTL_HEADER + c, tag | 1);
+  }
+}
+
+/** Reads the error reports workers posted (synchronously: this thread may not reach its event loop). */
+function drainWorkerErrors(): void {
+  for (const slot of slots) {
+    if (slot === undefined || slot === null) continue;
+    for (let m = receiveMessageOnPort(slot.port); m !== undefined; m = receiveMessageOnPort(slot.port)) {
+      const report = m.message as { error?: string };
+      if (typeof report.error === 'string') {
+        workerErrors++;
+        lastWorkerError = report.error;
+      }
+    }
+  }
+}
+
+/** Diagnostics for tests and the bench: how many workers are up, and what went wrong. */
+export interface PoolInfo {
+  threads: number;
+  readyWorkers: number;
+  startingWorkers: number;
+  workerErrors: number;
+  lastWorkerError: string;
+  /** Which participant finished each chunk of the last parallel task (0 = the calling thread). */
+  lastTaskOwners: number[];
+}
+
+/**
+ * The pool's current state (for tests, benchmarks and debugging).
+ *
+ * @example
+ * ```ts
+ * poolInfo().readyWorkers; // 0 before the first parallel kernel call
+ * ```
+ */
+export function poolInfo(): PoolInfo {
+  drainWorkerErrors();
+  let ready = 0;
+  let starting = 0;
+  for (const slot of slots) {
+    if (slot === undefined || slot === null) continue;
+    if (slot.state === 'ready') ready++;
+    else if (slot.state === 'starting') starting++;
+  }
+  return {
+    threads: getNumThreads(), readyWorkers: ready, startingWorkers: starting, workerErrors, lastWorkerError,
+    lastTaskOwners: Array.from(lastOwners),
+  };
+}
+
+/**
+ * Starts the workers now instead of at the first parallel call, and resolves once they are ready
+ * (or after `timeoutMs`). Benchmarks and tests use it to measure steady-state speed.
+ *
+ * @example
+ * ```ts
+ * await warmUpPool(); // workers booted
+ * ```
+ */
+export async function warmUpPool(timeoutMs = 10_000): Promise<PoolInfo> {
+  const threads = getNumThreads();
+  ensureWorkers(threads);
+  const deadline = now() + timeoutMs;
+  for (;;) {
+    const info = poolInfo();
+    if (info.readyWorkers >= threads - 1 || now() > deadline || startFailures >= MAX_START_FAILURES) return info;
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
+/** The running workers, for fault-injection tests (terminating one must not break the pool). */
+export function poolWorkersForTest(): Worker[] {
+  const out: Worker[] = [];
+  for (const slot of slots) if (slot !== undefined && slot !== null && slot.state !== 'exiting') out.push(slot.worker);
+  return out;
+}

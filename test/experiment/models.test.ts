@@ -1,0 +1,60 @@
+import { describe, expect, it } from 'vitest';
+import { F, manualSeed, nn, randn } from '../../src/index.js';
+import * as norms from '../../src/norm/index.js';
+import { buildGrid, type ModelName, type NormName } from '../../experiment/config.js';
+import { GROUP_NORM_GROUPS, buildModel } from '../../experiment/models.js';
+
+type ModuleClass = abstract new (...args: never[]) => nn.Module;
+/** The class of a model's norm layers: 1-d ones in the MLP. */
+function normClass(norm: NormName, model: ModelName): ModuleClass | null {
+  const oneD = model === 'mlp';
+  const classes: Record<NormName, ModuleClass | null> = {
+    bn: oneD ? norms.BatchNorm1d : norms.BatchNorm2d,
+    brn: oneD ? norms.BatchRenorm1d : norms.BatchRenorm2d,
+    gn: norms.GroupNorm,
+    bkn: oneD ? norms.BatchKalmanNorm1d : norms.BatchKalmanNorm2d,
+    'bkn-paper': oneD ? norms.BatchKalmanNorm1d : norms.BatchKalmanNorm2d,
+    none: null,
+  };
+  return classes[norm];
+}
+const NORM_LAYERS: Record<ModelName, number> = { cnn: 2, mlp: 2, resnet: 8 };
+
+describe('the experiment models', () => {
+  // Small inputs keep this fast: [8, 1, 8, 8] (the MLP flattens them), batch 8 in chunks of 2.
+  const grid = buildGrid({ models: ['cnn', 'mlp', 'resnet'], norms: ['bn', 'bkn', 'bkn-paper', 'gn', 'brn', 'none'], normBatches: [2], batch: 8 });
+
+  it.each(grid.map((c) => [c.id, c] as const))('%s trains one step: logits [N, 10], a gradient for every parameter', (_id, config) => {
+    manualSeed(1);
+    const model = buildModel(config, [1, 8, 8], 10);
+    const x = randn([8, 1, 8, 8]);
+    const logits = model.call(x);
+    expect(logits.shape).toEqual([8, 10]);
+    F.crossEntropy(logits, [0, 1, 2, 3, 4, 5, 6, 7]).backward();
+    for (const [name, p] of model.namedParameters()) expect(p.grad, name).not.toBeNull();
+
+    const cls = normClass(config.norm, config.model);
+    const normLayers = model.modules().filter((m) => cls !== null && m instanceof cls);
+    expect(normLayers).toHaveLength(cls === null ? 0 : NORM_LAYERS[config.model]);
+    for (const m of normLayers) {
+      if (config.norm === 'gn') expect((m as norms.GroupNorm).numGroups).toBe(GROUP_NORM_GROUPS);
+      else if (config.norm !== 'none') expect((m as unknown as { groups: number }).groups).toBe(4);
+    }
+    if (config.norm === 'bkn' || config.norm === 'bkn-paper') {
+      // The chain is wired: every BKN layer but the first was predicted from its predecessor.
+      const bkn = normLayers as norms.BatchKalmanNorm[];
+      expect(bkn.filter((m) => m.guardCounts.steps === 1)).toHaveLength(bkn.length - 1);
+      if (config.norm === 'bkn-paper') {
+        for (const m of bkn) {
+          expect(m.transition).toBe('sampled-prenorm');
+          expect(m.gain).toBe(0.1);
+          expect(m.firstPrior).toBe('none');
+          expect(m.guardMean).toBe('arithmetic');
+        }
+      } else {
+        for (const m of bkn) expect([m.transition, m.gain, m.firstPrior, m.guardMean]).toEqual(['sampled', 'count', 'observations', 'geometric']);
+      }
+    }
+  });
+
+});

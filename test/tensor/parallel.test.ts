@@ -1,0 +1,207 @@
+/**
+ * The worker pool (src/tensor/parallel): results bitwise identical for 1, 2 and 4 threads (and
+ * to the serial path), workers actually taking part, a worker that throws or dies mid-task (the
+ * calling thread recomputes its chunk: the right answer, no hang, later calls still work), and a
+ * script using the pool exiting by itself (child process). No timing is asserted anywhere.
+ */
+import { spawnSync } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import { channelGradSums, channelSum, channelSums } from '../../src/tensor/kernels/channel-reduce.js';
+import {
+  PARALLEL_MIN_ELEMENTS, poolInfo, poolWorkersForTest, runChunks, setNumThreads, warmUpPool,
+} from '../../src/tensor/parallel/pool.js';
+import { debugFaultTask } from '../../src/tensor/parallel/tasks.js';
+
+/** A shared Float32Array of `size` deterministic values with a per-channel offset. */
+function sharedInput(size: number, seed: number): Float32Array {
+  const x = new Float32Array(new SharedArrayBuffer(size * 4));
+  for (let i = 0; i < size; i++) x[i] = Math.sin(i * 0.37 + seed) * 3 + (i % 5) * 0.25;
+  return x;
+}
+
+/** Every result of the three channel reductions, flattened, for bitwise comparison. */
+function allSums(x: Float32Array, g: Float32Array, shape: number[], mean: Float64Array): number[] {
+  const a = channelSum(x, 0, shape);
+  const b = channelSums(x, 0, shape, mean);
+  const c = channelGradSums(g, 0, x, 0, shape, mean);
+  return [...a, ...b.sum, ...b.sumSq, ...c.sumG, ...c.sumGX];
+}
+
+/** Runs `fn` until a worker computed at least one chunk of the last task (or `tries` runs). */
+function untilWorkersTakePart(fn: () => void, tries = 60): boolean {
+  for (let t = 0; t < tries; t++) {
+    fn();
+    if (poolInfo().lastTaskOwners.some((p) => p > 0)) return true;
+  }
+  return false;
+}
+
+afterAll(() => setNumThreads(1));
+
+describe('determinism across thread counts', () => {
+  it('per-channel sums are bitwise the same for 1, 2 and 4 threads, with workers taking part', async () => {
+    const shape = [16, 8, 64, 64]; // 524 288 elements, 16 chunks of 32 768
+    const size = 16 * 8 * 64 * 64;
+    expect(size).toBeGreaterThanOrEqual(PARALLEL_MIN_ELEMENTS);
+    const x = sharedInput(size, 1);
+    const g = sharedInput(size, 2);
+    const mean = Float64Array.from({ length: 8 }, (_, c) => 0.5 + c * 0.1);
+
+    setNumThreads(1);
+    const serial = allSums(x, g, shape, mean);
+    // The serial answer is right: float64 reference sums of channel 3 computed here.
+    let s = 0;
+    let q = 0;
+    for (let n = 0; n < 16; n++) {
+      for (let i = 0; i < 64 * 64; i++) {
+        const v = x[(n * 8 + 3) * 4096 + i]!;
+        s += v;
+        q += (v - mean[3]!) ** 2;
+      }
+    }
+    expect(serial[3]).toBeCloseTo(s, 6);
+    expect(serial[8 + 8 + 3]).toBeCloseTo(q, 4);
+
+    for (const threads of [2, 4]) {
+      setNumThreads(threads);
+      const info = await warmUpPool();
+      expect(info.readyWorkers).toBe(threads - 1);
+      let parallel: number[] = [];
+      const tookPart = untilWorkersTakePart(() => {
+        parallel = allSums(x, g, shape, mean);
+        expect(parallel).toEqual(serial);
+      });
+      expect(tookPart, `workers computed chunks with ${threads} threads`).toBe(true);
+      for (let i = 0; i < serial.length; i++) {
+        if (!Object.is(parallel[i], serial[i])) throw new Error(`${threads} threads: value ${i} is ${parallel[i]}, serial gives ${serial[i]}`);
+      }
+    }
+  });
+
+  it('stays on the calling thread below the size threshold and for non-shared arrays', async () => {
+    setNumThreads(2);
+    await warmUpPool();
+    const before = poolInfo().lastTaskOwners;
+    const small = sharedInput(PARALLEL_MIN_ELEMENTS / 2, 3);
+    channelSums(small, 0, [2, 4, 64, 32]);
+    const notShared = new Float32Array(PARALLEL_MIN_ELEMENTS * 2).fill(1);
+    const r = channelSums(notShared, 0, [4, 8, 64, 64]);
+    expect(Array.from(r.sum)).toEqual(new Array(8).fill(4 * 64 * 64));
+    // No parallel task ran: the record of the last one is unchanged (same array contents).
+    expect(poolInfo().lastTaskOwners).toEqual(before);
+  });
+});
+
+describe('faults', () => {
+  const chunks = 24;
+  const busyMicroseconds = 300;
+
+  /** Runs the debug task; returns its per-chunk results and how many chunks workers started. */
+  function runDebug(mode: number, faultChunk: number): { values: number[]; workerChunks: number } {
+    const counter = new Float64Array(new SharedArrayBuffer(8 * 8));
+    const args = [counter, mode, faultChunk, busyMicroseconds];
+    const { results, offsets } = runChunks('debug-fault', args, chunks, 1, debugFaultTask(args, 0));
+    const values = Array.from(offsets, (o) => results[o]!);
+    let workerChunks = 0;
+    for (let p = 1; p < 8; p++) workerChunks += counter[p]!;
+    return { values, workerChunks };
+  }
+
+  const expected = Array.from({ length: chunks }, (_, c) => 2 * c + 1);
+
+  it('a worker that throws mid-task: its chunk is recomputed here, the result is right, later calls work', async () => {
+    setNumThreads(2);
+    await warmUpPool();
+    let hit = false;
+    for (let t = 0; t < 40 && !hit; t++) {
+      const r = runDebug(1, -1); // every chunk a worker runs throws
+      expect(r.values).toEqual(expected);
+      hit = r.workerChunks > 0;
+    }
+    expect(hit, 'a worker ran (and failed) a chunk').toBe(true);
+    expect(poolInfo().workerErrors).toBeGreaterThan(0);
+    expect(poolInfo().lastWorkerError).toMatch(/debug-fault: chunk \d+ fails on worker 1/);
+    expect(runDebug(0, -1).values).toEqual(expected);
+  });
+
+  it('a worker that exits mid-task: no hang, the right result, and the pool replaces it', async () => {
+    setNumThreads(2);
+    await warmUpPool();
+    let died = false;
+    for (let t = 0; t < 40 && !died; t++) {
+      const r = runDebug(2, -1); // the first chunk a worker runs ends that worker
+      expect(r.values).toEqual(expected);
+      died = r.workerChunks > 0;
+    }
+    expect(died, 'a worker ran a chunk and exited').toBe(true);
+    // Straight away (the exit not yet noticed by the pool) the calling thread does the work.
+    expect(runDebug(0, -1).values).toEqual(expected);
+    // Once the exit is seen, a replacement worker starts and takes part again.
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const info = await warmUpPool();
+    expect(info.readyWorkers).toBe(1);
+    let tookPart = false;
+    for (let t = 0; t < 40 && !tookPart; t++) {
+      const r = runDebug(0, -1);
+      expect(r.values).toEqual(expected);
+      tookPart = r.workerChunks > 0;
+    }
+    expect(tookPart, 'the replacement worker computed chunks').toBe(true);
+  });
+
+  it('a worker terminated from outside: the next calls are right and the worker is replaced', async () => {
+    setNumThreads(2);
+    await warmUpPool();
+    const [worker] = poolWorkersForTest();
+    expect(worker).toBeDefined();
+    await worker!.terminate();
+    expect(runDebug(0, -1).values).toEqual(expected);
+    const info = await warmUpPool();
+    expect(info.readyWorkers).toBe(1);
+    expect(poolWorkersForTest()[0]).not.toBe(worker);
+    expect(runDebug(0, -1).values).toEqual(expected);
+  });
+
+  it('a chunk that fails everywhere throws a clear error naming the task; the pool still works after', async () => {
+    setNumThreads(2);
+    await warmUpPool();
+    expect(() => runDebug(3, 5)).toThrow(/debug-fault.*chunk 5 always fails/);
+    expect(runDebug(0, -1).values).toEqual(expected);
+  });
+});
+
+describe('process lifetime and configuration', () => {
+  const childScript = fileURLToPath(new URL('./parallel-child.ts', import.meta.url));
+  const tsxCli = createRequire(import.meta.url).resolve('tsx/cli');
+
+  function runChild(env: Record<string, string>): { status: number | null; signal: string | null; stdout: string; stderr: string } {
+    const r = spawnSync(process.execPath, [tsxCli, childScript], {
+      env: { ...process.env, ...env }, encoding: 'utf8', timeout: 60_000,
+    });
+    return { status: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr };
+  }
+
+  it('a script that used the pool exits by itself; TSGRAD_NUM_THREADS sets the thread count', () => {
+    const r = runChild({ TSGRAD_NUM_THREADS: '3' });
+    expect(r.signal, `killed (it did not exit by itself); stderr: ${r.stderr}`).toBeNull();
+    expect(r.status, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout.trim().split('\n').pop()!) as { threads: number; readyWorkers: number; participants: number; sum0: number };
+    expect(out.threads).toBe(3);
+    expect(out.readyWorkers).toBe(2);
+    expect(out.participants).toBeGreaterThan(1);
+    // Channel 0: 4 samples × 4096 values of (i % 7) − 3 at i = n·8·4096 + j.
+    let expectedSum = 0;
+    for (let n = 0; n < 4; n++) for (let j = 0; j < 4096; j++) expectedSum += ((n * 8 * 4096 + j) % 7) - 3;
+    expect(out.sum0).toBe(expectedSum);
+  });
+
+  it('rejects an invalid TSGRAD_NUM_THREADS and setNumThreads argument with clear errors', () => {
+    const r = runChild({ TSGRAD_NUM_THREADS: 'many' });
+    expect(r.status).not.toBe(0);
+    expect(r.stdout).toMatch(/TSGRAD_NUM_THREADS must be a positive integer, got \\"many\\"/);
+    expect(() => setNumThreads(0)).toThrow(/setNumThreads: expected a positive integer, got 0/);
+    expect(() => setNumThreads(1.5)).toThrow(/setNumThreads/);
+  });
+});
