@@ -7,16 +7,17 @@
 //   npx tsx examples/bkn-mlp.ts                       # BatchNorm, GroupNorm, BKN; seeds 0 1 2
 //   npx tsx examples/bkn-mlp.ts --norms bkn --seeds 0,1 --nb 32 --lr 0.05
 // Norms: bn, gn, bkn, brn, bkn-paper (the released code's settings), and two ablations of the
-// defaults: bkn-noprior (firstPrior 'none'), bkn-q0.1 (gain 0.1 instead of 'count').
+// defaults: bkn-noprior (firstPrior 'none'), bkn-q0.1 (gain 0.1 instead of 'count'), and
+// bkn-v1-sampled (BKN.md v1 with the corrected transition: gain 0.1, arithmetic guard, no first prior).
 //
 // The PyTorch reference of BKN.md measured about 68% (BatchNorm), 93% (GroupNorm) and 92% (BKN)
 // at normalization batch 2.
 import { F, data, manualSeed, nn, noGrad, optim, type Tensor } from '../src/index.js';
 import * as norm from '../src/norm/index.js';
 
-type NormName = 'bn' | 'gn' | 'bkn' | 'brn' | 'bkn-paper' | 'bkn-noprior' | 'bkn-q0.1' | 'none';
+type NormName = 'bn' | 'gn' | 'bkn' | 'brn' | 'bkn-paper' | 'bkn-noprior' | 'bkn-q0.1' | 'bkn-v1-sampled' | 'none';
 const LABELS: Record<NormName, string> = {
-  bn: 'BatchNorm', gn: 'GroupNorm', bkn: 'BKN (defaults)', brn: 'BatchRenorm', 'bkn-paper': 'BKN (paper/released)', 'bkn-noprior': 'BKN, no first prior', 'bkn-q0.1': 'BKN, gain 0.1', none: 'no norm',
+  bn: 'BatchNorm', gn: 'GroupNorm', bkn: 'BKN (defaults)', brn: 'BatchRenorm', 'bkn-paper': 'BKN (paper/released)', 'bkn-noprior': 'BKN, no first prior', 'bkn-q0.1': 'BKN, gain 0.1', 'bkn-v1-sampled': 'BKN v1, sampled', none: 'no norm',
 };
 
 function argument(name: string, fallback: string): string {
@@ -43,6 +44,7 @@ function makeNorm(kind: NormName, channels: number): nn.Module | null {
     case 'bkn-paper': return new norm.BatchKalmanNorm1d(channels, { groups, transition: 'sampled-prenorm', gain: 0.1, firstPrior: 'none', guardMean: 'arithmetic' });
     case 'bkn-noprior': return new norm.BatchKalmanNorm1d(channels, { groups, firstPrior: 'none' });
     case 'bkn-q0.1': return new norm.BatchKalmanNorm1d(channels, { groups, gain: 0.1 });
+    case 'bkn-v1-sampled': return new norm.BatchKalmanNorm1d(channels, { groups, gain: 0.1, firstPrior: 'none', guardMean: 'arithmetic' });
     case 'none': return null;
   }
 }

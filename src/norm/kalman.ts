@@ -280,7 +280,16 @@ const RHO0 = Math.log(Math.expm1(0.01));
 
 /**
  * The shared implementation of `BatchKalmanNorm1d` and `BatchKalmanNorm2d` (see BKN.md and
- * docs/bkn.md). Users construct one of the two subclasses.
+ * docs/bkn.md). Users construct one of the two subclasses; the base class is useful to find the BKN
+ * layers of a model.
+ *
+ * @example
+ * ```ts
+ * import { nn } from 'tsgrad';
+ * const model = new nn.Sequential(new nn.Linear(8, 4), new nn.BatchKalmanNorm1d(4), new nn.ReLU(), new nn.Linear(4, 4), new nn.BatchKalmanNorm1d(4));
+ * const bkn = model.modules().filter((m) => m instanceof nn.BatchKalmanNorm);
+ * bkn.map((m) => (m as nn.BatchKalmanNorm).guardCounts); // how often each layer used its prediction
+ * ```
  */
 export abstract class BatchKalmanNorm extends Module {
   readonly numFeatures: number;

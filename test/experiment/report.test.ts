@@ -137,6 +137,7 @@ describe('charts', () => {
     expect(findAll(doc, 'g', { class: 'series' }).map((g) => g.attrs['data-series'])).toEqual(['mlp/bn/nb2', 'mlp/bn/nb32', 'mlp/gn']);
     const legend = findAll(doc, 'text').filter((t) => t.attrs['data-legend'] !== undefined).map((t) => t.text);
     expect(legend).toEqual(['BatchNorm, nb 2', 'BatchNorm, nb 32', 'GroupNorm']);
+    expect(findAll(findAll(doc, 'g', { class: 'reference' })[0]!, 'text')[0]!.text).toBe('chance (90% error)');
   });
 
   it('the accuracy chart has an eval-mode and a train-mode bar per configuration, with the means', () => {

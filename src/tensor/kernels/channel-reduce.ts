@@ -11,7 +11,7 @@
  *
  * Loop order inside a chunk: channel, then sample, then the contiguous plane of that
  * (sample, channel), read with four accumulators per sum to break the floating-point add
- * dependency chain (one accumulator is latency-bound at ~¼ of the memory speed).
+ * dependency chain (one accumulator is bound by the add latency, several times slower).
  */
 import type { Storage } from '../dtype.js';
 import { runChunks, shouldParallelize } from '../parallel/pool.js';
@@ -85,7 +85,8 @@ function checkPerChannel(v: Float64Array | null, c: number, op: string, name: st
 
 /**
  * Partial Σx (and, when `withSq`, Σ(x − shift)²) of one chunk: out[o + j] for channel c0 + j, and
- * the squares at out[o + chanPer + j].
+ * the squares at out[o + chanPer + j]. Index arithmetic is `| 0` so V8 keeps it in int32 without
+ * overflow checks (measured 6.0 → 7.8 GB/s together with the 8-wide unroll of the plain sum).
  */
 function sumsChunk(
   x: Storage, xOff: number, p: ChannelPlan, chunk: number, shift: Float64Array | null, withSq: boolean,
@@ -98,35 +99,34 @@ function sumsChunk(
   const c0 = cg * p.chanPer;
   const c1 = Math.min(p.c, c0 + p.chanPer);
   const { c, inner } = p;
-  const end4 = inner - (inner & 3);
   for (let ch = c0; ch < c1; ch++) {
     const sh = shift === null ? 0 : shift[ch]!;
     let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
     let q0 = 0, q1 = 0, q2 = 0, q3 = 0;
     for (let b = b0; b < b1; b++) {
-      const base = xOff + (b * c + ch) * inner;
-      let i = 0;
+      let i = xOff + (b * c + ch) * inner;
+      const end = i + inner;
       if (withSq) {
-        for (; i < end4; i += 4) {
-          const v0 = x[base + i]!, v1 = x[base + i + 1]!, v2 = x[base + i + 2]!, v3 = x[base + i + 3]!;
+        for (const end4 = end - (inner & 3); i < end4; i = (i + 4) | 0) {
+          const v0 = x[i]!, v1 = x[(i + 1) | 0]!, v2 = x[(i + 2) | 0]!, v3 = x[(i + 3) | 0]!;
           s0 += v0; s1 += v1; s2 += v2; s3 += v3;
           const d0 = v0 - sh, d1 = v1 - sh, d2 = v2 - sh, d3 = v3 - sh;
           q0 += d0 * d0; q1 += d1 * d1; q2 += d2 * d2; q3 += d3 * d3;
         }
-        for (; i < inner; i++) {
-          const v = x[base + i]!;
+        for (; i < end; i++) {
+          const v = x[i]!;
           const d = v - sh;
           s0 += v;
           q0 += d * d;
         }
       } else {
-        for (; i < end4; i += 4) {
-          s0 += x[base + i]!;
-          s1 += x[base + i + 1]!;
-          s2 += x[base + i + 2]!;
-          s3 += x[base + i + 3]!;
+        for (const end8 = end - (inner & 7); i < end8; i = (i + 8) | 0) {
+          s0 += x[i]! + x[(i + 4) | 0]!;
+          s1 += x[(i + 1) | 0]! + x[(i + 5) | 0]!;
+          s2 += x[(i + 2) | 0]! + x[(i + 6) | 0]!;
+          s3 += x[(i + 3) | 0]! + x[(i + 7) | 0]!;
         }
-        for (; i < inner; i++) s0 += x[base + i]!;
+        for (; i < end; i++) s0 += x[i]!;
       }
     }
     out[o + ch - c0] = (s0 + s1) + (s2 + s3);
@@ -146,28 +146,27 @@ function gradChunk(
   const c0 = cg * p.chanPer;
   const c1 = Math.min(p.c, c0 + p.chanPer);
   const { c, inner } = p;
-  const end4 = inner - (inner & 3);
+  const dx = xOff - gOff; // x[i + dx] is the element of x at g[i]
   for (let ch = c0; ch < c1; ch++) {
     const mu = mean === null ? 0 : mean[ch]!;
     let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
     let t0 = 0, t1 = 0, t2 = 0, t3 = 0;
     for (let b = b0; b < b1; b++) {
-      const plane = (b * c + ch) * inner;
-      const gb = gOff + plane;
-      const xb = xOff + plane;
-      let i = 0;
-      for (; i < end4; i += 4) {
-        const g0 = g[gb + i]!, g1 = g[gb + i + 1]!, g2 = g[gb + i + 2]!, g3 = g[gb + i + 3]!;
+      let i = gOff + (b * c + ch) * inner;
+      const end = i + inner;
+      for (const end4 = end - (inner & 3); i < end4; i = (i + 4) | 0) {
+        const j = (i + dx) | 0;
+        const g0 = g[i]!, g1 = g[(i + 1) | 0]!, g2 = g[(i + 2) | 0]!, g3 = g[(i + 3) | 0]!;
         s0 += g0; s1 += g1; s2 += g2; s3 += g3;
-        t0 += g0 * (x[xb + i]! - mu);
-        t1 += g1 * (x[xb + i + 1]! - mu);
-        t2 += g2 * (x[xb + i + 2]! - mu);
-        t3 += g3 * (x[xb + i + 3]! - mu);
+        t0 += g0 * (x[j]! - mu);
+        t1 += g1 * (x[(j + 1) | 0]! - mu);
+        t2 += g2 * (x[(j + 2) | 0]! - mu);
+        t3 += g3 * (x[(j + 3) | 0]! - mu);
       }
-      for (; i < inner; i++) {
-        const gv = g[gb + i]!;
+      for (; i < end; i++) {
+        const gv = g[i]!;
         s0 += gv;
-        t0 += gv * (x[xb + i]! - mu);
+        t0 += gv * (x[i + dx]! - mu);
       }
     }
     out[o + ch - c0] = (s0 + s1) + (s2 + s3);

@@ -238,15 +238,17 @@ export function gemmDirect(
 }
 
 /**
- * Below this many multiply-adds (m·n·k) the direct loop is used: packing costs O(m·k + k·n)
- * copies and a fixed setup that only pays off once each packed value is reused a few times.
- * Measured: see the note in the GEMM section of bench/README.md.
+ * At or below this many multiply-adds (m·n·k) the direct loop is used: packing has a fixed cost
+ * (two packing passes, a call per register tile) that a 2×2×2 product does not repay. Measured
+ * (bench/measure-gemm.ts, bench/README.md): packed is 0.4× the direct loop at 2×2×2 but already
+ * 2× faster at 4×4×4 and 4–12× from 12×12×12 up.
  */
-export const GEMM_DIRECT_MAX_MACS = 512;
+export const GEMM_DIRECT_MAX_MACS = 32;
 
 /**
- * C += A · B on strided operands: the direct loop for tiny products, else the packed kernel.
- * C is row-major with row stride `ldc`.
+ * C += A · B on strided operands: the direct loop for tiny products and for a single column
+ * (n = 1, a matrix–vector product, where packing B buys nothing: measured 0.84× the direct loop),
+ * else the packed kernel. C is row-major with row stride `ldc`.
  *
  * @example
  * ```ts
@@ -261,7 +263,7 @@ export function gemmStrided(
   c: Float32Array | Float64Array, cOffset: number, ldc: number,
 ): void {
   if (m === 0 || n === 0 || k === 0) return;
-  if (m * n * k <= GEMM_DIRECT_MAX_MACS) {
+  if (m * n * k <= GEMM_DIRECT_MAX_MACS || n === 1) {
     gemmDirect(m, n, k, a, aOffset, aRowStride, aColStride, b, bOffset, bRowStride, bColStride, c, cOffset, ldc);
   } else {
     gemmPacked(m, n, k, a, aOffset, aRowStride, aColStride, b, bOffset, bRowStride, bColStride, c, cOffset, ldc);

@@ -29,8 +29,9 @@ import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { MessageChannel, Worker, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
+import type { DType, Storage } from '../dtype.js';
 import {
-  CODE_FAILED, CTL_CLAIM, CTL_EPOCH, CTL_FINISHED, CTL_HEADER, MAX_CHUNKS, claimChunks, markChunk, tagOf,
+  CODE_FAILED, CTL_CLAIM, CTL_EPOCH, CTL_FINISHED, CTL_HEADER, CTL_SPIN, MAX_CHUNKS, claimChunks, markChunk, tagOf,
   type ChunkFn, type TaskArg, type TaskMessage,
 } from './protocol.js';
 
@@ -57,6 +58,22 @@ const STEAL_CHUNK_FACTOR = 20;
 const MAX_START_FAILURES = 3;
 
 let requestedThreads: number | null = null;
+let parallelMinElements = PARALLEL_MIN_ELEMENTS;
+
+/**
+ * Overrides {@link PARALLEL_MIN_ELEMENTS}, for measuring where parallel starts to pay
+ * (bench/measure-pool.ts) and for tests.
+ *
+ * @example
+ * ```ts
+ * setParallelMinElements(0); // split even tiny work (slower; for measurements)
+ * setParallelMinElements(PARALLEL_MIN_ELEMENTS); // back to the default
+ * ```
+ */
+export function setParallelMinElements(n: number): void {
+  if (!(n >= 0)) throw new Error(`setParallelMinElements: expected a number ≥ 0, got ${n}`);
+  parallelMinElements = n;
+}
 
 /** Whether this thread is one of the pool's workers (their kernels never dispatch further). */
 let inPoolWorker = false;
@@ -131,7 +148,7 @@ export function isShared(a: ArrayBufferView): boolean {
  * enough work, called from outside the pool, and every big array in shared memory.
  */
 export function shouldParallelize(elements: number, ...arrays: ArrayBufferView[]): boolean {
-  if (inPoolWorker || elements < PARALLEL_MIN_ELEMENTS || getNumThreads() < 2) return false;
+  if (inPoolWorker || elements < parallelMinElements || getNumThreads() < 2) return false;
   if (startFailures >= MAX_START_FAILURES) return false;
   for (const a of arrays) if (!isShared(a)) return false;
   return true;
@@ -159,6 +176,7 @@ let lastOwners = new Int32Array(0);
 function controlArray(): Int32Array {
   if (control === null) {
     control = new Int32Array(new SharedArrayBuffer((CTL_HEADER + MAX_CHUNKS) * 4));
+    control[CTL_SPIN] = SPIN_MICROSECONDS;
   }
   return control;
 }
@@ -194,13 +212,11 @@ function startWorker(id: number): void {
   const spec = workerSpec();
   const worker = new Worker(spec.entry, {
     eval: spec.eval,
-    workerData: { ctl, port: port2, participant: id, spinMicroseconds: SPIN_MICROSECONDS },
+    workerData: { ctl, port: port2, participant: id },
     transferList: [port2],
   });
   const slot: Slot = { worker, port: port1, state: 'starting' };
   slots[id] = slot;
-  worker.unref();
-  port1.unref();
   worker.on('message', (m: unknown) => {
     if (m === 'ready' && slot.state === 'starting') {
       slot.state = 'ready';
@@ -220,6 +236,9 @@ function startWorker(id: number): void {
     if (slots[id] === slot) slots[id] = null;
     port1.close();
   });
+  // After the listeners: adding a 'message' listener refs the worker again.
+  worker.unref();
+  port1.unref();
 }
 
 /** Starts any missing workers for the current thread count (they become useful once booted). */
@@ -297,7 +316,7 @@ export function runChunks(task: string, args: readonly TaskArg[], nChunks: numbe
 /** Waits for the chunks other threads claimed; recomputes here those not done within `graceMs`. */
 function waitOrSteal(ctl: Int32Array, tag: number, nChunks: number, resultSize: number, run: ChunkFn, graceMs: number): void {
   const start = now();
-  const spinUntil = start + SPIN_MICROSECONDS / 1000;
+  const spinUntil = start + Atomics.load(ctl, CTL_SPIN) / 1000;
   for (;;) {
     const finished = Atomics.load(ctl, CTL_FINISHED);
     if (finished >= nChunks) return;
@@ -399,9 +418,37 @@ export async function warmUpPool(timeoutMs = 10_000): Promise<PoolInfo> {
   }
 }
 
+/**
+ * Sets how long waiting threads spin before sleeping (default {@link SPIN_MICROSECONDS}); for
+ * measuring the trade-off (bench/measure-pool.ts). 0 = always sleep at once.
+ *
+ * @example
+ * ```ts
+ * setSpinMicroseconds(0); // measure plain Atomics.wait/notify wake-ups
+ * ```
+ */
+export function setSpinMicroseconds(us: number): void {
+  if (!(us >= 0 && us <= 100_000)) throw new Error(`setSpinMicroseconds: expected 0…100000 µs, got ${us}`);
+  Atomics.store(controlArray(), CTL_SPIN, Math.round(us));
+}
+
 /** The running workers, for fault-injection tests (terminating one must not break the pool). */
 export function poolWorkersForTest(): Worker[] {
   const out: Worker[] = [];
   for (const slot of slots) if (slot !== undefined && slot !== null && slot.state !== 'exiting') out.push(slot.worker);
   return out;
+}
+
+/**
+ * Zeroed storage in a SharedArrayBuffer, which the pool's workers read and write in place.
+ *
+ * @example
+ * ```ts
+ * const x = allocateShared('float32', 1 << 20); // a Float32Array over shared memory
+ * ```
+ */
+export function allocateShared(dtype: DType, size: number): Storage {
+  const bytes = dtype === 'float64' ? 8 : 4;
+  const buffer = new SharedArrayBuffer(size * bytes);
+  return dtype === 'float64' ? new Float64Array(buffer) : new Float32Array(buffer);
 }

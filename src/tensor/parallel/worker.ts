@@ -6,22 +6,21 @@
  */
 import { parentPort, receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads';
 import { markPoolWorker } from './pool.js';
-import { CTL_BUSY, CTL_EPOCH, EPOCH_SHUTDOWN, claimChunks, tagOf, type TaskMessage } from './protocol.js';
+import { CTL_BUSY, CTL_EPOCH, CTL_SPIN, EPOCH_SHUTDOWN, claimChunks, tagOf, type TaskMessage } from './protocol.js';
 import { TASKS } from './tasks.js';
 
 interface WorkerSetup {
   ctl: Int32Array;
   port: MessagePort;
   participant: number;
-  spinMicroseconds: number;
 }
 
-const { ctl, port, participant, spinMicroseconds } = workerData as WorkerSetup;
+const { ctl, port, participant } = workerData as WorkerSetup;
 markPoolWorker();
 
 /** Waits until the epoch differs from `seen`: a bounded spin, then Atomics.wait. */
 function nextEpoch(seen: number): number {
-  const spinUntil = performance.now() + spinMicroseconds / 1000;
+  const spinUntil = performance.now() + Atomics.load(ctl, CTL_SPIN) / 1000;
   for (;;) {
     const e = Atomics.load(ctl, CTL_EPOCH);
     if (e !== seen) return e;
