@@ -14,6 +14,6 @@ export { setDefaultDtype, getDefaultDtype } from './tensor/dtype.js';
 export type { DType } from './tensor/dtype.js';
 export { NDArray } from './tensor/ndarray.js';
 export * as optim from './optim/index.js';
-export * as F from './nn/functional.js';
-export * as nn from './nn/index.js';
+export * as F from './public-functional.js';
+export * as nn from './public-nn.js';
 export * as data from './data/index.js';
