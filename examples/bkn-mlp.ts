@@ -6,6 +6,9 @@
 //
 //   npx tsx examples/bkn-mlp.ts                       # BatchNorm, GroupNorm, BKN; seeds 0 1 2
 //   npx tsx examples/bkn-mlp.ts --norms bkn --seeds 0,1 --nb 32 --lr 0.05
+//   npx tsx examples/bkn-mlp.ts --norms bn,bkn --seeds 0 --epochs 1 --limit 320   # a tiny run (CI)
+// --limit N trains on the first N of the 8 000 training digits and tests on the first min(N, 2 000)
+// of the held-out ones.
 // Norms: bn, gn, bkn, brn, bkn-paper (the released code's settings), and two ablations of the
 // defaults: bkn-noprior (firstPrior 'none'), bkn-q0.1 (gain 0.1 instead of 'count'), and
 // bkn-v1-sampled (BKN.md v1 with the corrected transition: gain 0.1, arithmetic guard, no first prior).
@@ -30,6 +33,8 @@ const seeds = argument('seeds', '0,1,2').split(',').map(Number);
 const epochs = Number(argument('epochs', '2'));
 const normBatch = Number(argument('nb', '2'));
 const lr = Number(argument('lr', '0.01'));
+const limit = Number(argument('limit', 'Infinity'));
+if (!(limit > 0)) throw new Error(`--limit expects a positive number, got ${argument('limit', '')}`);
 const batchSize = 32;
 const groups = batchSize / normBatch;
 /** GroupNorm's groups (as the experiment harness): 32 and 16 channels per group here. */
@@ -60,14 +65,19 @@ function buildMlp(kind: NormName): nn.Sequential {
 
 const { images, labels } = data.loadMnistPackage();
 const all = new data.TensorDataset(images.reshape([-1, 784]), labels);
-const [train, test] = data.randomSplit(all, [8000, 2000], { seed: 0 });
+const [trainAll, testAll] = data.randomSplit(all, [8000, 2000], { seed: 0 });
+/** The first min(n, length) samples of a split (the split is already shuffled). */
+const head = <T>(ds: data.Dataset<T>, n: number): data.Dataset<T> =>
+  n >= ds.length ? ds : new data.Subset(ds, Array.from({ length: n }, (_, i) => i));
+const train = head(trainAll!, limit);
+const test = head(testAll!, limit);
 
 function accuracy(model: nn.Module): number {
   model.eval();
   let correct = 0;
   let total = 0;
   noGrad(() => {
-    for (const [x, y] of new data.DataLoader(test!, { batchSize: 500 })) {
+    for (const [x, y] of new data.DataLoader(test, { batchSize: 500 })) {
       const pred = (model.call(x as Tensor).array);
       const yv = (y as Tensor).toArray();
       const [n, k] = pred.shape as [number, number];
@@ -84,14 +94,14 @@ function accuracy(model: nn.Module): number {
   return correct / total;
 }
 
-console.log(`MLP 784-128-64-10, 8000 train / 2000 test, batch ${batchSize} in ${groups} chunks of ${normBatch}, SGD lr ${lr} momentum 0.9, ${epochs} epochs`);
+console.log(`MLP 784-128-64-10, ${train.length} train / ${test.length} test, batch ${batchSize} in ${groups} chunks of ${normBatch}, SGD lr ${lr} momentum 0.9, ${epochs} epochs`);
 const results = new Map<NormName, number[]>();
 for (const kind of norms) {
   for (const seed of seeds) {
     manualSeed(seed);
     const model = buildMlp(kind);
     const opt = new optim.SGD(model.parameters(), { lr, momentum: 0.9 });
-    const loader = new data.DataLoader(train!, { batchSize, shuffle: true, seed: 1000 + seed, dropLast: true });
+    const loader = new data.DataLoader(train, { batchSize, shuffle: true, seed: 1000 + seed, dropLast: true });
     const start = Date.now();
     let lastLoss = NaN;
     for (let epoch = 0; epoch < epochs; epoch++) {

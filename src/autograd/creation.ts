@@ -4,16 +4,23 @@ import { randArray, randnArray, type Generator, defaultGenerator } from '../tens
 import { checkShape } from '../tensor/shape.js';
 import { Tensor, resolveDtype, type NestedArray } from './tensor.js';
 
+/** Options every creation function accepts. */
 export interface CreationOptions {
+  /**
+   * The element type (default: the default dtype, `'float32'` unless `setDefaultDtype` changed it).
+   */
   dtype?: DType;
+  /** Make the tensor a leaf that collects gradients in `.grad` (default false). */
   requiresGrad?: boolean;
 }
 
+/** Options of `tensor()`: the creation options plus a shape for flat data. */
 export interface TensorOptions extends CreationOptions {
   /** The shape for flat data (a typed array or a flat number array); inferred from nesting otherwise. */
   shape?: readonly number[];
 }
 
+/** Options of `rand` and `randn`: the creation options plus the generator to draw from. */
 export interface RandomOptions extends CreationOptions {
   /** The generator to draw from (default: the global one seeded by `manualSeed`). */
   generator?: Generator;
@@ -88,27 +95,68 @@ function flattenNested(data: NestedArray, out: number[], depth = 0, shape = nest
   for (const item of data) flattenNested(item, out, depth + 1, shape);
 }
 
-/** A tensor of zeros. @example `zeros([2, 3], { dtype: 'float64' })` */
+/**
+ * A tensor of zeros.
+ *
+ * @example
+ * ```ts
+ * import { zeros } from 'tsgrad';
+ * zeros([2, 3], { dtype: 'float64' }).toArray(); // Float64Array of 6 zeros
+ * ```
+ */
 export function zeros(shape: readonly number[], options: CreationOptions = {}): Tensor {
   return make(NDArray.zeros(checkedShape(shape, 'zeros'), resolveDtype(options.dtype, 'zeros')), options);
 }
 
-/** A tensor of ones. @example `ones([3])` */
+/**
+ * A tensor of ones.
+ *
+ * @example
+ * ```ts
+ * import { ones } from 'tsgrad';
+ * ones([3]).toArray(); // [1, 1, 1]
+ * ```
+ */
 export function ones(shape: readonly number[], options: CreationOptions = {}): Tensor {
   return full(shape, 1, options);
 }
 
-/** A tensor filled with `value`. @example `full([2, 2], 7)` */
+/**
+ * A tensor filled with `value`.
+ *
+ * @example
+ * ```ts
+ * import { full } from 'tsgrad';
+ * full([2, 2], 7).toArray(); // [7, 7, 7, 7]
+ * ```
+ */
 export function full(shape: readonly number[], value: number, options: CreationOptions = {}): Tensor {
   return make(NDArray.full(checkedShape(shape, 'full'), value, resolveDtype(options.dtype, 'full')), options);
 }
 
-/** Zeros with another tensor's shape and dtype. @example `zerosLike(x)` */
+/**
+ * Zeros with another tensor's shape and dtype.
+ *
+ * @example
+ * ```ts
+ * import { randn, zerosLike } from 'tsgrad';
+ * const x = randn([2, 3], { dtype: 'float64' });
+ * zerosLike(x).dtype; // 'float64', shape [2, 3]
+ * ```
+ */
 export function zerosLike(t: Tensor, options: CreationOptions = {}): Tensor {
   return zeros(t.shape, { dtype: t.dtype, ...options });
 }
 
-/** Ones with another tensor's shape and dtype. @example `onesLike(x)` */
+/**
+ * Ones with another tensor's shape and dtype.
+ *
+ * @example
+ * ```ts
+ * import { onesLike, randn } from 'tsgrad';
+ * onesLike(randn([2, 3])).shape; // [2, 3]
+ * ```
+ */
 export function onesLike(t: Tensor, options: CreationOptions = {}): Tensor {
   return ones(t.shape, { dtype: t.dtype, ...options });
 }
@@ -131,7 +179,16 @@ export function arange(start: number, end?: number, step = 1, options: CreationO
   return make(new NDArray(storage, [count]), options);
 }
 
-/** The n×m identity matrix (m defaults to n). @example `eye(3)` */
+/**
+ * The n×m identity matrix (m defaults to n).
+ *
+ * @example
+ * ```ts
+ * import { eye } from 'tsgrad';
+ * eye(2).toArray();    // [1, 0, 0, 1]
+ * eye(2, 3).shape;     // [2, 3]
+ * ```
+ */
 export function eye(n: number, m = n, options: CreationOptions = {}): Tensor {
   const out = NDArray.zeros(checkedShape([n, m], 'eye'), resolveDtype(options.dtype, 'eye'));
   for (let i = 0; i < Math.min(n, m); i++) out.data[i * m + i] = 1;

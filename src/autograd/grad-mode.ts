@@ -1,6 +1,15 @@
 let gradEnabled = true;
 
-/** Whether operations currently record a graph for backward. */
+/**
+ * Whether operations currently record a graph for backward (false inside `noGrad`).
+ *
+ * @example
+ * ```ts
+ * import { isGradEnabled, noGrad } from 'tsgrad';
+ * isGradEnabled();                  // true
+ * noGrad(() => isGradEnabled());    // false
+ * ```
+ */
 export function isGradEnabled(): boolean {
   return gradEnabled;
 }
@@ -27,7 +36,17 @@ export function noGrad<T>(fn: () => T): T {
   }
 }
 
-/** Runs `fn` with graph recording on (inside a `noGrad`, for example). */
+/**
+ * Runs `fn` with graph recording on (inside a `noGrad`, for example), like `torch.enable_grad()`.
+ *
+ * @example
+ * ```ts
+ * import { enableGrad, noGrad, tensor } from 'tsgrad';
+ * const w = tensor([1, 2], { requiresGrad: true });
+ * const y = noGrad(() => enableGrad(() => w.mul(2)));
+ * y.requiresGrad; // true: recorded despite the outer noGrad
+ * ```
+ */
 export function enableGrad<T>(fn: () => T): T {
   const previous = gradEnabled;
   gradEnabled = true;

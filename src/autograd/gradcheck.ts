@@ -3,6 +3,7 @@ import { Generator } from '../tensor/rng.js';
 import { noGrad } from './grad-mode.js';
 import { Tensor } from './tensor.js';
 
+/** Options of `gradcheck` (PyTorch's defaults: eps 1e-6, atol 1e-5, rtol 1e-3). */
 export interface GradcheckOptions {
   /** Central-difference step. */
   eps?: number;
@@ -24,7 +25,11 @@ export interface GradcheckOptions {
   reportRows?: number;
 }
 
+/** What `gradcheck` returns: whether every check passed, and a short report. */
 export interface GradcheckResult {
+  /**
+   * True when the analytical and numerical gradients agree everywhere and the extra checks pass.
+   */
   ok: boolean;
   /** One line when it passes; a short table of the worst entries when it fails. */
   report: string;

@@ -11,7 +11,12 @@ import type { Pool2dGeometry, Pool2dParams } from '../tensor/kernels/pool.js';
  *   broadcast-shaped: the engine sums it back to the input's shape once (`sumToShape`).
  */
 export interface OpDef<Args, Saved> {
+  /** Computes the output from the input arrays; returns it with what backward needs. */
   forward(inputs: readonly NDArray[], args: Args): [out: NDArray, saved: Saved];
+  /**
+   * Returns one gradient per input (`null` where `needsGrad[i]` is false), given the upstream
+   * gradient `g`.
+   */
   backward(g: NDArray, saved: Saved, needsGrad: readonly boolean[], args: Args): (NDArray | null)[];
 }
 

@@ -8,12 +8,17 @@ import type { GraphNode } from './node.js';
 /** A number operand of a binary op: it takes the tensor's dtype (it does not promote, as in PyTorch). */
 export type Operand = Tensor | number;
 
+/** Options of `Tensor.var`: PyTorch's `unbiased` and `keepdim` keywords. */
 export interface VarOptions {
   /** Divide by n − 1 (Bessel's correction, the default, as in PyTorch) instead of n. */
   unbiased?: boolean;
+  /**
+   * Keep the reduced dims as size 1 (default false), so the result broadcasts against the input.
+   */
   keepdim?: boolean;
 }
 
+/** Options of `Tensor.backward`. */
 export interface BackwardOptions {
   /** Keep the graph's saved values so backward can run through it again. */
   retainGraph?: boolean;
@@ -49,18 +54,22 @@ export class Tensor {
 
   // ---- properties ----------------------------------------------------------------------------
 
+  /** The size of each dim, outermost first (`[]` for a scalar). */
   get shape(): readonly number[] {
     return this.array.shape;
   }
 
+  /** The element type: `'float32'` or `'float64'`. */
   get dtype(): DType {
     return this.array.dtype;
   }
 
+  /** The number of dims (0 for a scalar). */
   get ndim(): number {
     return this.array.ndim;
   }
 
+  /** The number of elements (the product of the shape). */
   get numel(): number {
     return this.array.size;
   }
@@ -89,6 +98,15 @@ export class Tensor {
 
   // ---- elementwise -----------------------------------------------------------------------------
 
+  /**
+   * Elementwise a + b, broadcasting; a number operand takes the tensor's dtype.
+   *
+   * @example
+   * ```ts
+   * import { tensor } from 'tsgrad';
+   * tensor([[1, 2], [3, 4]]).add(tensor([10, 20])).toArray(); // [11, 22, 13, 24]
+   * ```
+   */
   add(other: Operand): Tensor {
     const [a, b] = binaryOperands(this, other);
     return applyOp('add', [a, b], undefined);
@@ -102,6 +120,7 @@ export class Tensor {
     return a.add(b.neg());
   }
 
+  /** Elementwise a · b, broadcasting. */
   mul(other: Operand): Tensor {
     const [a, b] = binaryOperands(this, other);
     return applyOp('mul', [a, b], undefined);
@@ -122,34 +141,42 @@ export class Tensor {
     return applyOp('pow', [a, b], undefined);
   }
 
+  /** Elementwise −x. */
   neg(): Tensor {
     return applyOp('neg', [this], undefined);
   }
 
+  /** Elementwise eˣ. */
   exp(): Tensor {
     return applyOp('exp', [this], undefined);
   }
 
+  /** Elementwise natural logarithm (−Infinity at 0, NaN below). */
   log(): Tensor {
     return applyOp('log', [this], undefined);
   }
 
+  /** Elementwise square root. */
   sqrt(): Tensor {
     return applyOp('sqrt', [this], undefined);
   }
 
+  /** Elementwise |x| (its gradient at 0 is 0, as in PyTorch). */
   abs(): Tensor {
     return applyOp('abs', [this], undefined);
   }
 
+  /** Elementwise hyperbolic tangent. */
   tanh(): Tensor {
     return applyOp('tanh', [this], undefined);
   }
 
+  /** Elementwise logistic sigmoid σ(x) = 1 / (1 + e⁻ˣ). */
   sigmoid(): Tensor {
     return applyOp('sigmoid', [this], undefined);
   }
 
+  /** Elementwise max(x, 0) (its gradient at 0 is 0, as in PyTorch). */
   relu(): Tensor {
     return applyOp('relu', [this], undefined);
   }
@@ -343,11 +370,15 @@ export class Tensor {
     return this.array.data[this.array.offset]!;
   }
 
+  /** A one-line description: shape, dtype and whether it requires grad (not the values). */
   toString(): string {
     return `Tensor(shape=${shapeString(this.shape)}, dtype=${this.dtype}${this.requiresGrad ? ', requiresGrad' : ''})`;
   }
 }
 
+/**
+ * Nested arrays of numbers, as `tensor()` accepts and `toNested()` returns (`[[1, 2], [3, 4]]`).
+ */
 export type NestedArray = number | NestedArray[];
 
 /** Makes both operands tensors of one dtype (float32 with float64 promotes to float64). */

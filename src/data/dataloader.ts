@@ -56,9 +56,13 @@ export interface DataLoaderOptions<T, B> {
  * ```
  */
 export class DataLoader<T, B = Collated<T>> implements Iterable<B> {
+  /** The dataset the batches are drawn from. */
   readonly dataset: Dataset<T>;
+  /** Samples per batch (the last batch may be smaller unless `dropLast`). */
   readonly batchSize: number;
+  /** Whether each pass visits the samples in a new random order. */
   readonly shuffle: boolean;
+  /** Whether a last, incomplete batch is skipped. */
   readonly dropLast: boolean;
   private readonly generator: Generator;
   private readonly collate: ((samples: T[]) => B) | null;

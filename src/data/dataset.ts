@@ -17,7 +17,9 @@ import { shapeString } from '../tensor/shape.js';
  * ```
  */
 export interface Dataset<T> {
+  /** The number of samples. */
   readonly length: number;
+  /** The sample at `index`, in [0, length). */
   get(index: number): T;
 }
 
@@ -41,9 +43,11 @@ export function checkIndex(index: number, length: number, where: string): void {
  * ```
  */
 export class TensorDataset implements Dataset<Tensor[]> {
+  /** The tensors given, each with the samples along dim 0. */
   readonly tensors: readonly Tensor[];
   /** The tensors' values, contiguous (copied once if a tensor was a strided view). */
   readonly arrays: readonly NDArray[];
+  /** The number of samples (the tensors' common size of dim 0). */
   readonly length: number;
 
   constructor(...tensors: Tensor[]) {
@@ -81,12 +85,16 @@ export class TensorDataset implements Dataset<Tensor[]> {
  *
  * @example
  * ```ts
- * import { data } from 'tsgrad';
+ * import { data, arange } from 'tsgrad';
+ * const ds = new data.TensorDataset(arange(100));
  * const firstTen = new data.Subset(ds, [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+ * firstTen.length; // 10
  * ```
  */
 export class Subset<T> implements Dataset<T> {
+  /** The dataset the samples come from. */
   readonly dataset: Dataset<T>;
+  /** Which samples of `dataset`, in order. */
   readonly indices: readonly number[];
 
   constructor(dataset: Dataset<T>, indices: readonly number[]) {
@@ -95,10 +103,12 @@ export class Subset<T> implements Dataset<T> {
     this.indices = [...indices];
   }
 
+  /** The number of samples (of indices). */
   get length(): number {
     return this.indices.length;
   }
 
+  /** The sample `dataset.get(indices[index])`. */
   get(index: number): T {
     checkIndex(index, this.indices.length, 'Subset.get');
     return this.dataset.get(this.indices[index]!);
@@ -107,7 +117,9 @@ export class Subset<T> implements Dataset<T> {
 
 /** randomSplit's options: the randomness (a seed, a generator, or the global one by default). */
 export interface RandomSplitOptions {
+  /** Seed a fresh generator with this (reproducible whatever else drew from the global one). */
   seed?: number;
+  /** Draw from this generator (default: the global one that `manualSeed` seeds). */
   generator?: Generator;
 }
 
@@ -118,8 +130,10 @@ export interface RandomSplitOptions {
  *
  * @example
  * ```ts
- * import { data } from 'tsgrad';
- * const [train, heldOut] = data.randomSplit(ds, [0.9, 0.1], { seed: 0 });
+ * import { data, arange } from 'tsgrad';
+ * const ds = new data.TensorDataset(arange(100));
+ * const [train, heldOut] = data.randomSplit(ds, [0.9, 0.1], { seed: 0 }); // 90 and 10 samples
+ * const [a, b] = data.randomSplit(ds, [60, 40], { seed: 0 });
  * ```
  */
 export function randomSplit<T>(dataset: Dataset<T>, lengths: readonly number[], options: RandomSplitOptions = {}): Subset<T>[] {

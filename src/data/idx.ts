@@ -18,20 +18,27 @@ export type IdxData = Uint8Array | Int8Array | Int16Array | Int32Array | Float32
 
 /** An IDX file's contents: element type, shape, and the elements in row-major order. */
 export interface IdxArray {
+  /** The element type named in the magic number. */
   type: IdxType;
+  /** The dims, from the header. */
   shape: number[];
+  /** The elements in row-major order, in a typed array of the element type. */
   data: IdxData;
 }
 
 /** Images with their class labels: images [N, C, H, W] in [0, 1], labels [N] of class indices. */
 export interface LabeledImages {
+  /** Images [N, C, H, W] with pixel values in [0, 1]. */
   images: Tensor;
+  /** Class indices [N] (integers stored in the float dtype). */
   labels: Tensor;
 }
 
 /** A dataset's standard train and test splits. */
 export interface TrainTest {
+  /** The training split. */
   train: LabeledImages;
+  /** The test split. */
   test: LabeledImages;
 }
 

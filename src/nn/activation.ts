@@ -28,6 +28,7 @@ export class ReLU extends Module {
  * ```
  */
 export class LeakyReLU extends Module {
+  /** @param negativeSlope - The slope for x < 0 (default 0.01, as PyTorch). */
   constructor(readonly negativeSlope = 0.01) {
     super();
     if (!Number.isFinite(negativeSlope)) throw new Error(`LeakyReLU: negativeSlope must be a finite number, got ${negativeSlope}`);
@@ -54,6 +55,7 @@ export class LeakyReLU extends Module {
  * ```
  */
 export class GELU extends Module {
+  /** `'none'`: the exact x·Φ(x); `'tanh'`: PyTorch's tanh approximation. */
   readonly approximate: 'none' | 'tanh';
 
   constructor(options: GeluOptions = {}) {

@@ -26,6 +26,7 @@ import { Module } from './module.js';
  * ```
  */
 export interface SequenceAware {
+  /** Called by `Sequential` with all its modules and this module's index in them. */
   attachToSequence(modules: readonly Module[], index: number): void;
 }
 
@@ -135,6 +136,7 @@ export class ModuleList extends Module {
     return this;
   }
 
+  /** The number of modules held. */
   get length(): number {
     return this._items.length;
   }

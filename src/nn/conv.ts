@@ -7,6 +7,7 @@ import type { Pair } from './functional/args.js';
 import { checkSize, resetLinearLike, type LayerOptions } from './layers.js';
 import { Module, Parameter } from './module.js';
 
+/** Options of `nn.Conv2d`: those of `F.conv2d` plus the bias and the dtype. */
 export interface Conv2dModuleOptions extends LayerOptions {
   /** Step between windows (default 1), one for both dims or [h, w]. */
   stride?: Pair;
@@ -47,14 +48,23 @@ function pairOf(value: Pair, name: string, min: number): [number, number] {
  * ```
  */
 export class Conv2d extends Module {
+  /** Channels of the input (C_in). */
   readonly inChannels: number;
+  /** Channels of the output (C_out). */
   readonly outChannels: number;
+  /** The kernel's [kH, kW]. */
   readonly kernelSize: readonly [number, number];
+  /** Step between windows, [h, w]. */
   readonly stride: readonly [number, number];
+  /** Zero padding on each side, [h, w], or `'valid'` / `'same'`. */
   readonly padding: readonly [number, number] | 'valid' | 'same';
+  /** Spacing between kernel taps, [h, w]. */
   readonly dilation: readonly [number, number];
+  /** Independent channel groups (C_in for a depthwise convolution). */
   readonly groups: number;
+  /** The kernels, shape [C_out, C_in / groups, kH, kW]. */
   weight: Parameter;
+  /** One bias per output channel, shape [C_out], or null with `{ bias: false }`. */
   bias: Parameter | null;
 
   constructor(inChannels: number, outChannels: number, kernelSize: Pair, options: Conv2dModuleOptions = {}) {

@@ -4,6 +4,7 @@ import type { Generator } from '../tensor/rng.js';
 import { dropout } from './functional.js';
 import { Module } from './module.js';
 
+/** Options of `nn.Dropout`. */
 export interface DropoutOptions {
   /** Where the masks come from (default: the global generator that `manualSeed` seeds). */
   generator?: Generator;
@@ -26,6 +27,10 @@ export interface DropoutOptions {
 export class Dropout extends Module {
   private readonly _generator: Generator | undefined;
 
+  /**
+   * @param p - The probability of zeroing each element in training (default 0.5).
+   * @param options - The generator for the masks.
+   */
   constructor(readonly p = 0.5, options: DropoutOptions = {}) {
     super();
     if (typeof p !== 'number' || !(p >= 0 && p <= 1)) throw new Error(`Dropout: p must be a probability in [0, 1], got ${p}`);

@@ -28,11 +28,13 @@ export type Nonlinearity =
 /** Which fan scales the variance: `fan_in` preserves it in the forward pass, `fan_out` in backward. */
 export type FanMode = 'fan_in' | 'fan_out';
 
+/** The `generator` option every random initialiser accepts. */
 export interface GeneratorOption {
   /** The generator to draw from (default: the global one seeded by `manualSeed`). */
   generator?: Generator;
 }
 
+/** Options of `kaimingUniform` / `kaimingNormal` (PyTorch's `a`, `mode`, `nonlinearity`). */
 export interface KaimingOptions extends GeneratorOption {
   /** The negative slope of the rectifier after this layer (used only with 'leaky_relu'). Default 0. */
   a?: number;
@@ -42,6 +44,7 @@ export interface KaimingOptions extends GeneratorOption {
   nonlinearity?: Nonlinearity;
 }
 
+/** Options of `xavierUniform` / `xavierNormal`. */
 export interface XavierOptions extends GeneratorOption {
   /** Scales the standard deviation. Default 1. */
   gain?: number;

@@ -13,6 +13,7 @@ export interface LayerOptions {
   dtype?: DType;
 }
 
+/** Options of `nn.Linear`. */
 export interface LinearOptions extends LayerOptions {
   /** Add a learned bias (default true). */
   bias?: boolean;
@@ -51,9 +52,13 @@ export function resetLinearLike(weight: Tensor, bias: Tensor | null): void {
  * ```
  */
 export class Linear extends Module {
+  /** The size of the input's last dim. */
   readonly inFeatures: number;
+  /** The size of the output's last dim. */
   readonly outFeatures: number;
+  /** The weight, shape [outFeatures, inFeatures] (PyTorch's layout). */
   weight: Parameter;
+  /** The bias, shape [outFeatures], or null with `{ bias: false }`. */
   bias: Parameter | null;
 
   constructor(inFeatures: number, outFeatures: number, options: LinearOptions = {}) {
@@ -98,6 +103,10 @@ export class Linear extends Module {
  * ```
  */
 export class Flatten extends Module {
+  /**
+   * @param startDim - The first dim to flatten (default 1: keep the batch dim).
+   * @param endDim - The last dim to flatten, inclusive (default −1: the last).
+   */
   constructor(readonly startDim = 1, readonly endDim = -1) {
     super();
     for (const [name, d] of [['startDim', startDim], ['endDim', endDim]] as const) {

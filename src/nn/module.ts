@@ -22,8 +22,11 @@ export class Parameter extends Tensor {
 /** Parameter and buffer values by PyTorch-style dotted name (`0.weight`, `1.running_mean`). */
 export type StateDict = Map<string, Tensor>;
 
+/** What `loadStateDict` reports (with `strict: false`; a strict load throws instead). */
 export interface LoadStateDictResult {
+  /** Keys the module has that the state dict lacks (left unchanged). */
   missingKeys: string[];
+  /** Keys of the state dict that the module does not have (ignored). */
   unexpectedKeys: string[];
 }
 
@@ -108,6 +111,7 @@ export abstract class Module {
     return out;
   }
 
+  /** The direct child modules, in registration order. */
   children(): Module[] {
     return this.namedChildren().map(([, m]) => m);
   }
@@ -124,6 +128,7 @@ export abstract class Module {
     return out;
   }
 
+  /** This module and all its descendants, depth-first (each once). */
   modules(): Module[] {
     return this.namedModules().map(([, m]) => m);
   }
@@ -142,6 +147,7 @@ export abstract class Module {
     return out;
   }
 
+  /** Every parameter of this module and its descendants (each once) — what an optimizer takes. */
   parameters(): Parameter[] {
     return this.namedParameters().map(([, p]) => p);
   }
@@ -155,6 +161,10 @@ export abstract class Module {
     return out;
   }
 
+  /**
+   * Every buffer (running statistics and other saved, untrained state) of this module and its
+   * descendants.
+   */
   buffers(): Tensor[] {
     return this.namedBuffers().map(([, b]) => b);
   }

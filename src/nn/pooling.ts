@@ -5,6 +5,7 @@ import { adaptiveAvgPool2d, avgPool2d, maxPool2d } from './functional.js';
 import type { Pair } from './functional/args.js';
 import { Module } from './module.js';
 
+/** Options of `nn.MaxPool2d` (those of `F.maxPool2d` but the kernel size). */
 export interface MaxPool2dModuleOptions {
   /** Step between windows (default: the kernel size). */
   stride?: Pair;
@@ -16,6 +17,7 @@ export interface MaxPool2dModuleOptions {
   ceilMode?: boolean;
 }
 
+/** Options of `nn.AvgPool2d` (those of `F.avgPool2d` but the kernel size). */
 export interface AvgPool2dModuleOptions {
   /** Step between windows (default: the kernel size). */
   stride?: Pair;
@@ -52,8 +54,13 @@ function pairString(p: Pair | undefined): string {
  * ```
  */
 export class MaxPool2d extends Module {
+  /** The options given to the constructor (frozen). */
   readonly options: Readonly<MaxPool2dModuleOptions>;
 
+  /**
+   * @param kernelSize - The window size: one number for both dims or `[h, w]`.
+   * @param options - Stride, padding, dilation, ceil mode.
+   */
   constructor(readonly kernelSize: Pair, options: MaxPool2dModuleOptions = {}) {
     super();
     this.options = Object.freeze({ ...options });
@@ -83,8 +90,13 @@ export class MaxPool2d extends Module {
  * ```
  */
 export class AvgPool2d extends Module {
+  /** The options given to the constructor (frozen). */
   readonly options: Readonly<AvgPool2dModuleOptions>;
 
+  /**
+   * @param kernelSize - The window size: one number for both dims or `[h, w]`.
+   * @param options - Stride, padding, ceil mode, divisor.
+   */
   constructor(readonly kernelSize: Pair, options: AvgPool2dModuleOptions = {}) {
     super();
     this.options = Object.freeze({ ...options });
@@ -114,6 +126,9 @@ export class AvgPool2d extends Module {
  * ```
  */
 export class AdaptiveAvgPool2d extends Module {
+  /**
+   * @param outputSize - The output's [h, w], or one number for both; `null` keeps that dim's input size.
+   */
   constructor(readonly outputSize: number | readonly [number | null, number | null]) {
     super();
   }

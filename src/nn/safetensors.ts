@@ -32,12 +32,15 @@ const ITEM_SIZE: Record<SafetensorsDtype, number> = { F32: 4, F64: 8, I64: 8 };
 /** The largest header accepted, as the reference implementation (100 MB): guards against garbage lengths. */
 const MAX_HEADER_BYTES = 100_000_000;
 
+/** Options of `saveSafetensors` / `serializeSafetensors`. */
 export interface SaveSafetensorsOptions {
   /** Free-form string pairs stored under `__metadata__` (e.g. `{ format: 'pt' }`). */
   metadata?: Record<string, string>;
 }
 
+/** A safetensors file read back: its tensors (in file order) and its metadata. */
 export interface SafetensorsContents {
+  /** The tensors by name, in the order of the file's data. */
   tensors: StateDict;
   /** The `__metadata__` entries (empty when the file has none). */
   metadata: Record<string, string>;

@@ -31,22 +31,32 @@ export interface BatchNormFnOptions {
 
 /** Options of `groupNorm` and `layerNorm`. */
 export interface GroupNormFnOptions {
+  /** γ, one value per channel (groupNorm) or of the normalized shape (layerNorm); default none. */
   weight?: Tensor | null;
+  /** β, shaped as `weight`; default none. */
   bias?: Tensor | null;
+  /** Added to the variance before the square root (default 1e-5). */
   eps?: number;
 }
 
+/** Options of `layerNorm`: the same as `groupNorm`'s (`weight`, `bias`, `eps`). */
 export type LayerNormFnOptions = GroupNormFnOptions;
 
 /** Options of `instanceNorm` (PyTorch's `F.instance_norm` keywords). */
 export interface InstanceNormFnOptions {
+  /** Running means per channel [C], updated in place in training when given (default none). */
   runningMean?: Tensor | null;
+  /** Running (unbiased) variances per channel [C], updated in place in training when given. */
   runningVar?: Tensor | null;
+  /** γ per channel [C] (default none). */
   weight?: Tensor | null;
+  /** β per channel [C] (default none). */
   bias?: Tensor | null;
   /** Normalize with each instance's statistics (default true); false uses the running ones. */
   useInputStats?: boolean;
+  /** Weight of the new batch in the running-statistics update (default 0.1). */
   momentum?: number;
+  /** Added to the variance before the square root (default 1e-5). */
   eps?: number;
 }
 

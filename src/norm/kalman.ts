@@ -201,6 +201,7 @@ function sampleMoments(r: Tensor, ctx: PredictContext, where: string): { mean: T
  * ```
  */
 export class KalmanSum {
+  /** The branches whose estimates are summed (each a BKN layer or a nested KalmanSum). */
   readonly branches: readonly KalmanBranch[];
 
   constructor(branches: readonly KalmanBranch[]) {
@@ -292,21 +293,38 @@ const RHO0 = Math.log(Math.expm1(0.01));
  * ```
  */
 export abstract class BatchKalmanNorm extends Module {
+  /** Channels (C) of the input. */
   readonly numFeatures: number;
+  /**
+   * How the prediction is made from the previous layer's estimate: 'sampled', 'sampled-prenorm',
+   * 'linear' or a function.
+   */
   readonly transition: KalmanTransition;
+  /** The Kalman gain q: 'count', a fixed number in [0, 1], or 'learned'. */
   readonly gain: KalmanGain;
+  /** For gain 'count': how many observations the prediction is worth. */
   readonly priorCount: number;
+  /** For the sampled transitions: noise rows per chunk × spatial positions. */
   readonly noiseSamples: number;
+  /** The first layer's prior: 'observations' or 'none' (plain BatchNorm). */
   readonly firstPrior: 'observations' | 'none';
+  /** Normalization chunks per batch (every layer of a chain agrees). */
   readonly groups: number;
+  /** Added to variances before the square root. */
   readonly eps: number;
+  /** Running-statistics momentum (null: cumulative average). */
   readonly momentum: number | null;
+  /** Whether the layer has learnable γ (`weight`) and β (`bias`). */
   readonly affine: boolean;
+  /** The guard: the prediction is used only if the averaged ratio ṽ/v̄ is below this. */
   readonly guardRatio: number;
+  /** How the guard averages the ratios: 'geometric' or 'arithmetic'. */
   readonly guardMean: 'geometric' | 'arithmetic';
+  /** For the 'linear' transition: the process noise r per channel, or 'learned'. */
   readonly processNoise: number | 'learned';
   /** The noise of the sampled transitions (replaceable, e.g. by tests). */
   noise: NoiseFn;
+  /** 'fused' kernels or the 'composite' built from autograd primitives. */
   implementation: NormImplementation;
   /** γ, shape [C] (null without affine). */
   weight: Parameter | null;

@@ -34,12 +34,19 @@ export interface GroupNormOptions {
  * ```
  */
 export class GroupNorm extends Module {
+  /** Groups the channels are split into (each normalized on its own). */
   readonly numGroups: number;
+  /** Channels (C) of the input. */
   readonly numChannels: number;
+  /** Added to the variance before the square root. */
   readonly eps: number;
+  /** Whether the layer has a learnable per-channel γ and β. */
   readonly affine: boolean;
+  /** 'fused' kernels or the 'composite' built from autograd primitives. */
   implementation: NormImplementation;
+  /** γ, shape [C] (null without affine). */
   weight: Parameter | null;
+  /** β, shape [C] (null without affine). */
   bias: Parameter | null;
 
   constructor(numGroups: number, numChannels: number, options: GroupNormOptions = {}) {
@@ -69,9 +76,11 @@ export class GroupNorm extends Module {
 
 /** Options of `LayerNorm`. */
 export interface LayerNormOptions {
+  /** Added to the variance before the square root (default 1e-5). */
   eps?: number;
   /** Learnable elementwise γ and β of shape `normalizedShape` (default true). */
   elementwiseAffine?: boolean;
+  /** 'fused' kernels (default) or the 'composite' built from autograd primitives. */
   implementation?: NormImplementation;
 }
 
@@ -87,11 +96,17 @@ export interface LayerNormOptions {
  * ```
  */
 export class LayerNorm extends Module {
+  /** The trailing dims each sample is normalized over. */
   readonly normalizedShape: readonly number[];
+  /** Added to the variance before the square root. */
   readonly eps: number;
+  /** Whether the layer has a learnable elementwise γ and β of shape `normalizedShape`. */
   readonly elementwiseAffine: boolean;
+  /** 'fused' kernels or the 'composite' built from autograd primitives. */
   implementation: NormImplementation;
+  /** γ, shape `normalizedShape` (null without elementwiseAffine). */
   weight: Parameter | null;
+  /** β, shape `normalizedShape` (null without elementwiseAffine). */
   bias: Parameter | null;
 
   constructor(normalizedShape: number | readonly number[], options: LayerNormOptions = {}) {
@@ -123,6 +138,7 @@ export class LayerNorm extends Module {
 
 /** Options of `InstanceNorm2d` (PyTorch's defaults: no affine, no running statistics). */
 export interface InstanceNormOptions {
+  /** Added to the variance before the square root (default 1e-5). */
   eps?: number;
   /** Weight of the new batch in the running-statistics update (default 0.1). */
   momentum?: number;
@@ -130,6 +146,7 @@ export interface InstanceNormOptions {
   affine?: boolean;
   /** Keep running statistics and use them in eval mode (default false). */
   trackRunningStats?: boolean;
+  /** 'fused' kernels (default) or the 'composite' built from autograd primitives. */
   implementation?: NormImplementation;
 }
 
@@ -147,13 +164,21 @@ export interface InstanceNormOptions {
  * ```
  */
 export class InstanceNorm2d extends Module {
+  /** Channels (C) of the input. */
   readonly numFeatures: number;
+  /** Added to the variance before the square root. */
   readonly eps: number;
+  /** Weight of the new batch in the running-statistics update. */
   readonly momentum: number;
+  /** Whether the layer has a learnable per-channel γ and β. */
   readonly affine: boolean;
+  /** Whether training keeps running statistics and eval mode uses them. */
   readonly trackRunningStats: boolean;
+  /** 'fused' kernels or the 'composite' built from autograd primitives. */
   implementation: NormImplementation;
+  /** γ, shape [C] (null without affine). */
   weight: Parameter | null;
+  /** β, shape [C] (null without affine). */
   bias: Parameter | null;
 
   constructor(numFeatures: number, options: InstanceNormOptions = {}) {

@@ -5,6 +5,7 @@ import { Optimizer, checkNonNegative, stateStorage, type ParamGroup, type Params
 
 /** The hyperparameters of an Adam or AdamW group. */
 export interface AdamHyper {
+  /** Learning rate. */
   lr: number;
   /** β₁, β₂: decay rates of the running averages of g and g², each in [0, 1). */
   betas: readonly [number, number];

@@ -7,14 +7,22 @@
 
 /** What a scheduler needs of an optimizer: its groups' learning rates. */
 export interface SchedulableOptimizer {
+  /**
+   * The parameter groups, whose `lr` the scheduler sets (`initialLr` is recorded on the first
+   * step).
+   */
   readonly paramGroups: readonly { lr: number; initialLr?: number }[];
 }
 
 /** A scheduler's state: the common fields plus each scheduler's own settings. */
 export interface LRSchedulerStateDict {
+  /** The index of the last epoch stepped to. */
   lastEpoch: number;
+  /** Each group's lr at epoch 0. */
   baseLrs: number[];
+  /** Each group's lr after the last step. */
   lastLr: number[];
+  /** How many times `step()` has run (the initial step included). */
   stepCount: number;
   [setting: string]: number | number[];
 }
@@ -33,6 +41,7 @@ export interface LRSchedulerStateDict {
  * ```
  */
 export abstract class LRScheduler {
+  /** The optimizer whose learning rates this scheduler sets. */
   readonly optimizer: SchedulableOptimizer;
   /** Each group's lr at epoch 0 (its `initialLr`). */
   baseLrs: number[];
@@ -199,7 +208,9 @@ export interface StepLROptions {
  * ```
  */
 export class StepLR extends LRScheduler {
+  /** Epochs between two decays. */
   stepSize: number;
+  /** The factor the lr is multiplied by at each decay. */
   gamma: number;
 
   constructor(optimizer: SchedulableOptimizer, options: StepLROptions) {
@@ -254,6 +265,7 @@ export interface MultiStepLROptions {
 export class MultiStepLR extends LRScheduler {
   /** The milestones, sorted (repeats kept). */
   milestones: number[];
+  /** The factor the lr is multiplied by at each milestone. */
   gamma: number;
 
   constructor(optimizer: SchedulableOptimizer, options: MultiStepLROptions) {
@@ -318,7 +330,9 @@ export interface CosineAnnealingLROptions {
  * ```
  */
 export class CosineAnnealingLR extends LRScheduler {
+  /** Epochs of the half cosine from the base lr down to `etaMin`. */
   tMax: number;
+  /** The smallest lr, reached at epoch `tMax`. */
   etaMin: number;
 
   constructor(optimizer: SchedulableOptimizer, options: CosineAnnealingLROptions) {

@@ -41,7 +41,9 @@ export type ParamState = Record<string, Tensor | number | undefined>;
  * indices. Tensors in it are copies: later steps do not change a saved state dict.
  */
 export interface OptimizerStateDict<H, S extends ParamState> {
+  /** Each parameter's state (momentum buffers, Adam's moments), by index over all groups. */
   state: Record<number, S>;
+  /** Each group's hyperparameters, with `params` as parameter indices. */
   paramGroups: (H & { params: number[]; initialLr?: number })[];
 }
 

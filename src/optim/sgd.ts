@@ -5,6 +5,7 @@ import { Optimizer, checkNonNegative, stateStorage, type ParamGroup, type Params
 
 /** The hyperparameters of an SGD group. */
 export interface SGDHyper {
+  /** Learning rate. */
   lr: number;
   /** Momentum factor μ (0 = plain SGD). */
   momentum: number;

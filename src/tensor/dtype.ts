@@ -22,7 +22,15 @@ export function setDefaultDtype(dtype: DType): void {
   defaultDtype = dtype;
 }
 
-/** The dtype creation functions use when none is given. */
+/**
+ * The dtype creation functions use when none is given.
+ *
+ * @example
+ * ```ts
+ * import { getDefaultDtype } from 'tsgrad';
+ * getDefaultDtype(); // 'float32' unless setDefaultDtype changed it
+ * ```
+ */
 export function getDefaultDtype(): DType {
   return defaultDtype;
 }

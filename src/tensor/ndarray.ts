@@ -7,12 +7,29 @@ import {
  * An n-dimensional view of a flat typed array: element (i0, i1, …) lives at
  * `data[offset + i0·strides[0] + i1·strides[1] + …]`. Views (reshape of a contiguous array,
  * transpose, permute, expand, narrow) share `data`; `contiguous()` copies when it must.
- * NDArray knows nothing of autograd: it is what kernels and workers see.
+ * NDArray knows nothing of autograd: it is what kernels and workers see (a Tensor's values are
+ * `tensor.array`; `new Tensor(array)` wraps one, e.g. in a `customOp`).
+ *
+ * @example
+ * ```ts
+ * import { NDArray } from 'tsgrad';
+ * const a = new NDArray(new Float32Array([1, 2, 3, 4, 5, 6]), [2, 3]); // strides [3, 1]
+ * const t = a.transpose(0, 1);      // shape [3, 2], strides [1, 3]: the same data
+ * t.data === a.data;                // true
+ * t.contiguous().flat();            // Float32Array [1, 4, 2, 5, 3, 6], a row-major copy
+ * ```
  */
 export class NDArray {
+  /** The flat storage, shared by every view of it. */
   readonly data: Storage;
+  /** The size of each dim. */
   readonly shape: readonly number[];
+  /**
+   * How far apart (in elements of `data`) consecutive indices of each dim are; 0 for a broadcast
+   * dim.
+   */
   readonly strides: readonly number[];
+  /** Where element (0, 0, …) is in `data`. */
   readonly offset: number;
 
   constructor(data: Storage, shape: Shape, strides?: readonly number[], offset = 0) {
@@ -22,31 +39,37 @@ export class NDArray {
     this.offset = offset;
   }
 
+  /** A fresh contiguous array of zeros. */
   static zeros(shape: Shape, dtype: DType): NDArray {
     checkShape(shape as unknown[], 'zeros');
     return new NDArray(allocate(dtype, sizeOf(shape)), [...shape]);
   }
 
+  /** A fresh contiguous array filled with `value`. */
   static full(shape: Shape, value: number, dtype: DType): NDArray {
     const out = NDArray.zeros(shape, dtype);
     out.data.fill(value);
     return out;
   }
 
+  /** A 0-d array holding one value. */
   static scalar(value: number, dtype: DType): NDArray {
     const data = allocate(dtype, 1);
     data[0] = value;
     return new NDArray(data, []);
   }
 
+  /** The element type, from the storage: `'float32'` or `'float64'`. */
   get dtype(): DType {
     return dtypeOf(this.data);
   }
 
+  /** The number of dims. */
   get ndim(): number {
     return this.shape.length;
   }
 
+  /** The number of elements (the product of the shape). */
   get size(): number {
     return sizeOf(this.shape);
   }

@@ -4,7 +4,16 @@ import { sizeOf } from './shape.js';
 
 /**
  * A seeded generator (xoshiro128**, 32-bit integer arithmetic only), so `rand`/`randn` give the
- * same numbers on every run and platform. Normals use Box–Muller on two uniforms.
+ * same numbers on every run and platform. Normals use Box–Muller on two uniforms. `manualSeed`
+ * seeds the global one; pass your own as `{ generator }` to keep a stream apart from it.
+ *
+ * @example
+ * ```ts
+ * import { Generator, randn } from 'tsgrad';
+ * const a = randn([3], { generator: new Generator(42) });
+ * const b = randn([3], { generator: new Generator(42) });
+ * // a and b hold the same numbers, whatever the global generator did in between
+ * ```
  */
 export class Generator {
   private s0 = 0;

@@ -35,6 +35,7 @@ export function leakyRelu(x: Tensor, negativeSlope = 0.01): Tensor {
   return applyOp('leakyRelu', [x], { negativeSlope });
 }
 
+/** Options of `F.gelu`. */
 export interface GeluOptions {
   /** 'none' (default): x·Φ(x) with the exact normal CDF; 'tanh': PyTorch's tanh approximation. */
   approximate?: 'none' | 'tanh';

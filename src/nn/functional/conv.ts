@@ -37,6 +37,7 @@ export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor 
   return bp ? y.add(bp) : y;
 }
 
+/** Options of `F.conv2d` (PyTorch's keywords; a `Pair` is one number for both dims or `[h, w]`). */
 export interface Conv2dOptions {
   /** Step between windows (default 1). */
   stride?: Pair;

@@ -11,6 +11,7 @@ import { checkReduction, checkTensor, describe, promoted, type Reduction } from 
 /** Integer class targets: a tensor of class indices, or a plain array of them. */
 export type Targets = Tensor | readonly number[] | number;
 
+/** Options of `F.nllLoss` (PyTorch's keywords). */
 export interface NllLossOptions {
   /** 'mean' (default): divided by the total weight of the non-ignored targets; 'sum'; 'none'. */
   reduction?: Reduction;
@@ -20,6 +21,7 @@ export interface NllLossOptions {
   weight?: Tensor | null;
 }
 
+/** Options of `F.crossEntropy`: those of `nllLoss` plus label smoothing. */
 export interface CrossEntropyOptions extends NllLossOptions {
   /** ε in [0, 1]: mixes the one-hot target with the uniform distribution, as PyTorch (default 0). */
   labelSmoothing?: number;
@@ -187,6 +189,7 @@ export function crossEntropy(logits: Tensor, targets: Targets, options: CrossEnt
   return nll.mul(1 - eps).add(reduce(smooth, reduction, divisor).mul(eps / info.classes));
 }
 
+/** Options of `F.mseLoss`. */
 export interface MseLossOptions {
   /** 'mean' (default), 'sum' or 'none'. */
   reduction?: Reduction;

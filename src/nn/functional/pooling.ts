@@ -6,7 +6,11 @@ import { poolOutputSize } from '../../tensor/kernels/pool.js';
 import { shapeString } from '../../tensor/shape.js';
 import { checkNdim, checkTensor, pair, type Pair } from './args.js';
 
+/**
+ * Options of `F.maxPool2d` (PyTorch's keywords; a `Pair` is one number for both dims or `[h, w]`).
+ */
 export interface MaxPool2dOptions {
+  /** The window size. */
   kernelSize: Pair;
   /** Step between windows (default: the kernel size). */
   stride?: Pair;
@@ -18,7 +22,9 @@ export interface MaxPool2dOptions {
   ceilMode?: boolean;
 }
 
+/** Options of `F.avgPool2d` (PyTorch's keywords). */
 export interface AvgPool2dOptions {
+  /** The window size. */
   kernelSize: Pair;
   /** Step between windows (default: the kernel size). */
   stride?: Pair;
