@@ -63,7 +63,7 @@ function accuracy(net: nn.Module): number {
 }
 
 /** The standard training loop: forward, loss, zero the gradients, backward, step. */
-function train(net: nn.Module, opt: optim.Optimizer<optim.BaseHyper, optim.ParamState>, n: number, log: boolean): number {
+function train(net: nn.Module, opt: optim.Optimizer, n: number, log: boolean): number {
   let last = NaN;
   for (let epoch = 1; epoch <= n; epoch++) {
     let sum = 0;

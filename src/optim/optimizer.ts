@@ -60,7 +60,7 @@ export interface OptimizerStateDict<H, S extends ParamState> {
  * opt.zeroGrad();   // w.grad = null
  * ```
  */
-export abstract class Optimizer<H extends BaseHyper, S extends ParamState> {
+export abstract class Optimizer<H extends BaseHyper = BaseHyper, S extends ParamState = ParamState> {
   /** The groups, in order. Their hyperparameters may be changed between steps (schedulers do). */
   readonly paramGroups: ParamGroup<H>[] = [];
   /** Per-parameter state, created on a parameter's first update. */
