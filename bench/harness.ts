@@ -7,20 +7,17 @@ import { cpus, loadavg } from 'node:os';
 /** One implementation of a row (tsgrad or a peer): runs the work once, returns its output. */
 export type Run = () => ArrayLike<number>;
 
-/** A benchmark row once its inputs exist. */
-export interface RowInstance {
-  /** tsgrad's implementation. */
-  tsgrad: Run;
-  /** Peers by column name ('tfjs-cpu', 'convnetjs'); missing = the peer cannot do this work. */
-  peers: Partial<Record<PeerName, Run>>;
-  /** Largest accepted max|a − b| / max|b| between tsgrad's output and each peer's. */
-  tolerance: number;
-}
-
 export type PeerName = 'tfjs-cpu' | 'convnetjs';
 export const PEERS: readonly PeerName[] = ['tfjs-cpu', 'convnetjs'];
+/** An implementation: tsgrad or one of the peers. */
+export type ImplName = 'tsgrad' | PeerName;
 
-/** A row of the table: what is measured and how to set it up. */
+/**
+ * A row of the table: what is measured and, per implementation, how to build its inputs and its
+ * run. Inputs are built from the same seeded data for every implementation, and each
+ * implementation runs in its own fresh process (bench/child.ts), so one library's loading or JIT
+ * state cannot slow another.
+ */
 export interface BenchRow {
   name: string;
   /** What the throughput counts: floating-point operations or bytes read per run. */
@@ -29,8 +26,11 @@ export interface BenchRow {
   work: number;
   /** The target for tsgrad, as text. */
   target: string;
-  /** Builds the inputs (identical for every implementation) and the runs. */
-  setup(): Promise<RowInstance>;
+  /** Largest accepted max|a − b| / max|b| between tsgrad's output and each peer's. */
+  tolerance: number;
+  tsgrad(): Promise<Run>;
+  /** Peers that can do this work; a missing peer gets "—" in the table. */
+  peers: Partial<Record<PeerName, () => Promise<Run>>>;
 }
 
 /** The timing of one implementation. */

@@ -1,6 +1,6 @@
 /**
- * The rows of the benchmark table. Each row builds identical inputs for tsgrad and the peers and
- * returns one run per implementation (the harness checks the outputs agree before timing).
+ * The rows of the benchmark table. Each row builds identical inputs (seeded) for tsgrad and for
+ * each peer, and one run per implementation; bench/run.ts checks the outputs agree before timing.
  * Rows for conv2d fwd+bwd, BatchNorm2d fwd+bwd, BKN and the MNIST CNN train step are added here
  * when those parts of tsgrad exist.
  */
@@ -16,27 +16,24 @@ const matmul512: BenchRow = {
   unit: 'GFLOP/s',
   work: 2 * 512 ** 3,
   target: '≥ 6.5 GFLOP/s on 1 thread, ≥ 12 on 2',
-  async setup() {
-    const n = 512;
-    const aData = seededData(n * n, 1);
-    const bData = seededData(n * n, 2);
-    const a = tensor(aData, { shape: [n, n] });
-    const b = tensor(bData, { shape: [n, n] });
-    const tf = await loadTfjsCpu();
-    const ta = tf.tensor2d(aData, [n, n]);
-    const tb = tf.tensor2d(bData, [n, n]);
-    return {
-      tsgrad: () => a.matmul(b).array.data,
-      peers: {
-        'tfjs-cpu': () => {
-          const c = tf.matMul(ta, tb);
-          const out = c.dataSync();
-          c.dispose();
-          return out;
-        },
-      },
-      tolerance: 1e-5,
-    };
+  tolerance: 1e-5,
+  async tsgrad() {
+    const a = tensor(seededData(512 * 512, 1), { shape: [512, 512] });
+    const b = tensor(seededData(512 * 512, 2), { shape: [512, 512] });
+    return () => a.matmul(b).array.data;
+  },
+  peers: {
+    'tfjs-cpu': async () => {
+      const tf = await loadTfjsCpu();
+      const a = tf.tensor2d(seededData(512 * 512, 1), [512, 512]);
+      const b = tf.tensor2d(seededData(512 * 512, 2), [512, 512]);
+      return () => {
+        const c = tf.matMul(a, b);
+        const out = c.dataSync();
+        c.dispose();
+        return out;
+      };
+    },
   },
 };
 
@@ -46,27 +43,25 @@ const channelSum32: BenchRow = {
   unit: 'GB/s',
   work: 32 * 64 * 32 * 32 * 4,
   target: '≥ 10 GB/s on 1 thread, ≥ 18 on 2',
-  async setup() {
+  tolerance: 1e-5,
+  async tsgrad() {
     const shape = [32, 64, 32, 32];
-    const size = 32 * 64 * 32 * 32;
-    const data = seededData(size, 3);
-    // Shared memory, so the pool's workers read it in place (as tensors this big will live).
-    const x = allocateShared('float32', size);
-    x.set(data);
-    const tf = await loadTfjsCpu();
-    const tx = tf.tensor4d(data, [32, 64, 32, 32]);
-    return {
-      tsgrad: () => channelSum(x, 0, shape),
-      peers: {
-        'tfjs-cpu': () => {
-          const s = tf.sum(tx, [0, 2, 3]);
-          const out = s.dataSync();
-          s.dispose();
-          return out;
-        },
-      },
-      tolerance: 1e-5,
-    };
+    // Shared memory, so the pool's workers read it in place.
+    const x = allocateShared('float32', 32 * 64 * 32 * 32);
+    x.set(seededData(x.length, 3));
+    return () => channelSum(x, 0, shape);
+  },
+  peers: {
+    'tfjs-cpu': async () => {
+      const tf = await loadTfjsCpu();
+      const x = tf.tensor4d(seededData(32 * 64 * 32 * 32, 3), [32, 64, 32, 32]);
+      return () => {
+        const s = tf.sum(x, [0, 2, 3]);
+        const out = s.dataSync();
+        s.dispose();
+        return out;
+      };
+    },
   },
 };
 

@@ -73,6 +73,9 @@ export function runExperiment(argv: readonly string[], io: ExperimentIO = proces
     }
     options = parsed.options;
     dataset = loadExperimentData(options);
+    for (const [split, n] of [['training', dataset.train.count], ['test', dataset.test.count]] as const) {
+      if (n < options.batch) throw new ArgumentError(`the ${split} split has ${n} samples, fewer than one batch of ${options.batch}`);
+    }
     prepareOut(options.outDir);
   } catch (err) {
     io.stderr.write(`experiment: error: ${oneLine(err)}\n`);

@@ -10,8 +10,6 @@
  * optimizer batch of N normalizes S chunks of N/S samples separately.
  */
 import { nn, type Tensor } from '../src/index.js';
-// PENDING: the norm layers are not in the public `nn` of src/index.ts yet; switch to nn.* when they are.
-import * as norms from '../src/norm/index.js';
 import type { Configuration, ModelName, NormName } from './config.js';
 
 type Module = nn.Module;
@@ -25,7 +23,7 @@ export const GROUP_NORM_GROUPS = 4;
  * no prior for the first layer, and the released code's guard (the arithmetic mean of the
  * variance ratios).
  */
-export function bknPaperOptions(groups: number): norms.BatchKalmanNormOptions {
+export function bknPaperOptions(groups: number): nn.BatchKalmanNormOptions {
   return { groups, transition: 'sampled-prenorm', gain: 0.1, firstPrior: 'none', guardMean: 'arithmetic' };
 }
 
@@ -38,16 +36,16 @@ export function makeNorm(norm: NormName, dims: 1 | 2, channels: number, groups: 
     case 'none':
       return null;
     case 'bn':
-      return dims === 1 ? new norms.BatchNorm1d(channels, { groups }) : new norms.BatchNorm2d(channels, { groups });
+      return dims === 1 ? new nn.BatchNorm1d(channels, { groups }) : new nn.BatchNorm2d(channels, { groups });
     case 'brn':
-      return dims === 1 ? new norms.BatchRenorm1d(channels, { groups }) : new norms.BatchRenorm2d(channels, { groups });
+      return dims === 1 ? new nn.BatchRenorm1d(channels, { groups }) : new nn.BatchRenorm2d(channels, { groups });
     case 'gn':
-      return new norms.GroupNorm(GROUP_NORM_GROUPS, channels);
+      return new nn.GroupNorm(GROUP_NORM_GROUPS, channels);
     case 'bkn':
-      return dims === 1 ? new norms.BatchKalmanNorm1d(channels, { groups }) : new norms.BatchKalmanNorm2d(channels, { groups });
+      return dims === 1 ? new nn.BatchKalmanNorm1d(channels, { groups }) : new nn.BatchKalmanNorm2d(channels, { groups });
     case 'bkn-paper': {
       const options = bknPaperOptions(groups);
-      return dims === 1 ? new norms.BatchKalmanNorm1d(channels, options) : new norms.BatchKalmanNorm2d(channels, options);
+      return dims === 1 ? new nn.BatchKalmanNorm1d(channels, options) : new nn.BatchKalmanNorm2d(channels, options);
     }
   }
 }
@@ -74,7 +72,7 @@ export function buildCnn(norm: NormName, groups: number, inputShape: readonly nu
   ));
 }
 
-/** The issue's MLP 784-128-64-10 (input size from the data), with 1-d norms. */
+/** The issue's MLP 784-128-64-10 (input size from the data), with 1-d nn. */
 export function buildMlp(norm: NormName, groups: number, inputShape: readonly number[], classes: number): nn.Sequential {
   const features = inputShape.reduce((a, b) => a * b, 1);
   return new nn.Sequential(...layers(
@@ -91,7 +89,7 @@ export function buildMlp(norm: NormName, groups: number, inputShape: readonly nu
 
 /** A BKN prediction source for a layer: where its input's distribution comes from. */
 interface ChainLink {
-  from: norms.BatchKalmanNorm | norms.KalmanSum;
+  from: nn.BatchKalmanNorm | nn.KalmanSum;
   between: Module[];
 }
 
@@ -99,7 +97,7 @@ interface ChainLink {
 function chainedNorm(norm: NormName, channels: number, groups: number, link: ChainLink | null): Module | null {
   if (link === null || (norm !== 'bkn' && norm !== 'bkn-paper')) return makeNorm(norm, 2, channels, groups);
   const options = norm === 'bkn' ? { groups } : bknPaperOptions(groups);
-  return new norms.BatchKalmanNorm2d(channels, { ...options, prev: link.from, between: link.between });
+  return new nn.BatchKalmanNorm2d(channels, { ...options, prev: link.from, between: link.between });
 }
 
 /** The modules in order, skipping the nulls of `none`. */
@@ -132,13 +130,13 @@ class PreActBlock extends nn.Module {
     const bias = norm === 'none';
     this.norm1 = chainedNorm(norm, inC, groups, input);
     this.conv1 = new nn.Conv2d(inC, outC, 3, { stride, padding: 1, bias });
-    this.norm2 = chainedNorm(norm, outC, groups, this.norm1 instanceof norms.BatchKalmanNorm ? { from: this.norm1, between: [this._relu1, this.conv1] } : null);
+    this.norm2 = chainedNorm(norm, outC, groups, this.norm1 instanceof nn.BatchKalmanNorm ? { from: this.norm1, between: [this._relu1, this.conv1] } : null);
     this.conv2 = new nn.Conv2d(outC, outC, 3, { padding: 1, bias });
     this.shortcut = stride !== 1 || inC !== outC ? new nn.Conv2d(inC, outC, 1, { stride, bias: false }) : null;
-    if (this.norm1 instanceof norms.BatchKalmanNorm && this.norm2 instanceof norms.BatchKalmanNorm && input !== null) {
+    if (this.norm1 instanceof nn.BatchKalmanNorm && this.norm2 instanceof nn.BatchKalmanNorm && input !== null) {
       const main = { from: this.norm2, between: [this._relu2, this.conv2] };
       const side = this.shortcut === null ? input : { from: this.norm1, between: [this._relu1, this.shortcut] };
-      this._out = { from: new norms.KalmanSum([main, side]), between: [] };
+      this._out = { from: new nn.KalmanSum([main, side]), between: [] };
     } else this._out = null;
   }
 
@@ -169,7 +167,7 @@ class PreActResNet extends nn.Module {
     super();
     this.stem = new nn.Conv2d(inC, 16, 3, { padding: 1, bias: norm === 'none' });
     this.stemNorm = makeNorm(norm, 2, 16, groups);
-    const stemLink = this.stemNorm instanceof norms.BatchKalmanNorm ? { from: this.stemNorm, between: [this._relu] } : null;
+    const stemLink = this.stemNorm instanceof nn.BatchKalmanNorm ? { from: this.stemNorm, between: [this._relu] } : null;
     this.block1 = new PreActBlock(norm, groups, 16, 16, 1, stemLink);
     this.block2 = new PreActBlock(norm, groups, 16, 32, 2, this.block1._out);
     this.block3 = new PreActBlock(norm, groups, 32, 64, 2, this.block2._out);

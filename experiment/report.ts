@@ -40,10 +40,6 @@ export function accuracyChartFile(model: ModelName): string {
   return `accuracy-${model}.svg`;
 }
 
-function seedsText(n: number): string {
-  return n === 1 ? '1 seed' : `${n} seeds, mean`;
-}
-
 /** The error-vs-steps chart of one model: a line per configuration (mean over seeds). */
 export function errorChart(results: ExperimentResults, model: ModelName): string {
   const s = results.settings;
@@ -58,11 +54,14 @@ export function errorChart(results: ExperimentResults, model: ModelName): string
         color: NORM_COLORS[c.config.norm],
         ...(dash === undefined ? {} : { dash }),
         points: meanCurve(c.runs).map((p) => [p.step, p.testError] as const),
+        // With several seeds, each seed's own curve is drawn faintly behind the mean: a mean of a
+        // collapsed seed and two good ones looks like neither.
+        ...(c.runs.length > 1 ? { faint: c.runs.map((r) => r.curve.map((p) => [p.step, p.testError] as const)) } : {}),
       };
     });
   return lineChart({
     title: `Test error while training — ${model} on ${s.dataset.name}`,
-    subtitle: `eval mode (running statistics), ${s.curveTestSize} test samples; ${seedsText(s.options.seeds.length)}; nb = samples per normalization batch`,
+    subtitle: `eval mode (running statistics), ${s.curveTestSize} test samples; ${s.options.seeds.length === 1 ? '1 seed' : `mean of ${s.options.seeds.length} seeds (faint: single seeds)`}; nb = samples per normalization batch`,
     xLabel: `optimizer steps (${s.options.batch} samples each, lr ${s.options.lr}, momentum ${s.options.momentum})`,
     yLabel: 'test error (%, log scale)',
     yScale: 'log',

@@ -15,6 +15,8 @@ export interface LineSeries {
   dash?: string;
   /** [x, y] points in data units, x increasing. Non-finite y values break the line. */
   points: readonly (readonly [number, number])[];
+  /** Thin, faint lines drawn under the main one (e.g. the single seeds behind their mean). */
+  faint?: readonly (readonly (readonly [number, number])[])[];
 }
 
 export interface LineChartSpec {
@@ -203,10 +205,10 @@ export function lineChart(spec: LineChartSpec): string {
   }
 
   // The series: one path each (a non-finite value starts a new segment), with a dot per point.
-  for (const s of spec.series) {
+  const pathData = (points: readonly (readonly [number, number])[]): string => {
     let d = '';
     let pen = false;
-    for (const [x, y] of s.points) {
+    for (const [x, y] of points) {
       if (!Number.isFinite(y)) {
         pen = false;
         continue;
@@ -214,10 +216,16 @@ export function lineChart(spec: LineChartSpec): string {
       d += `${pen ? 'L' : 'M'}${n(px(x))},${n(py(y))}`;
       pen = true;
     }
+    return d;
+  };
+  for (const s of spec.series) {
     const dash = s.dash === undefined ? '' : ` stroke-dasharray="${s.dash}"`;
     out.push(`<g class="series" data-series="${escapeXml(s.id)}">`);
     out.push(`<title>${escapeXml(s.label)}</title>`);
-    out.push(`<path d="${d}" fill="none" stroke="${s.color}" stroke-width="2"${dash} stroke-linejoin="round"/>`);
+    for (const f of s.faint ?? []) {
+      out.push(`<path class="faint" d="${pathData(f)}" fill="none" stroke="${s.color}" stroke-width="1" stroke-opacity="0.35"${dash}/>`);
+    }
+    out.push(`<path class="main" d="${pathData(s.points)}" fill="none" stroke="${s.color}" stroke-width="2"${dash} stroke-linejoin="round"/>`);
     for (const [x, y] of s.points) {
       if (Number.isFinite(y)) out.push(`<circle cx="${n(px(x))}" cy="${n(py(y))}" r="2.5" fill="${s.color}"/>`);
     }

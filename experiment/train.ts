@@ -9,11 +9,9 @@
  * step. So a run depends on its seed and settings only: not on the thread count (tsgrad's kernels
  * merge their chunks in a fixed order), and not on how often it is evaluated.
  */
-import { F, Generator, manualSeed, noGrad, optim, tensor, type nn, type Tensor } from '../src/index.js';
+import { F, Generator, manualSeed, nn, noGrad, optim, tensor, type Tensor } from '../src/index.js';
 import type { Configuration, ExperimentOptions } from './config.js';
 import { buildModel } from './models.js';
-// PENDING: the norm layers are not in the public `nn` of src/index.ts yet; switch to nn.* when they are.
-import * as norms from '../src/norm/index.js';
 import type { ProgressReporter } from './progress.js';
 import { finalLoss, type CurvePoint, type RunResult } from './results.js';
 
@@ -210,7 +208,7 @@ export function trainRun(config: Configuration, seed: number, data: ExperimentDa
 
   // Read before the train-mode evaluation, which runs (and counts) forward passes too.
   const bknGuard = model.namedModules()
-    .filter((entry): entry is [string, norms.BatchKalmanNorm] => entry[1] instanceof norms.BatchKalmanNorm && entry[1].guardCounts.steps > 0)
+    .filter((entry): entry is [string, nn.BatchKalmanNorm] => entry[1] instanceof nn.BatchKalmanNorm && entry[1].guardCounts.steps > 0)
     .map(([layer, m]) => ({ layer, used: m.guardCounts.used, steps: m.guardCounts.steps }));
   const evalAccuracy = evalModeAccuracy(model, data, data.test);
   const trainMode = trainModeAccuracy(model, data, data.test, options.batch, mixSeed(seed, 0x7e57));

@@ -128,7 +128,8 @@ describe('parseArgs: errors are one clear line', () => {
     [['--quick=1'], '--quick takes no value'],
     [['results'], "unexpected argument 'results'"],
     [['--seeds', '1,2', '--seed', '3'], '--seed only applies'],
-    [['--train-size', '16'], 'smaller than one batch of 32'],
+    [['--train-size', '16'], '--train-size 16 is smaller than one batch of 32'],
+    [['--test-size', '8', '--batch', '16'], '--test-size 8 is smaller than one batch of 16'],
     [['--model', 'mlp', '--norm-batch', '1,2'], '--norm-batch 1 with the mlp model'],
   ])('%j → %s', (argv, expected) => {
     expect(errorOf(argv)).toContain(expected);

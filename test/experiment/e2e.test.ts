@@ -101,6 +101,19 @@ describe('a tiny experiment end to end', () => {
   });
 });
 
+describe('thread count', () => {
+  it('1 and 2 threads give the same numbers (BKN at normalization batch 2, CNN and MLP)', () => {
+    const runs = ['1', '2'].map((threads) => {
+      const out = join(tmp, `threads-${threads}`);
+      expect(runExperiment([...TINY, '--model', 'cnn,mlp', '--norms', 'bkn', '--norm-batch', '2', '--threads', threads, '--out', out, '--progress', 'none'], io())).toBe(0);
+      return JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as Json & { settings: { threads: number } };
+    });
+    expect(runs.map((j) => j.settings.threads)).toEqual([1, 2]);
+    const numbers = (j: Json) => j.runs.map((r) => [r.configId, r.losses, r.curve, r.evalAccuracy, r.trainModeAccuracy]);
+    expect(numbers(runs[1]!)).toEqual(numbers(runs[0]!));
+  }, 60_000);
+});
+
 describe('bad flags and data stop before training', () => {
   it.each([
     [['--norms', 'bn,batchnorm'], "unknown norm 'batchnorm'"],
@@ -116,16 +129,30 @@ describe('bad flags and data stop before training', () => {
     expect(existsSync(out)).toBe(false);
   });
 
+  /** An IDX header: magic number and dimensions, big-endian. */
+  const header = (magic: number, dims: number[]): Buffer => {
+    const b = Buffer.alloc(4 + 4 * dims.length);
+    b.writeUInt32BE(magic, 0);
+    dims.forEach((d, i) => b.writeUInt32BE(d, 4 + 4 * i));
+    return b;
+  };
+
+  it('a valid data set smaller than one batch is one line', () => {
+    const dir = join(tmp, 'tiny-idx');
+    mkdirSync(dir, { recursive: true });
+    for (const prefix of ['train', 't10k']) {
+      writeFileSync(join(dir, `${prefix}-images-idx3-ubyte`), Buffer.concat([header(0x803, [2, 28, 28]), Buffer.alloc(2 * 784)]));
+      writeFileSync(join(dir, `${prefix}-labels-idx1-ubyte`), Buffer.concat([header(0x801, [2]), Buffer.from([1, 2])]));
+    }
+    const s = io();
+    expect(runExperiment(['--data', dir, '--out', join(tmp, 'never3')], s)).toBe(2);
+    expect(s.err.join('')).toBe('experiment: error: the training split has 2 samples, fewer than one batch of 32\n');
+  });
+
   it('a corrupt IDX file is one line naming the file', () => {
     const dir = join(tmp, 'corrupt');
     mkdirSync(dir, { recursive: true });
     // Valid headers for 2 images of 28×28 and 2 labels, but the image data is cut short.
-    const header = (magic: number, dims: number[]): Buffer => {
-      const b = Buffer.alloc(4 + 4 * dims.length);
-      b.writeUInt32BE(magic, 0);
-      dims.forEach((d, i) => b.writeUInt32BE(d, 4 + 4 * i));
-      return b;
-    };
     for (const prefix of ['train', 't10k']) {
       writeFileSync(join(dir, `${prefix}-images-idx3-ubyte`), Buffer.concat([header(0x803, [2, 28, 28]), Buffer.alloc(100)]));
       writeFileSync(join(dir, `${prefix}-labels-idx1-ubyte`), Buffer.concat([header(0x801, [2]), Buffer.from([1, 2])]));

@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import { F, manualSeed, nn, randn } from '../../src/index.js';
-import * as norms from '../../src/norm/index.js';
 import { buildGrid, type ModelName, type NormName } from '../../experiment/config.js';
 import { GROUP_NORM_GROUPS, buildModel } from '../../experiment/models.js';
 
@@ -9,11 +8,11 @@ type ModuleClass = abstract new (...args: never[]) => nn.Module;
 function normClass(norm: NormName, model: ModelName): ModuleClass | null {
   const oneD = model === 'mlp';
   const classes: Record<NormName, ModuleClass | null> = {
-    bn: oneD ? norms.BatchNorm1d : norms.BatchNorm2d,
-    brn: oneD ? norms.BatchRenorm1d : norms.BatchRenorm2d,
-    gn: norms.GroupNorm,
-    bkn: oneD ? norms.BatchKalmanNorm1d : norms.BatchKalmanNorm2d,
-    'bkn-paper': oneD ? norms.BatchKalmanNorm1d : norms.BatchKalmanNorm2d,
+    bn: oneD ? nn.BatchNorm1d : nn.BatchNorm2d,
+    brn: oneD ? nn.BatchRenorm1d : nn.BatchRenorm2d,
+    gn: nn.GroupNorm,
+    bkn: oneD ? nn.BatchKalmanNorm1d : nn.BatchKalmanNorm2d,
+    'bkn-paper': oneD ? nn.BatchKalmanNorm1d : nn.BatchKalmanNorm2d,
     none: null,
   };
   return classes[norm];
@@ -37,12 +36,12 @@ describe('the experiment models', () => {
     const normLayers = model.modules().filter((m) => cls !== null && m instanceof cls);
     expect(normLayers).toHaveLength(cls === null ? 0 : NORM_LAYERS[config.model]);
     for (const m of normLayers) {
-      if (config.norm === 'gn') expect((m as norms.GroupNorm).numGroups).toBe(GROUP_NORM_GROUPS);
+      if (config.norm === 'gn') expect((m as nn.GroupNorm).numGroups).toBe(GROUP_NORM_GROUPS);
       else if (config.norm !== 'none') expect((m as unknown as { groups: number }).groups).toBe(4);
     }
     if (config.norm === 'bkn' || config.norm === 'bkn-paper') {
       // The chain is wired: every BKN layer but the first was predicted from its predecessor.
-      const bkn = normLayers as norms.BatchKalmanNorm[];
+      const bkn = normLayers as nn.BatchKalmanNorm[];
       expect(bkn.filter((m) => m.guardCounts.steps === 1)).toHaveLength(bkn.length - 1);
       if (config.norm === 'bkn-paper') {
         for (const m of bkn) {

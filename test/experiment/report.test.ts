@@ -134,7 +134,10 @@ describe('JSON round trip', () => {
 describe('charts', () => {
   it('the error chart of a model holds a line per configuration of that model only', () => {
     const doc = parseXml(errorChart(results, 'mlp'));
-    expect(findAll(doc, 'g', { class: 'series' }).map((g) => g.attrs['data-series'])).toEqual(['mlp/bn/nb2', 'mlp/bn/nb32', 'mlp/gn']);
+    const series = findAll(doc, 'g', { class: 'series' });
+    expect(series.map((g) => g.attrs['data-series'])).toEqual(['mlp/bn/nb2', 'mlp/bn/nb32', 'mlp/gn']);
+    // two seeds: a faint line per seed behind the mean
+    for (const g of series) expect(findAll(g, 'path', { class: 'faint' })).toHaveLength(2);
     const legend = findAll(doc, 'text').filter((t) => t.attrs['data-legend'] !== undefined).map((t) => t.text);
     expect(legend).toEqual(['BatchNorm, nb 2', 'BatchNorm, nb 32', 'GroupNorm']);
     expect(findAll(findAll(doc, 'g', { class: 'reference' })[0]!, 'text')[0]!.text).toBe('chance (90% error)');

@@ -25,7 +25,7 @@ describe('lineChart', () => {
     series: [
       { id: 'cnn/bn/nb2', label: 'BatchNorm, nb 2', color: '#1f77b4', points: [[0, 90], [50, 10], [100, 4]] },
       { id: 'cnn/bn/nb32', label: 'BatchNorm, nb 32', color: '#1f77b4', dash: '8 4', points: [[0, 90], [50, NaN], [100, 3]] },
-      { id: 'cnn/gn', label: 'GroupNorm', color: '#2ca02c', points: [[0, 88], [50, 12], [100, 5]] },
+      { id: 'cnn/gn', label: 'GroupNorm', color: '#2ca02c', points: [[0, 88], [50, 12], [100, 5]], faint: [[[0, 88], [50, 13], [100, 6]], [[0, 88], [50, 11], [100, 4]]] },
     ],
   });
   const doc = parseXml(svg);
@@ -41,12 +41,15 @@ describe('lineChart', () => {
   it('holds one path per series with one vertex per finite point; NaN breaks the line', () => {
     const groups = findAll(doc, 'g', { class: 'series' });
     expect(groups.map((g) => g.attrs['data-series'])).toEqual(['cnn/bn/nb2', 'cnn/bn/nb32', 'cnn/gn']);
-    const d0 = findAll(groups[0]!, 'path')[0]!.attrs.d!;
+    const d0 = findAll(groups[0]!, 'path', { class: 'main' })[0]!.attrs.d!;
     expect(d0.match(/[ML]/g)).toEqual(['M', 'L', 'L']);
     const d1 = findAll(groups[1]!, 'path')[0]!.attrs.d!;
     expect(d1.match(/[ML]/g)).toEqual(['M', 'M']);
     expect(findAll(groups[1]!, 'path')[0]!.attrs['stroke-dasharray']).toBe('8 4');
     expect(findAll(groups[1]!, 'circle')).toHaveLength(2);
+    // faint lines (single seeds) under the main one, only where given
+    expect(findAll(groups[2]!, 'path', { class: 'faint' })).toHaveLength(2);
+    expect(findAll(groups[0]!, 'path', { class: 'faint' })).toHaveLength(0);
   });
 
   it('has a legend entry per series and log-scale tick labels', () => {
