@@ -57,7 +57,7 @@ results.md, results.json and SVG charts to --out.
                           a micro-batch of 2 and the whole batch)
   --batch N               samples per optimizer step (default 32)
   --lr X                  SGD learning rate (default 0.01); momentum 0.9 (--momentum)
-  --epochs N              passes over the training split
+  --epochs N              passes over the training split (default 2; --quick: 1)
   --steps N               stop each run after N optimizer steps
   --seeds N | LIST        N seeds starting at --seed (default 1), or an explicit list like 0,5,9
   --seed S                the first seed when --seeds is a count (default 0)

@@ -36,10 +36,10 @@ import {
 } from './protocol.js';
 
 /**
- * Below this many elements of input a kernel runs on the calling thread. Waking a worker and
- * merging costs a fixed ~10–40 µs here (message post + `Atomics.notify` + the worker's wake-up),
- * which is the time one thread needs to reduce ~100–400 K float32 elements; measured on the
- * per-channel sums (bench/README.md): 2 threads start to win at about 128 K elements.
+ * Below this many elements of input a kernel runs on the calling thread. A sleeping worker joins
+ * a task only ≈ 50–100 µs after it is posted (its wake-up, measured in bench/README.md), and one
+ * thread reduces ≈ 130 K float32 elements in that time: below this size the worker would arrive
+ * when the work is already done, and the task would only pay the dispatch.
  */
 export const PARALLEL_MIN_ELEMENTS = 131072;
 
@@ -77,6 +77,8 @@ export function setParallelMinElements(n: number): void {
 
 /** Whether this thread is one of the pool's workers (their kernels never dispatch further). */
 let inPoolWorker = false;
+/** Whether a task is running on this thread (a chunk that calls a kernel runs that kernel inline). */
+let dispatching = false;
 
 /** Marks the current thread as a pool worker: parallel dispatch then always runs inline. */
 export function markPoolWorker(): void {
@@ -148,7 +150,7 @@ export function isShared(a: ArrayBufferView): boolean {
  * enough work, called from outside the pool, and every big array in shared memory.
  */
 export function shouldParallelize(elements: number, ...arrays: ArrayBufferView[]): boolean {
-  if (inPoolWorker || elements < parallelMinElements || getNumThreads() < 2) return false;
+  if (inPoolWorker || dispatching || elements < parallelMinElements || getNumThreads() < 2) return false;
   if (startFailures >= MAX_START_FAILURES) return false;
   for (const a of arrays) if (!isShared(a)) return false;
   return true;
@@ -272,6 +274,16 @@ export function runChunks(task: string, args: readonly TaskArg[], nChunks: numbe
   if (!Number.isInteger(nChunks) || nChunks < 1 || nChunks > MAX_CHUNKS) {
     throw new Error(`parallel task '${task}': chunk count ${nChunks} must be between 1 and ${MAX_CHUNKS}`);
   }
+  if (dispatching) throw new Error(`parallel task '${task}' started inside another parallel task`);
+  dispatching = true;
+  try {
+    return dispatch(task, args, nChunks, resultSize, run);
+  } finally {
+    dispatching = false;
+  }
+}
+
+function dispatch(task: string, args: readonly TaskArg[], nChunks: number, resultSize: number, run: ChunkFn): ChunkResults {
   const threads = getNumThreads();
   ensureWorkers(threads);
   const ctl = controlArray();
