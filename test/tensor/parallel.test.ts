@@ -83,14 +83,16 @@ describe('determinism across thread counts', () => {
   it('stays on the calling thread below the size threshold and for non-shared arrays', async () => {
     setNumThreads(2);
     await warmUpPool();
-    const before = poolInfo().lastTaskOwners;
+    const before = poolInfo().tasksRun;
     const small = sharedInput(PARALLEL_MIN_ELEMENTS / 2, 3);
     channelSums(small, 0, [2, 4, 64, 32]);
     const notShared = new Float32Array(PARALLEL_MIN_ELEMENTS * 2).fill(1);
     const r = channelSums(notShared, 0, [4, 8, 64, 64]);
     expect(Array.from(r.sum)).toEqual(new Array(8).fill(4 * 64 * 64));
-    // No parallel task ran: the record of the last one is unchanged (same array contents).
-    expect(poolInfo().lastTaskOwners).toEqual(before);
+    expect(poolInfo().tasksRun, 'no task went through the pool').toBe(before);
+    // …while the same shared input at full size does.
+    channelSums(sharedInput(PARALLEL_MIN_ELEMENTS, 4), 0, [4, 8, 64, 64]);
+    expect(poolInfo().tasksRun).toBe(before + 1);
   });
 });
 

@@ -13,10 +13,10 @@
  * - The packed panels live in ONE module-level Float64Array (`PACK`) and the micro-kernel writes its
  *   tile into a module-level `TILE`. A module-level `const` typed array is a constant to the
  *   optimizing compiler, so the micro-kernel's loads need no map check and no reload of the array's
- *   base and length on every iteration: 6.2 → 8.0 GFLOP/s for the kernel alone with data in L1.
+ *   base and length on every iteration: 6.3 → 8.0 GFLOP/s for the kernel alone with data in L1.
  * - The micro-kernel takes only integers and touches only those two arrays, so it is monomorphic
- *   whatever the dtypes of A, B and C: it never deoptimizes (a deopt there, then a re-optimization
- *   on-stack, measured 7× slower for the rest of the process).
+ *   whatever the dtypes of A, B and C: it never deoptimizes (a deopt there followed by an on-stack
+ *   re-optimization left it 7× slower for the rest of the process in about one run in twenty).
  * - Packing into float64 serves both dtypes: float32 panels measured slower (each load adds a
  *   float32→float64 conversion) and JavaScript arithmetic is float64 anyway. So float32 and float64
  *   run at the same speed, and a float32 result is rounded once per KC block, not once per product.
@@ -26,9 +26,10 @@
 
 /**
  * Register tile: MR rows × NR columns of C. Measured, matmul 512×512 float32, one thread, Node
- * 20.20 on a 2-core Xeon (Sapphire Rapids, KVM), GFLOP/s, median of 25 after warm-up:
- * 2×4 7.5, 4×2 7.4, 3×3 7.3, 2×3 7.5, 4×3 6.5, 3×4 6.1–7.0, 4×4 6.3, 5×2 6.9, 6×2 6.5, 2×6 6.5,
- * 1×8 6.6, 8×1 5.9. Tiles over ~15 live doubles spill registers (x64 has 16 xmm registers for V8).
+ * 20.20 on a 2-core Xeon (Sapphire Rapids, KVM), GFLOP/s, median of 25 after warm-up
+ * (bench/README.md): 2×4 7.3–7.5, 4×2 7.3–7.5, 3×3 7.2, 2×3 7.5, 4×3 6.5, 3×4 6.2–7.0, 4×4 6.3,
+ * 5×2 6.9, 6×2 6.5, 1×8 6.6. Tiles with more than ~15 live doubles spill registers (V8 uses 16
+ * xmm registers on x64).
  */
 const MR = 2;
 const NR = 4;

@@ -174,6 +174,8 @@ let workerErrors = 0;
 let lastWorkerError = '';
 /** Which participant finished each chunk of the last task (0 = the calling thread). */
 let lastOwners = new Int32Array(0);
+/** How many tasks went through the pool. */
+let tasksRun = 0;
 
 function controlArray(): Int32Array {
   if (control === null) {
@@ -322,6 +324,7 @@ function dispatch(task: string, args: readonly TaskArg[], nChunks: number, resul
     offsets[c] = participant * regionSize + c * resultSize;
   }
   lastOwners = owners;
+  tasksRun++;
   return { results, offsets };
 }
 
@@ -385,6 +388,8 @@ export interface PoolInfo {
   lastWorkerError: string;
   /** Which participant finished each chunk of the last parallel task (0 = the calling thread). */
   lastTaskOwners: number[];
+  /** How many tasks have gone through the pool (kernels that stayed serial do not count). */
+  tasksRun: number;
 }
 
 /**
@@ -407,6 +412,7 @@ export function poolInfo(): PoolInfo {
   return {
     threads: getNumThreads(), readyWorkers: ready, startingWorkers: starting, workerErrors, lastWorkerError,
     lastTaskOwners: Array.from(lastOwners),
+    tasksRun,
   };
 }
 
@@ -421,9 +427,9 @@ export function poolInfo(): PoolInfo {
  */
 export async function warmUpPool(timeoutMs = 10_000): Promise<PoolInfo> {
   const threads = getNumThreads();
-  ensureWorkers(threads);
   const deadline = now() + timeoutMs;
   for (;;) {
+    ensureWorkers(threads); // again each time: a worker that was stopping may have exited since
     const info = poolInfo();
     if (info.readyWorkers >= threads - 1 || now() > deadline || startFailures >= MAX_START_FAILURES) return info;
     await new Promise((resolve) => setTimeout(resolve, 5));

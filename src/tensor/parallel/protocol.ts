@@ -20,15 +20,11 @@ export const CTL_EPOCH = 0;
 export const CTL_CLAIM = 1;
 /** Index of the number of chunks finished (done or failed) in the current task. */
 export const CTL_FINISHED = 2;
-/** Index of the number of workers currently awake in a task (for tests and diagnostics). */
-export const CTL_BUSY = 3;
 /** Index of the spin time (µs) before a waiting thread sleeps in Atomics.wait. */
-export const CTL_SPIN = 4;
+export const CTL_SPIN = 3;
 /** Words in the control array before the per-chunk state table starts. */
 export const CTL_HEADER = 8;
 
-/** The epoch value that tells workers to exit. */
-export const EPOCH_SHUTDOWN = -1;
 /** Chunk state code (low 16 bits) of a chunk that threw: the caller recomputes it. */
 export const CODE_FAILED = 0xffff;
 /** At most this many chunks per task: the claim word keeps the chunk index in 16 bits. */

@@ -6,7 +6,7 @@
  */
 import { parentPort, receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads';
 import { markPoolWorker } from './pool.js';
-import { CTL_BUSY, CTL_EPOCH, CTL_SPIN, EPOCH_SHUTDOWN, claimChunks, tagOf, type TaskMessage } from './protocol.js';
+import { CTL_EPOCH, CTL_SPIN, claimChunks, tagOf, type ChunkFn, type TaskMessage } from './protocol.js';
 import { TASKS } from './tasks.js';
 
 interface WorkerSetup {
@@ -39,11 +39,11 @@ function latestMessage(): TaskMessage | undefined {
   return latest;
 }
 
-function serve(): void {
+/** The worker's life: wait for a task, help with it, repeat (until terminated with the process). */
+function serve(): never {
   let seen = Atomics.load(ctl, CTL_EPOCH);
   for (;;) {
     const epoch = nextEpoch(seen);
-    if (epoch === EPOCH_SHUTDOWN) return;
     seen = epoch;
     const task = latestMessage();
     if (task === undefined || task.epoch !== epoch) continue;
@@ -52,16 +52,19 @@ function serve(): void {
       port.postMessage({ error: `unknown parallel task '${task.task}'` });
       continue;
     }
-    Atomics.add(ctl, CTL_BUSY, 1);
+    const report = (what: string, error: unknown): void => {
+      const text = error instanceof Error ? error.message : String(error);
+      port.postMessage({ error: `task '${task.task}' ${what}: ${text}` });
+    };
+    let run: ChunkFn;
     try {
-      const run = factory(task.args, participant);
-      claimChunks(ctl, tagOf(epoch), task.nChunks, participant, task.results, task.regionSize, task.resultSize, run, (chunk, error) => {
-        const text = error instanceof Error ? error.message : String(error);
-        port.postMessage({ error: `task '${task.task}' chunk ${chunk}: ${text}` });
-      });
-    } finally {
-      Atomics.sub(ctl, CTL_BUSY, 1);
+      run = factory(task.args, participant);
+    } catch (error) {
+      report('arguments', error); // claim nothing: the calling thread does the chunks
+      continue;
     }
+    claimChunks(ctl, tagOf(epoch), task.nChunks, participant, task.results, task.regionSize, task.resultSize, run,
+      (chunk, error) => report(`chunk ${chunk}`, error));
   }
 }
 
