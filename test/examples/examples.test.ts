@@ -3,7 +3,7 @@
 // it promises. examples/mnist-cnn.ts has its own test (mnist-cnn.test.ts). The README must list a
 // command for every example.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -29,12 +29,6 @@ function numberIn(text: string, re: RegExp): number {
   const m = re.exec(text);
   expect(m, `no match for ${re} in:\n${text}`).not.toBeNull();
   return Number(m![1]);
-}
-
-/** Whether `/usr/bin/python3` can import torch (on a developer's machine; CI has no torch). */
-function hasTorch(): boolean {
-  if (!existsSync('/usr/bin/python3')) return false;
-  return spawnSync('/usr/bin/python3', ['-c', 'import torch, numpy'], { timeout: 30_000 }).status === 0;
 }
 
 describe('examples', () => {
@@ -95,13 +89,9 @@ describe('examples', () => {
       expect(stdout).toContain(`python3 examples/load_in_pytorch.py ${out}`);
     });
 
-    it.skipIf(!hasTorch())('examples/load_in_pytorch.py: PyTorch loads the file and computes the same output', () => {
-      expect(stdout, 'the previous test must run first').not.toBe('');
-      const run = spawnSync('/usr/bin/python3', [join(root, 'examples/load_in_pytorch.py'), out], { encoding: 'utf8', timeout: 60_000 });
-      expect(run.status, run.stderr + run.stdout).toBe(0);
-      expect(numberIn(run.stdout, /largest \|PyTorch - tsgrad\| over the outputs: ([\d.e+-]+)/)).toBeLessThan(1e-5);
-      expect(run.stdout).toContain('num_batches_tracked = 20');
-    });
+    // The PyTorch side (examples/load_in_pytorch.py) needs torch, which CI does not have: it is a
+    // by-hand check (run it after this test), and the committed test/fixtures/tsgrad_cnn.safetensors,
+    // verified in PyTorch by test/fixtures/check_tsgrad_safetensors.py, pins the same file format.
 
     it('the guide shows load_in_pytorch.py verbatim', () => {
       const guide = readFileSync(join(root, 'docs/guide.md'), 'utf8');
