@@ -4,13 +4,41 @@
  */
 import { cpus, loadavg } from 'node:os';
 
+/** What a run returns: its output, as one array or as several (concatenated for the check). */
+export type Output = ArrayLike<number> | readonly ArrayLike<number>[];
+
 /** One implementation of a row (tsgrad or a peer): runs the work once, returns its output. */
-export type Run = () => ArrayLike<number>;
+export type Run = () => Output;
+
+/**
+ * A built implementation with a conversion of its output into the reference layout (NCHW, PyTorch's
+ * weight layout), applied for the check only, so the conversion is never timed.
+ */
+export interface Built {
+  run: Run;
+  toReference(parts: readonly ArrayLike<number>[]): readonly ArrayLike<number>[];
+}
+
+/** Builds an implementation's inputs and its run (in the child process that times it). */
+export type Builder = () => Promise<Run | Built>;
 
 export type PeerName = 'tfjs-cpu' | 'convnetjs';
 export const PEERS: readonly PeerName[] = ['tfjs-cpu', 'convnetjs'];
-/** An implementation: tsgrad or one of the peers. */
-export type ImplName = 'tsgrad' | PeerName;
+/** An implementation: tsgrad, one of the peers, or tsgrad computing what a peer computes (`ref:…`). */
+export type ImplName = 'tsgrad' | 'tsgrad-self-check' | PeerName | `ref:${PeerName}`;
+
+/** A peer's implementation of a row, when it needs more than a builder. */
+export interface PeerEntry {
+  build: Builder;
+  /**
+   * tsgrad computing exactly what this peer computes, when that is not the row's tsgrad run (the
+   * CNN without BatchNorm for convnetjs, which has none). The check compares the peer with it.
+   */
+  reference?: Builder;
+}
+
+/** The throughput's unit: operations, bytes or samples per second, or plain milliseconds per run. */
+export type Unit = 'GFLOP/s' | 'GB/s' | 'samples/s' | 'ms';
 
 /**
  * A row of the table: what is measured and, per implementation, how to build its inputs and its
@@ -20,17 +48,53 @@ export type ImplName = 'tsgrad' | PeerName;
  */
 export interface BenchRow {
   name: string;
-  /** What the throughput counts: floating-point operations or bytes read per run. */
-  unit: 'GFLOP/s' | 'GB/s';
-  /** Operations (or bytes) per run, for the throughput. */
+  unit: Unit;
+  /** Operations, bytes or samples per run, for the throughput (ignored for 'ms'). */
   work: number;
   /** The issue's target for tsgrad, as text. */
   target: string;
   /** Largest accepted max|a − b| / max|b| between tsgrad's output and each peer's. */
   tolerance: number;
-  tsgrad(): Promise<Run>;
+  tsgrad: Builder;
   /** Peers that can do this work; a missing peer gets "—" in the table. */
-  peers: Partial<Record<PeerName, () => Promise<Run>>>;
+  peers: Partial<Record<PeerName, Builder | PeerEntry>>;
+  /**
+   * A second tsgrad implementation of the same work (e.g. the composite norm built from autograd
+   * primitives), compared with the row's tolerance — the check where no peer computes the same thing.
+   */
+  selfCheck?: { name: string; build: Builder };
+  /** How many successive runs make the checked output (train steps: the losses of several steps). */
+  checkCalls?: number;
+  /** A further check of every checked output (e.g. losses finite and decreasing); null when it passes. */
+  validate?(out: Float64Array): string | null;
+  /** Shown under the table: what the row checks. */
+  note?: string;
+  /** Shown in a peer's cell: beside its number, or instead of "—" when it has no implementation. */
+  peerNotes?: Partial<Record<PeerName, string>>;
+  /** Measure the RSS of this row's tsgrad run over many runs (`--memory-steps`). */
+  memory?: boolean;
+}
+
+/** The concatenation of an output's parts. */
+export function flatOutput(out: Output): Float64Array {
+  const parts: readonly ArrayLike<number>[] = isParts(out) ? out : [out];
+  const total = parts.reduce((n, p) => n + p.length, 0);
+  const flat = new Float64Array(total);
+  let at = 0;
+  for (const p of parts) {
+    for (let i = 0; i < p.length; i++) flat[at + i] = p[i]!;
+    at += p.length;
+  }
+  return flat;
+}
+
+/** An output as a list of parts. */
+export function outputParts(out: Output): readonly ArrayLike<number>[] {
+  return isParts(out) ? out : [out];
+}
+
+function isParts(out: Output): out is readonly ArrayLike<number>[] {
+  return Array.isArray(out) && (out.length === 0 || typeof out[0] !== 'number');
 }
 
 /** The timing of one implementation. */
@@ -52,28 +116,44 @@ function percentile(sorted: readonly number[], q: number): number {
 export interface TimingOptions {
   /** Warm-up time before sampling (JIT tiers, worker start-up, caches). */
   warmupMs: number;
+  /** Warm-up calls wanted at least (fewer if a single call outlasts `slowRunMs`). */
+  warmupCalls: number;
   /** Each sample repeats the run until it lasts at least this long. */
   minSampleMs: number;
   /** Number of samples. */
   samples: number;
+  /** Sampling stops once it has taken this long and has `minSamples` samples (slow peers). */
+  budgetMs: number;
+  minSamples: number;
+  /** A run longer than this is slow: one warm-up call, and (bench/run.ts) a single round. */
+  slowRunMs: number;
 }
 
-export const DEFAULT_TIMING: TimingOptions = { warmupMs: 400, minSampleMs: 25, samples: 15 };
+export const DEFAULT_TIMING: TimingOptions = {
+  warmupMs: 400, warmupCalls: 3, minSampleMs: 25, samples: 15, budgetMs: 6000, minSamples: 3, slowRunMs: 1000,
+};
 
-/** Times `run`: warm-up, then `samples` samples of `reps` runs each; milliseconds per run. */
+/**
+ * Times `run`: warm-up, then up to `samples` samples of `reps` runs each (fewer when the budget
+ * runs out); milliseconds per run.
+ */
 export function time(run: Run, options: TimingOptions = DEFAULT_TIMING): Timing {
   let reps = 1;
-  const warmEnd = performance.now() + options.warmupMs;
+  const warmStart = performance.now();
   let calls = 0;
-  while (performance.now() < warmEnd || calls < 3) {
+  for (;;) {
     const t = performance.now();
     run();
     const dt = performance.now() - t;
     calls++;
     reps = Math.max(1, Math.ceil(options.minSampleMs / Math.max(dt, 1e-3)));
+    const elapsed = performance.now() - warmStart;
+    if (elapsed >= options.warmupMs && (calls >= options.warmupCalls || dt > options.slowRunMs)) break;
   }
   const perRun: number[] = [];
+  const sampleStart = performance.now();
   for (let s = 0; s < options.samples; s++) {
+    if (s >= options.minSamples && performance.now() - sampleStart > options.budgetMs) break;
     const t = performance.now();
     for (let r = 0; r < reps; r++) run();
     perRun.push((performance.now() - t) / reps);
@@ -109,9 +189,10 @@ export function seededData(size: number, seed: number): Float32Array {
   return out;
 }
 
-/** Throughput text: "6.91 GFLOP/s (38.8 ms)". */
+/** Throughput text: "6.91 GFLOP/s (38.8 ms)", "706 samples/s (45.3 ms)", or "5.00 ms". */
 export function formatThroughput(row: BenchRow, t: Timing): string {
-  const rate = row.work / (t.median * 1e6);
+  if (row.unit === 'ms') return formatMs(t.median);
+  const rate = row.unit === 'samples/s' ? row.work / (t.median / 1000) : row.work / (t.median * 1e6);
   const digits = rate >= 100 ? 0 : rate >= 10 ? 1 : 2;
   return `${rate.toFixed(digits)} ${row.unit} (${formatMs(t.median)})`;
 }

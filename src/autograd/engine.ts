@@ -1,4 +1,4 @@
-import { mapBinary } from '../tensor/kernels/elementwise.js';
+import { addArrays } from '../tensor/kernels/elementwise.js';
 import { sumToShape } from '../tensor/kernels/sum-to-shape.js';
 import type { NDArray } from '../tensor/ndarray.js';
 import { sameShape, shapeString } from '../tensor/shape.js';
@@ -89,11 +89,11 @@ function fitGradient(g: NDArray, input: Tensor, opName: string, index: number): 
 
 function addInto<K>(map: Map<K, NDArray>, key: K, g: NDArray): void {
   const previous = map.get(key);
-  map.set(key, previous === undefined ? g : mapBinary(previous, g, (x, y) => x + y, 'gradient accumulation'));
+  map.set(key, previous === undefined ? g : addArrays(previous, g, 'gradient accumulation'));
 }
 
 function accumulateLeaf(leaf: Tensor, g: NDArray): void {
-  const sum = leaf.grad === null ? g : mapBinary(leaf.grad.array, g, (x, y) => x + y, 'gradient accumulation');
+  const sum = leaf.grad === null ? g : addArrays(leaf.grad.array, g, 'gradient accumulation');
   // A leaf's .grad is always a fresh contiguous array: optimizers and users may read it flat.
   leaf.grad = new Tensor(sum === g ? g.copy() : sum);
 }

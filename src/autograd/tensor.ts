@@ -346,9 +346,14 @@ export class Tensor {
 
   // ---- reading values --------------------------------------------------------------------------
 
-  /** The elements in row-major order, as a fresh typed array of the tensor's dtype. */
+  /**
+   * The elements in row-major order, as a fresh typed array of the tensor's dtype (always in
+   * ordinary memory, even when the tensor's own storage is shared with the worker pool).
+   */
   toArray(): Storage {
-    return this.array.copy().data;
+    const out = this.dtype === 'float64' ? new Float64Array(this.numel) : new Float32Array(this.numel);
+    out.set(this.array.flat());
+    return out;
   }
 
   /** The elements as nested JavaScript arrays (a number for 0-d tensors). */

@@ -1,3 +1,5 @@
+import { sharedStorage } from './parallel/shared-memory.js';
+
 /** The element types tsgrad stores. float32 is the default, as in PyTorch. */
 export type DType = 'float32' | 'float64';
 
@@ -42,9 +44,13 @@ export function assertDtype(dtype: unknown, where: string): asserts dtype is DTy
   }
 }
 
-/** Allocates zeroed storage of `size` elements. */
+/**
+ * Allocates zeroed storage of `size` elements. Big storage (≥ SHARED_MIN_ELEMENTS, with more than
+ * one thread) is a SharedArrayBuffer, which the worker pool reads in place (parallel/shared-memory.ts
+ * explains how its memory stays bounded); the rest is ordinary memory.
+ */
 export function allocate(dtype: DType, size: number): Storage {
-  return dtype === 'float64' ? new Float64Array(size) : new Float32Array(size);
+  return sharedStorage(dtype, size) ?? (dtype === 'float64' ? new Float64Array(size) : new Float32Array(size));
 }
 
 /** The dtype of a storage array. */

@@ -1,6 +1,6 @@
 // Elementwise binary primitives (broadcasting). Gradients come back broadcast-shaped; the engine
 // sums them to each input's shape. sub and div are composites (see tensor.ts).
-import { mapBinary } from '../../tensor/kernels/elementwise.js';
+import { addArrays, mapBinary, mulArrays } from '../../tensor/kernels/elementwise.js';
 import { NDArray } from '../../tensor/ndarray.js';
 import type { OpTable } from '../op.js';
 
@@ -8,16 +8,16 @@ type BinaryOps = Pick<OpTable, 'add' | 'mul' | 'pow'>;
 
 export const binaryOps: BinaryOps = {
   add: {
-    forward: ([a, b]) => [mapBinary(a!, b!, (x, y) => x + y, 'add'), null],
+    forward: ([a, b]) => [addArrays(a!, b!), null],
     // ∂(a+b)/∂a = ∂(a+b)/∂b = 1
     backward: (g, _saved, needs) => [needs[0] ? g : null, needs[1] ? g : null],
   },
   mul: {
-    forward: ([a, b]) => [mapBinary(a!, b!, (x, y) => x * y, 'mul'), [a!, b!]],
+    forward: ([a, b]) => [mulArrays(a!, b!), [a!, b!]],
     // ∂(a·b)/∂a = b, ∂(a·b)/∂b = a
     backward: (g, [a, b], needs) => [
-      needs[0] ? mapBinary(g, b, (gv, bv) => gv * bv, 'mul backward') : null,
-      needs[1] ? mapBinary(g, a, (gv, av) => gv * av, 'mul backward') : null,
+      needs[0] ? mulArrays(g, b, 'mul backward') : null,
+      needs[1] ? mulArrays(g, a, 'mul backward') : null,
     ],
   },
   pow: {

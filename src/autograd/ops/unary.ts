@@ -1,14 +1,15 @@
 // Elementwise unary primitives: forward and backward side by side. g is the upstream gradient.
-import { mapBinary, mapUnary } from '../../tensor/kernels/elementwise.js';
+import { mapBinary, mapUnary, mulArrays, reluBackward, reluForward } from '../../tensor/kernels/elementwise.js';
+import { NDArray } from '../../tensor/ndarray.js';
 import type { OpTable } from '../op.js';
 
 type UnaryOps = Pick<OpTable, 'neg' | 'exp' | 'log' | 'sqrt' | 'abs' | 'tanh' | 'sigmoid' | 'relu' | 'cast'>;
 
 export const unaryOps: UnaryOps = {
   neg: {
-    forward: ([x]) => [mapUnary(x!, (v) => -v), null],
+    forward: ([x]) => [mulArrays(x!, NDArray.scalar(-1, x!.dtype), 'neg'), null],
     // d/dx (−x) = −1
-    backward: (g) => [mapUnary(g, (v) => -v)],
+    backward: (g) => [mulArrays(g, NDArray.scalar(-1, g.dtype), 'neg backward')],
   },
   exp: {
     forward: ([x]) => {
@@ -16,7 +17,7 @@ export const unaryOps: UnaryOps = {
       return [y, y];
     },
     // d/dx eˣ = eˣ (the saved output)
-    backward: (g, y) => [mapBinary(g, y, (gv, yv) => gv * yv, 'exp backward')],
+    backward: (g, y) => [mulArrays(g, y, 'exp backward')],
   },
   log: {
     forward: ([x]) => [mapUnary(x!, Math.log), x!],
@@ -54,9 +55,10 @@ export const unaryOps: UnaryOps = {
     backward: (g, y) => [mapBinary(g, y, (gv, yv) => gv * yv * (1 - yv), 'sigmoid backward')],
   },
   relu: {
-    forward: ([x]) => [mapUnary(x!, (v) => (v > 0 ? v : 0)), x!],
+    // NOTE: relu(NaN) = NaN, as in PyTorch.
+    forward: ([x]) => [reluForward(x!), x!],
     // d/dx max(x, 0) = 1 if x > 0 else 0. NOTE: the subgradient at 0 is 0, as in PyTorch.
-    backward: (g, x) => [mapBinary(g, x, (gv, xv) => (xv > 0 ? gv : 0), 'relu backward')],
+    backward: (g, x) => [reluBackward(g, x)],
   },
   cast: {
     forward: ([x], { dtype }) => [x!.astype(dtype), x!.dtype],

@@ -1,4 +1,9 @@
-import { allocate, promoteTypes, type DType } from '../dtype.js';
+// Elementwise kernels. mapUnary/mapBinary take any function (one call per element: flexible, but
+// V8 cannot inline a closure that changes from call to call, so they cost several ns per element).
+// The hot ops — add, mul (incl. the scalar cases) and relu forward/backward — have dedicated loops
+// below, with no call per element. All of them accept any view; contiguous inputs take the fast
+// paths.
+import { allocate, promoteTypes, type DType, type Storage } from '../dtype.js';
 import { NDArray, forEachStrided2 } from '../ndarray.js';
 import { broadcastShapes } from '../shape.js';
 
@@ -49,4 +54,228 @@ export function mapBinary(a: NDArray, b: NDArray, fn: (x: number, y: number) => 
     });
   }
   return new NDArray(out, shape);
+}
+
+// ---- add and mul -------------------------------------------------------------------------------
+
+/**
+ * One row of a binary op: out[o + j] = a[pa + j·sa] ∘ b[pb + j·sb] for j < len. The cases
+ * (both unit-stride, b or a fixed) are separate loops so the common ones read sequentially.
+ */
+type RowKernel = (out: Storage, o: number, a: Storage, pa: number, sa: number, b: Storage, pb: number, sb: number, len: number) => void;
+
+function addRow(out: Storage, o: number, a: Storage, pa: number, sa: number, b: Storage, pb: number, sb: number, len: number): void {
+  if (sa === 1 && sb === 1) {
+    for (let j = 0; j < len; j++) out[o + j] = a[pa + j]! + b[pb + j]!;
+  } else if (sa === 1 && sb === 0) {
+    const v = b[pb]!;
+    for (let j = 0; j < len; j++) out[o + j] = a[pa + j]! + v;
+  } else if (sa === 0 && sb === 1) {
+    const v = a[pa]!;
+    for (let j = 0; j < len; j++) out[o + j] = v + b[pb + j]!;
+  } else {
+    for (let j = 0; j < len; j++) out[o + j] = a[pa + j * sa]! + b[pb + j * sb]!;
+  }
+}
+
+function mulRow(out: Storage, o: number, a: Storage, pa: number, sa: number, b: Storage, pb: number, sb: number, len: number): void {
+  if (sa === 1 && sb === 1) {
+    for (let j = 0; j < len; j++) out[o + j] = a[pa + j]! * b[pb + j]!;
+  } else if (sa === 1 && sb === 0) {
+    const v = b[pb]!;
+    for (let j = 0; j < len; j++) out[o + j] = a[pa + j]! * v;
+  } else if (sa === 0 && sb === 1) {
+    const v = a[pa]!;
+    for (let j = 0; j < len; j++) out[o + j] = v * b[pb + j]!;
+  } else {
+    for (let j = 0; j < len; j++) out[o + j] = a[pa + j * sa]! * b[pb + j * sb]!;
+  }
+}
+
+/**
+ * Merges adjacent dims that every operand steps through uniformly (stride[d] = stride[d+1]·size[d+1]
+ * for each), and drops size-1 dims, so a broadcast such as [N, C, H, W] ∘ [1, C, 1, 1] walks rows of
+ * H·W instead of rows of W. The output is row-major, so it never prevents a merge.
+ */
+export function coalesceDims(shape: readonly number[], strides: readonly (readonly number[])[]): { shape: number[]; strides: number[][] } {
+  const outShape: number[] = [];
+  const outStrides: number[][] = strides.map(() => []);
+  for (let d = 0; d < shape.length; d++) {
+    const size = shape[d]!;
+    if (size === 1) continue;
+    const last = outShape.length - 1;
+    if (last >= 0 && strides.every((s, k) => outStrides[k]![last] === s[d]! * size)) {
+      outShape[last] = outShape[last]! * size;
+      strides.forEach((s, k) => (outStrides[k]![last] = s[d]!));
+    } else {
+      outShape.push(size);
+      strides.forEach((s, k) => outStrides[k]!.push(s[d]!));
+    }
+  }
+  return { shape: outShape, strides: outStrides };
+}
+
+/** out = a ∘ b with broadcasting, one `row` call per innermost run of the coalesced shape. */
+function binaryKernel(a: NDArray, b: NDArray, row: RowKernel, op: string): NDArray {
+  const shape = broadcastShapes(a.shape, b.shape, op);
+  const size = shape.reduce((p, d) => p * d, 1);
+  const out = allocate(promoteTypes(a.dtype, b.dtype), size);
+  if (size === 0) return new NDArray(out, shape);
+  const ae = a.expand(shape);
+  const be = b.expand(shape);
+  const { shape: dims, strides: [sa, sb] } = coalesceDims(shape, [ae.strides, be.strides]);
+  const nd = dims.length;
+  if (nd === 0) {
+    row(out, 0, a.data, ae.offset, 0, b.data, be.offset, 0, 1);
+    return new NDArray(out, shape);
+  }
+  const len = dims[nd - 1]!;
+  const innerA = sa![nd - 1]!;
+  const innerB = sb![nd - 1]!;
+  const counter = new Array<number>(nd).fill(0);
+  let pa = ae.offset;
+  let pb = be.offset;
+  // Rows in row-major order; the outer index advances like an odometer, offsets incrementally.
+  for (let o = 0; o < size; o += len) {
+    row(out, o, a.data, pa, innerA, b.data, pb, innerB, len);
+    for (let d = nd - 2; d >= 0; d--) {
+      counter[d]!++;
+      pa += sa![d]!;
+      pb += sb![d]!;
+      if (counter[d]! < dims[d]!) break;
+      pa -= sa![d]! * dims[d]!;
+      pb -= sb![d]! * dims[d]!;
+      counter[d] = 0;
+    }
+  }
+  return new NDArray(out, shape);
+}
+
+/**
+ * a + b with broadcasting (float32 with float64 gives float64).
+ *
+ * @example
+ * ```ts
+ * const a = new NDArray(new Float32Array([1, 2, 3, 4]), [2, 2]);
+ * addArrays(a, new NDArray(new Float32Array([10, 20]), [2])).data; // Float32Array [11, 22, 13, 24]
+ * ```
+ */
+export function addArrays(a: NDArray, b: NDArray, op = 'add'): NDArray {
+  return binaryKernel(a, b, addRow, op);
+}
+
+/**
+ * a · b with broadcasting (float32 with float64 gives float64).
+ *
+ * @example
+ * ```ts
+ * const a = new NDArray(new Float32Array([1, 2, 3, 4]), [2, 2]);
+ * mulArrays(a, NDArray.scalar(2, 'float32')).data; // Float32Array [2, 4, 6, 8]
+ * ```
+ */
+export function mulArrays(a: NDArray, b: NDArray, op = 'mul'): NDArray {
+  return binaryKernel(a, b, mulRow, op);
+}
+
+// ---- relu --------------------------------------------------------------------------------------
+
+/**
+ * The same bytes as `data` seen as 32-bit integers (one per float32, two per float64: low word,
+ * then high word with the sign, on the little-endian platforms Node runs on).
+ */
+function int32View(data: Storage, offset: number, size: number): Int32Array {
+  const words = data.BYTES_PER_ELEMENT / 4;
+  return new Int32Array(data.buffer, data.byteOffset + offset * data.BYTES_PER_ELEMENT, size * words);
+}
+
+/**
+ * max(x, 0), branch-free on the bits: a word with its sign bit set (negative, −0, −∞, a negative
+ * NaN) is masked to +0 by `w & ~(w >> 31)`; everything else is copied unchanged (so NaN stays NaN,
+ * as in PyTorch). Float32: measured 0.16 ms for 200 704 elements, against 0.94 ms for
+ * `v > 0 ? v : 0` (a mispredicted branch on every other element of zero-mean data) and 1.07 ms for
+ * `Math.max(v, 0)`, 4 elements per iteration (bench/README.md).
+ *
+ * @example
+ * ```ts
+ * reluForward(new NDArray(new Float32Array([-1, 0, 2]), [3])).data; // Float32Array [0, 0, 2]
+ * ```
+ */
+export function reluForward(x: NDArray): NDArray {
+  const xc = x.contiguous();
+  const size = xc.size;
+  const out = allocate(xc.dtype, size);
+  const src = int32View(xc.data, xc.offset, size);
+  const dst = int32View(out, 0, size);
+  if (xc.dtype === 'float32') {
+    // One word per element, four per iteration.
+    const n4 = size - (size & 3);
+    let i = 0;
+    for (; i < n4; i = (i + 4) | 0) {
+      const w0 = src[i]!, w1 = src[(i + 1) | 0]!, w2 = src[(i + 2) | 0]!, w3 = src[(i + 3) | 0]!;
+      dst[i] = w0 & ~(w0 >> 31);
+      dst[(i + 1) | 0] = w1 & ~(w1 >> 31);
+      dst[(i + 2) | 0] = w2 & ~(w2 >> 31);
+      dst[(i + 3) | 0] = w3 & ~(w3 >> 31);
+    }
+    for (; i < size; i++) {
+      const w = src[i]!;
+      dst[i] = w & ~(w >> 31);
+    }
+  } else {
+    // Two words per element; the high word's sign decides for both.
+    for (let i = 0; i < 2 * size; i = (i + 2) | 0) {
+      const keep = ~(src[(i + 1) | 0]! >> 31);
+      dst[i] = src[i]! & keep;
+      dst[(i + 1) | 0] = src[(i + 1) | 0]! & keep;
+    }
+  }
+  return new NDArray(out, [...x.shape]);
+}
+
+/**
+ * The gradient of relu: g where x > 0, else 0 (the subgradient at 0 is 0, as PyTorch's; a NaN x
+ * passes g, as PyTorch's threshold_backward does). g and x have the same shape and dtype.
+ * Float32 is branch-free on the bits: for an x word w, `(w − 1) | w` has its sign bit clear exactly
+ * when w > 0 as an integer, i.e. when x is positive (or a positive NaN), so `~(… >> 31)` is an
+ * all-ones mask there and 0 elsewhere; g's word is ANDed with it. Measured 0.24 ms for 200 704
+ * elements against 1.2 ms for `x > 0 ? g : 0`. Float64 keeps the plain comparison.
+ *
+ * @example
+ * ```ts
+ * const g = new NDArray(new Float32Array([5, 6, 7]), [3]);
+ * reluBackward(g, new NDArray(new Float32Array([-1, 0, 2]), [3])).data; // Float32Array [0, 0, 7]
+ * ```
+ */
+export function reluBackward(g: NDArray, x: NDArray): NDArray {
+  const gc = g.contiguous();
+  const xc = x.contiguous();
+  const size = xc.size;
+  const out = allocate(xc.dtype, size);
+  if (xc.dtype === 'float32' && gc.dtype === 'float32') {
+    const gw = int32View(gc.data, gc.offset, size);
+    const xw = int32View(xc.data, xc.offset, size);
+    const dst = int32View(out, 0, size);
+    // One word per element, four per iteration.
+    const n4 = size - (size & 3);
+    let i = 0;
+    for (; i < n4; i = (i + 4) | 0) {
+      const w0 = xw[i]!, w1 = xw[(i + 1) | 0]!, w2 = xw[(i + 2) | 0]!, w3 = xw[(i + 3) | 0]!;
+      dst[i] = gw[i]! & ~(((w0 - 1) | w0) >> 31);
+      dst[(i + 1) | 0] = gw[(i + 1) | 0]! & ~(((w1 - 1) | w1) >> 31);
+      dst[(i + 2) | 0] = gw[(i + 2) | 0]! & ~(((w2 - 1) | w2) >> 31);
+      dst[(i + 3) | 0] = gw[(i + 3) | 0]! & ~(((w3 - 1) | w3) >> 31);
+    }
+    for (; i < size; i++) {
+      const w = xw[i]!;
+      dst[i] = gw[i]! & ~(((w - 1) | w) >> 31);
+    }
+  } else {
+    const gd = gc.data;
+    const xd = xc.data;
+    const go = gc.offset;
+    const xo = xc.offset;
+    // Element order; NaN x passes g (a NaN compares false with <= 0).
+    for (let i = 0; i < size; i++) out[i] = xd[xo + i]! <= 0 ? 0 : gd[go + i]!;
+  }
+  return new NDArray(out, [...x.shape]);
 }

@@ -2,11 +2,13 @@ import { allocate, promoteTypes } from '../dtype.js';
 import { NDArray } from '../ndarray.js';
 import { broadcastShapes, shapeString } from '../shape.js';
 import { gemmStrided } from './gemm.js';
+import { gemmParallel, gemmShouldParallelize } from './gemm-parallel.js';
 
 /**
  * C[m×n] += A[m×k] · B[k×n] on strided operands (so transposed views need no copy); C is
  * contiguous (row stride n) from `cOffset`. Packed panels and register tiles (kernels/gemm.ts),
- * or a direct loop for tiny products.
+ * or a direct loop for tiny products; split over the worker pool when big enough
+ * (kernels/gemm-parallel.ts: bitwise the same result).
  *
  * @example
  * ```ts
@@ -20,6 +22,11 @@ export function gemm(
   b: ArrayLike<number>, bOffset: number, bRowStride: number, bColStride: number,
   c: Float32Array | Float64Array, cOffset: number,
 ): void {
+  if ((a instanceof Float32Array || a instanceof Float64Array) && (b instanceof Float32Array || b instanceof Float64Array)
+    && gemmShouldParallelize(m, n, k, aRowStride, aColStride, bRowStride, bColStride)) {
+    gemmParallel(m, n, k, a, aOffset, aRowStride, aColStride, b, bOffset, bRowStride, bColStride, c, cOffset, n);
+    return;
+  }
   gemmStrided(m, n, k, a, aOffset, aRowStride, aColStride, b, bOffset, bRowStride, bColStride, c, cOffset, n);
 }
 

@@ -69,22 +69,83 @@ export function maxPool2dForward(
   g: Pool2dGeometry, x: ArrayLike<number>, xOffset: number, y: Storage, yOffset: number, argmax: Int32Array,
 ): void {
   const { planes, h, w, outH, outW, kH, kW, strideH, strideW, padH, padW, dilationH, dilationW } = g;
+  if (kH === 2 && kW === 2 && strideH === 2 && strideW === 2 && padH === 0 && padW === 0 && dilationH === 1 && dilationW === 1) {
+    maxPool2x2(planes, h, w, outH, outW, x, xOffset, y, yOffset, argmax);
+    return;
+  }
   let out = 0;
   for (let pl = 0; pl < planes; pl++) {
     const plane = xOffset + pl * h * w;
     for (let oh = 0; oh < outH; oh++) {
       const h0 = oh * strideH - padH;
+      // The window taps i that land inside the input, found once per output row.
+      const iLo = h0 >= 0 ? 0 : Math.ceil(-h0 / dilationH);
+      const iHi = Math.min(kH, Math.floor((h - 1 - h0) / dilationH) + 1);
       for (let ow = 0; ow < outW; ow++, out++) {
         const w0 = ow * strideW - padW;
+        const jLo = w0 >= 0 ? 0 : Math.ceil(-w0 / dilationW);
+        const jHi = Math.min(kW, Math.floor((w - 1 - w0) / dilationW) + 1);
         let best = -Infinity;
         let bestIndex = -1;
-        for (let i = 0; i < kH; i++) {
-          const ih = h0 + i * dilationH;
-          if (ih < 0 || ih >= h) continue;
-          for (let j = 0; j < kW; j++) {
-            const iw = w0 + j * dilationW;
-            if (iw < 0 || iw >= w) continue;
-            const index = ih * w + iw;
+        for (let i = iLo; i < iHi; i++) {
+          const rowIndex = (h0 + i * dilationH) * w + w0;
+          for (let j = jLo; j < jHi; j++) {
+            const index = rowIndex + j * dilationW;
+            const v = x[plane + index]!;
+            if (bestIndex < 0) bestIndex = index;
+            if (v > best || v !== v) {
+              best = v;
+              bestIndex = index;
+            }
+          }
+        }
+        y[yOffset + out] = best;
+        argmax[out] = bestIndex;
+      }
+    }
+  }
+}
+
+/**
+ * The common 2×2 window, stride 2, no padding or dilation ({@link maxPool2dForward}'s semantics):
+ * the four taps read directly from two input rows, no bounds tests (every window lies inside the
+ * input since outH = ⌊h/2⌋, outW = ⌊w/2⌋, or ceil mode's extra window, which is clipped).
+ */
+function maxPool2x2(
+  planes: number, h: number, w: number, outH: number, outW: number,
+  x: ArrayLike<number>, xOffset: number, y: Storage, yOffset: number, argmax: Int32Array,
+): void {
+  // Full windows only; a ceil-mode edge window (if any) goes through the clipped loop below.
+  const fullH = Math.min(outH, h >> 1);
+  const fullW = Math.min(outW, w >> 1);
+  let out = 0;
+  for (let pl = 0; pl < planes; pl++) {
+    const plane = xOffset + pl * h * w;
+    for (let oh = 0; oh < outH; oh++) {
+      const top = 2 * oh * w; // index of the window row 0 within the plane
+      if (oh < fullH) {
+        for (let ow = 0; ow < fullW; ow++, out++) {
+          // Taps in window order (0, 0), (0, 1), (1, 0), (1, 1): strict > keeps the first maximum,
+          // a NaN always takes over.
+          const i0 = top + 2 * ow;
+          let best = x[plane + i0]!;
+          let bestIndex = i0;
+          const v1 = x[plane + i0 + 1]!;
+          if (v1 > best || v1 !== v1) { best = v1; bestIndex = i0 + 1; }
+          const v2 = x[plane + i0 + w]!;
+          if (v2 > best || v2 !== v2) { best = v2; bestIndex = i0 + w; }
+          const v3 = x[plane + i0 + w + 1]!;
+          if (v3 > best || v3 !== v3) { best = v3; bestIndex = i0 + w + 1; }
+          y[yOffset + out] = best;
+          argmax[out] = bestIndex;
+        }
+      }
+      for (let ow = oh < fullH ? fullW : 0; ow < outW; ow++, out++) {
+        let best = -Infinity;
+        let bestIndex = -1;
+        for (let i = 0; i < 2 && 2 * oh + i < h; i++) {
+          for (let j = 0; j < 2 && 2 * ow + j < w; j++) {
+            const index = (2 * oh + i) * w + 2 * ow + j;
             const v = x[plane + index]!;
             if (bestIndex < 0) bestIndex = index;
             if (v > best || v !== v) {

@@ -85,6 +85,11 @@ export function markPoolWorker(): void {
   inPoolWorker = true;
 }
 
+/** Whether the current thread is one of the pool's workers. */
+export function isPoolWorker(): boolean {
+  return inPoolWorker;
+}
+
 function defaultThreads(): number {
   const env = process.env['TSGRAD_NUM_THREADS'];
   if (env !== undefined && env !== '') {
@@ -150,10 +155,18 @@ export function isShared(a: ArrayBufferView): boolean {
  * enough work, called from outside the pool, and every big array in shared memory.
  */
 export function shouldParallelize(elements: number, ...arrays: ArrayBufferView[]): boolean {
-  if (inPoolWorker || dispatching || elements < parallelMinElements || getNumThreads() < 2) return false;
-  if (startFailures >= MAX_START_FAILURES) return false;
+  if (elements < parallelMinElements || !poolAvailable()) return false;
   for (const a of arrays) if (!isShared(a)) return false;
   return true;
+}
+
+/**
+ * Whether a task may be dispatched now: more than one thread, called from outside the pool and
+ * outside another task, and the workers not given up on. Kernels with their own size rule (GEMM)
+ * use this; the others use {@link shouldParallelize}.
+ */
+export function poolAvailable(): boolean {
+  return !inPoolWorker && !dispatching && getNumThreads() >= 2 && startFailures < MAX_START_FAILURES;
 }
 
 // ---- the workers ---------------------------------------------------------------------------------

@@ -3,6 +3,7 @@
  * factory here; the calling thread builds the same factory directly (pool.runChunks' `run`).
  */
 import { channelGradSumsTask, channelSumsTask } from '../kernels/channel-reduce.js';
+import { gemmTask } from '../kernels/gemm-parallel.js';
 import { arrayArg, numberArg, type TaskFactory } from './protocol.js';
 
 /**
@@ -35,5 +36,6 @@ export const debugFaultTask: TaskFactory = (args, participant) => {
 export const TASKS: Readonly<Record<string, TaskFactory>> = {
   'channel-sums': channelSumsTask,
   'channel-grad-sums': channelGradSumsTask,
+  'gemm': gemmTask,
   'debug-fault': debugFaultTask,
 };

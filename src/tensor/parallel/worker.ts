@@ -3,10 +3,16 @@
  * claims and computes chunks with the same loop as the calling thread (protocol.ts), then spins
  * briefly and sleeps again. It never returns to its event loop while waiting, so task messages are
  * read synchronously with `receiveMessageOnPort`; it reports chunk errors on the same port.
+ *
+ * Every task message holds the task's shared arrays, and the worker's copies of them keep their
+ * memory alive until this thread's garbage collector frees them — which, in a thread that
+ * allocates almost nothing, would be never. So after receiving GC_PACE_BYTES of shared arrays the
+ * worker runs a young-generation collection between tasks (shared-memory.ts).
  */
 import { parentPort, receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads';
 import { markPoolWorker } from './pool.js';
-import { CTL_EPOCH, CTL_SPIN, claimChunks, tagOf, type ChunkFn, type TaskMessage } from './protocol.js';
+import { CTL_EPOCH, CTL_SPIN, claimChunks, tagOf, type ChunkFn, type TaskArg, type TaskMessage } from './protocol.js';
+import { GC_PACE_BYTES, obtainGc } from './shared-memory.js';
 import { TASKS } from './tasks.js';
 
 interface WorkerSetup {
@@ -17,6 +23,25 @@ interface WorkerSetup {
 
 const { ctl, port, participant } = workerData as WorkerSetup;
 markPoolWorker();
+const gc = obtainGc();
+/** Bytes of shared arrays received in task messages since the last collection. */
+let received = 0;
+
+/** Counts the shared arrays of a task's arguments towards the collection pace. */
+function countShared(args: readonly TaskArg[]): void {
+  for (const a of args) {
+    if (a instanceof Float32Array || a instanceof Float64Array) {
+      if (a.buffer instanceof SharedArrayBuffer) received += a.buffer.byteLength;
+    }
+  }
+}
+
+/** Frees the shared arrays of past tasks once enough have come in (never while a task runs). */
+function collectIfDue(): void {
+  if (received < GC_PACE_BYTES || gc === null) return;
+  received = 0;
+  gc({ type: 'minor' });
+}
 
 /** Waits until the epoch differs from `seen`: a bounded spin, then Atomics.wait. */
 function nextEpoch(seen: number): number {
@@ -35,8 +60,33 @@ function latestMessage(): TaskMessage | undefined {
   let latest: TaskMessage | undefined;
   for (let m = receiveMessageOnPort(port); m !== undefined; m = receiveMessageOnPort(port)) {
     latest = m.message as TaskMessage;
+    countShared(latest.args);
   }
   return latest;
+}
+
+/** Helps with the task of `epoch`, if its message is here. Its locals die when it returns. */
+function helpWith(epoch: number): void {
+  const task = latestMessage();
+  if (task === undefined || task.epoch !== epoch) return;
+  const factory = TASKS[task.task];
+  if (factory === undefined) {
+    port.postMessage({ error: `unknown parallel task '${task.task}'` });
+    return;
+  }
+  const report = (what: string, error: unknown): void => {
+    const text = error instanceof Error ? error.message : String(error);
+    port.postMessage({ error: `task '${task.task}' ${what}: ${text}` });
+  };
+  let run: ChunkFn;
+  try {
+    run = factory(task.args, participant);
+  } catch (error) {
+    report('arguments', error); // claim nothing: the calling thread does the chunks
+    return;
+  }
+  claimChunks(ctl, tagOf(epoch), task.nChunks, participant, task.results, task.regionSize, task.resultSize, run,
+    (chunk, error) => report(`chunk ${chunk}`, error));
 }
 
 /** The worker's life: wait for a task, help with it, repeat (until terminated with the process). */
@@ -45,26 +95,8 @@ function serve(): never {
   for (;;) {
     const epoch = nextEpoch(seen);
     seen = epoch;
-    const task = latestMessage();
-    if (task === undefined || task.epoch !== epoch) continue;
-    const factory = TASKS[task.task];
-    if (factory === undefined) {
-      port.postMessage({ error: `unknown parallel task '${task.task}'` });
-      continue;
-    }
-    const report = (what: string, error: unknown): void => {
-      const text = error instanceof Error ? error.message : String(error);
-      port.postMessage({ error: `task '${task.task}' ${what}: ${text}` });
-    };
-    let run: ChunkFn;
-    try {
-      run = factory(task.args, participant);
-    } catch (error) {
-      report('arguments', error); // claim nothing: the calling thread does the chunks
-      continue;
-    }
-    claimChunks(ctl, tagOf(epoch), task.nChunks, participant, task.results, task.regionSize, task.resultSize, run,
-      (chunk, error) => report(`chunk ${chunk}`, error));
+    helpWith(epoch);
+    collectIfDue(); // after the task, off the caller's critical path
   }
 }
 

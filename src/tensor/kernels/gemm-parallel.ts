@@ -1,0 +1,194 @@
+/**
+ * GEMM over the worker pool: C[m×n] += A[m×k] · B[k×n] with C cut into blocks of whole rows (or of
+ * whole columns), one block per chunk.
+ *
+ * Every element of C is computed by exactly the same operations whichever block holds it: the
+ * packed kernel (gemm.ts) gives element (i, j) the value C0(i, j) + Σ over k-blocks of a float64
+ * dot product over that block, added (and, for float32, rounded) one k-block at a time — nothing
+ * depends on the element's neighbours. So the parallel result is bitwise the serial
+ * `gemmPacked` result, for any block size and any number of threads.
+ *
+ * A chunk never writes C itself: it copies its block of C0 into its own result region (protocol.ts:
+ * one region per participant, so the calling thread can recompute a chunk that a slow or dead
+ * worker holds without a race), runs the packed kernel there (a float32 view of the region for a
+ * float32 C, so the per-k-block rounding is the same), and the calling thread copies the blocks into
+ * C after the task. Workers can only read shared memory: an operand that is not shared is first
+ * copied (the span of storage it covers) into a shared scratch array kept between calls — O(n²)
+ * copying for O(n³) work.
+ */
+import type { Storage } from '../dtype.js';
+import { getNumThreads, isShared, poolAvailable, runChunks } from '../parallel/pool.js';
+import { arrayArg, numberArg, type TaskArg, type TaskFactory } from '../parallel/protocol.js';
+import { gemmPacked } from './gemm.js';
+
+/**
+ * Below this many multiply-adds (m·n·k) a GEMM runs on the calling thread. Measured
+ * (bench/measure-gemm.ts part C, bench/README.md): square float32 GEMMs on 2 threads were slower
+ * than on 1 at 64³ (262 K), even at 96³ (885 K) and faster from 128³ (2.1 M); a task costs the
+ * worker's wake-up (≈ 50 µs after other work) plus copying the blocks, which one thread spends on
+ * ≈ 0.2–0.5 M multiply-adds.
+ */
+export const GEMM_PARALLEL_MIN_MACS = 1 << 20;
+
+/** Chunks per thread: a worker that wakes late (≈ 50 µs) still finds work, at little packing cost. */
+const CHUNKS_PER_THREAD = 3;
+
+/**
+ * At most this many elements of C per task: each participant has a result region as large as the
+ * task's C (protocol.ts), so a bigger C is done in several tasks of whole row panels.
+ */
+const TASK_MAX_OUTPUT = 1 << 20;
+
+/** Shared scratch arrays for operands that are not shared, one per role, grown when needed. */
+const scratch: Record<'a' | 'b' | 'c', { f32: Float32Array; f64: Float64Array }> = {
+  a: { f32: new Float32Array(0), f64: new Float64Array(0) },
+  b: { f32: new Float32Array(0), f64: new Float64Array(0) },
+  c: { f32: new Float32Array(0), f64: new Float64Array(0) },
+};
+
+/**
+ * The operand as shared memory: itself when shared, else the `extent` elements from `offset`
+ * copied into the role's scratch (then read from offset 0).
+ */
+function sharedOperand(x: Storage, offset: number, extent: number, role: 'a' | 'b' | 'c'): { data: Storage; offset: number } {
+  if (isShared(x)) return { data: x, offset };
+  const s = scratch[role];
+  let out: Storage;
+  if (x instanceof Float64Array) {
+    if (s.f64.length < extent) s.f64 = new Float64Array(new SharedArrayBuffer(extent * 8));
+    out = s.f64;
+  } else {
+    if (s.f32.length < extent) s.f32 = new Float32Array(new SharedArrayBuffer(extent * 4));
+    out = s.f32;
+  }
+  out.set(x.subarray(offset, offset + extent));
+  return { data: out, offset: 0 };
+}
+
+/** How C [m×n] is cut: blocks of `block` rows (splitN = 0) or of `block` columns (splitN = 1). */
+interface GemmPlan {
+  splitN: boolean;
+  block: number;
+  nChunks: number;
+  /** Elements of C in the largest block. */
+  blockSize: number;
+}
+
+/**
+ * Splits along the dimension whose blocks repeat the smaller packing: row blocks each pack all of
+ * B (k·n), column blocks each pack all of A (m·k). The result does not depend on the plan.
+ */
+function gemmPlan(m: number, n: number, threads: number): GemmPlan {
+  const splitN = n > m;
+  const extent = splitN ? n : m;
+  const unit = splitN ? 4 : 2; // whole register tiles (NR columns or MR rows)
+  const wanted = Math.max(1, Math.min(Math.ceil(extent / unit), threads * CHUNKS_PER_THREAD));
+  const block = Math.ceil(extent / wanted / unit) * unit;
+  const nChunks = Math.ceil(extent / block);
+  return { splitN, block, nChunks, blockSize: block * (splitN ? m : n) };
+}
+
+/** Rows [r0, r1) and columns [j0, j1) of C in chunk `chunk`. */
+function blockOf(p: GemmPlan, m: number, n: number, chunk: number): [number, number, number, number] {
+  const lo = chunk * p.block;
+  return p.splitN ? [0, m, lo, Math.min(n, lo + p.block)] : [lo, Math.min(m, lo + p.block), 0, n];
+}
+
+/** The region of a chunk's result as C's element type: `size` elements at float64 index `o`. */
+function regionView(out: Float64Array, o: number, size: number, f32: boolean): Storage {
+  return f32 ? new Float32Array(out.buffer, out.byteOffset + o * 8, size) : out.subarray(o, o + size);
+}
+
+/**
+ * Task 'gemm': args [a, aOffset, aRowStride, aColStride, b, bOffset, bRowStride, bColStride,
+ * c0, c0Offset, ldc, m, n, k, splitN (0/1), block, f32 (0/1)]. Chunk i writes C0 + A·B of its block
+ * into its region, row-major with the block's width as row stride.
+ */
+export const gemmTask: TaskFactory = (args) => {
+  const name = 'gemm';
+  const a = arrayArg(args, 0, name);
+  const [aOff, aRs, aCs] = [numberArg(args, 1, name), numberArg(args, 2, name), numberArg(args, 3, name)];
+  const b = arrayArg(args, 4, name);
+  const [bOff, bRs, bCs] = [numberArg(args, 5, name), numberArg(args, 6, name), numberArg(args, 7, name)];
+  const c0 = arrayArg(args, 8, name);
+  const [c0Off, ldc] = [numberArg(args, 9, name), numberArg(args, 10, name)];
+  const [m, n, k] = [numberArg(args, 11, name), numberArg(args, 12, name), numberArg(args, 13, name)];
+  const splitN = numberArg(args, 14, name) === 1;
+  const block = numberArg(args, 15, name);
+  const f32 = numberArg(args, 16, name) === 1;
+  const plan: GemmPlan = { splitN, block, nChunks: 0, blockSize: 0 };
+  return (chunk, out, o) => {
+    const [r0, r1, j0, j1] = blockOf(plan, m, n, chunk);
+    const rows = r1 - r0;
+    const cols = j1 - j0;
+    const region = regionView(out, o, rows * cols, f32);
+    for (let i = 0; i < rows; i++) {
+      const from = c0Off + (r0 + i) * ldc + j0;
+      region.set(c0.subarray(from, from + cols), i * cols);
+    }
+    gemmPacked(rows, cols, k, a, aOff + r0 * aRs, aRs, aCs, b, bOff + j0 * bCs, bRs, bCs, region, 0, cols);
+  };
+};
+
+/**
+ * Whether a GEMM of float typed arrays should go over the pool: enough work, a packed-size product
+ * (n > 1: a matrix–vector product uses the direct loop, gemm.ts), non-negative strides (the
+ * operand's storage span is copied when it is not shared), and a pool to run it on.
+ */
+export function gemmShouldParallelize(m: number, n: number, k: number, aRs: number, aCs: number, bRs: number, bCs: number): boolean {
+  if (m * n * k < GEMM_PARALLEL_MIN_MACS || n === 1 || m === 0 || k === 0) return false;
+  if (aRs < 0 || aCs < 0 || bRs < 0 || bCs < 0) return false;
+  return poolAvailable();
+}
+
+/**
+ * C[m×n] (row stride ldc, from cOffset) += A · B over the worker pool; bitwise the same as
+ * `gemmPacked` on the calling thread (see the file comment). Call when
+ * {@link gemmShouldParallelize} says so.
+ *
+ * @example
+ * ```ts
+ * const a = new Float32Array(256 * 256).fill(1);
+ * const c = new Float32Array(256 * 256);
+ * gemmParallel(256, 256, 256, a, 0, 256, 1, a, 0, 256, 1, c, 0, 256); // every c[i] = 256
+ * ```
+ */
+export function gemmParallel(
+  m: number, n: number, k: number,
+  a: Storage, aOffset: number, aRowStride: number, aColStride: number,
+  b: Storage, bOffset: number, bRowStride: number, bColStride: number,
+  c: Storage, cOffset: number, ldc: number,
+): void {
+  // Whole row panels of at most TASK_MAX_OUTPUT elements of C, one task each.
+  const panelRows = Math.max(1, Math.floor(TASK_MAX_OUTPUT / n));
+  for (let r = 0; r < m; r += panelRows) {
+    const rows = Math.min(panelRows, m - r);
+    gemmTaskRun(rows, n, k, a, aOffset + r * aRowStride, aRowStride, aColStride, b, bOffset, bRowStride, bColStride, c, cOffset + r * ldc, ldc);
+  }
+}
+
+function gemmTaskRun(
+  m: number, n: number, k: number,
+  a: Storage, aOffset: number, aRs: number, aCs: number,
+  b: Storage, bOffset: number, bRs: number, bCs: number,
+  c: Storage, cOffset: number, ldc: number,
+): void {
+  const sa = sharedOperand(a, aOffset, (m - 1) * aRs + (k - 1) * aCs + 1, 'a');
+  const sb = sharedOperand(b, bOffset, (k - 1) * bRs + (n - 1) * bCs + 1, 'b');
+  const sc = sharedOperand(c, cOffset, (m - 1) * ldc + n, 'c');
+  const f32 = c instanceof Float32Array;
+  const plan = gemmPlan(m, n, getNumThreads());
+  const resultSize = f32 ? Math.ceil(plan.blockSize / 2) : plan.blockSize;
+  const args: TaskArg[] = [
+    sa.data, sa.offset, aRs, aCs, sb.data, sb.offset, bRs, bCs, sc.data, sc.offset, ldc,
+    m, n, k, plan.splitN ? 1 : 0, plan.block, f32 ? 1 : 0,
+  ];
+  const { results, offsets } = runChunks('gemm', args, plan.nChunks, resultSize, gemmTask(args, 0));
+  // Copy each block into C (its region is row-major with the block's width as row stride).
+  for (let chunk = 0; chunk < plan.nChunks; chunk++) {
+    const [r0, r1, j0, j1] = blockOf(plan, m, n, chunk);
+    const cols = j1 - j0;
+    const region = regionView(results, offsets[chunk]!, (r1 - r0) * cols, f32);
+    for (let i = r0; i < r1; i++) c.set(region.subarray((i - r0) * cols, (i - r0 + 1) * cols), cOffset + i * ldc + j0);
+  }
+}
