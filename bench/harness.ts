@@ -69,6 +69,8 @@ export interface BenchRow {
   validate?(out: Float64Array): string | null;
   /** Shown under the table: what the row checks. */
   note?: string;
+  /** The name of a row this one is compared with in the notes (BKN with BN): time ÷ its time. */
+  compareWith?: string;
   /** Shown in a peer's cell: beside its number, or instead of "—" when it has no implementation. */
   peerNotes?: Partial<Record<PeerName, string>>;
   /** Measure the RSS of this row's tsgrad run over many runs (`--memory-steps`). */

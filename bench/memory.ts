@@ -135,4 +135,4 @@ const s = xs.length > 1 ? slope(xs, ys) * 1000 : 0;
 const info = sharedMemoryInfo();
 console.log(`\npeak RSS ${peak.toFixed(1)} MB; RSS after warm-up (step ${warmup}) ${rssAfterWarmup.toFixed(1)} MB, at the end ${rssMb().toFixed(1)} MB;`
   + ` slope after warm-up ${s.toFixed(2)} MB per 1000 steps`);
-console.log(`shared memory: ${info.allocations} shared allocations (${(info.bytesAllocated / MB).toFixed(0)} MB in all), ${info.collections} paced collections (${info.fullCollections} full, ${info.collectionMs.toFixed(0)} ms); pool tasks ${poolInfo().tasksRun}; checksum ${check.toFixed(3)}`);
+console.log(`shared memory: ${info.allocations} shared allocations (${(info.bytesAllocated / MB).toFixed(0)} MB in all), ${info.collections} paced collections (${info.fullCollections} full, ${info.collectionMs.toFixed(0)} ms); pool tasks ${poolInfo().tasksRun}, worker collections ${poolInfo().workerCollections}; checksum ${check.toFixed(3)}`);

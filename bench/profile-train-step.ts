@@ -24,7 +24,11 @@ const perOp = args.includes('--ops');
 const onlyIndex = args.indexOf('--only');
 const only = onlyIndex >= 0 ? args[onlyIndex + 1] : undefined;
 
-/** Median and quartiles of ms-per-run over `samples` samples of at least `minMs` each, after warm-up. */
+/**
+ * Median and quartiles of wall ms-per-run over `samples` samples of at least `minMs` each, after
+ * warm-up. (CPU time would hide time spent descheduled by other jobs, but it also counts V8's
+ * background GC threads, so it reads higher than the wall time on an idle machine.)
+ */
 function time(run: () => void, { warmupMs = 500, minMs = 40, samples = 15 } = {}): { median: number; p25: number; p75: number } {
   let reps = 1;
   const warmEnd = performance.now() + warmupMs;

@@ -264,6 +264,7 @@ const channelSum32: BenchRow = {
 // ---- a 2-layer norm chain: BKN and BN ------------------------------------------------------------
 
 const CH = { n: 8, c: 16, h: 32, w: 32, groups: 4 };
+const BN_CHAIN_NAME = 'same chain with BatchNorm2d (BN-ReLU-conv-BN), groups 4';
 
 /**
  * norm(16) - ReLU - conv(16→16, 3×3, pad 1) - norm(16) on [8, 16, 32, 32], `groups: 4`
@@ -306,13 +307,14 @@ const bknChainRow: BenchRow = {
   tolerance: 1e-5,
   note: 'no peer has Batch Kalman Normalization: checks y, dx, the conv\'s dw and both dγ against tsgrad\'s composite BKN (autograd primitives, same noise). The difference to the BN chain is what BKN costs over BatchNorm: the noise rows (one per chunk here) through ReLU-conv and back, the prediction\'s moments, the update.',
   peerNotes: { 'tfjs-cpu': 'no BKN', convnetjs: 'no BKN' },
+  compareWith: BN_CHAIN_NAME,
   tsgrad: () => tsgradChain('bkn', 'fused'),
   selfCheck: { name: 'tsgrad composite', build: () => tsgradChain('bkn', 'composite') },
   peers: {},
 };
 
 const bnChainRow: BenchRow = {
-  name: 'same chain with BatchNorm2d (BN-ReLU-conv-BN), groups 4',
+  name: BN_CHAIN_NAME,
   unit: 'ms',
   work: 1,
   target: '— (comparison for the BKN row)',
@@ -343,6 +345,7 @@ function trainRow(norm: 'bn' | 'bkn', batch: number): BenchRow {
       ...common,
       note: `no peer has BKN: checks the losses of the first ${TRAIN_CHECK_STEPS} SGD steps against tsgrad with the composite BKN (same weights, same noise), and that they are finite and decreasing (same batch every step).`,
       peerNotes: { 'tfjs-cpu': 'no BKN', convnetjs: 'no BKN' },
+      compareWith: `train step, MNIST CNN with BN, batch ${batch}`,
       tsgrad: () => tsgradCnn({ norm: 'bkn', batch }),
       selfCheck: { name: 'tsgrad composite', build: () => tsgradCnn({ norm: 'bkn', batch, implementation: 'composite' }) },
       peers: {},

@@ -301,7 +301,14 @@ function main(): void {
   const details = results.map((r) => {
     const spans = [...r.timings].map(([k, t]) => `${k} ${formatMs(t.p25)}–${formatMs(t.p75)} (${r.rounds.get(k)} round${r.rounds.get(k) === 1 ? '' : 's'}, ${t.samples} samples)`).join('; ');
     const checks = r.checks.length > 0 ? r.checks.join('; ') : 'no check ran';
-    return `- **${r.row.name}** — ${r.row.note ?? ''} Checks: ${checks}. Quartile ranges: ${spans || 'not timed'}. Load average (1 min) at the row's start: ${r.load.toFixed(2)}.`;
+    const other = results.find((o) => o.row.name === r.row.compareWith);
+    const ratio = (key: string): string => {
+      const a = r.timings.get(key);
+      const b = other?.timings.get(key);
+      return a === undefined || b === undefined ? '?' : `${(a.median / b.median).toFixed(2)}×`;
+    };
+    const compared = other === undefined ? '' : ` Time ÷ the time of "${other.row.name}": ${tsgradKeys.map((k) => `${ratio(k)} (${k})`).join(', ')}.`;
+    return `- **${r.row.name}** — ${r.row.note ?? ''} Checks: ${checks}.${compared} Quartile ranges: ${spans || 'not timed'}. Load average (1 min) at the row's start: ${r.load.toFixed(2)}.`;
   });
   const table = markdownTable(header, body);
   const stamp = new Date().toISOString();

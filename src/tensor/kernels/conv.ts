@@ -6,6 +6,7 @@
 //   grad input   dcols [K, P]     = W_gᵀ · dy_g,  then col2im adds dcols back onto dx
 //   grad weight  dW_g [Cout/g, K] += dy_g · colsᵀ
 import type { Storage } from '../dtype.js';
+import { channelSum } from './channel-reduce.js';
 import { gemm } from './matmul.js';
 
 /** Everything the conv2d kernels need to know about the shapes, as plain numbers. */
@@ -325,15 +326,11 @@ export function conv2dBackwardWeight(
   }
 }
 
-/** db[o] += Σ over n and output pixels of dy[n, o, ·, ·]. */
-export function conv2dBackwardBias(g: Conv2dGeometry, dy: ArrayLike<number>, dyOffset: number, db: Storage, dbOffset: number): void {
-  const p = g.outH * g.outW;
-  for (let n = 0; n < g.n; n++) {
-    for (let o = 0; o < g.cOut; o++) {
-      const start = dyOffset + (n * g.cOut + o) * p;
-      let s = 0;
-      for (let i = 0; i < p; i++) s += dy[start + i]!;
-      db[dbOffset + o] += s;
-    }
-  }
+/**
+ * db[o] += Σ over n and output pixels of dy[n, o, ·, ·]: the per-channel sum of channel-reduce.ts
+ * (four accumulators, fixed chunks, parallel when the pool pays).
+ */
+export function conv2dBackwardBias(g: Conv2dGeometry, dy: Storage, dyOffset: number, db: Storage, dbOffset: number): void {
+  const sum = channelSum(dy, dyOffset, [g.n, g.cOut, g.outH * g.outW]);
+  for (let o = 0; o < g.cOut; o++) db[dbOffset + o] += sum[o]!;
 }

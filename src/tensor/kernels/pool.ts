@@ -106,38 +106,42 @@ export function maxPool2dForward(
   }
 }
 
+/** 1 when b takes over from a in max pooling (b larger, or NaN), else 0: an integer, no branch. */
+function beats(b: number, a: number): number {
+  return +(b > a) | +(b !== b);
+}
+
 /**
- * The common 2×2 window, stride 2, no padding or dilation ({@link maxPool2dForward}'s semantics):
- * the four taps read directly from two input rows, no bounds tests (every window lies inside the
- * input since outH = ⌊h/2⌋, outW = ⌊w/2⌋, or ceil mode's extra window, which is clipped).
+ * The common 2×2 window, stride 2, no padding or dilation, with {@link maxPool2dForward}'s
+ * semantics. Full windows are a branch-free tournament: the winner of each row pair, then of the
+ * two winners, each decided by {@link beats} (b wins when larger or NaN — the sequential
+ * rule "strict >, a NaN takes over" gives the same winner) and taken by index arithmetic. The
+ * branchy sequential loop mispredicts on every other window of zero-mean data: measured 670 →
+ * 280 µs for [32, 8, 28, 28] (bench/README.md). Ceil mode's clipped edge windows (if any) take the
+ * plain loop.
  */
 function maxPool2x2(
   planes: number, h: number, w: number, outH: number, outW: number,
   x: ArrayLike<number>, xOffset: number, y: Storage, yOffset: number, argmax: Int32Array,
 ): void {
-  // Full windows only; a ceil-mode edge window (if any) goes through the clipped loop below.
   const fullH = Math.min(outH, h >> 1);
   const fullW = Math.min(outW, w >> 1);
   let out = 0;
   for (let pl = 0; pl < planes; pl++) {
     const plane = xOffset + pl * h * w;
     for (let oh = 0; oh < outH; oh++) {
-      const top = 2 * oh * w; // index of the window row 0 within the plane
       if (oh < fullH) {
+        const top = plane + 2 * oh * w;
         for (let ow = 0; ow < fullW; ow++, out++) {
-          // Taps in window order (0, 0), (0, 1), (1, 0), (1, 1): strict > keeps the first maximum,
-          // a NaN always takes over.
-          const i0 = top + 2 * ow;
-          let best = x[plane + i0]!;
-          let bestIndex = i0;
-          const v1 = x[plane + i0 + 1]!;
-          if (v1 > best || v1 !== v1) { best = v1; bestIndex = i0 + 1; }
-          const v2 = x[plane + i0 + w]!;
-          if (v2 > best || v2 !== v2) { best = v2; bestIndex = i0 + w; }
-          const v3 = x[plane + i0 + w + 1]!;
-          if (v3 > best || v3 !== v3) { best = v3; bestIndex = i0 + w + 1; }
-          y[yOffset + out] = best;
-          argmax[out] = bestIndex;
+          const a = top + 2 * ow; // window row 0: a, a + 1; row 1: c, c + 1
+          const c = a + w;
+          const v0 = x[a]!, v1 = x[a + 1]!, v2 = x[c]!, v3 = x[c + 1]!;
+          const l = a + beats(v1, v0);
+          const r = c + beats(v3, v2);
+          const lv = x[l]!, rv = x[r]!;
+          const win = l + beats(rv, lv) * (r - l);
+          y[yOffset + out] = x[win]!;
+          argmax[out] = win - plane;
         }
       }
       for (let ow = oh < fullH ? fullW : 0; ow < outW; ow++, out++) {

@@ -31,7 +31,7 @@ import { pathToFileURL } from 'node:url';
 import { MessageChannel, Worker, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
 import type { DType, Storage } from '../dtype.js';
 import {
-  CODE_FAILED, CTL_CLAIM, CTL_EPOCH, CTL_FINISHED, CTL_HEADER, CTL_SPIN, MAX_CHUNKS, claimChunks, markChunk, tagOf,
+  CODE_FAILED, CTL_CLAIM, CTL_EPOCH, CTL_FINISHED, CTL_HEADER, CTL_SPIN, CTL_WORKER_GCS, MAX_CHUNKS, claimChunks, markChunk, tagOf,
   type ChunkFn, type TaskArg, type TaskMessage,
 } from './protocol.js';
 
@@ -185,6 +185,8 @@ let epoch = 0;
 let startFailures = 0;
 let workerErrors = 0;
 let lastWorkerError = '';
+/** Whether a worker started without access to its garbage collector (see shared-memory.ts). */
+let workerWithoutGc = false;
 /** Which participant finished each chunk of the last task (0 = the calling thread). */
 let lastOwners = new Int32Array(0);
 /** How many tasks went through the pool. */
@@ -235,9 +237,11 @@ function startWorker(id: number): void {
   const slot: Slot = { worker, port: port1, state: 'starting' };
   slots[id] = slot;
   worker.on('message', (m: unknown) => {
-    if (m === 'ready' && slot.state === 'starting') {
+    if ((m === 'ready' || m === 'ready-without-gc') && slot.state === 'starting') {
       slot.state = 'ready';
       startFailures = 0;
+      // A worker that cannot run its garbage collector would keep every shared array it receives.
+      if (m === 'ready-without-gc') workerWithoutGc = true;
     }
   });
   worker.on('error', (e: unknown) => {
@@ -392,6 +396,14 @@ function drainWorkerErrors(): void {
   }
 }
 
+/**
+ * False once a worker reported that it cannot run its garbage collector: it would then keep alive
+ * every shared array it is sent, so shared storage for tensors is switched off (shared-memory.ts).
+ */
+export function workersCanCollect(): boolean {
+  return !workerWithoutGc;
+}
+
 /** Diagnostics for tests and the bench: how many workers are up, and what went wrong. */
 export interface PoolInfo {
   threads: number;
@@ -403,6 +415,8 @@ export interface PoolInfo {
   lastTaskOwners: number[];
   /** How many tasks have gone through the pool (kernels that stayed serial do not count). */
   tasksRun: number;
+  /** How many garbage collections the workers ran to free the shared arrays they were sent. */
+  workerCollections: number;
 }
 
 /**
@@ -426,6 +440,7 @@ export function poolInfo(): PoolInfo {
     threads: getNumThreads(), readyWorkers: ready, startingWorkers: starting, workerErrors, lastWorkerError,
     lastTaskOwners: Array.from(lastOwners),
     tasksRun,
+    workerCollections: control === null ? 0 : Atomics.load(control, CTL_WORKER_GCS),
   };
 }
 

@@ -22,6 +22,8 @@ export const CTL_CLAIM = 1;
 export const CTL_FINISHED = 2;
 /** Index of the spin time (µs) before a waiting thread sleeps in Atomics.wait. */
 export const CTL_SPIN = 3;
+/** Index of the number of garbage collections the workers ran (shared-memory.ts; diagnostics). */
+export const CTL_WORKER_GCS = 4;
 /** Words in the control array before the per-chunk state table starts. */
 export const CTL_HEADER = 8;
 

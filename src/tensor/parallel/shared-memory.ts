@@ -18,20 +18,21 @@
  * new tensor: wrong results with no error.
  *
  * So big tensors get a fresh SharedArrayBuffer (never reused: no aliasing hazard), and this module
- * does the accounting V8 does not: after every {@link GC_PACE_BYTES} of shared allocation it asks
- * V8 for a young-generation collection (which frees the shared arrays of the tensors that died
- * young — nearly all of them: activations and gradients live for one step), and a full collection
- * when the array-buffer memory still exceeds its level after the last full one by
- * {@link FULL_GC_SLACK_BYTES} (arrays that died old). Workers run a young collection after
- * receiving {@link GC_PACE_BYTES} in task messages (worker.ts). The collections are V8's own `gc`
- * function, obtained through `v8.setFlagsFromString('--expose-gc')` and a fresh `vm` context (the
- * same thing `node --expose-gc` gives a script); if that is not possible, big tensors stay in
- * ordinary memory and the kernels on the calling thread.
+ * does the accounting V8 does not: every {@link GC_CHECK_BYTES} of shared allocation it reads how
+ * much array-buffer memory the process holds, and when that exceeds the live level by more than
+ * {@link GC_GARBAGE_LIMIT_BYTES} it asks V8 for a young-generation collection (which frees the
+ * tensors that died young — nearly all: activations and gradients live for one step), then for a
+ * full one if memory is still over (tensors that were promoted before they died). Workers run a
+ * young collection after receiving GC_CHECK_BYTES in task messages (worker.ts). The collections
+ * are V8's own `gc` function, obtained through `v8.setFlagsFromString('--expose-gc')` and a fresh
+ * `vm` context (what `node --expose-gc` gives a script); if that is not possible — on the calling
+ * thread or on a worker — big tensors stay in ordinary memory and the kernels on the calling
+ * thread.
  */
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import type { DType, Storage } from '../dtype.js';
-import { PARALLEL_MIN_ELEMENTS, getNumThreads, isPoolWorker } from './pool.js';
+import { PARALLEL_MIN_ELEMENTS, getNumThreads, isPoolWorker, workersCanCollect } from './pool.js';
 
 /**
  * Tensors of at least this many elements live in shared memory (when more than one thread is
@@ -41,14 +42,20 @@ import { PARALLEL_MIN_ELEMENTS, getNumThreads, isPoolWorker } from './pool.js';
 export const SHARED_MIN_ELEMENTS = PARALLEL_MIN_ELEMENTS;
 
 /**
- * After this many bytes of shared allocation, run a young-generation collection. A collection
- * costs ≈ 0.1–0.5 ms; at batch 32 the MNIST CNN allocates ≈ 5 MB of big tensors per step, so
- * this is one collection per ≈ 13 steps, and the garbage waiting for it is at most this much.
+ * Every this many bytes of shared allocation, array-buffer memory is checked (a 3 µs read of
+ * Node's own count, which includes shared arrays) — and on workers, a young-generation collection
+ * runs after receiving this many bytes in task messages.
  */
-export const GC_PACE_BYTES = 64 * 1024 * 1024;
+export const GC_CHECK_BYTES = 8 * 1024 * 1024;
 
-/** Run a full collection when array-buffer memory exceeds its level after the last one by this much. */
-export const FULL_GC_SLACK_BYTES = 128 * 1024 * 1024;
+/**
+ * How far array-buffer memory may grow past its live level (as of the last collection) before a
+ * collection is forced: a young-generation one, and a full one if that was not enough (tensors
+ * that lived long enough to be promoted before they died). Measured on the MNIST CNN at batch 32
+ * on 2 threads (bench/memory.ts, compiled JS): checks every 8 MB with 16 MB allowed kept RSS at
+ * 104–112 MB (1 thread: 102–125 MB); 16 MB / 32 MB gave 170–210 MB, 64 MB / 128 MB 155–200 MB.
+ */
+export const GC_GARBAGE_LIMIT_BYTES = 16 * 1024 * 1024;
 
 type GcFunction = (options?: { type?: 'minor' | 'major'; execution?: 'sync' | 'async' }) => void;
 
@@ -80,8 +87,9 @@ export function obtainGc(): GcFunction | null {
 /** Whether big tensors go to shared memory (tests and the bench switch it off to compare). */
 let enabled = true;
 
-let sinceCollection = 0;
-let fullFloor = -1;
+let sinceCheck = 0;
+/** Array-buffer memory right after the last collection we forced: the live level (−1: none yet). */
+let liveLevel = -1;
 const stats = { allocations: 0, bytesAllocated: 0, collections: 0, fullCollections: 0, collectionMs: 0 };
 
 /**
@@ -98,17 +106,28 @@ export function setSharedStorage(on: boolean): void {
   enabled = on;
 }
 
-/** A young collection, and a full one when array-buffer memory keeps growing past it. */
-function collect(gc: GcFunction): void {
+function arrayBufferBytes(): number {
+  return process.memoryUsage().arrayBuffers;
+}
+
+/**
+ * Collects when array-buffer memory exceeds the live level by more than GC_GARBAGE_LIMIT_BYTES:
+ * young generation first, then a full collection if memory is still over. V8's own collections
+ * (training allocates plenty of small objects) often free the garbage first; then nothing is forced.
+ */
+function checkGarbage(gc: GcFunction): void {
+  const before = arrayBufferBytes();
+  if (liveLevel >= 0 && before <= liveLevel + GC_GARBAGE_LIMIT_BYTES) return;
   const t = performance.now();
   gc({ type: 'minor' });
   stats.collections++;
-  const arrayBuffers = process.memoryUsage().arrayBuffers;
-  if (fullFloor < 0 || arrayBuffers > fullFloor + FULL_GC_SLACK_BYTES) {
+  let after = arrayBufferBytes();
+  if (liveLevel < 0 || after > liveLevel + GC_GARBAGE_LIMIT_BYTES) {
     gc({ type: 'major' });
     stats.fullCollections++;
-    fullFloor = process.memoryUsage().arrayBuffers;
+    after = arrayBufferBytes();
   }
+  liveLevel = after;
   stats.collectionMs += performance.now() - t;
 }
 
@@ -119,14 +138,14 @@ function collect(gc: GcFunction): void {
  * ordinary memory).
  */
 export function sharedStorage(dtype: DType, size: number): Storage | null {
-  if (size < SHARED_MIN_ELEMENTS || !enabled || getNumThreads() < 2 || isPoolWorker()) return null;
+  if (size < SHARED_MIN_ELEMENTS || !enabled || getNumThreads() < 2 || isPoolWorker() || !workersCanCollect()) return null;
   const gc = obtainGc();
   if (gc === null) return null;
   const bytes = size * (dtype === 'float64' ? 8 : 4);
-  sinceCollection += bytes;
-  if (sinceCollection >= GC_PACE_BYTES) {
-    sinceCollection = 0;
-    collect(gc);
+  sinceCheck += bytes;
+  if (sinceCheck >= GC_CHECK_BYTES) {
+    sinceCheck = 0;
+    checkGarbage(gc);
   }
   stats.allocations++;
   stats.bytesAllocated += bytes;
@@ -134,12 +153,14 @@ export function sharedStorage(dtype: DType, size: number): Storage | null {
   return dtype === 'float64' ? new Float64Array(buffer) : new Float32Array(buffer);
 }
 
-/** Counters of the shared storage: allocations, bytes, and the collections it asked for. */
+/** Counters of the shared storage: allocations, bytes, and the collections it forced. */
 export interface SharedMemoryInfo {
   allocations: number;
   bytesAllocated: number;
+  /** Collections forced (young generation first; each may have been followed by a full one). */
   collections: number;
   fullCollections: number;
+  /** Time spent in the forced collections. */
   collectionMs: number;
 }
 

@@ -6,13 +6,13 @@
  *
  * Every task message holds the task's shared arrays, and the worker's copies of them keep their
  * memory alive until this thread's garbage collector frees them — which, in a thread that
- * allocates almost nothing, would be never. So after receiving GC_PACE_BYTES of shared arrays the
+ * allocates almost nothing, would be never. So after receiving GC_CHECK_BYTES of shared arrays the
  * worker runs a young-generation collection between tasks (shared-memory.ts).
  */
 import { parentPort, receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads';
 import { markPoolWorker } from './pool.js';
-import { CTL_EPOCH, CTL_SPIN, claimChunks, tagOf, type ChunkFn, type TaskArg, type TaskMessage } from './protocol.js';
-import { GC_PACE_BYTES, obtainGc } from './shared-memory.js';
+import { CTL_EPOCH, CTL_SPIN, CTL_WORKER_GCS, claimChunks, tagOf, type ChunkFn, type TaskArg, type TaskMessage } from './protocol.js';
+import { GC_CHECK_BYTES, obtainGc } from './shared-memory.js';
 import { TASKS } from './tasks.js';
 
 interface WorkerSetup {
@@ -38,9 +38,10 @@ function countShared(args: readonly TaskArg[]): void {
 
 /** Frees the shared arrays of past tasks once enough have come in (never while a task runs). */
 function collectIfDue(): void {
-  if (received < GC_PACE_BYTES || gc === null) return;
+  if (received < GC_CHECK_BYTES || gc === null) return;
   received = 0;
   gc({ type: 'minor' });
+  Atomics.add(ctl, CTL_WORKER_GCS, 1);
 }
 
 /** Waits until the epoch differs from `seen`: a bounded spin, then Atomics.wait. */
@@ -100,5 +101,5 @@ function serve(): never {
   }
 }
 
-parentPort?.postMessage('ready');
+parentPort?.postMessage(gc === null ? 'ready-without-gc' : 'ready');
 serve();

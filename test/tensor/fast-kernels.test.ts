@@ -1,0 +1,146 @@
+/**
+ * The dedicated elementwise kernels (addArrays, mulArrays, reluForward, reluBackward, coalesceDims)
+ * against brute-force reference code on random views — permuted, expanded (stride 0), narrowed, at
+ * a storage offset — in float32 and float64, including the values where a bit trick could go
+ * wrong: ±0, ±∞, NaN, subnormals, the largest and smallest floats. Fixed seeds.
+ */
+import * as fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import type { DType } from '../../src/tensor/dtype.js';
+import { addArrays, coalesceDims, mulArrays, reluBackward, reluForward } from '../../src/tensor/kernels/elementwise.js';
+import { NDArray } from '../../src/tensor/ndarray.js';
+import {
+  broadcastIndex, broadcastShape, broadcastsTo, build, describeRecipe, indices, listOf, shapeArb, viewOf,
+} from './reference.js';
+
+const SEED = 9191;
+const RUNS = 80;
+const dtypeArb = fc.constantFrom<DType>('float32', 'float64');
+
+/** Rounds to the output dtype, as storing into a Float32Array would. */
+function rounder(dtype: DType): (v: number) => number {
+  return dtype === 'float32' ? Math.fround : (v) => v;
+}
+
+/** Values with every sign and class: zeros, infinities, NaN, subnormals, extremes, ordinary numbers. */
+const specialValues = fc.oneof(
+  fc.constantFrom(0, -0, Infinity, -Infinity, NaN, 5e-324, -5e-324, 1e-40, -1e-40, 3.4e38, -3.4e38, 1.7e308, -1.7e308, 1, -1),
+  fc.double({ min: -10, max: 10, noNaN: true }),
+);
+
+/** Same value, treating NaN as equal to NaN and −0 as different from +0 (Object.is), as a list check. */
+function expectSameValues(actual: ArrayLike<number>, expected: readonly number[], label: string): void {
+  expect(actual.length, label).toBe(expected.length);
+  for (let i = 0; i < expected.length; i++) {
+    if (!Object.is(actual[i], expected[i])) {
+      throw new Error(`${label}: element ${i} is ${actual[i]}, expected ${expected[i]}`);
+    }
+  }
+}
+
+describe('addArrays and mulArrays', () => {
+  const operands = shapeArb(0, 4, 3)
+    .chain((out) => fc.tuple(broadcastsTo(out), broadcastsTo(out)))
+    .chain(([sa, sb]) => fc.tuple(viewOf(sa), viewOf(sb), dtypeArb, dtypeArb));
+
+  for (const [name, kernel, f] of [
+    ['addArrays', addArrays, (x: number, y: number): number => x + y],
+    ['mulArrays', mulArrays, (x: number, y: number): number => x * y],
+  ] as const) {
+    it(`${name} broadcasts any two views and promotes float32 with float64 (${RUNS * 2} cases, seed ${SEED})`, () => {
+      fc.assert(
+        fc.property(operands, ([ra, rb, da, db]) => {
+          const a = build(ra, da);
+          const b = build(rb, db);
+          const shape = broadcastShape(a.ref.shape, b.ref.shape)!;
+          const dtype = da === 'float64' || db === 'float64' ? 'float64' : 'float32';
+          const out = kernel(a.array, b.array);
+          const expected = indices(shape).map((i) => rounder(dtype)(f(a.ref.at(broadcastIndex(i, a.ref.shape)), b.ref.at(broadcastIndex(i, b.ref.shape)))));
+          expect(out.dtype).toBe(dtype);
+          expect(out.shape).toEqual(shape);
+          expect(out.isContiguous()).toBe(true);
+          expectSameValues(out.data, expected, `${describeRecipe(ra)} with ${describeRecipe(rb)}`);
+        }),
+        { seed: SEED, numRuns: RUNS * 2 },
+      );
+    });
+  }
+
+  it('covers the scalar cases on either side and a bias-like broadcast over a larger array', () => {
+    const a = new NDArray(Float32Array.from({ length: 24 }, (_, i) => i - 7), [2, 3, 2, 2]);
+    const s = NDArray.scalar(0.5, 'float32');
+    expect(Array.from(mulArrays(a, s).data)).toEqual(Array.from(a.data, (v) => v * 0.5));
+    expect(Array.from(addArrays(s, a).data)).toEqual(Array.from(a.data, (v) => 0.5 + v));
+    const perChannel = new NDArray(Float32Array.from([10, 20, 30]), [1, 3, 1, 1]);
+    const sum = addArrays(a, perChannel);
+    expect(Array.from(sum.data)).toEqual(Array.from(a.data, (v, i) => v + [10, 20, 30][Math.floor(i / 4) % 3]!));
+  });
+
+  it('names the op in a broadcasting error', () => {
+    const a = NDArray.zeros([2, 3], 'float32');
+    const b = NDArray.zeros([4], 'float32');
+    expect(() => addArrays(a, b, 'gradient accumulation')).toThrow(/gradient accumulation/);
+    expect(() => mulArrays(a, b)).toThrow(/mul/);
+  });
+});
+
+describe('coalesceDims', () => {
+  it('merges dims every operand steps through uniformly and drops size-1 dims', () => {
+    // [2, 3, 4, 5] contiguous against a [1, 3, 1, 1] broadcast: rows of 4·5 for the second operand.
+    const merged = coalesceDims([2, 3, 4, 5], [[60, 20, 5, 1], [0, 1, 0, 0]]);
+    expect(merged.shape).toEqual([2, 3, 20]);
+    expect(merged.strides).toEqual([[60, 20, 1], [0, 1, 0]]);
+    expect(coalesceDims([2, 1, 3], [[3, 3, 1]])).toEqual({ shape: [6], strides: [[1]] });
+    expect(coalesceDims([1, 1], [[1, 1]])).toEqual({ shape: [], strides: [[]] });
+    // a transposed operand merges nothing
+    expect(coalesceDims([2, 3], [[1, 2]]).shape).toEqual([2, 3]);
+  });
+});
+
+describe('relu kernels', () => {
+  const reluCase = shapeArb(0, 3, 4).chain((shape) => fc.tuple(viewOf(shape, 2, specialValues), viewOf(shape, 2, specialValues), dtypeArb));
+
+  it(`reluForward is max(x, 0) on any view, with relu(NaN) = NaN and relu(−0) = +0 (${RUNS} cases)`, () => {
+    fc.assert(
+      fc.property(reluCase, ([rx, , dtype]) => {
+        const { array, ref } = build(rx, dtype);
+        const out = reluForward(array);
+        expect(out.dtype).toBe(dtype);
+        expect(out.shape).toEqual(ref.shape);
+        const expected = listOf(ref).map((v) => (Number.isNaN(v) ? NaN : v > 0 ? v : 0));
+        expectSameValues(out.data, expected, describeRecipe(rx));
+      }),
+      { seed: SEED, numRuns: RUNS },
+    );
+  });
+
+  it(`reluBackward passes g exactly where x > 0 (or x is NaN), else +0 (${RUNS} cases)`, () => {
+    fc.assert(
+      fc.property(reluCase, ([rx, rg, dtype]) => {
+        const x = build(rx, dtype);
+        const g = build(rg, dtype);
+        const out = reluBackward(g.array, x.array);
+        expect(out.dtype).toBe(dtype);
+        const gs = listOf(g.ref);
+        // PyTorch's threshold_backward: x <= 0 gives 0, anything else (incl. NaN) passes g.
+        const expected = listOf(x.ref).map((v, i) => (v <= 0 ? 0 : gs[i]!));
+        expectSameValues(out.data, expected, `x ${describeRecipe(rx)}, g ${describeRecipe(rg)}`);
+      }),
+      { seed: SEED, numRuns: RUNS },
+    );
+  });
+
+  it('handles every length around the 4-wide unroll and a storage offset', () => {
+    for (const dtype of ['float32', 'float64'] as const) {
+      for (let n = 0; n <= 9; n++) {
+        const data = dtype === 'float32' ? new Float32Array(n + 3) : new Float64Array(n + 3);
+        for (let i = 0; i < data.length; i++) data[i] = i % 2 === 0 ? -(i + 1) : i + 1;
+        const x = new NDArray(data, [n], undefined, 3);
+        const y = reluForward(x);
+        expect(Array.from(y.data)).toEqual(Array.from(data.subarray(3), (v) => Math.max(v, 0)));
+        const g = new NDArray(data.map((v) => v * 10), [n], undefined, 3);
+        expect(Array.from(reluBackward(g, x).data)).toEqual(Array.from(data.subarray(3), (v) => (v > 0 ? v * 10 : 0)));
+      }
+    }
+  });
+});
