@@ -17,12 +17,12 @@ import { Tensor } from './tensor.js';
 export function runBackward(root: Tensor, grad: NDArray, retainGraph: boolean): void {
   const rootNode = root.gradFn;
   if (rootNode === null) {
-    accumulateLeaf(root, grad);
+    accumulateLeaf(root, { g: grad, owned: false });
     return;
   }
   const order = topologicalOrder(rootNode);
   const pending = new Map<GraphNode, NDArray>([[rootNode, grad]]);
-  const leafGrads = new Map<Tensor, NDArray>();
+  const leafGrads = new Map<Tensor, LeafGrad>();
   // Reverse post-order: every node runs after all the nodes that consume its output.
   for (let i = order.length - 1; i >= 0; i--) {
     const node = order[i]!;
@@ -38,7 +38,7 @@ export function runBackward(root: Tensor, grad: NDArray, retainGraph: boolean): 
       const fitted = fitGradient(gk, input, node.opName, k);
       const target = input.gradFn;
       if (target !== null) addInto(pending, target, fitted);
-      else addInto(leafGrads, input, fitted);
+      else addLeafGrad(leafGrads, input, fitted, node.freshGradients);
     }
     if (!retainGraph) {
       node.free();
@@ -87,13 +87,30 @@ function fitGradient(g: NDArray, input: Tensor, opName: string, index: number): 
   return fitted;
 }
 
-function addInto<K>(map: Map<K, NDArray>, key: K, g: NDArray): void {
+function addInto(map: Map<GraphNode, NDArray>, key: GraphNode, g: NDArray): void {
   const previous = map.get(key);
   map.set(key, previous === undefined ? g : addArrays(previous, g, 'gradient accumulation'));
 }
 
-function accumulateLeaf(leaf: Tensor, g: NDArray): void {
-  const sum = leaf.grad === null ? g : addArrays(leaf.grad.array, g, 'gradient accumulation');
-  // A leaf's .grad is always a fresh contiguous array: optimizers and users may read it flat.
-  leaf.grad = new Tensor(sum === g ? g.copy() : sum);
+/** A leaf's gradient so far in this backward, and whether nothing else refers to its storage. */
+interface LeafGrad {
+  g: NDArray;
+  owned: boolean;
+}
+
+function addLeafGrad(map: Map<Tensor, LeafGrad>, leaf: Tensor, g: NDArray, owned: boolean): void {
+  const previous = map.get(leaf);
+  map.set(leaf, previous === undefined ? { g, owned } : { g: addArrays(previous.g, g, 'gradient accumulation'), owned: true });
+}
+
+function accumulateLeaf(leaf: Tensor, { g, owned }: LeafGrad): void {
+  if (leaf.grad !== null) {
+    leaf.grad = new Tensor(addArrays(leaf.grad.array, g, 'gradient accumulation'));
+    return;
+  }
+  // A leaf's .grad is always its own contiguous array: optimizers and users may read it flat and
+  // write it. A gradient that only this backward holds (from an op with freshGradients, or a sum
+  // made here) is taken as is; anything else (g passed through, a view of it) is copied.
+  const whole = g.isContiguous() && g.offset === 0 && g.data.length === g.size;
+  leaf.grad = new Tensor(owned && whole ? g : g.copy());
 }

@@ -11,17 +11,21 @@ export class GraphNode {
   needsGrad: readonly boolean[];
   private runBackward: ((g: NDArray) => (NDArray | null)[]) | null;
   readonly opName: string;
+  /** The op's backward returns arrays nothing else refers to (see OpDef.freshGradients). */
+  readonly freshGradients: boolean;
 
   constructor(
     opName: string,
     inputs: readonly Tensor[],
     needsGrad: readonly boolean[],
     runBackward: (g: NDArray) => (NDArray | null)[],
+    freshGradients = false,
   ) {
     this.opName = opName;
     this.inputs = inputs;
     this.needsGrad = needsGrad;
     this.runBackward = runBackward;
+    this.freshGradients = freshGradients;
   }
 
   get freed(): boolean {

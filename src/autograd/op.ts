@@ -18,6 +18,12 @@ export interface OpDef<Args, Saved> {
    * gradient `g`.
    */
   backward(g: NDArray, saved: Saved, needsGrad: readonly boolean[], args: Args): (NDArray | null)[];
+  /**
+   * True when every gradient `backward` returns is a fresh array that nothing else refers to (not
+   * `g`, not a view of it, not a saved array). The engine then hands such a gradient to a leaf's
+   * `.grad` as is instead of copying it. Leave it unset when in doubt: the copy is always safe.
+   */
+  freshGradients?: boolean;
 }
 
 /** No arguments beyond the inputs. */

@@ -1,6 +1,6 @@
 import { allocate, dtypeOf, type DType, type Storage } from './dtype.js';
 import {
-  checkShape, contiguousStrides, inferShape, normalizeDim, sameShape, shapeString, sizeOf, type Shape,
+  checkShape, coalesceDims, contiguousStrides, inferShape, normalizeDim, sameShape, shapeString, sizeOf, type Shape,
 } from './shape.js';
 
 /**
@@ -241,11 +241,7 @@ export function forEachStrided2(
 
 /** Copies a strided array into a contiguous output, row-major. */
 export function copyStrided(src: NDArray, out: Storage): void {
-  const data = src.data;
-  const ones = new Array<number>(src.ndim).fill(0);
-  forEachStrided2(src.shape, src.strides, src.offset, ones, 0, (i, pos) => {
-    out[i] = data[pos]!;
-  });
+  copyRows(src.shape, out, 0, contiguousStrides(src.shape), src.data, src.offset, src.strides);
 }
 
 /** Writes `src` (same shape) into the strided view `dst`, element by element. */
@@ -253,9 +249,46 @@ export function copyInto(dst: NDArray, src: NDArray): void {
   if (dst.shape.length !== src.shape.length || dst.shape.some((d, i) => d !== src.shape[i])) {
     throw new Error(`copyInto: shapes [${dst.shape.join(', ')}] and [${src.shape.join(', ')}] differ`);
   }
-  const out = dst.data;
-  const data = src.data;
-  forEachStrided2(dst.shape, dst.strides, dst.offset, src.strides, src.offset, (_i, pd, ps) => {
-    out[pd] = data[ps]!;
-  });
+  copyRows(dst.shape, dst.data, dst.offset, dst.strides, src.data, src.offset, src.strides);
+}
+
+/**
+ * out[element at outStrides] = data[element at dataStrides] for every element of `shape`. Dims
+ * both sides step through uniformly are merged first (coalesceDims), then rows of the innermost
+ * dim are copied with a plain loop while the outer index advances like an odometer.
+ */
+function copyRows(
+  shape: readonly number[], out: Storage, outOffset: number, outStrides: readonly number[],
+  data: Storage, dataOffset: number, dataStrides: readonly number[],
+): void {
+  if (sizeOf(shape) === 0) return;
+  const { shape: dims, strides: [so, sd] } = coalesceDims(shape, [outStrides, dataStrides]);
+  const nd = dims.length;
+  if (nd === 0) {
+    out[outOffset] = data[dataOffset]!;
+    return;
+  }
+  const len = dims[nd - 1]!;
+  const innerOut = so![nd - 1]!;
+  const innerData = sd![nd - 1]!;
+  const rows = sizeOf(dims) / len;
+  const counter = new Array<number>(nd).fill(0);
+  let po = outOffset;
+  let pd = dataOffset;
+  for (let r = 0; r < rows; r++) {
+    if (innerOut === 1 && innerData === 1) {
+      for (let j = 0; j < len; j++) out[po + j] = data[pd + j]!;
+    } else {
+      for (let j = 0; j < len; j++) out[po + j * innerOut] = data[pd + j * innerData]!;
+    }
+    for (let d = nd - 2; d >= 0; d--) {
+      counter[d]!++;
+      po += so![d]!;
+      pd += sd![d]!;
+      if (counter[d]! < dims[d]!) break;
+      po -= so![d]! * dims[d]!;
+      pd -= sd![d]! * dims[d]!;
+      counter[d] = 0;
+    }
+  }
 }

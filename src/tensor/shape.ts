@@ -103,3 +103,32 @@ export function inferShape(shape: readonly number[], size: number, where: string
   }
   return out;
 }
+
+/**
+ * Merges adjacent dims that every operand steps through uniformly (stride[d] = stride[d+1]·size[d+1]
+ * for each), and drops size-1 dims, so a broadcast such as [N, C, H, W] ∘ [1, C, 1, 1] walks rows of
+ * H·W instead of rows of W. The output is row-major, so it never prevents a merge.
+ *
+ * @example
+ * ```ts
+ * coalesceDims([2, 3, 4], [[12, 4, 1], [0, 1, 0]]); // { shape: [2, 3, 4], strides: [[12, 4, 1], [0, 1, 0]] }
+ * coalesceDims([2, 3, 4], [[12, 4, 1], [12, 4, 1]]); // { shape: [24], strides: [[1], [1]] }
+ * ```
+ */
+export function coalesceDims(shape: readonly number[], strides: readonly (readonly number[])[]): { shape: number[]; strides: number[][] } {
+  const outShape: number[] = [];
+  const outStrides: number[][] = strides.map(() => []);
+  for (let d = 0; d < shape.length; d++) {
+    const size = shape[d]!;
+    if (size === 1) continue;
+    const last = outShape.length - 1;
+    if (last >= 0 && strides.every((s, k) => outStrides[k]![last] === s[d]! * size)) {
+      outShape[last] = outShape[last]! * size;
+      strides.forEach((s, k) => (outStrides[k]![last] = s[d]!));
+    } else {
+      outShape.push(size);
+      strides.forEach((s, k) => outStrides[k]!.push(s[d]!));
+    }
+  }
+  return { shape: outShape, strides: outStrides };
+}

@@ -7,10 +7,12 @@
 import * as fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { DType } from '../../src/tensor/dtype.js';
-import { addArrays, coalesceDims, mulArrays, reluBackward, reluForward } from '../../src/tensor/kernels/elementwise.js';
+import { addArrays, mulArrays, reluBackward, reluForward } from '../../src/tensor/kernels/elementwise.js';
+import { sumDims } from '../../src/tensor/kernels/reduce.js';
 import { NDArray } from '../../src/tensor/ndarray.js';
+import { coalesceDims } from '../../src/tensor/shape.js';
 import {
-  broadcastIndex, broadcastShape, broadcastsTo, build, describeRecipe, indices, listOf, shapeArb, viewOf,
+  broadcastIndex, broadcastShape, broadcastsTo, build, describeRecipe, expectClose, indices, listOf, rowMajor, shapeArb, viewOf,
 } from './reference.js';
 
 const SEED = 9191;
@@ -142,5 +144,51 @@ describe('relu kernels', () => {
         expect(Array.from(reluBackward(g, x).data)).toEqual(Array.from(data.subarray(3), (v) => (v > 0 ? v * 10 : 0)));
       }
     }
+  });
+});
+
+describe('sumDims patterns', () => {
+  // 4-d shapes with sizes 1–4, so every pattern of reduced (R) and kept (K) dims appears after
+  // size-1 dims drop and neighbours merge: R, KR, RK, RKR (per channel), and the fallbacks (KRK…).
+  const sumCase = shapeArb(4, 4, 4).chain((shape) => fc.tuple(
+    viewOf(shape, 1),
+    fc.subarray([0, 1, 2, 3], { minLength: 1 }),
+    fc.boolean(),
+    dtypeArb,
+  ));
+
+  it(`sums any 4-d view over any dims, keepdim both ways (${RUNS * 2} cases)`, () => {
+    fc.assert(
+      fc.property(sumCase, ([recipe, dims, keepdim, dtype]) => {
+        const { array, ref } = build(recipe, dtype);
+        const kept = ref.shape.map((_, d) => d).filter((d) => !dims.includes(d));
+        const keptShape = kept.map((d) => ref.shape[d]!);
+        const values = new Array<number>(keptShape.reduce((p, s) => p * s, 1)).fill(0);
+        const scale = new Array<number>(values.length).fill(0);
+        for (const index of indices(ref.shape)) {
+          const k = rowMajor(keptShape, kept.map((d) => index[d]!));
+          values[k] = values[k]! + ref.at(index);
+          scale[k] = scale[k]! + Math.abs(ref.at(index));
+        }
+        const out = sumDims(array, dims, keepdim);
+        expect(out.shape).toEqual(keepdim ? ref.shape.map((s, d) => (dims.includes(d) ? 1 : s)) : keptShape);
+        expectClose(out.data, values, dtype === 'float32' ? 1e-6 : 1e-13, scale);
+      }),
+      { seed: SEED, numRuns: RUNS * 2 },
+    );
+  });
+
+  it('sums [N, C, H, W] over [0, 2, 3] per channel (the channel-reduce route)', () => {
+    const n = 3, c = 5, hw = 6;
+    const data = Float64Array.from({ length: n * c * hw }, (_, i) => Math.sin(i) * 10);
+    const x = new NDArray(data, [n, c, 2, 3]);
+    const expected = Array.from({ length: c }, (_, ch) => {
+      let s = 0;
+      for (let b = 0; b < n; b++) for (let p = 0; p < hw; p++) s += data[(b * c + ch) * hw + p]!;
+      return s;
+    });
+    const out = sumDims(x, [0, 2, 3], true);
+    expect(out.shape).toEqual([1, c, 1, 1]);
+    expectClose(out.data, expected, 1e-13, expected.map(() => 100));
   });
 });

@@ -73,9 +73,10 @@ describe('bounded memory', () => {
     expect(out.tasks, 'both reductions of every cycle went through the pool').toBe(3000);
     expect(out.bytesAllocated).toBe(1500 * 2 * 8 * 32 * 32 * 32 * 4); // 3 GB in all
     expect(out.collections).toBeGreaterThan(0);
-    // Live: 2 MB. Garbage between collections: ≤ GC_PACE_BYTES (64 MB), plus what survived into the
-    // old generation (a full collection runs past 128 MB of it); measured 73 MB. Without the pacing
-    // on the calling thread it reached 1.6 GB, without the workers' collections 300 MB.
-    expect(out.peakArrayBuffers).toBeLessThan(3 * GC_PACE_BYTES);
+    // Live: 2 MB. Garbage: up to GC_PACE_BYTES (8 MB) between collections, as much again until the
+    // next collection frees what the last one found, plus what the worker still holds between its
+    // collections; measured 13 MB at the peak. Without the calling thread's collections this loop
+    // reached 1.6 GB, without the worker's 375 MB.
+    expect(out.peakArrayBuffers).toBeLessThan(16 * GC_PACE_BYTES);
   });
 });

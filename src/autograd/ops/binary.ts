@@ -19,6 +19,7 @@ export const binaryOps: BinaryOps = {
       needs[0] ? mulArrays(g, b, 'mul backward') : null,
       needs[1] ? mulArrays(g, a, 'mul backward') : null,
     ],
+    freshGradients: true,
   },
   pow: {
     forward: ([a, b]) => {

@@ -28,6 +28,7 @@ export const convOps: ConvOps = {
       return [y, { x, w, geom }];
     },
     // y = W ⋆ x + b  ⇒  ∂L/∂x = col2im(Wᵀ·G),  ∂L/∂W = Σₙ G·colsᵀ,  ∂L/∂b = Σ_{n,h,w} G
+    // (dx, dw and db are fresh arrays: freshGradients)
     backward: (g, { x, w, geom }, needs) => {
       const gc = g.contiguous();
       let dx: NDArray | null = null;
@@ -47,6 +48,7 @@ export const convOps: ConvOps = {
       }
       return needs.length > 2 ? [dx, dw, db] : [dx, dw];
     },
+    freshGradients: true,
   },
 
   // ---- pooling -------------------------------------------------------------------------------
@@ -66,6 +68,7 @@ export const convOps: ConvOps = {
       maxPool2dBackward(geom, gc.data, gc.offset, argmax, dx.data, 0);
       return [dx];
     },
+    freshGradients: true,
   },
   avgPool2d: {
     forward: ([input], { countIncludePad, divisorOverride, ...params }) => {
@@ -82,6 +85,7 @@ export const convOps: ConvOps = {
       avgPool2dBackward(geom, countIncludePad, divisorOverride, gc.data, gc.offset, dx.data, 0);
       return [dx];
     },
+    freshGradients: true,
   },
   adaptiveAvgPool2d: {
     forward: ([input], { outH, outW }) => {
@@ -103,6 +107,7 @@ export const convOps: ConvOps = {
       adaptiveAvgPool2dBackward(planes, h, w, outH, outW, gc.data, gc.offset, dx.data, 0);
       return [dx];
     },
+    freshGradients: true,
   },
 };
 

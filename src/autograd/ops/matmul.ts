@@ -20,6 +20,8 @@ export const matmulOps: Pick<OpTable, 'matmul'> = {
       const gradB = needs[1] ? sumToShape(matmul(lastTwoSwapped(a2), g2), b2.shape).reshape(b.shape) : null;
       return [gradA, gradB];
     },
+    // Products (and sums of them) made here, reshaped at most.
+    freshGradients: true,
   },
 };
 

@@ -65,6 +65,7 @@ export const normOps: NormOps = {
         needs[2] && weight !== null ? arrayOf(sums.sumG, affineShape, weight) : null,
       ];
     },
+    freshGradients: true,
   },
   // y = γ·(x − m)/sqrt(v + eps) + β where m and v are inputs (shape: one value per (chunk, channel)),
   // so gradients flow to them: Batch Kalman Normalization's corrected estimate. Inputs: [x, m, v]
@@ -105,6 +106,7 @@ export const normOps: NormOps = {
         needs[4] && weight !== null ? arrayOf(sums.sumG, affineShape, weight) : null,
       ];
     },
+    freshGradients: true,
   },
   // The observation of a normalization: [2, chunks, channels] = (mean, biased variance) per
   // (chunk, channel) over samples and positions.
@@ -126,5 +128,6 @@ export const normOps: NormOps = {
       const dx = momentsBackward(gc.subarray(0, stats), gc.subarray(stats, 2 * stats), x.data, x.offset, layout, mean);
       return [new NDArray(dx, [...x.shape])];
     },
+    freshGradients: true,
   },
 };

@@ -59,6 +59,7 @@ export const unaryOps: UnaryOps = {
     forward: ([x]) => [reluForward(x!), x!],
     // d/dx max(x, 0) = 1 if x > 0 else 0. NOTE: the subgradient at 0 is 0, as in PyTorch.
     backward: (g, x) => [reluBackward(g, x)],
+    freshGradients: true,
   },
   cast: {
     forward: ([x], { dtype }) => [x!.astype(dtype), x!.dtype],

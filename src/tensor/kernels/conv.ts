@@ -60,21 +60,32 @@ export function conv2dGeometry(xShape: readonly number[], wShape: readonly numbe
 }
 
 /**
- * The output columns ow whose input column iw = ow·stride − pad + offset lies inside [0, size):
- * [lo, hi) (empty when hi ≤ lo). Computed once per row so the copy loops need no bounds test.
+ * The output columns ow whose input column iw = ow·stride − pad + offset lies inside [0, size) are
+ * [validLo, validHi) (empty when validHi ≤ validLo). Computed once per row so the copy loops need
+ * no bounds test.
  */
-function validRange(outSize: number, size: number, stride: number, pad: number, offset: number): [number, number] {
+function validLo(stride: number, pad: number, offset: number): number {
   const first = pad - offset; // ow·stride ≥ first
+  return first <= 0 ? 0 : Math.ceil(first / stride);
+}
+
+function validHi(outSize: number, size: number, stride: number, pad: number, offset: number): number {
   const last = size - 1 + pad - offset; // ow·stride ≤ last
-  const lo = first <= 0 ? 0 : Math.ceil(first / stride);
   const hi = last < 0 ? 0 : Math.min(outSize, Math.floor(last / stride) + 1);
-  return [lo, Math.max(lo, hi)];
+  return Math.max(validLo(stride, pad, offset), hi);
+}
+
+/** cols[from, to) = 0: a loop for short ranges (a native fill costs more to call than it saves). */
+function zero(cols: Storage, from: number, to: number): void {
+  if (to - from > 64) cols.fill(0, from, to);
+  else for (let t = from; t < to; t++) cols[t] = 0;
 }
 
 /**
  * Unfolds `channels` planes of one image (starting at `xOffset`, each h·w, contiguous) into columns:
  * cols[((c·kH + i)·kW + j)·P + oh·outW + ow] = x[c, oh·sH − pH + i·dH, ow·sW − pW + j·dW], 0 in the
- * padding. Loop order follows the cols layout, so the writes are sequential.
+ * padding. Loop order follows the cols layout, so the writes are sequential; each row's in-bounds
+ * columns are found once (validLo, validHi), then copied without a test per element.
  */
 export function im2col(g: Conv2dGeometry, channels: number, x: Storage, xOffset: number, cols: Storage, colsOffset: number): void {
   const { h, w, kH, kW, outH, outW, strideH, strideW, padH, padW, dilationH, dilationW } = g;
@@ -84,7 +95,8 @@ export function im2col(g: Conv2dGeometry, channels: number, x: Storage, xOffset:
     const plane = xOffset + c * h * w;
     for (let i = 0; i < kH; i++) {
       for (let j = 0; j < kW; j++) {
-        const [lo, hi] = validRange(outW, w, strideW, padW, j * dilationW);
+        const lo = validLo(strideW, padW, j * dilationW);
+        const hi = validHi(outW, w, strideW, padW, j * dilationW);
         const shift = j * dilationW - padW; // iw = ow·strideW + shift
         if (blocks) {
           im2colBlock(x, plane, h, w, outH, i * dilationH - padH, shift, lo, hi, cols, pos);
@@ -94,12 +106,12 @@ export function im2col(g: Conv2dGeometry, channels: number, x: Storage, xOffset:
         for (let oh = 0; oh < outH; oh++) {
           const ih = oh * strideH - padH + i * dilationH;
           if (ih < 0 || ih >= h || hi === lo) {
-            cols.fill(0, pos, pos + outW);
+            zero(cols, pos, pos + outW);
             pos += outW;
             continue;
           }
           const row = plane + ih * w + shift;
-          // The row's in-bounds columns are found once (validRange): no test per element.
+          // Only the in-bounds columns [lo, hi) are read: no test per element.
           for (let ow = 0; ow < lo; ow++) cols[pos + ow] = 0;
           for (let ow = lo; ow < hi; ow++) cols[pos + ow] = x[row + ow * strideW]!;
           for (let ow = hi; ow < outW; ow++) cols[pos + ow] = 0;
@@ -113,9 +125,10 @@ export function im2col(g: Conv2dGeometry, channels: number, x: Storage, xOffset:
 /**
  * One (channel, tap) row block of im2col when stride is 1 and outW = w (a "same" convolution): the
  * valid rows oh then read one contiguous run of the plane, x[plane + (oh + rowShift)·w + shift + ow],
- * so the block is one native copy; the entries that wrapped onto a neighbouring row (columns
- * outside [lo, hi)) are zeroed after it, and the rows outside the plane filled with 0. Measured
- * 1.1 → 0.17 ms for the conv2d bench row's 1.2 M column entries (bench/README.md).
+ * so the block is one copy; the entries that wrapped onto a neighbouring row (columns outside
+ * [lo, hi)) are zeroed after it, and the rows outside the plane filled with 0. Measured, per column
+ * entry: 0.94 → 0.24 ns for the conv2d bench row (32×32 planes), 0.94 → 0.69 ns for 14×14 planes
+ * (bench/README.md).
  */
 function im2colBlock(
   x: Storage, plane: number, h: number, w: number, outH: number, rowShift: number, shift: number, lo: number, hi: number,
@@ -123,8 +136,8 @@ function im2colBlock(
 ): void {
   const ohLo = Math.min(outH, Math.max(0, -rowShift));
   const ohHi = Math.max(ohLo, Math.min(outH, h - rowShift));
-  cols.fill(0, pos, pos + ohLo * w);
-  cols.fill(0, pos + ohHi * w, pos + outH * w);
+  zero(cols, pos, pos + ohLo * w);
+  zero(cols, pos + ohHi * w, pos + outH * w);
   if (ohHi === ohLo) return;
   const dst = pos + ohLo * w;
   const start = plane + (ohLo + rowShift) * w + shift; // x index of cols[dst]
@@ -132,9 +145,12 @@ function im2colBlock(
   // Clamp to the plane: the clamped entries are wrapped ones, zeroed below.
   const from = Math.max(start, plane);
   const to = Math.min(end, plane + h * w);
-  cols.fill(0, dst, dst + (from - start));
-  cols.set(x.subarray(from, to), dst + (from - start));
-  cols.fill(0, dst + (to - start), dst + (end - start));
+  zero(cols, dst, dst + (from - start));
+  const at = dst + (from - start);
+  // A native copy for long runs; a loop for short ones (a subarray view costs ~40 ns to make).
+  if (to - from > 128) cols.set(x.subarray(from, to), at);
+  else for (let t = 0; t < to - from; t++) cols[at + t] = x[from + t]!;
+  zero(cols, dst + (to - start), dst + (end - start));
   for (let oh = ohLo; oh < ohHi; oh++) {
     const rowStart = pos + oh * w;
     for (let ow = 0; ow < lo; ow++) cols[rowStart + ow] = 0;
@@ -144,7 +160,7 @@ function im2colBlock(
 
 /**
  * The adjoint of im2col: adds every column entry back onto the input element it was copied from.
- * Same loop order and per-row bounds as {@link im2col}.
+ * Same loop order and per-row bounds (validLo, validHi) as {@link im2col}.
  */
 export function col2im(g: Conv2dGeometry, channels: number, cols: ArrayLike<number>, colsOffset: number, dx: Storage, dxOffset: number): void {
   const { h, w, kH, kW, outH, outW, strideH, strideW, padH, padW, dilationH, dilationW } = g;
@@ -153,7 +169,8 @@ export function col2im(g: Conv2dGeometry, channels: number, cols: ArrayLike<numb
     const plane = dxOffset + c * h * w;
     for (let i = 0; i < kH; i++) {
       for (let j = 0; j < kW; j++) {
-        const [lo, hi] = validRange(outW, w, strideW, padW, j * dilationW);
+        const lo = validLo(strideW, padW, j * dilationW);
+        const hi = validHi(outW, w, strideW, padW, j * dilationW);
         const shift = j * dilationW - padW;
         for (let oh = 0; oh < outH; oh++, pos += outW) {
           const ih = oh * strideH - padH + i * dilationH;

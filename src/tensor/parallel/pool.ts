@@ -52,6 +52,14 @@ export const SPIN_MICROSECONDS = 50;
 
 /** The calling thread recomputes a chunk that a worker has not finished after this long… */
 const STEAL_MIN_MS = 5;
+/**
+ * …or, for a task whose chunks write the output in place, after this long. A worker given up on
+ * may still be running (descheduled, not dead) and finish its chunk later, writing into an output
+ * the caller has already returned; it writes the same values the caller computed, but only into
+ * a fresh output that nothing writes in place afterwards is that harmless — and waiting long
+ * makes it unlikely on top. A worker that died costs this delay once.
+ */
+const STEAL_IN_PLACE_MS = 1000;
 /** …or after this many times the calling thread's own average time per chunk, if longer. */
 const STEAL_CHUNK_FACTOR = 20;
 /** Give up on starting workers after this many in a row exit before becoming ready. */
@@ -273,6 +281,17 @@ function ensureWorkers(threads: number): void {
 
 // ---- dispatch -----------------------------------------------------------------------------------
 
+/** Options of {@link runChunks}. */
+export interface RunOptions {
+  /**
+   * The chunks write the task's output array in place (disjoint parts of a fresh output, each a
+   * pure function of inputs nothing modifies) instead of their result regions: recomputing a chunk
+   * then writes the same values again. The calling thread waits longer before it recomputes a
+   * chunk a worker holds (STEAL_IN_PLACE_MS).
+   */
+  inPlace?: boolean;
+}
+
 /** Where each chunk's result ended up: `results[offsets[chunk]…]`. Valid until the next task. */
 export interface ChunkResults {
   results: Float64Array;
@@ -289,20 +308,22 @@ function now(): number {
  * same function bound to the same `args` on this thread. Every typed array in `args` that is big
  * should be in shared memory (others are copied to each worker).
  */
-export function runChunks(task: string, args: readonly TaskArg[], nChunks: number, resultSize: number, run: ChunkFn): ChunkResults {
+export function runChunks(
+  task: string, args: readonly TaskArg[], nChunks: number, resultSize: number, run: ChunkFn, options: RunOptions = {},
+): ChunkResults {
   if (!Number.isInteger(nChunks) || nChunks < 1 || nChunks > MAX_CHUNKS) {
     throw new Error(`parallel task '${task}': chunk count ${nChunks} must be between 1 and ${MAX_CHUNKS}`);
   }
   if (dispatching) throw new Error(`parallel task '${task}' started inside another parallel task`);
   dispatching = true;
   try {
-    return dispatch(task, args, nChunks, resultSize, run);
+    return dispatch(task, args, nChunks, resultSize, run, options.inPlace === true ? STEAL_IN_PLACE_MS : STEAL_MIN_MS);
   } finally {
     dispatching = false;
   }
 }
 
-function dispatch(task: string, args: readonly TaskArg[], nChunks: number, resultSize: number, run: ChunkFn): ChunkResults {
+function dispatch(task: string, args: readonly TaskArg[], nChunks: number, resultSize: number, run: ChunkFn, stealMinMs: number): ChunkResults {
   const threads = getNumThreads();
   ensureWorkers(threads);
   const ctl = controlArray();
@@ -330,7 +351,7 @@ function dispatch(task: string, args: readonly TaskArg[], nChunks: number, resul
   });
   if (firstError !== null) throw firstError; // the calling thread's own error: the input is bad
   const perChunk = (now() - start) / Math.max(1, mine);
-  waitOrSteal(ctl, tag, nChunks, resultSize, run, Math.max(STEAL_MIN_MS, STEAL_CHUNK_FACTOR * perChunk));
+  waitOrSteal(ctl, tag, nChunks, resultSize, run, Math.max(stealMinMs, STEAL_CHUNK_FACTOR * perChunk));
   recomputeFailed(ctl, tag, task, nChunks, resultSize, run);
 
   const offsets = new Int32Array(nChunks);

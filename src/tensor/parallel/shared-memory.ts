@@ -42,20 +42,13 @@ import { PARALLEL_MIN_ELEMENTS, getNumThreads, isPoolWorker, workersCanCollect }
 export const SHARED_MIN_ELEMENTS = PARALLEL_MIN_ELEMENTS;
 
 /**
- * Every this many bytes of shared allocation, array-buffer memory is checked (a 3 µs read of
- * Node's own count, which includes shared arrays) — and on workers, a young-generation collection
- * runs after receiving this many bytes in task messages.
+ * After every this many bytes of shared allocation, a young-generation collection; on workers,
+ * after receiving this many bytes in task messages, a full one (worker.ts).
  */
-export const GC_CHECK_BYTES = 8 * 1024 * 1024;
+export const GC_PACE_BYTES = 8 * 1024 * 1024;
 
-/**
- * How far array-buffer memory may grow past its live level (as of the last collection) before a
- * collection is forced: a young-generation one, and a full one if that was not enough (tensors
- * that lived long enough to be promoted before they died). Measured on the MNIST CNN at batch 32
- * on 2 threads (bench/memory.ts, compiled JS): checks every 8 MB with 16 MB allowed kept RSS at
- * 104–112 MB (1 thread: 102–125 MB); 16 MB / 32 MB gave 170–210 MB, 64 MB / 128 MB 155–200 MB.
- */
-export const GC_GARBAGE_LIMIT_BYTES = 16 * 1024 * 1024;
+/** Every this many paced collections, a full one instead (for tensors promoted before they died). */
+export const GC_FULL_EVERY = 8;
 
 type GcFunction = (options?: { type?: 'minor' | 'major'; execution?: 'sync' | 'async' }) => void;
 
@@ -87,9 +80,7 @@ export function obtainGc(): GcFunction | null {
 /** Whether big tensors go to shared memory (tests and the bench switch it off to compare). */
 let enabled = true;
 
-let sinceCheck = 0;
-/** Array-buffer memory right after the last collection we forced: the live level (−1: none yet). */
-let liveLevel = -1;
+let sinceCollection = 0;
 const stats = { allocations: 0, bytesAllocated: 0, collections: 0, fullCollections: 0, collectionMs: 0 };
 
 /**
@@ -106,28 +97,16 @@ export function setSharedStorage(on: boolean): void {
   enabled = on;
 }
 
-function arrayBufferBytes(): number {
-  return process.memoryUsage().arrayBuffers;
-}
-
 /**
- * Collects when array-buffer memory exceeds the live level by more than GC_GARBAGE_LIMIT_BYTES:
- * young generation first, then a full collection if memory is still over. V8's own collections
- * (training allocates plenty of small objects) often free the garbage first; then nothing is forced.
+ * One paced collection: young generation (activations and gradients live for one step, so
+ * nearly all shared garbage is young), and every GC_FULL_EVERY-th time a full one.
  */
-function checkGarbage(gc: GcFunction): void {
-  const before = arrayBufferBytes();
-  if (liveLevel >= 0 && before <= liveLevel + GC_GARBAGE_LIMIT_BYTES) return;
+function collect(gc: GcFunction): void {
   const t = performance.now();
-  gc({ type: 'minor' });
+  const full = stats.collections % GC_FULL_EVERY === GC_FULL_EVERY - 1;
+  gc({ type: full ? 'major' : 'minor' });
   stats.collections++;
-  let after = arrayBufferBytes();
-  if (liveLevel < 0 || after > liveLevel + GC_GARBAGE_LIMIT_BYTES) {
-    gc({ type: 'major' });
-    stats.fullCollections++;
-    after = arrayBufferBytes();
-  }
-  liveLevel = after;
+  if (full) stats.fullCollections++;
   stats.collectionMs += performance.now() - t;
 }
 
@@ -142,10 +121,10 @@ export function sharedStorage(dtype: DType, size: number): Storage | null {
   const gc = obtainGc();
   if (gc === null) return null;
   const bytes = size * (dtype === 'float64' ? 8 : 4);
-  sinceCheck += bytes;
-  if (sinceCheck >= GC_CHECK_BYTES) {
-    sinceCheck = 0;
-    checkGarbage(gc);
+  sinceCollection += bytes;
+  if (sinceCollection >= GC_PACE_BYTES) {
+    sinceCollection = 0;
+    collect(gc);
   }
   stats.allocations++;
   stats.bytesAllocated += bytes;
@@ -157,7 +136,7 @@ export function sharedStorage(dtype: DType, size: number): Storage | null {
 export interface SharedMemoryInfo {
   allocations: number;
   bytesAllocated: number;
-  /** Collections forced (young generation first; each may have been followed by a full one). */
+  /** Collections run (young generation or, every GC_FULL_EVERY-th, full). */
   collections: number;
   fullCollections: number;
   /** Time spent in the forced collections. */
