@@ -182,7 +182,8 @@ export abstract class Optimizer<H extends BaseHyper = BaseHyper, S extends Param
         for (const p of group.params) {
           const i = index++;
           if (p.grad === null) continue;
-          const where = `${this.name}.step: parameter ${i} (shape ${shapeString(p.shape)})`;
+          // Built only for an error message (a string per parameter per step measurably costs).
+          const where = (): string => `${this.name}.step: parameter ${i} (shape ${shapeString(p.shape)})`;
           const data = paramStorage(p, where);
           const grad = gradStorage(p, where);
           let state = this.state.get(p);
@@ -320,21 +321,21 @@ export function checkNonNegative(value: unknown, name: string, where: string): v
 }
 
 /** The parameter's own storage as a flat row-major array (a subarray view, so writes land in place). */
-function paramStorage(p: Tensor, where: string): Storage {
-  if (!p.isLeaf) throw new Error(`${where} is no longer a leaf tensor; optimizers update leaves in place`);
+function paramStorage(p: Tensor, where: () => string): Storage {
+  if (!p.isLeaf) throw new Error(`${where()} is no longer a leaf tensor; optimizers update leaves in place`);
   const a = p.array;
   if (!a.isContiguous()) {
-    throw new Error(`${where} is a non-contiguous view (strides [${a.strides.join(', ')}]); the optimizer updates parameters in place and needs contiguous storage — use a contiguous tensor as the parameter`);
+    throw new Error(`${where()} is a non-contiguous view (strides [${a.strides.join(', ')}]); the optimizer updates parameters in place and needs contiguous storage — use a contiguous tensor as the parameter`);
   }
   return a.offset === 0 && a.data.length === a.size ? a.data : a.data.subarray(a.offset, a.offset + a.size);
 }
 
 /** The gradient as a flat row-major array of the parameter's dtype, checked against its shape. */
-function gradStorage(p: Tensor, where: string): Storage {
+function gradStorage(p: Tensor, where: () => string): Storage {
   const g = p.grad!;
-  if (!(g instanceof Tensor)) throw new Error(`${where}: .grad is not a Tensor (${describe(g)})`);
+  if (!(g instanceof Tensor)) throw new Error(`${where()}: .grad is not a Tensor (${describe(g)})`);
   if (!sameShape(g.shape, p.shape)) {
-    throw new Error(`${where}: the gradient has shape ${shapeString(g.shape)}, which does not match the parameter`);
+    throw new Error(`${where()}: the gradient has shape ${shapeString(g.shape)}, which does not match the parameter`);
   }
   return g.array.astype(p.dtype).flat();
 }

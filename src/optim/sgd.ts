@@ -92,6 +92,16 @@ export class SGD extends Optimizer<SGDHyper, SGDState> {
       if (first) s.momentumBuffer = new Tensor(NDArray.zeros(param.shape, param.dtype));
       buf = stateStorage(s.momentumBuffer!);
     }
+    if (buf !== null && !first && !nesterov && !maximize && weightDecay === 0) {
+      // The common case, with the loop-invariant tests of the general loop below taken out of the
+      // loop (same arithmetic, same results): b ← μ·b + (1 − τ)·g;  θ ← θ − lr·b.
+      const keep = 1 - dampening;
+      for (let i = 0; i < n; i++) {
+        buf[i] = momentum * buf[i]! + keep * grad[i]!;
+        p[i] = p[i]! - lr * buf[i]!;
+      }
+      return;
+    }
     for (let i = 0; i < n; i++) {
       let d = maximize ? -grad[i]! : grad[i]!;
       if (weightDecay !== 0) d += weightDecay * p[i]!;

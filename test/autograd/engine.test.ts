@@ -57,6 +57,35 @@ describe('accumulation', () => {
     expect(gradOf(x)).toEqual([4, 4, 4]);
   });
 
+  it('a leaf .grad never shares storage with the seed, another leaf, an input or a saved array', () => {
+    // add passes g through (copied for each leaf); reshape returns a view of g (copied); relu and
+    // mul return fresh arrays (taken as they are, since nothing else holds them).
+    const a = leaf([1, -2, 3]);
+    const b = leaf([4, 5, -6]);
+    const seed = tensor([1, 2, 3], f64);
+    a.add(b).backward(seed);
+    const storages = [seed.array.data, a.array.data, b.array.data, a.grad!.array.data, b.grad!.array.data];
+    expect(new Set(storages).size).toBe(storages.length);
+    const c = leaf([1, -2, 3, 4]);
+    const seed2 = tensor([[1, 2], [3, 4]], f64);
+    c.reshape(2, 2).backward(seed2);
+    expect(c.grad!.array.data).not.toBe(seed2.array.data);
+    seed2.array.data[0] = 100; // the caller reusing its seed must not change c.grad
+    expect(gradOf(c)).toEqual([1, 2, 3, 4]);
+    const d = leaf([1, -2, 3]);
+    const e = leaf([2, 2, 2]);
+    const y = d.relu().mul(e);
+    y.backward(seed);
+    expect(gradOf(d)).toEqual([2, 0, 6]);
+    expect(gradOf(e)).toEqual([1, 0, 9]);
+    expect(d.grad!.array.data).not.toBe(e.grad!.array.data);
+    // accumulating into an existing .grad makes a new array; the previous one is not written
+    const before = d.grad!;
+    d.relu().backward(tensor([1, 1, 1], f64));
+    expect(gradOf(d)).toEqual([3, 0, 7]);
+    expect(Array.from(before.toArray())).toEqual([2, 0, 6]);
+  });
+
   it('backward() on a leaf gives it a gradient of ones', () => {
     const x = tensor(3, { dtype: 'float64', requiresGrad: true });
     x.backward();

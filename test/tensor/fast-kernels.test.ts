@@ -8,7 +8,9 @@ import * as fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { DType } from '../../src/tensor/dtype.js';
 import { addArrays, mulArrays, reluBackward, reluForward } from '../../src/tensor/kernels/elementwise.js';
+import { gemmInPlace, gemmInPlaceBuffer, gemmInPlaceFits } from '../../src/tensor/kernels/gemm.js';
 import { sumDims } from '../../src/tensor/kernels/reduce.js';
+import { Generator } from '../../src/tensor/rng.js';
 import { NDArray } from '../../src/tensor/ndarray.js';
 import { coalesceDims } from '../../src/tensor/shape.js';
 import {
@@ -190,5 +192,60 @@ describe('sumDims patterns', () => {
     const out = sumDims(x, [0, 2, 3], true);
     expect(out.shape).toEqual([1, c, 1, 1]);
     expectClose(out.data, expected, 1e-13, expected.map(() => 100));
+  });
+});
+
+describe('gemmInPlace (B read where it lies in the GEMM buffer)', () => {
+  const gemmCase = fc.record({
+    m: fc.integer({ min: 1, max: 9 }),
+    n: fc.integer({ min: 1, max: 23 }),
+    k: fc.oneof(fc.integer({ min: 1, max: 12 }), fc.constantFrom(256, 300, 600)),
+    transposedA: fc.boolean(),
+    transposedB: fc.boolean(),
+    ldcExtra: fc.integer({ min: 0, max: 3 }),
+    offset: fc.integer({ min: 0, max: 3 }),
+    f32: fc.boolean(),
+    seed: fc.integer({ min: 0, max: 1_000_000 }),
+  });
+
+  it('C += A·B equals the naive product for row- and column-major B, whatever stale values surround B (60 cases)', () => {
+    fc.assert(
+      fc.property(gemmCase, ({ m, n, k, transposedA, transposedB, ldcExtra, offset, f32, seed }) => {
+        const gen = new Generator(seed);
+        const a = Float64Array.from({ length: m * k + offset }, () => gen.normal());
+        const ldc = n + ldcExtra;
+        const c0 = Float64Array.from({ length: offset + m * ldc }, () => gen.normal());
+        const [aRs, aCs] = transposedA ? [1, m] : [k, 1];
+        // B(p, j) at p·rs + j·cs: row-major (rs = n) or stored transposed (cs = k).
+        const [rs, cs] = transposedB ? [1, k] : [n, 1];
+        expect(gemmInPlaceFits(k, n, rs, cs)).toBe(true);
+        const { buffer, offset: bOff, capacity } = gemmInPlaceBuffer();
+        // Stale NaN everywhere: the columns past n that the last panel reads must not reach C.
+        buffer.fill(NaN, bOff, bOff + capacity);
+        const b = Float64Array.from({ length: k * n }, () => gen.normal());
+        for (let p = 0; p < k; p++) for (let j = 0; j < n; j++) buffer[bOff + p * rs + j * cs] = b[p * n + j]!;
+        const c = f32 ? Float32Array.from(c0) : Float64Array.from(c0);
+        gemmInPlace(m, n, k, a, offset, aRs, aCs, rs, cs, c, offset, ldc);
+        for (let i = 0; i < m; i++) {
+          for (let j = 0; j < ldc; j++) {
+            const at = offset + i * ldc + j;
+            let want = c0[at]!;
+            if (j < n) for (let p = 0; p < k; p++) want += a[offset + i * aRs + p * aCs]! * b[p * n + j]!;
+            const tol = f32 ? 1e-4 * (1 + Math.abs(want)) : 1e-12 * (1 + Math.abs(want));
+            expect(Math.abs(c[at]! - (f32 ? Math.fround(want) : want)), `C[${i}, ${j}]`).toBeLessThanOrEqual(tol);
+          }
+        }
+      }),
+      { seed: SEED, numRuns: 60 },
+    );
+  });
+
+  it('says when B does not fit the buffer (131 072 entries, with three columns of slack)', () => {
+    expect(gemmInPlaceFits(256, 500, 500, 1)).toBe(true);
+    expect(gemmInPlaceFits(144, 1024, 1024, 1)).toBe(false);
+    expect(gemmInPlaceFits(784, 9, 1, 784)).toBe(true);
+    // the last panel of a column-major B reads rows n … n + 2 of the stored Bᵀ: 1023 + 127·1024 < 2¹⁷
+    expect(gemmInPlaceFits(1024, 125, 1, 1024)).toBe(true);
+    expect(gemmInPlaceFits(1024, 126, 1, 1024)).toBe(false);
   });
 });

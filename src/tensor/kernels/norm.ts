@@ -1,10 +1,11 @@
 // Normalization kernels: per-channel reductions (Σx, Σ(x − mean)², Σg, Σg·x̂) and the elementwise
 // passes around them, shared by BatchNorm, BatchRenorm, GroupNorm, LayerNorm, InstanceNorm and
 // Batch Kalman Normalization. The reductions run on the channel-reduce kernels (channel-reduce.ts:
-// four accumulators, fixed chunks, parallel when the pool pays); the elementwise passes are plain
-// loops over chunks, then samples, then channels, then positions — the memory order of a
-// contiguous input.
+// four accumulators, fixed chunks, parallel when the pool pays); the elementwise passes walk
+// chunks, then samples, then channels, then positions — the memory order of a contiguous input —
+// in runs of contiguous elements with constants per run (affine-runs.ts, parallel when it pays).
 import { allocate, type Storage } from '../dtype.js';
+import { MIN_RUN_LENGTH, affineRun, affineRuns, gradientRun, gradientRuns } from './affine-runs.js';
 import { channelGradSums, channelSums } from './channel-reduce.js';
 
 /**
@@ -125,7 +126,15 @@ export function normForward(
 ): Storage {
   const { chunks, samples, channels, positions, affineSpan } = layout;
   const block = positions / affineSpan;
-  let pos = 0;
+  // One run of `block` elements per (chunk, sample, channel, affine index), in memory order. Long
+  // runs: their constants are gathered and affineRuns does the pass (over the worker pool when
+  // big); short ones (LayerNorm: one element) are written here run by run.
+  const runs = chunks * samples * channels * affineSpan;
+  const gather = block >= MIN_RUN_LENGTH;
+  const runM = new Float64Array(gather ? runs : 0);
+  const runScale = new Float64Array(gather ? runs : 0);
+  const runAdd = new Float64Array(gather ? runs : 0);
+  let r = 0;
   for (let s = 0; s < chunks; s++) {
     for (let a = 0; a < samples; a++) {
       for (let b = 0; b < channels; b++) {
@@ -134,14 +143,21 @@ export function normForward(
         const k = invstd[st]!;
         for (let f = 0; f < affineSpan; f++) {
           const j = b * affineSpan + f;
-          const w = weight === null ? 1 : weight[j]!;
-          const c = bias === null ? 0 : bias[j]!;
-          centredAffineRun(x, offset + pos, out, pos, block, m, k * w, c);
-          pos += block;
+          const scale = k * (weight === null ? 1 : weight[j]!);
+          const add = bias === null ? 0 : bias[j]!;
+          if (gather) {
+            runM[r] = m;
+            runScale[r] = scale;
+            runAdd[r] = add;
+          } else {
+            affineRun(x, offset + r * block, out, r * block, block, m, scale, add);
+          }
+          r++;
         }
       }
     }
   }
+  if (gather) affineRuns(x, offset, out, 0, runs, block, runM, runScale, runAdd);
   return out;
 }
 
@@ -208,7 +224,13 @@ export function normBackwardInput(
   const block = positions / affineSpan;
   const count = samples * positions;
   const out = allocate(x instanceof Float64Array ? 'float64' : 'float32', layoutSize(layout));
-  let pos = 0;
+  const runs = chunks * samples * channels * affineSpan;
+  const gather = block >= MIN_RUN_LENGTH; // as in normForward
+  const runM = new Float64Array(gather ? runs : 0);
+  const runA = new Float64Array(gather ? runs : 0);
+  const runB = new Float64Array(gather ? runs : 0);
+  const runC = new Float64Array(gather ? runs : 0);
+  let r = 0;
   for (let s = 0; s < chunks; s++) {
     for (let a = 0; a < samples; a++) {
       for (let b = 0; b < channels; b++) {
@@ -219,13 +241,24 @@ export function normBackwardInput(
         const meanGWX = sums === null ? 0 : sums.sumGWXhat[st]! / count;
         for (let f = 0; f < affineSpan; f++) {
           const w = weight === null ? 1 : weight[b * affineSpan + f]!;
-          // k·(g·w − meanGW − x̂·meanGWX) with x̂ = (x − m)·k
-          gradRun(g, gOffset + pos, x, xOffset + pos, out, pos, block, m, k * w, k * k * meanGWX, k * meanGW);
-          pos += block;
+          // k·(g·w − meanGW − x̂·meanGWX) with x̂ = (x − m)·k, as a·g − b·(x − m) − c
+          const ca = k * w;
+          const cb = k * k * meanGWX;
+          const cc = k * meanGW;
+          if (gather) {
+            runM[r] = m;
+            runA[r] = ca;
+            runB[r] = cb;
+            runC[r] = cc;
+          } else {
+            gradientRun(g, gOffset + r * block, x, xOffset + r * block, out, r * block, block, m, ca, cb, cc);
+          }
+          r++;
         }
       }
     }
   }
+  if (gather) gradientRuns(g, gOffset, x, xOffset, out, 0, runs, block, runM, runA, runB, runC);
   return out;
 }
 
@@ -239,50 +272,30 @@ export function momentsBackward(
   const { chunks, samples, channels, positions } = layout;
   const count = samples * positions;
   const out = allocate(x instanceof Float64Array ? 'float64' : 'float32', layoutSize(layout));
-  let pos = 0;
+  const runs = chunks * samples * channels;
+  const gather = positions >= MIN_RUN_LENGTH; // as in normForward
+  const runM = new Float64Array(gather ? runs : 0);
+  const runScale = new Float64Array(gather ? runs : 0);
+  const runAdd = new Float64Array(gather ? runs : 0);
+  let r = 0;
   for (let s = 0; s < chunks; s++) {
     for (let a = 0; a < samples; a++) {
       for (let b = 0; b < channels; b++) {
         const st = s * channels + b;
         const m = mean[st]!;
-        const dm = dmean[st]! / count;
         const dv = (2 * dvar[st]!) / count;
-        centredAffineRun(x, xOffset + pos, out, pos, positions, m, dv, dm);
-        pos += positions;
+        const dm = dmean[st]! / count;
+        if (gather) {
+          runM[r] = m;
+          runScale[r] = dv;
+          runAdd[r] = dm;
+        } else {
+          affineRun(x, xOffset + r * positions, out, r * positions, positions, m, dv, dm);
+        }
+        r++;
       }
     }
   }
+  if (gather) affineRuns(x, xOffset, out, 0, runs, positions, runM, runScale, runAdd);
   return out;
-}
-
-// ---- elementwise runs ------------------------------------------------------------------------
-
-/**
- * out[o + r] = (x[xi + r] − m)·scale + add for r < n: one contiguous run of the normalization's
- * affine passes. Four elements per iteration (measured 370 → 290 µs for 262 144 float32 elements,
- * bench/README.md).
- */
-function centredAffineRun(x: Storage, xi: number, out: Storage, o: number, n: number, m: number, scale: number, add: number): void {
-  const n4 = n - (n & 3);
-  let r = 0;
-  for (; r < n4; r += 4) {
-    out[o + r] = (x[xi + r]! - m) * scale + add;
-    out[o + r + 1] = (x[xi + r + 1]! - m) * scale + add;
-    out[o + r + 2] = (x[xi + r + 2]! - m) * scale + add;
-    out[o + r + 3] = (x[xi + r + 3]! - m) * scale + add;
-  }
-  for (; r < n; r++) out[o + r] = (x[xi + r]! - m) * scale + add;
-}
-
-/** out[o + r] = a·g[gi + r] − b·(x[xi + r] − m) − c for r < n, four elements per iteration. */
-function gradRun(g: Storage, gi: number, x: Storage, xi: number, out: Storage, o: number, n: number, m: number, a: number, b: number, c: number): void {
-  const n4 = n - (n & 3);
-  let r = 0;
-  for (; r < n4; r += 4) {
-    out[o + r] = a * g[gi + r]! - b * (x[xi + r]! - m) - c;
-    out[o + r + 1] = a * g[gi + r + 1]! - b * (x[xi + r + 1]! - m) - c;
-    out[o + r + 2] = a * g[gi + r + 2]! - b * (x[xi + r + 2]! - m) - c;
-    out[o + r + 3] = a * g[gi + r + 3]! - b * (x[xi + r + 3]! - m) - c;
-  }
-  for (; r < n; r++) out[o + r] = a * g[gi + r]! - b * (x[xi + r]! - m) - c;
 }

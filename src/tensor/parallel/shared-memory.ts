@@ -43,11 +43,15 @@ export const SHARED_MIN_ELEMENTS = PARALLEL_MIN_ELEMENTS;
 
 /**
  * After every this many bytes of shared allocation, a young-generation collection; on workers,
- * after receiving this many bytes in task messages, a full one (worker.ts).
+ * after receiving this many bytes in task messages, a full one (worker.ts). Measured on the MNIST
+ * CNN at batch 32 on 2 threads (bench/memory.ts, compiled JS, bench/README.md): 8 MB kept RSS at
+ * 101–114 MB over 10 000 steps (1 thread: 103–111 MB), 16 MB at 200–214 MB (the freed memory is
+ * not returned to the system, so RSS follows the peak of live + garbage). A collection costs
+ * ≈ 0.5 ms whenever it runs (also right after a backward pass, measured).
  */
 export const GC_PACE_BYTES = 8 * 1024 * 1024;
 
-/** Every this many paced collections, a full one instead (for tensors promoted before they died). */
+/** Every this many collections, a full one instead (for tensors promoted before they died). */
 export const GC_FULL_EVERY = 8;
 
 type GcFunction = (options?: { type?: 'minor' | 'major'; execution?: 'sync' | 'async' }) => void;

@@ -2,6 +2,7 @@
  * The chunk tasks a pool worker can run, by name. A kernel that goes parallel registers its task
  * factory here; the calling thread builds the same factory directly (pool.runChunks' `run`).
  */
+import { affineRunsTask, gradientRunsTask } from '../kernels/affine-runs.js';
 import { channelGradSumsTask, channelSumsTask } from '../kernels/channel-reduce.js';
 import { gemmTask } from '../kernels/gemm-parallel.js';
 import { arrayArg, numberArg, type TaskFactory } from './protocol.js';
@@ -37,5 +38,7 @@ export const TASKS: Readonly<Record<string, TaskFactory>> = {
   'channel-sums': channelSumsTask,
   'channel-grad-sums': channelGradSumsTask,
   'gemm': gemmTask,
+  'affine-runs': affineRunsTask,
+  'gradient-runs': gradientRunsTask,
   'debug-fault': debugFaultTask,
 };

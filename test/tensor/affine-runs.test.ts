@@ -1,0 +1,117 @@
+/**
+ * The normalization's elementwise passes over the pool (src/tensor/kernels/affine-runs.ts):
+ * against the formula written here on small inputs (every run length mod 4, offsets, float32 and
+ * float64), and on inputs big enough to split, bitwise the same on 1, 2 and 4 threads with the
+ * workers taking part; short runs and ordinary-memory outputs stay on the calling thread. No timing
+ * is asserted.
+ */
+import { afterAll, describe, expect, it } from 'vitest';
+import { affineRuns, gradientRuns } from '../../src/tensor/kernels/affine-runs.js';
+import { poolInfo, setNumThreads, warmUpPool } from '../../src/tensor/parallel/pool.js';
+
+type Floats = Float32Array | Float64Array;
+
+function makeRandom(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function filled(size: number, f64: boolean, shared: boolean, rnd: () => number): Floats {
+  const bytes = size * (f64 ? 8 : 4);
+  const buffer = shared ? new SharedArrayBuffer(bytes) : new ArrayBuffer(bytes);
+  const a = f64 ? new Float64Array(buffer) : new Float32Array(buffer);
+  for (let i = 0; i < size; i++) a[i] = rnd() * 4 - 2;
+  return a;
+}
+
+function constants(runs: number, rnd: () => number): Float64Array {
+  return Float64Array.from({ length: runs }, () => rnd() * 2 - 1);
+}
+
+afterAll(() => setNumThreads(1));
+
+describe('the formula', () => {
+  it.each([[1, 1], [3, 5], [4, 7], [2, 16], [5, 33]])('runs %i × length %i, float32 and float64, with offsets', (runs, length) => {
+    for (const f64 of [false, true]) {
+      const rnd = makeRandom(runs * 100 + length);
+      const x = filled(2 + runs * length, f64, false, rnd);
+      const g = filled(3 + runs * length, f64, false, rnd);
+      const [m, s, a, c] = [constants(runs, rnd), constants(runs, rnd), constants(runs, rnd), constants(runs, rnd)];
+      const y = f64 ? new Float64Array(1 + runs * length) : new Float32Array(1 + runs * length);
+      affineRuns(x, 2, y, 1, runs, length, m, s, a);
+      const dx = f64 ? new Float64Array(runs * length) : new Float32Array(runs * length);
+      gradientRuns(g, 3, x, 2, dx, 0, runs, length, m, s, a, c);
+      const round = f64 ? (v: number) => v : Math.fround;
+      for (let r = 0; r < runs; r++) {
+        for (let j = 0; j < length; j++) {
+          const i = r * length + j;
+          expect(y[1 + i]).toBe(round((x[2 + i]! - m[r]!) * s[r]! + a[r]!));
+          expect(dx[i]).toBe(round(s[r]! * g[3 + i]! - a[r]! * (x[2 + i]! - m[r]!) - c[r]!));
+        }
+      }
+    }
+  });
+
+  it('rejects constant arrays shorter than the number of runs', () => {
+    const x = new Float32Array(8);
+    expect(() => affineRuns(x, 0, x, 0, 4, 2, new Float64Array(3), new Float64Array(4), new Float64Array(4))).toThrow(/affineRuns: 4 runs but a constant array of 3/);
+  });
+});
+
+describe('on the pool', () => {
+  const runs = 8 * 32; // BatchNorm2d [8, 32, 32, 32]: one run per (sample, channel) plane
+  const length = 1024;
+
+  const rnd = makeRandom(5);
+  const x = filled(runs * length, false, true, rnd);
+  const g = filled(runs * length, false, true, rnd);
+  const [m, s, a, c] = [constants(runs, rnd), constants(runs, rnd), constants(runs, rnd), constants(runs, rnd)];
+
+  /** Both passes into fresh outputs (shared unless `outShared` is false); returns the outputs. */
+  function both(outShared = true): { y: Floats; dx: Floats } {
+    const y = filled(runs * length, false, outShared, () => 0.5);
+    const dx = filled(runs * length, false, outShared, () => 0.5);
+    affineRuns(x, 0, y, 0, runs, length, m, s, a);
+    gradientRuns(g, 0, x, 0, dx, 0, runs, length, m, s, a, c);
+    return { y, dx };
+  }
+
+  it('is bitwise the same on 1, 2 and 4 threads, with workers writing runs', async () => {
+    setNumThreads(1);
+    const one = both();
+    for (const threads of [2, 4]) {
+      setNumThreads(threads);
+      await warmUpPool();
+      let tookPart = false;
+      for (let t = 0; t < 60 && !tookPart; t++) {
+        const before = poolInfo().tasksRun;
+        const many = both();
+        expect(poolInfo().tasksRun - before, 'both passes went through the pool').toBe(2);
+        for (let i = 0; i < one.y.length; i++) {
+          if (!Object.is(many.y[i], one.y[i]) || !Object.is(many.dx[i], one.dx[i])) throw new Error(`${threads} threads: element ${i} differs`);
+        }
+        tookPart = poolInfo().lastTaskOwners.some((p) => p > 0);
+      }
+      expect(tookPart, `a worker computed runs on ${threads} threads`).toBe(true);
+    }
+  });
+
+  it('stays on the calling thread for an output in ordinary memory and for short runs', async () => {
+    setNumThreads(2);
+    await warmUpPool();
+    const before = poolInfo().tasksRun;
+    both(false);
+    const n = runs * length;
+    const y = filled(n, false, true, () => 0);
+    const k = constants(n / 8, makeRandom(7));
+    affineRuns(x, 0, y, 0, n / 8, 8, k, k, k); // runs of 8 elements
+    expect(poolInfo().tasksRun).toBe(before);
+    expect(y[9]).toBe(Math.fround((x[9]! - k[1]!) * k[1]! + k[1]!));
+  });
+});
