@@ -1,6 +1,6 @@
 /**
  * Measurements behind the parallel kernels' constants and speed-ups (bench/README.md):
- * `npx tsx bench/measure-parallel.ts [gemm] [bn] [matmul]` (all three by default).
+ * `npx tsx bench/measure-parallel.ts [gemm] [bn] [matmul] [conv]` (all by default).
  *
  * gemm   GEMM_PARALLEL_MIN_MACS: the serial packed kernel vs gemmParallel on 2 threads, float32,
  *        row-major, for square sizes and the conv2d bench row's GEMM shapes; calls back to back and
@@ -9,11 +9,13 @@
  * bn     BatchNorm2d forward + backward on [8, 32, 32, 32] float32 (the issue's row) through the
  *        public API, and its per-channel reductions alone, on 1 and 2 threads.
  * matmul Tensor matmul 512×512 float32 on 1 and 2 threads.
+ * conv   conv2d forward + backward, N=8, 16→32 channels, 32×32, 3×3, padding 1 (the issue's row;
+ *        its GEMMs go over the pool), on 1 and 2 threads.
  *
  * Implementations are interleaved in rounds (the machine's 2 cores are shared: compare at low
  * load, and read the spread); each figure is the median over rounds of the median of samples.
  */
-import { nn, randn, setNumThreads, tensor } from '../src/index.js';
+import { F, nn, randn, setNumThreads, tensor } from '../src/index.js';
 import { gemmPacked } from '../src/tensor/kernels/gemm.js';
 import { gemmParallel } from '../src/tensor/kernels/gemm-parallel.js';
 import { channelGradSums, channelSums } from '../src/tensor/kernels/channel-reduce.js';
@@ -144,7 +146,26 @@ async function matmulPart(): Promise<void> {
   console.log(`\nmatmul 512×512 float32: 1 thread ${fmt(one)} (${(flops / one / 1e6).toFixed(2)} GFLOP/s), 2 threads ${fmt(two)} (${(flops / two / 1e6).toFixed(2)} GFLOP/s), ${(one / two).toFixed(2)}×`);
 }
 
+async function convPart(): Promise<void> {
+  const res: Record<number, number[]> = { 1: [], 2: [] };
+  for (let round = 0; round < 3; round++) {
+    for (const threads of [1, 2]) {
+      setNumThreads(threads);
+      await warmUpPool();
+      const x = tensor(seededData(8 * 16 * 32 * 32, 5), { shape: [8, 16, 32, 32], requiresGrad: true });
+      const w = tensor(seededData(32 * 16 * 9, 6), { shape: [32, 16, 3, 3], requiresGrad: true });
+      const g = tensor(seededData(8 * 32 * 32 * 32, 7), { shape: [8, 32, 32, 32] });
+      res[threads]!.push(time(() => F.conv2d(x, w, null, { padding: 1 }).backward(g), 0, 9, 50));
+    }
+  }
+  const flops = 3 * 2 * 8 * 32 * 32 * 32 * 16 * 9;
+  const one = median(res[1]!);
+  const two = median(res[2]!);
+  console.log(`\nconv2d fwd+bwd N=8, 16→32, 32×32, 3×3: 1 thread ${fmt(one)} (${(flops / one / 1e6).toFixed(2)} GFLOP/s), 2 threads ${fmt(two)} (${(flops / two / 1e6).toFixed(2)} GFLOP/s), ${(one / two).toFixed(2)}×`);
+}
+
 if (want('gemm')) await gemmPart();
 if (want('bn')) await bnPart();
 if (want('matmul')) await matmulPart();
+if (want('conv')) await convPart();
 setNumThreads(1);

@@ -26,10 +26,15 @@ const only = onlyIndex >= 0 ? args[onlyIndex + 1] : undefined;
 
 /**
  * Median and quartiles of wall ms-per-run over `samples` samples of at least `minMs` each, after
- * warm-up. (CPU time would hide time spent descheduled by other jobs, but it also counts V8's
- * background GC threads, so it reads higher than the wall time on an idle machine.)
+ * warm-up, and the median CPU time of this process per run (user + system, all its threads: it
+ * also counts V8's background GC threads, so on an idle machine it reads a little above the wall
+ * time; on a busy one it does not count the time other jobs took the core).
  */
-function time(run: () => void, { warmupMs = 500, minMs = 40, samples = 15 } = {}): { median: number; p25: number; p75: number } {
+function time(run: () => void, { warmupMs = 500, minMs = 40, samples = 15 } = {}): { median: number; p25: number; p75: number; cpu: number } {
+  const cpuMs = (): number => {
+    const u = process.cpuUsage();
+    return (u.user + u.system) / 1000;
+  };
   let reps = 1;
   const warmEnd = performance.now() + warmupMs;
   while (performance.now() < warmEnd) {
@@ -38,14 +43,18 @@ function time(run: () => void, { warmupMs = 500, minMs = 40, samples = 15 } = {}
     reps = Math.max(1, Math.ceil(minMs / Math.max(performance.now() - t, 1e-3)));
   }
   const perRun: number[] = [];
+  const cpuPerRun: number[] = [];
   for (let s = 0; s < samples; s++) {
     const t = performance.now();
+    const c = cpuMs();
     for (let r = 0; r < reps; r++) run();
     perRun.push((performance.now() - t) / reps);
+    cpuPerRun.push((cpuMs() - c) / reps);
   }
   perRun.sort((a, b) => a - b);
+  cpuPerRun.sort((a, b) => a - b);
   const q = (f: number): number => perRun[Math.round((perRun.length - 1) * f)]!;
-  return { median: q(0.5), p25: q(0.25), p75: q(0.75) };
+  return { median: q(0.5), p25: q(0.25), p75: q(0.75), cpu: cpuPerRun[Math.floor(cpuPerRun.length / 2)]! };
 }
 
 function fmt(ms: number): string {
@@ -110,7 +119,7 @@ function trainStep(batch: number): void {
     opt.step();
   };
   const t = time(step);
-  console.log(`train step, batch ${batch}: ${fmt(t.median)} (${fmt(t.p25)}–${fmt(t.p75)}) = ${(batch / t.median * 1000).toFixed(0)} samples/s`);
+  console.log(`train step, batch ${batch}: ${fmt(t.median)} (${fmt(t.p25)}–${fmt(t.p75)}) = ${(batch / t.median * 1000).toFixed(0)} samples/s; CPU ${fmt(t.cpu)}`);
   if (perOp) {
     opTime.clear();
     const steps = 200;
@@ -142,7 +151,7 @@ function convRow(): void {
     x.grad = null; w.grad = null; b.grad = null;
     F.conv2d(x, w, b, { padding: 1 }).backward(g);
   });
-  console.log(`conv2d fwd+bwd N=8 16→32 32×32 3×3: ${fmt(t.median)} (${fmt(t.p25)}–${fmt(t.p75)}) = ${(flops / t.median / 1e6).toFixed(2)} GFLOP/s`);
+  console.log(`conv2d fwd+bwd N=8 16→32 32×32 3×3: ${fmt(t.median)} (${fmt(t.p25)}–${fmt(t.p75)}) = ${(flops / t.median / 1e6).toFixed(2)} GFLOP/s; CPU ${fmt(t.cpu)}`);
 }
 
 function bnRow(): void {
@@ -154,7 +163,7 @@ function bnRow(): void {
     bn.zeroGrad();
     bn.call(x).backward(g);
   });
-  console.log(`BatchNorm2d fwd+bwd N=8 C=32 32×32: ${fmt(t.median)} (${fmt(t.p25)}–${fmt(t.p75)})`);
+  console.log(`BatchNorm2d fwd+bwd N=8 C=32 32×32: ${fmt(t.median)} (${fmt(t.p25)}–${fmt(t.p75)}); CPU ${fmt(t.cpu)}`);
 }
 
 if (only === undefined || only === 'train') {

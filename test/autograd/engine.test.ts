@@ -86,6 +86,21 @@ describe('accumulation', () => {
     expect(Array.from(before.toArray())).toEqual([2, 0, 6]);
   });
 
+  it('x·Wᵀ gives W the same gradient, bitwise, as x·B with B a contiguous copy of Wᵀ', () => {
+    // matmul's backward computes the gradient of a transposed operand transposed (so F.linear's
+    // weight gradient needs no transposing copy): the same sums in the same order.
+    const values = Array.from({ length: 7 * 5 }, (_, i) => Math.sin(i) * 3);
+    const x = tensor(Array.from({ length: 4 * 5 }, (_, i) => Math.cos(i)), { dtype: 'float32', shape: [4, 5] });
+    const w = tensor(values, { dtype: 'float32', shape: [7, 5], requiresGrad: true });
+    const b = tensor(values, { dtype: 'float32', shape: [7, 5] }).transpose(0, 1).contiguous();
+    b.requiresGrad = true;
+    const seed = tensor(Array.from({ length: 4 * 7 }, (_, i) => (i % 5) - 2), { dtype: 'float32', shape: [4, 7] });
+    x.matmul(w.transpose(0, 1)).backward(seed);
+    x.matmul(b).backward(seed);
+    expect(Array.from(w.grad!.toArray())).toEqual(Array.from(b.grad!.transpose(0, 1).toArray()));
+    expect(w.grad!.array.isContiguous()).toBe(true);
+  });
+
   it('backward() on a leaf gives it a gradient of ones', () => {
     const x = tensor(3, { dtype: 'float64', requiresGrad: true });
     x.backward();

@@ -2,12 +2,13 @@
  * The normalization's elementwise passes over the pool (src/tensor/kernels/affine-runs.ts):
  * against the formula written here on small inputs (every run length mod 4, offsets, float32 and
  * float64), and on inputs big enough to split, bitwise the same on 1, 2 and 4 threads with the
- * workers taking part; short runs and ordinary-memory outputs stay on the calling thread. No timing
+ * workers taking part, and with a worker terminated while they run; a chunk the calling thread took
+ * over stops writing; short runs and ordinary-memory outputs stay on the calling thread. No timing
  * is asserted.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { affineRuns, gradientRuns } from '../../src/tensor/kernels/affine-runs.js';
-import { poolInfo, setNumThreads, warmUpPool } from '../../src/tensor/parallel/pool.js';
+import { affineRuns, affineRunsTask, gradientRuns, gradientRunsTask } from '../../src/tensor/kernels/affine-runs.js';
+import { poolInfo, poolWorkersForTest, setNumThreads, warmUpPool } from '../../src/tensor/parallel/pool.js';
 
 type Floats = Float32Array | Float64Array;
 
@@ -64,6 +65,26 @@ describe('the formula', () => {
   });
 });
 
+describe('a chunk taken over by the calling thread', () => {
+  it('stops writing at its next run once `current` says the chunk is no longer its own', () => {
+    const runs = 6;
+    const length = 4;
+    const x = new Float64Array(runs * length).fill(1);
+    const k = new Float64Array(runs).fill(2);
+    for (const [task, args] of [
+      [affineRunsTask, (out: Float64Array) => [x, 0, out, 0, runs, length, k, k, k]],
+      [gradientRunsTask, (out: Float64Array) => [x, 0, x, 0, out, 0, runs, length, k, k, k, k]],
+    ] as const) {
+      const out = new Float64Array(runs * length).fill(-7);
+      let checks = 0;
+      task(args(out), 1)(0, new Float64Array(0), 0, () => ++checks <= 2); // all 6 runs are chunk 0
+      expect(checks).toBe(3);
+      expect(out.slice(0, 2 * length).every((v) => v !== -7), 'the first two runs written').toBe(true);
+      expect(out.slice(2 * length).every((v) => v === -7), 'nothing after').toBe(true);
+    }
+  });
+});
+
 describe('on the pool', () => {
   const runs = 8 * 32; // BatchNorm2d [8, 32, 32, 32]: one run per (sample, channel) plane
   const length = 1024;
@@ -100,6 +121,23 @@ describe('on the pool', () => {
       }
       expect(tookPart, `a worker computed runs on ${threads} threads`).toBe(true);
     }
+  });
+
+  it('a worker terminated while the passes run: every output stays bitwise right', async () => {
+    setNumThreads(1);
+    const one = both();
+    setNumThreads(2);
+    await warmUpPool();
+    const [worker] = poolWorkersForTest();
+    expect(worker).toBeDefined();
+    const stopped = worker!.terminate(); // takes effect on the worker thread while the passes run
+    for (let t = 0; t < 10; t++) {
+      const many = both();
+      for (let i = 0; i < one.y.length; i++) {
+        if (!Object.is(many.y[i], one.y[i]) || !Object.is(many.dx[i], one.dx[i])) throw new Error(`run ${t}: element ${i} differs`);
+      }
+    }
+    await stopped;
   });
 
   it('stays on the calling thread for an output in ordinary memory and for short runs', async () => {

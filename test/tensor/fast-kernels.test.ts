@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import type { DType } from '../../src/tensor/dtype.js';
 import { addArrays, mulArrays, reluBackward, reluForward } from '../../src/tensor/kernels/elementwise.js';
 import { gemmInPlace, gemmInPlaceBuffer, gemmInPlaceFits } from '../../src/tensor/kernels/gemm.js';
+import { normBackwardSums, normMoments, type NormLayout } from '../../src/tensor/kernels/norm.js';
 import { sumDims } from '../../src/tensor/kernels/reduce.js';
 import { Generator } from '../../src/tensor/rng.js';
 import { NDArray } from '../../src/tensor/ndarray.js';
@@ -247,5 +248,91 @@ describe('gemmInPlace (B read where it lies in the GEMM buffer)', () => {
     // the last panel of a column-major B reads rows n … n + 2 of the stored Bᵀ: 1023 + 127·1024 < 2¹⁷
     expect(gemmInPlaceFits(1024, 125, 1, 1024)).toBe(true);
     expect(gemmInPlaceFits(1024, 126, 1, 1024)).toBe(false);
+  });
+});
+
+describe('normMoments and normBackwardSums on the channel-reduce kernels', () => {
+  /** Two-pass float64 moments per (chunk, channel) of a layout, straight from the definition. */
+  function reference(x: ArrayLike<number>, l: NormLayout): { mean: number[]; variance: number[] } {
+    const mean: number[] = [];
+    const variance: number[] = [];
+    for (let s = 0; s < l.chunks; s++) {
+      for (let b = 0; b < l.channels; b++) {
+        const values: number[] = [];
+        for (let a = 0; a < l.samples; a++) {
+          for (let r = 0; r < l.positions; r++) values.push(x[((s * l.samples + a) * l.channels + b) * l.positions + r]!);
+        }
+        const m = values.reduce((p, v) => p + v, 0) / values.length;
+        mean.push(m);
+        variance.push(values.reduce((p, v) => p + (v - m) * (v - m), 0) / values.length);
+      }
+    }
+    return { mean, variance };
+  }
+
+  const layouts: [string, NormLayout][] = [
+    ['BatchNorm', { chunks: 1, samples: 4, channels: 3, positions: 10, affineSpan: 1 }],
+    ['BatchNorm, 2 groups', { chunks: 2, samples: 3, channels: 2, positions: 5, affineSpan: 1 }],
+    ['GroupNorm', { chunks: 3, samples: 1, channels: 2, positions: 12, affineSpan: 3 }],
+    ['LayerNorm', { chunks: 5, samples: 1, channels: 1, positions: 7, affineSpan: 7 }],
+  ];
+
+  it('match the two-pass definition for every layout (float64), with a large mean and an outlier first', () => {
+    for (const [name, l] of layouts) {
+      const gen = new Generator(name.length);
+      const size = l.chunks * l.samples * l.channels * l.positions;
+      const x = Float64Array.from({ length: size }, () => 1e4 + gen.normal());
+      x[0] = 1e7; // the first value of statistic 0 is its shift: far from the mean
+      const ref = reference(x, l);
+      const got = normMoments(x, 0, l);
+      ref.mean.forEach((m, i) => expect(Math.abs(got.mean[i]! - m), `${name} mean ${i}`).toBeLessThanOrEqual(1e-12 * Math.abs(m)));
+      ref.variance.forEach((v, i) => expect(Math.abs(got.variance[i]! - v), `${name} variance ${i}`).toBeLessThanOrEqual(1e-9 * v));
+    }
+  });
+
+  it('keep float32 data with a mean 10⁴ times its spread accurate (no Σx² − n·mean² cancellation)', () => {
+    const l: NormLayout = { chunks: 1, samples: 8, channels: 2, positions: 256, affineSpan: 1 };
+    const gen = new Generator(5);
+    const x = Float32Array.from({ length: 8 * 2 * 256 }, () => 1e4 + gen.normal());
+    const ref = reference(x, l);
+    const got = normMoments(x, 0, l);
+    ref.variance.forEach((v, i) => expect(Math.abs(got.variance[i]! - v) / v).toBeLessThan(1e-9));
+  });
+
+  it('normBackwardSums gives Σg, Σg·x̂ per affine index and Σg·γ, Σg·γ·x̂ per statistic', () => {
+    for (const [name, l] of layouts) {
+      const gen = new Generator(name.length + 100);
+      const size = l.chunks * l.samples * l.channels * l.positions;
+      const x = Float64Array.from({ length: size }, () => gen.normal() * 3 + 1);
+      const g = Float64Array.from({ length: size }, () => gen.normal());
+      const weight = Float64Array.from({ length: l.channels * l.affineSpan }, () => gen.normal());
+      const { mean, variance } = normMoments(x, 0, l);
+      const invstd = variance.map((v) => 1 / Math.sqrt(v + 1e-5));
+      const got = normBackwardSums(g, 0, x, 0, l, mean, invstd, weight);
+      const sumG = new Array<number>(weight.length).fill(0);
+      const sumGXhat = new Array<number>(weight.length).fill(0);
+      const sumGW = new Array<number>(mean.length).fill(0);
+      const sumGWXhat = new Array<number>(mean.length).fill(0);
+      const block = l.positions / l.affineSpan;
+      for (let s = 0; s < l.chunks; s++) {
+        for (let a = 0; a < l.samples; a++) {
+          for (let b = 0; b < l.channels; b++) {
+            for (let r = 0; r < l.positions; r++) {
+              const i = ((s * l.samples + a) * l.channels + b) * l.positions + r;
+              const st = s * l.channels + b;
+              const j = b * l.affineSpan + Math.floor(r / block);
+              const xhat = (x[i]! - mean[st]!) * invstd[st]!;
+              sumG[j] += g[i]!;
+              sumGXhat[j] += g[i]! * xhat;
+              sumGW[st] += g[i]! * weight[j]!;
+              sumGWXhat[st] += g[i]! * weight[j]! * xhat;
+            }
+          }
+        }
+      }
+      for (const [label, want, have] of [['sumG', sumG, got.sumG], ['sumGXhat', sumGXhat, got.sumGXhat], ['sumGW', sumGW, got.sumGW], ['sumGWXhat', sumGWXhat, got.sumGWXhat]] as const) {
+        want.forEach((v, i) => expect(Math.abs(have[i]! - v), `${name} ${label} ${i}`).toBeLessThanOrEqual(1e-10 * (1 + Math.abs(v))));
+      }
+    }
   });
 });

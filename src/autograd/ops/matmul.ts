@@ -17,13 +17,25 @@ export const matmulOps: Pick<OpTable, 'matmul'> = {
       const batch = g.shape.slice(0, g.ndim - (a.ndim > 1 ? 1 : 0) - (b.ndim > 1 ? 1 : 0));
       const g2 = g.reshape([...batch, m, n]);
       const gradA = needs[0] ? sumToShape(matmul(g2, lastTwoSwapped(b2)), a2.shape).reshape(a.shape) : null;
-      const gradB = needs[1] ? sumToShape(matmul(lastTwoSwapped(a2), g2), b2.shape).reshape(b.shape) : null;
+      let gradB: NDArray | null = null;
+      if (needs[1] && a.ndim === 2 && isTransposedMatrix(b)) {
+        // B = Wᵀ of a row-major W (F.linear's weight): compute (Gᵀ·A)ᵀ, the same sums in the same
+        // order, so the gradient comes out in W's own layout and W.grad needs no transposing copy.
+        gradB = matmul(g2.transpose(0, 1), a2).transpose(0, 1);
+      } else if (needs[1]) {
+        gradB = sumToShape(matmul(lastTwoSwapped(a2), g2), b2.shape).reshape(b.shape);
+      }
       return [gradA, gradB];
     },
     // Products (and sums of them) made here, reshaped at most.
     freshGradients: true,
   },
 };
+
+/** A 2-d view that is the transpose of a row-major matrix (strides [1, rows]). */
+function isTransposedMatrix(x: NDArray): boolean {
+  return x.ndim === 2 && x.shape[0]! > 1 && x.shape[1]! > 1 && x.strides[0] === 1 && x.strides[1] === x.shape[0];
+}
 
 function lastTwoSwapped(x: NDArray): NDArray {
   return x.transpose(-2, -1);

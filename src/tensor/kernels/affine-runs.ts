@@ -7,7 +7,10 @@
  * for i in run r. Chunks are whole runs, about CHUNK_ELEMENTS elements each, fixed by the shape;
  * every element is one expression of its own inputs, so the result is bitwise the same on any
  * number of threads. The chunks write the output in place (pool.ts `inPlace`): a fresh output
- * array, which must be in shared memory, like x and g, for the workers to take part.
+ * array, which must be in shared memory, like x and g, for the workers to take part. A worker
+ * checks before each run that its chunk was not recomputed by the calling thread meanwhile
+ * (protocol.ts ChunkFn), so it cannot write into an output that was already returned, except
+ * within the one run it may be in the middle of — and then the same values.
  */
 import type { Storage } from '../dtype.js';
 import { runChunks, shouldParallelize } from '../parallel/pool.js';
@@ -93,9 +96,12 @@ export const affineRunsTask: TaskFactory = (args) => {
   const scale = arrayArg(args, 7, name);
   const add = arrayArg(args, 8, name);
   const per = runsPerChunk(length);
-  return (chunk) => {
+  return (chunk, _out, _o, current) => {
     const end = Math.min(runs, (chunk + 1) * per);
-    for (let r = chunk * per; r < end; r++) affineRun(x, xOff + r * length, out, oOff + r * length, length, m[r]!, scale[r]!, add[r]!);
+    for (let r = chunk * per; r < end; r++) {
+      if (current !== undefined && !current()) return; // recomputed by the calling thread meanwhile
+      affineRun(x, xOff + r * length, out, oOff + r * length, length, m[r]!, scale[r]!, add[r]!);
+    }
   };
 };
 
@@ -117,9 +123,10 @@ export const gradientRunsTask: TaskFactory = (args) => {
   const b = arrayArg(args, 10, name);
   const c = arrayArg(args, 11, name);
   const per = runsPerChunk(length);
-  return (chunk) => {
+  return (chunk, _out, _o, current) => {
     const end = Math.min(runs, (chunk + 1) * per);
     for (let r = chunk * per; r < end; r++) {
+      if (current !== undefined && !current()) return; // recomputed by the calling thread meanwhile
       gradientRun(g, gOff + r * length, x, xOff + r * length, out, oOff + r * length, length, m[r]!, a[r]!, b[r]!, c[r]!);
     }
   };

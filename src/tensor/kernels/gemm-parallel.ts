@@ -23,10 +23,11 @@ import { gemmPacked } from './gemm.js';
 
 /**
  * Below this many multiply-adds (m·n·k) a GEMM runs on the calling thread. Measured
- * (bench/measure-gemm.ts part C, bench/README.md): square float32 GEMMs on 2 threads were slower
- * than on 1 at 64³ (262 K), even at 96³ (885 K) and faster from 128³ (2.1 M); a task costs the
- * worker's wake-up (≈ 50 µs after other work) plus copying the blocks, which one thread spends on
- * ≈ 0.2–0.5 M multiply-adds.
+ * (bench/measure-parallel.ts, bench/README.md), square float32 GEMMs, 2 threads against 1: called
+ * back to back, 2 threads win from 64³ (0.26 M: 1.07×); called after 1 ms of other work (the
+ * worker has gone to sleep and must be woken, as in training) they lose at 80³ (0.51 M: 0.91×),
+ * break even at 96³ (0.88 M: 1.06×) and win from 112³ (1.4 M: 1.28×). 2²⁰ ≈ 1 M is where both are
+ * at least even.
  */
 export const GEMM_PARALLEL_MIN_MACS = 1 << 20;
 

@@ -67,9 +67,11 @@ function forEachRowBlock(layout: NormLayout, visit: (firstChunk: number, element
 /**
  * Mean and biased variance per (chunk, channel), in one pass over x, accumulating in float64:
  * Σx and Σ(x − s)² with a shift s per statistic equal to one of its own values (its first), then
- * var = Σ(x − s)²/n − (mean − s)². The shift keeps float32 inputs with a large mean accurate:
- * without it (s = 0) the two terms would be huge and nearly equal; with a value of the data the
- * subtracted term is (mean − s)², of the order of the variance itself.
+ * var = Σ(x − s)²/n − (mean − s)². The shift keeps data with a large mean accurate: with s = 0 the
+ * two terms would be huge and nearly equal (Σx²/n − mean² cancels); with s a value of the data,
+ * (mean − s)² ≤ n·var, so the cancellation costs at most a relative n·2⁻⁵³ of var (1e-12 for a
+ * million values). One pass instead of two (Σx, then Σ(x − mean)²): measured 340 → 220 µs for
+ * BatchNorm2d's [8, 32, 32, 32] (bench/README.md).
  */
 export function normMoments(x: Storage, offset: number, layout: NormLayout): Moments {
   const { chunks, samples, channels, positions, affineSpan } = layout;

@@ -16,7 +16,8 @@
  * Workers start lazily (on the first parallel call), are `unref`'d so they never keep a script
  * alive, and are replaced (again lazily) when they exit. Work smaller than
  * {@link PARALLEL_MIN_ELEMENTS}, or on arrays not backed by a SharedArrayBuffer (which a worker
- * cannot see without a copy), stays on the calling thread.
+ * cannot see without a copy), stays on the calling thread. Tensors big enough to be split are
+ * allocated in shared memory (shared-memory.ts explains how that memory stays bounded).
  *
  * Worker entry (how workers load the kernels): from compiled JS (dist/) this file is `pool.js`
  * and the worker runs `worker.js` beside it. From the TypeScript sources (vitest, tsx) this file
@@ -54,10 +55,10 @@ export const SPIN_MICROSECONDS = 50;
 const STEAL_MIN_MS = 5;
 /**
  * …or, for a task whose chunks write the output in place, after this long. A worker given up on
- * may still be running (descheduled, not dead) and finish its chunk later, writing into an output
- * the caller has already returned; it writes the same values the caller computed, but only into
- * a fresh output that nothing writes in place afterwards is that harmless — and waiting long
- * makes it unlikely on top. A worker that died costs this delay once.
+ * may still be running (descheduled, not dead); it stops at its next check of the chunk's state
+ * (protocol.ts ChunkFn `current`), but could still finish the piece it is in, writing the values
+ * the caller computed into an output the caller may have returned. Waiting long makes that
+ * unlikely on top. A worker that died costs this delay once.
  */
 const STEAL_IN_PLACE_MS = 1000;
 /** …or after this many times the calling thread's own average time per chunk, if longer. */
@@ -306,7 +307,8 @@ function now(): number {
  * Runs `nChunks` chunks of a task over the pool and returns where each chunk's `resultSize`
  * doubles are. `task` names the chunk function in the workers' registry (tasks.ts); `run` is the
  * same function bound to the same `args` on this thread. Every typed array in `args` that is big
- * should be in shared memory (others are copied to each worker).
+ * should be in shared memory (others are copied to each worker). Chunks write their result
+ * regions, or, with `options.inPlace`, disjoint parts of a fresh output (see {@link RunOptions}).
  */
 export function runChunks(
   task: string, args: readonly TaskArg[], nChunks: number, resultSize: number, run: ChunkFn, options: RunOptions = {},

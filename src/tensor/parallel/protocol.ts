@@ -37,8 +37,14 @@ export function tagOf(epoch: number): number {
   return (epoch & 0xffff) << 16;
 }
 
-/** Runs one chunk: reads its inputs, writes its result into `out` from `outOffset`. */
-export type ChunkFn = (chunk: number, out: Float64Array, outOffset: number) => void;
+/**
+ * Runs one chunk: reads its inputs, writes its result into `out` from `outOffset`. `current`,
+ * when given, tells whether the chunk is still this participant's to finish: false once the
+ * calling thread has recomputed it (a worker that was descheduled too long). A chunk that writes
+ * a task's output in place (pool.ts `inPlace`) checks it between pieces of its work and stops, so
+ * that a late worker does not keep writing into an output the caller has already returned.
+ */
+export type ChunkFn = (chunk: number, out: Float64Array, outOffset: number, current?: () => boolean) => void;
 
 /**
  * Claims chunks of the task tagged `tag` until none are left (or the task is over), running each
@@ -61,7 +67,7 @@ export function claimChunks(
     if (Atomics.compareExchange(ctl, CTL_CLAIM, claim, claim + 1) !== claim) continue;
     let code = participant + 1;
     try {
-      run(chunk, results, region + chunk * resultSize);
+      run(chunk, results, region + chunk * resultSize, () => Atomics.load(ctl, CTL_HEADER + chunk) === tag);
     } catch (error) {
       code = CODE_FAILED;
       onError(chunk, error);
