@@ -8,13 +8,18 @@
  *   npx tsx bench/memory.ts --steps 2000 --threads 1
  *   npx tsx bench/memory.ts --alloc               # allocate/free cycles of BN-sized tensors only
  *
+ * Under tsx every pool worker also loads tsx's loader (≈ 30 MB each). The figures in
+ * bench/README.md are for compiled JS: `npx tsc -p tsconfig.json --outDir /tmp/m` (with a
+ * package.json `{"type":"module"}` and a node_modules link there), then
+ * `node /tmp/m/bench/memory.js`.
+ *
  * Prints the resident set size (RSS) every `--every` steps, then a summary: the peak RSS of the
  * process (`process.resourceUsage().maxRSS`, the figure `/usr/bin/time -v` reports as "Maximum
  * resident set size"), the RSS right after warm-up, and the least-squares slope of RSS over the
  * steps after warm-up, in MB per 1000 steps (flat = within noise of 0). `--alloc` runs the
  * allocator alone: 10 000 cycles of allocating BN-sized float32 tensors, reducing them per channel
- * and dropping them, which is the pattern that leaked when every big tensor had a fresh
- * SharedArrayBuffer and nothing told V8 to collect them.
+ * and dropping them, which is the pattern that grew without bound when every big tensor had a
+ * fresh SharedArrayBuffer and nothing told V8 to collect them (src/tensor/parallel/shared-memory.ts).
  */
 import { data, F, getNumThreads, manualSeed, nn, optim, randn, setNumThreads, tensor, type Tensor } from '../src/index.js';
 import { allocate } from '../src/tensor/dtype.js';
