@@ -6,9 +6,8 @@
 // paths.
 import * as fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import {
-  conv2dBackwardInput, conv2dBackwardWeight, conv2dForward, conv2dGeometry, type Conv2dGeometry,
-} from '../../src/tensor/kernels/conv.js';
+import { conv2dGeometry, type Conv2dGeometry } from '../../src/tensor/kernels/conv.js';
+import { conv2dBackwardInput, conv2dBackwardWeight, conv2dForward } from '../../src/tensor/kernels/conv-parallel.js';
 import { maxPool2dBackward, maxPool2dForward, pool2dGeometry } from '../../src/tensor/kernels/pool.js';
 import { Generator } from '../../src/tensor/rng.js';
 

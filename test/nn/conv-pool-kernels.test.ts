@@ -5,9 +5,8 @@
 // differences are summation order (tolerance 1e-12 relative to the largest magnitude).
 import * as fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import {
-  conv2dBackwardBias, conv2dBackwardInput, conv2dBackwardWeight, conv2dForward, conv2dGeometry, type Conv2dGeometry,
-} from '../../src/tensor/kernels/conv.js';
+import { conv2dBackwardBias, conv2dGeometry, type Conv2dGeometry } from '../../src/tensor/kernels/conv.js';
+import { conv2dBackwardInput, conv2dBackwardWeight, conv2dForward } from '../../src/tensor/kernels/conv-parallel.js';
 import {
   adaptiveAvgPool2dBackward, adaptiveAvgPool2dForward, avgPool2dBackward, avgPool2dForward, maxPool2dBackward,
   maxPool2dForward, pool2dGeometry, type Pool2dGeometry,

@@ -1,10 +1,10 @@
-// Convolution and pooling primitives (NCHW). The kernels live in tensor/kernels/conv.ts and
-// pool.ts; these wrappers make the inputs contiguous, allocate outputs and route gradients.
+// Convolution and pooling primitives (NCHW). The kernels live in tensor/kernels/conv.ts (split
+// over the pool by conv-parallel.ts) and pool.ts; these wrappers make the inputs contiguous,
+// allocate outputs and route gradients.
 // Shapes are validated by the F functions (nn/functional), which are the public entry points.
 import { allocate } from '../../tensor/dtype.js';
-import {
-  conv2dBackwardBias, conv2dBackwardInput, conv2dBackwardWeight, conv2dForward, conv2dGeometry,
-} from '../../tensor/kernels/conv.js';
+import { conv2dBackwardBias, conv2dGeometry } from '../../tensor/kernels/conv.js';
+import { conv2dBackwardInput, conv2dBackwardWeight, conv2dForward } from '../../tensor/kernels/conv-parallel.js';
 import {
   adaptiveAvgPool2dBackward, adaptiveAvgPool2dForward, avgPool2dBackward, avgPool2dForward,
   maxPool2dBackward, maxPool2dForward, pool2dGeometry,
@@ -35,7 +35,7 @@ export const convOps: ConvOps = {
       let dw: NDArray | null = null;
       let db: NDArray | null = null;
       if (needs[0]) {
-        dx = NDArray.zeros(x.shape, g.dtype);
+        dx = NDArray.zeros(x.shape, g.dtype); // overwritten by the kernel
         conv2dBackwardInput(geom, gc.data, gc.offset, w.data, w.offset, dx.data, 0);
       }
       if (needs[1]) {

@@ -209,27 +209,30 @@ function scratch(like: Storage, size: number): Storage {
 }
 
 /**
- * y += conv2d(x, w) (no bias), per image and group: im2col, then one GEMM
+ * y += conv2d(x, w) (no bias) for images [n0, n1), per image and group: im2col, then one GEMM
  * y_g [Cout/g, P] += W_g [Cout/g, K] · cols [K, P]. One GEMM per image measured faster than one
  * over the whole batch (6.1 vs 5.7 GFLOP/s at the MNIST CNN's second conv: a smaller working set).
  * When K·P fits (gemmInPlaceFits), im2col writes the columns into the GEMM's own buffer and
  * gemmInPlace reads them there, skipping the packing of B: measured 16% faster for the MNIST
  * CNN's second conv forward, 25% for its input gradient, 19% for the first conv (bench/README.md).
+ * Image n is read at `xOffset + n·cIn·h·w` and written at `yOffset + n·cOut·P`.
  */
 function convAccumulate(
   g: Conv2dGeometry, x: Storage, xOffset: number, wt: ArrayLike<number>, wOffset: number, y: Storage, yOffset: number,
+  n0: number, n1: number,
 ): void {
   const cInG = g.cIn / g.groups;
   const cOutG = g.cOut / g.groups;
   const k = cInG * g.kH * g.kW;
   const p = g.outH * g.outW;
   // The columns go straight into the GEMM's buffer when they fit and the GEMM stays on this
-  // thread (a GEMM big enough for the pool takes the usual path, which the pool can split).
+  // thread (a GEMM big enough for the pool takes the usual path, which the pool can split; both
+  // give the same bits).
   const inPlace = !gemmShouldParallelize(cOutG, p, k, k, 1, p, 1) && gemmInPlaceFits(k, p, p, 1);
   const buf = gemmInPlaceBuffer();
   const cols = inPlace ? buf.buffer : scratch(y, k * p);
   const colsOffset = inPlace ? buf.offset : 0;
-  for (let n = 0; n < g.n; n++) {
+  for (let n = n0; n < n1; n++) {
     for (let grp = 0; grp < g.groups; grp++) {
       const yOff = yOffset + (n * g.cOut + grp * cOutG) * p;
       im2col(g, cInG, x, xOffset + (n * g.cIn + grp * cInG) * g.h * g.w, cols, colsOffset);
@@ -240,29 +243,31 @@ function convAccumulate(
 }
 
 /**
- * y = conv2d(x, w) + bias (bias may be null). All arrays contiguous NCHW / [cOut, cIn/g, kH, kW];
- * y (n·cOut·outH·outW elements from `yOffset`) is overwritten.
+ * y = conv2d(x, w) + bias (bias may be null) for images [n0, n1). All arrays contiguous NCHW /
+ * [cOut, cIn/g, kH, kW]; image n's output (cOut·outH·outW elements from `yOffset + n·cOut·outH·outW`)
+ * is overwritten. The whole batch, split over the pool when it pays: conv-parallel.ts.
  */
-export function conv2dForward(
+export function conv2dForwardImages(
   g: Conv2dGeometry,
   x: Storage, xOffset: number,
   wt: ArrayLike<number>, wOffset: number,
   bias: ArrayLike<number> | null, biasOffset: number,
   y: Storage, yOffset: number,
+  n0: number, n1: number,
 ): void {
   const p = g.outH * g.outW;
   // Each output plane starts at its bias (or 0); the GEMMs add onto it.
-  for (let n = 0; n < g.n; n++) {
+  for (let n = n0; n < n1; n++) {
     for (let o = 0; o < g.cOut; o++) {
       const start = yOffset + (n * g.cOut + o) * p;
       y.fill(bias === null ? 0 : bias[biasOffset + o]!, start, start + p);
     }
   }
-  convAccumulate(g, x, xOffset, wt, wOffset, y, yOffset);
+  convAccumulate(g, x, xOffset, wt, wOffset, y, yOffset, n0, n1);
 }
 
 /**
- * The transposed-convolution path of {@link conv2dBackwardInput} needs this many input channels
+ * The transposed-convolution path of the input gradient needs this many input channels
  * per group: its GEMMs have that many rows, and with fewer the packing of the large im2col of dy
  * is shared by too few rows. Measured (3×3, pad 1, float32, ms, col2im path → transposed path):
  * N=8 3→16 32×32 2.6 → 3.5, 4→16 28×28 2.5 → 2.7, 8→8 28×28 3.6 → 2.0, 16→32 32×32 20.6 → 17.8,
@@ -271,37 +276,62 @@ export function conv2dForward(
 const TRANSPOSED_MIN_CHANNELS = 8;
 
 /**
- * dx += the gradient of conv2d with respect to its input, given dy.
+ * How the input gradient is computed, decided once per batch:
  * - Stride 1 (with padding at most the dilated kernel span) and at least TRANSPOSED_MIN_CHANNELS
  *   input channels per group: dx is itself a stride-1 convolution of dy with the kernel flipped in
- *   space and its in/out channels swapped, padded by dilation·(k − 1) − pad. So it runs as a
- *   forward conv: im2col of dy (a block copy) and GEMMs of depth Cout·kH·kW and Cin/groups rows.
- * - Otherwise: dcols [K, P] = W_gᵀ · dy_g (GEMM depth Cout/groups), then col2im adds dcols back
- *   onto dx.
+ *   space and its in/out channels swapped, padded by dilation·(k − 1) − pad (`transposed` is that
+ *   convolution's geometry, `weight` the flipped kernel). So it runs as a forward conv: im2col of
+ *   dy (a block copy) and GEMMs of depth Cout·kH·kW and Cin/groups rows.
+ * - Otherwise (`transposed` null, `weight` the kernel itself): dcols [K, P] = W_gᵀ · dy_g (GEMM
+ *   depth Cout/groups), then col2im adds dcols back onto dx.
  */
-export function conv2dBackwardInput(
-  g: Conv2dGeometry,
-  dy: Storage, dyOffset: number,
-  wt: ArrayLike<number>, wOffset: number,
-  dx: Storage, dxOffset: number,
-): void {
+export interface InputGradPlan {
+  transposed: Conv2dGeometry | null;
+  weight: ArrayLike<number>;
+  weightOffset: number;
+}
+
+/** The {@link InputGradPlan} for geometry `g` and kernel `wt` (flipped into an array like `like`). */
+export function inputGradPlan(g: Conv2dGeometry, wt: ArrayLike<number>, wOffset: number, like: Storage): InputGradPlan {
   const cInG = g.cIn / g.groups;
-  const cOutG = g.cOut / g.groups;
   const padTH = g.dilationH * (g.kH - 1) - g.padH;
   const padTW = g.dilationW * (g.kW - 1) - g.padW;
   if (g.strideH === 1 && g.strideW === 1 && padTH >= 0 && padTW >= 0 && cInG >= TRANSPOSED_MIN_CHANNELS) {
-    const gT: Conv2dGeometry = {
+    const transposed: Conv2dGeometry = {
       n: g.n, cIn: g.cOut, h: g.outH, w: g.outW, cOut: g.cIn, kH: g.kH, kW: g.kW, groups: g.groups,
       strideH: 1, strideW: 1, padH: padTH, padW: padTW, dilationH: g.dilationH, dilationW: g.dilationW,
       outH: g.h, outW: g.w,
     };
-    convAccumulate(gT, dy, dyOffset, flippedWeight(g, wt, wOffset, dx), 0, dx, dxOffset);
+    return { transposed, weight: flippedWeight(g, wt, wOffset, like), weightOffset: 0 };
+  }
+  return { transposed: null, weight: wt, weightOffset: wOffset };
+}
+
+/**
+ * dx = the gradient of conv2d with respect to its input for images [n0, n1), given dy, computed
+ * as `plan` says ({@link inputGradPlan}). Image n's dx (cIn·h·w elements from
+ * `dxOffset + n·cIn·h·w`) is overwritten.
+ */
+export function conv2dBackwardInputImages(
+  g: Conv2dGeometry, plan: InputGradPlan,
+  dy: Storage, dyOffset: number,
+  dx: Storage, dxOffset: number,
+  n0: number, n1: number,
+): void {
+  const imageSize = g.cIn * g.h * g.w;
+  dx.fill(0, dxOffset + n0 * imageSize, dxOffset + n1 * imageSize);
+  if (plan.transposed !== null) {
+    convAccumulate(plan.transposed, dy, dyOffset, plan.weight, plan.weightOffset, dx, dxOffset, n0, n1);
     return;
   }
+  const cInG = g.cIn / g.groups;
+  const cOutG = g.cOut / g.groups;
   const k = cInG * g.kH * g.kW;
   const p = g.outH * g.outW;
   const dcols = scratch(dx, k * p);
-  for (let n = 0; n < g.n; n++) {
+  const wt = plan.weight;
+  const wOffset = plan.weightOffset;
+  for (let n = n0; n < n1; n++) {
     for (let grp = 0; grp < g.groups; grp++) {
       dcols.fill(0, 0, k * p);
       // W_gᵀ read through strides: row r of Wᵀ is column r of W (row stride 1, column stride k).
@@ -333,25 +363,29 @@ function flippedWeight(g: Conv2dGeometry, wt: ArrayLike<number>, wOffset: number
   return out;
 }
 
-/** dw += the gradient of conv2d with respect to its weight, given x and dy. */
-export function conv2dBackwardWeight(
+/**
+ * dw += Σ over images [n0, n1) of the gradient of conv2d with respect to its weight, given x and
+ * dy: dW_g [Cout/g, K] += dy_g [Cout/g, P] · colsᵀ per image and group.
+ */
+export function conv2dBackwardWeightImages(
   g: Conv2dGeometry,
   x: Storage, xOffset: number,
   dy: Storage, dyOffset: number,
   dw: Storage, dwOffset: number,
+  n0: number, n1: number,
 ): void {
   const cInG = g.cIn / g.groups;
   const cOutG = g.cOut / g.groups;
   const k = cInG * g.kH * g.kW;
   const p = g.outH * g.outW;
-  // dW_g [Cout/g, K] += dy_g [Cout/g, P] · colsᵀ: B = colsᵀ, element (p, r) at cols[r·P + p] (row
-  // stride 1, column stride P), read in place in the GEMM's buffer when it fits, else from the
-  // scratch columns (the packing then reads it through the same strides).
+  // B = colsᵀ: element (p, r) at cols[r·P + p] (row stride 1, column stride P), read in place in
+  // the GEMM's buffer when it fits, else from the scratch columns (the packing then reads it
+  // through the same strides).
   const inPlace = !gemmShouldParallelize(cOutG, k, p, p, 1, 1, p) && gemmInPlaceFits(p, k, 1, p);
   const buf = gemmInPlaceBuffer();
-  const cols = inPlace ? buf.buffer : scratch(dw, k * p);
+  const cols = inPlace ? buf.buffer : scratch(dy, k * p);
   const colsOffset = inPlace ? buf.offset : 0;
-  for (let n = 0; n < g.n; n++) {
+  for (let n = n0; n < n1; n++) {
     for (let grp = 0; grp < g.groups; grp++) {
       im2col(g, cInG, x, xOffset + (n * g.cIn + grp * cInG) * g.h * g.w, cols, colsOffset);
       const dyOff = dyOffset + (n * g.cOut + grp * cOutG) * p;

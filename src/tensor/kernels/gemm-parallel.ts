@@ -17,8 +17,9 @@
  * copying for O(n³) work.
  */
 import type { Storage } from '../dtype.js';
-import { getNumThreads, isShared, poolAvailable, runChunks } from '../parallel/pool.js';
+import { getNumThreads, poolAvailable, runChunks } from '../parallel/pool.js';
 import { arrayArg, numberArg, type TaskArg, type TaskFactory } from '../parallel/protocol.js';
+import { sharedOperand } from '../parallel/shared-memory.js';
 import { gemmPacked } from './gemm.js';
 
 /**
@@ -39,32 +40,6 @@ const CHUNKS_PER_THREAD = 3;
  * task's C (protocol.ts), so a bigger C is done in several tasks of whole row panels.
  */
 const TASK_MAX_OUTPUT = 1 << 20;
-
-/** Shared scratch arrays for operands that are not shared, one per role, grown when needed. */
-const scratch: Record<'a' | 'b' | 'c', { f32: Float32Array; f64: Float64Array }> = {
-  a: { f32: new Float32Array(0), f64: new Float64Array(0) },
-  b: { f32: new Float32Array(0), f64: new Float64Array(0) },
-  c: { f32: new Float32Array(0), f64: new Float64Array(0) },
-};
-
-/**
- * The operand as shared memory: itself when shared, else the `extent` elements from `offset`
- * copied into the role's scratch (then read from offset 0).
- */
-function sharedOperand(x: Storage, offset: number, extent: number, role: 'a' | 'b' | 'c'): { data: Storage; offset: number } {
-  if (isShared(x)) return { data: x, offset };
-  const s = scratch[role];
-  let out: Storage;
-  if (x instanceof Float64Array) {
-    if (s.f64.length < extent) s.f64 = new Float64Array(new SharedArrayBuffer(extent * 8));
-    out = s.f64;
-  } else {
-    if (s.f32.length < extent) s.f32 = new Float32Array(new SharedArrayBuffer(extent * 4));
-    out = s.f32;
-  }
-  out.set(x.subarray(offset, offset + extent));
-  return { data: out, offset: 0 };
-}
 
 /** How C [m×n] is cut: blocks of `block` rows (splitN = 0) or of `block` columns (splitN = 1). */
 interface GemmPlan {
@@ -174,9 +149,9 @@ function gemmTaskRun(
   b: Storage, bOffset: number, bRs: number, bCs: number,
   c: Storage, cOffset: number, ldc: number,
 ): void {
-  const sa = sharedOperand(a, aOffset, (m - 1) * aRs + (k - 1) * aCs + 1, 'a');
-  const sb = sharedOperand(b, bOffset, (k - 1) * bRs + (n - 1) * bCs + 1, 'b');
-  const sc = sharedOperand(c, cOffset, (m - 1) * ldc + n, 'c');
+  const sa = sharedOperand('gemm-a', a, aOffset, (m - 1) * aRs + (k - 1) * aCs + 1);
+  const sb = sharedOperand('gemm-b', b, bOffset, (k - 1) * bRs + (n - 1) * bCs + 1);
+  const sc = sharedOperand('gemm-c', c, cOffset, (m - 1) * ldc + n);
   const f32 = c instanceof Float32Array;
   const plan = gemmPlan(m, n, getNumThreads());
   const resultSize = f32 ? Math.ceil(plan.blockSize / 2) : plan.blockSize;

@@ -36,7 +36,7 @@
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import type { DType, Storage } from '../dtype.js';
-import { PARALLEL_MIN_ELEMENTS, getNumThreads, isPoolWorker, workersCanCollect } from './pool.js';
+import { PARALLEL_MIN_ELEMENTS, getNumThreads, isPoolWorker, isShared, workersCanCollect } from './pool.js';
 
 /**
  * Tensors of at least this many elements live in shared memory (when more than one thread is
@@ -163,4 +163,39 @@ export interface SharedMemoryInfo {
  */
 export function sharedMemoryInfo(): SharedMemoryInfo {
   return { ...stats };
+}
+
+/** Shared scratch arrays for task operands that are not shared, one pair per role, grown when needed. */
+const scratchByRole = new Map<string, { f32: Float32Array; f64: Float64Array }>();
+
+/**
+ * An operand of a parallel task as shared memory: the array itself when it is shared, else the
+ * `extent` elements from `offset` copied into the scratch array kept for `role` (then read from
+ * offset 0). The scratch is reused by the next call with the same role, so a kernel must finish
+ * its task before it asks for the same role again; kernels use distinct roles ('gemm-a',
+ * 'conv-x', …). It is never freed: it holds the largest operand seen for that role.
+ *
+ * @example
+ * ```ts
+ * const { data, offset } = sharedOperand('example', new Float32Array([1, 2, 3]), 1, 2);
+ * // data: a shared Float32Array holding [2, 3, …]; offset 0
+ * ```
+ */
+export function sharedOperand(role: string, x: Storage, offset: number, extent: number): { data: Storage; offset: number } {
+  if (isShared(x)) return { data: x, offset };
+  let s = scratchByRole.get(role);
+  if (s === undefined) {
+    s = { f32: new Float32Array(0), f64: new Float64Array(0) };
+    scratchByRole.set(role, s);
+  }
+  let out: Storage;
+  if (x instanceof Float64Array) {
+    if (s.f64.length < extent) s.f64 = new Float64Array(new SharedArrayBuffer(extent * 8));
+    out = s.f64;
+  } else {
+    if (s.f32.length < extent) s.f32 = new Float32Array(new SharedArrayBuffer(extent * 4));
+    out = s.f32;
+  }
+  out.set(x.subarray(offset, offset + extent));
+  return { data: out, offset: 0 };
 }

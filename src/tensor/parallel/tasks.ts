@@ -4,6 +4,7 @@
  */
 import { affineRunsTask, gradientRunsTask } from '../kernels/affine-runs.js';
 import { channelGradSumsTask, channelSumsTask } from '../kernels/channel-reduce.js';
+import { convForwardTask, convInputGradTask, convWeightGradTask } from '../kernels/conv-parallel.js';
 import { gemmTask } from '../kernels/gemm-parallel.js';
 import { arrayArg, numberArg, type TaskFactory } from './protocol.js';
 
@@ -38,6 +39,9 @@ export const TASKS: Readonly<Record<string, TaskFactory>> = {
   'channel-sums': channelSumsTask,
   'channel-grad-sums': channelGradSumsTask,
   'gemm': gemmTask,
+  'conv2d-forward': convForwardTask,
+  'conv2d-input-grad': convInputGradTask,
+  'conv2d-weight-grad': convWeightGradTask,
   'affine-runs': affineRunsTask,
   'gradient-runs': gradientRunsTask,
   'debug-fault': debugFaultTask,

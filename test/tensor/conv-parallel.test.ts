@@ -1,0 +1,150 @@
+/**
+ * conv2d split over the pool by images (src/tensor/kernels/conv-parallel.ts): the output and all
+ * three gradients are bitwise the same on 1, 2 and 4 threads — float32 and float64, the transposed
+ * and the col2im input-gradient paths, stride 2, groups, a batch that is not a multiple of the
+ * chunk size — with the workers taking part; the multi-chunk weight gradient (float64 partials
+ * added in chunk order) matches a naive reference; a worker terminated mid-run changes nothing.
+ * No timing is asserted.
+ */
+import { afterAll, describe, expect, it } from 'vitest';
+import { F, setNumThreads, tensor, type Tensor } from '../../src/index.js';
+import { conv2dGeometry } from '../../src/tensor/kernels/conv.js';
+import { CONV_PARALLEL_MIN_MACS, conv2dBackwardWeight } from '../../src/tensor/kernels/conv-parallel.js';
+import { poolInfo, poolWorkersForTest, warmUpPool } from '../../src/tensor/parallel/pool.js';
+
+afterAll(() => setNumThreads(1));
+
+function makeRandom(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function values(size: number, seed: number): number[] {
+  const rnd = makeRandom(seed);
+  return Array.from({ length: size }, () => rnd() * 2 - 1);
+}
+
+interface ConvCase {
+  n: number; cIn: number; cOut: number; h: number; w: number; k: number;
+  stride: number; padding: number; groups: number; dtype: 'float32' | 'float64'; bias: boolean;
+}
+
+const cases: [string, ConvCase][] = [
+  ['MNIST CNN conv 2 (transposed input gradient)', { n: 32, cIn: 8, cOut: 16, h: 14, w: 14, k: 3, stride: 1, padding: 1, groups: 1, dtype: 'float32', bias: true }],
+  ['MNIST CNN conv 1 (col2im input gradient)', { n: 32, cIn: 1, cOut: 8, h: 28, w: 28, k: 3, stride: 1, padding: 1, groups: 1, dtype: 'float32', bias: true }],
+  ['stride 2, float64, no bias, odd batch', { n: 9, cIn: 6, cOut: 24, h: 33, w: 29, k: 3, stride: 2, padding: 1, groups: 1, dtype: 'float64', bias: false }],
+  ['groups 2, float32', { n: 5, cIn: 16, cOut: 16, h: 16, w: 16, k: 3, stride: 1, padding: 1, groups: 2, dtype: 'float32', bias: true }],
+];
+
+/** y, dx, dw and db (if any) of one forward + backward with a fixed upstream gradient. */
+function convRun(c: ConvCase): { out: number[]; macs: number } {
+  const x = tensor(values(c.n * c.cIn * c.h * c.w, 1), { shape: [c.n, c.cIn, c.h, c.w], dtype: c.dtype, requiresGrad: true });
+  const weight = tensor(values(c.cOut * (c.cIn / c.groups) * c.k * c.k, 2), { shape: [c.cOut, c.cIn / c.groups, c.k, c.k], dtype: c.dtype, requiresGrad: true });
+  const bias = c.bias ? tensor(values(c.cOut, 3), { shape: [c.cOut], dtype: c.dtype, requiresGrad: true }) : undefined;
+  const y = F.conv2d(x, weight, bias, { stride: c.stride, padding: c.padding, groups: c.groups });
+  const upstream = tensor(values(y.shape.reduce((a, b) => a * b, 1), 4), { shape: [...y.shape], dtype: c.dtype });
+  y.backward(upstream);
+  const parts: Tensor[] = [y, x.grad!, weight.grad!];
+  if (bias !== undefined) parts.push(bias.grad!);
+  const macs = c.cOut * (c.cIn / c.groups) * c.k * c.k * y.shape[2]! * y.shape[3]! * c.n;
+  return { out: parts.flatMap((t) => Array.from(t.toArray())), macs };
+}
+
+function expectBitwise(actual: number[], expected: number[], label: string): void {
+  expect(actual.length, label).toBe(expected.length);
+  for (let i = 0; i < expected.length; i++) {
+    if (!Object.is(actual[i], expected[i])) throw new Error(`${label}: value ${i} is ${actual[i]}, expected ${expected[i]}`);
+  }
+}
+
+describe('conv2d over the pool is bitwise the same on any thread count', () => {
+  it.each(cases)('%s, on 1, 2 and 4 threads', async (_name, c) => {
+    setNumThreads(1);
+    const one = convRun(c);
+    expect(one.macs, 'the case is big enough to go over the pool').toBeGreaterThanOrEqual(CONV_PARALLEL_MIN_MACS);
+    for (const threads of [2, 4]) {
+      setNumThreads(threads);
+      await warmUpPool();
+      const before = poolInfo().tasksRun;
+      let tookPart = false;
+      for (let r = 0; r < 20 && !tookPart; r++) {
+        expectBitwise(convRun(c).out, one.out, `${threads} threads, run ${r}`);
+        tookPart = poolInfo().lastTaskOwners.some((p) => p > 0);
+      }
+      expect(poolInfo().tasksRun, 'the conv went through the pool').toBeGreaterThan(before);
+      expect(tookPart, 'a worker computed images').toBe(true);
+    }
+  });
+
+  it('a small conv stays on the calling thread', async () => {
+    setNumThreads(2);
+    await warmUpPool();
+    const before = poolInfo().tasksRun;
+    convRun({ n: 2, cIn: 2, cOut: 4, h: 8, w: 8, k: 3, stride: 1, padding: 1, groups: 1, dtype: 'float64', bias: true });
+    expect(poolInfo().tasksRun).toBe(before);
+  });
+});
+
+describe('the weight gradient summed per chunk of images', () => {
+  it('matches a naive sum over images, taps and pixels on 1 and 2 threads (float64)', async () => {
+    const [n, cIn, cOut, h, w, k] = [40, 3, 5, 12, 10, 3];
+    const g = conv2dGeometry([n, cIn, h, w], [cOut, cIn, k, k], { stride: [1, 1], padding: [1, 1], dilation: [1, 1], groups: 1 });
+    const x = Float64Array.from(values(n * cIn * h * w, 7));
+    const dy = Float64Array.from(values(n * cOut * h * w, 8));
+    const reference = new Float64Array(cOut * cIn * k * k);
+    for (let img = 0; img < n; img++) {
+      for (let o = 0; o < cOut; o++) {
+        for (let c = 0; c < cIn; c++) {
+          for (let i = 0; i < k; i++) {
+            for (let j = 0; j < k; j++) {
+              for (let oh = 0; oh < h; oh++) {
+                for (let ow = 0; ow < w; ow++) {
+                  const ih = oh - 1 + i;
+                  const iw = ow - 1 + j;
+                  if (ih < 0 || ih >= h || iw < 0 || iw >= w) continue;
+                  reference[((o * cIn + c) * k + i) * k + j]! += dy[((img * cOut + o) * h + oh) * w + ow]! * x[((img * cIn + c) * h + ih) * w + iw]!;
+                }
+              }
+            }
+          }
+        }
+      }
+    }
+    for (const threads of [1, 2]) {
+      setNumThreads(threads);
+      await warmUpPool();
+      const dw = new Float64Array(reference.length).fill(0.5); // accumulates onto what is there
+      conv2dBackwardWeight(g, x, 0, dy, 0, dw, 0);
+      for (let i = 0; i < reference.length; i++) expect(dw[i]! - 0.5).toBeCloseTo(reference[i]!, 10);
+    }
+  });
+});
+
+describe('faults during conv tasks', () => {
+  it('a worker terminated while convs run: results stay bitwise right, and the pool recovers', async () => {
+    const c = cases[0]![1];
+    setNumThreads(1);
+    const one = convRun(c).out;
+    setNumThreads(2);
+    await warmUpPool();
+    const [worker] = poolWorkersForTest();
+    expect(worker).toBeDefined();
+    const stopped = worker!.terminate();
+    for (let r = 0; r < 5; r++) expectBitwise(convRun(c).out, one, `run ${r} after terminate`);
+    await stopped;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect((await warmUpPool()).readyWorkers).toBe(1);
+    let tookPart = false;
+    for (let r = 0; r < 20 && !tookPart; r++) {
+      expectBitwise(convRun(c).out, one, `run ${r} with the replacement worker`);
+      tookPart = poolInfo().lastTaskOwners.some((p) => p > 0);
+    }
+    expect(tookPart, 'the replacement worker computed images').toBe(true);
+  });
+});
