@@ -1,9 +1,10 @@
 /**
- * Where the time of a training step goes, on ONE thread (serial kernel speed).
+ * Where the time of a training step goes, on ONE thread (serial kernel speed) unless `--threads N`.
  *
  *   npx tsx bench/profile-train-step.ts              # train steps at batch 32 and 2, conv2d and BN rows
  *   npx tsx bench/profile-train-step.ts --ops        # plus a per-op table (forward and backward times)
  *   npx tsx bench/profile-train-step.ts --only train # just the train steps (also: conv, bn)
+ *   npx tsx bench/profile-train-step.ts --threads 2  # on 2 threads (the pool's workers are not timed per op)
  *
  * The train step is the issue-5 MNIST CNN, conv(1→8)-BN-ReLU-pool-conv(8→16)-BN-ReLU-pool-linear,
  * cross-entropy, SGD (lr 0.01, momentum 0.9), float32, on fixed random 28×28 inputs. Each figure is
@@ -16,10 +17,11 @@ import { ops } from '../src/autograd/ops/index.js';
 import type { OpName } from '../src/autograd/op.js';
 import type { NDArray } from '../src/tensor/ndarray.js';
 
-setNumThreads(1);
+const args = process.argv.slice(2);
+const threadsIndex = args.indexOf('--threads');
+setNumThreads(threadsIndex >= 0 ? Number(args[threadsIndex + 1]) : 1);
 manualSeed(1);
 
-const args = process.argv.slice(2);
 const perOp = args.includes('--ops');
 const onlyIndex = args.indexOf('--only');
 const only = onlyIndex >= 0 ? args[onlyIndex + 1] : undefined;

@@ -45,12 +45,13 @@ export function assertDtype(dtype: unknown, where: string): asserts dtype is DTy
 }
 
 /**
- * Allocates zeroed storage of `size` elements. Big storage (≥ SHARED_MIN_ELEMENTS, with more than
- * one thread) is a SharedArrayBuffer, which the worker pool reads in place (parallel/shared-memory.ts
- * explains how its memory stays bounded); the rest is ordinary memory.
+ * Allocates zeroed storage of `size` elements. Big storage (≥ `sharedFrom` elements, by default
+ * SHARED_MIN_ELEMENTS, with more than one thread) is a SharedArrayBuffer, which the worker pool
+ * reads in place (parallel/shared-memory.ts explains how its memory stays bounded); the rest is
+ * ordinary memory.
  */
-export function allocate(dtype: DType, size: number): Storage {
-  return sharedStorage(dtype, size) ?? (dtype === 'float64' ? new Float64Array(size) : new Float32Array(size));
+export function allocate(dtype: DType, size: number, sharedFrom?: number): Storage {
+  return sharedStorage(dtype, size, sharedFrom) ?? (dtype === 'float64' ? new Float64Array(size) : new Float32Array(size));
 }
 
 /** The dtype of a storage array. */

@@ -7,8 +7,10 @@ import { conv2dBackwardBias, conv2dGeometry } from '../../tensor/kernels/conv.js
 import { conv2dBackwardInput, conv2dBackwardWeight, conv2dForward } from '../../tensor/kernels/conv-parallel.js';
 import {
   adaptiveAvgPool2dBackward, adaptiveAvgPool2dForward, avgPool2dBackward, avgPool2dForward,
-  maxPool2dBackward, maxPool2dForward, pool2dGeometry,
+  pool2dGeometry,
 } from '../../tensor/kernels/pool.js';
+import { maxPool2dBackwardSplit, maxPool2dForwardSplit, maxPoolSplits } from '../../tensor/kernels/pool-parallel.js';
+import { sharedIndices } from '../../tensor/parallel/shared-memory.js';
 import { NDArray } from '../../tensor/ndarray.js';
 import type { OpTable } from '../op.js';
 
@@ -56,16 +58,20 @@ export const convOps: ConvOps = {
     forward: ([input], params) => {
       const x = input!.contiguous();
       const geom = pool2dGeometry(x.shape, params);
-      const y = NDArray.zeros([...x.shape.slice(0, -2), geom.outH, geom.outW], x.dtype);
-      const argmax = new Int32Array(y.size);
-      maxPool2dForward(geom, x.data, x.offset, y.data, 0, argmax);
+      // Outputs in shared memory when the pool will split the planes (pool-parallel.ts).
+      const split = maxPoolSplits(geom, x.data);
+      const outShape = [...x.shape.slice(0, -2), geom.outH, geom.outW];
+      const size = geom.planes * geom.outH * geom.outW;
+      const y = new NDArray(allocate(x.dtype, size, split ? 0 : undefined), outShape);
+      const argmax = sharedIndices(size, split);
+      maxPool2dForwardSplit(geom, x.data, x.offset, y.data, 0, argmax);
       return [y, { geom, argmax, inputShape: x.shape }];
     },
     // ∂(max of a window)/∂x = 1 at the element that won, 0 elsewhere (overlapping windows add up).
     backward: (g, { geom, argmax, inputShape }) => {
       const gc = g.contiguous();
-      const dx = NDArray.zeros(inputShape, g.dtype);
-      maxPool2dBackward(geom, gc.data, gc.offset, argmax, dx.data, 0);
+      const dx = NDArray.zeros(inputShape, g.dtype); // overwritten by the kernel
+      maxPool2dBackwardSplit(geom, gc.data, gc.offset, argmax, dx.data, 0);
       return [dx];
     },
     freshGradients: true,

@@ -5,6 +5,8 @@
 // paths.
 import { allocate, promoteTypes, type DType, type Storage } from '../dtype.js';
 import { NDArray, forEachStrided2 } from '../ndarray.js';
+import { runChunks, shouldParallelize } from '../parallel/pool.js';
+import { arrayArg, numberArg, type TaskArg, type TaskFactory } from '../parallel/protocol.js';
 import { broadcastShapes, coalesceDims } from '../shape.js';
 
 /** out[i] = fn(x[i]) over all elements; a straight loop when x is contiguous. */
@@ -181,16 +183,65 @@ export function reluForward(x: NDArray): NDArray {
   const xc = x.contiguous();
   const size = xc.size;
   const out = allocate(xc.dtype, size);
-  const src = int32View(xc.data, xc.offset, size);
-  const dst = int32View(out, 0, size);
-  if (xc.dtype === 'float32') {
-    const n4 = size - (size & 3);
-    reluWords32(src, dst, n4);
-    reluWordsTail(src, dst, n4, size);
-  } else {
-    reluWords64(src, dst, size);
-  }
+  reluSplit(xc.data, xc.offset, null, 0, out, size);
   return new NDArray(out, [...x.shape]);
+}
+
+/** Elements per chunk of a relu over the pool (a multiple of 4, for the unrolled loops). */
+const RELU_CHUNK = 32768;
+
+/**
+ * relu (g null) or its gradient of `size` elements into `out` (from 0): over the pool in chunks of
+ * RELU_CHUNK when x, g and out are shared and big enough, else here. Every element is its own
+ * expression: the same bits on any number of threads.
+ */
+function reluSplit(x: Storage, xOffset: number, g: Storage | null, gOffset: number, out: Storage, size: number): void {
+  const nChunks = Math.ceil(size / RELU_CHUNK);
+  const shared = g === null ? shouldParallelize(size, x, out) : shouldParallelize(size, x, g, out);
+  if (nChunks < 2 || !shared) {
+    reluRange(x, xOffset, g, gOffset, out, 0, size);
+    return;
+  }
+  const args: TaskArg[] = [x, xOffset, g, gOffset, out, size];
+  runChunks('relu', args, nChunks, 0, reluTask(args, 0), { inPlace: true });
+}
+
+/** Task 'relu': args [x, xOffset, g or null, gOffset, out, size]; chunk i covers RELU_CHUNK elements. */
+export const reluTask: TaskFactory = (args) => {
+  const name = 'relu';
+  const x = arrayArg(args, 0, name);
+  const xOffset = numberArg(args, 1, name);
+  const g = arrayArg(args, 2, name, true);
+  const gOffset = numberArg(args, 3, name);
+  const out = arrayArg(args, 4, name);
+  const size = numberArg(args, 5, name);
+  return (chunk) => {
+    const lo = chunk * RELU_CHUNK;
+    reluRange(x, xOffset + lo, g, gOffset + lo, out, lo, Math.min(size, lo + RELU_CHUNK) - lo);
+  };
+};
+
+/** out[o + i] = relu(x[xo + i]) (g null) or its gradient g[go + i]·[x > 0], for i < n. */
+function reluRange(x: Storage, xo: number, g: Storage | null, go: number, out: Storage, o: number, n: number): void {
+  const n4 = n - (n & 3);
+  if (g === null) {
+    const src = int32View(x, xo, n);
+    const dst = int32View(out, o, n);
+    if (x instanceof Float32Array) {
+      reluWords32(src, dst, n4);
+      reluWordsTail(src, dst, n4, n);
+    } else {
+      reluWords64(src, dst, n);
+    }
+  } else if (x instanceof Float32Array && g instanceof Float32Array) {
+    const gw = int32View(g, go, n);
+    const xw = int32View(x, xo, n);
+    const dst = int32View(out, o, n);
+    reluGradWords32(gw, xw, dst, n4);
+    reluGradWordsTail(gw, xw, dst, n4, n);
+  } else {
+    reluGradPlain(g, go, x, xo, out, o, n);
+  }
 }
 
 // The loops live in small functions of their own, taking only typed arrays and integers, with
@@ -244,16 +295,7 @@ export function reluBackward(g: NDArray, x: NDArray): NDArray {
   const xc = x.contiguous();
   const size = xc.size;
   const out = allocate(xc.dtype, size);
-  if (xc.data instanceof Float32Array && gc.data instanceof Float32Array) {
-    const gw = int32View(gc.data, gc.offset, size);
-    const xw = int32View(xc.data, xc.offset, size);
-    const dst = int32View(out, 0, size);
-    const n4 = size - (size & 3);
-    reluGradWords32(gw, xw, dst, n4);
-    reluGradWordsTail(gw, xw, dst, n4, size);
-  } else {
-    reluGradPlain(gc.data, gc.offset, xc.data, xc.offset, out, size);
-  }
+  reluSplit(xc.data, xc.offset, gc.data, gc.offset, out, size);
   return new NDArray(out, [...x.shape]);
 }
 
@@ -276,6 +318,6 @@ function reluGradWordsTail(gw: Int32Array, xw: Int32Array, dst: Int32Array, from
 }
 
 /** out = x <= 0 ? 0 : g, element by element (float64 or mixed dtypes); NaN x passes g. */
-function reluGradPlain(g: Storage, go: number, x: Storage, xo: number, out: Storage, size: number): void {
-  for (let i = 0; i < size; i++) out[i] = x[xo + i]! <= 0 ? 0 : g[go + i]!;
+function reluGradPlain(g: Storage, go: number, x: Storage, xo: number, out: Storage, o: number, n: number): void {
+  for (let i = 0; i < n; i++) out[o + i] = x[xo + i]! <= 0 ? 0 : g[go + i]!;
 }

@@ -104,7 +104,7 @@ export interface TaskMessage {
 }
 
 /** What a task may receive: plain numbers, number arrays, or typed arrays over shared memory. */
-export type TaskArg = number | readonly number[] | Float32Array | Float64Array | null;
+export type TaskArg = number | readonly number[] | Float32Array | Float64Array | Int32Array | null;
 
 /**
  * Builds a task's chunk function from its arguments; `participant` is 0 on the calling thread and
@@ -127,4 +127,11 @@ export function arrayArg(args: readonly TaskArg[], i: number, task: string, null
   if (v instanceof Float32Array || v instanceof Float64Array) return v;
   if (v === null && nullable) return null;
   throw new Error(`parallel task '${task}': argument ${i} must be a Float32Array or Float64Array`);
+}
+
+/** Reads argument `i` of a task as an Int32Array (indices, e.g. max pooling's argmax). */
+export function indexArg(args: readonly TaskArg[], i: number, task: string): Int32Array {
+  const v = args[i];
+  if (v instanceof Int32Array) return v;
+  throw new Error(`parallel task '${task}': argument ${i} must be an Int32Array`);
 }

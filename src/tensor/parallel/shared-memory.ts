@@ -119,17 +119,14 @@ function collect(gc: GcFunction): void {
   stats.collectionMs += performance.now() - t;
 }
 
-/**
- * Zeroed storage of `size` elements in a fresh SharedArrayBuffer when it is big enough to be
- * split over threads (size ≥ {@link SHARED_MIN_ELEMENTS}, more than one thread, called outside the
- * pool's workers) and shared storage can be bounded here; otherwise null (the caller allocates
- * ordinary memory).
- */
-export function sharedStorage(dtype: DType, size: number): Storage | null {
-  if (size < SHARED_MIN_ELEMENTS || !enabled || getNumThreads() < 2 || isPoolWorker() || !workersCanCollect()) return null;
-  const gc = obtainGc();
-  if (gc === null) return null;
-  const bytes = size * (dtype === 'float64' ? 8 : 4);
+/** Whether shared storage can be handed out here now (and kept bounded). */
+function canShare(): GcFunction | null {
+  if (!enabled || getNumThreads() < 2 || isPoolWorker() || !workersCanCollect()) return null;
+  return obtainGc();
+}
+
+/** A fresh SharedArrayBuffer of `bytes`, counted towards the collection pace. */
+function pacedBuffer(gc: GcFunction, bytes: number): SharedArrayBuffer {
   sinceCollection += bytes;
   if (sinceCollection >= GC_PACE_BYTES) {
     sinceCollection = 0;
@@ -137,8 +134,33 @@ export function sharedStorage(dtype: DType, size: number): Storage | null {
   }
   stats.allocations++;
   stats.bytesAllocated += bytes;
-  const buffer = new SharedArrayBuffer(bytes);
+  return new SharedArrayBuffer(bytes);
+}
+
+/**
+ * Zeroed storage of `size` elements in a fresh SharedArrayBuffer when it is big enough to be
+ * split over threads (size ≥ `minElements`, by default {@link SHARED_MIN_ELEMENTS}; more than one
+ * thread; called outside the pool's workers) and shared storage can be bounded here; otherwise
+ * null (the caller allocates ordinary memory). A kernel that splits a big input over the pool
+ * passes a smaller `minElements` for its smaller outputs (max pooling's output is a quarter of
+ * its input).
+ */
+export function sharedStorage(dtype: DType, size: number, minElements = SHARED_MIN_ELEMENTS): Storage | null {
+  if (size < minElements) return null;
+  const gc = canShare();
+  if (gc === null) return null;
+  const buffer = pacedBuffer(gc, size * (dtype === 'float64' ? 8 : 4));
   return dtype === 'float64' ? new Float64Array(buffer) : new Float32Array(buffer);
+}
+
+/**
+ * `size` zeroed int32 values, in shared memory (counted like {@link sharedStorage}) when `shared`
+ * and shared storage is possible, else ordinary memory: indices a parallel kernel writes (max
+ * pooling's argmax).
+ */
+export function sharedIndices(size: number, shared: boolean): Int32Array {
+  const gc = shared ? canShare() : null;
+  return gc === null ? new Int32Array(size) : new Int32Array(pacedBuffer(gc, size * 4));
 }
 
 /** Counters of the shared storage: allocations, bytes, and the collections it forced. */

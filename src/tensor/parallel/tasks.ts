@@ -5,7 +5,9 @@
 import { affineRunsTask, gradientRunsTask } from '../kernels/affine-runs.js';
 import { channelGradSumsTask, channelSumsTask } from '../kernels/channel-reduce.js';
 import { convForwardTask, convInputGradTask, convWeightGradTask } from '../kernels/conv-parallel.js';
+import { reluTask } from '../kernels/elementwise.js';
 import { gemmTask } from '../kernels/gemm-parallel.js';
+import { maxPoolBackwardTask, maxPoolForwardTask } from '../kernels/pool-parallel.js';
 import { arrayArg, numberArg, type TaskFactory } from './protocol.js';
 
 /**
@@ -43,6 +45,9 @@ export const TASKS: Readonly<Record<string, TaskFactory>> = {
   'conv2d-input-grad': convInputGradTask,
   'conv2d-weight-grad': convWeightGradTask,
   'affine-runs': affineRunsTask,
+  'relu': reluTask,
+  'max-pool-2d': maxPoolForwardTask,
+  'max-pool-2d-backward': maxPoolBackwardTask,
   'gradient-runs': gradientRunsTask,
   'debug-fault': debugFaultTask,
 };

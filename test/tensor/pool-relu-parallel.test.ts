@@ -1,0 +1,94 @@
+/**
+ * Max pooling (src/tensor/kernels/pool-parallel.ts, split by planes) and relu
+ * (src/tensor/kernels/elementwise.ts, split by element ranges) over the worker pool: outputs and
+ * gradients bitwise the same on 1, 2 and 4 threads — the 2×2 fast path and an overlapping 3×3
+ * window with padding (whose backward adds several window gradients onto one input), float32 and
+ * float64, NaN and −0 inputs for relu — with the workers taking part, and small inputs staying on
+ * the calling thread. No timing is asserted.
+ */
+import { afterAll, describe, expect, it } from 'vitest';
+import { F, setNumThreads, tensor, type Tensor } from '../../src/index.js';
+import { poolInfo, warmUpPool } from '../../src/tensor/parallel/pool.js';
+
+afterAll(() => setNumThreads(1));
+
+function makeRandom(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Values in [-1, 1), with ties (rounded to 1/8), a NaN, −0 and −∞ sprinkled in. */
+function values(size: number, seed: number): number[] {
+  const rnd = makeRandom(seed);
+  const out = Array.from({ length: size }, () => Math.round((rnd() * 2 - 1) * 8) / 8);
+  out[size >> 1] = Number.NaN;
+  out[3] = -0;
+  out[size - 5] = -Infinity;
+  return out;
+}
+
+interface Case {
+  shape: [number, number, number, number];
+  dtype: 'float32' | 'float64';
+  forward: (x: Tensor) => Tensor;
+}
+
+const cases: [string, Case][] = [
+  ['maxPool2d 2×2 on [32, 8, 28, 28] float32', { shape: [32, 8, 28, 28], dtype: 'float32', forward: (x) => F.maxPool2d(x, 2) }],
+  ['maxPool2d 3×3 stride 1 pad 1 on [16, 12, 29, 25] float64', {
+    shape: [16, 12, 29, 25], dtype: 'float64', forward: (x) => F.maxPool2d(x, { kernelSize: 3, stride: 1, padding: 1 }),
+  }],
+  ['relu on [32, 8, 28, 28] float32', { shape: [32, 8, 28, 28], dtype: 'float32', forward: (x) => F.relu(x) }],
+  ['relu on [17, 8, 31, 33] float64', { shape: [17, 8, 31, 33], dtype: 'float64', forward: (x) => F.relu(x) }],
+];
+
+function run(c: Case): number[] {
+  const size = c.shape.reduce((a, b) => a * b, 1);
+  const x = tensor(values(size, 1), { shape: c.shape, dtype: c.dtype, requiresGrad: true });
+  const y = c.forward(x);
+  const upstream = tensor(values(y.shape.reduce((a, b) => a * b, 1), 2).map((v) => (Number.isFinite(v) ? v : 0.5)), {
+    shape: [...y.shape], dtype: c.dtype,
+  });
+  y.backward(upstream);
+  return [...y.toArray(), ...x.grad!.toArray()];
+}
+
+function expectBitwise(actual: number[], expected: number[], label: string): void {
+  expect(actual.length, label).toBe(expected.length);
+  for (let i = 0; i < expected.length; i++) {
+    if (!Object.is(actual[i], expected[i])) throw new Error(`${label}: value ${i} is ${actual[i]}, expected ${expected[i]}`);
+  }
+}
+
+describe('max pooling and relu over the pool are bitwise the same on any thread count', () => {
+  it.each(cases)('%s, on 1, 2 and 4 threads', async (_name, c) => {
+    setNumThreads(1);
+    const one = run(c);
+    for (const threads of [2, 4]) {
+      setNumThreads(threads);
+      await warmUpPool();
+      const before = poolInfo().tasksRun;
+      let tookPart = false;
+      for (let r = 0; r < 20 && !tookPart; r++) {
+        expectBitwise(run(c), one, `${threads} threads, run ${r}`);
+        tookPart = poolInfo().lastTaskOwners.some((p) => p > 0);
+      }
+      expect(poolInfo().tasksRun - before, 'forward and backward went through the pool').toBeGreaterThanOrEqual(2);
+      expect(tookPart, 'a worker computed chunks').toBe(true);
+    }
+  });
+
+  it('small inputs stay on the calling thread', async () => {
+    setNumThreads(2);
+    await warmUpPool();
+    const before = poolInfo().tasksRun;
+    run({ shape: [2, 4, 8, 8], dtype: 'float32', forward: (x) => F.maxPool2d(F.relu(x), 2) });
+    expect(poolInfo().tasksRun).toBe(before);
+  });
+});
