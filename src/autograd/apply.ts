@@ -16,6 +16,6 @@ export function applyOp<K extends OpName>(name: K, inputs: readonly Tensor[], ar
   const record = isGradEnabled() && inputs.some((t) => t.requiresGrad);
   if (!record) return new Tensor(out);
   const needsGrad = inputs.map((t) => t.requiresGrad);
-  const node: GraphNode = new GraphNode(name, inputs, needsGrad, (g) => def.backward(g, saved, needsGrad, args), def.freshGradients === true);
+  const node: GraphNode = new GraphNode(name, inputs, needsGrad, (g) => def.backward(g, saved, needsGrad, args), def.freshGradients === true, true);
   return new Tensor(out, { requiresGrad: true, gradFn: node });
 }

@@ -13,6 +13,12 @@ export class GraphNode {
   readonly opName: string;
   /** The op's backward returns arrays nothing else refers to (see OpDef.freshGradients). */
   readonly freshGradients: boolean;
+  /**
+   * A built-in op: its backward keeps no reference to the gradient it receives, so the engine may
+   * reuse that gradient's buffer afterwards (engine.ts). False for custom ops, whose backward is
+   * user code.
+   */
+  readonly builtIn: boolean;
 
   constructor(
     opName: string,
@@ -20,12 +26,14 @@ export class GraphNode {
     needsGrad: readonly boolean[],
     runBackward: (g: NDArray) => (NDArray | null)[],
     freshGradients = false,
+    builtIn = false,
   ) {
     this.opName = opName;
     this.inputs = inputs;
     this.needsGrad = needsGrad;
     this.runBackward = runBackward;
     this.freshGradients = freshGradients;
+    this.builtIn = builtIn;
   }
 
   get freed(): boolean {

@@ -4,7 +4,7 @@
 // Shapes are validated by the F functions (nn/functional), which are the public entry points.
 import { allocate } from '../../tensor/dtype.js';
 import { conv2dBackwardBias, conv2dGeometry } from '../../tensor/kernels/conv.js';
-import { conv2dBackwardInput, conv2dBackwardWeight, conv2dForward } from '../../tensor/kernels/conv-parallel.js';
+import { conv2dBackwardInput, conv2dBackwardWeight, conv2dForward, convSplits } from '../../tensor/kernels/conv-parallel.js';
 import {
   adaptiveAvgPool2dBackward, adaptiveAvgPool2dForward, avgPool2dBackward, avgPool2dForward,
   pool2dGeometry,
@@ -25,7 +25,9 @@ export const convOps: ConvOps = {
       const w = inputs[1]!.contiguous();
       const bias = inputs[2]?.contiguous() ?? null;
       const geom = conv2dGeometry(x.shape, w.shape, params);
-      const y = NDArray.zeros([geom.n, geom.cOut, geom.outH, geom.outW], x.dtype);
+      // In shared memory when the pool will split the batch (conv-parallel.ts).
+      const split = convSplits(geom);
+      const y = new NDArray(allocate(x.dtype, geom.n * geom.cOut * geom.outH * geom.outW, split ? 0 : undefined), [geom.n, geom.cOut, geom.outH, geom.outW]);
       conv2dForward(geom, x.data, x.offset, w.data, w.offset, bias?.data ?? null, bias?.offset ?? 0, y.data, 0);
       return [y, { x, w, geom }];
     },
@@ -37,7 +39,8 @@ export const convOps: ConvOps = {
       let dw: NDArray | null = null;
       let db: NDArray | null = null;
       if (needs[0]) {
-        dx = NDArray.zeros(x.shape, g.dtype); // overwritten by the kernel
+        // Overwritten by the kernel; in shared memory when the pool will split the batch.
+        dx = new NDArray(allocate(g.dtype, x.size, convSplits(geom) ? 0 : undefined), x.shape);
         conv2dBackwardInput(geom, gc.data, gc.offset, w.data, w.offset, dx.data, 0);
       }
       if (needs[1]) {

@@ -14,12 +14,15 @@
  * col2im copies in parallel. Measured in bench/README.md.
  *
  * Workers can only read shared memory: inputs that are not shared are copied into shared scratch
- * arrays first (shared-memory.ts, `sharedOperand`), and each chunk writes its images into its
- * result region (protocol.ts), which the calling thread copies into the output after the task.
+ * arrays first (shared-memory.ts, `sharedOperand`). The output (y, dx) must be shared — the op
+ * allocates it so when {@link convSplits} says the pool will be used — and each chunk computes an
+ * image into a scratch array of its own thread, then copies it into the output: a chunk that the
+ * calling thread recomputed meanwhile (a worker stalled for STEAL_IN_PLACE_MS, pool.ts) stops before
+ * its next copy, and a copy only ever writes the values the recomputation wrote.
  */
 import type { Storage } from '../dtype.js';
 import { MAX_CHUNKS, arrayArg, numberArg, type ChunkFn, type TaskArg, type TaskFactory } from '../parallel/protocol.js';
-import { poolAvailable, runChunks } from '../parallel/pool.js';
+import { isShared, poolAvailable, runChunks } from '../parallel/pool.js';
 import { sharedOperand } from '../parallel/shared-memory.js';
 import {
   conv2dBackwardInputImages, conv2dBackwardWeightImages, conv2dForwardImages, inputGradPlan, type Conv2dGeometry,
@@ -60,6 +63,46 @@ function useImagePool(plan: ImagePlan, ...arrays: ArrayLike<number>[]): boolean 
   return poolAvailable();
 }
 
+/**
+ * Whether a conv of geometry `g` will be split over the pool: then the op allocates its output (and
+ * its input gradient) in shared memory (`allocate(dtype, size, 0)`), which the chunks write.
+ */
+export function convSplits(g: Conv2dGeometry): boolean {
+  return useImagePool(imagePlan(g));
+}
+
+/** One image's output, computed here before it is copied into the shared output (per thread). */
+let image32 = new Float32Array(0);
+let image64 = new Float64Array(0);
+
+function imageScratch(like: Storage, size: number): Storage {
+  if (like instanceof Float64Array) {
+    if (image64.length < size) image64 = new Float64Array(size);
+    return image64;
+  }
+  if (image32.length < size) image32 = new Float32Array(size);
+  return image32;
+}
+
+/**
+ * A chunk that computes its images one by one into {@link imageScratch} with `compute(n, out,
+ * outOffset)` (which writes image n at `outOffset + n·imageSize`) and copies each into `target`.
+ */
+function imagesInPlace(
+  plan: ImagePlan, n: number, imageSize: number, target: Storage, targetOffset: number,
+  compute: (image: number, out: Storage, outOffset: number) => void,
+): ChunkFn {
+  return (chunk, _out, _o, current) => {
+    const [n0, n1] = imagesOf(plan, n, chunk);
+    const image = imageScratch(target, imageSize);
+    for (let i = n0; i < n1; i++) {
+      compute(i, image, -i * imageSize);
+      if (current !== undefined && !current()) return; // recomputed by the calling thread meanwhile
+      target.set(image.subarray(0, imageSize), targetOffset + i * imageSize);
+    }
+  };
+}
+
 // ---- task arguments ------------------------------------------------------------------------------
 
 const GEOMETRY_KEYS = [
@@ -81,33 +124,11 @@ function geometryFrom(args: readonly TaskArg[], i: number, task: string): Conv2d
   return g;
 }
 
-/** A chunk's result region as `count` elements of the output's type, from float64 index `o`. */
-function regionView(out: Float64Array, o: number, count: number, f32: boolean): Storage {
-  return f32 ? new Float32Array(out.buffer, out.byteOffset + o * 8, count) : out.subarray(o, o + count);
-}
-
-/** Doubles a result region needs for `count` elements of the output's type. */
-function regionDoubles(count: number, f32: boolean): number {
-  return f32 ? Math.ceil(count / 2) : count;
-}
-
-/** Copies each chunk's images from its result region into `out` (image n at `outOffset + n·imageSize`). */
-function gatherImages(
-  plan: ImagePlan, n: number, imageSize: number, f32: boolean, results: Float64Array, offsets: Int32Array,
-  out: Storage, outOffset: number,
-): void {
-  for (let chunk = 0; chunk < plan.nChunks; chunk++) {
-    const [n0, n1] = imagesOf(plan, n, chunk);
-    const count = (n1 - n0) * imageSize;
-    out.set(regionView(results, offsets[chunk]!, count, f32), outOffset + n0 * imageSize);
-  }
-}
-
 // ---- forward -------------------------------------------------------------------------------------
 
 /**
- * Task 'conv2d-forward': args [geometry, x (shared), w (shared), bias or null, perChunk, f32 (0/1)].
- * Chunk i writes y of its images into its region.
+ * Task 'conv2d-forward': args [geometry, x (shared), w (shared), bias or null, perChunk, y (shared),
+ * yOffset]. Chunk i writes y of its images.
  */
 export const convForwardTask: TaskFactory = (args) => {
   const name = 'conv2d-forward';
@@ -116,20 +137,17 @@ export const convForwardTask: TaskFactory = (args) => {
   const w = arrayArg(args, 2, name);
   const bias = arrayArg(args, 3, name, true);
   const plan: ImagePlan = { perChunk: numberArg(args, 4, name), nChunks: 0, macs: 0 };
-  const f32 = numberArg(args, 5, name) === 1;
-  const imageSize = g.cOut * g.outH * g.outW;
-  return (chunk, out, o) => {
-    const [n0, n1] = imagesOf(plan, g.n, chunk);
-    const region = regionView(out, o, (n1 - n0) * imageSize, f32);
-    // Offsets shifted so that image n0 lands at the start of the region.
-    conv2dForwardImages(g, x, 0, w, 0, bias, 0, region, -n0 * imageSize, n0, n1);
-  };
+  const y = arrayArg(args, 5, name);
+  const yOffset = numberArg(args, 6, name);
+  return imagesInPlace(plan, g.n, g.cOut * g.outH * g.outW, y, yOffset, (image, out, outOffset) => {
+    conv2dForwardImages(g, x, 0, w, 0, bias, 0, out, outOffset, image, image + 1);
+  });
 };
 
 /**
  * y = conv2d(x, w) + bias (bias may be null). All arrays contiguous NCHW / [cOut, cIn/g, kH, kW];
  * y (n·cOut·outH·outW elements from `yOffset`) is overwritten. Split over the pool by images when
- * big enough (see the file comment): the same bits on any number of threads.
+ * big enough and y is shared (see the file comment): the same bits on any number of threads.
  *
  * @example
  * ```ts
@@ -147,26 +165,22 @@ export function conv2dForward(
   y: Storage, yOffset: number,
 ): void {
   const plan = imagePlan(g);
-  if (!useImagePool(plan, wt)) {
+  if (!isShared(y) || !useImagePool(plan, wt)) {
     conv2dForwardImages(g, x, xOffset, wt, wOffset, bias, biasOffset, y, yOffset, 0, g.n);
     return;
   }
-  const f32 = y instanceof Float32Array;
-  const imageSize = g.cOut * g.outH * g.outW;
   const sx = sharedOperand('conv-x', x, xOffset, g.n * g.cIn * g.h * g.w);
   const sw = sharedOperand('conv-w', wt as Storage, wOffset, g.cOut * (g.cIn / g.groups) * g.kH * g.kW);
   const biasCopy = bias === null ? null : Float64Array.from({ length: g.cOut }, (_, o) => bias[biasOffset + o]!);
-  const args: TaskArg[] = [geometryArg(g), sx.data, sw.data, biasCopy, plan.perChunk, f32 ? 1 : 0];
-  const resultSize = regionDoubles(plan.perChunk * imageSize, f32);
-  const { results, offsets } = runChunks('conv2d-forward', args, plan.nChunks, resultSize, convForwardTask(args, 0));
-  gatherImages(plan, g.n, imageSize, f32, results, offsets, y, yOffset);
+  const args: TaskArg[] = [geometryArg(g), sx.data, sw.data, biasCopy, plan.perChunk, y, yOffset];
+  runChunks('conv2d-forward', args, plan.nChunks, 0, convForwardTask(args, 0), { inPlace: true });
 }
 
 // ---- input gradient ------------------------------------------------------------------------------
 
 /**
  * Task 'conv2d-input-grad': args [geometry, transposed geometry or null, dy (shared), weight as the
- * plan has it (shared), perChunk, f32 (0/1)]. Chunk i writes dx of its images into its region.
+ * plan has it (shared), perChunk, dx (shared), dxOffset]. Chunk i writes dx of its images.
  */
 export const convInputGradTask: TaskFactory = (args) => {
   const name = 'conv2d-input-grad';
@@ -175,21 +189,19 @@ export const convInputGradTask: TaskFactory = (args) => {
   const dy = arrayArg(args, 2, name);
   const weight = arrayArg(args, 3, name);
   const plan: ImagePlan = { perChunk: numberArg(args, 4, name), nChunks: 0, macs: 0 };
-  const f32 = numberArg(args, 5, name) === 1;
+  const dx = arrayArg(args, 5, name);
+  const dxOffset = numberArg(args, 6, name);
   const gradPlan: InputGradPlan = { transposed, weight, weightOffset: 0 };
-  const imageSize = g.cIn * g.h * g.w;
-  return (chunk, out, o) => {
-    const [n0, n1] = imagesOf(plan, g.n, chunk);
-    const region = regionView(out, o, (n1 - n0) * imageSize, f32);
-    conv2dBackwardInputImages(g, gradPlan, dy, 0, region, -n0 * imageSize, n0, n1);
-  };
+  return imagesInPlace(plan, g.n, g.cIn * g.h * g.w, dx, dxOffset, (image, out, outOffset) => {
+    conv2dBackwardInputImages(g, gradPlan, dy, 0, out, outOffset, image, image + 1);
+  });
 };
 
 /**
  * dx = the gradient of conv2d with respect to its input, given dy (dx, n·cIn·h·w elements from
  * `dxOffset`, is overwritten). Stride 1 with enough input channels runs as a convolution of dy with
  * the flipped kernel, otherwise as GEMMs and col2im (conv.ts, `inputGradPlan`). Split over the pool
- * by images when big enough: the same bits on any number of threads.
+ * by images when big enough and dx is shared: the same bits on any number of threads.
  *
  * @example
  * ```ts
@@ -206,20 +218,16 @@ export function conv2dBackwardInput(
 ): void {
   const plan = imagePlan(g);
   const gradPlan = inputGradPlan(g, wt, wOffset, dx);
-  if (!useImagePool(plan, gradPlan.weight)) {
+  if (!isShared(dx) || !useImagePool(plan, gradPlan.weight)) {
     conv2dBackwardInputImages(g, gradPlan, dy, dyOffset, dx, dxOffset, 0, g.n);
     return;
   }
-  const f32 = dx instanceof Float32Array;
-  const imageSize = g.cIn * g.h * g.w;
   const sdy = sharedOperand('conv-dy', dy, dyOffset, g.n * g.cOut * g.outH * g.outW);
   const weightSize = g.cOut * (g.cIn / g.groups) * g.kH * g.kW;
   const sw = sharedOperand('conv-w', gradPlan.weight as Storage, gradPlan.weightOffset, weightSize);
   const transposed = gradPlan.transposed === null ? null : geometryArg(gradPlan.transposed);
-  const args: TaskArg[] = [geometryArg(g), transposed, sdy.data, sw.data, plan.perChunk, f32 ? 1 : 0];
-  const resultSize = regionDoubles(plan.perChunk * imageSize, f32);
-  const { results, offsets } = runChunks('conv2d-input-grad', args, plan.nChunks, resultSize, convInputGradTask(args, 0));
-  gatherImages(plan, g.n, imageSize, f32, results, offsets, dx, dxOffset);
+  const args: TaskArg[] = [geometryArg(g), transposed, sdy.data, sw.data, plan.perChunk, dx, dxOffset];
+  runChunks('conv2d-input-grad', args, plan.nChunks, 0, convInputGradTask(args, 0), { inPlace: true });
 }
 
 // ---- weight gradient -----------------------------------------------------------------------------

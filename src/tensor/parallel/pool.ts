@@ -319,13 +319,16 @@ export function runChunks(
   if (dispatching) throw new Error(`parallel task '${task}' started inside another parallel task`);
   dispatching = true;
   try {
-    return dispatch(task, args, nChunks, resultSize, run, options.inPlace === true ? STEAL_IN_PLACE_MS : STEAL_MIN_MS);
+    const inPlace = options.inPlace === true;
+    return dispatch(task, args, nChunks, resultSize, run, inPlace ? STEAL_IN_PLACE_MS : STEAL_MIN_MS, inPlace);
   } finally {
     dispatching = false;
   }
 }
 
-function dispatch(task: string, args: readonly TaskArg[], nChunks: number, resultSize: number, run: ChunkFn, stealMinMs: number): ChunkResults {
+function dispatch(
+  task: string, args: readonly TaskArg[], nChunks: number, resultSize: number, run: ChunkFn, stealMinMs: number, inPlace: boolean,
+): ChunkResults {
   const threads = getNumThreads();
   ensureWorkers(threads);
   const ctl = controlArray();
@@ -353,7 +356,7 @@ function dispatch(task: string, args: readonly TaskArg[], nChunks: number, resul
   });
   if (firstError !== null) throw firstError; // the calling thread's own error: the input is bad
   const perChunk = (now() - start) / Math.max(1, mine);
-  waitOrSteal(ctl, tag, nChunks, resultSize, run, Math.max(stealMinMs, STEAL_CHUNK_FACTOR * perChunk));
+  waitOrSteal(ctl, tag, nChunks, resultSize, run, Math.max(stealMinMs, STEAL_CHUNK_FACTOR * perChunk), inPlace);
   recomputeFailed(ctl, tag, task, nChunks, resultSize, run);
 
   const offsets = new Int32Array(nChunks);
@@ -368,8 +371,20 @@ function dispatch(task: string, args: readonly TaskArg[], nChunks: number, resul
   return { results, offsets };
 }
 
+/**
+ * In-place chunks recomputed here while a worker held them: that worker may still write into the
+ * task's output after the task returned (the same values), so the output's buffer must never be
+ * reused for another tensor once this is non-zero (shared-memory.ts, releaseShared).
+ */
+let inPlaceSteals = 0;
+
+/** How many in-place chunks the calling thread recomputed from a stalled worker (see above). */
+export function inPlaceStealCount(): number {
+  return inPlaceSteals;
+}
+
 /** Waits for the chunks other threads claimed; recomputes here those not done within `graceMs`. */
-function waitOrSteal(ctl: Int32Array, tag: number, nChunks: number, resultSize: number, run: ChunkFn, graceMs: number): void {
+function waitOrSteal(ctl: Int32Array, tag: number, nChunks: number, resultSize: number, run: ChunkFn, graceMs: number, inPlace: boolean): void {
   const start = now();
   const spinUntil = start + Atomics.load(ctl, CTL_SPIN) / 1000;
   for (;;) {
@@ -384,6 +399,7 @@ function waitOrSteal(ctl: Int32Array, tag: number, nChunks: number, resultSize: 
   // after all, markChunk fails and that worker's copy (bitwise the same) is used instead.
   for (let c = 0; c < nChunks; c++) {
     if (Atomics.load(ctl, CTL_HEADER + c) !== tag) continue;
+    if (inPlace) inPlaceSteals++;
     run(c, results, c * resultSize);
     markChunk(ctl, tag, c, 1);
   }

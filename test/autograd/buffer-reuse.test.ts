@@ -1,0 +1,112 @@
+/**
+ * The engine hands back the shared buffers of gradients it made and consumed (engine.ts,
+ * shared-memory.ts releaseShared), and later allocations reuse them: gradients stay bitwise the
+ * same as on one thread (where nothing is shared or reused) over several steps, buffers are
+ * actually reused, a custom op's backward may keep the gradient it received without it being
+ * overwritten, and a gradient used twice (summed) is right. No timing is asserted.
+ */
+import { afterAll, describe, expect, it } from 'vitest';
+import { F, NDArray, customOp, nn, setNumThreads, tensor, type Tensor } from '../../src/index.js';
+import { warmUpPool } from '../../src/tensor/parallel/pool.js';
+import { sharedMemoryInfo } from '../../src/tensor/parallel/shared-memory.js';
+
+afterAll(() => setNumThreads(1));
+
+function makeRandom(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function values(size: number, seed: number): number[] {
+  const rnd = makeRandom(seed);
+  return Array.from({ length: size }, () => rnd() * 2 - 1);
+}
+
+/** Three forward/backward passes of a small CNN on [32, 1, 28, 28]; every gradient of every pass. */
+function threeSteps(): number[] {
+  const conv1 = new nn.Conv2d(1, 8, 3, { padding: 1 });
+  const conv2 = new nn.Conv2d(8, 16, 3, { padding: 1 });
+  const params = [...conv1.parameters(), ...conv2.parameters()];
+  params.forEach((p, i) => {
+    p.array.data.set(values(p.array.size, 10 + i));
+  });
+  const out: number[] = [];
+  for (let step = 0; step < 3; step++) {
+    const x = tensor(values(32 * 28 * 28, step), { shape: [32, 1, 28, 28], requiresGrad: true });
+    const h = F.maxPool2d(F.relu(F.batchNorm(conv1.call(x), null, null, { training: true })), 2);
+    const y = F.relu(F.batchNorm(conv2.call(h), null, null, { training: true }));
+    y.mul(y).sum().backward();
+    out.push(...x.grad!.toArray());
+    for (const p of params) {
+      out.push(...p.grad!.toArray());
+      p.grad = null;
+    }
+  }
+  return out;
+}
+
+describe('reuse of gradient buffers', () => {
+  it('gradients over several steps are bitwise those of one thread, and buffers are reused', async () => {
+    setNumThreads(1);
+    const one = threeSteps();
+    setNumThreads(2);
+    await warmUpPool();
+    const before = sharedMemoryInfo().reused;
+    const two = threeSteps();
+    expect(sharedMemoryInfo().reused - before, 'released gradient buffers were allocated again').toBeGreaterThan(0);
+    expect(two.length).toBe(one.length);
+    for (let i = 0; i < one.length; i++) if (!Object.is(two[i], one[i])) throw new Error(`value ${i}: ${two[i]} vs ${one[i]}`);
+  });
+
+  it('a custom op may keep the gradient it receives: it is not handed back for reuse', async () => {
+    setNumThreads(2);
+    await warmUpPool();
+    const kept: NDArray[] = [];
+    const identity = customOp<null>({
+      name: 'keep-gradient',
+      forward: ([x]) => [x!.contiguous(), null],
+      backward: (g) => {
+        kept.push(g);
+        return [g.copy()];
+      },
+    });
+    const size = 32 * 8 * 28 * 28; // big enough to be shared on 2 threads
+    const x = tensor(values(size, 3), { shape: [32, 8, 28, 28], requiresGrad: true });
+    // relu's backward makes a fresh shared gradient, which the custom op then receives.
+    identity(F.relu(x).mul(tensor(2))).relu().sum().backward();
+    const snapshot = Float64Array.from(kept[0]!.contiguous().flat());
+    expect(snapshot.some((v) => v !== 0)).toBe(true);
+    // More backward passes that allocate and release buffers of the same size.
+    for (let r = 0; r < 4; r++) {
+      const z = tensor(values(size, 20 + r), { shape: [32, 8, 28, 28], requiresGrad: true });
+      F.relu(F.relu(z).mul(tensor(3))).sum().backward();
+    }
+    const after = Float64Array.from(kept[0]!.contiguous().flat());
+    for (let i = 0; i < snapshot.length; i++) if (after[i] !== snapshot[i]) throw new Error(`kept gradient changed at ${i}`);
+  });
+
+  it('a tensor used twice gets the sum of both big gradients (both addends released after the sum)', async () => {
+    const run = (): number[] => {
+      const size = 32 * 8 * 28 * 28;
+      const x = tensor(values(size, 5), { shape: [32, 8, 28, 28], requiresGrad: true });
+      const a = F.relu(x);
+      const y: Tensor = F.relu(a.mul(tensor(2))).add(F.relu(a.mul(tensor(-3))));
+      y.mul(y).sum().backward();
+      return Array.from(x.grad!.toArray().slice(0, 5000));
+    };
+    setNumThreads(1);
+    const one = run();
+    setNumThreads(2);
+    await warmUpPool();
+    for (let r = 0; r < 3; r++) {
+      const two = run();
+      for (let i = 0; i < one.length; i++) if (!Object.is(two[i], one[i])) throw new Error(`run ${r}, value ${i}: ${two[i]} vs ${one[i]}`);
+    }
+  });
+});
