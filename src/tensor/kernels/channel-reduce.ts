@@ -120,18 +120,42 @@ function sumsChunk(
           q0 += d * d;
         }
       } else {
-        for (const end8 = end - (inner & 7); i < end8; i = (i + 8) | 0) {
-          s0 += x[i]! + x[(i + 4) | 0]!;
-          s1 += x[(i + 1) | 0]! + x[(i + 5) | 0]!;
-          s2 += x[(i + 2) | 0]! + x[(i + 6) | 0]!;
-          s3 += x[(i + 3) | 0]! + x[(i + 7) | 0]!;
-        }
-        for (; i < end; i++) s0 += x[i]!;
+        s0 += x instanceof Float32Array ? planeSum32(x, i, end) : planeSum64(x as Float64Array, i, end);
       }
     }
     out[o + ch - c0] = (s0 + s1) + (s2 + s3);
     if (withSq) out[o + p.chanPer + ch - c0] = (q0 + q1) + (q2 + q3);
   }
+}
+
+/**
+ * Σ x[from..to) of a float32 array in float64: eight accumulators (the add latency hides behind
+ * seven other sums), walked from the top down, with int32 index arithmetic; in a function of its
+ * own so that its typed-array loads are monomorphic. Measured, one thread, [32, 64, 32, 32]: 8.2 →
+ * 9.x GB/s against four accumulators walked upwards (bench/README.md).
+ */
+function planeSum32(x: Float32Array, from: number, to: number): number {
+  let a0 = 0, a1 = 0, a2 = 0, a3 = 0, a4 = 0, a5 = 0, a6 = 0, a7 = 0;
+  let i = (to - 8) | 0;
+  for (; i >= from; i = (i - 8) | 0) {
+    a0 += x[i]!; a1 += x[(i + 1) | 0]!; a2 += x[(i + 2) | 0]!; a3 += x[(i + 3) | 0]!;
+    a4 += x[(i + 4) | 0]!; a5 += x[(i + 5) | 0]!; a6 += x[(i + 6) | 0]!; a7 += x[(i + 7) | 0]!;
+  }
+  // The first (to − from) mod 8 elements.
+  for (i = (i + 7) | 0; i >= from; i = (i - 1) | 0) a0 += x[i]!;
+  return ((a0 + a1) + (a2 + a3)) + ((a4 + a5) + (a6 + a7));
+}
+
+/** {@link planeSum32} for float64 arrays. */
+function planeSum64(x: Float64Array, from: number, to: number): number {
+  let a0 = 0, a1 = 0, a2 = 0, a3 = 0, a4 = 0, a5 = 0, a6 = 0, a7 = 0;
+  let i = (to - 8) | 0;
+  for (; i >= from; i = (i - 8) | 0) {
+    a0 += x[i]!; a1 += x[(i + 1) | 0]!; a2 += x[(i + 2) | 0]!; a3 += x[(i + 3) | 0]!;
+    a4 += x[(i + 4) | 0]!; a5 += x[(i + 5) | 0]!; a6 += x[(i + 6) | 0]!; a7 += x[(i + 7) | 0]!;
+  }
+  for (i = (i + 7) | 0; i >= from; i = (i - 1) | 0) a0 += x[i]!;
+  return ((a0 + a1) + (a2 + a3)) + ((a4 + a5) + (a6 + a7));
 }
 
 /** Partial Σg and Σg·(x − mean) of one chunk, laid out like {@link sumsChunk}'s. */
