@@ -14,18 +14,22 @@
  * given up on and its chunk recomputed, cannot claim or complete a chunk of a newer task.
  */
 
+// The words that threads poll or update often sit on separate 64-byte cache lines (16 words
+// apart), so a worker spinning on the epoch does not slow the claims and completions of a task
+// with cache-line traffic (false sharing).
+
 /** Index (in the control Int32Array) of the task epoch that workers sleep on. */
 export const CTL_EPOCH = 0;
 /** Index of the claim word: (tag << 16) | next chunk to hand out. */
-export const CTL_CLAIM = 1;
+export const CTL_CLAIM = 16;
 /** Index of the number of chunks finished (done or failed) in the current task. */
-export const CTL_FINISHED = 2;
+export const CTL_FINISHED = 32;
 /** Index of the spin time (µs) before a waiting thread sleeps in Atomics.wait. */
-export const CTL_SPIN = 3;
+export const CTL_SPIN = 48;
 /** Index of the number of garbage collections the workers ran (shared-memory.ts; diagnostics). */
-export const CTL_WORKER_GCS = 4;
+export const CTL_WORKER_GCS = 49;
 /** Words in the control array before the per-chunk state table starts. */
-export const CTL_HEADER = 8;
+export const CTL_HEADER = 64;
 
 /** Chunk state code (low 16 bits) of a chunk that threw: the caller recomputes it. */
 export const CODE_FAILED = 0xffff;
