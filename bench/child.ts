@@ -47,7 +47,7 @@ if (modeArg === 'check') {
   const out = flatOutput(parts);
   writeFileSync(outFile, Buffer.from(out.buffer));
 } else if (modeArg === 'time') {
-  writeFileSync(outFile, JSON.stringify(time(built.run, DEFAULT_TIMING)));
+  writeFileSync(outFile, JSON.stringify(time(built.run, { ...DEFAULT_TIMING, ...row.timing })));
 } else if (modeArg === 'memory') {
   const steps = Number(stepsArg);
   const every = Math.max(1, Math.floor(steps / 100));

@@ -75,6 +75,8 @@ export interface BenchRow {
   peerNotes?: Partial<Record<PeerName, string>>;
   /** Measure the RSS of this row's tsgrad run over many runs (`--memory-steps`). */
   memory?: boolean;
+  /** Timing options for this row, over {@link DEFAULT_TIMING} (the train steps warm up longer). */
+  timing?: Partial<TimingOptions>;
 }
 
 /** The concatenation of an output's parts. */

@@ -1,8 +1,8 @@
 /**
  * conv2d over a whole batch, split over the worker pool by images.
  *
- * The batch is cut into chunks of whole images, `imagesPerChunk` of them, chosen from the shape
- * alone (about CHUNK_MACS multiply-adds per chunk). The output and the input gradient of an image
+ * The batch is cut into chunks of whole images, the same number in each (the last may have
+ * fewer), chosen from the shape alone: about CHUNK_MACS multiply-adds per chunk. The output and the input gradient of an image
  * depend on that image only, so a chunk computes them exactly as the calling thread would: the
  * result is bitwise the same on any number of threads. The weight gradient sums over images: each
  * chunk sums its own images into a float64 partial, and the partials are added in chunk order —
@@ -21,7 +21,7 @@
  * its next copy, and a copy only ever writes the values the recomputation wrote.
  */
 import type { Storage } from '../dtype.js';
-import { MAX_CHUNKS, arrayArg, numberArg, type ChunkFn, type TaskArg, type TaskFactory } from '../parallel/protocol.js';
+import { MAX_CHUNKS, arrayArg, numberArg, recordArg, type ChunkFn, type TaskArg, type TaskFactory } from '../parallel/protocol.js';
 import { isShared, poolAvailable, runChunks } from '../parallel/pool.js';
 import { sharedOperand } from '../parallel/shared-memory.js';
 import {
@@ -115,13 +115,7 @@ function geometryArg(g: Conv2dGeometry): number[] {
 }
 
 function geometryFrom(args: readonly TaskArg[], i: number, task: string): Conv2dGeometry {
-  const values = args[i];
-  if (!Array.isArray(values) || values.length !== GEOMETRY_KEYS.length) {
-    throw new Error(`parallel task '${task}': argument ${i} must be a conv geometry of ${GEOMETRY_KEYS.length} numbers`);
-  }
-  const g = {} as Record<(typeof GEOMETRY_KEYS)[number], number>;
-  GEOMETRY_KEYS.forEach((key, k) => { g[key] = values[k] as number; });
-  return g;
+  return recordArg(args, i, task, GEOMETRY_KEYS, 'a conv geometry');
 }
 
 // ---- forward -------------------------------------------------------------------------------------

@@ -8,7 +8,7 @@
  */
 import type { Storage } from '../dtype.js';
 import { runChunks, shouldParallelize } from '../parallel/pool.js';
-import { arrayArg, indexArg, numberArg, type ChunkFn, type TaskArg, type TaskFactory } from '../parallel/protocol.js';
+import { arrayArg, indexArg, numberArg, recordArg, type ChunkFn, type TaskArg, type TaskFactory } from '../parallel/protocol.js';
 import { sharedOperand } from '../parallel/shared-memory.js';
 import { maxPool2dBackward, maxPool2dForward, type Pool2dGeometry } from './pool.js';
 
@@ -20,13 +20,7 @@ const GEOMETRY_KEYS = [
 ] as const satisfies readonly (keyof Pool2dGeometry)[];
 
 function geometryFrom(args: readonly TaskArg[], i: number, task: string): Pool2dGeometry {
-  const values = args[i];
-  if (!Array.isArray(values) || values.length !== GEOMETRY_KEYS.length) {
-    throw new Error(`parallel task '${task}': argument ${i} must be a pooling geometry of ${GEOMETRY_KEYS.length} numbers`);
-  }
-  const g = {} as Record<(typeof GEOMETRY_KEYS)[number], number>;
-  GEOMETRY_KEYS.forEach((key, k) => { g[key] = values[k] as number; });
-  return g;
+  return recordArg(args, i, task, GEOMETRY_KEYS, 'a pooling geometry');
 }
 
 function planesPerChunk(g: Pool2dGeometry): number {

@@ -139,3 +139,17 @@ export function indexArg(args: readonly TaskArg[], i: number, task: string): Int
   if (v instanceof Int32Array) return v;
   throw new Error(`parallel task '${task}': argument ${i} must be an Int32Array`);
 }
+
+/**
+ * Reads argument `i` of a task as a record of numbers sent as an array in the order of `keys` (a
+ * kernel's geometry, say): `what` names it in the error when the array does not fit.
+ */
+export function recordArg<K extends string>(args: readonly TaskArg[], i: number, task: string, keys: readonly K[], what: string): Record<K, number> {
+  const values = args[i];
+  if (!Array.isArray(values) || values.length !== keys.length || values.some((v) => typeof v !== 'number')) {
+    throw new Error(`parallel task '${task}': argument ${i} must be ${what} of ${keys.length} numbers`);
+  }
+  const out = {} as Record<K, number>;
+  keys.forEach((key, k) => { out[key] = values[k] as number; });
+  return out;
+}
