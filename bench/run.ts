@@ -31,8 +31,17 @@ import {
 } from './harness.js';
 import { ROWS } from './rows.js';
 
-const tsxCli = createRequire(import.meta.url).resolve('tsx/cli');
-const childScript = fileURLToPath(new URL('./child.ts', import.meta.url));
+/**
+ * `npm run bench` compiles src/ and bench/ into .bench-build/ and runs them with plain `node`, as
+ * a user's program runs tsgrad from its package: under tsx, V8's ArrayBufferDetaching protector is
+ * invalidated even for pure ESM code, which puts an extra check on every typed-array access
+ * (bench/README.md). Run from the sources (`npx tsx bench/run.ts`), the children run under tsx too.
+ */
+const compiled = import.meta.url.endsWith('.js');
+const childScript = fileURLToPath(new URL(compiled ? './child.js' : './child.ts', import.meta.url));
+const childCommand = compiled ? [childScript] : [createRequire(import.meta.url).resolve('tsx/cli'), childScript];
+/** bench/results/ in the repository (the compiled run.js sits in .bench-build/bench/). */
+const resultsUrl = new URL(compiled ? '../../bench/results/' : './results/', import.meta.url);
 const scratch = mkdtempSync(join(tmpdir(), 'tsgrad-bench-'));
 
 function option(name: string): string | undefined {
@@ -43,7 +52,7 @@ function option(name: string): string | undefined {
 /** Runs bench/child.ts and returns the file it wrote; throws with the child's error output. */
 function child(rowIndex: number, impl: ImplName, threads: number, mode: 'check' | 'time' | 'memory', extra: string[] = []): Buffer {
   const out = join(scratch, `${rowIndex}-${impl.replace(':', '_')}-${threads}-${mode}`);
-  const r = spawnSync(process.execPath, [tsxCli, childScript, String(rowIndex), impl, String(threads), mode, out, ...extra], {
+  const r = spawnSync(process.execPath, [...childCommand, String(rowIndex), impl, String(threads), mode, out, ...extra], {
     encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 900_000,
   });
   if (r.status !== 0) {
@@ -233,7 +242,7 @@ function memoryReport(index: number, threads: number, steps: number): string[] {
   const maxAfter = Math.max(...after.map((s) => s.rss));
   const rate = row.unit === 'samples/s' ? `${((row.work * steps * 1000) / m.ms).toFixed(0)} samples/s` : formatMs(m.ms / steps);
   const table = markdownTable(['measure', 'value'], [
-    ['RSS before the first step (Node, the tsx loader, tsgrad, the model and the pool\'s workers)', mb(m.samples[0]!.rss)],
+    [`RSS before the first step (Node${compiled ? '' : ', the tsx loader'}, tsgrad, the model and the pool's workers)`, mb(m.samples[0]!.rss)],
     ['peak RSS (process.resourceUsage().maxRSS: the whole process, worker threads included)', mb(m.maxRssBytes)],
     [`RSS after warm-up (step ${first.step}) → at the end (step ${last.step})`, `${mb(first.rss)} → ${mb(last.rss)}`],
     ['RSS growth after warm-up (end − after warm-up)', mb(last.rss - first.rss)],
@@ -246,7 +255,7 @@ function memoryReport(index: number, threads: number, steps: number): string[] {
   return [
     title,
     '',
-    `\`process.memoryUsage()\` sampled every ${m.samples[1]?.step ?? steps} steps; warm-up = the first ${warm} steps. Target (issue 5): flat RSS after warm-up, under 150 MB. The process runs under tsx, whose loader thread adds about 33 MB (an empty script: 41 MB under node, 74 MB under tsx).`,
+    `\`process.memoryUsage()\` sampled every ${m.samples[1]?.step ?? steps} steps; warm-up = the first ${warm} steps. Target (issue 5): flat RSS after warm-up, under 150 MB. ${compiled ? 'Compiled JS under node.' : 'The process runs under tsx, whose loader thread adds about 33 MB (an empty script: 41 MB under node, 74 MB under tsx).'}`,
     '',
     table,
   ];
@@ -329,7 +338,7 @@ function main(): void {
     '',
   ].join('\n');
   process.stdout.write(`${table}\n\n${memory.join('\n')}\n`);
-  const dir = fileURLToPath(new URL('./results/', import.meta.url));
+  const dir = fileURLToPath(resultsUrl);
   mkdirSync(dir, { recursive: true });
   const file = join(dir, `${stamp.replace(/[:.]/g, '-')}.md`);
   writeFileSync(file, report);

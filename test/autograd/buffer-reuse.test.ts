@@ -9,24 +9,9 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { F, NDArray, customOp, nn, setNumThreads, tensor, type Tensor } from '../../src/index.js';
 import { warmUpPool } from '../../src/tensor/parallel/pool.js';
 import { sharedMemoryInfo } from '../../src/tensor/parallel/shared-memory.js';
+import { uniformValues } from '../helpers/random.js';
 
 afterAll(() => setNumThreads(1));
-
-function makeRandom(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function values(size: number, seed: number): number[] {
-  const rnd = makeRandom(seed);
-  return Array.from({ length: size }, () => rnd() * 2 - 1);
-}
 
 /** Three forward/backward passes of a small CNN on [32, 1, 28, 28]; every gradient of every pass. */
 function threeSteps(): number[] {
@@ -34,11 +19,11 @@ function threeSteps(): number[] {
   const conv2 = new nn.Conv2d(8, 16, 3, { padding: 1 });
   const params = [...conv1.parameters(), ...conv2.parameters()];
   params.forEach((p, i) => {
-    p.array.data.set(values(p.array.size, 10 + i));
+    p.array.data.set(uniformValues(p.array.size, 10 + i));
   });
   const out: number[] = [];
   for (let step = 0; step < 3; step++) {
-    const x = tensor(values(32 * 28 * 28, step), { shape: [32, 1, 28, 28], requiresGrad: true });
+    const x = tensor(uniformValues(32 * 28 * 28, step), { shape: [32, 1, 28, 28], requiresGrad: true });
     const h = F.maxPool2d(F.relu(F.batchNorm(conv1.call(x), null, null, { training: true })), 2);
     const y = F.relu(F.batchNorm(conv2.call(h), null, null, { training: true }));
     y.mul(y).sum().backward();
@@ -77,14 +62,14 @@ describe('reuse of gradient buffers', () => {
       },
     });
     const size = 32 * 8 * 28 * 28; // big enough to be shared on 2 threads
-    const x = tensor(values(size, 3), { shape: [32, 8, 28, 28], requiresGrad: true });
+    const x = tensor(uniformValues(size, 3), { shape: [32, 8, 28, 28], requiresGrad: true });
     // relu's backward makes a fresh shared gradient, which the custom op then receives.
     identity(F.relu(x).mul(tensor(2))).relu().sum().backward();
     const snapshot = Float64Array.from(kept[0]!.contiguous().flat());
     expect(snapshot.some((v) => v !== 0)).toBe(true);
     // More backward passes that allocate and release buffers of the same size.
     for (let r = 0; r < 4; r++) {
-      const z = tensor(values(size, 20 + r), { shape: [32, 8, 28, 28], requiresGrad: true });
+      const z = tensor(uniformValues(size, 20 + r), { shape: [32, 8, 28, 28], requiresGrad: true });
       F.relu(F.relu(z).mul(tensor(3))).sum().backward();
     }
     const after = Float64Array.from(kept[0]!.contiguous().flat());
@@ -94,7 +79,7 @@ describe('reuse of gradient buffers', () => {
   it('a tensor used twice gets the sum of both big gradients (both addends released after the sum)', async () => {
     const run = (): number[] => {
       const size = 32 * 8 * 28 * 28;
-      const x = tensor(values(size, 5), { shape: [32, 8, 28, 28], requiresGrad: true });
+      const x = tensor(uniformValues(size, 5), { shape: [32, 8, 28, 28], requiresGrad: true });
       const a = F.relu(x);
       const y: Tensor = F.relu(a.mul(tensor(2))).add(F.relu(a.mul(tensor(-3))));
       y.mul(y).sum().backward();

@@ -8,19 +8,9 @@
 import * as fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { channelGradSums, channelPlan, channelSum, channelSums } from '../../src/tensor/kernels/channel-reduce.js';
+import { makeRandom } from '../helpers/random.js';
 
 type Floats = Float32Array | Float64Array;
-
-function makeRandom(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function filled(size: number, f64: boolean, rnd: () => number): Floats {
   const a = f64 ? new Float64Array(size) : new Float32Array(size);

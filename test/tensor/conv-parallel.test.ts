@@ -11,24 +11,9 @@ import { F, setNumThreads, tensor, type Tensor } from '../../src/index.js';
 import { conv2dGeometry } from '../../src/tensor/kernels/conv.js';
 import { CONV_PARALLEL_MIN_MACS, conv2dBackwardWeight } from '../../src/tensor/kernels/conv-parallel.js';
 import { poolInfo, poolWorkersForTest, warmUpPool } from '../../src/tensor/parallel/pool.js';
+import { expectBitwise, uniformValues } from '../helpers/random.js';
 
 afterAll(() => setNumThreads(1));
-
-function makeRandom(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function values(size: number, seed: number): number[] {
-  const rnd = makeRandom(seed);
-  return Array.from({ length: size }, () => rnd() * 2 - 1);
-}
 
 interface ConvCase {
   n: number; cIn: number; cOut: number; h: number; w: number; k: number;
@@ -44,23 +29,16 @@ const cases: [string, ConvCase][] = [
 
 /** y, dx, dw and db (if any) of one forward + backward with a fixed upstream gradient. */
 function convRun(c: ConvCase): { out: number[]; macs: number } {
-  const x = tensor(values(c.n * c.cIn * c.h * c.w, 1), { shape: [c.n, c.cIn, c.h, c.w], dtype: c.dtype, requiresGrad: true });
-  const weight = tensor(values(c.cOut * (c.cIn / c.groups) * c.k * c.k, 2), { shape: [c.cOut, c.cIn / c.groups, c.k, c.k], dtype: c.dtype, requiresGrad: true });
-  const bias = c.bias ? tensor(values(c.cOut, 3), { shape: [c.cOut], dtype: c.dtype, requiresGrad: true }) : undefined;
+  const x = tensor(uniformValues(c.n * c.cIn * c.h * c.w, 1), { shape: [c.n, c.cIn, c.h, c.w], dtype: c.dtype, requiresGrad: true });
+  const weight = tensor(uniformValues(c.cOut * (c.cIn / c.groups) * c.k * c.k, 2), { shape: [c.cOut, c.cIn / c.groups, c.k, c.k], dtype: c.dtype, requiresGrad: true });
+  const bias = c.bias ? tensor(uniformValues(c.cOut, 3), { shape: [c.cOut], dtype: c.dtype, requiresGrad: true }) : undefined;
   const y = F.conv2d(x, weight, bias, { stride: c.stride, padding: c.padding, groups: c.groups });
-  const upstream = tensor(values(y.shape.reduce((a, b) => a * b, 1), 4), { shape: [...y.shape], dtype: c.dtype });
+  const upstream = tensor(uniformValues(y.shape.reduce((a, b) => a * b, 1), 4), { shape: [...y.shape], dtype: c.dtype });
   y.backward(upstream);
   const parts: Tensor[] = [y, x.grad!, weight.grad!];
   if (bias !== undefined) parts.push(bias.grad!);
   const macs = c.cOut * (c.cIn / c.groups) * c.k * c.k * y.shape[2]! * y.shape[3]! * c.n;
   return { out: parts.flatMap((t) => Array.from(t.toArray())), macs };
-}
-
-function expectBitwise(actual: number[], expected: number[], label: string): void {
-  expect(actual.length, label).toBe(expected.length);
-  for (let i = 0; i < expected.length; i++) {
-    if (!Object.is(actual[i], expected[i])) throw new Error(`${label}: value ${i} is ${actual[i]}, expected ${expected[i]}`);
-  }
 }
 
 describe('conv2d over the pool is bitwise the same on any thread count', () => {
@@ -95,8 +73,8 @@ describe('the weight gradient summed per chunk of images', () => {
   it('matches a naive sum over images, taps and pixels on 1 and 2 threads (float64)', async () => {
     const [n, cIn, cOut, h, w, k] = [40, 3, 5, 12, 10, 3];
     const g = conv2dGeometry([n, cIn, h, w], [cOut, cIn, k, k], { stride: [1, 1], padding: [1, 1], dilation: [1, 1], groups: 1 });
-    const x = Float64Array.from(values(n * cIn * h * w, 7));
-    const dy = Float64Array.from(values(n * cOut * h * w, 8));
+    const x = Float64Array.from(uniformValues(n * cIn * h * w, 7));
+    const dy = Float64Array.from(uniformValues(n * cOut * h * w, 8));
     const reference = new Float64Array(cOut * cIn * k * k);
     for (let img = 0; img < n; img++) {
       for (let o = 0; o < cOut; o++) {

@@ -12,19 +12,9 @@ import { gemmPacked } from '../../src/tensor/kernels/gemm.js';
 import { GEMM_PARALLEL_MIN_MACS, gemmParallel, gemmShouldParallelize } from '../../src/tensor/kernels/gemm-parallel.js';
 import { gemm } from '../../src/tensor/kernels/matmul.js';
 import { poolInfo, poolWorkersForTest, warmUpPool } from '../../src/tensor/parallel/pool.js';
+import { makeRandom } from '../helpers/random.js';
 
 type Floats = Float32Array | Float64Array;
-
-function makeRandom(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function floats(size: number, f64: boolean, shared: boolean, rnd: () => number): Floats {
   const bytes = size * (f64 ? 8 : 4);

@@ -10,6 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { GEMM_BLOCK_K, gemmDirect, gemmPacked, gemmStrided } from '../../src/tensor/kernels/gemm.js';
 import { gemm, matmul } from '../../src/tensor/kernels/matmul.js';
 import { NDArray } from '../../src/tensor/ndarray.js';
+import { makeRandom } from '../helpers/random.js';
 
 type Floats = Float32Array | Float64Array;
 type GemmFn = typeof gemmPacked;
@@ -20,18 +21,6 @@ interface Stored {
   offset: number;
   rowStride: number;
   colStride: number;
-}
-
-/** A small deterministic generator (mulberry32) so values do not depend on Math.random. */
-function makeRandom(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /**

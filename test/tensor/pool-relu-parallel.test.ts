@@ -9,19 +9,9 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { F, setNumThreads, tensor, type Tensor } from '../../src/index.js';
 import { poolInfo, warmUpPool } from '../../src/tensor/parallel/pool.js';
+import { expectBitwise, makeRandom } from '../helpers/random.js';
 
 afterAll(() => setNumThreads(1));
-
-function makeRandom(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Values in [-1, 1), with ties (rounded to 1/8), a NaN, −0 and −∞ sprinkled in. */
 function values(size: number, seed: number): number[] {
@@ -57,13 +47,6 @@ function run(c: Case): number[] {
   });
   y.backward(upstream);
   return [...y.toArray(), ...x.grad!.toArray()];
-}
-
-function expectBitwise(actual: number[], expected: number[], label: string): void {
-  expect(actual.length, label).toBe(expected.length);
-  for (let i = 0; i < expected.length; i++) {
-    if (!Object.is(actual[i], expected[i])) throw new Error(`${label}: value ${i} is ${actual[i]}, expected ${expected[i]}`);
-  }
 }
 
 describe('max pooling and relu over the pool are bitwise the same on any thread count', () => {
