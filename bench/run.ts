@@ -328,7 +328,7 @@ function main(): void {
     `Command: \`npm run bench${process.argv.slice(2).length > 0 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}\` (${minutes.toFixed(1)} min).`,
     `Machine at start: ${before}.`,
     `Machine at end: ${machineLine()}.`,
-    `Each implementation in its own process; up to ${rounds} interleaved rounds, each with ≥ ${DEFAULT_TIMING.warmupMs} ms warm-up and up to ${DEFAULT_TIMING.samples} samples of ≥ ${DEFAULT_TIMING.minSampleMs} ms (at least ${DEFAULT_TIMING.minSamples} within ${DEFAULT_TIMING.budgetMs / 1000} s; one round for runs over ${DEFAULT_TIMING.slowRunMs / 1000} s); the table shows the median of the rounds' medians. Speed-up = peer time ÷ tsgrad time. Relative error = max|tsgrad − other| / max|other| over all checked outputs.`,
+    `Each implementation in its own process; up to ${rounds} interleaved rounds, each with ≥ ${DEFAULT_TIMING.warmupMs} ms warm-up and up to ${DEFAULT_TIMING.samples} samples of ≥ ${DEFAULT_TIMING.minSampleMs} ms (at least ${DEFAULT_TIMING.minSamples} within ${DEFAULT_TIMING.budgetMs / 1000} s; one round for runs over ${DEFAULT_TIMING.slowRunMs / 1000} s; the train-step rows warm up for ≥ 3 s and take samples of ≥ 150 ms, to time a training run's steady state); compiled JS under node; the table shows the median of the rounds' medians. Speed-up = peer time ÷ tsgrad time. Relative error = max|tsgrad − other| / max|other| over all checked outputs.`,
     '',
     table,
     '',
