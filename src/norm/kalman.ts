@@ -15,9 +15,8 @@ import { applyOp } from '../autograd/apply.js';
 import { noGrad } from '../autograd/grad-mode.js';
 import { Tensor } from '../autograd/tensor.js';
 import { Module, Parameter } from '../nn/module.js';
-import { getDefaultDtype as defaultDtype, type DType } from '../tensor/dtype.js';
+import { type DType } from '../tensor/dtype.js';
 import { NDArray } from '../tensor/ndarray.js';
-import { defaultGenerator } from '../tensor/rng.js';
 import { shapeString, sizeOf } from '../tensor/shape.js';
 import { check1d, check2d, checkChannels } from './batchnorm.js';
 import { batchNormComposite, momentsComposite, normalizeWithComposite } from './composite.js';
@@ -25,155 +24,24 @@ import { batchNorm, normalizeWithFused, normMomentsFused } from './functional.js
 import {
   batchLayout, checkBatchCount, checkPositiveInt, float64Values, writeInPlace, type NormImplementation, type NormLayout,
 } from './layout.js';
+import {
+  chunkObservations, constantOf, emaInPlace, guardRatio, kalmanUpdate, meanOf, meanOverChunks, onesOf, runBetween,
+  sampleMoments, standardNormal, zerosOf,
+} from './kalman-math.js';
+import type {
+  Between, BatchKalmanNormOptions, KalmanBranch, KalmanEstimate, KalmanGain, KalmanSource, KalmanStepInfo,
+  KalmanTransition, NoiseFn, PredictContext,
+} from './kalman-types.js';
 
-// ---- public types ----------------------------------------------------------------------------
-
-/** A user transition: the previous estimate [S, C_{k−1}] → the prediction [S, C_k]. */
-export type KalmanTransitionFn = (mean: Tensor, variance: Tensor) => { mean: Tensor; var: Tensor };
-
-/** How the prediction is made (see BKN.md, "Transitions"). */
-export type KalmanTransition = 'sampled' | 'sampled-prenorm' | 'linear' | KalmanTransitionFn;
-
-/** The gain q (weight on the observation): 'count' (default), a fixed number in [0, 1], or 'learned'. */
-export type KalmanGain = 'count' | 'learned' | number;
-
-/** Draws standard normal noise of a shape and dtype (tests inject a fixed one). */
-export type NoiseFn = (shape: readonly number[], dtype: DType) => Tensor;
-
-/**
- * What lies between a prediction source and the layer that predicts from it: a list of modules
- * applied in order, or any function of the sample tensor.
- */
-export type Between = readonly Module[] | ((s: Tensor) => Tensor);
-
-/** One branch of a `KalmanSum`: a source and the modules from it to the sum. */
-export interface KalmanBranch {
-  from: KalmanSource;
-  /** The modules from the source's output to the sum (default: none, an identity shortcut). */
-  between?: Between;
-}
-
-/** Where a BKN layer's prediction comes from: the previous BKN layer, or a sum of branches. */
-export type KalmanSource = BatchKalmanNorm | KalmanSum;
-
-/** Options of `BatchKalmanNorm1d` / `BatchKalmanNorm2d` (BKN.md, "Wiring the chain"). */
-export interface BatchKalmanNormOptions {
-  /** The BKN layer before this one (or a `KalmanSum` at a residual join); omit for the first. */
-  prev?: KalmanSource | null;
-  /**
-   * For the sampled transitions: the modules strictly between `prev` and this layer (in a
-   * `Sequential` they are found automatically). Pass `[]` when there are none.
-   */
-  between?: Between;
-  /** 'sampled' (default), 'sampled-prenorm', 'linear', or a function. */
-  transition?: KalmanTransition;
-  /** 'count' (default), a number q in [0, 1], or 'learned'. */
-  gain?: KalmanGain;
-  /** For gain 'count': how many observations the prediction is worth (default 16). */
-  priorCount?: number;
-  /** For the sampled transitions: noise rows per chunk × spatial positions (default 256). */
-  noiseSamples?: number;
-  /** The first layer's prior: 'observations' (default) or 'none' (plain BatchNorm). */
-  firstPrior?: 'observations' | 'none';
-  /** Normalization chunks per batch (default 1); every layer of a chain must agree. */
-  groups?: number;
-  /** Added to variances (default 1e-5). */
-  eps?: number;
-  /** Running-statistics momentum (default 0.1; null = cumulative average). */
-  momentum?: number | null;
-  /** Learnable γ and β (default true). */
-  affine?: boolean;
-  /** The guard: the prediction is used only if the geometric-mean ratio ṽ/v̄ is below this (default 100). */
-  guardRatio?: number;
-  /**
-   * How the guard averages the ratios (ṽ + ε)/(v̄ + ε) over chunks and channels: 'geometric'
-   * (default, BKN.md v2) or 'arithmetic' (the released code; with 2 values per channel a few
-   * near-zero v̄ dominate it and it rejects most predictions).
-   */
-  guardMean?: 'geometric' | 'arithmetic';
-  /** For 'linear': process noise r ≥ 0 per channel, a number (default 0) or 'learned'. */
-  processNoise?: number | 'learned';
-  /** The noise of the sampled transitions (default: `randn` from the seeded global generator). */
-  noise?: NoiseFn;
-  /** 'fused' kernels (default) or the 'composite' built from autograd primitives. */
-  implementation?: NormImplementation;
-}
-
-/** What the last training step of a layer did (for diagnostics and tests). */
-export interface KalmanStepInfo {
-  /** The gain used (a number, or the mean of a learned per-channel gain); null if no prior was fused. */
-  q: number | null;
-  /** The guard's geometric-mean ratio ρ of (ṽ + ε)/(v̄ + ε) (NaN when there is no predecessor). */
-  ratio: number;
-  /** Whether a prediction (or the first layer's prior) was fused with the observation. */
-  usedPrediction: boolean;
-}
-
-// ---- the update --------------------------------------------------------------------------------
-
-/**
- * The Kalman update of BKN: with p = 1 − q,
- * m̂ = p·m̃ + q·m̄ and v̂ = p·ṽ + q·v̄ + p·q·(m̄ − m̃)² — exactly the mean and variance of the
- * mixture p·N(m̃, ṽ) + q·N(m̄, v̄). Differentiable in every tensor argument (q may be a tensor that
- * broadcasts, e.g. a learned per-channel gain).
- *
- * @example
- * ```ts
- * import { tensor } from 'tsgrad';
- * const { mean, variance } = kalmanUpdate(tensor([0]), tensor([1]), tensor([2]), tensor([1]), 0.5);
- * mean.item();     // 1   = 0.5·0 + 0.5·2
- * variance.item(); // 2   = 0.5·1 + 0.5·1 + 0.25·(2 − 0)²
- * ```
- */
-export function kalmanUpdate(mTilde: Tensor, vTilde: Tensor, mBar: Tensor, vBar: Tensor, q: number | Tensor): { mean: Tensor; variance: Tensor } {
-  const p: number | Tensor = typeof q === 'number' ? 1 - q : q.neg().add(1);
-  const diff = mBar.sub(mTilde);
-  const mean = mTilde.mul(p).add(mBar.mul(q));
-  const pq = typeof p === 'number' && typeof q === 'number' ? p * q : (p as Tensor).mul(q);
-  const variance = vTilde.mul(p).add(vBar.mul(q)).add(diff.mul(diff).mul(pq));
-  return { mean, variance };
-}
+// The public types and the update live in kalman-types.ts and kalman-math.ts; re-exported here so
+// that `kalman.js` stays the one module to import BKN from.
+export type {
+  BatchKalmanNormOptions, Between, KalmanBranch, KalmanGain, KalmanSource, KalmanStepInfo, KalmanTransition,
+  KalmanTransitionFn, NoiseFn,
+} from './kalman-types.js';
+export { guardRatio, kalmanUpdate } from './kalman-math.js';
 
 // ---- prediction sources ------------------------------------------------------------------------
-
-/** Everything a source needs to make the prediction of one consumer in one pass. */
-interface PredictContext {
-  pass: number;
-  consumer: BatchKalmanNorm;
-  chunks: number;
-  noiseSamples: number;
-  noise: NoiseFn;
-  eps: number;
-  dtype: DType;
-  implementation: NormImplementation;
-}
-
-/** The estimate a BKN layer made in one training pass. */
-interface KalmanEstimate {
-  pass: number;
-  mean: Tensor;
-  variance: Tensor;
-  inputShape: readonly number[];
-  chunks: number;
-}
-
-function runBetween(between: Between, s: Tensor): Tensor {
-  if (typeof between === 'function') return between(s);
-  let out = s;
-  for (const m of between) out = m.call(out);
-  return out;
-}
-
-/** Per-chunk, per-channel mean and biased variance of a rows-first sample tensor [S·K, C, …]. */
-function sampleMoments(r: Tensor, ctx: PredictContext, where: string): { mean: Tensor; variance: Tensor } {
-  if (r.ndim < 2 || r.shape[0]! % ctx.chunks !== 0) {
-    throw new Error(`${where}: the modules between produced shape ${shapeString(r.shape)} from the noise samples; expected [rows, C, …] with rows divisible by the ${ctx.chunks} chunk(s)`);
-  }
-  const layout: NormLayout = {
-    chunks: ctx.chunks, samples: r.shape[0]! / ctx.chunks, channels: r.shape[1]!, positions: sizeOf(r.shape.slice(2)), affineSpan: 1,
-  };
-  return ctx.implementation === 'fused' ? normMomentsFused(r, layout) : momentsComposite(r, layout);
-}
 
 /**
  * The prediction at a residual join: the sum of its branches' predicted means and variances
@@ -693,15 +561,6 @@ export abstract class BatchKalmanNorm extends Module {
 
 // ---- helpers -----------------------------------------------------------------------------------
 
-function onesOf(n: number): Tensor {
-  return new Tensor(NDArray.full([n], 1, defaultDtype()));
-}
-
-function zerosOf(n: number): Tensor {
-  return new Tensor(NDArray.zeros([n], defaultDtype()));
-}
-
-
 /** Whether following predecessor links from `source` reaches `target`. */
 function reaches(source: KalmanSource, target: BatchKalmanNorm): boolean {
   const seen = new Set<KalmanSource>();
@@ -715,80 +574,6 @@ function reaches(source: KalmanSource, target: BatchKalmanNorm): boolean {
     else if (s._prev !== null) stack.push(s._prev);
   }
   return false;
-}
-
-/**
- * The default noise: standard normals from tsgrad's seeded global generator (`manualSeed`), by
- * Box–Muller with both outputs of each pair used.
- */
-function standardNormal(shape: readonly number[], dtype: DType): Tensor {
-  const a = NDArray.zeros(shape, dtype);
-  const d = a.data;
-  for (let i = 0; i < d.length; i += 2) {
-    const radius = Math.sqrt(-2 * Math.log(1 - defaultGenerator.uniform()));
-    const angle = 2 * Math.PI * defaultGenerator.uniform();
-    d[i] = radius * Math.cos(angle);
-    if (i + 1 < d.length) d[i + 1] = radius * Math.sin(angle);
-  }
-  return new Tensor(a);
-}
-
-function constantOf(values: ArrayLike<number>, shape: readonly number[], dtype: DType): Tensor {
-  const a = NDArray.zeros(shape, dtype);
-  a.data.set(Array.from(values));
-  return new Tensor(a);
-}
-
-/**
- * The guard's ratio over chunks and channels of (ṽ + ε)/(v̄ + ε): by default the geometric mean
- * ρ = exp(mean(log(·))) (BKN.md v2), or the arithmetic mean (the released code). NaN or ∞ when a
- * prediction is not finite — the guard then rejects it.
- *
- * @example
- * ```ts
- * import { tensor } from 'tsgrad';
- * guardRatio(tensor([[4, 1]]), tensor([[1, 4]]), 0); // 1 (geometric mean of 4 and 1/4)
- * guardRatio(tensor([[4, 1]]), tensor([[1, 4]]), 0, 'arithmetic'); // 2.125
- * ```
- */
-export function guardRatio(vTilde: Tensor, vBar: Tensor, eps: number, mean: 'geometric' | 'arithmetic' = 'geometric'): number {
-  const vt = vTilde.array.flat();
-  const vb = vBar.array.flat();
-  let acc = 0;
-  for (let i = 0; i < vt.length; i++) {
-    const ratio = (vt[i]! + eps) / (vb[i]! + eps);
-    acc += mean === 'geometric' ? Math.log(ratio) : ratio;
-  }
-  return mean === 'geometric' ? Math.exp(acc / vt.length) : acc / vt.length;
-}
-
-function meanOf(t: Tensor): number {
-  const v = t.array.flat();
-  let s = 0;
-  for (let i = 0; i < v.length; i++) s += v[i]!;
-  return s / v.length;
-}
-
-function meanOverChunks(values: Float64Array, chunks: number, channels: number): Float64Array {
-  const out = new Float64Array(channels);
-  for (let s = 0; s < chunks; s++) for (let c = 0; c < channels; c++) out[c]! += values[s * channels + c]! / chunks;
-  return out;
-}
-
-/** The first layer's prior target: mean over chunks of m̄ and of the unbiased chunk variances. */
-function chunkObservations(mean: Tensor, variance: Tensor, layout: NormLayout): { mean: Float64Array; variance: Float64Array } {
-  const count = layout.samples * layout.positions;
-  const m = meanOverChunks(float64Values(mean), layout.chunks, layout.channels);
-  const v = meanOverChunks(float64Values(variance), layout.chunks, layout.channels).map((x) => (x * count) / (count - 1));
-  return { mean: m, variance: v };
-}
-
-/** target ← (1 − α)·target + α·values, in place. */
-function emaInPlace(target: Tensor, values: ArrayLike<number>, alpha: number, where: string): void {
-  const old = target.array.flat();
-  const next = new Float64Array(values.length);
-  for (let i = 0; i < next.length; i++) next[i] = (1 - alpha) * old[i]! + alpha * values[i]!;
-  writeInPlace(target, next, where);
 }
 
 /**
