@@ -329,6 +329,9 @@ export class Tensor {
     if (!this.requiresGrad) {
       throw new Error('backward: this tensor does not require grad and has no grad_fn (did you forget requiresGrad: true, or run inside noGrad?)');
     }
+    if (grad !== undefined && !(grad instanceof Tensor)) {
+      throw new Error('backward: the gradient must be a Tensor (options go second: backward(undefined, { retainGraph: true }))');
+    }
     let seed: NDArray;
     if (grad === undefined) {
       if (this.numel !== 1) {

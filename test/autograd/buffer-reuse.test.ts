@@ -3,7 +3,8 @@
  * shared-memory.ts releaseShared), and later allocations reuse them: gradients stay bitwise the
  * same as on one thread (where nothing is shared or reused) over several steps, buffers are
  * actually reused, a custom op's backward may keep the gradient it received without it being
- * overwritten, and a gradient used twice (summed) is right. No timing is asserted.
+ * overwritten, two backward passes through a retained graph accumulate correctly, and a gradient
+ * used twice (summed) is right. No timing is asserted.
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { F, NDArray, customOp, nn, setNumThreads, tensor, type Tensor } from '../../src/index.js';
@@ -74,6 +75,27 @@ describe('reuse of gradient buffers', () => {
     }
     const after = Float64Array.from(kept[0]!.contiguous().flat());
     for (let i = 0; i < snapshot.length; i++) if (after[i] !== snapshot[i]) throw new Error(`kept gradient changed at ${i}`);
+  });
+
+  it('two backward passes through a retained graph accumulate the same gradients as on one thread', async () => {
+    const run = (): number[] => {
+      const size = 32 * 8 * 28 * 28;
+      const x = tensor(uniformValues(size, 9), { shape: [32, 8, 28, 28], requiresGrad: true });
+      const y = F.maxPool2d(F.relu(x.mul(tensor(1.5))), 2);
+      const loss = y.mul(y).sum();
+      loss.backward(undefined, { retainGraph: true });
+      const first = Array.from(x.grad!.toArray().slice(0, 4000));
+      loss.backward();
+      return [...first, ...Array.from(x.grad!.toArray().slice(0, 4000))];
+    };
+    setNumThreads(1);
+    const one = run();
+    setNumThreads(2);
+    await warmUpPool();
+    for (let r = 0; r < 2; r++) {
+      const two = run();
+      for (let i = 0; i < one.length; i++) if (!Object.is(two[i], one[i])) throw new Error(`run ${r}, value ${i}: ${two[i]} vs ${one[i]}`);
+    }
   });
 
   it('a tensor used twice gets the sum of both big gradients (both addends released after the sum)', async () => {

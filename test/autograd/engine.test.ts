@@ -136,6 +136,13 @@ describe('freeing the graph', () => {
     expect(() => z.mul(2).sum().backward()).toThrow(/second time \(op 'exp'\)/);
   });
 
+  it('options passed where the gradient goes get a clear error, not a crash', () => {
+    const x = leaf([1, 2]);
+    const y = x.mul(x).sum();
+    const options = { retainGraph: true } as unknown as Tensor;
+    expect(() => y.backward(options)).toThrow(/backward: the gradient must be a Tensor \(options go second/);
+  });
+
   it('with retainGraph: true the second backward works and accumulates', () => {
     const x = leaf([1, 2]);
     const y = x.mul(x).sum();
