@@ -84,14 +84,17 @@ describe('determinism across thread counts', () => {
     setNumThreads(2);
     await warmUpPool();
     const before = poolInfo().tasksRun;
-    const small = sharedInput(PARALLEL_MIN_ELEMENTS / 2, 3);
-    channelSums(small, 0, [2, 4, 64, 32]);
+    // Shapes [n, 8, 64, w] with w chosen so that the element count is a multiple of the threshold.
+    const width = (elements: number, n: number): number => elements / (n * 8 * 64);
+    const half = PARALLEL_MIN_ELEMENTS / 2;
+    channelSums(sharedInput(half, 3), 0, [2, 8, 64, width(half, 2)]);
     const notShared = new Float32Array(PARALLEL_MIN_ELEMENTS * 2).fill(1);
-    const r = channelSums(notShared, 0, [4, 8, 64, 64]);
-    expect(Array.from(r.sum)).toEqual(new Array(8).fill(4 * 64 * 64));
+    const w2 = width(PARALLEL_MIN_ELEMENTS * 2, 4);
+    const r = channelSums(notShared, 0, [4, 8, 64, w2]);
+    expect(Array.from(r.sum)).toEqual(new Array(8).fill(4 * 64 * w2));
     expect(poolInfo().tasksRun, 'no task went through the pool').toBe(before);
     // …while the same shared input at full size does.
-    channelSums(sharedInput(PARALLEL_MIN_ELEMENTS, 4), 0, [4, 8, 64, 64]);
+    channelSums(sharedInput(PARALLEL_MIN_ELEMENTS, 4), 0, [4, 8, 64, width(PARALLEL_MIN_ELEMENTS, 4)]);
     expect(poolInfo().tasksRun).toBe(before + 1);
   });
 });

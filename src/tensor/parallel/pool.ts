@@ -37,12 +37,16 @@ import {
 } from './protocol.js';
 
 /**
- * Below this many elements of input a kernel runs on the calling thread. A sleeping worker joins
- * a task only ≈ 50–100 µs after it is posted (its wake-up, measured in bench/README.md), and one
- * thread reduces ≈ 130 K float32 elements in that time: below this size the worker would arrive
- * when the work is already done, and the task would only pay the dispatch.
+ * Below this many elements of input a kernel runs on the calling thread (and, with 2+ threads,
+ * below it tensors stay in ordinary memory). Measured (bench/README.md): a per-channel sum wins
+ * on 2 threads from 64 K elements when tasks come back to back (1.31×), but a task posted to a
+ * worker that has gone to sleep pays its ≈ 50–100 µs wake-up, which one thread spends reducing
+ * ≈ 130 K elements. In training, tasks come every few hundred µs and the workers are still
+ * spinning: the MNIST CNN step at batch 32 on 2 threads ran 3% faster with 64 K than with 128 K
+ * (its second block's [32, 16, 14, 14] tensors then split too; 10.78/10.76 against 11.01/11.21 ms,
+ * interleaved runs).
  */
-export const PARALLEL_MIN_ELEMENTS = 131072;
+export const PARALLEL_MIN_ELEMENTS = 65536;
 
 /**
  * How long a waiting thread spins (re-reading a shared word) before it sleeps in `Atomics.wait`:
