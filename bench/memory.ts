@@ -21,11 +21,12 @@
  * and dropping them, which is the pattern that grew without bound when every big tensor had a
  * fresh SharedArrayBuffer and nothing told V8 to collect them (src/tensor/parallel/shared-memory.ts).
  */
-import { data, F, getNumThreads, manualSeed, nn, optim, randn, setNumThreads, tensor, type Tensor } from '../src/index.js';
+import { data, F, getNumThreads, manualSeed, optim, randn, setNumThreads, tensor, type Tensor } from '../src/index.js';
 import { allocate } from '../src/tensor/dtype.js';
 import { channelSums } from '../src/tensor/kernels/channel-reduce.js';
 import { poolInfo, warmUpPool } from '../src/tensor/parallel/pool.js';
 import { sharedMemoryInfo } from '../src/tensor/parallel/shared-memory.js';
+import { mnistCnn } from './mnist-cnn.js';
 
 function flag(name: string): string | undefined {
   const i = process.argv.indexOf(name);
@@ -56,21 +57,6 @@ function slope(xs: number[], ys: number[]): number {
   return sxx === 0 ? 0 : sxy / sxx;
 }
 
-function buildModel(): nn.Sequential {
-  return new nn.Sequential(
-    new nn.Conv2d(1, 8, 3, { padding: 1 }),
-    new nn.BatchNorm2d(8),
-    new nn.ReLU(),
-    new nn.MaxPool2d(2),
-    new nn.Conv2d(8, 16, 3, { padding: 1 }),
-    new nn.BatchNorm2d(16),
-    new nn.ReLU(),
-    new nn.MaxPool2d(2),
-    new nn.Flatten(),
-    new nn.Linear(16 * 7 * 7, 10),
-  );
-}
-
 /** One iteration of the measured loop; returns a number so that nothing is optimized away. */
 function makeIteration(): () => number {
   if (allocOnly) {
@@ -93,7 +79,7 @@ function makeIteration(): () => number {
   const images = randn([samples, 1, 28, 28]);
   const labels = tensor(Array.from({ length: samples }, (_, i) => (i * 7 + (i >> 3)) % 10));
   const train = new data.TensorDataset(images, labels);
-  const model = buildModel();
+  const model = mnistCnn();
   const opt = new optim.SGD(model.parameters(), { lr: 0.01, momentum: 0.9 });
   let batches: Iterator<Tensor[]> = new data.DataLoader(train, { batchSize: 32, shuffle: true, seed: 1, dropLast: true })[Symbol.iterator]();
   return () => {

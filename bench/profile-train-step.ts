@@ -18,6 +18,7 @@ import { ops } from '../src/autograd/ops/index.js';
 import type { OpName } from '../src/autograd/op.js';
 import { setSpinMicroseconds } from '../src/tensor/parallel/pool.js';
 import type { NDArray } from '../src/tensor/ndarray.js';
+import { mnistCnn } from './mnist-cnn.js';
 
 const args = process.argv.slice(2);
 const threadsIndex = args.indexOf('--threads');
@@ -97,21 +98,6 @@ if (perOp) {
 }
 
 // ---- the train step ---------------------------------------------------------------------------------
-
-function mnistCnn(): nn.Sequential {
-  return new nn.Sequential(
-    new nn.Conv2d(1, 8, 3, { padding: 1 }),
-    new nn.BatchNorm2d(8),
-    new nn.ReLU(),
-    new nn.MaxPool2d(2),
-    new nn.Conv2d(8, 16, 3, { padding: 1 }),
-    new nn.BatchNorm2d(16),
-    new nn.ReLU(),
-    new nn.MaxPool2d(2),
-    new nn.Flatten(),
-    new nn.Linear(16 * 7 * 7, 10),
-  );
-}
 
 function trainStep(batch: number): void {
   const model = mnistCnn();

@@ -6,10 +6,11 @@
 // paths.
 import * as fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { conv2dGeometry, type Conv2dGeometry } from '../../src/tensor/kernels/conv.js';
+import { conv2dGeometry } from '../../src/tensor/kernels/conv.js';
 import { conv2dBackwardInput, conv2dBackwardWeight, conv2dForward } from '../../src/tensor/kernels/conv-parallel.js';
 import { maxPool2dBackward, maxPool2dForward, pool2dGeometry } from '../../src/tensor/kernels/pool.js';
 import { Generator } from '../../src/tensor/rng.js';
+import { naiveConv } from '../helpers/conv-reference.js';
 
 const SEED = 77_001;
 
@@ -28,40 +29,6 @@ function maxAbsDiff(actual: ArrayLike<number>, expected: ArrayLike<number>, offs
     worst = Math.max(worst, Math.abs(actual[offset + i]! - expected[i]!));
   }
   return { worst, scale };
-}
-
-/** y, dx and dw of a grouped, strided, padded, dilated cross-correlation, by the definition. */
-function naiveConv(g: Conv2dGeometry, x: Float64Array, w: Float64Array, dy: Float64Array, off: number): { y: Float64Array; dx: Float64Array; dw: Float64Array } {
-  const cInG = g.cIn / g.groups;
-  const cOutG = g.cOut / g.groups;
-  const y = new Float64Array(g.n * g.cOut * g.outH * g.outW);
-  const dx = new Float64Array(g.n * g.cIn * g.h * g.w);
-  const dw = new Float64Array(g.cOut * cInG * g.kH * g.kW);
-  for (let n = 0; n < g.n; n++) {
-    for (let o = 0; o < g.cOut; o++) {
-      const grp = Math.floor(o / cOutG);
-      for (let oh = 0; oh < g.outH; oh++) {
-        for (let ow = 0; ow < g.outW; ow++) {
-          const yi = ((n * g.cOut + o) * g.outH + oh) * g.outW + ow;
-          for (let ci = 0; ci < cInG; ci++) {
-            for (let i = 0; i < g.kH; i++) {
-              for (let j = 0; j < g.kW; j++) {
-                const ih = oh * g.strideH - g.padH + i * g.dilationH;
-                const iw = ow * g.strideW - g.padW + j * g.dilationW;
-                if (ih < 0 || ih >= g.h || iw < 0 || iw >= g.w) continue;
-                const xi = ((n * g.cIn + grp * cInG + ci) * g.h + ih) * g.w + iw;
-                const wi = ((o * cInG + ci) * g.kH + i) * g.kW + j;
-                y[yi] += x[off + xi]! * w[off + wi]!;
-                dx[xi] += dy[off + yi]! * w[off + wi]!;
-                dw[wi] += dy[off + yi]! * x[off + xi]!;
-              }
-            }
-          }
-        }
-      }
-    }
-  }
-  return { y, dx, dw };
 }
 
 describe('conv2d fast paths equal the naive loop', () => {

@@ -12,6 +12,7 @@ import {
   maxPool2dForward, pool2dGeometry, type Pool2dGeometry,
 } from '../../src/tensor/kernels/pool.js';
 import { Generator } from '../../src/tensor/rng.js';
+import { forEachTap } from '../helpers/conv-reference.js';
 
 const SEED = 20_241_201;
 const RUNS = 60;
@@ -72,36 +73,6 @@ function convGeometry(c: ConvCase): Conv2dGeometry {
   return conv2dGeometry([c.n, c.cInG * c.groups, h, w], [c.cOutG * c.groups, c.cInG, c.kH, c.kW], {
     stride: [c.strideH, c.strideW], padding: [c.padH, c.padW], dilation: [c.dilationH, c.dilationW], groups: c.groups,
   });
-}
-
-/**
- * Calls visit(yIndex, xIndex, wIndex) for every (output element, kernel tap) pair that touches the
- * input — the definition of a grouped, strided, padded, dilated cross-correlation.
- */
-function forEachTap(g: Conv2dGeometry, visit: (yi: number, xi: number, wi: number) => void): void {
-  const cInG = g.cIn / g.groups;
-  const cOutG = g.cOut / g.groups;
-  for (let n = 0; n < g.n; n++) {
-    for (let o = 0; o < g.cOut; o++) {
-      const grp = Math.floor(o / cOutG);
-      for (let oh = 0; oh < g.outH; oh++) {
-        for (let ow = 0; ow < g.outW; ow++) {
-          const yi = ((n * g.cOut + o) * g.outH + oh) * g.outW + ow;
-          for (let ci = 0; ci < cInG; ci++) {
-            for (let i = 0; i < g.kH; i++) {
-              for (let j = 0; j < g.kW; j++) {
-                const ih = oh * g.strideH - g.padH + i * g.dilationH;
-                const iw = ow * g.strideW - g.padW + j * g.dilationW;
-                if (ih < 0 || ih >= g.h || iw < 0 || iw >= g.w) continue;
-                const c = grp * cInG + ci;
-                visit(yi, ((n * g.cIn + c) * g.h + ih) * g.w + iw, ((o * cInG + ci) * g.kH + i) * g.kW + j);
-              }
-            }
-          }
-        }
-      }
-    }
-  }
 }
 
 describe('conv2d kernels equal a naive loop', () => {

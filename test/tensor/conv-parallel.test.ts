@@ -11,6 +11,7 @@ import { F, setNumThreads, tensor, type Tensor } from '../../src/index.js';
 import { conv2dGeometry } from '../../src/tensor/kernels/conv.js';
 import { CONV_PARALLEL_MIN_MACS, conv2dBackwardWeight } from '../../src/tensor/kernels/conv-parallel.js';
 import { poolInfo, poolWorkersForTest, warmUpPool } from '../../src/tensor/parallel/pool.js';
+import { naiveConv } from '../helpers/conv-reference.js';
 import { expectBitwise, uniformValues } from '../helpers/random.js';
 
 afterAll(() => setNumThreads(1));
@@ -70,30 +71,12 @@ describe('conv2d over the pool is bitwise the same on any thread count', () => {
 });
 
 describe('the weight gradient summed per chunk of images', () => {
-  it('matches a naive sum over images, taps and pixels on 1 and 2 threads (float64)', async () => {
+  it('matches the definition (a naive sum over images, taps and pixels) on 1 and 2 threads (float64)', async () => {
     const [n, cIn, cOut, h, w, k] = [40, 3, 5, 12, 10, 3];
     const g = conv2dGeometry([n, cIn, h, w], [cOut, cIn, k, k], { stride: [1, 1], padding: [1, 1], dilation: [1, 1], groups: 1 });
     const x = Float64Array.from(uniformValues(n * cIn * h * w, 7));
     const dy = Float64Array.from(uniformValues(n * cOut * h * w, 8));
-    const reference = new Float64Array(cOut * cIn * k * k);
-    for (let img = 0; img < n; img++) {
-      for (let o = 0; o < cOut; o++) {
-        for (let c = 0; c < cIn; c++) {
-          for (let i = 0; i < k; i++) {
-            for (let j = 0; j < k; j++) {
-              for (let oh = 0; oh < h; oh++) {
-                for (let ow = 0; ow < w; ow++) {
-                  const ih = oh - 1 + i;
-                  const iw = ow - 1 + j;
-                  if (ih < 0 || ih >= h || iw < 0 || iw >= w) continue;
-                  reference[((o * cIn + c) * k + i) * k + j]! += dy[((img * cOut + o) * h + oh) * w + ow]! * x[((img * cIn + c) * h + ih) * w + iw]!;
-                }
-              }
-            }
-          }
-        }
-      }
-    }
+    const reference = naiveConv(g, x, new Float64Array(cOut * cIn * k * k), dy, 0).dw;
     for (const threads of [1, 2]) {
       setNumThreads(threads);
       await warmUpPool();
