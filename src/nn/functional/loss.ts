@@ -1,8 +1,12 @@
 // Losses: nllLoss, crossEntropy and mseLoss, with PyTorch's semantics (reduction, ignoreIndex,
-// class weights, label smoothing). All composites: the class-index lookup of nllLoss is a product
-// with a constant coefficient tensor (w[y] at the target class, 0 elsewhere) summed over classes,
-// so no gather primitive is needed; it costs O(N·C), like the logSoftmax before it.
+// class weights, label smoothing). The class lookups (w[y]·logp[y] of nllLoss, Σ_c w[c]·logp[c] of
+// label smoothing) are one small op, `weightedClassSum`, that visits only the terms it needs.
+// NOTE: why not a product with a 0/1 coefficient tensor summed over classes (as before): a masked
+// logit (−∞) gives logp = −∞ and −∞·0 = NaN, so F.crossEntropy([[0, −∞, 1]], [0]) was NaN where
+// PyTorch (a gather) gives 1.3133. Skipping the zero terms is PyTorch's gather semantics exactly.
+import { customOp } from '../../autograd/custom-op.js';
 import { Tensor } from '../../autograd/tensor.js';
+import { allocate } from '../../tensor/dtype.js';
 import { NDArray } from '../../tensor/ndarray.js';
 import { broadcastShapes, sameShape, shapeString } from '../../tensor/shape.js';
 import { logSoftmax } from './activation.js';
@@ -98,21 +102,59 @@ function readTargets(fn: string, input: Tensor, targets: Targets, ignoreIndex: n
 }
 
 /**
- * A constant of the input's shape holding, for every position, `perClass(c, t)` in the class slot
- * c of target t (row-major over the target shape), so that (input · it).sum(classDim) picks or
- * weighs classes per target.
+ * Which terms of each target's class sum `weightedClassSum` takes: 'target' is w[y_t]·x[t, y_t]
+ * alone (nllLoss); 'allClasses' is Σ_c w[c]·x[t, c] (label smoothing). Ignored targets give 0.
  */
-function classCoefficients(input: Tensor, info: TargetInfo, perClass: (c: number, t: number) => number): Tensor {
-  const out = NDArray.zeros(input.shape, input.dtype);
-  const inner = input.shape.slice(info.classDim + 1).reduce((p, d) => p * d, 1);
-  const outer = info.target.length / inner || 0;
-  for (let n = 0; n < outer; n++) {
-    for (let c = 0; c < info.classes; c++) {
-      const base = (n * info.classes + c) * inner;
-      for (let s = 0; s < inner; s++) out.data[base + s] = perClass(c, n * inner + s);
+type ClassTerms = 'target' | 'allClasses';
+
+/** The layout of an input [outer, C, inner] around its classes dim. */
+function classLayout(shape: readonly number[], classDim: number): { outer: number; classes: number; inner: number } {
+  const outer = shape.slice(0, classDim).reduce((p, d) => p * d, 1);
+  const inner = shape.slice(classDim + 1).reduce((p, d) => p * d, 1);
+  return { outer, classes: shape[classDim]!, inner };
+}
+
+/**
+ * out[t] = Σ over the chosen terms of coef·x[t, c], shaped like the targets; its gradient is
+ * g[t]·coef at exactly those terms and 0 elsewhere (so a −∞ logit that is not a term gets
+ * gradient 0 and no NaN). A gather, written as a custom op because the op table has no gather
+ * primitive yet (DESIGN version 2 adds `gather`, which should replace it).
+ */
+function weightedClassSum(input: Tensor, info: TargetInfo, terms: ClassTerms): Tensor {
+  const { outer, classes, inner } = classLayout(input.shape, info.classDim);
+  const targetShape = input.shape.filter((_, d) => d !== info.classDim);
+  // Calls visit(flat index into [outer, C, inner], coefficient) for each term of target t.
+  const eachTerm = (t: number, visit: (at: number, coef: number) => void): void => {
+    if (info.ignored[t]) return;
+    const n = Math.floor(t / inner);
+    const s = t - n * inner;
+    if (terms === 'target') {
+      visit((n * classes + info.target[t]!) * inner + s, info.targetWeight[t]!);
+      return;
     }
-  }
-  return new Tensor(out);
+    for (let c = 0; c < classes; c++) visit((n * classes + c) * inner + s, info.classWeight[c]!);
+  };
+  const op = customOp<null>({
+    name: terms === 'target' ? 'nllLoss' : 'crossEntropy label smoothing',
+    forward: ([x]) => {
+      const xs = x!.flat();
+      const out = allocate(x!.dtype, outer * inner);
+      for (let t = 0; t < out.length; t++) {
+        let sum = 0;
+        eachTerm(t, (at, coef) => { sum += coef * xs[at]!; });
+        out[t] = sum;
+      }
+      return [new NDArray(out, targetShape), null];
+    },
+    // ∂out[t]/∂x[t, c] = coef for the terms of t, 0 elsewhere.
+    backward: (g) => {
+      const gs = g.flat();
+      const dx = NDArray.zeros(input.shape, g.dtype);
+      for (let t = 0; t < gs.length; t++) eachTerm(t, (at, coef) => { dx.data[at] = gs[t]! * coef; });
+      return [dx];
+    },
+  });
+  return op(input);
 }
 
 /** Sum of the weights of non-ignored targets: the divisor of 'mean' (0/0 = NaN if all are ignored, as PyTorch). */
@@ -150,8 +192,7 @@ export function nllLoss(logProbs: Tensor, targets: Targets, options: NllLossOpti
 }
 
 function nllFromInfo(logProbs: Tensor, info: TargetInfo, reduction: Reduction): Tensor {
-  const pick = classCoefficients(logProbs, info, (c, t) => (info.target[t] === c ? info.targetWeight[t]! : 0));
-  const loss = logProbs.mul(pick).sum(info.classDim).neg();
+  const loss = weightedClassSum(logProbs, info, 'target').neg();
   return reduce(loss, reduction, totalWeight(info));
 }
 
@@ -181,8 +222,7 @@ export function crossEntropy(logits: Tensor, targets: Targets, options: CrossEnt
   const nll = nllFromInfo(logp, info, reduction);
   if (eps === 0) return nll;
   // smooth_i = −Σ_c w[c]·logp[i, c], zeroed for ignored targets.
-  const spread = classCoefficients(logp, info, (c, t) => (info.ignored[t] ? 0 : info.classWeight[c]!));
-  const smooth = logp.mul(spread).sum(info.classDim).neg();
+  const smooth = weightedClassSum(logp, info, 'allClasses').neg();
   let count = 0;
   for (const flag of info.ignored) count += 1 - flag;
   const divisor = options.weight !== undefined && options.weight !== null ? totalWeight(info) : count;
