@@ -219,7 +219,8 @@ export function arange(start: number, end?: number, step = 1, options: CreationO
   if ((to - from) * step < 0) {
     throw new Error(`arange: the step ${step} points away from end: start ${from} → end ${to} has the other sign (as PyTorch, this is an error, not an empty tensor)`);
   }
-  const count = Math.ceil((to - from) / step);
+  // Math.max: ceil(0 / −1) is −0, which would make the shape [-0].
+  const count = Math.max(0, Math.ceil((to - from) / step));
   const storage = creating('arange', () => allocate(resolveDtype(options.dtype, 'arange'), count, undefined, [count]));
   for (let i = 0; i < count; i++) storage[i] = from + i * step;
   return make(new NDArray(storage, [count]), options);

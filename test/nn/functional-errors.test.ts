@@ -1,7 +1,7 @@
 // Bad input to the F functions gives an error that names the function and the shapes or values at
 // fault, never a wrong result or a message from deep inside a kernel.
 import { describe, expect, it } from 'vitest';
-import { F, ones, randn, tensor, zeros } from '../../src/index.js';
+import { F, nn, ones, randn, tensor, zeros } from '../../src/index.js';
 
 describe('F functions reject bad input with clear errors', () => {
   it('conv2d', () => {
@@ -30,6 +30,15 @@ describe('F functions reject bad input with clear errors', () => {
     expect(() => F.maxPool2d(x, 7)).toThrow('maxPool2d: the input of shape [1, 2, 5, 5] is too small for kernel [7, 7] (padding [0, 0], dilation [1, 1]): the output would be 0×0');
     expect(() => F.maxPool2d(x, { kernelSize: 3, dilation: 3 })).toThrow('maxPool2d: the input of shape [1, 2, 5, 5] is too small for kernel [3, 3] (padding [0, 0], dilation [3, 3])');
     expect(() => F.maxPool2d(x, 0)).toThrow('maxPool2d: kernelSize must be an integer ≥ 1 or a pair [h, w] of them, got 0');
+    // No kernel size at all (it used to be "Cannot read properties of undefined (reading 'ceilMode')").
+    expect(() => F.maxPool2d(x, undefined as never)).toThrow('maxPool2d: expected a kernel size (a number or [h, w]) or an options object with kernelSize, got undefined');
+    expect(() => F.maxPool2d(x, null as never)).toThrow('maxPool2d: expected a kernel size (a number or [h, w]) or an options object with kernelSize, got null');
+    expect(() => F.maxPool2d(x, {} as never)).toThrow('maxPool2d: the options object has no kernelSize (a number or [h, w])');
+    expect(() => F.avgPool2d(x, '2' as never)).toThrow('avgPool2d: expected a kernel size (a number or [h, w]) or an options object with kernelSize, got string "2"');
+    expect(() => F.avgPool2d(x, { stride: 1 } as never)).toThrow('avgPool2d: the options object has no kernelSize (a number or [h, w])');
+    expect(() => new nn.MaxPool2d(undefined as never)).toThrow('MaxPool2d: kernelSize must be an integer ≥ 1 or a pair [h, w] of them, got undefined');
+    expect(() => new nn.AvgPool2d('3' as never)).toThrow('AvgPool2d: kernelSize must be an integer ≥ 1 or a pair [h, w] of them, got "3"');
+    expect(() => F.maxPool2d(x, Number.NaN)).toThrow('maxPool2d: kernelSize must be an integer ≥ 1 or a pair [h, w] of them, got NaN');
     expect(() => F.avgPool2d(x, { kernelSize: 2, stride: [1, 0] })).toThrow('avgPool2d: stride must be an integer ≥ 1 or a pair [h, w] of them, got [1, 0]');
     expect(() => F.avgPool2d(x, { kernelSize: 2, divisorOverride: 0 })).toThrow('avgPool2d: divisorOverride must be a non-zero number, got 0');
     expect(() => F.avgPool2d(randn([1, 1, 1, 5]), [2, 2])).toThrow('avgPool2d: the input of shape [1, 1, 1, 5] is too small for kernel [2, 2]');

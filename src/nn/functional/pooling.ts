@@ -65,8 +65,11 @@ function poolWindow(
 /** Accepts `maxPool2d(x, 2)` as well as `maxPool2d(x, { kernelSize: 2, … })`; anything else is an error naming `fn`. */
 function asOptions<T extends { kernelSize: Pair }>(options: T | Pair, fn: string): T {
   if (typeof options === 'number' || Array.isArray(options)) return { kernelSize: options } as T;
-  if (typeof options !== 'object' || options === null || (options as { kernelSize?: unknown }).kernelSize === undefined) {
+  if (typeof options !== 'object' || options === null) {
     throw new Error(`${fn}: expected a kernel size (a number or [h, w]) or an options object with kernelSize, got ${describe(options)}`);
+  }
+  if ((options as { kernelSize?: unknown }).kernelSize === undefined) {
+    throw new Error(`${fn}: the options object has no kernelSize (a number or [h, w])`);
   }
   return options as T;
 }
