@@ -1,6 +1,6 @@
 import { AllocationError, assertDtype, allocate, type DType } from '../tensor/dtype.js';
 import { NDArray } from '../tensor/ndarray.js';
-import { randArray, randnArray, type Generator, defaultGenerator } from '../tensor/rng.js';
+import { randArray, randnArray, Generator, defaultGenerator } from '../tensor/rng.js';
 import { checkShape, formatValue } from '../tensor/shape.js';
 import { Tensor, resolveDtype, type NestedArray } from './tensor.js';
 
@@ -47,6 +47,13 @@ function creating<T>(where: string, create: () => T): T {
 /** Throws unless `value` is a number (NaN and ±Infinity included, as PyTorch's fill values). */
 function checkNumber(value: unknown, name: string, where: string): asserts value is number {
   if (typeof value !== 'number') throw new Error(`${where}: ${name} must be a number, got ${typeof value} ${formatValue(value)}`);
+}
+
+/** The generator of a random creation function's options (default: the global one), checked. */
+function generatorOf(options: RandomOptions, where: string): Generator {
+  const generator: unknown = options.generator ?? defaultGenerator;
+  if (!(generator instanceof Generator)) throw new Error(`${where}: generator must be a Generator (new Generator(seed)), got ${typeof generator} ${formatValue(generator)}`);
+  return generator;
 }
 
 /** Throws unless `t` is a Tensor (the `*Like` functions). */
@@ -253,7 +260,7 @@ export function eye(n: number, m = n, options: CreationOptions = {}): Tensor {
  * ```
  */
 export function rand(shape: readonly number[], options: RandomOptions = {}): Tensor {
-  return make(creating('rand', () => randArray(checkedShape(shape, 'rand'), resolveDtype(options.dtype, 'rand'), options.generator ?? defaultGenerator)), options);
+  return make(creating('rand', () => randArray(checkedShape(shape, 'rand'), resolveDtype(options.dtype, 'rand'), generatorOf(options, 'rand'))), options);
 }
 
 /**
@@ -267,5 +274,5 @@ export function rand(shape: readonly number[], options: RandomOptions = {}): Ten
  * ```
  */
 export function randn(shape: readonly number[], options: RandomOptions = {}): Tensor {
-  return make(creating('randn', () => randnArray(checkedShape(shape, 'randn'), resolveDtype(options.dtype, 'randn'), options.generator ?? defaultGenerator)), options);
+  return make(creating('randn', () => randnArray(checkedShape(shape, 'randn'), resolveDtype(options.dtype, 'randn'), generatorOf(options, 'randn'))), options);
 }

@@ -119,6 +119,16 @@ describe('other arguments', () => {
     expect(errorOf(() => onesLike(null as never))).toBe('onesLike: expected a Tensor, got null null');
   });
 
+  it('rand / randn with a generator that is not a Generator', () => {
+    expect(errorOf(() => rand([2], { generator: 42 as never }))).toBe('rand: generator must be a Generator (new Generator(seed)), got number 42');
+    expect(errorOf(() => randn([2], { generator: '7' as never }))).toBe('randn: generator must be a Generator (new Generator(seed)), got string "7"');
+  });
+
+  it('tensor() of something that is not numbers or arrays', () => {
+    expect(errorOf(() => tensor('5' as never))).toBe('tensor: expected numbers or (nested) arrays of numbers, got string "5" at the top level');
+    expect(errorOf(() => tensor(undefined as never))).toBe('tensor: expected numbers or (nested) arrays of numbers, got undefined undefined at the top level');
+  });
+
   it('setNumThreads shows a string as a string', () => {
     const before = getNumThreads();
     expect(errorOf(() => setNumThreads('2' as unknown as number))).toBe('setNumThreads: expected a positive integer, got "2"');
