@@ -181,6 +181,32 @@ describe('atomic writes', () => {
     expect(Array.from(loadSafetensors(target).get('w')!.toArray())).toEqual([1, 2]);
   });
 
+  it('a process killed (-9) between writing its temp file and the rename: the next save removes that file', async () => {
+    const sub = join(dir, 'atomic-killed');
+    mkdirSync(sub);
+    const target = join(sub, 'x.safetensors');
+    const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('../helpers/safetensors-stuck-child.ts', import.meta.url)), target], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    const temp = await new Promise<string>((resolveTemp, reject) => {
+      let out = '';
+      child.stdout!.on('data', (chunk: Buffer) => {
+        out += chunk.toString();
+        if (out.endsWith('\n')) resolveTemp(out.trim());
+      });
+      child.on('exit', (code) => reject(new Error(`the child exited early with code ${code}`)));
+    });
+    const exited = new Promise((r) => child.once('exit', r));
+    child.kill('SIGKILL');
+    await exited;
+    expect(existsSync(temp)).toBe(true);
+    expect(temp).toContain(`.x.safetensors.${child.pid}.`);
+    expect(existsSync(target)).toBe(false);
+    saveSafetensors(target, { w: tensor([4]) });
+    expect(existsSync(temp)).toBe(false);
+    expect(readdirSync(sub)).toEqual(['x.safetensors']);
+  });
+
   it('a save that fails names saveSafetensors and the target path, not only the temp file', () => {
     const target = join(dir, 'no-such-dir', 'model.safetensors');
     let error: Error | null = null;
