@@ -119,6 +119,9 @@ function classLayout(shape: readonly number[], classDim: number): { outer: numbe
  * g[t]·coef at exactly those terms and 0 elsewhere (so a −∞ logit that is not a term gets
  * gradient 0 and no NaN). A gather, written as a custom op because the op table has no gather
  * primitive yet (DESIGN version 2 adds `gather`, which should replace it).
+ * NOTE: a term whose coefficient is 0 (a class weight of 0) is still multiplied, so 0·(−∞) = NaN
+ * there, as in PyTorch (nll_loss multiplies −input[t]·w[t]; label smoothing multiplies input by
+ * weight): only the terms PyTorch never touches are skipped.
  */
 function weightedClassSum(input: Tensor, info: TargetInfo, terms: ClassTerms): Tensor {
   const { outer, classes, inner } = classLayout(input.shape, info.classDim);
