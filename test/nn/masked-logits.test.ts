@@ -226,6 +226,47 @@ describe('softmax-family composites on −∞-masked logits match hand-computed 
     );
   });
 
+  it('crossEntropy twice differentiated (createGraph): Hessian-vector products, 0 at masked logits', () => {
+    fc.assert(
+      fc.property(maskedCase, lossSetup, (m, setup) => {
+        const targets = m.targets.map((y, t) => (setup.ignoreMask[t % 12] ? -100 : y));
+        if (setup.reduction === 'mean' && targets.every((y) => y === -100)) return;
+        const { p } = referenceSoftmax(m);
+        const w = setup.weighted ? m.weights : m.weights.map(() => 1);
+        const eps = setup.labelSmoothing;
+        let weightSum = 0;
+        let kept = 0;
+        for (const y of targets) if (y !== -100) { weightSum += w[y]!; kept++; }
+        const nllDivisor = setup.reduction === 'mean' ? weightSum : 1;
+        const smoothDivisor = setup.reduction === 'mean' ? (setup.weighted ? weightSum : kept) : 1;
+        const wSum = w.reduce((a, b) => a + b, 0);
+        // Both parts of loss_t have the Hessian factor·(diag(p) − p·pᵀ) in the logits of row t, so
+        // (H·v)_k = factor·p_k·(v_k − Σ_j p_j·v_j), with v = the upstream values reused.
+        const hv = new Array<number>(m.values.length).fill(0);
+        targets.forEach((y, t) => {
+          if (y === -100) return;
+          const b = Math.floor(t / m.inner);
+          const s = t % m.inner;
+          const at = (k: number): number => (b * m.c + k) * m.inner + s;
+          const factor = ((1 - eps) * w[y]!) / nllDivisor + (eps === 0 ? 0 : ((eps / m.c) * wSum) / smoothDivisor);
+          let pv = 0;
+          for (let k = 0; k < m.c; k++) pv += p[at(k)]! * m.upstream[at(k)]!;
+          for (let k = 0; k < m.c; k++) hv[at(k)] = factor * p[at(k)]! * (m.upstream[at(k)]! - pv);
+        });
+        const x = logitsTensor(m, true);
+        const weight = setup.weighted ? tensor(Float64Array.from(m.weights)) : null;
+        const targetTensor = tensor(Float64Array.from(targets), { shape: targetsTensor(m).shape });
+        const loss = F.crossEntropy(x, targetTensor, { reduction: setup.reduction, weight, labelSmoothing: eps });
+        (setup.reduction === 'none' ? loss.sum() : loss).backward(undefined, { createGraph: true });
+        const g = x.grad!;
+        x.grad = null;
+        g.mul(tensor(Float64Array.from(m.upstream), { shape: x.shape })).sum().backward();
+        expectClose(x.grad!.toArray(), hv, `crossEntropy Hessian-vector product (${JSON.stringify(setup)})`);
+      }),
+      { numRuns: 100 },
+    );
+  });
+
   it('nllLoss on log-probabilities with −∞ entries: −w[y]·logp[y], gradient −w[y] at the target and 0 elsewhere', () => {
     fc.assert(
       fc.property(maskedCase, (m) => {

@@ -1,12 +1,12 @@
 // Losses: nllLoss, crossEntropy and mseLoss, with PyTorch's semantics (reduction, ignoreIndex,
 // class weights, label smoothing). The class lookups (w[y]·logp[y] of nllLoss, Σ_c w[c]·logp[c] of
-// label smoothing) are one small op, `weightedClassSum`, that visits only the terms it needs.
-// NOTE: why not a product with a 0/1 coefficient tensor summed over classes (as before): a masked
-// logit (−∞) gives logp = −∞ and −∞·0 = NaN, so F.crossEntropy([[0, −∞, 1]], [0]) was NaN where
-// PyTorch (a gather) gives 1.3133. Skipping the zero terms is PyTorch's gather semantics exactly.
-import { customOp } from '../../autograd/custom-op.js';
+// label smoothing) are one composite, `weightedClassSum`, that selects the terms it needs with
+// `where` before multiplying by the class weights.
+// NOTE: why not simply a product with a coefficient tensor that is 0 off the terms: a masked logit
+// (−∞) gives logp = −∞ and −∞·0 = NaN, so F.crossEntropy([[0, −∞, 1]], [0]) was NaN where PyTorch
+// (a gather) gives 1.3133. Selecting first is PyTorch's gather semantics exactly.
+import { applyOp } from '../../autograd/apply.js';
 import { Tensor } from '../../autograd/tensor.js';
-import { allocate } from '../../tensor/dtype.js';
 import { NDArray } from '../../tensor/ndarray.js';
 import { broadcastShapes, sameShape, shapeString } from '../../tensor/shape.js';
 import { logSoftmax } from './activation.js';
@@ -107,57 +107,37 @@ function readTargets(fn: string, input: Tensor, targets: Targets, ignoreIndex: n
  */
 type ClassTerms = 'target' | 'allClasses';
 
-/** The layout of an input [outer, C, inner] around its classes dim. */
-function classLayout(shape: readonly number[], classDim: number): { outer: number; classes: number; inner: number } {
-  const outer = shape.slice(0, classDim).reduce((p, d) => p * d, 1);
-  const inner = shape.slice(classDim + 1).reduce((p, d) => p * d, 1);
-  return { outer, classes: shape[classDim]!, inner };
-}
-
 /**
- * out[t] = Σ over the chosen terms of coef·x[t, c], shaped like the targets; its gradient is
- * g[t]·coef at exactly those terms and 0 elsewhere (so a −∞ logit that is not a term gets
- * gradient 0 and no NaN). A gather, written as a custom op because the op table has no gather
- * primitive yet (DESIGN version 2 adds `gather`, which should replace it).
+ * out[t] = Σ over the chosen terms of coef·x[t, c], shaped like the targets: a gather written as a
+ * composite, x selected by `where` (x at the terms, 0 elsewhere), times a constant coefficient
+ * tensor, summed over the classes. Its gradient is g[t]·coef at exactly those terms and 0
+ * elsewhere, so a −∞ logit that is not a term contributes neither a value nor a NaN, and the
+ * composite stays differentiable twice (createGraph).
  * NOTE: a term whose coefficient is 0 (a class weight of 0) is still multiplied, so 0·(−∞) = NaN
  * there, as in PyTorch (nll_loss multiplies −input[t]·w[t]; label smoothing multiplies input by
- * weight): only the terms PyTorch never touches are skipped.
+ * weight): only the terms PyTorch never touches are dropped.
  */
 function weightedClassSum(input: Tensor, info: TargetInfo, terms: ClassTerms): Tensor {
-  const { outer, classes, inner } = classLayout(input.shape, info.classDim);
-  const targetShape = input.shape.filter((_, d) => d !== info.classDim);
-  // Calls visit(flat index into [outer, C, inner], coefficient) for each term of target t.
-  const eachTerm = (t: number, visit: (at: number, coef: number) => void): void => {
-    if (info.ignored[t]) return;
+  // The input is [outer, C, inner] around its classes dim; target t = n·inner + s.
+  const inner = input.shape.slice(info.classDim + 1).reduce((p, d) => p * d, 1);
+  const classes = info.classes;
+  const coef = NDArray.zeros(input.shape, input.dtype);
+  const taken = NDArray.zeros(input.shape, input.dtype);
+  for (let t = 0; t < info.target.length; t++) {
+    if (info.ignored[t]) continue;
     const n = Math.floor(t / inner);
     const s = t - n * inner;
-    if (terms === 'target') {
-      visit((n * classes + info.target[t]!) * inner + s, info.targetWeight[t]!);
-      return;
+    const first = terms === 'target' ? info.target[t]! : 0;
+    const last = terms === 'target' ? info.target[t]! : classes - 1;
+    for (let c = first; c <= last; c++) {
+      const at = (n * classes + c) * inner + s;
+      coef.data[at] = terms === 'target' ? info.targetWeight[t]! : info.classWeight[c]!;
+      taken.data[at] = 1;
     }
-    for (let c = 0; c < classes; c++) visit((n * classes + c) * inner + s, info.classWeight[c]!);
-  };
-  const op = customOp<null>({
-    name: terms === 'target' ? 'nllLoss' : 'crossEntropy label smoothing',
-    forward: ([x]) => {
-      const xs = x!.flat();
-      const out = allocate(x!.dtype, outer * inner);
-      for (let t = 0; t < out.length; t++) {
-        let sum = 0;
-        eachTerm(t, (at, coef) => { sum += coef * xs[at]!; });
-        out[t] = sum;
-      }
-      return [new NDArray(out, targetShape), null];
-    },
-    // ∂out[t]/∂x[t, c] = coef for the terms of t, 0 elsewhere.
-    backward: (g) => {
-      const gs = g.flat();
-      const dx = NDArray.zeros(input.shape, g.dtype);
-      for (let t = 0; t < gs.length; t++) eachTerm(t, (at, coef) => { dx.data[at] = gs[t]! * coef; });
-      return [dx];
-    },
-  });
-  return op(input);
+  }
+  const zero = new Tensor(NDArray.scalar(0, input.dtype));
+  const picked = applyOp('where', [new Tensor(taken), input, zero], undefined);
+  return picked.mul(new Tensor(coef)).sum(info.classDim);
 }
 
 /** Sum of the weights of non-ignored targets: the divisor of 'mean' (0/0 = NaN if all are ignored, as PyTorch). */
