@@ -110,6 +110,19 @@ const lossSetup: fc.Arbitrary<LossSetup> = fc.record({
 });
 
 /**
+ * The class weights (all 1 without `weighted`) and the divisors of 'mean': Σ w[y_t] over the kept
+ * targets for the nll part; the same for the smoothing part with weights, else the kept count.
+ */
+function lossTerms(m: MaskedCase, setup: LossSetup, targets: number[]): { w: number[]; nllDivisor: number; smoothDivisor: number } {
+  const w = setup.weighted ? m.weights : m.weights.map(() => 1);
+  let weightSum = 0;
+  let kept = 0;
+  for (const y of targets) if (y !== -100) { weightSum += w[y]!; kept++; }
+  const mean = setup.reduction === 'mean';
+  return { w, nllDivisor: mean ? weightSum : 1, smoothDivisor: mean ? (setup.weighted ? weightSum : kept) : 1 };
+}
+
+/**
  * crossEntropy by hand: per target t, nll_t = −w[y]·logp[y], smooth_t = −Σ_c w[c]·logp[c] (both 0
  * when ignored), loss_t = (1 − ε)·nll_t + ε/C·smooth_t, with 'mean' dividing nll by Σ w[y_t] and
  * smooth by the same (or by the count without weights); and the gradient of Σ loss·G (or the
@@ -117,14 +130,9 @@ const lossSetup: fc.Arbitrary<LossSetup> = fc.record({
  */
 function referenceCrossEntropy(m: MaskedCase, setup: LossSetup, targets: number[]): { loss: number[]; grad: number[] } {
   const { p, logp } = referenceSoftmax(m);
-  const w = setup.weighted ? m.weights : m.weights.map(() => 1);
+  const { w, nllDivisor, smoothDivisor } = lossTerms(m, setup, targets);
   const eps = setup.labelSmoothing;
   const count = targets.length;
-  let weightSum = 0;
-  let kept = 0;
-  for (const y of targets) if (y !== -100) { weightSum += w[y]!; kept++; }
-  const nllDivisor = setup.reduction === 'mean' ? weightSum : 1;
-  const smoothDivisor = setup.reduction === 'mean' ? (setup.weighted ? weightSum : kept) : 1;
   const perTarget = new Array<number>(count).fill(0);
   const grad = new Array<number>(m.values.length).fill(0);
   for (let t = 0; t < count; t++) {
@@ -232,13 +240,8 @@ describe('softmax-family composites on −∞-masked logits match hand-computed 
         const targets = m.targets.map((y, t) => (setup.ignoreMask[t % 12] ? -100 : y));
         if (setup.reduction === 'mean' && targets.every((y) => y === -100)) return;
         const { p } = referenceSoftmax(m);
-        const w = setup.weighted ? m.weights : m.weights.map(() => 1);
+        const { w, nllDivisor, smoothDivisor } = lossTerms(m, setup, targets);
         const eps = setup.labelSmoothing;
-        let weightSum = 0;
-        let kept = 0;
-        for (const y of targets) if (y !== -100) { weightSum += w[y]!; kept++; }
-        const nllDivisor = setup.reduction === 'mean' ? weightSum : 1;
-        const smoothDivisor = setup.reduction === 'mean' ? (setup.weighted ? weightSum : kept) : 1;
         const wSum = w.reduce((a, b) => a + b, 0);
         // Both parts of loss_t have the Hessian factor·(diag(p) − p·pᵀ) in the logits of row t, so
         // (H·v)_k = factor·p_k·(v_k − Σ_j p_j·v_j), with v = the upstream values reused.
