@@ -282,6 +282,7 @@ export abstract class Module {
       const values = source.array.astype(target.dtype).flat();
       const dst = target.array;
       dst.data.set(values, dst.offset);
+      target.markModified();
     }
     return { missingKeys, unexpectedKeys };
   }
