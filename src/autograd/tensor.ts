@@ -260,7 +260,8 @@ export class Tensor {
     const dims = normalizeDims(dim, this.ndim, 'var');
     const count = dims.reduce((p, d) => p * this.shape[d]!, 1);
     const centered = this.sub(this.mean(dims, true));
-    return centered.mul(centered).sum(dims, keepdim).div(unbiased ? count - 1 : count);
+    // NOTE: n − 1 = −1 for an empty input; max(0, ·) makes it 0/0 = NaN, as PyTorch returns.
+    return centered.mul(centered).sum(dims, keepdim).div(Math.max(0, unbiased ? count - 1 : count));
   }
 
   // ---- movement --------------------------------------------------------------------------------

@@ -68,6 +68,8 @@ export function allocate(dtype: DType, size: number, sharedFrom?: number, shape?
 export class AllocationError extends RangeError {
   /** The bytes that were asked for. */
   readonly bytes: number;
+  /** The op or function that asked, when known. */
+  readonly op: string | undefined;
 
   constructor(
     readonly dtype: DType,
@@ -81,6 +83,7 @@ export class AllocationError extends RangeError {
     super(`${where === undefined ? '' : `${where}: `}cannot allocate ${what}: ${bytes} bytes (${formatBytes(bytes)}): ${cause.message}`, { cause });
     this.name = 'AllocationError';
     this.bytes = bytes;
+    this.op = where;
   }
 
   /** The same error with the op that asked for the memory named in front. */

@@ -160,9 +160,9 @@ describe('storage too big to allocate: the error names the function, the shape, 
     expect((error as Error).message.startsWith(prefix), (error as Error).message).toBe(true);
   });
 
-  it('inside an op, the shape and bytes (the op is named by the caller that knows it)', () => {
+  it('inside an op, the op, the shape and the bytes', () => {
     const big = zeros([2 ** 20, 1]).expand(2 ** 20, 2 ** 20);
-    expect(errorOf(() => big.contiguous())).toMatch(/^cannot allocate a float32 tensor of shape \[1048576, 1048576\] \(1099511627776 elements\): 4398046511104 bytes \(4\.0 TiB\): /);
-    expect(errorOf(() => zeros([2 ** 20, 1]).mul(zeros([1, 2 ** 20])))).toMatch(/cannot allocate 1099511627776 float32 elements: 4398046511104 bytes \(4\.0 TiB\): /);
+    expect(errorOf(() => big.contiguous())).toMatch(/^contiguous: cannot allocate a float32 tensor of shape \[1048576, 1048576\] \(1099511627776 elements\): 4398046511104 bytes \(4\.0 TiB\): /);
+    expect(errorOf(() => zeros([2 ** 20, 1]).mul(zeros([1, 2 ** 20])))).toMatch(/^mul: cannot allocate 1099511627776 float32 elements: 4398046511104 bytes \(4\.0 TiB\): /);
   });
 });

@@ -60,6 +60,11 @@ describe('reductions over empty tensors, as PyTorch', () => {
           expect(values(y).every((v) => (count === 0 ? Number.isNaN(v) : v === 0))).toBe(true);
         });
 
+        it(`var (unbiased): NaN where the count does not exceed 1 (${label})`, () => {
+          const y = zeros(shape).var(dim, { keepdim });
+          expect(values(y).every((v) => (count <= 1 ? Number.isNaN(v) : v === 0))).toBe(true);
+        });
+
         it(`max: an error naming max over an empty dim, else an empty result (${label})`, () => {
           if (count === 0) {
             expect(() => zeros(shape).max(dim, keepdim)).toThrow(/^max: cannot reduce over an empty dimension/);
