@@ -165,12 +165,11 @@ export function conv2dForward(
     conv2dForwardImages(g, x, xOffset, wt, wOffset, bias, biasOffset, y, yOffset, 0, g.n);
     return;
   }
-  // A shared operand comes back as itself with its own offset (a view such as a `narrow`ed batch
-  // starts inside its storage); a copied one from offset 0. Either way the offset goes to the task.
+  // The operands from their first element (sharedOperand), so the tasks read them from 0.
   const sx = sharedOperand('conv-x', x, xOffset, g.n * g.cIn * g.h * g.w);
   const sw = sharedOperand('conv-w', wt as Storage, wOffset, g.cOut * (g.cIn / g.groups) * g.kH * g.kW);
   const biasCopy = bias === null ? null : Float64Array.from({ length: g.cOut }, (_, o) => bias[biasOffset + o]!);
-  const args: TaskArg[] = [geometryArg(g), sx.data, sx.offset, sw.data, sw.offset, biasCopy, plan.perChunk, y, yOffset];
+  const args: TaskArg[] = [geometryArg(g), sx, 0, sw, 0, biasCopy, plan.perChunk, y, yOffset];
   runChunks('conv2d-forward', args, plan.nChunks, 0, convForwardTask(args, 0), { inPlace: true });
 }
 
@@ -227,7 +226,7 @@ export function conv2dBackwardInput(
   const weightSize = g.cOut * (g.cIn / g.groups) * g.kH * g.kW;
   const sw = sharedOperand('conv-w', gradPlan.weight as Storage, gradPlan.weightOffset, weightSize);
   const transposed = gradPlan.transposed === null ? null : geometryArg(gradPlan.transposed);
-  const args: TaskArg[] = [geometryArg(g), transposed, sdy.data, sdy.offset, sw.data, sw.offset, plan.perChunk, dx, dxOffset];
+  const args: TaskArg[] = [geometryArg(g), transposed, sdy, 0, sw, 0, plan.perChunk, dx, dxOffset];
   runChunks('conv2d-input-grad', args, plan.nChunks, 0, convInputGradTask(args, 0), { inPlace: true });
 }
 
@@ -285,7 +284,7 @@ export function conv2dBackwardWeight(
   if (useImagePool(plan)) {
     const sx = sharedOperand('conv-x', x, xOffset, g.n * g.cIn * g.h * g.w);
     const sdy = sharedOperand('conv-dy', dy, dyOffset, g.n * g.cOut * g.outH * g.outW);
-    const args: TaskArg[] = [geometryArg(g), sx.data, sx.offset, sdy.data, sdy.offset, plan.perChunk];
+    const args: TaskArg[] = [geometryArg(g), sx, 0, sdy, 0, plan.perChunk];
     ({ results, offsets } = runChunks('conv2d-weight-grad', args, plan.nChunks, weightSize, convWeightGradTask(args, 0)));
   } else {
     if (serialPartials.length < plan.nChunks * weightSize) serialPartials = new Float64Array(plan.nChunks * weightSize);
