@@ -44,6 +44,7 @@ import { CONV_PARALLEL_MIN_MACS } from '../../src/tensor/kernels/conv-parallel.j
 import { GEMM_PARALLEL_MIN_MACS } from '../../src/tensor/kernels/gemm-parallel.js';
 import { NDArray } from '../../src/tensor/ndarray.js';
 import { PARALLEL_MIN_ELEMENTS, isShared, poolInfo, warmUpPool } from '../../src/tensor/parallel/pool.js';
+import { TASKS } from '../../src/tensor/parallel/tasks.js';
 import { opSpecs } from '../autograd/op-specs.js';
 import { expectBitwise, uniformValues } from '../helpers/random.js';
 import { sizeOf } from './reference.js';
@@ -377,9 +378,11 @@ function normOps(): ParallelOp[] {
 const RUNS_PER_KIND = 1;
 
 describe.each(THREAD_COUNTS)('ops with a parallel path, on views above the parallel threshold, on %i thread(s)', (threads) => {
+  let tasksBefore: Record<string, number> = {};
   beforeAll(async () => {
     setNumThreads(threads);
     if (threads > 1) await warmUpPool();
+    tasksBefore = poolInfo().tasksRunByName;
   });
 
   parallelOps.forEach((op, i) => {
@@ -399,6 +402,15 @@ describe.each(THREAD_COUNTS)('ops with a parallel path, on views above the paral
       });
     });
   });
+
+  // A kernel that gains a parallel task (parallel/tasks.ts) needs an op above that runs it.
+  if (threads > 1) {
+    it('every task of the pool ran on views', () => {
+      const after = poolInfo().tasksRunByName;
+      const idle = Object.keys(TASKS).filter((name) => name !== 'debug-fault' && (after[name] ?? 0) <= (tasksBefore[name] ?? 0));
+      expect(idle, 'pool tasks that no op of this part ran').toEqual([]);
+    });
+  }
 });
 
 // ---- part 2: every op of the spec table ------------------------------------------------------------
