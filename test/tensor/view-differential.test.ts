@@ -13,7 +13,8 @@
  *   padded      rows narrowed out of wider rows (`narrow` on the last dim): a slice of a wider weight;
  *   stepped     every other element (strides doubled, set explicitly like PyTorch's `x[..., ::2]`);
  *   transposed  all dims reversed (`permute`) — 1-d and 0-d operands, which have none, use `stepped`;
- *   expanded    a size-1 dim (the first dim of size > 1) broadcast by `expand` (stride 0) — 0-d uses `stepped`.
+ *   expanded    a size-1 dim broadcast by `expand` (stride 0; which dim varies with the drawn offset)
+ *               — 0-d uses `stepped`.
  * Each view also starts at a storage offset ≥ 1, and the storage around and between the view's
  * elements holds NaN, so a kernel that reads outside the view poisons its result. The copies are
  * `tensor(view.toArray(), { shape })`.
@@ -100,7 +101,7 @@ function effectiveKind(kind: ViewKind, shape: readonly number[]): ViewKind {
 
 /**
  * A leaf tensor of `shape` that is a `kind` view of a larger tensor, holding `values` (row-major;
- * an expanded view repeats the first entry along its broadcast dim). The base starts `pre`
+ * an expanded view repeats one entry along its broadcast dim). The base starts `pre`
  * elements before the view's block and is at least `minBase` elements long; everything in it that
  * the view does not cover is NaN.
  */
@@ -112,7 +113,9 @@ function viewOf(
   const n = sizeOf(shape);
   let block: number[]; // the contiguous shape the view is cut from
   let cut: (t: Tensor) => Tensor;
-  const firstWide = Math.max(0, shape.findIndex((d) => d > 1));
+  // The expanded dim: one of size > 1 (any when there is none), varied with the drawn offset.
+  const wide = shape.flatMap((d, i) => (d > 1 ? [i] : []));
+  const broadcastDim = wide.length > 0 ? wide[pre % wide.length]! : pre % Math.max(1, shape.length);
   switch (k) {
     case 'offset':
       block = [...shape];
@@ -135,7 +138,7 @@ function viewOf(
       break;
     }
     case 'expanded':
-      block = shape.map((d, i) => (i === firstWide ? 1 : d));
+      block = shape.map((d, i) => (i === broadcastDim ? 1 : d));
       cut = (t) => t.expand([...shape]);
       break;
   }
