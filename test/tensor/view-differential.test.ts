@@ -26,13 +26,14 @@
  *    Batch Kalman Normalization's fused moments and normalize-with-statistics), sized
  *    above the pool's thresholds (PARALLEL_MIN_ELEMENTS, the conv and GEMM multiply-add
  *    thresholds), with every base tensor at least PARALLEL_MIN_ELEMENTS long so that on 2+ threads
- *    it lives in shared memory (the path of the conv bug). Each view kind is the main operand's
- *    kind in turn; the other operands' kinds, offsets, dtype, sizes and flags are drawn by
- *    fast-check. On 2+ threads each case must have run a task on the pool and have its operands in
- *    shared memory, so the parallel path is what was compared.
+ *    it lives in shared memory (the path of the conv bug). The kinds rotate over five turns so
+ *    that every operand and the incoming gradient are each kind once; offsets, values, dtype and
+ *    sizes are drawn by fast-check. On 2+ threads each case must have run a task on the pool and
+ *    have its operands in shared memory (so the parallel path is what was compared), and every
+ *    task the pool has (parallel/tasks.ts) must have run: a new parallel kernel needs a case here.
  * 2. Every op of the gradient spec table (test/autograd/op-specs.ts), on its own drawn cases, with
- *    each input and the incoming gradient a view of a drawn kind (small sizes: these ops are
- *    checked for how they read views, not for the pool).
+ *    each input and the incoming gradient a view, the kinds in rotation (small sizes: these ops
+ *    are checked for how they read views, not for the pool).
  * Fixed seeds; a failure names the op, the kinds and the first differing value, and fast-check
  * prints the counterexample.
  */
