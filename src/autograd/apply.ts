@@ -16,6 +16,15 @@ export function applyOp<K extends OpName>(name: K, inputs: readonly Tensor[], ar
   const record = isGradEnabled() && inputs.some((t) => t.requiresGrad);
   if (!record) return new Tensor(out);
   const needsGrad = inputs.map((t) => t.requiresGrad);
-  const node: GraphNode = new GraphNode(name, inputs, needsGrad, (g) => def.backward(g, saved, needsGrad, args), def.freshGradients === true, true);
-  return new Tensor(out, { requiresGrad: true, gradFn: node });
+  const node: GraphNode = new GraphNode(
+    name,
+    inputs,
+    needsGrad,
+    (g: Tensor, createGraph: boolean): (Tensor | null)[] => def.backward(g, { saved, needsGrad, args, inputs, output, createGraph }),
+    { freshGradients: def.freshGradients === true, builtIn: true },
+  );
+  const output: Tensor = new Tensor(out, { requiresGrad: true, gradFn: node });
+  if (def.saves?.inputs === true) inputs.forEach((t, i) => node.save(t, `input ${i}`));
+  if (def.saves?.output === true) node.save(output, 'its output');
+  return output;
 }

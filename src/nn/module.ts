@@ -273,6 +273,7 @@ export abstract class Module {
       const dst = target.array;
       if (!dst.isContiguous()) throw new Error(`loadStateDict: '${key}' is not contiguous in the model`);
       dst.data.set(values, dst.offset);
+      target.markModified();
     }
     return { missingKeys, unexpectedKeys };
   }
