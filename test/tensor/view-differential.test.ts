@@ -39,7 +39,7 @@
  */
 import * as fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { F, ones, setNumThreads, tensor, zeros, type Tensor } from '../../src/index.js';
+import { F, full, ones, setNumThreads, tensor, zeros, type Tensor } from '../../src/index.js';
 import { Tensor as TensorClass } from '../../src/autograd/tensor.js';
 import { normMomentsFused, normalizeWithFused, type NormLayout } from '../../src/norm/index.js';
 import { CONV_PARALLEL_MIN_MACS } from '../../src/tensor/kernels/conv-parallel.js';
@@ -145,7 +145,7 @@ function viewOf(
   }
   const blockSize = sizeOf(block);
   const post = Math.max(3, minBase - pre - blockSize);
-  const base = tensor(new Float64Array(pre + blockSize + post).fill(Number.NaN), { dtype });
+  const base = full([pre + blockSize + post], Number.NaN, { dtype });
   const view = cut(base.narrow(0, pre, blockSize).view(block)).detach();
   if (view.array.data !== base.array.data) throw new Error(`viewOf: the ${k} view of [${shape.join(', ')}] is a copy`);
   writeThrough(view.array, values);
