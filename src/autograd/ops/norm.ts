@@ -190,7 +190,8 @@ function viaComposite<A, S>(g: Tensor, ctx: BackwardContext<A, S>, build: (input
   const aliases = ctx.inputs.map((t, i) => (ctx.needsGrad[i] ? t.reshape(t.shape) : t));
   const y = build(aliases);
   const wanted = aliases.filter((_, i) => ctx.needsGrad[i]);
-  const grads = runBackward([y], [g], { retainGraph: false, createGraph: true, capture: wanted });
+  // The recorded gradients refer to the composite's nodes: keep them for the next derivative.
+  const grads = runBackward([y], [g], { retainGraph: true, createGraph: true, capture: wanted });
   let k = 0;
   return aliases.map((_, i) => (ctx.needsGrad[i] ? grads[k++] ?? null : null));
 }
