@@ -19,7 +19,7 @@
  * elements holds NaN, so a kernel that reads outside the view poisons its result. The copies are
  * `tensor(view.toArray(), { shape })`.
  *
- * Two parts:
+ * Three parts:
  * 1. Every op with a parallel path (conv2d forward and both gradients plus the bias gradient,
  *    matmul and linear, maxPool2d, relu, the per-channel sums of `sum`/`mean` and of the
  *    normalizations: batchNorm in training and eval, groupNorm, layerNorm, instanceNorm, and
@@ -34,12 +34,15 @@
  * 2. Every op of the gradient spec table (test/autograd/op-specs.ts), on its own drawn cases, with
  *    each input and the incoming gradient a view, the kinds in rotation (small sizes: these ops
  *    are checked for how they read views, not for the pool).
+ * 3. Every function of `F` (activations, losses, pooling, padding, joins, dropout, conv2d with
+ *    groups and dilation, the normalizations) on small views, the same way; the table must list
+ *    every function `F` exports.
  * Fixed seeds; a failure names the op, the kinds and the first differing value, and fast-check
  * prints the counterexample.
  */
 import * as fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { F, full, ones, setNumThreads, tensor, zeros, type Tensor } from '../../src/index.js';
+import { F, Generator, full, ones, setNumThreads, tensor, zeros, type Tensor } from '../../src/index.js';
 import { Tensor as TensorClass } from '../../src/autograd/tensor.js';
 import { normMomentsFused, normalizeWithFused, type NormLayout } from '../../src/norm/index.js';
 import { CONV_PARALLEL_MIN_MACS } from '../../src/tensor/kernels/conv-parallel.js';
@@ -246,9 +249,11 @@ interface ParallelOp {
  * and the incoming gradient of kind j, so over the five turns every operand and the gradient are
  * each kind once (and turn 0 has the input and the gradient both offset views: a cut batch).
  */
-function parallelCase(label: string, turn: number, operands: fc.Arbitrary<Operand>[], run: DiffCase['run']): fc.Arbitrary<DiffCase> {
+function parallelCase(
+  label: string, turn: number, operands: fc.Arbitrary<Operand>[], run: DiffCase['run'], minBase = PARALLEL_MIN_ELEMENTS,
+): fc.Arbitrary<DiffCase> {
   return fc.tuple(dtypeArb, upstreamArb, ...operands).map(([dtype, upstream, ...ops]) => ({
-    label, dtype, minBase: PARALLEL_MIN_ELEMENTS, run,
+    label, dtype, minBase, run,
     upstream: { ...upstream, kind: VIEW_KINDS[turn % VIEW_KINDS.length]! },
     operands: ops.map((o, i) => ({ ...o, kind: VIEW_KINDS[(turn + i) % VIEW_KINDS.length]! })),
   }));
@@ -465,6 +470,66 @@ describe.each(THREAD_COUNTS)('every op of the spec table, on views, on %i thread
 
   it('the spec-table cases used every view kind', () => {
     expect(VIEW_KINDS.filter((k) => !specKindsSeen.has(k))).toEqual([]);
+  });
+});
+
+// ---- part 3: every F function ---------------------------------------------------------------------
+
+/**
+ * Every function of `F` on small view operands (the kernels without a parallel path read views
+ * too: pooling windows, padding, joins, losses, softmax rows). Operand shapes, then the call.
+ */
+const fFunctions: [string, number[][], (...xs: Tensor[]) => Tensor][] = [
+  ['relu', [[3, 5, 4]], (x) => F.relu(x!)],
+  ['leakyRelu', [[3, 5, 4]], (x) => F.leakyRelu(x!, 0.1)],
+  ['gelu', [[3, 5, 4]], (x) => F.gelu(x!)],
+  ['gelu tanh', [[3, 5, 4]], (x) => F.gelu(x!, { approximate: 'tanh' })],
+  ['sigmoid', [[3, 5, 4]], (x) => F.sigmoid(x!)],
+  ['tanh', [[3, 5, 4]], (x) => F.tanh(x!)],
+  ['softmax', [[3, 5, 4]], (x) => F.softmax(x!, 1)],
+  ['logSoftmax', [[3, 5, 4]], (x) => F.logSoftmax(x!, -1)],
+  ['linear', [[4, 6], [5, 6], [5]], (x, w, b) => F.linear(x!, w!, b)],
+  ['conv2d stride 2, groups 2', [[2, 4, 7, 6], [6, 2, 3, 3], [6]], (x, w, b) => F.conv2d(x!, w!, b, { stride: 2, padding: 1, groups: 2 })],
+  ['conv2d dilation 2', [[2, 3, 8, 7], [4, 3, 3, 2], [4]], (x, w, b) => F.conv2d(x!, w!, b, { dilation: 2, padding: [2, 1] })],
+  ['dropout', [[3, 5, 4]], (x) => F.dropout(x!, 0.3, true, new Generator(7))],
+  ['pad', [[2, 3, 4]], (x) => F.pad(x!, [1, 2, 0, 1], 1.5)],
+  ['cat', [[2, 3], [4, 3]], (a, b) => F.cat([a!, b!], 0)],
+  ['stack', [[2, 3], [2, 3]], (a, b) => F.stack([a!, b!], 1)],
+  ['nllLoss', [[4, 5]], (x) => F.nllLoss(x!, [0, 4, 2, 2])],
+  ['crossEntropy', [[4, 5]], (x) => F.crossEntropy(x!, [1, 3, 0, 4], { reduction: 'sum' })],
+  ['mseLoss', [[3, 4], [3, 4]], (a, b) => F.mseLoss(a!, b!)],
+  ['maxPool2d', [[2, 3, 7, 6]], (x) => F.maxPool2d(x!, { kernelSize: 3, stride: 2, padding: 1 })],
+  ['avgPool2d', [[2, 3, 7, 6]], (x) => F.avgPool2d(x!, { kernelSize: 3, stride: 2, padding: 1, countIncludePad: false })],
+  ['adaptiveAvgPool2d', [[2, 3, 7, 6]], (x) => F.adaptiveAvgPool2d(x!, [3, 4])],
+  ['batchNorm', [[4, 3, 2, 3], [3], [3]], (x, w, b) => F.batchNorm(x!, null, null, { weight: w, bias: b, training: true })],
+  ['groupNorm', [[2, 4, 3, 3], [4], [4]], (x, w, b) => F.groupNorm(x!, 2, { weight: w, bias: b })],
+  ['layerNorm', [[2, 3, 4], [3, 4], [3, 4]], (x, w, b) => F.layerNorm(x!, [3, 4], { weight: w, bias: b })],
+  ['instanceNorm', [[2, 3, 4, 3], [3], [3]], (x, w, b) => F.instanceNorm(x!, { weight: w, bias: b })],
+];
+
+describe.each(THREAD_COUNTS)('every F function, on small views, on %i thread(s)', (threads) => {
+  beforeAll(async () => {
+    setNumThreads(threads);
+    if (threads > 1) await warmUpPool();
+  });
+
+  it('each gives bitwise the results of contiguous copies, every operand and the gradient each kind of view', () => {
+    fFunctions.forEach(([name, shapes, run], i) => {
+      VIEW_KINDS.forEach((_, turn) => {
+        fc.assert(
+          fc.property(parallelCase(name, turn, shapes.map((shape) => operandArb(shape)), run, 0), (c) => {
+            runDifferential(c);
+          }),
+          { seed: SEED + 1000 + 10 * i + turn, numRuns: 1 },
+        );
+      });
+    });
+  });
+
+  it('the table holds every function of F', () => {
+    const listed = new Set(fFunctions.map(([name]) => name.split(' ')[0]!));
+    const functions = Object.entries(F).filter(([, v]) => typeof v === 'function').map(([k]) => k);
+    expect(functions.filter((name) => !listed.has(name))).toEqual([]);
   });
 });
 
