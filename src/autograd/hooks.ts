@@ -11,6 +11,7 @@ export type GradHook = (grad: Tensor) => Tensor | void;
 
 /** What `registerHook` (and the module hooks) return: `remove()` unregisters the hook. */
 export interface RemovableHandle {
+  /** Unregisters the hook (a second call does nothing). */
   remove(): void;
 }
 
