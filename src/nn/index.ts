@@ -18,3 +18,5 @@ export type { DropoutOptions } from './dropout.js';
 export * as init from './init.js';
 export { saveSafetensors, loadSafetensors, readSafetensors, serializeSafetensors, parseSafetensors } from './safetensors.js';
 export type { SaveSafetensorsOptions, SafetensorsContents, SafetensorsDtype } from './safetensors.js';
+export { saveCheckpoint, loadCheckpoint } from './checkpoint.js';
+export type { CheckpointParts, CheckpointJson, CheckpointOptimizer, CheckpointScheduler } from './checkpoint.js';
