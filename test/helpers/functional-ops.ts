@@ -32,6 +32,8 @@ export function runFunctional(op: string, p: Params, xs: Tensor[]): Tensor {
     case 'conv1d': return F.conv1d(x!, y!, z, p as F.Conv1dOptions);
     case 'maxPool1d': return F.maxPool1d(x!, p as unknown as F.MaxPool1dOptions);
     case 'avgPool1d': return F.avgPool1d(x!, p as unknown as F.AvgPool1dOptions);
+    case 'adaptiveMaxPool2d': return F.adaptiveMaxPool2d(x!, p.outputSize as number | [number | null, number | null]);
+    case 'interpolate': return F.interpolate(x!, p as F.InterpolateOptions);
     case 'erf': {
       const v = x!.toArray().map(erf);
       return new Tensor(new NDArray(v, [...x!.shape]));
