@@ -17,4 +17,5 @@ export { nllLoss, crossEntropy, mseLoss } from './functional/loss.js';
 export type { Targets, NllLossOptions, CrossEntropyOptions, MseLossOptions } from './functional/loss.js';
 export { dropout, dropout2d } from './functional/dropout.js';
 export { pad, cat, stack } from './functional/join.js';
+export type { PadOptions } from './functional/join.js';
 export type { Pair, Reduction } from './functional/args.js';

@@ -26,6 +26,7 @@ export function runFunctional(op: string, p: Params, xs: Tensor[]): Tensor {
     case 'nllLoss': return F.nllLoss(x!, y!, { ...(p as F.NllLossOptions), weight: z ?? null });
     case 'mseLoss': return F.mseLoss(x!, y!, p as F.MseLossOptions);
     case 'pad': return F.pad(x!, p.pads as number[], (p.value as number | undefined) ?? 0);
+    case 'padMode': return F.pad(x!, p.pads as number[], { mode: p.mode as F.PadOptions['mode'] });
     case 'cat': return F.cat(xs, p.dim as number);
     case 'stack': return F.stack(xs, p.dim as number);
     case 'convTranspose2d': return F.convTranspose2d(x!, y!, z, p as F.ConvTranspose2dOptions);

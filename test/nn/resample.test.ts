@@ -79,3 +79,29 @@ describe('interpolate', () => {
     expect(() => F.interpolate(x, { size: [0, 2] })).toThrow(/size must be positive integers/);
   });
 });
+
+describe('pad modes (reflect, replicate, circular)', () => {
+  it('pass gradcheck and gradgradcheck; unbatched 2-d padding works too (newer PyTorch allows it)', () => {
+    const gen = new Generator(4);
+    for (const mode of ['reflect', 'replicate', 'circular'] as const) {
+      const x = t([2, 3, 4], () => gen.normal());
+      const fn = (a: Tensor): Tensor => F.pad(a, [2, 1, 1, 2], { mode }).square();
+      const r1 = gradcheck(fn, [x]);
+      expect(r1.ok, `${mode}\n${r1.report}`).toBe(true);
+      const r2 = gradgradcheck(fn, [x]);
+      expect(r2.ok, `${mode}\n${r2.report}`).toBe(true);
+    }
+    expect(Array.from(F.pad(tensor([[1, 2, 3]]), [1, 2], { mode: 'circular' }).toArray())).toEqual([3, 1, 2, 3, 1, 2]);
+    expect(Array.from(F.pad(tensor([[1, 2, 3]]), [2, 1], { mode: 'replicate' }).toArray())).toEqual([1, 1, 1, 2, 3, 3]);
+  });
+
+  it('bad input: reflect pads as large as the dim, negative pads, a value with a non-constant mode, 3 padded dims', () => {
+    const x = t([1, 2, 3], (i) => i, false);
+    expect(() => F.pad(x, [3, 0], { mode: 'reflect' })).toThrow(/'reflect' pads must be smaller than the padded dim \(3\)/);
+    expect(() => F.pad(x, [4, 0], { mode: 'circular' })).toThrow(/'circular' pads must be at most the padded dim \(3\)/);
+    expect(() => F.pad(x, [-1, 0], { mode: 'replicate' })).toThrow(/needs non-negative pads/);
+    expect(() => F.pad(x, [1, 0], { mode: 'reflect', value: 2 })).toThrow(/value is only used by 'constant' mode/);
+    expect(() => F.pad(t([1, 1, 2, 2, 2], (i) => i, false), [1, 1, 1, 1, 1, 1], { mode: 'replicate' })).toThrow(/pads the last 1 or 2 dims/);
+    expect(() => F.pad(x, [1, 1], { mode: 'wrap' as 'reflect' })).toThrow(/mode must be 'constant', 'reflect', 'replicate' or 'circular', got string "wrap"/);
+  });
+});
