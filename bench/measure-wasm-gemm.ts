@@ -1,0 +1,76 @@
+/**
+ * Measurements behind the wasm GEMM tiles (src/tensor/wasm/gemm.ts, bench/README.md):
+ * `npx tsx bench/measure-wasm-gemm.ts [tiles|backends]`. GFLOP/s of C += A·B, 512×512×512,
+ * row-major, on the calling thread; the variants are interleaved in rounds so machine noise hits
+ * all of them, and each cell is the median over rounds of the median of 7 timed runs.
+ */
+import { gemmPacked } from '../src/tensor/kernels/gemm.js';
+import { setWasmTilesForMeasurement, wasmGemmPacked, WASM_TILE_F32, WASM_TILE_F64 } from '../src/tensor/wasm/gemm.js';
+import type { Tile } from '../src/tensor/wasm/gemm-module.js';
+import { seededData } from './harness.js';
+
+const SIZE = 512;
+const ROUNDS = 5;
+
+type Run = () => void;
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((x, y) => x - y);
+  return s[Math.floor(s.length / 2)]!;
+}
+
+/** Median GFLOP/s of 7 runs after 3 warm-up runs. */
+function gflops(run: Run): number {
+  for (let i = 0; i < 3; i++) run();
+  const times: number[] = [];
+  for (let i = 0; i < 7; i++) {
+    const t = performance.now();
+    run();
+    times.push(performance.now() - t);
+  }
+  return (2 * SIZE ** 3) / (median(times) * 1e6);
+}
+
+function operands(f32: boolean): { a: Float32Array | Float64Array; b: Float32Array | Float64Array; c: Float32Array | Float64Array } {
+  const a = seededData(SIZE * SIZE, 1);
+  const b = seededData(SIZE * SIZE, 2);
+  return f32 ? { a, b, c: new Float32Array(SIZE * SIZE) } : { a: Float64Array.from(a), b: Float64Array.from(b), c: new Float64Array(SIZE * SIZE) };
+}
+
+function variantsTable(variants: { name: string; setup: () => void; run: Run }[]): void {
+  const cells = variants.map(() => [] as number[]);
+  for (let round = 0; round < ROUNDS; round++) {
+    variants.forEach((v, i) => { v.setup(); cells[i]!.push(gflops(v.run)); });
+  }
+  console.log('| variant | GFLOP/s (median of rounds) | min–max |');
+  console.log('| --- | --- | --- |');
+  variants.forEach((v, i) => console.log(`| ${v.name} | ${median(cells[i]!).toFixed(1)} | ${Math.min(...cells[i]!).toFixed(1)}–${Math.max(...cells[i]!).toFixed(1)} |`));
+}
+
+const mode = process.argv[2] ?? 'backends';
+if (mode === 'tiles') {
+  const f32 = operands(true);
+  const f64 = operands(false);
+  const tiles32: Tile[] = [{ mr: 4, nv: 2 }, { mr: 4, nv: 3 }, { mr: 4, nv: 4 }, { mr: 6, nv: 2 }, { mr: 3, nv: 3 }, { mr: 2, nv: 4 }, { mr: 8, nv: 1 }];
+  const tiles64: Tile[] = [{ mr: 4, nv: 2 }, { mr: 4, nv: 3 }, { mr: 6, nv: 2 }, { mr: 2, nv: 4 }, { mr: 4, nv: 4 }];
+  variantsTable([
+    ...tiles32.map((t) => ({
+      name: `float32 ${t.mr}×${t.nv} vectors`, setup: () => setWasmTilesForMeasurement({ f32: t, f64: WASM_TILE_F64 }),
+      run: () => wasmGemmPacked(SIZE, SIZE, SIZE, f32.a, 0, SIZE, 1, f32.b, 0, SIZE, 1, f32.c, 0, SIZE),
+    })),
+    ...tiles64.map((t) => ({
+      name: `float64 ${t.mr}×${t.nv} vectors`, setup: () => setWasmTilesForMeasurement({ f32: WASM_TILE_F32, f64: t }),
+      run: () => wasmGemmPacked(SIZE, SIZE, SIZE, f64.a, 0, SIZE, 1, f64.b, 0, SIZE, 1, f64.c, 0, SIZE),
+    })),
+  ]);
+} else {
+  const f32 = operands(true);
+  const f64 = operands(false);
+  const none = (): void => setWasmTilesForMeasurement(null);
+  variantsTable([
+    { name: 'js float32', setup: none, run: () => gemmPacked(SIZE, SIZE, SIZE, f32.a, 0, SIZE, 1, f32.b, 0, SIZE, 1, f32.c, 0, SIZE) },
+    { name: 'wasm float32', setup: none, run: () => wasmGemmPacked(SIZE, SIZE, SIZE, f32.a, 0, SIZE, 1, f32.b, 0, SIZE, 1, f32.c, 0, SIZE) },
+    { name: 'js float64', setup: none, run: () => gemmPacked(SIZE, SIZE, SIZE, f64.a, 0, SIZE, 1, f64.b, 0, SIZE, 1, f64.c, 0, SIZE) },
+    { name: 'wasm float64', setup: none, run: () => wasmGemmPacked(SIZE, SIZE, SIZE, f64.a, 0, SIZE, 1, f64.b, 0, SIZE, 1, f64.c, 0, SIZE) },
+  ]);
+}
