@@ -41,24 +41,36 @@ const KC = 256;
 const MC = 128;
 /** Columns of B packed at once (a multiple of every NR). */
 const NC = 512;
-/** Elements of the raw B region that im2col fills for {@link wasmGemmInPlace}. */
-const RAW_CAPACITY = KC * NC;
+/** Elements of the staging region: B's block before packing, or im2col's columns ({@link wasmGemmInPlace}). */
+const STAGE_CAPACITY = KC * NC;
+/**
+ * A contiguous run of at least this many elements is copied with `TypedArray.prototype.set` (a
+ * memcpy) and packed in wasm; shorter runs are packed element by element in JS, where the call
+ * and the view object of `subarray` would cost more than they save.
+ */
+const COPY_MIN_RUN = 16;
 
-// Byte offsets of the regions, sized for float64 (float32 uses the first half of each).
+// Byte offsets of the regions, sized for float64 (float32 uses the first half of each). The
+// kernels read up to one tile past a block's end (lanes that meet only C's padding): SLACK bytes
+// after the last region keep those reads inside the memory.
 const A_BYTES = 0;
 const B_BYTES = A_BYTES + MC * KC * 8;
 const C_BYTES = B_BYTES + KC * NC * 8;
-const RAW_BYTES = C_BYTES + MC * NC * 8;
-const MEMORY_BYTES = RAW_BYTES + RAW_CAPACITY * 8;
+const STAGE_BYTES = C_BYTES + MC * NC * 8;
+const SLACK = 1024;
+const MEMORY_BYTES = STAGE_BYTES + STAGE_CAPACITY * 8 + SLACK;
 
 type KernelFn = (
-  mc: number, nc: number, kc: number, aPtr: number, bPtr: number, bRowBytes: number, bPanelBytes: number,
-  cPtr: number, ldcBytes: number,
+  mc: number, nc: number, kc: number, aPtr: number, aPanelBytes: number, aRowBytes: number, aStepBytes: number,
+  bPtr: number, bPanelBytes: number, bRowBytes: number, cPtr: number, ldcBytes: number,
 ) => void;
+type PackFn = (kc: number, nc: number, src: number, srcStrideBytes: number, dst: number) => void;
 
 /** This thread's compiled module, memory and views of it. */
 interface WasmGemm {
   kernel: Readonly<Record<WasmFloat, KernelFn>>;
+  packRows: Readonly<Record<WasmFloat, PackFn>>;
+  packCols: Readonly<Record<WasmFloat, PackFn>>;
   f32: Float32Array;
   f64: Float64Array;
 }
@@ -103,6 +115,8 @@ function wasmGemm(): WasmGemm {
   const exports = new api.Instance(compiled, { env: { memory } }).exports;
   instance = {
     kernel: { f32: exports['gemm_f32'] as KernelFn, f64: exports['gemm_f64'] as KernelFn },
+    packRows: { f32: exports['pack_rows_f32'] as PackFn, f64: exports['pack_rows_f64'] as PackFn },
+    packCols: { f32: exports['pack_cols_f32'] as PackFn, f64: exports['pack_cols_f64'] as PackFn },
     f32: new Float32Array(memory.buffer),
     f64: new Float64Array(memory.buffer),
   };
@@ -121,10 +135,15 @@ function roundUp(x: number, to: number): number {
   return Math.ceil(x / to) * to;
 }
 
+function isTyped(x: ArrayLike<number>): x is Storage {
+  return x instanceof Float32Array || x instanceof Float64Array;
+}
+
 /**
  * Packs `count` lines of `kc` elements (rows of A, or columns of B) into panels of `r` lines at
  * dst[at…]: panel q holds, for each p, the r values line(q·r + i)[p], zero past `count`. Element p
- * of line l is src[off + l·lineStride + p·step].
+ * of line l is src[off + l·lineStride + p·step]. The JS fallback for operands that are not typed
+ * arrays or have no contiguous dimension.
  */
 function packPanels(
   dst: Storage, at: number, count: number, kc: number, r: number,
@@ -144,34 +163,109 @@ function packPanels(
   }
 }
 
+/** Copies `count` runs of `len` elements, src[off + i·stride …] → dst[at + i·dstStride …]. */
+function copyRuns(dst: Storage, at: number, dstStride: number, src: Storage, off: number, stride: number, count: number, len: number): void {
+  for (let i = 0; i < count; i++) {
+    const from = off + i * stride;
+    dst.set(src.subarray(from, from + len), at + i * dstStride);
+  }
+}
+
+/** Where the kernel reads A's block: its byte address and strides (see emitGemmKernel). */
+interface PlacedA {
+  panelBytes: number;
+  rowBytes: number;
+  stepBytes: number;
+}
+
 /**
- * C[0:mc, 0:nc] (row stride ldc from cOff) += packed A · B, where B(p, j) lies at bPtr + (j / NR)·
- * bPanelBytes + p·bRowBytes (bytes): C's block is copied into the module's C region (rows padded to
- * MR, columns to NR: the kernel computes whole tiles, the padding is never copied back).
+ * Puts A's block [mc × kc] (element (i, p) at a[off + i·rs + p·cs]) into the A region: rows or
+ * columns copied as they are when contiguous (the kernel reads them through the strides it is
+ * given), otherwise packed in MR-tall panels.
  */
-function macroBlock(
-  w: WasmGemm, t: WasmFloat, mc: number, nc: number, kc: number, bPtr: number, bRowBytes: number, bPanelBytes: number,
-  c: Storage, cOff: number, ldc: number,
-): void {
+function placeA(view: Storage, t: WasmFloat, mc: number, kc: number, a: ArrayLike<number>, off: number, rs: number, cs: number): PlacedA {
+  const size = elementBytes(t);
+  const mr = tileOf(t).mr;
+  const at = A_BYTES / size;
+  if (isTyped(a) && cs === 1 && kc >= COPY_MIN_RUN) {
+    copyRuns(view, at, kc, a, off, rs, mc, kc);
+    return { panelBytes: mr * kc * size, rowBytes: kc * size, stepBytes: size };
+  }
+  if (isTyped(a) && rs === 1 && mc >= COPY_MIN_RUN) {
+    const mcPad = roundUp(mc, mr);
+    copyRuns(view, at, mcPad, a, off, cs, kc, mc);
+    return { panelBytes: mr * size, rowBytes: size, stepBytes: mcPad * size };
+  }
+  packPanels(view, at, mc, kc, mr, a, off, rs, cs);
+  return { panelBytes: mr * kc * size, rowBytes: size, stepBytes: mr * size };
+}
+
+/**
+ * Packs B's block [kc × nc] (element (p, j) at b[off + p·rs + j·cs]) into NR-wide panels in the B
+ * region: a contiguous dimension is copied into the staging region and packed there by wasm,
+ * otherwise packed in JS. `staged` says B already lies in the staging region at `off`.
+ */
+function packB(w: WasmGemm, view: Storage, t: WasmFloat, kc: number, nc: number, b: ArrayLike<number>, off: number, rs: number, cs: number, staged: boolean): void {
+  const size = elementBytes(t);
+  const nr = tileColumns(t, tileOf(t));
+  const stage = STAGE_BYTES / size;
+  if (isTyped(b) && cs === 1 && (staged || nc >= COPY_MIN_RUN)) {
+    if (!staged) copyRuns(view, stage, nc, b, off, rs, kc, nc);
+    w.packRows[t](kc, nc, staged ? off * size : STAGE_BYTES, (staged ? rs : nc) * size, B_BYTES);
+  } else if (isTyped(b) && rs === 1 && (staged || kc >= COPY_MIN_RUN)) {
+    if (!staged) copyRuns(view, stage, kc, b, off, cs, nc, kc);
+    w.packCols[t](kc, nc, staged ? off * size : STAGE_BYTES, (staged ? cs : kc) * size, B_BYTES);
+  } else {
+    packPanels(view, B_BYTES / size, nc, kc, nr, b, off, cs, rs);
+  }
+}
+
+/**
+ * C[0:mc, 0:nc] (row stride ldc from cOff) += A's placed block · B's packed block: C's block is
+ * copied into the C region (rows padded to MR, columns to NR: the kernel computes whole tiles,
+ * the padding is never copied back), the kernel runs, and the block is copied back.
+ */
+function macroBlock(w: WasmGemm, view: Storage, t: WasmFloat, mc: number, nc: number, kc: number, a: PlacedA, c: Storage, cOff: number, ldc: number): void {
   const tile = tileOf(t);
   const size = elementBytes(t);
-  const view = t === 'f32' ? w.f32 : w.f64;
-  const ncPad = roundUp(nc, tileColumns(t, tile));
+  const nr = tileColumns(t, tile);
+  const ncPad = roundUp(nc, nr);
   const base = C_BYTES / size;
+  copyRuns(view, base, ncPad, c, cOff, ldc, mc, nc);
+  w.kernel[t](roundUp(mc, tile.mr), ncPad, kc, A_BYTES, a.panelBytes, a.rowBytes, a.stepBytes, B_BYTES, kc * nr * size, nr * size, C_BYTES, ncPad * size);
   for (let i = 0; i < mc; i++) {
-    const from = cOff + i * ldc;
-    view.set(c.subarray(from, from + nc), base + i * ncPad);
+    const from = base + i * ncPad;
+    c.set(view.subarray(from, from + nc), cOff + i * ldc);
   }
-  w.kernel[t](roundUp(mc, tile.mr), ncPad, kc, A_BYTES, bPtr, bRowBytes, bPanelBytes, C_BYTES, ncPad * size);
-  for (let i = 0; i < mc; i++) {
-    const to = base + i * ncPad;
-    c.set(view.subarray(to, to + nc), cOff + i * ldc);
+}
+
+/** The blocked loop shared by {@link wasmGemmPacked} and {@link wasmGemmInPlace}. */
+function blocked(
+  m: number, n: number, k: number,
+  a: ArrayLike<number>, aOffset: number, aRowStride: number, aColStride: number,
+  b: ArrayLike<number>, bOffset: number, bRowStride: number, bColStride: number, staged: boolean,
+  c: Storage, cOffset: number, ldc: number,
+): void {
+  const w = wasmGemm();
+  const t = floatOf(c);
+  const view = t === 'f32' ? w.f32 : w.f64;
+  for (let jc = 0; jc < n; jc += NC) {
+    const nc = Math.min(NC, n - jc);
+    for (let pc = 0; pc < k; pc += KC) {
+      const kc = Math.min(KC, k - pc);
+      packB(w, view, t, kc, nc, b, bOffset + pc * bRowStride + jc * bColStride, bRowStride, bColStride, staged);
+      for (let ic = 0; ic < m; ic += MC) {
+        const mc = Math.min(MC, m - ic);
+        const placed = placeA(view, t, mc, kc, a, aOffset + ic * aRowStride + pc * aColStride, aRowStride, aColStride);
+        macroBlock(w, view, t, mc, nc, kc, placed, c, cOffset + ic * ldc + jc, ldc);
+      }
+    }
   }
 }
 
 /**
  * C += A · B on the wasm backend, for any strides of A and B (the packing reads through them);
- * C is row-major with row stride `ldc` from `cOff`. The same arguments as the JS `gemmPacked`.
+ * C is row-major with row stride `ldc` from `cOffset`. The same arguments as the JS `gemmPacked`.
  * Computes in C's element type (see the file comment).
  *
  * @example
@@ -186,50 +280,33 @@ export function wasmGemmPacked(
   b: ArrayLike<number>, bOffset: number, bRowStride: number, bColStride: number,
   c: Storage, cOffset: number, ldc: number,
 ): void {
-  const w = wasmGemm();
-  const t = floatOf(c);
-  const tile = tileOf(t);
-  const nr = tileColumns(t, tile);
-  const size = elementBytes(t);
-  const view = t === 'f32' ? w.f32 : w.f64;
-  for (let jc = 0; jc < n; jc += NC) {
-    const nc = Math.min(NC, n - jc);
-    for (let pc = 0; pc < k; pc += KC) {
-      const kc = Math.min(KC, k - pc);
-      packPanels(view, B_BYTES / size, nc, kc, nr, b, bOffset + pc * bRowStride + jc * bColStride, bColStride, bRowStride);
-      for (let ic = 0; ic < m; ic += MC) {
-        const mc = Math.min(MC, m - ic);
-        packPanels(view, A_BYTES / size, mc, kc, tile.mr, a, aOffset + ic * aRowStride + pc * aColStride, aRowStride, aColStride);
-        macroBlock(w, t, mc, nc, kc, B_BYTES, nr * size, kc * nr * size, c, cOffset + ic * ldc + jc, ldc);
-      }
-    }
-  }
+  blocked(m, n, k, a, aOffset, aRowStride, aColStride, b, bOffset, bRowStride, bColStride, false, c, cOffset, ldc);
 }
 
 /**
- * The module memory's raw B region as an array of `like`'s element type: im2col writes B there
- * and {@link wasmGemmInPlace} (with a C of the same type) reads it right away. Per thread.
+ * The module memory's staging region as an array of `like`'s element type: im2col writes B there
+ * and {@link wasmGemmInPlace} (with a C of the same type) reads it right away — any other GEMM in
+ * between overwrites it. Per thread.
  */
 export function wasmGemmInPlaceBuffer(like: Storage): { buffer: Storage; offset: number; capacity: number } {
   const w = wasmGemm();
   const t = floatOf(like);
-  return { buffer: t === 'f32' ? w.f32 : w.f64, offset: RAW_BYTES / elementBytes(t), capacity: RAW_CAPACITY };
+  return { buffer: t === 'f32' ? w.f32 : w.f64, offset: STAGE_BYTES / elementBytes(t), capacity: STAGE_CAPACITY };
 }
 
 /**
- * Whether a k×n B with element (p, j) at p·rs + j·cs fits the raw region, counting the columns
- * up to a whole last tile (NR of float32, the wider one) that the kernel reads but never adds to C.
+ * Whether a k×n B with element (p, j) at p·rs + j·cs fits the staging region, counting the
+ * columns up to a whole last tile that the packing copies but never adds to C.
  */
 export function wasmGemmInPlaceFits(k: number, n: number, rs: number, cs: number): boolean {
   const nr = Math.max(tileColumns('f32', tiles.f32), tileColumns('f64', tiles.f64));
-  return (k - 1) * rs + (n - 1 + nr - 1) * cs < RAW_CAPACITY;
+  return (k - 1) * rs + (n - 1 + nr - 1) * cs < STAGE_CAPACITY;
 }
 
 /**
- * C[m×n] += A[m×k] · B where B lies in the raw region ({@link wasmGemmInPlaceBuffer}, same element
- * type as C) with element (p, j) at `offset + p·bRowStride + j·bColStride`. Rows of B that are
- * contiguous (bColStride 1, im2col's columns of a forward conv) are read where they are, without
- * packing; otherwise B is packed from the region.
+ * C[m×n] += A[m×k] · B where B lies in the staging region ({@link wasmGemmInPlaceBuffer}, the same
+ * element type as C) with element (p, j) at `offset + p·bRowStride + j·bColStride` (check
+ * {@link wasmGemmInPlaceFits}): B is packed from there by wasm, with no copy from JS.
  */
 export function wasmGemmInPlace(
   m: number, n: number, k: number,
@@ -239,27 +316,6 @@ export function wasmGemmInPlace(
 ): void {
   const w = wasmGemm();
   const t = floatOf(c);
-  const tile = tileOf(t);
-  const nr = tileColumns(t, tile);
-  const size = elementBytes(t);
   const view = t === 'f32' ? w.f32 : w.f64;
-  const raw = RAW_BYTES / size;
-  for (let jc = 0; jc < n; jc += NC) {
-    const nc = Math.min(NC, n - jc);
-    for (let pc = 0; pc < k; pc += KC) {
-      const kc = Math.min(KC, k - pc);
-      let bPtr = (raw + pc * bRowStride + jc * bColStride) * size;
-      let bRowBytes = bRowStride * size;
-      let bPanelBytes = nr * size;
-      if (bColStride !== 1) {
-        packPanels(view, B_BYTES / size, nc, kc, nr, view, raw + pc * bRowStride + jc * bColStride, bColStride, bRowStride);
-        [bPtr, bRowBytes, bPanelBytes] = [B_BYTES, nr * size, kc * nr * size];
-      }
-      for (let ic = 0; ic < m; ic += MC) {
-        const mc = Math.min(MC, m - ic);
-        packPanels(view, A_BYTES / size, mc, kc, tile.mr, a, aOffset + ic * aRowStride + pc * aColStride, aRowStride, aColStride);
-        macroBlock(w, t, mc, nc, kc, bPtr, bRowBytes, bPanelBytes, c, cOffset + ic * ldc + jc, ldc);
-      }
-    }
-  }
+  blocked(m, n, k, a, aOffset, aRowStride, aColStride, view, STAGE_BYTES / elementBytes(t), bRowStride, bColStride, true, c, cOffset, ldc);
 }
