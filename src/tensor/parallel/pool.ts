@@ -30,6 +30,7 @@ import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { MessageChannel, Worker, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
+import { getBackend } from '../backend.js';
 import type { DType, Storage } from '../dtype.js';
 import {
   CODE_FAILED, CTL_CLAIM, CTL_EPOCH, CTL_FINISHED, CTL_HEADER, CTL_SPIN, CTL_WORKER_GCS, MAX_CHUNKS, claimChunks, markChunk, tagOf,
@@ -344,7 +345,7 @@ function dispatch(
   const tag = tagOf(epoch);
   for (let c = 0; c < nChunks; c++) Atomics.store(ctl, CTL_HEADER + c, tag);
   Atomics.store(ctl, CTL_FINISHED, 0);
-  const message: TaskMessage = { epoch, task, nChunks, resultSize, regionSize, results, args };
+  const message: TaskMessage = { epoch, backend: getBackend(), task, nChunks, resultSize, regionSize, results, args };
   for (let id = 1; id < threads; id++) {
     const slot = slots[id];
     if (slot !== undefined && slot !== null && slot.state !== 'exiting') slot.port.postMessage(message);
