@@ -6,7 +6,7 @@
  * converted before timing and their outputs converted back for the check only.
  */
 import type { Tensor as TfTensor, Tensor4D } from '@tensorflow/tfjs';
-import { F, manualSeed, nn, tensor, type Tensor } from '../src/index.js';
+import { F, manualSeed, nn, optim, tensor, type Tensor } from '../src/index.js';
 import { channelSum } from '../src/tensor/kernels/channel-reduce.js';
 import { allocateShared } from '../src/tensor/parallel/pool.js';
 import { convnetjsCnn, lossesDecrease, nchwNhwc, oihwToHwio, tfjsCnn, tsgradCnn } from './cnn.js';
@@ -25,6 +25,9 @@ function scaled(size: number, seed: number, std: number): Float32Array {
   for (let i = 0; i < v.length; i++) v[i] = v[i]! * 2 * std;
   return v;
 }
+
+/** Train rows check the losses of this many successive steps. */
+const TRAIN_CHECK_STEPS = 5;
 
 // ---- matmul --------------------------------------------------------------------------------------
 
@@ -55,6 +58,69 @@ const matmul512: BenchRow = {
     },
   },
 };
+
+/** C = A·B, 512×512 float64: no peer has float64 (tfjs has none); js vs wasm. */
+const matmul512f64: BenchRow = {
+  name: 'matmul 512×512 float64',
+  unit: 'GFLOP/s',
+  work: 2 * 512 ** 3,
+  target: 'wasm ≥ 4× js (issue 15)',
+  tolerance: 0,
+  note: 'no peer computes in float64: checks the wasm backend against the JS one (bitwise: the same products summed in the same order).',
+  async tsgrad() {
+    const a = tensor(seededData(512 * 512, 1), { shape: [512, 512], dtype: 'float64' });
+    const b = tensor(seededData(512 * 512, 2), { shape: [512, 512], dtype: 'float64' });
+    return () => a.matmul(b).array.data;
+  },
+  peers: {},
+};
+
+// ---- MLP train step ------------------------------------------------------------------------------
+
+const MLP_SIZES = [784, 128, 64, 10] as const;
+
+/**
+ * One SGD step (lr 0.01) of the MLP 784-128-64-10 (ReLU, cross-entropy) on a fixed seeded batch;
+ * returns the loss. The issue's peer for this row is jax-js (not installed yet): tsgrad only.
+ */
+function mlpRow(batch: number): BenchRow {
+  return {
+    name: `train step, MLP 784-128-64-10, batch ${batch}`,
+    unit: 'samples/s',
+    work: batch,
+    target: '≥ 1.0× jax-js jitted (issue 15; peer not installed)',
+    tolerance: 1e-5,
+    checkCalls: TRAIN_CHECK_STEPS,
+    validate: lossesDecrease,
+    timing: { warmupMs: 3000, minSampleMs: 150 },
+    note: `checks the losses of the first ${TRAIN_CHECK_STEPS} SGD steps (wasm against js) and that they decrease.`,
+    async tsgrad() {
+      manualSeed(7);
+      const layers: nn.Module[] = [];
+      for (let i = 0; i + 1 < MLP_SIZES.length; i++) {
+        const fc = new nn.Linear(MLP_SIZES[i]!, MLP_SIZES[i + 1]!);
+        fc.loadStateDict({
+          weight: tensor(scaled(MLP_SIZES[i + 1]! * MLP_SIZES[i]!, 300 + i, Math.sqrt(1 / MLP_SIZES[i]!)), { shape: [MLP_SIZES[i + 1]!, MLP_SIZES[i]!] }),
+          bias: tensor(scaled(MLP_SIZES[i + 1]!, 310 + i, 0.1)),
+        });
+        layers.push(fc);
+        if (i + 2 < MLP_SIZES.length) layers.push(new nn.ReLU());
+      }
+      const model = new nn.Sequential(...layers);
+      const opt = new optim.SGD(model.parameters(), { lr: 0.01 });
+      const x = tensor(seededData(batch * MLP_SIZES[0], 320), { shape: [batch, MLP_SIZES[0]] });
+      const labels = Array.from({ length: batch }, (_, i) => i % 10);
+      return () => {
+        const loss = F.crossEntropy(model.call(x), labels);
+        opt.zeroGrad();
+        loss.backward();
+        opt.step();
+        return [loss.item()];
+      };
+    },
+    peers: {},
+  };
+}
 
 // ---- conv2d forward + backward -------------------------------------------------------------------
 
@@ -327,8 +393,6 @@ const bnChainRow: BenchRow = {
 
 // ---- train steps of the MNIST CNN ----------------------------------------------------------------
 
-const TRAIN_CHECK_STEPS = 5;
-
 function trainRow(norm: 'bn' | 'bkn', batch: number): BenchRow {
   const label = norm === 'bn' ? 'BN' : 'BKN';
   const common = {
@@ -371,6 +435,6 @@ function trainRow(norm: 'bn' | 'bkn', batch: number): BenchRow {
 
 /** Every row, in table order. */
 export const ROWS: readonly BenchRow[] = [
-  matmul512, conv2dRow, batchNormRow, channelSum32, bknChainRow, bnChainRow,
+  matmul512, matmul512f64, mlpRow(32), mlpRow(128), conv2dRow, batchNormRow, channelSum32, bknChainRow, bnChainRow,
   trainRow('bn', 32), trainRow('bn', 2), trainRow('bkn', 32), trainRow('bkn', 2),
 ];
