@@ -111,8 +111,13 @@ describe('wasm GEMM against the JS reference', () => {
     expect(WASM_TILE_F64).toEqual({ mr: 4, nv: 2 });
   });
 
-  it('float64: bitwise the JS kernel on 40 random ragged, strided, offset layouts', () => {
-    for (const [i, t] of layouts(40, 11).entries()) {
+  it('float64: bitwise the JS kernel on 40 random ragged, strided, offset layouts, and past 512 rows of C', () => {
+    // More rows than the C region holds (C_ROWS = 512): C is done 512 rows at a time.
+    const tall: Layout[] = [
+      { m: 530, n: 19, k: 260, aT: false, bT: true, gapped: false, aOffset: 1, bOffset: 0, cOffset: 2, ldcGap: 1, plain: false },
+      { m: 1030, n: 5, k: 3, aT: true, bT: false, gapped: false, aOffset: 0, bOffset: 1, cOffset: 0, ldcGap: 0, plain: false },
+    ];
+    for (const [i, t] of [...layouts(40, 11), ...tall].entries()) {
       const o = operands(t, true, 100 + i);
       const js = o.c.slice();
       gemmPacked(t.m, t.n, t.k, o.a, t.aOffset, o.aRs, o.aCs, o.b, t.bOffset, o.bRs, o.bCs, js, t.cOffset, o.ldc);

@@ -4,8 +4,9 @@
  * accumulators. The JavaScript driver (wasm/gemm.ts) packs the panels into the module's memory
  * and copies C in and out, exactly where the JS GEMM (kernels/gemm.ts) packs.
  *
- * Memory layout (byte offsets in the imported memory; sized for float64, float32 uses half):
- * packed A [MC×KC] | packed B [KC×NC] | C block [MC×NC] | raw B [RAW_CAPACITY] (im2col writes here).
+ * Memory layout (wasm/gemm.ts; byte offsets in the imported memory, sized for float64):
+ * A's block [MC×KC] | packed B [KC×NC] | C's rows [C_ROWS×NC] | staging [KC×NC] (B before packing,
+ * or im2col's columns).
  */
 import { ModuleBuilder, type FunctionBuilder, type Local } from './emitter.js';
 
