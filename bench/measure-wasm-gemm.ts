@@ -2,7 +2,9 @@
  * Measurements behind the wasm GEMM tiles (src/tensor/wasm/gemm.ts, bench/README.md):
  * `npx tsx bench/measure-wasm-gemm.ts [tiles|backends]`. GFLOP/s of C += A·B, 512×512×512,
  * row-major, on the calling thread; the variants are interleaved in rounds so machine noise hits
- * all of them, and each cell is the median over rounds of the median of 7 timed runs.
+ * all of them. Each round takes the median of 7 timed runs; the table shows the median over the
+ * rounds and the best round (on a machine shared with other jobs, the best round is the closer
+ * estimate of the speed without them).
  */
 import { gemmPacked } from '../src/tensor/kernels/gemm.js';
 import { setWasmTilesForMeasurement, wasmGemmPacked, WASM_TILE_F32, WASM_TILE_F64 } from '../src/tensor/wasm/gemm.js';
@@ -10,7 +12,8 @@ import type { Tile } from '../src/tensor/wasm/gemm-module.js';
 import { seededData } from './harness.js';
 
 const SIZE = 512;
-const ROUNDS = 5;
+/** Rounds (`ROUNDS=9 npx tsx …` for more on a busy machine). */
+const ROUNDS = Number(process.env['ROUNDS'] ?? 5);
 
 type Run = () => void;
 
@@ -42,7 +45,7 @@ function variantsTable(variants: { name: string; setup: () => void; run: Run }[]
   for (let round = 0; round < ROUNDS; round++) {
     variants.forEach((v, i) => { v.setup(); cells[i]!.push(gflops(v.run)); });
   }
-  console.log('| variant | GFLOP/s (median of rounds) | min–max |');
+  console.log('| variant | GFLOP/s, median of rounds | worst–best round |');
   console.log('| --- | --- | --- |');
   variants.forEach((v, i) => console.log(`| ${v.name} | ${median(cells[i]!).toFixed(1)} | ${Math.min(...cells[i]!).toFixed(1)}–${Math.max(...cells[i]!).toFixed(1)} |`));
 }

@@ -14,10 +14,8 @@ import { ModuleBuilder, type FunctionBuilder, type Local } from './emitter.js';
 export type WasmFloat = 'f32' | 'f64';
 
 /**
- * Register tile of the float32 kernel: MR rows × NV vectors of 4 columns. Measured, matmul
- * 512×512 float32, 1 thread, Node 20 on the 2-core Xeon (Sapphire Rapids, KVM) of bench/README.md,
- * GFLOP/s, median of interleaved runs with other jobs on the machine (bench/measure-wasm-tile.ts):
- * see TILE_MEASUREMENT in wasm/gemm.ts for the table.
+ * A register tile: `mr` rows × `nv` 128-bit vectors of columns (4 float32 or 2 float64 each). The
+ * tiles in use and the measurement that chose them: WASM_TILE_F32 / WASM_TILE_F64 in wasm/gemm.ts.
  */
 export interface Tile {
   /** Rows of C per tile (A values per step). */

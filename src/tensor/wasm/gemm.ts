@@ -21,10 +21,17 @@ import { elementBytes, gemmModuleBytes, tileColumns, type Tile, type WasmFloat }
 import { wasmApi, type WasmModule } from './runtime.js';
 
 /**
- * Register tiles. float32: 4 rows × 2 vectors (4×8). Measured, kernel on packed 512×512 float32
- * (bench/measure-wasm-gemm.ts, 1 thread, GFLOP/s, medians of 7 interleaved runs on the 2-core Xeon
- * of bench/README.md with other agents running): see bench/README.md "wasm GEMM tile".
- * float64: 4 rows × 2 vectors of 2 (4×4).
+ * Register tiles: 4 rows × 2 vectors (float32 4×8, float64 4×4), 8 accumulators + 2 B vectors + 1
+ * splat of A = 11 of the 16 xmm registers V8 uses on x64. Measured with
+ * `ROUNDS=9 npx tsx bench/measure-wasm-gemm.ts tiles` (whole GEMM 512×512×512, 1 thread, Node
+ * 20.20, the 2-core Xeon of bench/README.md, 2026-12-04, with other agents' jobs running: load
+ * average 11), GFLOP/s, median of rounds / best round — float32: 4×2 15.7 / 39.6, 2×4 18.8 / 40.2,
+ * 4×3 20.5 / 24.5, 4×4 14.7 / 20.7, 6×2 14.5 / 21.3, 3×3 12.3 / 16.6, 8×1 15.1 / 22.1; float64:
+ * 4×2 7.9 / 19.8, 2×4 10.2 / 14.5, 4×3 8.3 / 15.9, 6×2 6.3 / 11.4, 4×4 6.2 / 10.4. An earlier run
+ * at load 4.7 (5 rounds, medians): float32 4×2 35.2, 2×4 34.9, 4×3 30.7, 6×2 29.7, 3×3 29.1, 4×4
+ * 27.4, 8×1 26.1; float64 4×2 19.2, 2×4 19.1, 4×3 16.7, 6×2 14.6, 4×4 14.4. 4×2 and 2×4 lead in
+ * both; bigger tiles lose (register spills, as the issue found for 4×4). (The earlier run packed A
+ * and B in JS; the tile comparison is the same for every tile.)
  */
 export const WASM_TILE_F32: Tile = { mr: 4, nv: 2 };
 export const WASM_TILE_F64: Tile = { mr: 4, nv: 2 };
