@@ -32,6 +32,7 @@ import { pathToFileURL } from 'node:url';
 import { MessageChannel, Worker, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
 import { getBackend } from '../backend.js';
 import type { DType, Storage } from '../dtype.js';
+import { formatValue } from '../shape.js';
 import {
   CODE_FAILED, CTL_CLAIM, CTL_EPOCH, CTL_FINISHED, CTL_HEADER, CTL_SPIN, CTL_WORKER_GCS, MAX_CHUNKS, claimChunks, markChunk, tagOf,
   type ChunkFn, type TaskArg, type TaskMessage,
@@ -131,7 +132,7 @@ function defaultThreads(): number {
  */
 export function setNumThreads(n: number): void {
   if (!Number.isInteger(n) || n < 1) {
-    throw new Error(`setNumThreads: expected a positive integer, got ${String(n)}`);
+    throw new Error(`setNumThreads: expected a positive integer, got ${formatValue(n)}`);
   }
   requestedThreads = n;
   // Workers beyond the new count are stopped; their participant numbers are reused only after
