@@ -6,7 +6,7 @@ import { defineConfig } from 'vitest/config';
  *   (committed tsgrad outputs, golden training losses) were made with these kernels.
  * - `wasm`: the tests of the ops whose kernels the wasm backend replaces (GEMM under matmul,
  *   linear and conv2d) run a second time on the wasm backend: the kernel and pool determinism
- *   tests, the op properties and gradchecks, the PyTorch fixtures, the norms, the optimizers and
+ *   tests, the op properties and gradchecks, the PyTorch fixtures (first and second order), the norms, the optimizers and
  *   the MNIST CNN example. Not twice: packaging, docs, experiment, data, the pool's fault tests
  *   for kernels that have no wasm version, and the wasm tests themselves (they pick their backend).
  */
@@ -22,6 +22,7 @@ const WASM_TWICE = [
   'test/autograd/gradcheck.test.ts',
   'test/autograd/engine.test.ts',
   'test/fixtures-core.test.ts',
+  'test/second-order-fixtures.test.ts',
   'test/nn/**/*.test.ts',
   'test/norm/**/*.test.ts',
   'test/optim/optimizers.test.ts',
