@@ -1,6 +1,8 @@
 /**
  * Measurements behind the wasm GEMM tiles (src/tensor/wasm/gemm.ts, bench/README.md):
- * `npx tsx bench/measure-wasm-gemm.ts [tiles|backends]`. GFLOP/s of C += A·B, 512×512×512,
+ * `npx tsx bench/measure-wasm-gemm.ts [tiles|backends]`, and `threads`: `a.matmul(b)` 512×512 on
+ * 1 and 2 threads, js and wasm, float32 and float64 (compiled, as `npm run bench` runs:
+ * `npx tsc -p tsconfig.bench.json && node .bench-build/bench/measure-wasm-gemm.js threads`). GFLOP/s of C += A·B, 512×512×512,
  * row-major, on the calling thread; the variants are interleaved in rounds so machine noise hits
  * all of them. Each round takes the median of 7 timed runs; the table shows the median over the
  * rounds and the best round (on a machine shared with other jobs, the best round is the closer
@@ -9,6 +11,8 @@
 import { gemmPacked } from '../src/tensor/kernels/gemm.js';
 import { setWasmTilesForMeasurement, wasmGemmPacked, WASM_TILE_F32, WASM_TILE_F64 } from '../src/tensor/wasm/gemm.js';
 import type { Tile } from '../src/tensor/wasm/gemm-module.js';
+import { setBackend, setNumThreads, tensor } from '../src/index.js';
+import { warmUpPool } from '../src/tensor/parallel/pool.js';
 import { seededData } from './harness.js';
 
 const SIZE = 512;
@@ -50,8 +54,45 @@ function variantsTable(variants: { name: string; setup: () => void; run: Run }[]
   variants.forEach((v, i) => console.log(`| ${v.name} | ${median(cells[i]!).toFixed(1)} | ${Math.min(...cells[i]!).toFixed(1)}–${Math.max(...cells[i]!).toFixed(1)} |`));
 }
 
+/** matmul 512×512 through the op (pool included) on 1 and 2 threads, rounds interleaved. */
+async function threadsTable(): Promise<void> {
+  console.log('| backend | dtype | threads | GFLOP/s per round, best of 15 | median of 15 |');
+  console.log('| --- | --- | --- | --- | --- |');
+  for (const backend of ['js', 'wasm'] as const) {
+    setBackend(backend);
+    for (const dtype of ['float32', 'float64'] as const) {
+      const a = tensor(seededData(SIZE * SIZE, 1), { shape: [SIZE, SIZE], dtype });
+      const b = tensor(seededData(SIZE * SIZE, 2), { shape: [SIZE, SIZE], dtype });
+      const cells = new Map<number, [number[], number[]]>();
+      for (let round = 0; round < 4; round++) {
+        for (const threads of [1, 2]) {
+          setNumThreads(threads);
+          if (threads > 1) await warmUpPool();
+          for (let i = 0; i < 5; i++) a.matmul(b);
+          const times: number[] = [];
+          for (let i = 0; i < 15; i++) {
+            const t = performance.now();
+            a.matmul(b);
+            times.push(performance.now() - t);
+          }
+          const cell = cells.get(threads) ?? [[], []];
+          cell[0].push((2 * SIZE ** 3) / (Math.min(...times) * 1e6));
+          cell[1].push((2 * SIZE ** 3) / (median(times) * 1e6));
+          cells.set(threads, cell);
+        }
+      }
+      for (const [threads, [best, med]] of cells) {
+        console.log(`| ${backend} | ${dtype} | ${threads} | ${best.map((g) => g.toFixed(1)).join(' ')} | ${med.map((g) => g.toFixed(1)).join(' ')} |`);
+      }
+    }
+  }
+}
+
 const mode = process.argv[2] ?? 'backends';
-if (mode === 'tiles') {
+if (mode === 'threads') {
+  await threadsTable();
+  process.exit(0);
+} else if (mode === 'tiles') {
   const f32 = operands(true);
   const f64 = operands(false);
   const tiles32: Tile[] = [{ mr: 4, nv: 2 }, { mr: 4, nv: 3 }, { mr: 4, nv: 4 }, { mr: 6, nv: 2 }, { mr: 3, nv: 3 }, { mr: 2, nv: 4 }, { mr: 8, nv: 1 }];
