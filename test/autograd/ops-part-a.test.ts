@@ -6,17 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { arange, autograd, gradcheck, gradgradcheck, noGrad, tensor, zeros, type Tensor } from '../../src/index.js';
-
-function expectError(fn: () => unknown, pattern: RegExp): void {
-  let thrown: unknown = null;
-  try {
-    fn();
-  } catch (e) {
-    thrown = e;
-  }
-  expect(thrown, `expected an error matching ${pattern}`).toBeInstanceOf(Error);
-  expect((thrown as Error).message).toMatch(pattern);
-}
+import { expectError } from '../helpers/expect-error.js';
 
 const f64 = (values: number[], shape?: number[], requiresGrad = false): Tensor =>
   tensor(Float64Array.from(values), { shape: shape ?? [values.length], requiresGrad });
