@@ -680,7 +680,8 @@ export class Tensor {
   prod(dim?: number | readonly number[], keepdim = false): Tensor {
     const dims = normalizeDims(dim, this.ndim, 'prod');
     const outShape = reducedShape(this.shape, dims, keepdim);
-    if (dims.length === 0) return this.reshape(outShape);
+    // A 0-d tensor: the product of one element is itself (a copy, as torch.prod).
+    if (dims.length === 0) return this.clone().reshape(outShape);
     const kept = Array.from({ length: this.ndim }, (_, d) => d).filter((d) => !dims.includes(d));
     const n = dims.reduce((p, d) => p * this.shape[d]!, 1);
     const rows = this.permute([...kept, ...dims]).reshape([...kept.map((d) => this.shape[d]!), n]);
