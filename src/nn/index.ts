@@ -1,8 +1,8 @@
 // The nn namespace (without the normalization layers, which live in src/norm and are merged into
 // the public `nn` in src/index.ts).
 export { Module, Parameter } from './module.js';
-export type { StateDict, LoadStateDictResult } from './module.js';
-export { Sequential, ModuleList, isSequenceAware } from './container.js';
+export type { StateDict, LoadStateDictResult, ForwardHook, ForwardPreHook } from './module.js';
+export { Sequential, ModuleList, ModuleDict, ParameterList, isSequenceAware } from './container.js';
 export type { SequenceAware } from './container.js';
 export { Linear, Flatten, Identity } from './layers.js';
 export type { LayerOptions, LinearOptions } from './layers.js';
