@@ -11,10 +11,10 @@ import { CORE_OPS as OPS, type Params } from './helpers/core-ops.js';
 
 const TOLERANCE: Record<DType, Tolerance> = {
   // float64: 1e-10 relative, as the issue asks. The absolute floor is for entries near 0 that come
-  // out of cancellation: every fixture value is O(1) (|inputs| ≤ 5 but for one logsumexp row at ±1000, at most 24
-  // elements summed), so
-  // such an entry carries rounding error ≲ 24 · 5 · 2⁻⁵³ ≈ 1.3e-14 whatever its own size, in torch
-  // and in tsgrad alike (summation order differs). 1e-12 is ~100× that and still 1e-10 of O(1e-2).
+  // out of cancellation: every fixture value is O(1) (|inputs| ≤ 5 but for one logsumexp row at
+  // ±1000, at most 24 elements summed), so such an entry carries rounding error ≲ 24 · 5 · 2⁻⁵³ ≈
+  // 1.3e-14 whatever its own size, in torch and in tsgrad alike (summation order differs). 1e-12
+  // is ~100× that and still 1e-10 of O(1e-2).
   float64: { rtol: 1e-10, atol: 1e-12 },
   // float32: the inputs and G are exactly float32 (the script rounds them), so the only difference
   // is float32 arithmetic: ε = 2⁻²⁴ ≈ 6e-8 per rounding, a handful of roundings per value for the
