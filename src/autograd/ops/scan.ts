@@ -1,7 +1,7 @@
 // Scans and products of issue 13 (part A): cumsum, cumprod, prod over the last dim, and the root
 // s^(1/p) whose gradient is 0 at s = 0 (std and norm use it, as PyTorch's std/norm backward).
 import { mapUnary } from '../../tensor/kernels/elementwise.js';
-import { scanDim } from '../../tensor/kernels/scan.js';
+import { cumprodBackward, scanDim } from '../../tensor/kernels/scan.js';
 import { NDArray } from '../../tensor/ndarray.js';
 import { applyOp } from '../apply.js';
 import type { OpTable } from '../op.js';
@@ -18,10 +18,13 @@ export const scanOps: ScanOps = {
   },
   cumprod: {
     forward: ([x], { dim }) => [scanDim(x!, dim, 'prod'), null],
-    // ∂L/∂x_k = Σ_{i ≥ k} g_i·∏_{j ≤ i, j ≠ k} x_j. Without zeros that is revcumsum(g·y)_k / x_k
-    // (O(n)); with a zero in x, the products are formed without division (O(n²) per row along dim).
-    backward: (g, { inputs: [x], output: y, args: { dim } }) => {
+    // ∂L/∂x_k = Σ_{i ≥ k} g_i·∏_{j ≤ i, j ≠ k} x_j. First order: one O(n) pass per row without
+    // division (cumprodBackward, exact with zeros). Recorded (createGraph): Tensor ops, so it
+    // differentiates again: revcumsum(g·y)_k / x_k without zeros; with a zero in x, the products
+    // formed without division (O(n²) per row along dim).
+    backward: (g, { inputs: [x], output: y, args: { dim }, createGraph }) => {
       if (x!.ndim === 0) return [g];
+      if (!createGraph) return [new Tensor(cumprodBackward(g.array, x!.array, dim))];
       if (!hasZero(x!.array)) return [reverseCumsum(g.mul(y), dim).div(x!)];
       return [cumprodGradWithZeros(g, x!, dim)];
     },

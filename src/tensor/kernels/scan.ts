@@ -42,3 +42,46 @@ export function scanDim(x: NDArray, dim: number, kind: 'sum' | 'prod'): NDArray 
   }
   return new NDArray(out, shape);
 }
+
+/**
+ * cumprod's gradient along `dim` without dividing, exact with zeros in x (the first-order route):
+ * ∂L/∂x_k = Σ_{i ≥ k} g_i·∏_{j ≤ i, j ≠ k} x_j = P_k·S_k, with P_k = ∏_{j < k} x_j (an exclusive
+ * running product) and S_k = g_k + x_{k+1}·S_{k+1} (a recurrence from the end). O(n) per row; g and
+ * x have the same shape; the output is contiguous, of x's dtype.
+ *
+ * @example
+ * ```ts
+ * const x = new NDArray(new Float64Array([2, 0, 3]), [3]);
+ * const g = new NDArray(new Float64Array([1, 1, 1]), [3]);
+ * cumprodBackward(g, x, 0).data; // Float64Array [1, 8, 0]: ∂(2 + 0 + 0)/∂x₀ = 1, ∂/∂x₁ = 2 + 2·3, ∂/∂x₂ = 0
+ * ```
+ */
+export function cumprodBackward(g: NDArray, x: NDArray, dim: number): NDArray {
+  const xc = x.contiguous();
+  const gc = g.contiguous();
+  const shape = [...x.shape];
+  const out = allocate(x.dtype, sizeOf(shape));
+  if (out.length === 0) return new NDArray(out, shape);
+  const n = shape.length === 0 ? 1 : shape[dim]!;
+  const inner = sizeOf(shape.slice(dim + 1));
+  const outer = out.length / (n * inner);
+  const xd = xc.data;
+  const gd = gc.data;
+  const prefix = new Float64Array(n);
+  for (let o = 0; o < outer; o++) {
+    for (let i = 0; i < inner; i++) {
+      const at = (k: number): number => o * n * inner + k * inner + i;
+      let p = 1;
+      for (let k = 0; k < n; k++) {
+        prefix[k] = p;
+        p *= xd[xc.offset + at(k)]!;
+      }
+      let s = 0;
+      for (let k = n - 1; k >= 0; k--) {
+        s = gd[gc.offset + at(k)]! + (k + 1 < n ? xd[xc.offset + at(k + 1)]! * s : 0);
+        out[at(k)] = prefix[k]! * s;
+      }
+    }
+  }
+  return new NDArray(out, shape);
+}
