@@ -137,13 +137,16 @@ function maskedGrad(g: Tensor, anchor: Tensor, mask: NDArray): Tensor {
   return applyOp('scaleBy', [g, anchor], { factor: mask });
 }
 
-/** out = fn(a, b, c) elementwise with broadcasting of all three. */
+/**
+ * out = fn(a, b, c) elementwise with broadcasting of all three. One-element operands (clamp's number
+ * bounds) are read once instead of being expanded into full copies.
+ */
 function map3(a: NDArray, b: NDArray, c: NDArray, fn: (u: number, v: number, w: number) => number, op: string): NDArray {
   const shape = broadcastShapes(broadcastShapes(a.shape, b.shape, op), c.shape, op);
-  const av = a.expand(shape).contiguous().flat();
-  const bv = b.expand(shape).contiguous().flat();
-  const cv = c.expand(shape).contiguous().flat();
   const out = NDArray.zeros(shape, a.dtype);
-  for (let i = 0; i < out.size; i++) out.data[i] = fn(av[i]!, bv[i]!, cv[i]!);
+  const values = (t: NDArray): ArrayLike<number> | number => (t.size === 1 ? t.data[t.offset]! : t.expand(shape).contiguous().flat());
+  const [av, bv, cv] = [values(a), values(b), values(c)];
+  const at = (v: ArrayLike<number> | number, i: number): number => (typeof v === 'number' ? v : v[i]!);
+  for (let i = 0; i < out.size; i++) out.data[i] = fn(at(av, i), at(bv, i), at(cv, i));
   return out;
 }
