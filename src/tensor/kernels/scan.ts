@@ -1,7 +1,19 @@
 // Scans along one dim: cumulative sums and products (torch.cumsum, torch.cumprod).
-import { allocate } from '../dtype.js';
+import { allocate, type Storage } from '../dtype.js';
 import { NDArray } from '../ndarray.js';
 import { sizeOf } from '../shape.js';
+
+/**
+ * A scan's output (fresh, of x's shape and dtype) and x seen as [outer, n, inner] around `dim`. A
+ * 0-d tensor scans as one element (PyTorch accepts dim 0 / −1 for it).
+ */
+function scanLayout(x: NDArray, dim: number): { shape: number[]; out: Storage; n: number; inner: number; outer: number } {
+  const shape = [...x.shape];
+  const out = allocate(x.dtype, sizeOf(shape));
+  const n = shape.length === 0 ? 1 : shape[dim]!;
+  const inner = sizeOf(shape.slice(dim + 1));
+  return { shape, out, n, inner, outer: out.length === 0 ? 0 : out.length / (n * inner) };
+}
 
 /**
  * out[…, k, …] = x[…, 0, …] ∘ x[…, 1, …] ∘ … ∘ x[…, k, …] along `dim` (already resolved), for ∘ = +
@@ -18,13 +30,8 @@ import { sizeOf } from '../shape.js';
  */
 export function scanDim(x: NDArray, dim: number, kind: 'sum' | 'prod'): NDArray {
   const xc = x.contiguous();
-  const shape = [...x.shape];
-  const out = allocate(x.dtype, sizeOf(shape));
+  const { shape, out, n, inner, outer } = scanLayout(x, dim);
   if (out.length === 0) return new NDArray(out, shape);
-  // A 0-d tensor scans as one element (PyTorch accepts dim 0 / −1 for it).
-  const n = shape.length === 0 ? 1 : shape[dim]!;
-  const inner = sizeOf(shape.slice(dim + 1));
-  const outer = out.length / (n * inner);
   const data = xc.data;
   const acc = new Float64Array(inner);
   for (let o = 0; o < outer; o++) {
@@ -59,12 +66,8 @@ export function scanDim(x: NDArray, dim: number, kind: 'sum' | 'prod'): NDArray 
 export function cumprodBackward(g: NDArray, x: NDArray, dim: number): NDArray {
   const xc = x.contiguous();
   const gc = g.contiguous();
-  const shape = [...x.shape];
-  const out = allocate(x.dtype, sizeOf(shape));
+  const { shape, out, n, inner, outer } = scanLayout(x, dim);
   if (out.length === 0) return new NDArray(out, shape);
-  const n = shape.length === 0 ? 1 : shape[dim]!;
-  const inner = sizeOf(shape.slice(dim + 1));
-  const outer = out.length / (n * inner);
   const xd = xc.data;
   const gd = gc.data;
   const prefix = new Float64Array(n);
