@@ -910,7 +910,9 @@ export class Tensor {
   }
 
   /**
-   * The slices along `dim` (default 0), each without that dim, as `torch.unbind`.
+   * The slices along `dim` (default 0), each without that dim, as `torch.unbind`. NOTE: each is a
+   * view when dropping the dim keeps it contiguous (dim 0 of a contiguous tensor), else a copy
+   * (torch always returns views; the values and gradients are the same).
    *
    * @example
    * ```ts
