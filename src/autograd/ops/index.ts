@@ -10,6 +10,7 @@ import { matmulOps } from './matmul.js';
 import { movementOps } from './movement.js';
 import { normOps } from './norm.js';
 import { reduceOps } from './reduce.js';
+import { resampleOps } from './resample.js';
 import { scanOps } from './scan.js';
 import { slicingOps } from './slicing.js';
 import { unaryOps } from './unary.js';
@@ -24,6 +25,7 @@ export const ops: OpTable = {
   ...activationOps,
   ...catPadOps,
   ...normOps,
+  ...resampleOps,
   ...mathOps,
   ...scanOps,
   ...slicingOps,
