@@ -1,8 +1,9 @@
 // The public surface of tsgrad: re-exports only.
 export { Tensor } from './autograd/tensor.js';
-export type { Operand, VarOptions, BackwardOptions, NestedArray } from './autograd/tensor.js';
-export { tensor, zeros, ones, full, zerosLike, onesLike, arange, eye, rand, randn } from './autograd/creation.js';
-export type { CreationOptions, TensorOptions, RandomOptions } from './autograd/creation.js';
+export type { Operand, VarOptions, BackwardOptions, NestedArray, IndexLike, SortOptions, TopkOptions, ValuesIndices } from './autograd/tensor.js';
+export { tensor, zeros, ones, full, zerosLike, onesLike, arange, eye, rand, randn, randint, randperm } from './autograd/creation.js';
+export type { CreationOptions, TensorOptions, RandomOptions, RandintOptions } from './autograd/creation.js';
+export { where } from './autograd/where.js';
 export { noGrad, enableGrad, isGradEnabled } from './autograd/grad-mode.js';
 export { gradcheck, gradgradcheck } from './autograd/gradcheck.js';
 export { customOp } from './autograd/custom-op.js';
@@ -11,7 +12,7 @@ export type { OpDef } from './autograd/op.js';
 export type { GradcheckOptions, GradcheckResult, GradgradcheckOptions } from './autograd/gradcheck.js';
 export { manualSeed, Generator } from './tensor/rng.js';
 export { setDefaultDtype, getDefaultDtype } from './tensor/dtype.js';
-export type { DType } from './tensor/dtype.js';
+export type { DType, FloatDType } from './tensor/dtype.js';
 export { setNumThreads, getNumThreads } from './tensor/parallel/pool.js';
 export { NDArray } from './tensor/ndarray.js';
 export * as optim from './optim/index.js';

@@ -1,3 +1,4 @@
+import type { DType, FloatDType } from '../tensor/dtype.js';
 import type { NormLayout } from '../tensor/kernels/norm.js';
 import type { NDArray } from '../tensor/ndarray.js';
 import type { Conv2dGeometry, Conv2dParams } from '../tensor/kernels/conv.js';
@@ -72,7 +73,7 @@ export interface OpTypes {
   reluBackward: { args: NoArgs; saved: null };
   scaleByStep: { args: { step: (v: number) => number }; saved: null };
   erf: { args: NoArgs; saved: null };
-  cast: { args: { dtype: 'float32' | 'float64' }; saved: 'float32' | 'float64' };
+  cast: { args: { dtype: FloatDType }; saved: DType };
   // binary (ops/binary.ts)
   add: { args: NoArgs; saved: null };
   mul: { args: NoArgs; saved: null };
@@ -120,6 +121,10 @@ export interface OpTypes {
     saved: { x: NDArray; mean: Float64Array; invstd: Float64Array; weight: NDArray | null; statShape: readonly number[] };
   };
   normMoments: { args: { layout: NormLayout }; saved: { x: NDArray; mean: Float64Array } };
+  // indexing (ops/indexing.ts): `index` is a checked int32 array
+  gather: { args: { dim: number; index: NDArray }; saved: readonly number[] };
+  scatter: { args: { dim: number; index: NDArray }; saved: null };
+  scatterAdd: { args: { dim: number; index: NDArray }; saved: null };
 }
 
 /** Max pooling's geometry and, per output element, the index in its plane of the input that won. */

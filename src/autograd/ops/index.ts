@@ -4,6 +4,7 @@ import type { OpTable } from '../op.js';
 import { activationOps } from './activation.js';
 import { binaryOps } from './binary.js';
 import { catPadOps } from './cat-pad.js';
+import { indexingOps } from './indexing.js';
 import { convOps } from './conv.js';
 import { matmulOps } from './matmul.js';
 import { movementOps } from './movement.js';
@@ -21,4 +22,5 @@ export const ops: OpTable = {
   ...activationOps,
   ...catPadOps,
   ...normOps,
+  ...indexingOps,
 };

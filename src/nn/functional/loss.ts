@@ -122,7 +122,7 @@ function weightedClassSum(input: Tensor, info: TargetInfo, terms: ClassTerms): T
   const inner = input.shape.slice(info.classDim + 1).reduce((p, d) => p * d, 1);
   const classes = info.classes;
   const coef = NDArray.zeros(input.shape, input.dtype);
-  const taken = NDArray.zeros(input.shape, input.dtype);
+  const taken = NDArray.zeros(input.shape, 'bool');
   for (let t = 0; t < info.target.length; t++) {
     if (info.ignored[t]) continue;
     const n = Math.floor(t / inner);
