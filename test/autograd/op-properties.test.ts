@@ -39,6 +39,7 @@ describe('every differentiable op passes gradcheck on drawn shapes and values', 
       'sum', 'mean', 'max', 'var',
       'reshape', 'view', 'transpose', 'permute', 'expand', 'narrow', 'contiguous', 'unsqueeze', 'squeeze', 'flatten',
       'to',
+      'gather', 'scatter', 'scatterAdd', 'indexSelect', 'maskedSelect', 'maskedFill', 'where', 'sort', 'topk',
     ];
     expect(opSpecs.map((s) => s.name).sort()).toEqual([...expected].sort());
   });
