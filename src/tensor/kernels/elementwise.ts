@@ -230,7 +230,8 @@ function reluRange(x: Storage, xo: number, g: Storage | null, go: number, out: S
   if (g === null) {
     const src = int32View(x, xo, n);
     const dst = int32View(out, o, n);
-    if (x instanceof Float32Array) {
+    // An int32 word is relu'd by the same sign-bit mask as a float32 word.
+    if (x instanceof Float32Array || x instanceof Int32Array) {
       reluWords32(src, dst, n4);
       reluWordsTail(src, dst, n4, n);
     } else {
