@@ -5,7 +5,7 @@
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import {
-  arange, autograd, full, ones, onesLike, rand, randint, randn, randperm, manualSeed, setDefaultDtype, tensor, where, zeros, zerosLike,
+  F, arange, autograd, full, ones, onesLike, rand, randint, randn, randperm, manualSeed, setDefaultDtype, tensor, where, zeros, zerosLike,
   Generator, type DType, type Tensor,
 } from '../../src/index.js';
 import { setNumThreads } from '../../src/tensor/parallel/pool.js';
@@ -128,6 +128,19 @@ describe('clear errors', () => {
     expect(() => i32([2, 3]).var()).toThrow(/^var: needs a float32\/float64 tensor, got int32/);
     expect(() => tensor([[1]], { dtype: 'int32' }).matmul(tensor([[1]], { dtype: 'int32' }))).toThrow(/^matmul: int32 tensors are not supported by this op; convert with .to\('float32'\)/);
     expect(() => where(f32([1]), f32([1]), f32([2]))).toThrow(/^where: the condition must be a bool tensor, got float32/);
+  });
+});
+
+describe('class targets', () => {
+  it('F.crossEntropy and F.nllLoss take int32 targets; float targets keep working; bool is refused', () => {
+    const logits = tensor([[2, 0.5, -1], [0, 1, 3]], { dtype: 'float64' });
+    // log-softmax by hand: −log(e²/(e²+e^0.5+e⁻¹)) and −log(e¹/(1+e+e³)), mean of the two.
+    const l0 = -(2 - Math.log(Math.exp(2) + Math.exp(0.5) + Math.exp(-1)));
+    const l1 = -(1 - Math.log(1 + Math.exp(1) + Math.exp(3)));
+    expect(F.crossEntropy(logits, i32([0, 1])).item()).toBeCloseTo((l0 + l1) / 2, 12);
+    expect(F.crossEntropy(logits, f32([0, 1])).item()).toBeCloseTo((l0 + l1) / 2, 12);
+    expect(F.nllLoss(F.logSoftmax(logits, 1), i32([0, 1]), { reduction: 'sum' }).item()).toBeCloseTo(l0 + l1, 12);
+    expect(() => F.crossEntropy(logits, bool([0, 1]))).toThrow(/^crossEntropy: targets must be class indices .* got a bool tensor/);
   });
 });
 

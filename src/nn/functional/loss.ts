@@ -12,7 +12,10 @@ import { broadcastShapes, sameShape, shapeString } from '../../tensor/shape.js';
 import { logSoftmax } from './activation.js';
 import { checkReduction, checkTensor, describe, promoted, type Reduction } from './args.js';
 
-/** Integer class targets: a tensor of class indices, or a plain array of them. */
+/**
+ * Integer class targets: a tensor of class indices (int32, as the data readers give; a float tensor
+ * of integer values works too), or a plain array of them.
+ */
 export type Targets = Tensor | readonly number[] | number;
 
 /** Options of `F.nllLoss` (PyTorch's keywords). */
@@ -58,6 +61,7 @@ function readTargets(fn: string, input: Tensor, targets: Targets, ignoreIndex: n
   let values: ArrayLike<number>;
   let givenShape: readonly number[];
   if (targets instanceof Tensor) {
+    if (targets.dtype === 'bool') throw new Error(`${fn}: targets must be class indices (int32, or integer-valued floats), got a bool tensor`);
     values = targets.toArray();
     givenShape = targets.shape;
   } else if (typeof targets === 'number') {
