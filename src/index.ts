@@ -5,6 +5,7 @@ export { tensor, zeros, ones, full, zerosLike, onesLike, arange, eye, rand, rand
 export type { CreationOptions, TensorOptions, RandomOptions, RandintOptions } from './autograd/creation.js';
 export { where } from './autograd/where.js';
 export { noGrad, enableGrad, isGradEnabled } from './autograd/grad-mode.js';
+export type { GradHook, RemovableHandle } from './autograd/hooks.js';
 export { gradcheck, gradgradcheck } from './autograd/gradcheck.js';
 export { customOp } from './autograd/custom-op.js';
 export type { CustomOpDef } from './autograd/custom-op.js';

@@ -203,8 +203,9 @@ let lastWorkerError = '';
 let workerWithoutGc = false;
 /** Which participant finished each chunk of the last task (0 = the calling thread). */
 let lastOwners = new Int32Array(0);
-/** How many tasks went through the pool. */
+/** How many tasks went through the pool, in all and by task name. */
 let tasksRun = 0;
+const tasksRunByName = new Map<string, number>();
 
 function controlArray(): Int32Array {
   if (control === null) {
@@ -373,6 +374,7 @@ function dispatch(
   }
   lastOwners = owners;
   tasksRun++;
+  tasksRunByName.set(task, (tasksRunByName.get(task) ?? 0) + 1);
   return { results, offsets };
 }
 
@@ -459,6 +461,8 @@ export interface PoolInfo {
   lastTaskOwners: number[];
   /** How many tasks have gone through the pool (kernels that stayed serial do not count). */
   tasksRun: number;
+  /** The same, by task name ('gemm', 'conv2d-forward', …: parallel/tasks.ts). */
+  tasksRunByName: Record<string, number>;
   /** How many garbage collections the workers ran to free the shared arrays they were sent. */
   workerCollections: number;
 }
@@ -484,6 +488,7 @@ export function poolInfo(): PoolInfo {
     threads: getNumThreads(), readyWorkers: ready, startingWorkers: starting, workerErrors, lastWorkerError,
     lastTaskOwners: Array.from(lastOwners),
     tasksRun,
+    tasksRunByName: Object.fromEntries(tasksRunByName),
     workerCollections: control === null ? 0 : Atomics.load(control, CTL_WORKER_GCS),
   };
 }
