@@ -948,6 +948,11 @@ export class Tensor {
       );
     }
     const value = compute();
+    // As PyTorch: arithmetic in place cannot store a result of a higher dtype (int32 += 2.5, int32 /= 2);
+    // copy_ and fill_ convert on purpose.
+    if (op !== 'copy_' && op !== 'fill_' && promoteTypes(value.dtype, this.dtype) !== this.dtype) {
+      throw new Error(`${op}: the result type ${value.dtype} cannot be stored in place in a ${this.dtype} tensor (as PyTorch); use the out-of-place op`);
+    }
     if (!sameShape(broadcastShapes(value.shape, this.shape, op), this.shape)) {
       throw new Error(`${op}: a value of shape ${shapeString(value.shape)} cannot be written into a tensor of shape ${shapeString(this.shape)}`);
     }

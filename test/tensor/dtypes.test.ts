@@ -120,6 +120,20 @@ describe('clear errors', () => {
     expect(() => autograd.grad(x.mul(2).sum(), [i32([1])])).toThrow(/^autograd.grad: input 0 .* is int32: only float32\/float64 tensors have gradients/);
   });
 
+  it('in-place arithmetic that would need a higher dtype (as PyTorch); copy_/fill_ convert', () => {
+    const a = i32([1, 2]);
+    expect(() => a.add_(2.5)).toThrow(/^add_: the result type float32 cannot be stored in place in a int32 tensor/);
+    expect(() => a.div_(2)).toThrow(/^div_: the result type float32 cannot be stored in place/);
+    expect(values(a)).toEqual([1, 2]);
+    a.add_(3);
+    expect(values(a)).toEqual([4, 5]);
+    a.copy_(f32([1.9, -1.9]));
+    expect(values(a)).toEqual([1, -1]);
+    const m = bool([0, 0]);
+    m.fill_(2);
+    expect(values(m)).toEqual([1, 1]);
+  });
+
   it('ops PyTorch refuses, and float-only kernels', () => {
     expect(() => bool([1]).neg()).toThrow(/^neg: negation of a bool tensor is not supported/);
     expect(() => bool([1]).sub(bool([0]))).toThrow(/^sub: subtracting from a bool tensor is not supported/);
