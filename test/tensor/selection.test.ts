@@ -72,6 +72,16 @@ describe('arg-reductions, sort and topk against brute force (ties everywhere: va
     expect(tensor([]).any().item()).toBe(0);
   });
 
+  it('0-d tensors: gather/scatter with a 0-d index 0, sort, topk, argmax (as torch)', () => {
+    const s = tensor(5);
+    expect(s.gather(0, tensor(0, { dtype: 'int32' })).item()).toBe(5);
+    expect(() => s.gather(0, tensor(1, { dtype: 'int32' }))).toThrow(/^gather: index 1 .* out of range for dim 0 of size 1/);
+    expect(s.scatter(-1, tensor(0, { dtype: 'int32' }), 2).item()).toBe(2);
+    expect(s.sort().values.shape).toEqual([]);
+    expect(s.topk(1).indices.item()).toBe(0);
+    expect(s.argmax(0).item()).toBe(0);
+  });
+
   it('comparisons broadcast and promote; numbers accepted; logic on any dtype', () => {
     const a = tensor([[1, 2, 3]], { dtype: 'int32' });
     const b = tensor([[2], [2.5]]);

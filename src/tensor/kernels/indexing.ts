@@ -46,7 +46,8 @@ export function checkIndex(op: string, index: NDArray, dim: number, target: read
       }
     }
   }
-  const size = target[dim]!;
+  // A 0-d tensor has one position (PyTorch accepts dim 0 / −1 and the index 0).
+  const size = target.length === 0 ? 1 : target[dim]!;
   forEachIndex(index, (_, idx, coords) => {
     if (idx < 0 || idx >= size) {
       throw new Error(`${op}: index ${idx} (at [${coords.join(', ')}] of the index) is out of range for dim ${dim} of size ${size}`);
