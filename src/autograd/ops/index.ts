@@ -10,6 +10,7 @@ import { matmulOps } from './matmul.js';
 import { movementOps } from './movement.js';
 import { normOps } from './norm.js';
 import { reduceOps } from './reduce.js';
+import { resampleOps } from './resample.js';
 import { unaryOps } from './unary.js';
 
 export const ops: OpTable = {
@@ -23,4 +24,5 @@ export const ops: OpTable = {
   ...catPadOps,
   ...normOps,
   ...indexingOps,
+  ...resampleOps,
 };
