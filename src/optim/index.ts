@@ -7,6 +7,10 @@ export { SGD } from './sgd.js';
 export type { SGDHyper, SGDOptions, SGDState } from './sgd.js';
 export { Adam, AdamW, AdamBase } from './adam.js';
 export type { AdamHyper, AdamOptions, AdamState } from './adam.js';
+export { RMSprop } from './rmsprop.js';
+export type { RMSpropHyper, RMSpropOptions, RMSpropState } from './rmsprop.js';
+export { Adagrad } from './adagrad.js';
+export type { AdagradHyper, AdagradOptions, AdagradState } from './adagrad.js';
 export { LRScheduler, StepLR, MultiStepLR, CosineAnnealingLR } from './lr-scheduler.js';
 export type {
   SchedulableOptimizer, LRSchedulerStateDict, StepLROptions, MultiStepLROptions, CosineAnnealingLROptions,

@@ -321,6 +321,13 @@ export function checkNonNegative(value: unknown, name: string, where: string): v
   }
 }
 
+/** Throws `${where}: step must be a non-negative integer` unless `step` is one (a loaded state's step count). */
+export function checkStepCount(step: unknown, where: string): void {
+  if (typeof step !== 'number' || !Number.isInteger(step) || step < 0) {
+    throw new Error(`${where}: step must be a non-negative integer, got ${String(step)}`);
+  }
+}
+
 /** The parameter's own storage as a flat row-major array (a subarray view, so writes land in place). */
 function paramStorage(p: Tensor, where: () => string): Storage {
   if (!p.isLeaf) throw new Error(`${where()} is no longer a leaf tensor; optimizers update leaves in place`);
