@@ -30,7 +30,7 @@ export interface LambdaLROptions {
  * const opt = new optim.SGD([zeros([1], { requiresGrad: true })], { lr: 0.1 });
  * // Linear warm-up over 5 epochs, then 0.95 per epoch.
  * const sched = new optim.LambdaLR(opt, { lrLambda: (e) => (e < 5 ? (e + 1) / 5 : 0.95 ** (e - 4)) });
- * sched.getLastLr(); // [0.02]
+ * sched.getLastLr(); // [0.020000000000000004]: 0.1·(0 + 1)/5
  * ```
  */
 export class LambdaLR extends LRScheduler {
@@ -102,7 +102,7 @@ export interface LinearLROptions {
  * import { optim, zeros } from 'tsgrad';
  * const opt = new optim.SGD([zeros([1], { requiresGrad: true })], { lr: 0.05 });
  * const sched = new optim.LinearLR(opt, { startFactor: 0.5, totalIters: 4 });
- * // epochs 0, 1, 2, 3, 4+: 0.025, 0.03125, 0.0375, 0.04375, 0.05
+ * // epochs 0, 1, 2, 3, 4+: 0.025, 0.03125, 0.0375, 0.04375 (0.043750000000000004), 0.05
  * ```
  */
 export class LinearLR extends LRScheduler {
