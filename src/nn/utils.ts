@@ -28,7 +28,7 @@ export interface ClipGradNormOptions {
  * scales the gradients by NaN or 0 unless `errorIfNonfinite` is set; tsgrad additionally rejects
  * a negative or NaN maxNorm (which would flip or poison the gradients) and norm types other than
  * a positive number or Infinity (PyTorch would compute a meaningless 0-, negative- or
- * −Infinity-"norm").
+ * −Infinity-"norm"). A gradient with no elements has norm 0 (PyTorch's Infinity norm fails on it).
  *
  * @example
  * ```ts

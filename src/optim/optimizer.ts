@@ -48,7 +48,7 @@ export interface OptimizerStateDict<H, S extends ParamState> {
 }
 
 /**
- * The base of `SGD`, `Adam` and `AdamW`. `H` is a group's hyperparameters, `S` one parameter's state.
+ * The base of `SGD`, `Adam`, `AdamW`, `RMSprop` and `Adagrad`. `H` is a group's hyperparameters, `S` one parameter's state.
  *
  * @example
  * ```ts
