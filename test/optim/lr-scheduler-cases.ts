@@ -94,3 +94,21 @@ export function expectClose(label: string, actual: readonly number[], expected: 
   const report = compareArrays(label, [...actual], [...expected], tol);
   if (report !== null) throw new Error(report);
 }
+
+/**
+ * Steps `sched` through a case (optimizer step, then scheduler step, as PyTorch's fixture run did)
+ * and checks the lrs — and the momenta when the case recorded them — at every epoch.
+ */
+export function expectTrajectory(c: SchedulerCase, opt: AnyScheduleOptimizer, sched: { step(): void; getLastLr(): number[] }): void {
+  c.lrs.forEach((expected, epoch) => {
+    if (epoch > 0) {
+      opt.step();
+      sched.step();
+    }
+    expectClose(`${c.name} epoch ${epoch}`, sched.getLastLr(), expected);
+    if (JSON.stringify(opt.paramGroups.map((g) => g.lr)) !== JSON.stringify(sched.getLastLr())) {
+      throw new Error(`${c.name} epoch ${epoch}: getLastLr() ${JSON.stringify(sched.getLastLr())} is not the optimizer's lrs`);
+    }
+    if (c.momenta !== undefined) expectClose(`${c.name} momentum at epoch ${epoch}`, momenta(opt), c.momenta[epoch]!);
+  });
+}

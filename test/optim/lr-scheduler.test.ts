@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { optim } from '../../src/index.js';
 import { compareArrays } from '../helpers/fixtures.js';
-import { expectClose, fixtures, makeOptimizer as makeCaseOptimizer, makeScheduler as makeCaseScheduler, momenta, type SchedulerCase, type SchedulerName } from './lr-scheduler-cases.js';
+import { expectTrajectory, fixtures, makeOptimizer as makeCaseOptimizer, makeScheduler as makeCaseScheduler, momenta, type SchedulerCase, type SchedulerName } from './lr-scheduler-cases.js';
 
 const cases = fixtures.cases.filter((c) => c.kind === 'scheduler');
 
@@ -37,16 +37,7 @@ describe(`LR schedulers match PyTorch ${fixtures.torch}`, () => {
   for (const c of cases) {
     it(`${c.name} ${JSON.stringify(c.options)}`, () => {
       const opt = caseOptimizer(c);
-      const sched = caseScheduler(c, opt);
-      c.lrs.forEach((expected, epoch) => {
-        if (epoch > 0) {
-          opt.step();
-          sched.step();
-        }
-        expectClose(`${c.name} epoch ${epoch}`, sched.getLastLr(), expected);
-        expect(opt.paramGroups.map((g) => g.lr)).toEqual(sched.getLastLr());
-        if (c.momenta !== undefined) expectClose(`${c.name} momentum at epoch ${epoch}`, momenta(opt), c.momenta[epoch]!);
-      });
+      expectTrajectory(c, opt, caseScheduler(c, opt));
     });
 
     it(`${c.name}: the recursive form equals the closed form when nothing else changes the lr`, () => {
