@@ -8,7 +8,7 @@ export { Linear, Flatten, Identity } from './layers.js';
 export type { LayerOptions, LinearOptions } from './layers.js';
 export { Conv2d } from './conv.js';
 export type { Conv2dModuleOptions } from './conv.js';
-export { MaxPool2d, AvgPool2d, AdaptiveAvgPool2d } from './pooling.js';
+export { MaxPool2d, AvgPool2d, AdaptiveAvgPool2d, AdaptiveMaxPool2d, Upsample } from './pooling.js';
 export type { MaxPool2dModuleOptions, AvgPool2dModuleOptions } from './pooling.js';
 export { ReLU, LeakyReLU, GELU, Sigmoid, Tanh } from './activation.js';
 export { Dropout, Dropout2d } from './dropout.js';

@@ -497,6 +497,8 @@ const fFunctions: [string, number[][], (...xs: Tensor[]) => Tensor][] = [
   ['conv1d', [[2, 3, 9], [4, 3, 3], [4]], (x, w, b) => F.conv1d(x!, w!, b, { padding: 1, stride: 2 })],
   ['maxPool1d', [[2, 3, 9]], (x) => F.maxPool1d(x!, { kernelSize: 3, stride: 2, padding: 1 })],
   ['avgPool1d', [[2, 3, 9]], (x) => F.avgPool1d(x!, { kernelSize: 3, stride: 2 })],
+  ['adaptiveMaxPool2d', [[2, 3, 7, 5]], (x) => F.adaptiveMaxPool2d(x!, [3, 2])],
+  ['interpolate bilinear', [[2, 3, 4, 5]], (x) => F.interpolate(x!, { size: [7, 3], mode: 'bilinear' })],
   ['pad', [[2, 3, 4]], (x) => F.pad(x!, [1, 2, 0, 1], 1.5)],
   ['cat', [[2, 3], [4, 3]], (a, b) => F.cat([a!, b!], 0)],
   ['stack', [[2, 3], [2, 3]], (a, b) => F.stack([a!, b!], 1)],
