@@ -12,6 +12,8 @@ export { MaxPool2d, AvgPool2d, AdaptiveAvgPool2d, AdaptiveMaxPool2d, Upsample } 
 export type { MaxPool2dModuleOptions, AvgPool2dModuleOptions } from './pooling.js';
 export { ReLU, LeakyReLU, GELU, Sigmoid, Tanh } from './activation.js';
 export { Dropout, Dropout2d } from './dropout.js';
+export { SiLU, Softsign, PReLU, GLU, Softmax, LogSoftmax, CrossEntropyLoss, NLLLoss, MSELoss, L1Loss } from './activation-more.js';
+export type { PReLUOptions } from './activation-more.js';
 export { ConvTranspose2d, Conv1d, MaxPool1d, AvgPool1d } from './conv-more.js';
 export type { ConvTranspose2dModuleOptions, Conv1dModuleOptions } from './conv-more.js';
 export type { DropoutOptions } from './dropout.js';

@@ -26,6 +26,11 @@ export function runFunctional(op: string, p: Params, xs: Tensor[]): Tensor {
     case 'nllLoss': return F.nllLoss(x!, y!, { ...(p as F.NllLossOptions), weight: z ?? null });
     case 'mseLoss': return F.mseLoss(x!, y!, p as F.MseLossOptions);
     case 'pad': return F.pad(x!, p.pads as number[], (p.value as number | undefined) ?? 0);
+    case 'silu': return F.silu(x!);
+    case 'softsign': return F.softsign(x!);
+    case 'prelu': return F.prelu(x!, y!);
+    case 'glu': return F.glu(x!, (p.dim as number | undefined) ?? -1);
+    case 'l1Loss': return F.l1Loss(x!, y!, p as { reduction?: 'mean' | 'sum' | 'none' });
     case 'padMode': return F.pad(x!, p.pads as number[], { mode: p.mode as F.PadOptions['mode'] });
     case 'cat': return F.cat(xs, p.dim as number);
     case 'stack': return F.stack(xs, p.dim as number);
