@@ -20,3 +20,5 @@ export { dropout, dropout2d } from './functional/dropout.js';
 export { pad, cat, stack } from './functional/join.js';
 export type { PadOptions } from './functional/join.js';
 export type { Pair, Reduction } from './functional/args.js';
+export { oneHot, embedding } from './functional/embedding.js';
+export type { EmbeddingOptions } from './functional/embedding.js';

@@ -16,6 +16,8 @@ export { SiLU, Softsign, PReLU, GLU, Softmax, LogSoftmax, CrossEntropyLoss, NLLL
 export type { PReLUOptions } from './activation-more.js';
 export { ConvTranspose2d, Conv1d, MaxPool1d, AvgPool1d } from './conv-more.js';
 export type { ConvTranspose2dModuleOptions, Conv1dModuleOptions } from './conv-more.js';
+export { Embedding } from './embedding.js';
+export type { EmbeddingModuleOptions } from './embedding.js';
 export type { DropoutOptions } from './dropout.js';
 export * as init from './init.js';
 export { saveSafetensors, loadSafetensors, readSafetensors, serializeSafetensors, parseSafetensors } from './safetensors.js';

@@ -1,0 +1,81 @@
+// nn.Embedding: a learned lookup table over F.embedding, with PyTorch's initialisation (N(0, 1),
+// the padding row zeroed) and state-dict key (`weight`), so its safetensors file loads into
+// torch.nn.Embedding.
+import { zeros } from '../autograd/creation.js';
+import { noGrad } from '../autograd/grad-mode.js';
+import type { IndexLike, Tensor } from '../autograd/tensor.js';
+import { embedding, normalizePaddingIdx } from './functional/embedding.js';
+import * as init from './init.js';
+import { checkSize, type LayerOptions } from './layers.js';
+import { Module, Parameter } from './module.js';
+
+/** Options of `nn.Embedding` (PyTorch's keywords). */
+export interface EmbeddingModuleOptions extends LayerOptions {
+  /** A row that starts at zero and never receives a gradient (negative counts from the end). */
+  paddingIdx?: number | null;
+  /** Rows looked up are rescaled in place to at most this norm (see F.embedding). */
+  maxNorm?: number | null;
+  /** The p of the norm for `maxNorm` (default 2). */
+  normType?: number;
+}
+
+/**
+ * A table of `numEmbeddings` learned vectors of size `embeddingDim` (`torch.nn.Embedding`):
+ * `call(indices)` returns the rows at the indices (an int32 tensor or an array of integers, any
+ * shape), shape [...indices.shape, embeddingDim]. The weight starts as N(0, 1) draws from the global
+ * generator, with the `paddingIdx` row set to zero, as PyTorch's `reset_parameters`.
+ *
+ * @example
+ * ```ts
+ * import { nn, tensor } from 'tsgrad';
+ * const embed = new nn.Embedding(100, 8, { paddingIdx: 0 });
+ * const tokens = tensor([[5, 17, 0], [3, 0, 0]], { dtype: 'int32' });
+ * embed.call(tokens).shape; // [2, 3, 8]
+ * ```
+ */
+export class Embedding extends Module {
+  /** The table, shape [numEmbeddings, embeddingDim]. */
+  weight: Parameter;
+  /** The padding row as a row number in [0, numEmbeddings), or null. */
+  readonly paddingIdx: number | null;
+  /** See `EmbeddingModuleOptions.maxNorm`. */
+  readonly maxNorm: number | null;
+  /** See `EmbeddingModuleOptions.normType`. */
+  readonly normType: number;
+
+  /**
+   * @param numEmbeddings - Rows of the table (the vocabulary size).
+   * @param embeddingDim - Size of each vector.
+   * @param options - paddingIdx, maxNorm, normType, dtype.
+   */
+  constructor(readonly numEmbeddings: number, readonly embeddingDim: number, options: EmbeddingModuleOptions = {}) {
+    super();
+    const fn = 'Embedding';
+    checkSize(numEmbeddings, 'numEmbeddings', fn);
+    checkSize(embeddingDim, 'embeddingDim', fn);
+    this.paddingIdx = normalizePaddingIdx(options.paddingIdx, numEmbeddings, fn);
+    this.maxNorm = options.maxNorm ?? null;
+    this.normType = options.normType ?? 2;
+    this.weight = new Parameter(zeros([numEmbeddings, embeddingDim], { dtype: options.dtype }));
+    this.resetParameters();
+  }
+
+  /** Re-draws the weight as PyTorch does: N(0, 1), then the padding row zeroed. */
+  resetParameters(): void {
+    init.normal(this.weight);
+    if (this.paddingIdx !== null) {
+      const row = this.paddingIdx;
+      noGrad(() => this.weight.narrow(0, row, 1).zero_());
+    }
+  }
+
+  /** The rows at `indices` (Module.call passes tensors; this also takes arrays of integers). */
+  forward(indices: IndexLike): Tensor {
+    return embedding(indices, this.weight, { paddingIdx: this.paddingIdx, maxNorm: this.maxNorm, normType: this.normType });
+  }
+
+  override extraRepr(): string {
+    const extras = [this.paddingIdx !== null ? `paddingIdx=${this.paddingIdx}` : '', this.maxNorm !== null ? `maxNorm=${this.maxNorm}` : ''];
+    return [`${this.numEmbeddings}, ${this.embeddingDim}`, ...extras.filter((e) => e !== '')].join(', ');
+  }
+}
