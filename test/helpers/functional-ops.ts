@@ -40,6 +40,9 @@ export function runFunctional(op: string, p: Params, xs: Tensor[]): Tensor {
     case 'avgPool1d': return F.avgPool1d(x!, p as unknown as F.AvgPool1dOptions);
     case 'adaptiveMaxPool2d': return F.adaptiveMaxPool2d(x!, p.outputSize as number | [number | null, number | null]);
     case 'interpolate': return F.interpolate(x!, p as F.InterpolateOptions);
+    // The index inputs arrive as float tensors of integer values (the fixture layout): converted to int32.
+    case 'oneHot': return F.oneHot(x!.to('int32'), (p.numClasses as number | undefined) ?? -1).to(x!.dtype);
+    case 'embedding': return F.embedding(x!.to('int32'), y!, p as F.EmbeddingOptions);
     case 'erf': {
       const v = x!.toArray().map(erf);
       return new Tensor(new NDArray(v, [...x!.shape]));

@@ -517,6 +517,9 @@ const fFunctions: [string, number[][], (...xs: Tensor[]) => Tensor][] = [
   ['groupNorm', [[2, 4, 3, 3], [4], [4]], (x, w, b) => F.groupNorm(x!, 2, { weight: w, bias: b })],
   ['layerNorm', [[2, 3, 4], [3, 4], [3, 4]], (x, w, b) => F.layerNorm(x!, [3, 4], { weight: w, bias: b })],
   ['instanceNorm', [[2, 3, 4, 3], [3], [3]], (x, w, b) => F.instanceNorm(x!, { weight: w, bias: b })],
+  ['embedding', [[6, 4]], (w) => F.embedding([[0, 5, 2], [2, 1, 0]], w!, { paddingIdx: 1 })],
+  ['oneHot', [[3, 4]], (x) => x!.mul(F.oneHot([1, 0, 3], 4))],
+  ['crossEntropy probability targets', [[4, 5], [4, 5]], (x, t) => F.crossEntropy(x!, t!, { labelSmoothing: 0.1 })],
 ];
 
 describe.each(THREAD_COUNTS)('every F function, on small views, on %i thread(s)', (threads) => {

@@ -74,7 +74,12 @@ function readTargets(fn: string, input: Tensor, targets: Targets, ignoreIndex: n
     throw new Error(`${fn}: targets must be a Tensor or an array of class indices, got ${describe(targets)}`);
   }
   if (!sameShape(givenShape, targetShape)) {
-    throw new Error(`${fn}: expected targets of shape ${shapeString(targetShape)} (class indices) for an input of shape ${shapeString(input.shape)}, got ${shapeString(givenShape)}; class-probability targets are not supported`);
+    const probabilities = fn === 'crossEntropy'
+      ? sameShape(givenShape, input.shape)
+        ? `; class-probability targets of the input's shape must be float32 or float64, got ${targets instanceof Tensor ? targets.dtype : 'an array'} (convert with .to('float32'))`
+        : `, or class probabilities of the input's shape ${shapeString(input.shape)}`
+      : '; class-probability targets are taken by crossEntropy, not nllLoss';
+    throw new Error(`${fn}: expected targets of shape ${shapeString(targetShape)} (class indices) for an input of shape ${shapeString(input.shape)}, got ${shapeString(givenShape)}${probabilities}`);
   }
   let classWeight = new Float64Array(classes).fill(1);
   if (weight !== undefined && weight !== null) {
@@ -190,12 +195,22 @@ function nllFromInfo(logProbs: Tensor, info: TargetInfo, reduction: Reduction): 
  * the same way ('mean' divides by Σ w[y_i] over non-ignored targets, or by their count without
  * weights) — exactly PyTorch's formula.
  *
+ * Probability targets: a float tensor of the logits' own shape holds a distribution t over the
+ * classes for each sample, as PyTorch ≥ 1.10: loss_i = −Σ_c w[c]·t'[i, c]·logp[i, c] with
+ * t' = (1 − ε)·t + ε/C under label smoothing ε; 'mean' divides the sum by the number of samples
+ * (N·d1·…, not by the weights), 'none' keeps one loss per sample. `ignoreIndex` is an error there
+ * (as PyTorch). NOTE: the targets are not checked to be non-negative or to sum to 1 — PyTorch does
+ * not check either, and tsgrad computes the same formula for any values (so t = 2·onehot gives
+ * twice the loss).
+ *
  * @example
  * ```ts
  * import { F, randn } from 'tsgrad';
  * const logits = randn([4, 10], { requiresGrad: true });
  * const loss = F.crossEntropy(logits, [3, 1, 0, 9], { labelSmoothing: 0.1 });
  * loss.backward();
+ * // Soft targets: one distribution over the 10 classes per sample.
+ * const soft = F.crossEntropy(logits, F.softmax(randn([4, 10]), 1));
  * ```
  */
 export function crossEntropy(logits: Tensor, targets: Targets, options: CrossEntropyOptions = {}): Tensor {
@@ -204,6 +219,7 @@ export function crossEntropy(logits: Tensor, targets: Targets, options: CrossEnt
   checkReduction(reduction, fn);
   const eps = options.labelSmoothing ?? 0;
   if (!(eps >= 0 && eps <= 1)) throw new Error(`${fn}: labelSmoothing must be in [0, 1], got ${eps}`);
+  if (isProbabilityTarget(logits, targets)) return crossEntropyProbabilities(logits, targets, options, reduction, eps);
   const info = readTargets(fn, logits, targets, options.ignoreIndex ?? -100, options.weight);
   const logp = logSoftmax(logits, info.classDim);
   const nll = nllFromInfo(logp, info, reduction);
@@ -214,6 +230,42 @@ export function crossEntropy(logits: Tensor, targets: Targets, options: CrossEnt
   for (const flag of info.ignored) count += 1 - flag;
   const divisor = options.weight !== undefined && options.weight !== null ? totalWeight(info) : count;
   return nll.mul(1 - eps).add(reduce(smooth, reduction, divisor).mul(eps / info.classes));
+}
+
+/** True for class-probability targets: a float tensor of the logits' shape (PyTorch's test). */
+function isProbabilityTarget(logits: Tensor, targets: Targets): targets is Tensor {
+  return logits instanceof Tensor && targets instanceof Tensor && (targets.dtype === 'float32' || targets.dtype === 'float64') &&
+    logits.ndim > 0 && sameShape(targets.shape, logits.shape);
+}
+
+/**
+ * crossEntropy with class-probability targets, PyTorch's `cross_entropy_loss_prob_target`:
+ * −Σ_c w[c]·t'[·, c]·logp[·, c] summed over the classes dim, then reduced; 'mean' divides by
+ * numel / C. Differentiable in the targets too (∂/∂t = −w·(1 − ε)·logp, as PyTorch); the class
+ * weights are constants, as in the class-index path.
+ */
+function crossEntropyProbabilities(logits: Tensor, targets: Tensor, options: CrossEntropyOptions, reduction: Reduction, eps: number): Tensor {
+  const fn = 'crossEntropy';
+  if (options.ignoreIndex !== undefined && options.ignoreIndex >= 0) {
+    throw new Error(`${fn}: ignoreIndex (${options.ignoreIndex}) is not supported for class-probability targets (as PyTorch)`);
+  }
+  const classDim = logits.ndim === 1 ? 0 : 1;
+  const classes = logits.shape[classDim]!;
+  const [x, t] = promoted(logits, targets);
+  let target = t!;
+  if (eps > 0) target = target.mul(1 - eps).add(eps / classes);
+  let terms = logSoftmax(x!, classDim).mul(target);
+  const weight = options.weight;
+  if (weight !== undefined && weight !== null) {
+    checkTensor(weight, 'weight', fn);
+    if (weight.ndim !== 1 || weight.shape[0] !== classes) {
+      throw new Error(`${fn}: weight must have shape [${classes}] (one per class of the input ${shapeString(logits.shape)}), got ${shapeString(weight.shape)}`);
+    }
+    const along = logits.shape.map((d, k) => (k === classDim ? d : 1));
+    terms = terms.mul(weight.detach().to(terms.dtype).reshape(along));
+  }
+  const loss = terms.sum(classDim).neg();
+  return reduce(loss, reduction, logits.numel / classes);
 }
 
 /** Options of `F.mseLoss`. */
