@@ -1,6 +1,6 @@
 // The small CNNs that the PyTorch fixture scripts build too (test/fixtures/make_nn_fixtures.py and
 // make_safetensors_fixtures.py), in tsgrad: same structure, so the same state-dict keys.
-import { manualSeed, nn, ones, randn, zeros, type Tensor } from '../../src/index.js';
+import { manualSeed, nn, noGrad, ones, randn, tensor, zeros, type Tensor } from '../../src/index.js';
 
 /**
  * BatchNorm2d in evaluation mode only, as a composite: y = (x − running_mean) / √(running_var + eps)
@@ -80,4 +80,42 @@ export function tsgradCnnFixture(): { model: nn.Sequential; input: Tensor } {
   model.eval();
   const input = randn([3, 1, 8, 8]);
   return { model, input };
+}
+
+/**
+ * The issue-14 interop model (check_tsgrad_safetensors.py's EmbedUpsampler): token → Embedding
+ * row → reshaped to a 2×3×3 image → ConvTranspose2d (stride 2, to 3×6×6) → BatchNorm2d → PReLU per
+ * channel. Its state dict holds every kind of entry those layers have: PyTorch's keys, in PyTorch's order.
+ */
+export class EmbedUpsampler extends nn.Module {
+  embed = new nn.Embedding(10, 18, { paddingIdx: 0 });
+  up = new nn.ConvTranspose2d(2, 3, 3, { stride: 2, padding: 1, outputPadding: 1 });
+  bn = new nn.BatchNorm2d(3);
+  act = new nn.PReLU({ numParameters: 3 });
+
+  forward(tokens: Tensor): Tensor {
+    const image = this.embed.call(tokens).reshape([tokens.shape[0]!, 2, 3, 3]);
+    return this.act.call(this.bn.call(this.up.call(image)));
+  }
+}
+
+/** The `__metadata__` of test/fixtures/tsgrad_embed_upsampler.safetensors. */
+export const TSGRAD_EMBED_METADATA = { format: 'pt', writer: 'tsgrad', model: 'EmbedUpsampler' };
+
+/**
+ * The model whose weights test/fixtures/tsgrad_embed_upsampler.safetensors holds: EmbedUpsampler
+ * with tsgrad's default initialisation under a fixed seed, BatchNorm's running statistics from two
+ * training-mode batches (so num_batches_tracked = 2), PReLU slopes drawn away from 0.25; then
+ * evaluation mode, and the int32 tokens the recorded outputs come from. Deterministic.
+ */
+export function tsgradEmbedFixture(): { model: EmbedUpsampler; tokens: Tensor } {
+  manualSeed(20261214);
+  const model = new EmbedUpsampler();
+  nn.init.uniform(model.act.weight, -0.5, 0.5);
+  noGrad(() => {
+    model.call(tensor([1, 2, 3, 4, 5, 6], { dtype: 'int32' }));
+    model.call(tensor([7, 8, 9, 0, 3, 3], { dtype: 'int32' }));
+  });
+  model.eval();
+  return { model, tokens: tensor([0, 4, 9, 2, 2], { dtype: 'int32' }) };
 }

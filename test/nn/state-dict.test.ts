@@ -8,10 +8,12 @@
 // - Key names and order against PyTorch's for a conv-bn nest; loadStateDict's errors.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { nn, noGrad, ones, randn, tensor, zeros, type FloatDType as DType, type Tensor } from '../../src/index.js';
+import { manualSeed, nn, noGrad, ones, randn, tensor, zeros, type FloatDType as DType, type Tensor } from '../../src/index.js';
 import { serializeSafetensors } from '../../src/nn/safetensors.js';
 import { assertClose, fixtureTensor, type FixtureTensor, type Tolerance } from '../helpers/fixtures.js';
-import { EvalBatchNorm2d, TSGRAD_CNN_METADATA, torchCnn, tsgradCnnFixture } from '../helpers/small-cnn.js';
+import {
+  EmbedUpsampler, EvalBatchNorm2d, TSGRAD_CNN_METADATA, TSGRAD_EMBED_METADATA, torchCnn, tsgradCnnFixture, tsgradEmbedFixture,
+} from '../helpers/small-cnn.js';
 
 const fixturePath = (name: string): string => new URL(`../fixtures/${name}`, import.meta.url).pathname;
 
@@ -93,6 +95,39 @@ describe('tsgrad → PyTorch: the committed tsgrad-written file', () => {
       model.loadStateDict(nn.loadSafetensors(fixturePath('tsgrad_cnn.safetensors')));
       const expected = dtype === 'float64' ? tsgradDoc.outputFloat64 : tsgradDoc.outputFloat32;
       assertClose(`tsgrad_cnn ${dtype}`, evalOutput(model, tsgradDoc.input, dtype), expected, TOL[dtype]);
+    });
+  }
+});
+
+describe('tsgrad → PyTorch: Embedding, ConvTranspose2d, BatchNorm2d and PReLU (issue 14)', () => {
+  // test/fixtures/tsgrad_embed_upsampler.safetensors was written by make_tsgrad_safetensors.ts and
+  // loaded by hand into the same PyTorch model (check_tsgrad_safetensors.py's EmbedUpsampler, with
+  // load_state_dict(strict=True)), which reproduced the recorded outputs (float64: max rel 8e-16).
+  const doc = JSON.parse(readFileSync(fixturePath('tsgrad_embed_upsampler.json'), 'utf8')) as TsgradCnnDoc;
+
+  it('is byte for byte what tsgrad writes now, with PyTorch\'s keys in PyTorch\'s order', () => {
+    const { model } = tsgradEmbedFixture();
+    const now = Buffer.from(serializeSafetensors(model.stateDict(), { metadata: TSGRAD_EMBED_METADATA }));
+    const committed = readFileSync(fixturePath('tsgrad_embed_upsampler.safetensors'));
+    expect(now.length).toBe(committed.length);
+    expect(now.equals(committed)).toBe(true);
+    // torch.nn's names: Embedding and PReLU hold `weight`; BatchNorm2d's buffers follow its parameters.
+    expect([...model.stateDict().keys()]).toEqual([
+      'embed.weight', 'up.weight', 'up.bias', 'bn.weight', 'bn.bias', 'bn.running_mean', 'bn.running_var', 'bn.num_batches_tracked', 'act.weight',
+    ]);
+    expect(doc.stateDictKeys).toEqual([...model.stateDict().keys()]);
+  });
+
+  for (const dtype of ['float32', 'float64'] as const) {
+    it(`loading it back into a fresh ${dtype} model gives the recorded outputs`, () => {
+      manualSeed(1); // a different initialisation: every value must come from the file
+      const model = new EmbedUpsampler().to(dtype);
+      const result = model.loadStateDict(nn.loadSafetensors(fixturePath('tsgrad_embed_upsampler.safetensors')));
+      expect(result).toEqual({ missingKeys: [], unexpectedKeys: [] });
+      model.eval();
+      const tokens = tensor(doc.input.values as number[], { dtype: 'int32' });
+      const expected = dtype === 'float64' ? doc.outputFloat64 : doc.outputFloat32;
+      assertClose(`tsgrad_embed_upsampler ${dtype}`, noGrad(() => model.call(tokens)), expected, TOL[dtype]);
     });
   }
 });
