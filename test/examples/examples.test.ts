@@ -75,6 +75,35 @@ describe('examples', () => {
     expect(out).toContain('bitwise equal');
   });
 
+  it('autoencoder.ts --steps 20 --limit 300: the held-out reconstruction loss falls and a PNG is written', () => {
+    const out = runExample('autoencoder.ts', ['--steps', '20', '--limit', '300', '--out', join(dir, 'autoencoder')]);
+    const m = /held-out reconstruction loss \(BCE per pixel\): ([\d.]+) before training, ([\d.]+) after/.exec(out);
+    expect(m, out).not.toBeNull();
+    expect(Number(m![2])).toBeLessThan(0.8 * Number(m![1]));
+    const png = readFileSync(join(dir, 'autoencoder', 'autoencoder.png'));
+    expect([...png.subarray(0, 8)]).toEqual([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+    // IHDR: 8 digits of 28·3 px plus 2 px gaps wide, two rows high.
+    expect([png.readUInt32BE(16), png.readUInt32BE(20)]).toEqual([8 * 86 + 2, 2 * 86 + 2]);
+  });
+
+  it('text-classifier.ts --steps 60 --sentences 400: Embedding + mean pooling + Linear learns the sentiment', () => {
+    const out = runExample('text-classifier.ts', ['--steps', '60', '--sentences', '400']);
+    const m = /held-out accuracy: ([\d.]+)% before training, ([\d.]+)% after 60 steps/.exec(out);
+    expect(m, out).not.toBeNull();
+    expect(Number(m![2])).toBeGreaterThan(90);
+    expect(out).toMatch(/most positive words: \w+ \+/);
+  });
+
+  it.each([['autoencoder.ts', ['--steps', '0']], ['autoencoder.ts', ['--bogus', '1']], ['text-classifier.ts', ['--sentences']], ['text-classifier.ts', ['--lr', '1']]])(
+    '%s rejects bad flags %j: one line on stderr, exit 2',
+    (file, args) => {
+      const run = spawnSync(process.execPath, ['--import', 'tsx', join(root, 'examples', file), ...args], { cwd: root, encoding: 'utf8', timeout: 60_000 });
+      expect(run.status).toBe(2);
+      expect(run.stderr.trim().split('\n')).toHaveLength(1);
+      expect(run.stderr).toMatch(/bad flag/);
+    },
+  );
+
   it('custom-op.ts: gradcheck passes the correct softplus and catches the broken one', () => {
     const out = runExample('custom-op.ts');
     expect(out).toContain('broken softplus: caught');
