@@ -17,6 +17,11 @@ export interface EmbeddingModuleOptions extends LayerOptions {
   maxNorm?: number | null;
   /** The p of the norm for `maxNorm` (default 2). */
   normType?: number;
+  /**
+   * An initial table of shape [numEmbeddings, embeddingDim], copied and used as is: nothing is
+   * drawn from the generator and the padding row is not zeroed (PyTorch's `_weight`).
+   */
+  weight?: Tensor;
 }
 
 /**
@@ -56,8 +61,37 @@ export class Embedding extends Module {
     this.paddingIdx = normalizePaddingIdx(options.paddingIdx, numEmbeddings, fn);
     this.maxNorm = options.maxNorm ?? null;
     this.normType = options.normType ?? 2;
+    if (options.weight !== undefined) {
+      const given = options.weight;
+      if (given.ndim !== 2 || given.shape[0] !== numEmbeddings || given.shape[1] !== embeddingDim) {
+        throw new Error(`${fn}: weight must have shape [${numEmbeddings}, ${embeddingDim}], got [${given.shape.join(', ')}]`);
+      }
+      this.weight = new Parameter(given.detach().to(options.dtype ?? given.dtype).clone());
+      return;
+    }
     this.weight = new Parameter(zeros([numEmbeddings, embeddingDim], { dtype: options.dtype }));
     this.resetParameters();
+  }
+
+  /**
+   * An Embedding holding a copy of `embeddings` ([numEmbeddings, embeddingDim]), as PyTorch's
+   * `Embedding.from_pretrained`: frozen (the weight does not require grad) unless `freeze: false`.
+   * The padding row is kept as given (not zeroed), as PyTorch.
+   *
+   * @example
+   * ```ts
+   * import { nn, tensor } from 'tsgrad';
+   * const e = nn.Embedding.fromPretrained(tensor([[1, 2], [3, 4]]));
+   * e.forward([1, 1]).toNested(); // [[3, 4], [3, 4]]
+   * ```
+   */
+  static fromPretrained(embeddings: Tensor, options: Omit<EmbeddingModuleOptions, 'dtype' | 'weight'> & { freeze?: boolean } = {}): Embedding {
+    if (embeddings.ndim !== 2) throw new Error(`Embedding.fromPretrained: embeddings must be 2-d [numEmbeddings, embeddingDim], got shape [${embeddings.shape.join(', ')}]`);
+    if (embeddings.dtype !== 'float32' && embeddings.dtype !== 'float64') throw new Error(`Embedding.fromPretrained: embeddings must be float32 or float64, got ${embeddings.dtype}`);
+    const [rows, dim] = embeddings.shape as [number, number];
+    const e = new Embedding(rows, dim, { ...options, weight: embeddings });
+    e.weight.requiresGrad = !(options.freeze ?? true);
+    return e;
   }
 
   /** Re-draws the weight as PyTorch does: N(0, 1), then the padding row zeroed. */

@@ -5,7 +5,7 @@
 // functional-fixtures.test.ts (test/fixtures/functional.json).
 import * as fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { F, Generator, gradcheck, gradgradcheck, manualSeed, nn, noGrad, tensor, zeros, type Tensor } from '../../src/index.js';
+import { F, Generator, gradcheck, gradgradcheck, manualSeed, nn, noGrad, randn, tensor, zeros, type Tensor } from '../../src/index.js';
 import { expectError } from '../helpers/expect-error.js';
 
 const SEED = 20_261_214;
@@ -133,6 +133,27 @@ describe('nn.Embedding', () => {
     expect(Array.from(e.weight.grad!.toArray().slice(0, 3))).toEqual([0, 0, 0]);
     noGrad(() => e.weight.sub_(e.weight.grad!.mul(0.1)));
     expect(Array.from(e.weight.toArray().slice(0, 3))).toEqual([0, 0, 0]);
+  });
+
+  it('fromPretrained copies the table, frozen unless freeze is false, padding row kept as given', () => {
+    const table = tensor([[1, 2], [3, 4], [5, 6]], { dtype: 'float64' });
+    const frozen = nn.Embedding.fromPretrained(table, { paddingIdx: 0 });
+    expect(frozen.weight.requiresGrad).toBe(false);
+    expect(frozen.weight.dtype).toBe('float64');
+    expect(frozen.forward([0, 2]).toNested()).toEqual([[1, 2], [5, 6]]);
+    noGrad(() => table.fill_(0));
+    expect(frozen.forward([1]).toNested()).toEqual([[3, 4]]); // a copy, not the caller's tensor
+    const trainable = nn.Embedding.fromPretrained(tensor([[1, 2], [3, 4]]), { freeze: false, paddingIdx: 0 });
+    expect(trainable.parameters()).toHaveLength(1);
+    trainable.forward([0, 1]).sum().backward();
+    expect(trainable.weight.grad!.toNested()).toEqual([[0, 0], [1, 1]]);
+    expectError(() => nn.Embedding.fromPretrained(tensor([1, 2])), /embeddings must be 2-d/);
+    // No draw from the global generator (PyTorch's _weight path): the next random numbers are unchanged.
+    manualSeed(9);
+    const expected = randn([3]).toArray();
+    manualSeed(9);
+    nn.Embedding.fromPretrained(tensor([[1, 2]]));
+    expect(randn([3]).toArray()).toEqual(expected);
   });
 
   it('rejects bad sizes', () => {
