@@ -64,8 +64,10 @@ describe('F functions reject bad input with clear errors', () => {
     expect(() => F.crossEntropy(logits, [0, 4, 1])).toThrow('crossEntropy: target 4 at flat index 1 is out of range for 4 classes (expected 0 … 3, or ignoreIndex -100)');
     expect(() => F.crossEntropy(logits, [0, -1, 1])).toThrow('crossEntropy: target -1 at flat index 1 is out of range for 4 classes');
     expect(() => F.nllLoss(logits, tensor([0, 1.5, 1]))).toThrow('nllLoss: target 1.5 at flat index 1 is not an integer class index');
-    expect(() => F.crossEntropy(logits, [0, 1])).toThrow('crossEntropy: expected targets of shape [3] (class indices) for an input of shape [3, 4], got [2]; class-probability targets are not supported');
-    expect(() => F.crossEntropy(logits, zeros([3, 4]))).toThrow('crossEntropy: expected targets of shape [3] (class indices) for an input of shape [3, 4], got [3, 4]');
+    expect(() => F.crossEntropy(logits, [0, 1])).toThrow("crossEntropy: expected targets of shape [3] (class indices) for an input of shape [3, 4], got [2], or class probabilities of the input's shape [3, 4]");
+    // A float target of the input's shape is class probabilities (issue 14); an int32 one is an error, as PyTorch.
+    expect(() => F.crossEntropy(logits, zeros([3, 4], { dtype: 'int32' }))).toThrow("crossEntropy: expected targets of shape [3] (class indices) for an input of shape [3, 4], got [3, 4]; class-probability targets of the input's shape must be float32 or float64, got int32");
+    expect(() => F.nllLoss(logits, zeros([3, 4]))).toThrow('nllLoss: expected targets of shape [3] (class indices) for an input of shape [3, 4], got [3, 4]; class-probability targets are taken by crossEntropy, not nllLoss');
     expect(() => F.crossEntropy(randn([2, 3, 4]), [0, 1])).toThrow('crossEntropy: expected targets of shape [2, 4] (class indices) for an input of shape [2, 3, 4], got [2]');
     expect(() => F.crossEntropy(logits, [0, 1, 2], { weight: ones([3]) })).toThrow('crossEntropy: weight must have shape [4] (one per class of the input [3, 4]), got [3]');
     expect(() => F.crossEntropy(logits, [0, 1, 2], { labelSmoothing: 1.5 })).toThrow('crossEntropy: labelSmoothing must be in [0, 1], got 1.5');
