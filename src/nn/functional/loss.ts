@@ -83,10 +83,7 @@ function readTargets(fn: string, input: Tensor, targets: Targets, ignoreIndex: n
   }
   let classWeight = new Float64Array(classes).fill(1);
   if (weight !== undefined && weight !== null) {
-    checkTensor(weight, 'weight', fn);
-    if (weight.ndim !== 1 || weight.shape[0] !== classes) {
-      throw new Error(`${fn}: weight must have shape [${classes}] (one per class of the input ${shapeString(input.shape)}), got ${shapeString(weight.shape)}`);
-    }
+    checkClassWeight(fn, weight, classes, input);
     classWeight = Float64Array.from(weight.toArray());
   }
   const target = new Int32Array(values.length);
@@ -108,6 +105,14 @@ function readTargets(fn: string, input: Tensor, targets: Targets, ignoreIndex: n
     targetWeight[i] = classWeight[y]!;
   }
   return { classDim, classes, target, targetWeight, ignored, classWeight };
+}
+
+/** Throws unless `weight` is a Tensor of shape [classes] (one weight per class of `input`). */
+function checkClassWeight(fn: string, weight: unknown, classes: number, input: Tensor): asserts weight is Tensor {
+  checkTensor(weight, 'weight', fn);
+  if (weight.ndim !== 1 || weight.shape[0] !== classes) {
+    throw new Error(`${fn}: weight must have shape [${classes}] (one per class of the input ${shapeString(input.shape)}), got ${shapeString(weight.shape)}`);
+  }
 }
 
 /**
@@ -257,10 +262,7 @@ function crossEntropyProbabilities(logits: Tensor, targets: Tensor, options: Cro
   let terms = logSoftmax(x!, classDim).mul(target);
   const weight = options.weight;
   if (weight !== undefined && weight !== null) {
-    checkTensor(weight, 'weight', fn);
-    if (weight.ndim !== 1 || weight.shape[0] !== classes) {
-      throw new Error(`${fn}: weight must have shape [${classes}] (one per class of the input ${shapeString(logits.shape)}), got ${shapeString(weight.shape)}`);
-    }
+    checkClassWeight(fn, weight, classes, logits);
     const along = logits.shape.map((d, k) => (k === classDim ? d : 1));
     terms = terms.mul(weight.detach().to(terms.dtype).reshape(along));
   }
