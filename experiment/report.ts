@@ -149,6 +149,7 @@ export function markdownReport(results: ExperimentResults): string {
     `Normalization batch (nb): samples per normalization chunk, made with the \`groups\` option inside each optimizer batch.`,
     `Run: ${s.startedAt}, ${formatDuration(s.totalWallSeconds)} in all; tsgrad ${s.versions.tsgrad}, Node ${s.versions.node}, ${s.threads} thread${s.threads === 1 ? '' : 's'}, ${s.cpu} (${s.platform}).`,
     `Command: \`${['npm run experiment --', ...s.argv].join(' ')}\``,
+    `Code: ${s.code.commit === null ? 'not a git checkout' : `commit ${s.code.commit}${s.code.dirty ? ' with uncommitted changes' : ''}`}.`,
     '',
     `Test accuracy is measured on the whole test split after the last step, in eval mode (running statistics, what inference uses) and with train-mode statistics (each test batch of the optimizer batch size normalized in chunks of nb, as in training; running statistics untouched). Mean ± sample standard deviation over seeds. A run counts as at chance when its accuracy is below chance + 5 points (${chanceThreshold(s.dataset.classes)}%); such runs are counted, and stay in the mean. Final train loss: the mean training loss over the last tenth of the steps.`,
     '',
