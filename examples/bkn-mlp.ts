@@ -17,25 +17,26 @@
 // at normalization batch 2.
 import { F, data, manualSeed, nn, noGrad, optim, type Tensor } from '../src/index.js';
 import * as norm from '../src/norm/index.js';
+import { exampleFlags, FlagError } from './lib/flags.js';
 
 type NormName = 'bn' | 'gn' | 'bkn' | 'brn' | 'bkn-paper' | 'bkn-noprior' | 'bkn-q0.1' | 'bkn-v1-sampled' | 'none';
 const LABELS: Record<NormName, string> = {
   bn: 'BatchNorm', gn: 'GroupNorm', bkn: 'BKN (defaults)', brn: 'BatchRenorm', 'bkn-paper': 'BKN (paper/released)', 'bkn-noprior': 'BKN, no first prior', 'bkn-q0.1': 'BKN, gain 0.1', 'bkn-v1-sampled': 'BKN v1, sampled', none: 'no norm',
 };
 
-function argument(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && process.argv[i + 1] !== undefined ? process.argv[i + 1]! : fallback;
-}
-
-const norms = argument('norms', 'bn,gn,bkn').split(',') as NormName[];
-const seeds = argument('seeds', '0,1,2').split(',').map(Number);
-const epochs = Number(argument('epochs', '2'));
-const normBatch = Number(argument('nb', '2'));
-const lr = Number(argument('lr', '0.01'));
-const limit = Number(argument('limit', 'Infinity'));
-if (!(limit > 0)) throw new Error(`--limit expects a positive number, got ${argument('limit', '')}`);
+const NORM_NAMES = Object.keys(LABELS) as NormName[];
 const batchSize = 32;
+const flags = exampleFlags('bkn-mlp.ts', 'BatchNorm, GroupNorm and BKN on an MLP at a normalization batch of 2 (MNIST digits).', {
+  norms: { kind: 'choices', choices: NORM_NAMES, default: ['bn', 'gn', 'bkn'], help: 'normalizations to train, comma-separated' },
+  seeds: { kind: 'ints', min: 0, default: [0, 1, 2], help: 'seeds, comma-separated' },
+  epochs: { kind: 'int', min: 1, default: 2, help: 'passes over the training digits' },
+  nb: { kind: 'int', min: 1, default: 2, help: `samples per normalization batch (divides the batch of ${batchSize})` },
+  lr: { kind: 'positive', default: 0.01, help: 'SGD learning rate (momentum 0.9)' },
+  limit: { kind: 'int', min: 1, default: Infinity, help: 'train on the first N training digits, test on the first min(N, 2000)' },
+}, (f) => {
+  if (batchSize % f.nb !== 0) throw new FlagError(`--nb ${f.nb} does not divide the batch of ${batchSize}`);
+});
+const { norms, seeds, epochs, nb: normBatch, lr, limit } = flags;
 const groups = batchSize / normBatch;
 /** GroupNorm's groups (as the experiment harness): 32 and 16 channels per group here. */
 const GN_GROUPS = 4;
