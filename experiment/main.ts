@@ -1,5 +1,5 @@
 /**
- * `npm run experiment`: the micro-batch experiment of issue 6 — BatchNorm against Batch Kalman
+ * `npm run experiment`: the micro-batch experiment of docs/experiment.md — BatchNorm against Batch Kalman
  * Normalization (and GroupNorm, BatchRenorm) when each normalization batch holds a few samples.
  *
  *   npm run experiment                   # the default run (about 5 minutes on 2 cores)
