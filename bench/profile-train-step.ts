@@ -79,7 +79,7 @@ function note(key: string, ms: number): void {
 }
 if (perOp) {
   for (const name of Object.keys(ops) as OpName[]) {
-    const def = ops[name] as { forward: (i: readonly NDArray[], a: unknown) => [NDArray, unknown]; backward: (g: NDArray, s: unknown, n: readonly boolean[], a: unknown) => (NDArray | null)[] };
+    const def = ops[name] as unknown as { forward: (i: readonly NDArray[], a: unknown) => [NDArray, unknown]; backward: (g: Tensor, ctx: unknown) => (Tensor | null)[] };
     const forward = def.forward;
     const backward = def.backward;
     def.forward = (inputs, a) => {
@@ -88,9 +88,9 @@ if (perOp) {
       note(`${name} fwd ${inputs.map((x) => `[${x.shape.join(',')}]`).join(' ')}`, performance.now() - t);
       return r;
     };
-    def.backward = (g, s, n, a) => {
+    def.backward = (g, ctx) => {
       const t = performance.now();
-      const r = backward(g, s, n, a);
+      const r = backward(g, ctx);
       note(`${name} bwd [${g.shape.join(',')}]`, performance.now() - t);
       return r;
     };

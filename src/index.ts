@@ -4,11 +4,11 @@ export type { Operand, VarOptions, BackwardOptions, NestedArray } from './autogr
 export { tensor, zeros, ones, full, zerosLike, onesLike, arange, eye, rand, randn } from './autograd/creation.js';
 export type { CreationOptions, TensorOptions, RandomOptions } from './autograd/creation.js';
 export { noGrad, enableGrad, isGradEnabled } from './autograd/grad-mode.js';
-export { gradcheck } from './autograd/gradcheck.js';
+export { gradcheck, gradgradcheck } from './autograd/gradcheck.js';
 export { customOp } from './autograd/custom-op.js';
 export type { CustomOpDef } from './autograd/custom-op.js';
 export type { OpDef } from './autograd/op.js';
-export type { GradcheckOptions, GradcheckResult } from './autograd/gradcheck.js';
+export type { GradcheckOptions, GradcheckResult, GradgradcheckOptions } from './autograd/gradcheck.js';
 export { manualSeed, Generator } from './tensor/rng.js';
 export { setDefaultDtype, getDefaultDtype } from './tensor/dtype.js';
 export type { DType } from './tensor/dtype.js';
@@ -18,3 +18,4 @@ export * as optim from './optim/index.js';
 export * as F from './public-functional.js';
 export * as nn from './public-nn.js';
 export * as data from './data/index.js';
+export * as autograd from './public-autograd.js';

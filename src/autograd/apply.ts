@@ -1,3 +1,4 @@
+import { AllocationError } from '../tensor/dtype.js';
 import type { NDArray } from '../tensor/ndarray.js';
 import { isGradEnabled } from './grad-mode.js';
 import { GraphNode } from './node.js';
@@ -12,10 +13,28 @@ import { Tensor } from './tensor.js';
 export function applyOp<K extends OpName>(name: K, inputs: readonly Tensor[], args: OpTypes[K]['args']): Tensor {
   const def = ops[name];
   const arrays: NDArray[] = inputs.map((t) => t.array);
-  const [out, saved] = def.forward(arrays, args);
+  const [out, saved] = withOpName(name, () => def.forward(arrays, args));
   const record = isGradEnabled() && inputs.some((t) => t.requiresGrad);
   if (!record) return new Tensor(out);
   const needsGrad = inputs.map((t) => t.requiresGrad);
-  const node: GraphNode = new GraphNode(name, inputs, needsGrad, (g) => def.backward(g, saved, needsGrad, args), def.freshGradients === true, true);
-  return new Tensor(out, { requiresGrad: true, gradFn: node });
+  const node: GraphNode = new GraphNode(
+    name,
+    inputs,
+    needsGrad,
+    (g: Tensor, createGraph: boolean): (Tensor | null)[] => withOpName(`${name} backward`, () => def.backward(g, { saved, needsGrad, args, inputs, output, createGraph })),
+    { freshGradients: def.freshGradients === true, builtIn: true },
+  );
+  const output: Tensor = new Tensor(out, { requiresGrad: true, gradFn: node });
+  if (def.saves?.inputs === true) inputs.forEach((t, i) => node.save(t, `input ${i}`));
+  if (def.saves?.output === true) node.save(output, 'its output');
+  return output;
+}
+
+/** Runs `fn`; an allocation failure inside it names the op (the kernels know only the shape). */
+function withOpName<T>(op: string, fn: () => T): T {
+  try {
+    return fn();
+  } catch (error) {
+    throw error instanceof AllocationError && error.op === undefined ? error.withOp(op) : error;
+  }
 }

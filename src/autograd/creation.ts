@@ -1,7 +1,7 @@
-import { assertDtype, allocate, type DType } from '../tensor/dtype.js';
+import { AllocationError, assertDtype, allocate, type DType } from '../tensor/dtype.js';
 import { NDArray } from '../tensor/ndarray.js';
-import { randArray, randnArray, type Generator, defaultGenerator } from '../tensor/rng.js';
-import { checkShape } from '../tensor/shape.js';
+import { randArray, randnArray, Generator, defaultGenerator } from '../tensor/rng.js';
+import { checkShape, formatValue } from '../tensor/shape.js';
 import { Tensor, resolveDtype, type NestedArray } from './tensor.js';
 
 /** Options every creation function accepts. */
@@ -32,6 +32,33 @@ function make(array: NDArray, options: CreationOptions): Tensor {
 
 function checkedShape(shape: readonly number[], where: string): number[] {
   return [...checkShape(shape as unknown[], where)];
+}
+
+/** Runs `create`; an allocation failure inside it is reported as `where: cannot allocate …`. */
+function creating<T>(where: string, create: () => T): T {
+  try {
+    return create();
+  } catch (error) {
+    if (error instanceof AllocationError) throw error.withOp(where);
+    throw error;
+  }
+}
+
+/** Throws unless `value` is a number (NaN and ±Infinity included, as PyTorch's fill values). */
+function checkNumber(value: unknown, name: string, where: string): asserts value is number {
+  if (typeof value !== 'number') throw new Error(`${where}: ${name} must be a number, got ${typeof value} ${formatValue(value)}`);
+}
+
+/** The generator of a random creation function's options (default: the global one), checked. */
+function generatorOf(options: RandomOptions, where: string): Generator {
+  const generator: unknown = options.generator ?? defaultGenerator;
+  if (!(generator instanceof Generator)) throw new Error(`${where}: generator must be a Generator (new Generator(seed)), got ${typeof generator} ${formatValue(generator)}`);
+  return generator;
+}
+
+/** Throws unless `t` is a Tensor (the `*Like` functions). */
+function checkTensorArg(t: unknown, where: string): asserts t is Tensor {
+  if (!(t instanceof Tensor)) throw new Error(`${where}: expected a Tensor, got ${t === null ? 'null' : typeof t} ${formatValue(t)}`);
 }
 
 /**
@@ -66,7 +93,7 @@ export function tensor(data: NestedArray | Float32Array | Float64Array | readonl
   if (size !== flat.length) {
     throw new Error(`tensor: ${flat.length} values cannot fill shape [${shape.join(', ')}] (${size} elements)`);
   }
-  const storage = allocate(dtype, size);
+  const storage = creating('tensor', () => allocate(dtype, size, undefined, shape));
   for (let i = 0; i < size; i++) storage[i] = flat[i]!;
   return make(new NDArray(storage, shape), options);
 }
@@ -82,17 +109,30 @@ function nestedShape(data: NestedArray): number[] {
   return shape;
 }
 
-function flattenNested(data: NestedArray, out: number[], depth = 0, shape = nestedShape(data)): void {
+/**
+ * Appends the numbers of `data` to `out` in row-major order, checking that it is a regular nesting
+ * of the shape that its first elements give (`nestedShape`). `path` is where `data` sits, as
+ * `[1][0]`, for error messages.
+ */
+function flattenNested(data: NestedArray, out: number[], depth = 0, shape = nestedShape(data), path = ''): void {
+  const where = path === '' ? 'the top level' : `data${path}`;
   if (typeof data === 'number') {
-    if (depth !== shape.length) throw new Error(`tensor: ragged nested array (a number at depth ${depth}, expected depth ${shape.length})`);
+    if (depth !== shape.length) {
+      throw new Error(`tensor: ragged nested array: ${where} is a number, but the first elements give shape [${shape.join(', ')}], so an array of length ${shape[depth]} was expected there`);
+    }
     out.push(data);
     return;
   }
-  if (!Array.isArray(data)) throw new Error(`tensor: expected numbers or arrays, got ${typeof data}`);
-  if (data.length !== shape[depth]) {
-    throw new Error(`tensor: ragged nested array (length ${data.length} at depth ${depth}, expected ${shape[depth]})`);
+  if (!Array.isArray(data)) {
+    throw new Error(`tensor: expected numbers or (nested) arrays of numbers, got ${data === null ? 'null' : typeof data} ${formatValue(data)} at ${where}`);
   }
-  for (const item of data) flattenNested(item, out, depth + 1, shape);
+  if (depth >= shape.length) {
+    throw new Error(`tensor: ragged nested array: ${where} is an array of length ${data.length}, but the first elements give shape [${shape.join(', ')}], so a number was expected there`);
+  }
+  if (data.length !== shape[depth]) {
+    throw new Error(`tensor: ragged nested array: ${where} has length ${data.length}, but the first elements give shape [${shape.join(', ')}], so length ${shape[depth]} was expected there`);
+  }
+  data.forEach((item, i) => flattenNested(item, out, depth + 1, shape, `${path}[${i}]`));
 }
 
 /**
@@ -105,7 +145,7 @@ function flattenNested(data: NestedArray, out: number[], depth = 0, shape = nest
  * ```
  */
 export function zeros(shape: readonly number[], options: CreationOptions = {}): Tensor {
-  return make(NDArray.zeros(checkedShape(shape, 'zeros'), resolveDtype(options.dtype, 'zeros')), options);
+  return make(creating('zeros', () => NDArray.zeros(checkedShape(shape, 'zeros'), resolveDtype(options.dtype, 'zeros'))), options);
 }
 
 /**
@@ -131,7 +171,9 @@ export function ones(shape: readonly number[], options: CreationOptions = {}): T
  * ```
  */
 export function full(shape: readonly number[], value: number, options: CreationOptions = {}): Tensor {
-  return make(NDArray.full(checkedShape(shape, 'full'), value, resolveDtype(options.dtype, 'full')), options);
+  const checked = checkedShape(shape, 'full');
+  checkNumber(value, 'the fill value', 'full');
+  return make(creating('full', () => NDArray.full(checked, value, resolveDtype(options.dtype, 'full'))), options);
 }
 
 /**
@@ -145,6 +187,7 @@ export function full(shape: readonly number[], value: number, options: CreationO
  * ```
  */
 export function zerosLike(t: Tensor, options: CreationOptions = {}): Tensor {
+  checkTensorArg(t, 'zerosLike');
   return zeros(t.shape, { dtype: t.dtype, ...options });
 }
 
@@ -158,11 +201,14 @@ export function zerosLike(t: Tensor, options: CreationOptions = {}): Tensor {
  * ```
  */
 export function onesLike(t: Tensor, options: CreationOptions = {}): Tensor {
+  checkTensorArg(t, 'onesLike');
   return ones(t.shape, { dtype: t.dtype, ...options });
 }
 
 /**
- * Values start, start+step, … below end (PyTorch's arange). `arange(5)` is 0 … 4.
+ * Values start, start+step, … below end (PyTorch's arange). `arange(5)` is 0 … 4. As PyTorch, the
+ * bounds and the step must be finite numbers, the step non-zero and pointing from start towards
+ * end (`arange(5, 0)` is an error, `arange(0, 0)` is empty).
  *
  * @example
  * ```ts
@@ -172,9 +218,17 @@ export function onesLike(t: Tensor, options: CreationOptions = {}): Tensor {
  */
 export function arange(start: number, end?: number, step = 1, options: CreationOptions = {}): Tensor {
   const [from, to] = end === undefined ? [0, start] : [start, end];
+  checkNumber(from, 'start', 'arange');
+  checkNumber(to, 'end', 'arange');
+  checkNumber(step, 'step', 'arange');
+  if (!Number.isFinite(from) || !Number.isFinite(to)) throw new Error(`arange: unsupported range ${from} → ${to} (start and end must be finite)`);
   if (step === 0 || !Number.isFinite(step)) throw new Error(`arange: step must be a non-zero finite number, got ${step}`);
+  if ((to - from) * step < 0) {
+    throw new Error(`arange: the step ${step} points away from end: start ${from} → end ${to} has the other sign (as PyTorch, this is an error, not an empty tensor)`);
+  }
+  // Math.max: ceil(0 / −1) is −0, which would make the shape [-0].
   const count = Math.max(0, Math.ceil((to - from) / step));
-  const storage = allocate(resolveDtype(options.dtype, 'arange'), count);
+  const storage = creating('arange', () => allocate(resolveDtype(options.dtype, 'arange'), count, undefined, [count]));
   for (let i = 0; i < count; i++) storage[i] = from + i * step;
   return make(new NDArray(storage, [count]), options);
 }
@@ -190,7 +244,7 @@ export function arange(start: number, end?: number, step = 1, options: CreationO
  * ```
  */
 export function eye(n: number, m = n, options: CreationOptions = {}): Tensor {
-  const out = NDArray.zeros(checkedShape([n, m], 'eye'), resolveDtype(options.dtype, 'eye'));
+  const out = creating('eye', () => NDArray.zeros(checkedShape([n, m], 'eye'), resolveDtype(options.dtype, 'eye')));
   for (let i = 0; i < Math.min(n, m); i++) out.data[i * m + i] = 1;
   return make(out, options);
 }
@@ -206,7 +260,7 @@ export function eye(n: number, m = n, options: CreationOptions = {}): Tensor {
  * ```
  */
 export function rand(shape: readonly number[], options: RandomOptions = {}): Tensor {
-  return make(randArray(checkedShape(shape, 'rand'), resolveDtype(options.dtype, 'rand'), options.generator ?? defaultGenerator), options);
+  return make(creating('rand', () => randArray(checkedShape(shape, 'rand'), resolveDtype(options.dtype, 'rand'), generatorOf(options, 'rand'))), options);
 }
 
 /**
@@ -220,5 +274,5 @@ export function rand(shape: readonly number[], options: RandomOptions = {}): Ten
  * ```
  */
 export function randn(shape: readonly number[], options: RandomOptions = {}): Tensor {
-  return make(randnArray(checkedShape(shape, 'randn'), resolveDtype(options.dtype, 'randn'), options.generator ?? defaultGenerator), options);
+  return make(creating('randn', () => randnArray(checkedShape(shape, 'randn'), resolveDtype(options.dtype, 'randn'), generatorOf(options, 'randn'))), options);
 }

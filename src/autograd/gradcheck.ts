@@ -1,6 +1,8 @@
 import { NDArray } from '../tensor/ndarray.js';
 import { Generator } from '../tensor/rng.js';
-import { noGrad } from './grad-mode.js';
+import { zerosLike } from './creation.js';
+import { enableGrad, noGrad } from './grad-mode.js';
+import { grad } from './grad.js';
 import { Tensor } from './tensor.js';
 
 /** Options of `gradcheck` (PyTorch's defaults: eps 1e-6, atol 1e-5, rtol 1e-3). */
@@ -62,24 +64,35 @@ interface Mismatch {
  * ```
  */
 export function gradcheck(fn: Fn, inputs: readonly Tensor[], options: GradcheckOptions = {}): GradcheckResult {
+  return checkGradients(fn, inputs, options, { label: 'gradcheck', inputName: String });
+}
+
+/** How a report names the check and its inputs (gradgradcheck adds the upstream gradients). */
+interface ReportNames {
+  label: string;
+  inputName: (index: number) => string;
+}
+
+function checkGradients(fn: Fn, inputs: readonly Tensor[], options: GradcheckOptions, names: ReportNames): GradcheckResult {
+  const { label } = names;
   const eps = options.eps ?? 1e-6;
   const atol = options.atol ?? 1e-5;
   const rtol = options.rtol ?? 1e-3;
   const gen = new Generator(options.seed ?? 0);
   inputs.forEach((t, i) => {
-    if (!(t instanceof Tensor)) throw new Error(`gradcheck: input ${i} is not a Tensor`);
+    if (!(t instanceof Tensor)) throw new Error(`${label}: input ${i} is not a Tensor`);
     if (t.dtype !== 'float64') {
-      throw new Error(`gradcheck: input ${i} has dtype ${t.dtype}; gradcheck needs float64 inputs (central differences in float32 are too coarse to trust). Convert with .to('float64').`);
+      throw new Error(`${label}: input ${i} has dtype ${t.dtype}; gradcheck needs float64 inputs (central differences in float32 are too coarse to trust). Convert with .to('float64').`);
     }
   });
   // Fresh contiguous leaves: perturbing them never touches the caller's tensors.
   const leaves = inputs.map((t) => (t.requiresGrad ? new Tensor(t.array.copy(), { requiresGrad: true }) : t));
   const checked = leaves.map((t, i) => (t.requiresGrad ? i : -1)).filter((i) => i >= 0);
-  if (checked.length === 0) throw new Error('gradcheck: no input has requiresGrad: true, so there is nothing to check');
+  if (checked.length === 0) throw new Error(`${label}: no input has requiresGrad: true, so there is nothing to check`);
 
   const outputs = evaluate(fn, leaves);
   outputs.forEach((o, i) => {
-    if (o.dtype !== 'float64') throw new Error(`gradcheck: output ${i} has dtype ${o.dtype}; expected float64 (is a constant float32 inside fn?)`);
+    if (o.dtype !== 'float64') throw new Error(`${label}: output ${i} has dtype ${o.dtype}; expected float64 (is a constant float32 inside fn?)`);
   });
   const outSizes = outputs.map((o) => o.numel);
   const totalOut = outSizes.reduce((p, n) => p + n, 0);
@@ -151,26 +164,26 @@ export function gradcheck(fn: Fn, inputs: readonly Tensor[], options: GradcheckO
   const second = vectorJacobian(fn, leaves, checked, v);
   checked.forEach((inputIndex, c) => {
     const k = first[c]!.findIndex((x, idx) => !Object.is(x, second[c]![idx]));
-    if (k >= 0) problems.push(`backward is not reproducible: input ${inputIndex} at ${formatIndex(leaves[inputIndex]!.shape, k)} gave ${first[c]![k]} then ${second[c]![k]}`);
+    if (k >= 0) problems.push(`backward is not reproducible: input ${names.inputName(inputIndex)} at ${formatIndex(leaves[inputIndex]!.shape, k)} gave ${first[c]![k]} then ${second[c]![k]}`);
   });
   // A zero upstream gradient must give zero input gradients.
   const zero = vectorJacobian(fn, leaves, checked, new Float64Array(totalOut));
   checked.forEach((inputIndex, c) => {
     const k = zero[c]!.findIndex((x) => x !== 0);
-    if (k >= 0) problems.push(`a zero upstream gradient gave a non-zero gradient ${zero[c]![k]} for input ${inputIndex} at ${formatIndex(leaves[inputIndex]!.shape, k)}`);
+    if (k >= 0) problems.push(`a zero upstream gradient gave a non-zero gradient ${zero[c]![k]} for input ${names.inputName(inputIndex)} at ${formatIndex(leaves[inputIndex]!.shape, k)}`);
   });
 
   const ok = mismatches.length === 0 && problems.length === 0;
   const mode = fast ? 'fast mode (vᵀJu)' : 'full Jacobian';
   if (ok) {
-    return { ok, report: `gradcheck passed: ${compared} entries compared (${mode}), max |Δ| = ${worst.toExponential(2)}` };
+    return { ok, report: `${label} passed: ${compared} entries compared (${mode}), max |Δ| = ${worst.toExponential(2)}` };
   }
   const lines: string[] = [];
   if (mismatches.length > 0) {
-    lines.push(`gradcheck failed: ${mismatches.length} of ${compared} entries (${mode}) exceed atol ${atol} + rtol ${rtol}·|numerical|. Worst:`);
-    lines.push(table(mismatches.sort((a, b) => b.excess - a.excess).slice(0, options.reportRows ?? 8)));
+    lines.push(`${label} failed: ${mismatches.length} of ${compared} entries (${mode}) exceed atol ${atol} + rtol ${rtol}·|numerical|. Worst:`);
+    lines.push(table(mismatches.sort((a, b) => b.excess - a.excess).slice(0, options.reportRows ?? 8), names.inputName));
   } else {
-    lines.push(`gradcheck failed: the Jacobians agree (${compared} entries, ${mode}), but:`);
+    lines.push(`${label} failed: the Jacobians agree (${compared} entries, ${mode}), but:`);
   }
   for (const p of problems) lines.push(`- ${p}`);
   return { ok, report: lines.join('\n') };
@@ -271,10 +284,10 @@ function formatOutput(sizes: readonly number[], outputs: readonly Tensor[], flat
   return String(flat);
 }
 
-function table(rows: readonly Mismatch[]): string {
+function table(rows: readonly Mismatch[], inputName: (index: number) => string): string {
   const header = ['input', 'index', 'output', 'analytical', 'numerical', '|Δ|'];
   const body = rows.map((r) => [
-    String(r.input), r.index, r.output, fmt(r.analytical), fmt(r.numerical), fmt(Math.abs(r.analytical - r.numerical)),
+    inputName(r.input), r.index, r.output, fmt(r.analytical), fmt(r.numerical), fmt(Math.abs(r.analytical - r.numerical)),
   ]);
   const widths = header.map((h, c) => Math.max(h.length, ...body.map((row) => row[c]!.length)));
   const line = (cells: readonly string[]): string => `| ${cells.map((s, c) => s.padEnd(widths[c]!)).join(' | ')} |`;
@@ -283,4 +296,58 @@ function table(rows: readonly Mismatch[]): string {
 
 function fmt(x: number): string {
   return Number.isFinite(x) ? x.toPrecision(6) : String(x);
+}
+
+/** Options of `gradgradcheck`: gradcheck's, plus the upstream gradients to differentiate along. */
+export interface GradgradcheckOptions extends GradcheckOptions {
+  /**
+   * The upstream gradient of each output, float64 (random N(0, 1) from `seed` when omitted, as
+   * PyTorch draws them); they become inputs of the check, so the second derivative is checked in
+   * them too.
+   */
+  gradOutputs?: readonly Tensor[];
+}
+
+/**
+ * Checks second derivatives (PyTorch's `gradgradcheck`): runs `gradcheck` on the first derivative
+ * itself — the function (x, v) ↦ vᵀ·∂fn/∂x computed by `autograd.grad` with `createGraph` — so
+ * central differences of the analytical first derivative are compared with its own analytical
+ * derivative (the recorded backward), in full or fast mode. Float64 only; the report names the
+ * inputs `0, 1, …` and the upstream gradients `v0, v1, …`.
+ *
+ * @example
+ * ```ts
+ * import { gradgradcheck, randn } from 'tsgrad';
+ * const x = randn([3], { dtype: 'float64', requiresGrad: true });
+ * gradgradcheck((t) => t.tanh().mul(t), [x]).ok; // true
+ * ```
+ */
+export function gradgradcheck(fn: Fn, inputs: readonly Tensor[], options: GradgradcheckOptions = {}): GradcheckResult {
+  inputs.forEach((t, i) => {
+    if (!(t instanceof Tensor)) throw new Error(`gradgradcheck: input ${i} is not a Tensor`);
+  });
+  const outputs = enableGrad(() => evaluate(fn, inputs));
+  const gen = new Generator((options.seed ?? 0) + 1);
+  const vs = options.gradOutputs ?? outputs.map((o) => new Tensor(new NDArray(randomVector(o.numel, gen), [...o.shape])));
+  if (vs.length !== outputs.length) throw new Error(`gradgradcheck: got ${vs.length} gradOutputs for ${outputs.length} outputs`);
+  const upstream = vs.map((v, i) => {
+    if (!(v instanceof Tensor) || v.dtype !== 'float64') throw new Error(`gradgradcheck: gradOutputs[${i}] must be a float64 Tensor`);
+    return new Tensor(v.array.copy(), { requiresGrad: true });
+  });
+  const n = inputs.length;
+  const firstDerivative = (...all: Tensor[]): Tensor[] => enableGrad(() => {
+    const xs = all.slice(0, n);
+    const differentiable = xs.filter((x) => x.requiresGrad);
+    const outs = evaluate(fn, xs);
+    const used = outs.map((o) => o.requiresGrad);
+    if (!used.some((u) => u)) return differentiable.map((x) => zerosLike(x));
+    const grads = grad(outs.filter((_, i) => used[i]), differentiable, {
+      gradOutputs: all.slice(n).filter((_, i) => used[i]), createGraph: true, allowUnused: true,
+    });
+    return grads.map((g, i) => g ?? zerosLike(differentiable[i]!));
+  });
+  return checkGradients(firstDerivative, [...inputs, ...upstream], options, {
+    label: 'gradgradcheck',
+    inputName: (i) => (i < n ? String(i) : `v${i - n}`),
+  });
 }

@@ -2,26 +2,52 @@ import type { NormLayout } from '../tensor/kernels/norm.js';
 import type { NDArray } from '../tensor/ndarray.js';
 import type { Conv2dGeometry, Conv2dParams } from '../tensor/kernels/conv.js';
 import type { Pool2dGeometry, Pool2dParams } from '../tensor/kernels/pool.js';
+import type { Tensor } from './tensor.js';
+
+/** What an op's backward gets besides the upstream gradient. */
+export interface BackwardContext<Args, Saved> {
+  /** What the forward returned for backward: shapes, indices, geometry (not the input values). */
+  saved: Saved;
+  /** Which inputs need a gradient: return `null` for the others and skip their work. */
+  needsGrad: readonly boolean[];
+  args: Args;
+  /** The op's inputs as tensors: backward reads their values through these (see `saves`). */
+  inputs: readonly Tensor[];
+  /** The op's output as a tensor (exp's backward is g·y). */
+  output: Tensor;
+  /**
+   * True when the backward pass is being recorded (`createGraph`): the gradients it returns must
+   * then be built from Tensor operations that are themselves differentiable. A fused kernel may
+   * take a faster route when this is false (see the norm ops).
+   */
+  createGraph: boolean;
+}
 
 /**
  * One differentiable primitive: forward and backward side by side.
- * - `forward` computes the output from the input arrays and returns what backward needs (`saved`).
+ * - `forward` computes the output from the input arrays (kernels on NDArrays) and returns what
+ *   backward needs besides the inputs and the output (`saved`: shapes, indices).
  * - `backward` gets the upstream gradient `g` (shaped like the output) and returns one gradient per
- *   input, `null` where `needsGrad[i]` is false (it should skip that work). A gradient may still be
- *   broadcast-shaped: the engine sums it back to the input's shape once (`sumToShape`).
+ *   input, `null` where `needsGrad[i]` is false (it should skip that work). It is written in Tensor
+ *   operations (or other primitives), so with `createGraph` the backward pass is itself recorded and
+ *   can be differentiated again — PyTorch's `derivatives.yaml` idea. A gradient may still be
+ *   broadcast-shaped: the engine sums it back to the input's shape once.
  */
 export interface OpDef<Args, Saved> {
   /** Computes the output from the input arrays; returns it with what backward needs. */
   forward(inputs: readonly NDArray[], args: Args): [out: NDArray, saved: Saved];
+  /** Returns one gradient per input (`null` where `needsGrad[i]` is false). */
+  backward(g: Tensor, ctx: BackwardContext<Args, Saved>): (Tensor | null)[];
   /**
-   * Returns one gradient per input (`null` where `needsGrad[i]` is false), given the upstream
-   * gradient `g`.
+   * Which tensors backward reads: the inputs, the output, or both. Their versions are recorded at
+   * the forward, and backward throws if one was written in place since (version.ts).
    */
-  backward(g: NDArray, saved: Saved, needsGrad: readonly boolean[], args: Args): (NDArray | null)[];
+  saves?: { inputs?: boolean; output?: boolean };
   /**
-   * True when every gradient `backward` returns is a fresh array that nothing else refers to (not
-   * `g`, not a view of it, not a saved array). The engine then hands such a gradient to a leaf's
-   * `.grad` as is instead of copying it. Leave it unset when in doubt: the copy is always safe.
+   * True when every gradient `backward` returns (outside `createGraph`) is a fresh tensor whose
+   * storage nothing else refers to (not `g`, not a view of it, not an input). The engine then
+   * hands it to a leaf's `.grad` as is, or recycles its buffer once consumed. Leave it unset when in
+   * doubt: the copy is always safe.
    */
   freshGradients?: boolean;
 }
@@ -34,45 +60,59 @@ export type NoArgs = undefined;
  * forward/backward to the table in `ops/index.ts` is a compile error, and so is the reverse.
  */
 export interface OpTypes {
-  // unary
+  // unary (ops/unary.ts)
   neg: { args: NoArgs; saved: null };
-  exp: { args: NoArgs; saved: NDArray };
-  log: { args: NoArgs; saved: NDArray };
-  sqrt: { args: NoArgs; saved: NDArray };
-  abs: { args: NoArgs; saved: NDArray };
-  tanh: { args: NoArgs; saved: NDArray };
-  sigmoid: { args: NoArgs; saved: NDArray };
-  relu: { args: NoArgs; saved: NDArray };
+  exp: { args: NoArgs; saved: null };
+  log: { args: NoArgs; saved: null };
+  sqrt: { args: NoArgs; saved: null };
+  abs: { args: NoArgs; saved: null };
+  tanh: { args: NoArgs; saved: null };
+  sigmoid: { args: NoArgs; saved: null };
+  relu: { args: NoArgs; saved: null };
+  reluBackward: { args: NoArgs; saved: null };
+  scaleByStep: { args: { step: (v: number) => number }; saved: null };
+  erf: { args: NoArgs; saved: null };
   cast: { args: { dtype: 'float32' | 'float64' }; saved: 'float32' | 'float64' };
-  // binary
+  // binary (ops/binary.ts)
   add: { args: NoArgs; saved: null };
-  mul: { args: NoArgs; saved: [NDArray, NDArray] };
-  pow: { args: NoArgs; saved: [NDArray, NDArray, NDArray] };
-  // reductions
+  mul: { args: NoArgs; saved: null };
+  pow: { args: NoArgs; saved: null };
+  where: { args: NoArgs; saved: null };
+  // reductions (ops/reduce.ts)
   sum: { args: { dims: number[]; keepdim: boolean }; saved: readonly number[] };
-  max: { args: { dims: number[]; keepdim: boolean }; saved: [NDArray, NDArray] };
-  // movement
+  max: { args: { dims: number[]; keepdim: boolean }; saved: null };
+  scaleBy: { args: { factor: NDArray }; saved: readonly number[] };
+  // movement (ops/movement.ts)
   reshape: { args: { shape: number[] }; saved: readonly number[] };
   permute: { args: { dims: number[] }; saved: null };
   expand: { args: { shape: number[] }; saved: readonly number[] };
   narrow: { args: { dim: number; start: number; length: number }; saved: readonly number[] };
   contiguous: { args: NoArgs; saved: null };
+  clone: { args: NoArgs; saved: null };
   // linear algebra
-  matmul: { args: NoArgs; saved: [NDArray, NDArray] };
+  matmul: { args: NoArgs; saved: null };
   // convolution and pooling (ops/conv.ts)
-  conv2d: { args: Conv2dParams; saved: { x: NDArray; w: NDArray; geom: Conv2dGeometry } };
-  maxPool2d: { args: Pool2dParams; saved: { geom: Pool2dGeometry; argmax: Int32Array; inputShape: readonly number[] } };
-  avgPool2d: { args: Pool2dParams & { countIncludePad: boolean; divisorOverride: number }; saved: { geom: Pool2dGeometry; inputShape: readonly number[] } };
-  adaptiveAvgPool2d: { args: { outH: number; outW: number }; saved: readonly number[] };
+  conv2d: { args: Conv2dParams; saved: null };
+  conv2dInputGrad: { args: Conv2dParams & { inputShape: readonly number[] }; saved: null };
+  conv2dWeightGrad: { args: Conv2dParams & { weightShape: readonly number[] }; saved: null };
+  conv2dBiasGrad: { args: { geom: Conv2dGeometry }; saved: null };
+  maxPool2d: { args: Pool2dParams; saved: MaxPoolWinners };
+  maxPoolScatter: { args: MaxPoolWinners; saved: null };
+  maxPoolGather: { args: MaxPoolWinners; saved: readonly number[] };
+  avgPool2d: { args: AvgPoolArgs; saved: null };
+  avgPool2dBackward: { args: AvgPoolArgs & { inputShape: readonly number[] }; saved: null };
+  adaptiveAvgPool2d: { args: { outH: number; outW: number }; saved: null };
+  adaptiveAvgPool2dBackward: { args: { outH: number; outW: number; inputShape: readonly number[] }; saved: null };
   // activations (ops/activation.ts)
-  gelu: { args: { approximate: 'none' | 'tanh' }; saved: NDArray };
-  leakyRelu: { args: { negativeSlope: number }; saved: NDArray };
+  gelu: { args: { approximate: 'none' | 'tanh' }; saved: null };
+  leakyRelu: { args: { negativeSlope: number }; saved: null };
   // joining and padding (ops/cat-pad.ts)
   cat: { args: { dim: number }; saved: number[] };
-  pad: { args: { pads: number[]; value: number }; saved: readonly number[] };
+  pad: { args: { pads: number[]; value: number }; saved: null };
   // normalization (ops/norm.ts)
   normalize: {
-    args: { layout: NormLayout; mean: Float64Array; invstd: Float64Array; batchStats: boolean };
+    /** eps is used only by the recorded (createGraph) backward's composite, with batchStats. */
+    args: { layout: NormLayout; mean: Float64Array; invstd: Float64Array; batchStats: boolean; eps: number };
     saved: { x: NDArray; weight: NDArray | null };
   };
   normalizeWith: {
@@ -81,6 +121,15 @@ export interface OpTypes {
   };
   normMoments: { args: { layout: NormLayout }; saved: { x: NDArray; mean: Float64Array } };
 }
+
+/** Max pooling's geometry and, per output element, the index in its plane of the input that won. */
+export interface MaxPoolWinners {
+  geom: Pool2dGeometry;
+  argmax: Int32Array;
+}
+
+/** Average pooling's window geometry and divisor rule. */
+export type AvgPoolArgs = Pool2dParams & { countIncludePad: boolean; divisorOverride: number };
 
 export type OpName = keyof OpTypes;
 

@@ -1,9 +1,11 @@
 import { assertDtype, getDefaultDtype, promoteTypes, type DType, type Storage } from '../tensor/dtype.js';
-import { NDArray } from '../tensor/ndarray.js';
+import { NDArray, copyInto } from '../tensor/ndarray.js';
 import { broadcastShapes, normalizeDim, normalizeDims, sameShape, shapeString, sizeOf } from '../tensor/shape.js';
 import { applyOp } from './apply.js';
 import { runBackward } from './engine.js';
+import { isGradEnabled, noGrad } from './grad-mode.js';
 import type { GraphNode } from './node.js';
+import { bumpStorageVersion, storageVersion } from './version.js';
 
 /** A number operand of a binary op: it takes the tensor's dtype (it does not promote, as in PyTorch). */
 export type Operand = Tensor | number;
@@ -20,8 +22,13 @@ export interface VarOptions {
 
 /** Options of `Tensor.backward`. */
 export interface BackwardOptions {
-  /** Keep the graph's saved values so backward can run through it again. */
+  /** Keep the graph's saved values so backward can run through it again (default: createGraph). */
   retainGraph?: boolean;
+  /**
+   * Record the backward pass, so the gradients (and `.grad`) can be differentiated again: gradient
+   * penalties, Hessian-vector products. Default false.
+   */
+  createGraph?: boolean;
 }
 
 /**
@@ -181,6 +188,11 @@ export class Tensor {
     return applyOp('relu', [this], undefined);
   }
 
+  /** Elementwise error function erf(x) = 2/√π ∫₀ˣ e^(−t²) dt. */
+  erf(): Tensor {
+    return applyOp('erf', [this], undefined);
+  }
+
   /** x² as x·x (exact, unlike pow(2) through exp/log in some libraries). */
   square(): Tensor {
     return this.mul(this);
@@ -198,6 +210,29 @@ export class Tensor {
   sum(dim?: number | readonly number[], keepdim = false): Tensor {
     const dims = normalizeDims(dim, this.ndim, 'sum');
     return applyOp('sum', [this], { dims, keepdim });
+  }
+
+  /**
+   * Sums broadcast dims away so the result has `shape` (PyTorch's `sum_to_size`): the leading dims
+   * `shape` lacks, and the dims where `shape` has 1. The engine undoes broadcasting with it.
+   *
+   * @example
+   * ```ts
+   * import { ones } from 'tsgrad';
+   * ones([4, 2, 3]).sumToSize([2, 1]).toArray(); // Float32Array [12, 12]
+   * ```
+   */
+  sumToSize(...shape: number[] | [readonly number[]]): Tensor {
+    const target = flattenShapeArgs(shape);
+    if (sameShape(this.shape, target)) return this;
+    const lead = this.ndim - target.length;
+    const fits = lead >= 0 && target.every((size, d) => size === 1 || size === this.shape[d + lead]);
+    if (!fits) throw new Error(`sumToSize: shape ${shapeString(this.shape)} is not a broadcast of ${shapeString(target)}`);
+    const dims: number[] = [];
+    for (let d = 0; d < this.ndim; d++) {
+      if (d < lead || (target[d - lead] === 1 && this.shape[d] !== 1)) dims.push(d);
+    }
+    return (dims.length > 0 ? this.sum(dims) : this).reshape(target);
   }
 
   /** Mean = sum / count (a composite). */
@@ -225,7 +260,8 @@ export class Tensor {
     const dims = normalizeDims(dim, this.ndim, 'var');
     const count = dims.reduce((p, d) => p * this.shape[d]!, 1);
     const centered = this.sub(this.mean(dims, true));
-    return centered.mul(centered).sum(dims, keepdim).div(unbiased ? count - 1 : count);
+    // NOTE: n − 1 = −1 for an empty input; max(0, ·) makes it 0/0 = NaN, as PyTorch returns.
+    return centered.mul(centered).sum(dims, keepdim).div(Math.max(0, unbiased ? count - 1 : count));
   }
 
   // ---- movement --------------------------------------------------------------------------------
@@ -272,6 +308,21 @@ export class Tensor {
   /** `length` elements of `dim` from `start` (a view). */
   narrow(dim: number, start: number, length: number): Tensor {
     return applyOp('narrow', [this], { dim: normalizeDim(dim, this.ndim, 'narrow'), start, length });
+  }
+
+  /**
+   * A copy with its own storage (differentiable: the gradient passes through), as `torch.clone`.
+   *
+   * @example
+   * ```ts
+   * import { tensor } from 'tsgrad';
+   * const a = tensor([1, 2]);
+   * const b = a.clone();
+   * b.array.data === a.array.data; // false
+   * ```
+   */
+  clone(): Tensor {
+    return applyOp('clone', [this], undefined);
   }
 
   /** A row-major copy if the tensor is a non-contiguous view, else itself. */
@@ -323,7 +374,21 @@ export class Tensor {
 
   /**
    * Computes the gradient of this tensor with respect to every leaf that requires grad, adding it
-   * into their `.grad`. A non-scalar tensor needs an explicit `grad` of its own shape.
+   * into their `.grad`. A non-scalar tensor needs an explicit `grad` of its own shape. With
+   * `createGraph` the backward pass is recorded, so `.grad` can itself be differentiated (the graph
+   * is then retained unless `retainGraph: false`). NOTE: PyTorch warns that accumulating a graph
+   * into `.grad` makes a reference cycle; JavaScript's collector frees cycles, so tsgrad does not.
+   *
+   * @example
+   * ```ts
+   * import { tensor } from 'tsgrad';
+   * const x = tensor([3], { dtype: 'float64', requiresGrad: true });
+   * x.pow(3).sum().backward(undefined, { createGraph: true }); // x.grad = 3x² = 27, with a graph
+   * const g = x.grad!;
+   * x.grad = null;
+   * g.sum().backward();                                         // d/dx 3x² = 6x
+   * x.grad!.item(); // 18
+   * ```
    */
   backward(grad?: Tensor, options: BackwardOptions = {}): void {
     if (!this.requiresGrad) {
@@ -332,19 +397,94 @@ export class Tensor {
     if (grad !== undefined && !(grad instanceof Tensor)) {
       throw new Error('backward: the gradient must be a Tensor (options go second: backward(undefined, { retainGraph: true }))');
     }
-    let seed: NDArray;
-    if (grad === undefined) {
-      if (this.numel !== 1) {
-        throw new Error(`backward: grad can be implicitly created only for scalar outputs; this tensor has shape ${shapeString(this.shape)}. Pass a gradient of that shape, e.g. t.backward(ones(t.shape)).`);
-      }
-      seed = NDArray.full(this.shape, 1, this.dtype);
-    } else {
-      if (!sameShape(grad.shape, this.shape)) {
-        throw new Error(`backward: the gradient has shape ${shapeString(grad.shape)}, but the tensor has shape ${shapeString(this.shape)}`);
-      }
-      seed = grad.array.astype(this.dtype);
+    const createGraph = options.createGraph ?? false;
+    const seed = seedGradient(this, grad, 'backward');
+    runBackward([this], [seed], { retainGraph: options.retainGraph ?? createGraph, createGraph });
+  }
+
+  // ---- in place ------------------------------------------------------------------------------
+
+  /**
+   * How many in-place writes this tensor's storage has seen (PyTorch's `_version`), shared by all
+   * views of it. Backward throws if a tensor it saved was written after the forward.
+   */
+  get version(): number {
+    return storageVersion(this.array);
+  }
+
+  /**
+   * Records an in-place write to this tensor's storage (bumps `version`). Call it after writing
+   * `t.array.data` directly, as the optimizers, `loadStateDict` and `nn.init` do, so a backward
+   * that saved this tensor throws instead of silently using the new values.
+   */
+  markModified(): void {
+    bumpStorageVersion(this.array);
+  }
+
+  /**
+   * Writes `other` (broadcast, cast to this dtype) into this tensor in place and bumps its version.
+   * Like every in-place op it refuses a tensor that requires grad while grad mode is on (a leaf
+   * that requires grad: PyTorch's rule; a non-leaf: tsgrad does not rewrite graphs in place).
+   *
+   * @example
+   * ```ts
+   * import { zeros, tensor } from 'tsgrad';
+   * const a = zeros([2, 2]);
+   * a.copy_(tensor([1, 2]));
+   * a.toArray(); // Float32Array [1, 2, 1, 2]
+   * ```
+   */
+  copy_(other: Operand): this {
+    return this.writeInPlace('copy_', () => (typeof other === 'number' ? NDArray.scalar(other, this.dtype) : other.array.astype(this.dtype)));
+  }
+
+  /** Fills with zeros in place. */
+  zero_(): this {
+    return this.fill_(0);
+  }
+
+  /** Fills with `value` in place. */
+  fill_(value: number): this {
+    if (typeof value !== 'number') throw new Error(`fill_: the value must be a number, got ${typeof value} ${String(value)}`);
+    return this.writeInPlace('fill_', () => NDArray.scalar(value, this.dtype));
+  }
+
+  /** this += other in place (broadcasting other to this tensor's shape). */
+  add_(other: Operand): this {
+    return this.writeInPlace('add_', () => noGrad(() => this.detach().add(other)).array);
+  }
+
+  /** this −= other in place. */
+  sub_(other: Operand): this {
+    return this.writeInPlace('sub_', () => noGrad(() => this.detach().sub(other)).array);
+  }
+
+  /** this ·= other in place. */
+  mul_(other: Operand): this {
+    return this.writeInPlace('mul_', () => noGrad(() => this.detach().mul(other)).array);
+  }
+
+  /** this /= other in place. */
+  div_(other: Operand): this {
+    return this.writeInPlace('div_', () => noGrad(() => this.detach().div(other)).array);
+  }
+
+  /** The shared body of the in-place ops: check, compute, copy into this storage, bump the version. */
+  private writeInPlace(op: string, compute: () => NDArray): this {
+    if (this.requiresGrad && isGradEnabled()) {
+      throw new Error(
+        this.isLeaf
+          ? `${op}: a leaf tensor that requires grad (${this.toString()}) cannot be modified in place while grad mode is on; wrap the update in noGrad(() => …), as optimizers do`
+          : `${op}: in-place ops on a tensor that is part of a graph (${this.toString()}, made by '${this.gradFn!.opName}') are not supported; use the out-of-place op`,
+      );
     }
-    runBackward(this, seed, options.retainGraph ?? false);
+    const value = compute();
+    if (!sameShape(broadcastShapes(value.shape, this.shape, op), this.shape)) {
+      throw new Error(`${op}: a value of shape ${shapeString(value.shape)} cannot be written into a tensor of shape ${shapeString(this.shape)}`);
+    }
+    copyInto(this.array, value.expand(this.shape));
+    bumpStorageVersion(this.array);
+    return this;
   }
 
   // ---- reading values --------------------------------------------------------------------------
@@ -390,6 +530,20 @@ export class Tensor {
 export type NestedArray = number | NestedArray[];
 
 /** Makes both operands tensors of one dtype (float32 with float64 promotes to float64). */
+/** The upstream gradient of a backward from `t`: ones for a one-element t, else `grad` checked. */
+export function seedGradient(t: Tensor, grad: Tensor | undefined, where: string): Tensor {
+  if (grad === undefined) {
+    if (t.numel !== 1) {
+      throw new Error(`${where}: grad can be implicitly created only for scalar outputs; this tensor has shape ${shapeString(t.shape)}. Pass a gradient of that shape, e.g. t.backward(ones(t.shape)).`);
+    }
+    return new Tensor(NDArray.full(t.shape, 1, t.dtype));
+  }
+  if (!sameShape(grad.shape, t.shape)) {
+    throw new Error(`${where}: the gradient has shape ${shapeString(grad.shape)}, but the tensor has shape ${shapeString(t.shape)}`);
+  }
+  return grad.dtype === t.dtype ? grad : grad.to(t.dtype);
+}
+
 function binaryOperands(a: Tensor, b: Operand): [Tensor, Tensor] {
   if (typeof b === 'number') return [a, new Tensor(NDArray.scalar(b, a.dtype))];
   if (!(b instanceof Tensor)) throw new Error(`expected a Tensor or a number, got ${String(b)}`);

@@ -105,6 +105,7 @@ function fill(t: Tensor, draw: () => number): Tensor {
   const values = allocate(a.dtype, a.size);
   for (let i = 0; i < values.length; i++) values[i] = draw();
   copyInto(a, new NDArray(values, [...a.shape]));
+  t.markModified();
   return t;
 }
 

@@ -2,6 +2,7 @@ import { Tensor } from '../autograd/tensor.js';
 import { assertDtype, type DType } from '../tensor/dtype.js';
 import { NDArray } from '../tensor/ndarray.js';
 import { sameShape, shapeString } from '../tensor/shape.js';
+import { describe } from './functional/args.js';
 
 /**
  * A tensor that a Module trains: a leaf with `requiresGrad` on.
@@ -245,34 +246,43 @@ export abstract class Module {
   /**
    * Copies values from `state` into this module's parameters and buffers (converting dtype).
    * Shape mismatches always throw; with `strict` (the default) missing and unexpected keys throw
-   * too. The error lists every problem at once. Nothing is written unless every check passes.
+   * too, and so does a value that is not a Tensor (`null` included). The error lists every problem
+   * at once. Nothing is written unless every check passes.
    */
   loadStateDict(state: StateDict | Record<string, Tensor>, options: { strict?: boolean } = {}): LoadStateDictResult {
     const strict = options.strict ?? true;
-    const given = state instanceof Map ? state : new Map(Object.entries(state));
+    if (!(state instanceof Map) && (typeof state !== 'object' || state === null || Array.isArray(state))) {
+      throw new Error(`loadStateDict: expected a state dict (a Map or an object of Tensors, e.g. from stateDict() or loadSafetensors()), got ${describe(state)}`);
+    }
+    const given: Map<string, unknown> = state instanceof Map ? state : new Map(Object.entries(state));
     const own = this.stateDict();
     const missingKeys = [...own.keys()].filter((k) => !given.has(k));
     const unexpectedKeys = [...given.keys()].filter((k) => !own.has(k));
-    const mismatches: string[] = [];
+    // Every check runs before the first write, so a bad state dict leaves the module as it was.
+    const problems: string[] = [];
     for (const [key, target] of own) {
+      if (!given.has(key)) continue;
       const source = given.get(key);
-      if (source !== undefined && !sameShape(source.shape, target.shape)) {
-        mismatches.push(`  size mismatch for ${key}: the state dict has shape ${shapeString(source.shape)}, the model has ${shapeString(target.shape)}`);
+      if (!(source instanceof Tensor)) {
+        problems.push(`  the value of ${key} is not a Tensor: got ${describe(source)}`);
+      } else if (!sameShape(source.shape, target.shape)) {
+        problems.push(`  size mismatch for ${key}: the state dict has shape ${shapeString(source.shape)}, the model has ${shapeString(target.shape)}`);
+      } else if (!target.array.isContiguous()) {
+        problems.push(`  ${key} is not contiguous in the model`);
       }
     }
-    const problems: string[] = [...mismatches];
     if (strict && missingKeys.length > 0) problems.push(`  missing keys: ${missingKeys.join(', ')}`);
     if (strict && unexpectedKeys.length > 0) problems.push(`  unexpected keys: ${unexpectedKeys.join(', ')}`);
     if (problems.length > 0) {
-      throw new Error(`loadStateDict: error(s) loading state dict into ${this.constructor.name}:\n${problems.join('\n')}`);
+      throw new Error(`loadStateDict: error(s) loading state dict into ${this.constructor.name} (nothing was loaded):\n${problems.join('\n')}`);
     }
     for (const [key, target] of own) {
       const source = given.get(key);
-      if (source === undefined) continue;
+      if (!(source instanceof Tensor)) continue;
       const values = source.array.astype(target.dtype).flat();
       const dst = target.array;
-      if (!dst.isContiguous()) throw new Error(`loadStateDict: '${key}' is not contiguous in the model`);
       dst.data.set(values, dst.offset);
+      target.markModified();
     }
     return { missingKeys, unexpectedKeys };
   }
@@ -281,3 +291,4 @@ export abstract class Module {
 function join(prefix: string, name: string): string {
   return prefix === '' ? name : `${prefix}.${name}`;
 }
+

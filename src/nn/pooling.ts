@@ -2,7 +2,7 @@
 import type { Tensor } from '../autograd/tensor.js';
 import { shapeString } from '../tensor/shape.js';
 import { adaptiveAvgPool2d, avgPool2d, maxPool2d } from './functional.js';
-import type { Pair } from './functional/args.js';
+import { pair, type Pair } from './functional/args.js';
 import { Module } from './module.js';
 
 /** Options of `nn.MaxPool2d` (those of `F.maxPool2d` but the kernel size). */
@@ -63,6 +63,7 @@ export class MaxPool2d extends Module {
    */
   constructor(readonly kernelSize: Pair, options: MaxPool2dModuleOptions = {}) {
     super();
+    pair(kernelSize, 'kernelSize', 'MaxPool2d', 1);
     this.options = Object.freeze({ ...options });
   }
 
@@ -99,6 +100,7 @@ export class AvgPool2d extends Module {
    */
   constructor(readonly kernelSize: Pair, options: AvgPool2dModuleOptions = {}) {
     super();
+    pair(kernelSize, 'kernelSize', 'AvgPool2d', 1);
     this.options = Object.freeze({ ...options });
   }
 

@@ -15,7 +15,7 @@
  * `num_batches_tracked` as I64 and reads I64 into float64 tensors (values beyond ±2^53 are an error).
  * Every other dtype is a clear error naming the tensor, and so is anything inconsistent in a file.
  */
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, openSync, readdirSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { basename, dirname, join, resolve } from 'node:path';
 import { Tensor } from '../autograd/tensor.js';
@@ -116,7 +116,9 @@ export function serializeSafetensors(state: StateDict | Record<string, Tensor>, 
  * `safetensors.torch.load_file` (or by hand). The write is atomic: the bytes go to a temporary
  * file in the same directory, which is flushed to disk (fsync) and then renamed over `path`, so a
  * crash never leaves a half-written file under the target name; on an error the temporary file is
- * removed and an existing file at `path` is left as it was.
+ * removed, an existing file at `path` is left as it was, and the error names `saveSafetensors` and
+ * `path`. Temporary files that earlier saves of the same `path` left behind when their process was
+ * killed (`.<name>.<pid>.<hex>.tmp`, the process gone) are removed first.
  *
  * @example
  * ```ts
@@ -127,7 +129,17 @@ export function serializeSafetensors(state: StateDict | Record<string, Tensor>, 
  * ```
  */
 export function saveSafetensors(path: string, state: StateDict | Record<string, Tensor>, options: SaveSafetensorsOptions = {}): void {
-  writeFileAtomic(path, serializeSafetensors(state, options));
+  if (typeof path !== 'string' || path === '') {
+    throw new Error(`saveSafetensors: path must be a non-empty string, got ${JSON.stringify(path) ?? String(path)}`);
+  }
+  const bytes = serializeSafetensors(state, options);
+  try {
+    writeFileAtomic(path, bytes);
+  } catch (error) {
+    // The underlying message names only the hidden temporary file (e.g. ENOSPC on
+    // '.model.safetensors.123.ab12.tmp'): say which call and which target failed.
+    throw new Error(`saveSafetensors: cannot save '${path}': ${(error as Error).message}`, { cause: error });
+  }
 }
 
 /** Test hooks for `writeFileAtomic` (simulate a crash between writing and renaming). */
@@ -143,6 +155,7 @@ export interface AtomicWriteHooks {
  */
 export function writeFileAtomic(path: string, bytes: Uint8Array, hooks: AtomicWriteHooks = {}): void {
   const target = resolve(path);
+  removeStaleTempFiles(target);
   const temp = join(dirname(target), `.${basename(target)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
   let fd: number | null = null;
   try {
@@ -164,6 +177,53 @@ export function writeFileAtomic(path: string, bytes: Uint8Array, hooks: AtomicWr
   syncDirectory(dirname(target));
 }
 
+/** The names `writeFileAtomic` gives its temporary files for `target`: `.<name>.<pid>.<hex>.tmp`. */
+function tempFilePattern(target: string): RegExp {
+  const name = basename(target).replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  return new RegExp(`^\\.${name}\\.(\\d+)\\.[0-9a-f]+\\.tmp$`);
+}
+
+/** True when a process with this id exists (also one of another user: EPERM means it exists). */
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Removes the temporary files of earlier saves of `target` whose process is gone (killed between
+ * creating the file and the rename), so repeated crashes do not pile up hidden copies of a model.
+ * Files of live processes (a save running right now elsewhere) are kept. Best effort: a directory
+ * that cannot be listed, or a file that another process removes first, is not an error.
+ */
+function removeStaleTempFiles(target: string): string[] {
+  const dir = dirname(target);
+  const pattern = tempFilePattern(target);
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return [];
+  }
+  const removed: string[] = [];
+  for (const name of names) {
+    const match = pattern.exec(name);
+    if (match === null) continue;
+    const pid = Number(match[1]);
+    if (pid === process.pid || processAlive(pid)) continue;
+    try {
+      unlinkSync(join(dir, name));
+      removed.push(name);
+    } catch {
+      // Gone already (another save cleaned it up) or not ours to remove: leave it.
+    }
+  }
+  return removed;
+}
+
 function syncDirectory(dir: string): void {
   let fd: number | null = null;
   try {
@@ -179,7 +239,8 @@ function syncDirectory(dir: string): void {
 /**
  * Loads a safetensors file into a state dict (for `module.loadStateDict`), tensors in file order.
  * Everything is validated before a tensor is made: the header length against the file size, the
- * JSON, each entry's dtype, shape and offsets, that byte sizes agree with shape × dtype, and that
+ * JSON (a key named twice, which JSON.parse would silently collapse, is an error), each entry's
+ * dtype, shape and offsets, that byte sizes agree with shape × dtype, and that
  * the tensors cover the data section exactly without overlapping. A problem is an error naming the
  * file and the tensor, never a wrong tensor.
  *
@@ -259,6 +320,14 @@ export function parseSafetensors(bytes: Uint8Array, source = '<bytes>'): Safeten
     return fail(`the header is not valid JSON (${(error as Error).message})`);
   }
   if (typeof header !== 'object' || header === null || Array.isArray(header)) fail('the header is not a JSON object');
+  // JSON.parse keeps only the last of two equal keys: a file naming a tensor twice would load one of
+  // them silently (or fail later on "bytes … belong to no tensor"). Look at the text itself.
+  const duplicate = firstDuplicateKey(text);
+  if (duplicate !== null) {
+    fail(duplicate.path.length === 0
+      ? `the header names ${duplicate.key === '__metadata__' ? '__metadata__' : `tensor '${duplicate.key}'`} twice`
+      : `the header repeats the key '${duplicate.key}' inside '${duplicate.path.join("' → '")}'`);
+  }
 
   const dataStart = 8 + headerLength;
   const dataLength = bytes.length - dataStart;
@@ -297,6 +366,44 @@ export function parseSafetensors(bytes: Uint8Array, source = '<bytes>'): Safeten
   const tensors: StateDict = new Map();
   for (const e of sorted) tensors.set(e.name, decodeTensor(e, view, dataStart, fail));
   return { tensors, metadata };
+}
+
+/**
+ * The first key that appears twice in one object of a JSON text (already known to be valid JSON),
+ * with the keys of the objects around it (empty at the top level); null when there is none. Keys
+ * are compared decoded, so "a" and "\u0061" are the same key.
+ */
+function firstDuplicateKey(text: string): { key: string; path: string[] } | null {
+  // One frame per open object or array: the keys seen so far (null for an array) and the object's key.
+  const stack: { keys: Set<string> | null; name: string | null }[] = [];
+  let pendingKey: string | null = null;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i];
+    if (ch === '"') {
+      let end = i + 1;
+      while (text[end] !== '"') end += text[end] === '\\' ? 2 : 1;
+      const value = JSON.parse(text.slice(i, end + 1)) as string;
+      let next = end + 1;
+      while (/\s/.test(text[next] ?? '')) next++;
+      const frame = stack[stack.length - 1];
+      if (text[next] === ':' && frame !== undefined && frame.keys !== null) {
+        if (frame.keys.has(value)) {
+          return { key: value, path: stack.slice(1).map((f) => f.name ?? '[…]') };
+        }
+        frame.keys.add(value);
+        pendingKey = value;
+      }
+      i = end;
+    } else if (ch === '{' || ch === '[') {
+      stack.push({ keys: ch === '{' ? new Set() : null, name: pendingKey });
+      pendingKey = null;
+    } else if (ch === '}' || ch === ']') {
+      stack.pop();
+    } else if (ch === ',') {
+      pendingKey = null;
+    }
+  }
+  return null;
 }
 
 function parseEntry(name: string, raw: unknown, dataLength: number, fail: (what: string) => never): Entry {

@@ -322,7 +322,7 @@ abstract class BatchRenormNd extends BatchNormBase {
       return y.reshape(x.shape);
     }
     const inputs = this.weight !== null && this.bias !== null ? [x, this.weight, this.bias] : [x];
-    return applyOp('normalize', inputs, { layout, mean, invstd, batchStats: false });
+    return applyOp('normalize', inputs, { layout, mean, invstd, batchStats: false, eps: 0 });
   }
 }
 

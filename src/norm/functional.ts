@@ -108,7 +108,7 @@ export function normalizeWithFused(
 function normalizeBatch(x: Tensor, layout: NormLayout, eps: number, weight: Tensor | null, bias: Tensor | null): { y: Tensor; mean: Float64Array; variance: Float64Array } {
   const xc = x.array.contiguous();
   const { mean, variance } = normMoments(xc.data, xc.offset, layout);
-  const y = applyOp('normalize', normInputs(x, layout, weight, bias), { layout, mean, invstd: invStd(variance, eps), batchStats: true });
+  const y = applyOp('normalize', normInputs(x, layout, weight, bias), { layout, mean, invstd: invStd(variance, eps), batchStats: true, eps });
   return { y, mean, variance };
 }
 
@@ -120,7 +120,7 @@ function normalizeFixed(x: Tensor, runningMean: Tensor, runningVar: Tensor, eps:
   }
   const mean = float64Values(runningMean);
   const invstd = invStd(float64Values(runningVar), eps);
-  return applyOp('normalize', normInputs(x, layout, weight, bias), { layout, mean, invstd, batchStats: false });
+  return applyOp('normalize', normInputs(x, layout, weight, bias), { layout, mean, invstd, batchStats: false, eps });
 }
 
 /**

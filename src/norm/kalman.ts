@@ -393,7 +393,7 @@ export abstract class BatchKalmanNorm extends Module {
       // Fused: the normalize kernel with mean 0 and invstd 1 is exactly the per-channel γ·z + β.
       const layout: NormLayout = { chunks: 1, samples: z.shape[0]!, channels: c, positions, affineSpan: 1 };
       return applyOp('normalize', [z, this.weight.to(z.dtype), this.bias.to(z.dtype)], {
-        layout, mean: new Float64Array(c), invstd: new Float64Array(c).fill(1), batchStats: false,
+        layout, mean: new Float64Array(c), invstd: new Float64Array(c).fill(1), batchStats: false, eps: 0,
       });
     }
     // 'sampled-prenorm' (the released code): s = m̂ + sqrt(v̂ + ε)·z, a sample of this layer's input.

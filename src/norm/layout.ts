@@ -83,6 +83,7 @@ export function writeInPlace(t: Tensor, values: ArrayLike<number>, where: string
     throw new Error(`${where}: cannot update the running statistic of shape ${shapeString(a.shape)} in place (it must be contiguous with ${values.length} elements)`);
   }
   for (let i = 0; i < values.length; i++) a.data[a.offset + i] = values[i]!;
+  t.markModified();
 }
 
 /**

@@ -192,6 +192,7 @@ export abstract class Optimizer<H extends BaseHyper = BaseHyper, S extends Param
             this.state.set(p, state);
           }
           this.update(p, data, grad, state, group);
+          p.markModified(); // a backward that saved p must not silently use the new values
         }
       }
     });

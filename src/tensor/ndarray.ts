@@ -42,7 +42,7 @@ export class NDArray {
   /** A fresh contiguous array of zeros. */
   static zeros(shape: Shape, dtype: DType): NDArray {
     checkShape(shape as unknown[], 'zeros');
-    return new NDArray(allocate(dtype, sizeOf(shape)), [...shape]);
+    return new NDArray(allocate(dtype, sizeOf(shape), undefined, shape), [...shape]);
   }
 
   /** A fresh contiguous array filled with `value`. */
@@ -93,7 +93,7 @@ export class NDArray {
 
   /** A fresh contiguous copy with offset 0. */
   copy(): NDArray {
-    const out = allocate(this.dtype, this.size);
+    const out = allocate(this.dtype, this.size, undefined, this.shape);
     copyStrided(this, out);
     return new NDArray(out, [...this.shape]);
   }
@@ -113,7 +113,7 @@ export class NDArray {
   /** Converts the element type (always a copy when the dtype differs). */
   astype(dtype: DType): NDArray {
     if (dtype === this.dtype) return this;
-    const out = allocate(dtype, this.size);
+    const out = allocate(dtype, this.size, undefined, this.shape);
     out.set(this.flat());
     return new NDArray(out, [...this.shape]);
   }

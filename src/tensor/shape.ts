@@ -20,12 +20,29 @@ export function contiguousStrides(shape: Shape): number[] {
   return strides;
 }
 
+/**
+ * A value as an error message shows it: JSON-style, so that the string "2" reads `"2"` and not `2`;
+ * numbers JSON cannot hold (NaN, ±Infinity) and undefined, functions and bigints as JavaScript
+ * writes them; arrays element by element.
+ */
+export function formatValue(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(formatValue).join(', ')}]`;
+  if (typeof value === 'number') return Object.is(value, -0) ? '-0' : String(value);
+  if (typeof value === 'bigint') return `${value}n`;
+  if (value === undefined || typeof value === 'function' || typeof value === 'symbol') return String(value);
+  try {
+    return JSON.stringify(value) ?? String(value);
+  } catch {
+    return String(value);
+  }
+}
+
 /** Throws unless every entry is a non-negative integer. */
 export function checkShape(shape: readonly unknown[], where: string): number[] {
-  if (!Array.isArray(shape)) throw new Error(`${where}: shape must be an array of sizes, got ${String(shape)}`);
+  if (!Array.isArray(shape)) throw new Error(`${where}: shape must be an array of sizes, got ${formatValue(shape)}`);
   for (const d of shape) {
     if (typeof d !== 'number' || !Number.isInteger(d) || d < 0) {
-      throw new Error(`${where}: sizes must be non-negative integers, got [${shape.join(', ')}]`);
+      throw new Error(`${where}: sizes must be non-negative integers, got ${formatValue(shape)}`);
     }
   }
   return shape as number[];

@@ -116,10 +116,15 @@ describe('other bad input', () => {
   });
 
   it.each([
-    ['a short row', [[1, 2], [3]], /^tensor: ragged nested array \(length 1 at depth 1, expected 2\)/],
-    ['a number among rows', [[1, 2], 3], /^tensor: ragged nested array \(a number at depth 1, expected depth 2\)/],
-    ['a row among numbers', [1, [2]], /^tensor: ragged nested array/],
-    ['a deeper short row', [[[1], [2]], [[3], []]], /^tensor: ragged nested array \(length 0 at depth 2, expected 1\)/],
+    // Each message names where the nesting breaks and what the first elements made it expect
+    // (the old 'a row among numbers' message said "expected undefined").
+    ['a short row', [[1, 2], [3]], /^tensor: ragged nested array: data\[1\] has length 1, but the first elements give shape \[2, 2\], so length 2 was expected there$/],
+    ['a number among rows', [[1, 2], 3], /^tensor: ragged nested array: data\[1\] is a number, but the first elements give shape \[2, 2\], so an array of length 2 was expected there$/],
+    ['a row among numbers', [1, [2]], /^tensor: ragged nested array: data\[1\] is an array of length 1, but the first elements give shape \[2\], so a number was expected there$/],
+    ['a row among numbers, deeper', [[1, 2], [3, [4]]], /^tensor: ragged nested array: data\[1\]\[1\] is an array of length 1, but the first elements give shape \[2, 2\], so a number was expected there$/],
+    ['a deeper short row', [[[1], [2]], [[3], []]], /^tensor: ragged nested array: data\[1\]\[1\] has length 0, but the first elements give shape \[2, 2, 1\], so length 1 was expected there$/],
+    ['a string among numbers', [1, '2'], /^tensor: expected numbers or \(nested\) arrays of numbers, got string "2" at data\[1\]$/],
+    ['null among rows', [[1], null], /^tensor: expected numbers or \(nested\) arrays of numbers, got null null at data\[1\]$/],
   ])('ragged nested arrays in tensor(): %s', (_name, data, pattern) => {
     expectError(() => tensor(data as number[][]), pattern);
   });

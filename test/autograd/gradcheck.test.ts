@@ -21,7 +21,7 @@ function customUnary(name: string, f: (v: number) => number, dx: (g: NDArray, x:
     const out = mapUnary(x.array, f);
     if (!isGradEnabled() || !x.requiresGrad) return new Tensor(out);
     const saved = x.array;
-    const node = new GraphNode(name, [x], [true], (g) => [dx(g, saved)]);
+    const node = new GraphNode(name, [x], [true], (g) => [new Tensor(dx(g.array, saved))]);
     return new Tensor(out, { requiresGrad: true, gradFn: node });
   };
 }
@@ -134,7 +134,7 @@ describe('gradcheck consistency checks', () => {
       const y = tensor(s, { dtype: 'float64' });
       if (!isGradEnabled()) return y;
       const saved = x.array;
-      const node = new GraphNode('ignoresG', [x], [true], () => [mapUnary(saved, (v) => 2 * v)]);
+      const node = new GraphNode('ignoresG', [x], [true], () => [new Tensor(mapUnary(saved, (v) => 2 * v))]);
       return new Tensor(y.array, { requiresGrad: true, gradFn: node });
     };
     const result = gradcheck(sumSquares, [x64(9, [4])], { fastMode: false });

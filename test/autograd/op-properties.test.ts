@@ -14,7 +14,7 @@
 import * as fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { tensor } from '../../src/autograd/creation.js';
-import { gradcheck } from '../../src/autograd/gradcheck.js';
+import { gradcheck, gradgradcheck } from '../../src/autograd/gradcheck.js';
 import { opSpecs, type BoundCase } from './op-specs.js';
 
 const SEED = 20_241_124;
@@ -57,6 +57,25 @@ describe('every differentiable op passes gradcheck on drawn shapes and values', 
         { seed, numRuns: RUNS },
       );
       expect(spec.covers.filter((tag) => !seen.has(tag)), 'features the drawn cases never hit').toEqual([]);
+    });
+  });
+});
+
+/** Fewer runs for second derivatives: each gradgradcheck runs a recorded backward per entry. */
+const RUNS_SECOND_ORDER = 15;
+
+describe('every differentiable op passes gradgradcheck on drawn shapes and values (one spec drives both)', () => {
+  opSpecs.forEach((spec, i) => {
+    const seed = SEED + 1000 + i;
+    it(`${spec.name} passes gradgradcheck on ${RUNS_SECOND_ORDER} drawn cases (seed ${seed})`, () => {
+      fc.assert(
+        fc.property(spec.cases, (c) => {
+          const inputs = c.inputs.map((d) => tensor(Float64Array.from(d.values), { shape: d.shape, requiresGrad: d.requiresGrad }));
+          const result = gradgradcheck(c.run, inputs, { ...TOLERANCE, ...spec.gradcheck });
+          if (!result.ok) throw new Error(`${spec.name} on ${describeCase(c)}\n${result.report}`);
+        }),
+        { seed, numRuns: RUNS_SECOND_ORDER },
+      );
     });
   });
 });

@@ -49,6 +49,26 @@ describe('examples', () => {
     expect(linear).toBeLessThan(70);
   });
 
+  it('gradient-penalty.ts --steps 30: WGAN-GP pushes the critic\'s gradient norm at the interpolates towards 1', () => {
+    const out = runExample('gradient-penalty.ts', ['--steps', '30']);
+    expect(out).toContain('gradgradcheck of a gradient-norm penalty: passed');
+    const first = numberIn(out, /at the first critic step ([\d.]+)/);
+    const last = numberIn(out, /step 30: mean ‖∇D\(x̂\)‖ ([\d.]+)/);
+    expect(Math.abs(last - 1)).toBeLessThan(Math.abs(first - 1));
+    expect(Math.abs(last - 1)).toBeLessThan(0.2);
+  });
+
+  it('hessian.ts: Hessian-vector products equal H·v, and a Newton-CG step beats a gradient step', () => {
+    const out = runExample('hessian.ts');
+    expect(numberIn(out, /max \|H − Hᵀ\| = ([\d.e+-]+)/)).toBeLessThan(1e-12);
+    expect(numberIn(out, /max relative difference ([\d.e+-]+)/)).toBeLessThan(1e-12);
+    const m = /loss ([\d.]+) -> ([\d.]+)/.exec(out);
+    expect(m).not.toBeNull();
+    const newton = Number(m![2]);
+    expect(newton).toBeLessThan(Number(m![1]));
+    expect(newton).toBeLessThan(numberIn(out, /gradient-descent step with lr 0.2 for comparison: loss ([\d.]+)/));
+  });
+
   it('custom-op.ts: gradcheck passes the correct softplus and catches the broken one', () => {
     const out = runExample('custom-op.ts');
     expect(out).toContain('broken softplus: caught');

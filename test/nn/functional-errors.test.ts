@@ -1,7 +1,7 @@
 // Bad input to the F functions gives an error that names the function and the shapes or values at
 // fault, never a wrong result or a message from deep inside a kernel.
 import { describe, expect, it } from 'vitest';
-import { F, ones, randn, tensor, zeros } from '../../src/index.js';
+import { F, nn, ones, randn, tensor, zeros } from '../../src/index.js';
 
 describe('F functions reject bad input with clear errors', () => {
   it('conv2d', () => {
@@ -17,7 +17,7 @@ describe('F functions reject bad input with clear errors', () => {
     expect(() => F.conv2d(x, randn([6, 4, 3, 3]), null, { dilation: 3 })).toThrow('conv2d: the kernel (7×7 with dilation) is larger than the padded input (5×5)');
     expect(() => F.conv2d(x, randn([6, 4, 3, 3]), randn([5]))).toThrow('conv2d: bias must have shape [6] (one per output channel), got [5]');
     expect(() => F.conv2d(x, w, null, { groups: 2, stride: 0 })).toThrow('conv2d: stride must be an integer ≥ 1 or a pair [h, w] of them, got 0');
-    expect(() => F.conv2d(x, w, null, { groups: 2, padding: [1, -1] })).toThrow('conv2d: padding must be an integer ≥ 0 or a pair [h, w] of them, got [1,-1]');
+    expect(() => F.conv2d(x, w, null, { groups: 2, padding: [1, -1] })).toThrow('conv2d: padding must be an integer ≥ 0 or a pair [h, w] of them, got [1, -1]');
     expect(() => F.conv2d(x, w, null, { groups: 2, dilation: 1.5 })).toThrow('conv2d: dilation must be an integer ≥ 1');
     expect(() => F.conv2d(x, w, null, { groups: 2, padding: 'same', stride: 2 })).toThrow("conv2d: padding 'same' needs stride 1, got stride [2, 2]");
     expect(() => F.conv2d([1, 2] as never, w)).toThrow('conv2d: input must be a Tensor, got an array of length 2');
@@ -30,12 +30,21 @@ describe('F functions reject bad input with clear errors', () => {
     expect(() => F.maxPool2d(x, 7)).toThrow('maxPool2d: the input of shape [1, 2, 5, 5] is too small for kernel [7, 7] (padding [0, 0], dilation [1, 1]): the output would be 0×0');
     expect(() => F.maxPool2d(x, { kernelSize: 3, dilation: 3 })).toThrow('maxPool2d: the input of shape [1, 2, 5, 5] is too small for kernel [3, 3] (padding [0, 0], dilation [3, 3])');
     expect(() => F.maxPool2d(x, 0)).toThrow('maxPool2d: kernelSize must be an integer ≥ 1 or a pair [h, w] of them, got 0');
-    expect(() => F.avgPool2d(x, { kernelSize: 2, stride: [1, 0] })).toThrow('avgPool2d: stride must be an integer ≥ 1 or a pair [h, w] of them, got [1,0]');
+    // No kernel size at all (it used to be "Cannot read properties of undefined (reading 'ceilMode')").
+    expect(() => F.maxPool2d(x, undefined as never)).toThrow('maxPool2d: expected a kernel size (a number or [h, w]) or an options object with kernelSize, got undefined');
+    expect(() => F.maxPool2d(x, null as never)).toThrow('maxPool2d: expected a kernel size (a number or [h, w]) or an options object with kernelSize, got null');
+    expect(() => F.maxPool2d(x, {} as never)).toThrow('maxPool2d: the options object has no kernelSize (a number or [h, w])');
+    expect(() => F.avgPool2d(x, '2' as never)).toThrow('avgPool2d: expected a kernel size (a number or [h, w]) or an options object with kernelSize, got string "2"');
+    expect(() => F.avgPool2d(x, { stride: 1 } as never)).toThrow('avgPool2d: the options object has no kernelSize (a number or [h, w])');
+    expect(() => new nn.MaxPool2d(undefined as never)).toThrow('MaxPool2d: kernelSize must be an integer ≥ 1 or a pair [h, w] of them, got undefined');
+    expect(() => new nn.AvgPool2d('3' as never)).toThrow('AvgPool2d: kernelSize must be an integer ≥ 1 or a pair [h, w] of them, got "3"');
+    expect(() => F.maxPool2d(x, Number.NaN)).toThrow('maxPool2d: kernelSize must be an integer ≥ 1 or a pair [h, w] of them, got NaN');
+    expect(() => F.avgPool2d(x, { kernelSize: 2, stride: [1, 0] })).toThrow('avgPool2d: stride must be an integer ≥ 1 or a pair [h, w] of them, got [1, 0]');
     expect(() => F.avgPool2d(x, { kernelSize: 2, divisorOverride: 0 })).toThrow('avgPool2d: divisorOverride must be a non-zero number, got 0');
     expect(() => F.avgPool2d(randn([1, 1, 1, 5]), [2, 2])).toThrow('avgPool2d: the input of shape [1, 1, 1, 5] is too small for kernel [2, 2]');
     expect(() => F.adaptiveAvgPool2d(randn([4]), 1)).toThrow('adaptiveAvgPool2d: expected input of shape [N, C, H, W] (or unbatched [C, H, W]), got shape [4]');
-    expect(() => F.adaptiveAvgPool2d(x, 0)).toThrow('adaptiveAvgPool2d: outputSize must be an integer ≥ 1 or a pair [h, w] of them, got [0,0]');
-    expect(() => F.adaptiveAvgPool2d(x, [1, 2, 3] as never)).toThrow('adaptiveAvgPool2d: outputSize must be a number or a pair [h, w] (null keeps a size), got [1,2,3]');
+    expect(() => F.adaptiveAvgPool2d(x, 0)).toThrow('adaptiveAvgPool2d: outputSize must be an integer ≥ 1 or a pair [h, w] of them, got [0, 0]');
+    expect(() => F.adaptiveAvgPool2d(x, [1, 2, 3] as never)).toThrow('adaptiveAvgPool2d: outputSize must be a number or a pair [h, w] (null keeps a size), got [1, 2, 3]');
     expect(() => F.adaptiveAvgPool2d(randn([1, 2, 0, 3]), 1)).toThrow('adaptiveAvgPool2d: the input of shape [1, 2, 0, 3] has an empty spatial dim');
   });
 
@@ -62,7 +71,7 @@ describe('F functions reject bad input with clear errors', () => {
     expect(() => F.crossEntropy(logits, [0, 1, 2], { labelSmoothing: 1.5 })).toThrow('crossEntropy: labelSmoothing must be in [0, 1], got 1.5');
     expect(() => F.crossEntropy(logits, [0, 1, 2], { reduction: 'avg' as never })).toThrow(`crossEntropy: reduction must be 'mean', 'sum' or 'none', got "avg"`);
     expect(() => F.crossEntropy(tensor(1), 0)).toThrow('crossEntropy: expected an input of shape [N, C] or [N, C, d1, …] (or unbatched [C]), got shape []');
-    expect(() => F.nllLoss(logits, 'abc' as never)).toThrow('nllLoss: targets must be a Tensor or an array of class indices, got string abc');
+    expect(() => F.nllLoss(logits, 'abc' as never)).toThrow('nllLoss: targets must be a Tensor or an array of class indices, got string "abc"');
     expect(() => F.nllLoss(logits, [0, 1, 2], { ignoreIndex: 0.5 })).toThrow('nllLoss: ignoreIndex must be an integer, got 0.5');
   });
 

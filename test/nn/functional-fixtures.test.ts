@@ -3,45 +3,12 @@
 // random upstream gradient G, in float64 at 1e-10 relative; and once more in float32 at float32
 // precision (the same inputs: the script rounds them to float32 first).
 import { describe, expect, it } from 'vitest';
-import { F, Tensor } from '../../src/index.js';
-import { erf } from '../../src/tensor/kernels/special.js';
-import { NDArray } from '../../src/tensor/ndarray.js';
 import type { DType } from '../../src/tensor/dtype.js';
 import { assertClose, fixtureTensor, loadFixtures, type OpCase, type Tolerance } from '../helpers/fixtures.js';
 
-type Params = Record<string, unknown>;
+import { runFunctional as run, type Params } from '../helpers/functional-ops.js';
 
 const file = loadFixtures<OpCase<Params>>('../fixtures/functional.json', import.meta.url);
-
-/** Runs the F function a case names on tsgrad tensors, passing the case's params as tsgrad options. */
-function run(op: string, p: Params, xs: Tensor[]): Tensor {
-  const [x, y, z] = xs;
-  switch (op) {
-    case 'linear': return F.linear(x!, y!, z);
-    case 'conv2d': return F.conv2d(x!, y!, z, p as F.Conv2dOptions);
-    case 'maxPool2d': return F.maxPool2d(x!, p as unknown as F.MaxPool2dOptions);
-    case 'avgPool2d': return F.avgPool2d(x!, p as unknown as F.AvgPool2dOptions);
-    case 'adaptiveAvgPool2d': return F.adaptiveAvgPool2d(x!, p.outputSize as number | [number | null, number | null]);
-    case 'relu': return F.relu(x!);
-    case 'leakyRelu': return p.negativeSlope === undefined ? F.leakyRelu(x!) : F.leakyRelu(x!, p.negativeSlope as number);
-    case 'gelu': return F.gelu(x!, p as F.GeluOptions);
-    case 'sigmoid': return F.sigmoid(x!);
-    case 'tanh': return F.tanh(x!);
-    case 'softmax': return F.softmax(x!, p.dim as number);
-    case 'logSoftmax': return F.logSoftmax(x!, p.dim as number);
-    case 'crossEntropy': return F.crossEntropy(x!, y!, { ...(p as F.CrossEntropyOptions), weight: z ?? null });
-    case 'nllLoss': return F.nllLoss(x!, y!, { ...(p as F.NllLossOptions), weight: z ?? null });
-    case 'mseLoss': return F.mseLoss(x!, y!, p as F.MseLossOptions);
-    case 'pad': return F.pad(x!, p.pads as number[], (p.value as number | undefined) ?? 0);
-    case 'cat': return F.cat(xs, p.dim as number);
-    case 'stack': return F.stack(xs, p.dim as number);
-    case 'erf': {
-      const v = x!.toArray().map(erf);
-      return new Tensor(new NDArray(v, [...x!.shape]));
-    }
-    default: throw new Error(`no runner for op ${op}`);
-  }
-}
 
 /** Runs a case in `dtype` and throws a readable error at the first mismatch. */
 function check(c: OpCase<Params>, dtype: DType, tol: Tolerance): void {

@@ -1,11 +1,11 @@
-// gradcheck (float64 central differences, full Jacobians for these small inputs) on drawn cases of
+// gradcheck and gradgradcheck (float64 central differences, full Jacobians for these small inputs) on drawn cases of
 // every differentiable F function: conv2d over strides/paddings/dilations/groups/shapes (N = 1 and
 // size-1 dims included), every pooling mode, every activation and loss, pad/cat/stack, linear and
 // dropout (with a fixed mask). Fixed seeds (SEED + an index per property); a failure prints the
 // case and gradcheck's table of the worst entries, and fast-check prints the seed and path to replay.
 import * as fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { F, Generator, gradcheck, tensor, type Tensor } from '../../src/index.js';
+import { F, Generator, gradcheck, gradgradcheck, tensor, type Tensor } from '../../src/index.js';
 
 const SEED = 20_241_211;
 
@@ -37,9 +37,12 @@ function distinct(gen: Generator, n: number): (i: number) => number {
   return (i) => (order[i]! - n / 2) * 0.15 + gen.uniform() * 0.05;
 }
 
+/** gradcheck and gradgradcheck: every F function's first and second derivatives. */
 function checkGrad(label: string, fn: (...xs: Tensor[]) => Tensor, inputs: Tensor[]): void {
   const result = gradcheck(fn, inputs);
   if (!result.ok) throw new Error(`${label}\n${result.report}`);
+  const second = gradgradcheck(fn, inputs);
+  if (!second.ok) throw new Error(`${label} (second derivatives)\n${second.report}`);
 }
 
 const seedArb = fc.integer({ min: 0, max: 1_000_000 });

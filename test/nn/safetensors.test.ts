@@ -1,7 +1,7 @@
 // nn.saveSafetensors / nn.loadSafetensors: exact round trips, the byte layout the format specifies,
 // atomic writes (a failure or a crash never leaves a partial file under the target name), and one
 // test per kind of corrupt file, each written by hand to a temp dir.
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -155,6 +155,71 @@ describe('atomic writes', () => {
     const w = state.get('a.weight')!.toArray();
     expect(w.length).toBe(500000);
     expect(w.every((v) => v === fill)).toBe(true);
+    // Whatever temp file the kill left behind (its process is gone) goes with the next save.
+    saveSafetensors(target, { w: tensor([1]) });
+    expect(leftovers(sub)).toEqual([]);
+  });
+
+  /** The id of a process that has exited (spawned and waited for). */
+  const deadPid = (): number => {
+    const child = spawnSync(process.execPath, ['-e', '0']);
+    expect(child.status).toBe(0);
+    return child.pid!;
+  };
+
+  it('the next save of a target removes the temp files of dead processes, keeps those of live ones and of other targets', () => {
+    const sub = join(dir, 'atomic-stale');
+    mkdirSync(sub);
+    const target = join(sub, 'x.safetensors');
+    const dead = deadPid();
+    const stale = [`.x.safetensors.${dead}.a1b2c3d4e5f6.tmp`, `.x.safetensors.${dead}.0123456789ab.tmp`];
+    // process.ppid (the test runner) is alive; another target's temp file and a look-alike name stay.
+    const kept = [`.x.safetensors.${process.ppid}.a1b2c3d4e5f6.tmp`, `.y.safetensors.${dead}.a1b2c3d4e5f6.tmp`, `.x.safetensors.${dead}.tmp`, 'x.safetensors.bak'];
+    for (const name of [...stale, ...kept]) writeFileSync(join(sub, name), 'partial');
+    saveSafetensors(target, { w: tensor([1, 2]) });
+    expect(readdirSync(sub).sort()).toEqual([...kept, 'x.safetensors'].sort());
+    expect(Array.from(loadSafetensors(target).get('w')!.toArray())).toEqual([1, 2]);
+  });
+
+  it('a process killed (-9) between writing its temp file and the rename: the next save removes that file', async () => {
+    const sub = join(dir, 'atomic-killed');
+    mkdirSync(sub);
+    const target = join(sub, 'x.safetensors');
+    const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('../helpers/safetensors-stuck-child.ts', import.meta.url)), target], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    const temp = await new Promise<string>((resolveTemp, reject) => {
+      let out = '';
+      child.stdout!.on('data', (chunk: Buffer) => {
+        out += chunk.toString();
+        if (out.endsWith('\n')) resolveTemp(out.trim());
+      });
+      child.on('exit', (code) => reject(new Error(`the child exited early with code ${code}`)));
+    });
+    const exited = new Promise((r) => child.once('exit', r));
+    child.kill('SIGKILL');
+    await exited;
+    expect(existsSync(temp)).toBe(true);
+    expect(temp).toContain(`.x.safetensors.${child.pid}.`);
+    expect(existsSync(target)).toBe(false);
+    saveSafetensors(target, { w: tensor([4]) });
+    expect(existsSync(temp)).toBe(false);
+    expect(readdirSync(sub)).toEqual(['x.safetensors']);
+  });
+
+  it('a save that fails names saveSafetensors and the target path, not only the temp file', () => {
+    const target = join(dir, 'no-such-dir', 'model.safetensors');
+    let error: Error | null = null;
+    try {
+      saveSafetensors(target, { w: tensor([1]) });
+    } catch (e) {
+      error = e as Error;
+    }
+    expect(error, 'saving should throw').not.toBeNull();
+    expect(error!.message).toContain(`saveSafetensors: cannot save '${target}'`);
+    expect(error!.message).toContain('ENOENT');
+    expect(() => saveSafetensors('', { w: tensor([1]) })).toThrow(/saveSafetensors: path must be a non-empty string, got ""/);
+    expect(() => saveSafetensors(undefined as unknown as string, { w: tensor([1]) })).toThrow(/saveSafetensors: path must be a non-empty string, got undefined/);
   });
 });
 
@@ -196,6 +261,28 @@ describe('corrupt files: a clear error naming the file and the problem, never a 
     ],
     ['trailing bytes', () => craft('trail', okHeader, f32Bytes([1, 2, 3])), /the tensors cover 8 bytes of data, but the file has 12/],
     ['entry not an object', () => craft('entry', { w: 3 }), /the entry of tensor 'w' is not an object/],
+    // JSON.parse keeps the last of two equal keys; the file must be refused, naming the key.
+    [
+      'a tensor named twice (same bytes)',
+      () => craft('dup1', '{"w": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]}, "w": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]}}', okData),
+      /the header names tensor 'w' twice/,
+    ],
+    [
+      'a tensor named twice (the first entry would be dropped, its bytes orphaned)',
+      () => craft('dup2', '{"w":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"v":{"dtype":"F32","shape":[0],"data_offsets":[8,8]},"w":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}', okData),
+      /the header names tensor 'w' twice/,
+    ],
+    [
+      'a tensor named twice, once with a JSON escape',
+      () => craft('dup3', '{"w": {"dtype": "F32", "shape": [1], "data_offsets": [0, 4]},\n "\\u0077" : {"dtype": "F32", "shape": [1], "data_offsets": [4, 8]}}', okData),
+      /the header names tensor 'w' twice/,
+    ],
+    ['__metadata__ twice', () => craft('dup4', `{"__metadata__": {"a": "1"}, "__metadata__": {"b": "2"}, ${JSON.stringify(okHeader).slice(1)}`, okData), /the header names __metadata__ twice/],
+    [
+      'a key repeated inside an entry',
+      () => craft('dup5', '{"w": {"dtype": "F64", "shape": [2], "dtype": "F32", "data_offsets": [0, 8]}}', okData),
+      /the header repeats the key 'dtype' inside 'w'/,
+    ],
     ['metadata not strings', () => craft('meta', { __metadata__: { a: 1 }, ...okHeader }, okData), /__metadata__ value for 'a' is not a string/],
     [
       'I64 beyond 2^53',
@@ -222,6 +309,13 @@ describe('corrupt files: a clear error naming the file and the problem, never a 
       expect(error!.message).toMatch(message);
     });
   }
+
+  it('equal keys in different objects, and braces or quotes inside strings, are not duplicates', () => {
+    const header = '{"__metadata__": {"note": "a \\"{w}\\": [1, 2]", "w": "x"}, "dtype": {"dtype": "F32", "shape": [1], "data_offsets": [0, 4]}, "w": {"dtype": "F32", "shape": [1], "data_offsets": [4, 8]}}';
+    const { tensors, metadata } = readSafetensors(craft('nodup', header, okData));
+    expect([...tensors.keys()]).toEqual(['dtype', 'w']);
+    expect(metadata).toEqual({ note: 'a "{w}": [1, 2]', w: 'x' });
+  });
 
   it('a missing file is an error naming it', () => {
     const path = join(dir, 'does-not-exist.safetensors');

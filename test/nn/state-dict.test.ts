@@ -215,6 +215,33 @@ describe('loadStateDict', () => {
     expect(Array.from(m64.weight.toArray())).toEqual([1, 2, 3, 4]);
   });
 
+  it('a value that is not a Tensor (null, an array, a number) is an error naming the key, and nothing is half-loaded', () => {
+    for (const strict of [true, false]) {
+      const model = new nn.Linear(2, 2);
+      const before = [Array.from(model.weight.toArray()), Array.from(model.bias!.toArray())];
+      // bias is good and comes first in the Map: it must not be written either.
+      for (const bad of [null, [[1, 2], [3, 4]], 5, undefined, { shape: [2, 2] }]) {
+        const state = new Map<string, unknown>([['bias', tensor([7, 8])], ['weight', bad]]);
+        let message = '';
+        try {
+          model.loadStateDict(state as Map<string, Tensor>, { strict });
+        } catch (e) {
+          message = (e as Error).message;
+        }
+        expect(message).toMatch(/^loadStateDict: error\(s\) loading state dict into Linear \(nothing was loaded\):\n {2}the value of weight is not a Tensor: got /);
+        expect([Array.from(model.weight.toArray()), Array.from(model.bias!.toArray())]).toEqual(before);
+      }
+    }
+  });
+
+  it('a state dict that is not a Map or an object is a clear error', () => {
+    const model = new nn.Linear(2, 2);
+    expect(() => model.loadStateDict(null as never)).toThrow(/^loadStateDict: expected a state dict \(a Map or an object of Tensors, .*\), got null$/);
+    expect(() => model.loadStateDict(undefined as never)).toThrow(/got undefined$/);
+    expect(() => model.loadStateDict([] as never)).toThrow(/got an array of length 0$/);
+    expect(() => model.loadStateDict('model.safetensors' as never)).toThrow(/got string "model\.safetensors"$/);
+  });
+
   it('keeps the Parameter objects (an optimizer holding them sees the new values)', () => {
     const model = new nn.Linear(2, 1);
     const w = model.weight;

@@ -1,6 +1,6 @@
 // Helpers shared by the normalization tests: seeded random tensors, fixed (injected) noise, and
 // gradcheck through modules with respect to their parameters as well as their input.
-import { Generator, gradcheck, Tensor, type DType, type GradcheckResult } from '../../src/index.js';
+import { Generator, gradcheck, gradgradcheck, Tensor, type DType, type GradcheckResult } from '../../src/index.js';
 import type { Module, Parameter } from '../../src/nn/index.js';
 import type { NoiseFn } from '../../src/norm/index.js';
 import { NDArray } from '../../src/tensor/ndarray.js';
@@ -55,7 +55,8 @@ export function parametersOf(modules: readonly Module[]): Parameter[] {
  * fresh leaf copies, which are put in place of the parameters (by property name) for the call.
  */
 export function gradcheckModules(
-  run: (x: Tensor) => Tensor, x: Tensor, modules: readonly Module[], options: { atol?: number; rtol?: number; fastMode?: boolean | 'auto' } = {},
+  run: (x: Tensor) => Tensor, x: Tensor, modules: readonly Module[],
+  options: { atol?: number; rtol?: number; fastMode?: boolean | 'auto'; order?: 1 | 2 } = {},
 ): GradcheckResult {
   const params = parametersOf(modules);
   const owners: { owner: Module; name: string }[] = params.map((p) => {
@@ -75,7 +76,8 @@ export function gradcheckModules(
       owners.forEach(({ owner, name }, i) => Reflect.set(owner, name, params[i]));
     }
   };
-  return gradcheck(fn, [x, ...params], { atol: options.atol ?? 1e-6, rtol: options.rtol ?? 1e-4, fastMode: options.fastMode ?? 'auto' });
+  const check = options.order === 2 ? gradgradcheck : gradcheck;
+  return check(fn, [x, ...params], { atol: options.atol ?? 1e-6, rtol: options.rtol ?? 1e-4, fastMode: options.fastMode ?? 'auto' });
 }
 
 /** max |a − b| over two tensors of one shape. */

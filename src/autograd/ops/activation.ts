@@ -1,8 +1,9 @@
 // Activation primitives that are not Tensor methods: GELU (exact and tanh-approximated) and leaky
 // ReLU. Elementwise; forward and backward side by side. g is the upstream gradient.
-import { mapBinary, mapUnary } from '../../tensor/kernels/elementwise.js';
+import { mapUnary } from '../../tensor/kernels/elementwise.js';
 import { erf } from '../../tensor/kernels/special.js';
 import type { OpTable } from '../op.js';
+import { scaleByStep } from './unary.js';
 
 type ActivationOps = Pick<OpTable, 'gelu' | 'leakyRelu'>;
 
@@ -20,28 +21,29 @@ export const activationOps: ActivationOps = {
       approximate === 'tanh'
         ? mapUnary(x!, (v) => 0.5 * v * (1 + Math.tanh(BETA * (v + KAPPA * v * v * v))))
         : mapUnary(x!, (v) => v * 0.5 * (1 + erf(v * SQRT1_2))),
-      x!,
+      null,
     ],
     // 'none': d/dx x·Φ(x) = Φ(x) + x·φ(x);
     // 'tanh': with t = tanh(u), u = β(x + κx³): d/dx = (1 + t)/2 + x/2·(1 − t²)·β(1 + 3κx²)
-    backward: (g, x, _needs, { approximate }) => [
-      approximate === 'tanh'
-        ? mapBinary(g, x, (gv, v) => {
-          const t = Math.tanh(BETA * (v + KAPPA * v * v * v));
-          return gv * (0.5 * (1 + t) + 0.5 * v * (1 - t * t) * BETA * (1 + 3 * KAPPA * v * v));
-        }, 'gelu backward')
-        : mapBinary(g, x, (gv, v) => {
-          const cdf = 0.5 * (1 + erf(v * SQRT1_2));
-          const pdf = Math.exp(-0.5 * v * v) * INV_SQRT_2PI;
-          return gv * (cdf + v * pdf);
-        }, 'gelu backward'),
-    ],
+    backward: (g, { inputs: [x], args: { approximate } }) => {
+      const v = x!;
+      if (approximate === 'tanh') {
+        const t = v.mul(v).mul(v).mul(KAPPA).add(v).mul(BETA).tanh();
+        const du = v.mul(v).mul(3 * KAPPA).add(1).mul(BETA);
+        return [g.mul(t.add(1).mul(0.5).add(v.mul(0.5).mul(t.mul(t).neg().add(1)).mul(du)))];
+      }
+      const cdf = v.mul(SQRT1_2).erf().add(1).mul(0.5);
+      const pdf = v.mul(v).mul(-0.5).exp().mul(INV_SQRT_2PI);
+      return [g.mul(cdf.add(v.mul(pdf)))];
+    },
+    saves: { inputs: true },
+    freshGradients: true,
   },
   leakyRelu: {
-    forward: ([x], { negativeSlope }) => [mapUnary(x!, (v) => (v > 0 ? v : v * negativeSlope)), x!],
+    forward: ([x], { negativeSlope }) => [mapUnary(x!, (v) => (v > 0 ? v : v * negativeSlope)), null],
     // d/dx = 1 for x > 0, else the slope. NOTE: at x = 0 the slope, as PyTorch's backward.
-    backward: (g, x, _needs, { negativeSlope }) => [
-      mapBinary(g, x, (gv, v) => (v > 0 ? gv : gv * negativeSlope), 'leakyRelu backward'),
-    ],
+    backward: (g, { inputs: [x], args: { negativeSlope } }) => [scaleByStep(g, x!, (v) => (v > 0 ? 1 : negativeSlope))],
+    saves: { inputs: true },
+    freshGradients: true,
   },
 };

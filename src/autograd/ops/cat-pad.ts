@@ -1,6 +1,7 @@
 // Joining and padding: cat (concatenate along a dim) and constant pad (with negative pads that crop,
 // as torch.nn.functional.pad). Both copy slices; their gradients copy the slices back.
 import { NDArray, copyInto } from '../../tensor/ndarray.js';
+import { applyOp } from '../apply.js';
 import type { OpTable } from '../op.js';
 
 type CatPadOps = Pick<OpTable, 'cat' | 'pad'>;
@@ -21,10 +22,10 @@ export const catPadOps: CatPadOps = {
       return [out, sizes];
     },
     // Each input receives its own slice of g.
-    backward: (g, sizes, needs, { dim }) => {
+    backward: (g, { saved: sizes, needsGrad, args: { dim } }) => {
       let start = 0;
       return sizes.map((size, i) => {
-        const slice = needs[i] ? g.narrow(dim, start, size) : null;
+        const slice = needsGrad[i] ? g.narrow(dim, start, size) : null;
         start += size;
         return slice;
       });
@@ -35,17 +36,23 @@ export const catPadOps: CatPadOps = {
       const r = padRegions(x!.shape, pads);
       const out = NDArray.full(r.outShape, value, x!.dtype);
       copyInto(region(out, r.outStart, r.length), region(x!, r.inStart, r.length));
-      return [out, x!.shape];
+      return [out, null];
     },
-    // The kept input region receives its slice of g; cropped elements receive 0.
-    backward: (g, inputShape, _needs, { pads }) => {
-      const r = padRegions(inputShape, pads);
-      const gx = NDArray.zeros(inputShape, g.dtype);
-      copyInto(region(gx, r.inStart, r.length), region(g, r.outStart, r.length));
-      return [gx];
-    },
+    // The kept input region receives its slice of g; cropped elements receive 0: the opposite pad
+    // (a crop where this padded, zeros where this cropped).
+    backward: (g, { args: { pads } }) => [applyOp('pad', [g], { pads: pads.map((p) => -p), value: 0 })],
+    freshGradients: true,
   },
 };
+
+/** The pads (F.pad order) that put a `length`-long slice of `dim` from `start` back into `shape`. */
+export function padRegionsForNarrow(shape: readonly number[], dim: number, start: number, length: number): number[] {
+  const pads = new Array<number>(2 * (shape.length - dim)).fill(0);
+  const k = shape.length - 1 - dim;
+  pads[2 * k] = start;
+  pads[2 * k + 1] = shape[dim]! - start - length;
+  return pads;
+}
 
 /**
  * For pads in torch.nn.functional.pad order (last dim first: [left, right, top, bottom, …]): the

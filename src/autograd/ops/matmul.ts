@@ -1,32 +1,33 @@
 // Matrix product with PyTorch's matmul semantics (1-d operands, broadcast batch dims).
 import { matmul } from '../../tensor/kernels/matmul.js';
-import { sumToShape } from '../../tensor/kernels/sum-to-shape.js';
 import type { NDArray } from '../../tensor/ndarray.js';
 import type { OpTable } from '../op.js';
+import type { Tensor } from '../tensor.js';
 
 export const matmulOps: Pick<OpTable, 'matmul'> = {
   matmul: {
-    forward: ([a, b]) => [matmul(a!, b!), [a!, b!]],
+    forward: ([a, b]) => [matmul(a!, b!), null],
     // C = A·B  ⇒  ∂L/∂A = G·Bᵀ,  ∂L/∂B = Aᵀ·G (over broadcast batch dims, then summed back).
-    backward: (g, [a, b], needs) => {
-      const a2 = a.ndim === 1 ? a.reshape([1, a.shape[0]!]) : a;
-      const b2 = b.ndim === 1 ? b.reshape([b.shape[0]!, 1]) : b;
+    backward: (g, { inputs: [a, b], needsGrad }) => {
+      const a2 = a!.ndim === 1 ? a!.reshape([1, a!.shape[0]!]) : a!;
+      const b2 = b!.ndim === 1 ? b!.reshape([b!.shape[0]!, 1]) : b!;
       const m = a2.shape[a2.ndim - 2]!;
       const n = b2.shape[b2.ndim - 1]!;
       // Restore the unit dims that 1-d operands dropped from the output.
-      const batch = g.shape.slice(0, g.ndim - (a.ndim > 1 ? 1 : 0) - (b.ndim > 1 ? 1 : 0));
+      const batch = g.shape.slice(0, g.ndim - (a!.ndim > 1 ? 1 : 0) - (b!.ndim > 1 ? 1 : 0));
       const g2 = g.reshape([...batch, m, n]);
-      const gradA = needs[0] ? sumToShape(matmul(g2, lastTwoSwapped(b2)), a2.shape).reshape(a.shape) : null;
-      let gradB: NDArray | null = null;
-      if (needs[1] && a.ndim === 2 && isTransposedMatrix(b)) {
+      const gradA = needsGrad[0] ? g2.matmul(lastTwoSwapped(b2)).sumToSize(a2.shape).reshape(a!.shape) : null;
+      let gradB: Tensor | null = null;
+      if (needsGrad[1] && a!.ndim === 2 && isTransposedMatrix(b!.array)) {
         // B = Wᵀ of a row-major W (F.linear's weight): compute (Gᵀ·A)ᵀ, the same sums in the same
         // order, so the gradient comes out in W's own layout and W.grad needs no transposing copy.
-        gradB = matmul(g2.transpose(0, 1), a2).transpose(0, 1);
-      } else if (needs[1]) {
-        gradB = sumToShape(matmul(lastTwoSwapped(a2), g2), b2.shape).reshape(b.shape);
+        gradB = g2.transpose(0, 1).matmul(a2).transpose(0, 1);
+      } else if (needsGrad[1]) {
+        gradB = lastTwoSwapped(a2).matmul(g2).sumToSize(b2.shape).reshape(b!.shape);
       }
       return [gradA, gradB];
     },
+    saves: { inputs: true },
     // Products (and sums of them) made here, reshaped at most.
     freshGradients: true,
   },
@@ -37,6 +38,6 @@ function isTransposedMatrix(x: NDArray): boolean {
   return x.ndim === 2 && x.shape[0]! > 1 && x.shape[1]! > 1 && x.strides[0] === 1 && x.strides[1] === x.shape[0];
 }
 
-function lastTwoSwapped(x: NDArray): NDArray {
+function lastTwoSwapped(x: Tensor): Tensor {
   return x.transpose(-2, -1);
 }

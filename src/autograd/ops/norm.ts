@@ -7,7 +7,11 @@ import {
 } from '../../tensor/kernels/norm.js';
 import { NDArray } from '../../tensor/ndarray.js';
 import { shapeString } from '../../tensor/shape.js';
-import type { OpTable } from '../op.js';
+import { applyOp } from '../apply.js';
+import { runBackward } from '../engine.js';
+import type { BackwardContext, OpTable } from '../op.js';
+import { Tensor } from '../tensor.js';
+import { momentsComposite, normalizeWithComposite } from './norm-composite.js';
 
 type NormOps = Pick<OpTable, 'normalize' | 'normalizeWith' | 'normMoments'>;
 
@@ -51,20 +55,32 @@ export const normOps: NormOps = {
     },
     // h = g·γ.  batch stats: dx = invstd·(h − mean(h) − x̂·mean(h·x̂));  fixed stats: dx = invstd·h;
     // dγ = Σ g·x̂;  dβ = Σ g (over chunks, samples and positions).
-    backward: (g, { x, weight }, needs, { layout, mean, invstd, batchStats }) => {
-      const gc = g.contiguous();
+    // Recorded (createGraph): the same gradients from the composite, so they differentiate again.
+    backward: (g, ctx) => {
+      const { saved: { x, weight }, needsGrad, args: { layout, mean, invstd, batchStats, eps } } = ctx;
+      if (ctx.createGraph) {
+        return viaComposite(g, ctx, ([xt, w, b]) => {
+          if (batchStats) {
+            const moments = momentsComposite(xt!, layout);
+            return normalizeWithComposite(xt!, moments.mean, moments.variance, layout, eps, w ?? null, b ?? null);
+          }
+          return normalizeFixedComposite(xt!, layout, mean, invstd, w ?? null, b ?? null);
+        });
+      }
+      const gc = g.array.contiguous();
       const w = flatOrNull(weight);
       const sums = normBackwardSums(gc.data, gc.offset, x.data, x.offset, layout, mean, invstd, w);
-      const dx = needs[0]
+      const dx = needsGrad[0]
         ? new NDArray(normBackwardInput(gc.data, gc.offset, x.data, x.offset, layout, mean, invstd, w, batchStats ? sums : null), [...x.shape])
         : null;
       const affineShape = weight === null ? [0] : weight.shape;
       return [
-        dx,
-        needs[1] && weight !== null ? arrayOf(sums.sumGXhat, affineShape, weight) : null,
-        needs[2] && weight !== null ? arrayOf(sums.sumG, affineShape, weight) : null,
-      ];
+        wrap(dx),
+        needsGrad[1] && weight !== null ? wrap(arrayOf(sums.sumGXhat, affineShape, weight)) : null,
+        needsGrad[2] && weight !== null ? wrap(arrayOf(sums.sumG, affineShape, weight)) : null,
+      ].slice(0, ctx.inputs.length);
     },
+    saves: { inputs: true },
     freshGradients: true,
   },
   // y = γ·(x − m)/sqrt(v + eps) + β where m and v are inputs (shape: one value per (chunk, channel)),
@@ -90,22 +106,28 @@ export const normOps: NormOps = {
     },
     // h = g·γ.  dx = invstd·h (m and v are separate inputs);  dm = −invstd·Σh;
     // dv = −½·invstd²·Σ h·x̂ (since ∂x̂/∂v = −½·x̂·invstd²);  dγ = Σ g·x̂;  dβ = Σ g.
-    backward: (g, { x, mean, invstd, weight, statShape }, needs, { layout }) => {
-      const gc = g.contiguous();
+    // Recorded (createGraph): the same gradients from the composite, so they differentiate again.
+    backward: (g, ctx) => {
+      const { saved: { x, mean, invstd, weight, statShape }, needsGrad, args: { layout, eps } } = ctx;
+      if (ctx.createGraph) {
+        return viaComposite(g, ctx, ([xt, m, v, w, b]) => normalizeWithComposite(xt!, m!, v!, layout, eps, w ?? null, b ?? null));
+      }
+      const gc = g.array.contiguous();
       const w = flatOrNull(weight);
       const sums = normBackwardSums(gc.data, gc.offset, x.data, x.offset, layout, mean, invstd, w);
       const make = (values: ArrayLike<number>, shape: readonly number[]): NDArray => arrayOf(values, shape, x);
-      const dm = needs[1] ? make(sums.sumGW.map((s, i) => -invstd[i]! * s), statShape) : null;
-      const dv = needs[2] ? make(sums.sumGWXhat.map((s, i) => -0.5 * invstd[i]! * invstd[i]! * s), statShape) : null;
+      const dm = needsGrad[1] ? make(sums.sumGW.map((s, i) => -invstd[i]! * s), statShape) : null;
+      const dv = needsGrad[2] ? make(sums.sumGWXhat.map((s, i) => -0.5 * invstd[i]! * invstd[i]! * s), statShape) : null;
       const affineShape = weight === null ? [0] : weight.shape;
       return [
-        needs[0] ? new NDArray(normBackwardInput(gc.data, gc.offset, x.data, x.offset, layout, mean, invstd, w, null), [...x.shape]) : null,
-        dm,
-        dv,
-        needs[3] && weight !== null ? arrayOf(sums.sumGXhat, affineShape, weight) : null,
-        needs[4] && weight !== null ? arrayOf(sums.sumG, affineShape, weight) : null,
-      ];
+        needsGrad[0] ? wrap(new NDArray(normBackwardInput(gc.data, gc.offset, x.data, x.offset, layout, mean, invstd, w, null), [...x.shape])) : null,
+        wrap(dm),
+        wrap(dv),
+        needsGrad[3] && weight !== null ? wrap(arrayOf(sums.sumGXhat, affineShape, weight)) : null,
+        needsGrad[4] && weight !== null ? wrap(arrayOf(sums.sumG, affineShape, weight)) : null,
+      ].slice(0, ctx.inputs.length);
     },
+    saves: { inputs: true },
     freshGradients: true,
   },
   // The observation of a normalization: [2, chunks, channels] = (mean, biased variance) per
@@ -122,12 +144,54 @@ export const normOps: NormOps = {
       return [out, { x, mean }];
     },
     // dx = dmean/count + 2·(x − mean)·dvar/count
-    backward: (g, { x, mean }, _needs, { layout }) => {
-      const gc = g.contiguous().flat();
+    // Recorded (createGraph): the same gradient from the composite, so it differentiates again.
+    backward: (g, ctx) => {
+      const { saved: { x, mean }, args: { layout } } = ctx;
+      if (ctx.createGraph) {
+        return viaComposite(g, ctx, ([xt]) => {
+          const moments = momentsComposite(xt!, layout);
+          const statShape = [1, layout.chunks, layout.channels];
+          return applyOp('cat', [moments.mean.reshape(statShape), moments.variance.reshape(statShape)], { dim: 0 });
+        });
+      }
+      const gc = g.array.contiguous().flat();
       const stats = mean.length;
       const dx = momentsBackward(gc.subarray(0, stats), gc.subarray(stats, 2 * stats), x.data, x.offset, layout, mean);
-      return [new NDArray(dx, [...x.shape])];
+      return [wrap(new NDArray(dx, [...x.shape]))];
     },
+    saves: { inputs: true },
     freshGradients: true,
   },
 };
+
+function wrap(a: NDArray | null): Tensor | null {
+  return a === null ? null : new Tensor(a);
+}
+
+/** y = γ·(x − mean)·invstd + β with constant per-(chunk, channel) statistics, as a composite. */
+function normalizeFixedComposite(
+  x: Tensor, layout: NormLayout, mean: Float64Array, invstd: Float64Array, weight: Tensor | null, bias: Tensor | null,
+): Tensor {
+  const shape = [layout.chunks, layout.channels];
+  const constant = (values: Float64Array): Tensor => new Tensor(arrayOf(values, shape, x.array));
+  // normalizeWith's composite takes a variance: v = invstd⁻² with eps 0 gives back the same invstd.
+  const variance = constant(invstd.map((s) => 1 / (s * s)));
+  return normalizeWithComposite(x, constant(mean), variance, layout, 0, weight, bias);
+}
+
+/**
+ * The gradients of a fused op's inputs, through its composite `build` recorded on aliases of the
+ * inputs: the route a fused op's backward takes when the backward pass is itself recorded, so the
+ * gradients it returns can be differentiated again. Tested equal to the fused backward.
+ */
+function viaComposite<A, S>(g: Tensor, ctx: BackwardContext<A, S>, build: (inputs: readonly (Tensor | undefined)[]) => Tensor): (Tensor | null)[] {
+  // Aliases (a reshape to the same shape is a new graph node) keep each input's gradient apart
+  // from paths that reach it through the other inputs (BKN's mean depends on x too).
+  const aliases = ctx.inputs.map((t, i) => (ctx.needsGrad[i] ? t.reshape(t.shape) : t));
+  const y = build(aliases);
+  const wanted = aliases.filter((_, i) => ctx.needsGrad[i]);
+  // The recorded gradients refer to the composite's nodes: keep them for the next derivative.
+  const grads = runBackward([y], [g], { retainGraph: true, createGraph: true, capture: wanted });
+  let k = 0;
+  return aliases.map((_, i) => (ctx.needsGrad[i] ? grads[k++] ?? null : null));
+}

@@ -98,6 +98,8 @@ export function tanh(x: Tensor): Tensor {
  * meaningless here. The subtraction itself is what keeps exp from overflowing on large logits.
  */
 function shiftedByMax(x: Tensor, dim: number): Tensor {
+  // An empty dim has no max (and nothing to shift): the result is empty, as PyTorch's.
+  if (x.shape[dim] === 0) return x;
   return x.sub(x.max(dim, true).detach());
 }
 

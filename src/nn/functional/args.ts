@@ -2,7 +2,7 @@
 // the function, so a user sees `conv2d: …`, not a message from deep inside a kernel.
 import { Tensor } from '../../autograd/tensor.js';
 import { promoteTypes } from '../../tensor/dtype.js';
-import { shapeString } from '../../tensor/shape.js';
+import { formatValue, shapeString } from '../../tensor/shape.js';
 
 /** A size given once for both spatial dims, or as [h, w]. */
 export type Pair = number | readonly [number, number];
@@ -15,7 +15,7 @@ export function pair(value: Pair, name: string, fn: string, min: number): [numbe
   const [h, w] = typeof value === 'number' ? [value, value] : Array.isArray(value) && value.length === 2 ? value : [NaN, NaN];
   for (const v of [h, w]) {
     if (!Number.isInteger(v) || v < min) {
-      throw new Error(`${fn}: ${name} must be an integer ≥ ${min} or a pair [h, w] of them, got ${JSON.stringify(value)}`);
+      throw new Error(`${fn}: ${name} must be an integer ≥ ${min} or a pair [h, w] of them, got ${formatValue(value)}`);
     }
   }
   return [h, w];
@@ -47,10 +47,11 @@ export function checkReduction(reduction: unknown, fn: string): asserts reductio
   }
 }
 
-/** A short description of an unexpected argument, for error messages. */
+/** A short description of an unexpected argument, for error messages (a string shows its quotes). */
 export function describe(x: unknown): string {
   if (x === null) return 'null';
+  if (x === undefined) return 'undefined';
   if (Array.isArray(x)) return `an array of length ${x.length}`;
   if (typeof x === 'object') return (x as object).constructor?.name ?? 'an object';
-  return `${typeof x} ${String(x)}`;
+  return `${typeof x} ${formatValue(x)}`;
 }

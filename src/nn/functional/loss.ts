@@ -1,7 +1,11 @@
 // Losses: nllLoss, crossEntropy and mseLoss, with PyTorch's semantics (reduction, ignoreIndex,
-// class weights, label smoothing). All composites: the class-index lookup of nllLoss is a product
-// with a constant coefficient tensor (w[y] at the target class, 0 elsewhere) summed over classes,
-// so no gather primitive is needed; it costs O(N·C), like the logSoftmax before it.
+// class weights, label smoothing). The class lookups (w[y]·logp[y] of nllLoss, Σ_c w[c]·logp[c] of
+// label smoothing) are one composite, `weightedClassSum`, that selects the terms it needs with
+// `where` before multiplying by the class weights.
+// NOTE: why not simply a product with a coefficient tensor that is 0 off the terms: a masked logit
+// (−∞) gives logp = −∞ and −∞·0 = NaN, so F.crossEntropy([[0, −∞, 1]], [0]) was NaN where PyTorch
+// (a gather) gives 1.3133. Selecting first is PyTorch's gather semantics exactly.
+import { applyOp } from '../../autograd/apply.js';
 import { Tensor } from '../../autograd/tensor.js';
 import { NDArray } from '../../tensor/ndarray.js';
 import { broadcastShapes, sameShape, shapeString } from '../../tensor/shape.js';
@@ -98,21 +102,42 @@ function readTargets(fn: string, input: Tensor, targets: Targets, ignoreIndex: n
 }
 
 /**
- * A constant of the input's shape holding, for every position, `perClass(c, t)` in the class slot
- * c of target t (row-major over the target shape), so that (input · it).sum(classDim) picks or
- * weighs classes per target.
+ * Which terms of each target's class sum `weightedClassSum` takes: 'target' is w[y_t]·x[t, y_t]
+ * alone (nllLoss); 'allClasses' is Σ_c w[c]·x[t, c] (label smoothing). Ignored targets give 0.
  */
-function classCoefficients(input: Tensor, info: TargetInfo, perClass: (c: number, t: number) => number): Tensor {
-  const out = NDArray.zeros(input.shape, input.dtype);
+type ClassTerms = 'target' | 'allClasses';
+
+/**
+ * out[t] = Σ over the chosen terms of coef·x[t, c], shaped like the targets: a gather written as a
+ * composite, x selected by `where` (x at the terms, 0 elsewhere), times a constant coefficient
+ * tensor, summed over the classes. Its gradient is g[t]·coef at exactly those terms and 0
+ * elsewhere, so a −∞ logit that is not a term contributes neither a value nor a NaN, and the
+ * composite stays differentiable twice (createGraph).
+ * NOTE: a term whose coefficient is 0 (a class weight of 0) is still multiplied, so 0·(−∞) = NaN
+ * there, as in PyTorch (nll_loss multiplies −input[t]·w[t]; label smoothing multiplies input by
+ * weight): only the terms PyTorch never touches are dropped.
+ */
+function weightedClassSum(input: Tensor, info: TargetInfo, terms: ClassTerms): Tensor {
+  // The input is [outer, C, inner] around its classes dim; target t = n·inner + s.
   const inner = input.shape.slice(info.classDim + 1).reduce((p, d) => p * d, 1);
-  const outer = info.target.length / inner || 0;
-  for (let n = 0; n < outer; n++) {
-    for (let c = 0; c < info.classes; c++) {
-      const base = (n * info.classes + c) * inner;
-      for (let s = 0; s < inner; s++) out.data[base + s] = perClass(c, n * inner + s);
+  const classes = info.classes;
+  const coef = NDArray.zeros(input.shape, input.dtype);
+  const taken = NDArray.zeros(input.shape, input.dtype);
+  for (let t = 0; t < info.target.length; t++) {
+    if (info.ignored[t]) continue;
+    const n = Math.floor(t / inner);
+    const s = t - n * inner;
+    const first = terms === 'target' ? info.target[t]! : 0;
+    const last = terms === 'target' ? info.target[t]! : classes - 1;
+    for (let c = first; c <= last; c++) {
+      const at = (n * classes + c) * inner + s;
+      coef.data[at] = terms === 'target' ? info.targetWeight[t]! : info.classWeight[c]!;
+      taken.data[at] = 1;
     }
   }
-  return new Tensor(out);
+  const zero = new Tensor(NDArray.scalar(0, input.dtype));
+  const picked = applyOp('where', [new Tensor(taken), input, zero], undefined);
+  return picked.mul(new Tensor(coef)).sum(info.classDim);
 }
 
 /** Sum of the weights of non-ignored targets: the divisor of 'mean' (0/0 = NaN if all are ignored, as PyTorch). */
@@ -150,8 +175,7 @@ export function nllLoss(logProbs: Tensor, targets: Targets, options: NllLossOpti
 }
 
 function nllFromInfo(logProbs: Tensor, info: TargetInfo, reduction: Reduction): Tensor {
-  const pick = classCoefficients(logProbs, info, (c, t) => (info.target[t] === c ? info.targetWeight[t]! : 0));
-  const loss = logProbs.mul(pick).sum(info.classDim).neg();
+  const loss = weightedClassSum(logProbs, info, 'target').neg();
   return reduce(loss, reduction, totalWeight(info));
 }
 
@@ -181,8 +205,7 @@ export function crossEntropy(logits: Tensor, targets: Targets, options: CrossEnt
   const nll = nllFromInfo(logp, info, reduction);
   if (eps === 0) return nll;
   // smooth_i = −Σ_c w[c]·logp[i, c], zeroed for ignored targets.
-  const spread = classCoefficients(logp, info, (c, t) => (info.ignored[t] ? 0 : info.classWeight[c]!));
-  const smooth = logp.mul(spread).sum(info.classDim).neg();
+  const smooth = weightedClassSum(logp, info, 'allClasses').neg();
   let count = 0;
   for (const flag of info.ignored) count += 1 - flag;
   const divisor = options.weight !== undefined && options.weight !== null ? totalWeight(info) : count;

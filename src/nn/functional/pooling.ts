@@ -3,8 +3,8 @@
 import { applyOp } from '../../autograd/apply.js';
 import type { Tensor } from '../../autograd/tensor.js';
 import { poolOutputSize } from '../../tensor/kernels/pool.js';
-import { shapeString } from '../../tensor/shape.js';
-import { checkNdim, checkTensor, pair, type Pair } from './args.js';
+import { formatValue, shapeString } from '../../tensor/shape.js';
+import { checkNdim, checkTensor, describe, pair, type Pair } from './args.js';
 
 /**
  * Options of `F.maxPool2d` (PyTorch's keywords; a `Pair` is one number for both dims or `[h, w]`).
@@ -62,9 +62,16 @@ function poolWindow(
   return { kernel, stride, padding, dilation };
 }
 
-/** Accepts `maxPool2d(x, 2)` as well as `maxPool2d(x, { kernelSize: 2, … })`. */
-function asOptions<T extends { kernelSize: Pair }>(options: T | Pair): T {
-  return typeof options === 'number' || Array.isArray(options) ? ({ kernelSize: options } as T) : (options as T);
+/** Accepts `maxPool2d(x, 2)` as well as `maxPool2d(x, { kernelSize: 2, … })`; anything else is an error naming `fn`. */
+function asOptions<T extends { kernelSize: Pair }>(options: T | Pair, fn: string): T {
+  if (typeof options === 'number' || Array.isArray(options)) return { kernelSize: options } as T;
+  if (typeof options !== 'object' || options === null) {
+    throw new Error(`${fn}: expected a kernel size (a number or [h, w]) or an options object with kernelSize, got ${describe(options)}`);
+  }
+  if ((options as { kernelSize?: unknown }).kernelSize === undefined) {
+    throw new Error(`${fn}: the options object has no kernelSize (a number or [h, w])`);
+  }
+  return options as T;
 }
 
 /**
@@ -80,7 +87,7 @@ function asOptions<T extends { kernelSize: Pair }>(options: T | Pair): T {
  * ```
  */
 export function maxPool2d(x: Tensor, options: MaxPool2dOptions | Pair): Tensor {
-  const o = asOptions(options);
+  const o = asOptions(options, 'maxPool2d');
   const ceilMode = o.ceilMode ?? false;
   const win = poolWindow('maxPool2d', x, o.kernelSize, o.stride, o.padding, o.dilation, ceilMode);
   return applyOp('maxPool2d', [x], { ...win, ceilMode });
@@ -99,8 +106,8 @@ export function maxPool2d(x: Tensor, options: MaxPool2dOptions | Pair): Tensor {
  * ```
  */
 export function avgPool2d(x: Tensor, options: AvgPool2dOptions | Pair): Tensor {
-  const o = asOptions(options);
   const fn = 'avgPool2d';
+  const o = asOptions(options, fn);
   const ceilMode = o.ceilMode ?? false;
   const win = poolWindow(fn, x, o.kernelSize, o.stride, o.padding, 1, ceilMode);
   const divisorOverride = o.divisorOverride ?? 0;
@@ -132,7 +139,7 @@ export function adaptiveAvgPool2d(x: Tensor, outputSize: number | readonly [numb
   if (h === 0 || w === 0) throw new Error(`${fn}: the input of shape ${shapeString(x.shape)} has an empty spatial dim`);
   const sizes = typeof outputSize === 'number' ? [outputSize, outputSize] : outputSize;
   if (!Array.isArray(sizes) || sizes.length !== 2) {
-    throw new Error(`${fn}: outputSize must be a number or a pair [h, w] (null keeps a size), got ${JSON.stringify(outputSize)}`);
+    throw new Error(`${fn}: outputSize must be a number or a pair [h, w] (null keeps a size), got ${formatValue(outputSize)}`);
   }
   const [outH, outW] = pair([sizes[0] ?? h, sizes[1] ?? w], 'outputSize', fn, 1);
   return applyOp('adaptiveAvgPool2d', [x], { outH, outW });

@@ -121,20 +121,22 @@ function geometryFrom(args: readonly TaskArg[], i: number, task: string): Conv2d
 // ---- forward -------------------------------------------------------------------------------------
 
 /**
- * Task 'conv2d-forward': args [geometry, x (shared), w (shared), bias or null, perChunk, y (shared),
- * yOffset]. Chunk i writes y of its images.
+ * Task 'conv2d-forward': args [geometry, x (shared), xOffset, w (shared), wOffset, bias or null,
+ * perChunk, y (shared), yOffset]. Chunk i writes y of its images.
  */
 export const convForwardTask: TaskFactory = (args) => {
   const name = 'conv2d-forward';
   const g = geometryFrom(args, 0, name);
   const x = arrayArg(args, 1, name);
-  const w = arrayArg(args, 2, name);
-  const bias = arrayArg(args, 3, name, true);
-  const plan: ImagePlan = { perChunk: numberArg(args, 4, name), nChunks: 0, macs: 0 };
-  const y = arrayArg(args, 5, name);
-  const yOffset = numberArg(args, 6, name);
+  const xOffset = numberArg(args, 2, name);
+  const w = arrayArg(args, 3, name);
+  const wOffset = numberArg(args, 4, name);
+  const bias = arrayArg(args, 5, name, true);
+  const plan: ImagePlan = { perChunk: numberArg(args, 6, name), nChunks: 0, macs: 0 };
+  const y = arrayArg(args, 7, name);
+  const yOffset = numberArg(args, 8, name);
   return imagesInPlace(plan, g.n, g.cOut * g.outH * g.outW, y, yOffset, (image, out, outOffset) => {
-    conv2dForwardImages(g, x, 0, w, 0, bias, 0, out, outOffset, image, image + 1);
+    conv2dForwardImages(g, x, xOffset, w, wOffset, bias, 0, out, outOffset, image, image + 1);
   });
 };
 
@@ -163,31 +165,35 @@ export function conv2dForward(
     conv2dForwardImages(g, x, xOffset, wt, wOffset, bias, biasOffset, y, yOffset, 0, g.n);
     return;
   }
+  // The operands from their first element (sharedOperand), so the tasks read them from 0.
   const sx = sharedOperand('conv-x', x, xOffset, g.n * g.cIn * g.h * g.w);
   const sw = sharedOperand('conv-w', wt as Storage, wOffset, g.cOut * (g.cIn / g.groups) * g.kH * g.kW);
   const biasCopy = bias === null ? null : Float64Array.from({ length: g.cOut }, (_, o) => bias[biasOffset + o]!);
-  const args: TaskArg[] = [geometryArg(g), sx.data, sw.data, biasCopy, plan.perChunk, y, yOffset];
+  const args: TaskArg[] = [geometryArg(g), sx, 0, sw, 0, biasCopy, plan.perChunk, y, yOffset];
   runChunks('conv2d-forward', args, plan.nChunks, 0, convForwardTask(args, 0), { inPlace: true });
 }
 
 // ---- input gradient ------------------------------------------------------------------------------
 
 /**
- * Task 'conv2d-input-grad': args [geometry, transposed geometry or null, dy (shared), weight as the
- * plan has it (shared), perChunk, dx (shared), dxOffset]. Chunk i writes dx of its images.
+ * Task 'conv2d-input-grad': args [geometry, transposed geometry or null, dy (shared), dyOffset,
+ * weight as the plan has it (shared), weightOffset, perChunk, dx (shared), dxOffset]. Chunk i
+ * writes dx of its images.
  */
 export const convInputGradTask: TaskFactory = (args) => {
   const name = 'conv2d-input-grad';
   const g = geometryFrom(args, 0, name);
   const transposed = args[1] === null ? null : geometryFrom(args, 1, name);
   const dy = arrayArg(args, 2, name);
-  const weight = arrayArg(args, 3, name);
-  const plan: ImagePlan = { perChunk: numberArg(args, 4, name), nChunks: 0, macs: 0 };
-  const dx = arrayArg(args, 5, name);
-  const dxOffset = numberArg(args, 6, name);
-  const gradPlan: InputGradPlan = { transposed, weight, weightOffset: 0 };
+  const dyOffset = numberArg(args, 3, name);
+  const weight = arrayArg(args, 4, name);
+  const weightOffset = numberArg(args, 5, name);
+  const plan: ImagePlan = { perChunk: numberArg(args, 6, name), nChunks: 0, macs: 0 };
+  const dx = arrayArg(args, 7, name);
+  const dxOffset = numberArg(args, 8, name);
+  const gradPlan: InputGradPlan = { transposed, weight, weightOffset };
   return imagesInPlace(plan, g.n, g.cIn * g.h * g.w, dx, dxOffset, (image, out, outOffset) => {
-    conv2dBackwardInputImages(g, gradPlan, dy, 0, out, outOffset, image, image + 1);
+    conv2dBackwardInputImages(g, gradPlan, dy, dyOffset, out, outOffset, image, image + 1);
   });
 };
 
@@ -220,23 +226,25 @@ export function conv2dBackwardInput(
   const weightSize = g.cOut * (g.cIn / g.groups) * g.kH * g.kW;
   const sw = sharedOperand('conv-w', gradPlan.weight as Storage, gradPlan.weightOffset, weightSize);
   const transposed = gradPlan.transposed === null ? null : geometryArg(gradPlan.transposed);
-  const args: TaskArg[] = [geometryArg(g), transposed, sdy.data, sw.data, plan.perChunk, dx, dxOffset];
+  const args: TaskArg[] = [geometryArg(g), transposed, sdy, 0, sw, 0, plan.perChunk, dx, dxOffset];
   runChunks('conv2d-input-grad', args, plan.nChunks, 0, convInputGradTask(args, 0), { inPlace: true });
 }
 
 // ---- weight gradient -----------------------------------------------------------------------------
 
 /**
- * Task 'conv2d-weight-grad': args [geometry, x (shared), dy (shared), perChunk]. Chunk i writes the
+ * Task 'conv2d-weight-grad': args [geometry, x (shared), xOffset, dy (shared), dyOffset, perChunk]. Chunk i writes the
  * float64 sum over its images of their weight gradients into its region (cOut·cIn/g·kH·kW values).
  */
 export const convWeightGradTask: TaskFactory = (args) => {
   const name = 'conv2d-weight-grad';
   const g = geometryFrom(args, 0, name);
   const x = arrayArg(args, 1, name);
-  const dy = arrayArg(args, 2, name);
-  const plan: ImagePlan = { perChunk: numberArg(args, 3, name), nChunks: 0, macs: 0 };
-  return weightGradChunk(g, plan, x, 0, dy, 0);
+  const xOffset = numberArg(args, 2, name);
+  const dy = arrayArg(args, 3, name);
+  const dyOffset = numberArg(args, 4, name);
+  const plan: ImagePlan = { perChunk: numberArg(args, 5, name), nChunks: 0, macs: 0 };
+  return weightGradChunk(g, plan, x, xOffset, dy, dyOffset);
 };
 
 function weightGradChunk(g: Conv2dGeometry, plan: ImagePlan, x: Storage, xOffset: number, dy: Storage, dyOffset: number): ChunkFn {
@@ -276,7 +284,7 @@ export function conv2dBackwardWeight(
   if (useImagePool(plan)) {
     const sx = sharedOperand('conv-x', x, xOffset, g.n * g.cIn * g.h * g.w);
     const sdy = sharedOperand('conv-dy', dy, dyOffset, g.n * g.cOut * g.outH * g.outW);
-    const args: TaskArg[] = [geometryArg(g), sx.data, sdy.data, plan.perChunk];
+    const args: TaskArg[] = [geometryArg(g), sx, 0, sdy, 0, plan.perChunk];
     ({ results, offsets } = runChunks('conv2d-weight-grad', args, plan.nChunks, weightSize, convWeightGradTask(args, 0)));
   } else {
     if (serialPartials.length < plan.nChunks * weightSize) serialPartials = new Float64Array(plan.nChunks * weightSize);

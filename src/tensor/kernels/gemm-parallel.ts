@@ -156,7 +156,7 @@ function gemmTaskRun(
   const plan = gemmPlan(m, n, getNumThreads());
   const resultSize = f32 ? Math.ceil(plan.blockSize / 2) : plan.blockSize;
   const args: TaskArg[] = [
-    sa.data, sa.offset, aRs, aCs, sb.data, sb.offset, bRs, bCs, sc.data, sc.offset, ldc,
+    sa, 0, aRs, aCs, sb, 0, bRs, bCs, sc, 0, ldc,
     m, n, k, plan.splitN ? 1 : 0, plan.block, f32 ? 1 : 0,
   ];
   const { results, offsets } = runChunks('gemm', args, plan.nChunks, resultSize, gemmTask(args, 0));

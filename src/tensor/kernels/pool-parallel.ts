@@ -132,6 +132,6 @@ export function maxPool2dBackwardSplit(
     return;
   }
   const sdy = sharedOperand('max-pool-dy', dy, dyOffset, g.planes * g.outH * g.outW);
-  const args: TaskArg[] = [GEOMETRY_KEYS.map((key) => g[key]), sdy.data, sdy.offset, argmax, dx, dxOffset];
+  const args: TaskArg[] = [GEOMETRY_KEYS.map((key) => g[key]), sdy, 0, argmax, dx, dxOffset];
   runPlanes('max-pool-2d-backward', args, g, maxPoolBackwardTask(args, 0));
 }

@@ -31,6 +31,7 @@ import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { MessageChannel, Worker, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
 import type { DType, Storage } from '../dtype.js';
+import { formatValue } from '../shape.js';
 import {
   CODE_FAILED, CTL_CLAIM, CTL_EPOCH, CTL_FINISHED, CTL_HEADER, CTL_SPIN, CTL_WORKER_GCS, MAX_CHUNKS, claimChunks, markChunk, tagOf,
   type ChunkFn, type TaskArg, type TaskMessage,
@@ -130,7 +131,7 @@ function defaultThreads(): number {
  */
 export function setNumThreads(n: number): void {
   if (!Number.isInteger(n) || n < 1) {
-    throw new Error(`setNumThreads: expected a positive integer, got ${String(n)}`);
+    throw new Error(`setNumThreads: expected a positive integer, got ${formatValue(n)}`);
   }
   requestedThreads = n;
   // Workers beyond the new count are stopped; their participant numbers are reused only after
@@ -202,8 +203,9 @@ let lastWorkerError = '';
 let workerWithoutGc = false;
 /** Which participant finished each chunk of the last task (0 = the calling thread). */
 let lastOwners = new Int32Array(0);
-/** How many tasks went through the pool. */
+/** How many tasks went through the pool, in all and by task name. */
 let tasksRun = 0;
+const tasksRunByName = new Map<string, number>();
 
 function controlArray(): Int32Array {
   if (control === null) {
@@ -372,6 +374,7 @@ function dispatch(
   }
   lastOwners = owners;
   tasksRun++;
+  tasksRunByName.set(task, (tasksRunByName.get(task) ?? 0) + 1);
   return { results, offsets };
 }
 
@@ -458,6 +461,8 @@ export interface PoolInfo {
   lastTaskOwners: number[];
   /** How many tasks have gone through the pool (kernels that stayed serial do not count). */
   tasksRun: number;
+  /** The same, by task name ('gemm', 'conv2d-forward', …: parallel/tasks.ts). */
+  tasksRunByName: Record<string, number>;
   /** How many garbage collections the workers ran to free the shared arrays they were sent. */
   workerCollections: number;
 }
@@ -483,6 +488,7 @@ export function poolInfo(): PoolInfo {
     threads: getNumThreads(), readyWorkers: ready, startingWorkers: starting, workerErrors, lastWorkerError,
     lastTaskOwners: Array.from(lastOwners),
     tasksRun,
+    tasksRunByName: Object.fromEntries(tasksRunByName),
     workerCollections: control === null ? 0 : Atomics.load(control, CTL_WORKER_GCS),
   };
 }

@@ -259,20 +259,25 @@ export function sharedMemoryInfo(): SharedMemoryInfo {
 const scratchByRole = new Map<string, { f32: Float32Array; f64: Float64Array }>();
 
 /**
- * An operand of a parallel task as shared memory: the array itself when it is shared, else the
- * `extent` elements from `offset` copied into the scratch array kept for `role` (then read from
- * offset 0). The scratch is reused by the next call with the same role, so a kernel must finish
- * its task before it asks for the same role again; kernels use distinct roles ('gemm-a',
- * 'conv-x', …). It is never freed: it holds the largest operand seen for that role.
+ * The `extent` elements of `x` from `offset` (an operand of a parallel task) as shared memory
+ * whose element 0 is the operand's first element: a view of `x` itself when it is shared, else a
+ * copy in the scratch array kept for `role`. Always read from 0: an operand that is a view (a
+ * `narrow`ed batch, a slice of a weight or of a gradient) starts inside its storage, and a kernel
+ * that kept the offset only for copied operands read shared ones from the start of their storage
+ * (issue 11). Reads past `extent` find undefined (NaN), not a neighbour's values.
+ *
+ * The scratch is reused by the next call with the same role, so a kernel must finish its task
+ * before it asks for the same role again; kernels use distinct roles ('gemm-a', 'conv-x', …). It
+ * is never freed: it holds the largest operand seen for that role.
  *
  * @example
  * ```ts
- * const { data, offset } = sharedOperand('example', new Float32Array([1, 2, 3]), 1, 2);
- * // data: a shared Float32Array holding [2, 3, …]; offset 0
+ * const a = sharedOperand('example', new Float32Array([1, 2, 3]), 1, 2);
+ * // a: a shared Float32Array holding [2, 3]
  * ```
  */
-export function sharedOperand(role: string, x: Storage, offset: number, extent: number): { data: Storage; offset: number } {
-  if (isShared(x)) return { data: x, offset };
+export function sharedOperand(role: string, x: Storage, offset: number, extent: number): Storage {
+  if (isShared(x)) return x.subarray(offset, offset + extent);
   let s = scratchByRole.get(role);
   if (s === undefined) {
     s = { f32: new Float32Array(0), f64: new Float64Array(0) };
@@ -287,5 +292,5 @@ export function sharedOperand(role: string, x: Storage, offset: number, extent: 
     out = s.f32;
   }
   out.set(x.subarray(offset, offset + extent));
-  return { data: out, offset: 0 };
+  return out.subarray(0, extent);
 }

@@ -1,0 +1,66 @@
+// The engine's memory policy: which gradient buffers a backward pass may recycle. Kept apart from
+// engine.ts so the algorithm there reads on its own.
+//
+// A gradient this backward made (an op's fresh output returned once, or a sum made here) is
+// "owned": nothing outside the engine can refer to it. Once it is consumed — by the backward of a
+// built-in op that returned nothing sharing its buffer, or by a sum — its buffer goes back to
+// shared-memory.ts for the next allocation of its size: a fresh big shared buffer costs its page
+// faults (measured ≈ 100 µs per 800 KB), a reused one a zero fill.
+import { releaseShared } from '../tensor/parallel/shared-memory.js';
+import type { GraphNode } from './node.js';
+import type { Tensor } from './tensor.js';
+
+/** A gradient so far in this backward, and whether nothing outside the engine refers to its storage. */
+export interface OwnedGrad {
+  g: Tensor;
+  owned: boolean;
+}
+
+/** What the engine asks of a memory policy. */
+export interface GradientMemory {
+  /** Whether `fitted` (gradient k returned by `node`, summed to its input's shape) is owned. */
+  isOwned(node: GraphNode, grads: readonly (Tensor | null | undefined)[], k: number, fitted: Tensor, incoming: Tensor): boolean;
+  /** `node`'s backward has consumed `incoming`; it returned `grads`. */
+  consumed(node: GraphNode, incoming: OwnedGrad, grads: readonly (Tensor | null | undefined)[]): void;
+  /** Two addends were summed into a new gradient. */
+  summed(a: OwnedGrad, b: OwnedGrad): void;
+}
+
+/** First-order backward: recycle the shared buffers of owned gradients once consumed. */
+export const recyclingMemory: GradientMemory = {
+  isOwned(node, grads, k, fitted, incoming) {
+    // The engine's sum-to-shape made a new tensor; else an op's fresh gradient returned once.
+    return fitted !== grads[k] || (node.freshGradients && returnedOnce(grads, k, incoming));
+  },
+  consumed(node, incoming, grads) {
+    const buffer = incoming.g.array.data.buffer;
+    if (incoming.owned && node.builtIn && !grads.some((x) => x !== null && x !== undefined && x.array.data.buffer === buffer)) {
+      releaseShared(incoming.g.array.data);
+    }
+  },
+  summed(a, b) {
+    if (a.owned) releaseShared(a.g.array.data);
+    if (b.owned) releaseShared(b.g.array.data);
+  },
+};
+
+/**
+ * A recorded backward (`createGraph`): the gradients are part of a new graph that may keep any of
+ * them, so nothing is owned and nothing is recycled.
+ */
+export const keepingMemory: GradientMemory = {
+  isOwned: () => false,
+  consumed: () => undefined,
+  summed: () => undefined,
+};
+
+/** Whether grads[k] shares its buffer with no other returned gradient and not with the incoming one. */
+function returnedOnce(grads: readonly (Tensor | null | undefined)[], k: number, incoming: Tensor): boolean {
+  const buffer = grads[k]!.array.data.buffer;
+  if (buffer === incoming.array.data.buffer) return false;
+  for (let j = 0; j < grads.length; j++) {
+    const other = grads[j];
+    if (j !== k && other !== null && other !== undefined && other.array.data.buffer === buffer) return false;
+  }
+  return true;
+}
