@@ -8,8 +8,8 @@
  *   npx tsx examples/mnist-cnn.ts --data ./mnist           # MNIST IDX files (train / t10k, .gz or not)
  *   npx tsx examples/mnist-cnn.ts --epochs 1 --limit 500   # a tiny run (CI)
  *
- * With the defaults it reaches about 98% on the held-out digits (97.95–98.3% over seeds 1–3) in
- * about a minute of one core.
+ * With the defaults it reached 98.35% on the held-out digits (seed 1, 2026-12-04) in 3 min 26 s on a
+ * 2-core machine busy with other jobs (README.md, Examples).
  *
  * Flags: --epochs N (default 8), --limit N (use only N samples, drawn at random, of each dataset),
  * --batch N (default 32), --lr X (Adam's, default 0.005), --channels N (of the first conv, the
