@@ -26,7 +26,7 @@ export interface ModeDefaults {
 }
 
 /**
- * The mode defaults. The default run is sized to finish in about 5 minutes on 2 cores (measured:
+ * The mode defaults. The default run is sized to finish in a few minutes on 2 cores (2.5–5.5 min measured:
  * see docs/experiment.md); `--full` is what docs/experiment.md reports.
  *
  * Two choices differ from the experiment's original specification, so that the default run shows the micro-batch effect

@@ -2,7 +2,7 @@
  * `npm run experiment`: the micro-batch experiment of docs/experiment.md — BatchNorm against Batch Kalman
  * Normalization (and GroupNorm, BatchRenorm) when each normalization batch holds a few samples.
  *
- *   npm run experiment                   # the default run (about 5 minutes on 2 cores)
+ *   npm run experiment                   # the default run (2.5–5.5 minutes on 2 cores, docs/experiment.md)
  *   npm run experiment -- --quick        # a small run to see that everything works
  *   npm run experiment -- --full         # what docs/experiment.md reports
  *   npm run experiment -- --help
