@@ -4,6 +4,7 @@ export type { Operand, VarOptions, BackwardOptions, NestedArray } from './autogr
 export { tensor, zeros, ones, full, zerosLike, onesLike, arange, eye, rand, randn } from './autograd/creation.js';
 export type { CreationOptions, TensorOptions, RandomOptions } from './autograd/creation.js';
 export { noGrad, enableGrad, isGradEnabled } from './autograd/grad-mode.js';
+export type { GradHook, RemovableHandle } from './autograd/hooks.js';
 export { gradcheck, gradgradcheck } from './autograd/gradcheck.js';
 export { customOp } from './autograd/custom-op.js';
 export type { CustomOpDef } from './autograd/custom-op.js';

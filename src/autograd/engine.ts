@@ -1,6 +1,7 @@
 import { sameShape, shapeString } from '../tensor/shape.js';
 import { enableGrad, noGrad } from './grad-mode.js';
 import { keepingMemory, recyclingMemory, type GradientMemory, type OwnedGrad } from './grad-memory.js';
+import { hasGradHooks, runGradHooks } from './hooks.js';
 import type { GraphNode } from './node.js';
 import { Tensor } from './tensor.js';
 
@@ -38,13 +39,16 @@ export function runBackward(roots: readonly Tensor[], seeds: readonly Tensor[], 
   const pass = (): void => {
     roots.forEach((root, i) => addGradient(root, { g: seeds[i]!, owned: false }, pending, leafGrads, memory));
     const order = topologicalOrder(roots);
+    const needed = run.capture === undefined ? null : nodesLeadingTo(order, run.capture);
     // Reverse post-order: every node runs after all the nodes that consume its output.
     for (let i = order.length - 1; i >= 0; i--) {
       const node = order[i]!;
-      const entry = pending.get(node);
+      const complete = pending.get(node);
       pending.delete(node);
-      if (entry === undefined) continue;
+      if (complete === undefined) continue;
+      const entry = withHooks(node, complete, node.opName);
       if (capturedNodes.has(node)) captured.set(node, entry.g);
+      if (needed !== null && !needed.has(node)) continue; // leads to no captured tensor
       const inputs = node.inputs;
       const grads = node.backward(entry.g, run.createGraph);
       checkGradientCount(node, grads);
@@ -58,14 +62,20 @@ export function runBackward(roots: readonly Tensor[], seeds: readonly Tensor[], 
       memory.consumed(node, entry, grads);
       if (!run.retainGraph) node.free();
     }
+    // Leaves last: their gradients are complete only now. Hooks run in the backward's grad mode.
+    for (const [leaf, g] of leafGrads) leafGrads.set(leaf, withHooks(leaf, g, 'a leaf'));
+    if (run.capture === undefined) for (const [leaf, g] of leafGrads) accumulateLeaf(leaf, g);
   };
   if (run.createGraph) enableGrad(pass);
   else noGrad(pass);
-  if (run.capture !== undefined) {
-    return run.capture.map((t) => (t.gradFn !== null ? captured.get(t.gradFn) : leafGrads.get(t)?.g) ?? null);
-  }
-  for (const [leaf, g] of leafGrads) accumulateLeaf(leaf, g, run.createGraph);
-  return [];
+  return (run.capture ?? []).map((t) => (t.gradFn !== null ? captured.get(t.gradFn) : leafGrads.get(t)?.g) ?? null);
+}
+
+/** The complete gradient at a node or leaf after its hooks (registerHook); a replaced one is not owned. */
+function withHooks(key: GraphNode | Tensor, entry: OwnedGrad, where: string): OwnedGrad {
+  if (!hasGradHooks(key)) return entry;
+  const g = runGradHooks(key, entry.g, where);
+  return g === entry.g ? entry : { g, owned: false };
 }
 
 /** Adds a gradient contribution at a tensor: at its node if it has one, else at the leaf. */
@@ -81,6 +91,17 @@ function addGradient(
   }
   map.set(key, { g: previous.g.add(next.g), owned: true });
   memory.summed(previous, next);
+}
+
+/** The nodes whose backward reaches a captured tensor (`order` lists inputs' nodes first). */
+function nodesLeadingTo(order: readonly GraphNode[], capture: readonly Tensor[]): Set<GraphNode> {
+  const targets = new Set<GraphNode | Tensor>(capture.map((t) => t.gradFn ?? t));
+  const needed = new Set<GraphNode>();
+  for (const node of order) {
+    // A freed node is kept so that running it gives the clear "backward a second time" error.
+    if (node.freed || node.inputs.some((t) => targets.has(t.gradFn ?? t) || (t.gradFn !== null && needed.has(t.gradFn)))) needed.add(node);
+  }
+  return needed;
 }
 
 /** Post-order DFS with an explicit stack of (node, next input index), from every root. */
@@ -138,16 +159,15 @@ function fitGradient(g: Tensor, input: Tensor, opName: string, index: number): T
 
 /**
  * A leaf's .grad is always its own contiguous tensor: optimizers and users may read it flat and
- * write it. A gradient only this backward holds is taken as is; anything else is copied. With
- * `createGraph` the sum (or copy) is recorded, so `.grad` can be differentiated.
+ * write it. A gradient only this backward holds is taken as is; anything else is copied. Runs in
+ * the backward's grad mode: with `createGraph` the sum (or copy) is recorded, so `.grad` can be
+ * differentiated.
  */
-function accumulateLeaf(leaf: Tensor, { g, owned }: OwnedGrad, createGraph: boolean): void {
-  const record = (fn: () => Tensor): Tensor => (createGraph ? enableGrad(fn) : noGrad(fn));
+function accumulateLeaf(leaf: Tensor, { g, owned }: OwnedGrad): void {
   if (leaf.grad !== null) {
-    const previous = leaf.grad;
-    leaf.grad = record(() => previous.add(g));
+    leaf.grad = leaf.grad.add(g);
     return;
   }
   const whole = g.array.isContiguous() && g.array.offset === 0 && g.array.data.length === g.numel;
-  leaf.grad = owned && whole ? g : record(() => g.clone());
+  leaf.grad = owned && whole ? g : g.clone();
 }

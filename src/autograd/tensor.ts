@@ -4,6 +4,7 @@ import { broadcastShapes, normalizeDim, normalizeDims, sameShape, shapeString, s
 import { applyOp } from './apply.js';
 import { runBackward } from './engine.js';
 import { isGradEnabled, noGrad } from './grad-mode.js';
+import { addGradHook, type GradHook, type RemovableHandle } from './hooks.js';
 import type { GraphNode } from './node.js';
 import { bumpStorageVersion, storageVersion } from './version.js';
 
@@ -52,6 +53,7 @@ export class Tensor {
   /** The graph node that produced this tensor (null for leaves). */
   gradFn: GraphNode | null;
   private requiresGradFlag: boolean;
+  private retainsGrad = false;
 
   constructor(array: NDArray, options: { requiresGrad?: boolean; gradFn?: GraphNode | null } = {}) {
     this.array = array;
@@ -400,6 +402,50 @@ export class Tensor {
     const createGraph = options.createGraph ?? false;
     const seed = seedGradient(this, grad, 'backward');
     runBackward([this], [seed], { retainGraph: options.retainGraph ?? createGraph, createGraph });
+  }
+
+  /**
+   * Registers `hook`, called with this tensor's gradient each time a backward computes it (before
+   * it flows on, or into `.grad` for a leaf); it may return a replacement of the same shape and
+   * dtype. Returns a handle whose `remove()` unregisters it. As `torch.Tensor.register_hook`.
+   *
+   * @example
+   * ```ts
+   * import { tensor } from 'tsgrad';
+   * const x = tensor([1, 2], { requiresGrad: true });
+   * const handle = x.registerHook((g) => g.mul(2)); // double the gradient
+   * x.mul(3).sum().backward();
+   * x.grad!.toArray(); // Float32Array [6, 6]
+   * handle.remove();
+   * ```
+   */
+  registerHook(hook: GradHook): RemovableHandle {
+    if (typeof hook !== 'function') throw new Error(`registerHook: expected a function, got ${typeof hook}`);
+    if (!this.requiresGrad) throw new Error(`registerHook: cannot register a hook on a tensor that does not require grad (${this.toString()})`);
+    return addGradHook(this.gradFn ?? this, hook);
+  }
+
+  /**
+   * Makes a non-leaf tensor keep its gradient in `.grad` after backward (leaves always do), adding
+   * across backward calls as a leaf's does. As `torch.Tensor.retain_grad`.
+   *
+   * @example
+   * ```ts
+   * import { tensor } from 'tsgrad';
+   * const x = tensor([1, 2], { requiresGrad: true });
+   * const y = x.mul(3);
+   * y.retainGrad();
+   * y.sum().backward();
+   * y.grad!.toArray(); // Float32Array [1, 1]
+   * ```
+   */
+  retainGrad(): void {
+    if (!this.requiresGrad) throw new Error(`retainGrad: cannot retain the gradient of a tensor that does not require grad (${this.toString()})`);
+    if (this.isLeaf || this.retainsGrad) return;
+    this.retainsGrad = true;
+    addGradHook(this.gradFn!, (g) => {
+      this.grad = this.grad === null ? g.clone() : this.grad.add(g);
+    });
   }
 
   // ---- in place ------------------------------------------------------------------------------

@@ -1,5 +1,5 @@
 import type { Tensor } from '../autograd/tensor.js';
-import { Module } from './module.js';
+import { Module, Parameter } from './module.js';
 
 /**
  * The hook through which a layer learns its place in a `Sequential`. After registering its
@@ -157,5 +157,120 @@ export class ModuleList extends Module {
 
   forward(): Tensor {
     throw new Error('ModuleList is not callable: iterate over it in the forward of the module that holds it');
+  }
+}
+
+/**
+ * Modules under string keys, registered as children, as `torch.nn.ModuleDict`: state-dict keys are
+ * `key.weight`. It is not callable.
+ *
+ * @example
+ * ```ts
+ * import { nn, zeros } from 'tsgrad';
+ * const heads = new nn.ModuleDict({ digit: new nn.Linear(8, 10), parity: new nn.Linear(8, 2) });
+ * heads.get('parity').call(zeros([1, 8])).shape; // [1, 2]
+ * [...heads.stateDict().keys()]; // ['digit.weight', 'digit.bias', 'parity.weight', 'parity.bias']
+ * ```
+ */
+export class ModuleDict extends Module {
+  private readonly _entries = new Map<string, Module>();
+
+  constructor(modules: Record<string, Module> | Iterable<[string, Module]> = {}) {
+    super();
+    const pairs = Symbol.iterator in Object(modules) ? (modules as Iterable<[string, Module]>) : Object.entries(modules);
+    for (const [key, m] of pairs) this.set(key, m);
+  }
+
+  /** Adds (or replaces) the module under `key`. Returns this dict. */
+  set(key: string, module: Module): this {
+    if (typeof key !== 'string' || key === '' || key.includes('.')) {
+      throw new Error(`ModuleDict.set: the key must be a non-empty string without '.', got ${JSON.stringify(key)}`);
+    }
+    if (!(module instanceof Module)) throw new Error(`ModuleDict.set: the value for '${key}' is not a Module`);
+    this.registerModule(key, module);
+    this._entries.set(key, module);
+    return this;
+  }
+
+  /** The module under `key` (a clear error when there is none). */
+  get(key: string): Module {
+    const m = this._entries.get(key);
+    if (m === undefined) throw new Error(`ModuleDict.get: no module under '${key}' (keys: ${[...this._entries.keys()].join(', ')})`);
+    return m;
+  }
+
+  /** Whether a module is registered under `key`. */
+  has(key: string): boolean {
+    return this._entries.has(key);
+  }
+
+  /** The number of modules held. */
+  get size(): number {
+    return this._entries.size;
+  }
+
+  /** The keys, in insertion order. */
+  keys(): string[] {
+    return [...this._entries.keys()];
+  }
+
+  /** The [key, module] pairs, in insertion order. */
+  entries(): [string, Module][] {
+    return [...this._entries.entries()];
+  }
+
+  forward(): Tensor {
+    throw new Error('ModuleDict is not callable: call its modules in the forward of the module that holds it');
+  }
+}
+
+/**
+ * Parameters registered as '0', '1', …, as `torch.nn.ParameterList`. It is not callable.
+ *
+ * @example
+ * ```ts
+ * import { nn, zeros } from 'tsgrad';
+ * const scales = new nn.ParameterList([new nn.Parameter(zeros([3])), new nn.Parameter(zeros([3]))]);
+ * scales.length;                     // 2
+ * [...scales.stateDict().keys()];    // ['0', '1']
+ * ```
+ */
+export class ParameterList extends Module {
+  private readonly _items: Parameter[] = [];
+
+  constructor(params: Iterable<Parameter> = []) {
+    super();
+    for (const p of params) this.append(p);
+  }
+
+  /** Adds a parameter at the end (registered under the next index). Returns this list. */
+  append(param: Parameter): this {
+    if (!(param instanceof Parameter)) throw new Error('ParameterList.append: argument is not a Parameter (wrap a tensor in new nn.Parameter(t))');
+    this.registerParameter(String(this._items.length), param);
+    this._items.push(param);
+    return this;
+  }
+
+  /** The number of parameters held. */
+  get length(): number {
+    return this._items.length;
+  }
+
+  /** The parameter at `index` (negative counts from the end). */
+  at(index: number): Parameter {
+    const i = index < 0 ? index + this._items.length : index;
+    const p = this._items[i];
+    if (!Number.isInteger(index) || p === undefined) {
+      throw new Error(`ParameterList.at: index ${index} is out of range for a ParameterList of ${this._items.length} parameters`);
+    }
+    return p;
+  }
+
+  [Symbol.iterator](): Iterator<Parameter> {
+    return this._items[Symbol.iterator]();
+  }
+
+  forward(): Tensor {
+    throw new Error('ParameterList is not callable: use its parameters in the forward of the module that holds it');
   }
 }

@@ -1,7 +1,7 @@
 // Dropout.
 import type { Tensor } from '../autograd/tensor.js';
 import type { Generator } from '../tensor/rng.js';
-import { dropout } from './functional.js';
+import { dropout, dropout2d } from './functional.js';
 import { Module } from './module.js';
 
 /** Options of `nn.Dropout`. */
@@ -39,6 +39,39 @@ export class Dropout extends Module {
 
   forward(x: Tensor): Tensor {
     return dropout(x, this.p, this.training, this._generator);
+  }
+
+  override extraRepr(): string {
+    return `p=${this.p}`;
+  }
+}
+
+/**
+ * Channel dropout (`torch.nn.Dropout2d`): in training, zeroes whole channels of [N, C, H, W] with
+ * probability p and scales the rest by 1/(1 − p); the identity in eval mode.
+ *
+ * @example
+ * ```ts
+ * import { nn, randn } from 'tsgrad';
+ * const drop = new nn.Dropout2d(0.2);
+ * drop.call(randn([2, 8, 4, 4])).shape; // [2, 8, 4, 4]
+ * ```
+ */
+export class Dropout2d extends Module {
+  private readonly _generator: Generator | undefined;
+
+  /**
+   * @param p - The probability of zeroing each channel in training (default 0.5).
+   * @param options - The generator for the masks.
+   */
+  constructor(readonly p = 0.5, options: DropoutOptions = {}) {
+    super();
+    if (typeof p !== 'number' || !(p >= 0 && p <= 1)) throw new Error(`Dropout2d: p must be a probability in [0, 1], got ${p}`);
+    this._generator = options.generator;
+  }
+
+  forward(x: Tensor): Tensor {
+    return dropout2d(x, this.p, this.training, this._generator);
   }
 
   override extraRepr(): string {

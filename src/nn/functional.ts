@@ -2,13 +2,17 @@
 // PyTorch's names and semantics. Normalization functions live in src/norm/; src/index.ts assembles
 // the public `F` from both.
 export { linear, conv2d } from './functional/conv.js';
+export { convTranspose2d, conv1d } from './functional/conv-transpose.js';
+export type { ConvTranspose2dOptions, Conv1dOptions } from './functional/conv-transpose.js';
 export type { Conv2dOptions } from './functional/conv.js';
 export { maxPool2d, avgPool2d, adaptiveAvgPool2d } from './functional/pooling.js';
 export type { MaxPool2dOptions, AvgPool2dOptions } from './functional/pooling.js';
+export { maxPool1d, avgPool1d } from './functional/pooling1d.js';
+export type { MaxPool1dOptions, AvgPool1dOptions } from './functional/pooling1d.js';
 export { relu, leakyRelu, gelu, sigmoid, tanh, softmax, logSoftmax } from './functional/activation.js';
 export type { GeluOptions } from './functional/activation.js';
 export { nllLoss, crossEntropy, mseLoss } from './functional/loss.js';
 export type { Targets, NllLossOptions, CrossEntropyOptions, MseLossOptions } from './functional/loss.js';
-export { dropout } from './functional/dropout.js';
+export { dropout, dropout2d } from './functional/dropout.js';
 export { pad, cat, stack } from './functional/join.js';
 export type { Pair, Reduction } from './functional/args.js';

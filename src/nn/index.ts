@@ -1,8 +1,8 @@
 // The nn namespace (without the normalization layers, which live in src/norm and are merged into
 // the public `nn` in src/index.ts).
 export { Module, Parameter } from './module.js';
-export type { StateDict, LoadStateDictResult } from './module.js';
-export { Sequential, ModuleList, isSequenceAware } from './container.js';
+export type { StateDict, LoadStateDictResult, ForwardHook, ForwardPreHook } from './module.js';
+export { Sequential, ModuleList, ModuleDict, ParameterList, isSequenceAware } from './container.js';
 export type { SequenceAware } from './container.js';
 export { Linear, Flatten, Identity } from './layers.js';
 export type { LayerOptions, LinearOptions } from './layers.js';
@@ -11,8 +11,12 @@ export type { Conv2dModuleOptions } from './conv.js';
 export { MaxPool2d, AvgPool2d, AdaptiveAvgPool2d } from './pooling.js';
 export type { MaxPool2dModuleOptions, AvgPool2dModuleOptions } from './pooling.js';
 export { ReLU, LeakyReLU, GELU, Sigmoid, Tanh } from './activation.js';
-export { Dropout } from './dropout.js';
+export { Dropout, Dropout2d } from './dropout.js';
+export { ConvTranspose2d, Conv1d, MaxPool1d, AvgPool1d } from './conv-more.js';
+export type { ConvTranspose2dModuleOptions, Conv1dModuleOptions } from './conv-more.js';
 export type { DropoutOptions } from './dropout.js';
 export * as init from './init.js';
 export { saveSafetensors, loadSafetensors, readSafetensors, serializeSafetensors, parseSafetensors } from './safetensors.js';
 export type { SaveSafetensorsOptions, SafetensorsContents, SafetensorsDtype } from './safetensors.js';
+export { saveCheckpoint, loadCheckpoint } from './checkpoint.js';
+export type { CheckpointParts, CheckpointJson, CheckpointOptimizer, CheckpointScheduler } from './checkpoint.js';

@@ -1,3 +1,4 @@
+import type { RemovableHandle } from '../autograd/hooks.js';
 import { Tensor } from '../autograd/tensor.js';
 import { assertDtype, type DType } from '../tensor/dtype.js';
 import { NDArray } from '../tensor/ndarray.js';
@@ -22,6 +23,23 @@ export class Parameter extends Tensor {
 
 /** Parameter and buffer values by PyTorch-style dotted name (`0.weight`, `1.running_mean`). */
 export type StateDict = Map<string, Tensor>;
+
+/** A forward pre-hook: sees the module and its inputs; may return replacement inputs. */
+export type ForwardPreHook = (module: Module, inputs: Tensor[]) => Tensor | Tensor[] | void;
+
+/** A forward hook: sees the module, its inputs and its output; may return a replacement output. */
+export type ForwardHook = (module: Module, inputs: Tensor[], output: Tensor) => Tensor | void;
+
+function addHook<H>(list: H[], hook: H, where: string): RemovableHandle {
+  if (typeof hook !== 'function') throw new Error(`${where}: expected a function, got ${describe(hook)}`);
+  list.push(hook);
+  return {
+    remove: () => {
+      const i = list.indexOf(hook);
+      if (i >= 0) list.splice(i, 1);
+    },
+  };
+}
 
 /** What `loadStateDict` reports (with `strict: false`; a strict load throws instead). */
 export interface LoadStateDictResult {
@@ -61,14 +79,103 @@ export abstract class Module {
   private readonly _explicitParameters = new Map<string, Parameter | null>();
   private readonly _explicitModules = new Map<string, Module>();
   private readonly _buffers = new Map<string, Tensor | null>();
+  private readonly _forwardPreHooks: ForwardPreHook[] = [];
+  private readonly _forwardHooks: ForwardHook[] = [];
 
   /** The computation. Call modules through `call()` (the analogue of `module(x)`). */
   abstract forward(...inputs: Tensor[]): Tensor;
 
   /** Runs `forward`. */
   call(...inputs: Tensor[]): Tensor {
-    return this.forward(...inputs);
+    if (this._forwardPreHooks.length === 0 && this._forwardHooks.length === 0) return this.forward(...inputs);
+    let args = inputs;
+    for (const hook of [...this._forwardPreHooks]) {
+      const replaced: unknown = hook(this, args);
+      if (replaced === undefined) continue;
+      if (replaced instanceof Tensor) args = [replaced];
+      else if (Array.isArray(replaced) && replaced.every((t) => t instanceof Tensor)) args = replaced as Tensor[];
+      else throw new Error(`${this.constructor.name}: a forward pre-hook returned ${describe(replaced)}; return the inputs (a Tensor or an array of Tensors), or nothing`);
+    }
+    let out = this.forward(...args);
+    for (const hook of [...this._forwardHooks]) {
+      const replaced: unknown = hook(this, args, out);
+      if (replaced === undefined) continue;
+      if (!(replaced instanceof Tensor)) throw new Error(`${this.constructor.name}: a forward hook returned ${describe(replaced)}; return the output (a Tensor), or nothing`);
+      out = replaced;
+    }
+    return out;
   }
+
+  /**
+   * Registers `hook(module, inputs)`, called before every `call` of this module; it may return
+   * replacement inputs (a Tensor or an array). As PyTorch's `register_forward_pre_hook`.
+   *
+   * @example
+   * ```ts
+   * import { nn, ones } from 'tsgrad';
+   * const layer = new nn.Linear(2, 1);
+   * const handle = layer.registerForwardPreHook((_m, [x]) => x!.mul(0)); // zero the input
+   * layer.call(ones([1, 2]));
+   * handle.remove();
+   * ```
+   */
+  registerForwardPreHook(hook: ForwardPreHook): RemovableHandle {
+    return addHook(this._forwardPreHooks, hook, 'registerForwardPreHook');
+  }
+
+  /**
+   * Registers `hook(module, inputs, output)`, called after every `call` of this module; it may
+   * return a replacement output. As PyTorch's `register_forward_hook` (e.g. to record activations).
+   *
+   * @example
+   * ```ts
+   * import { nn, ones, type Tensor } from 'tsgrad';
+   * const seen: Tensor[] = [];
+   * const layer = new nn.Linear(2, 3);
+   * const handle = layer.registerForwardHook((_m, _inputs, out) => { seen.push(out.detach()); });
+   * layer.call(ones([1, 2]));
+   * seen[0]!.shape; // [1, 3]
+   * handle.remove();
+   * ```
+   */
+  registerForwardHook(hook: ForwardHook): RemovableHandle {
+    return addHook(this._forwardHooks, hook, 'registerForwardHook');
+  }
+
+  /**
+   * Calls `fn` on every submodule (children first) and then on this module; returns this. As
+   * PyTorch's `Module.apply`, e.g. for a custom initialisation.
+   *
+   * @example
+   * ```ts
+   * import { nn } from 'tsgrad';
+   * const model = new nn.Sequential(new nn.Linear(2, 4), new nn.ReLU(), new nn.Linear(4, 1));
+   * model.apply((m) => { if (m instanceof nn.Linear) nn.init.zeros(m.weight); });
+   * ```
+   */
+  apply(fn: (module: Module) => void): this {
+    for (const child of this.children()) child.apply(fn);
+    fn(this);
+    return this;
+  }
+
+  /**
+   * Sets `requiresGrad` on every parameter (freezing with `false`); returns this. As PyTorch's
+   * `Module.requires_grad_`.
+   *
+   * @example
+   * ```ts
+   * import { nn } from 'tsgrad';
+   * const frozen = new nn.Linear(4, 2).requiresGrad_(false);
+   * frozen.weight.requiresGrad; // false
+   * ```
+   */
+  requiresGrad_(requiresGrad = true): this {
+    if (typeof requiresGrad !== 'boolean') throw new Error(`${this.constructor.name}.requiresGrad_: expected a boolean, got ${describe(requiresGrad)}`);
+    for (const p of this.parameters()) p.requiresGrad = requiresGrad;
+    return this;
+  }
+
 
   /** Registers a parameter under `name` (null records an absent optional parameter). */
   registerParameter(name: string, param: Parameter | null): void {

@@ -43,6 +43,32 @@ export class Generator {
     if ((this.s0 | this.s1 | this.s2 | this.s3) === 0) this.s0 = 1;
   }
 
+  /**
+   * The generator's state: four unsigned 32-bit words (`setState` restores it, so a checkpoint
+   * resumes the random stream exactly). As `torch.Generator.get_state`.
+   *
+   * @example
+   * ```ts
+   * import { Generator } from 'tsgrad';
+   * const g = new Generator(1);
+   * const saved = g.getState();
+   * const a = g.uniform();
+   * g.setState(saved);
+   * g.uniform() === a; // true
+   * ```
+   */
+  getState(): [number, number, number, number] {
+    return [this.s0 >>> 0, this.s1 >>> 0, this.s2 >>> 0, this.s3 >>> 0];
+  }
+
+  /** Restores a state from `getState()` (four unsigned 32-bit integers, not all 0). */
+  setState(state: readonly number[]): void {
+    if (!Array.isArray(state) || state.length !== 4 || !state.every((w) => Number.isInteger(w) && w >= 0 && w <= 0xffffffff) || state.every((w) => w === 0)) {
+      throw new Error(`Generator.setState: expected four unsigned 32-bit integers, not all 0 (from getState()), got ${JSON.stringify(state)}`);
+    }
+    [this.s0, this.s1, this.s2, this.s3] = state.map((w) => w | 0) as [number, number, number, number];
+  }
+
   /** The next 32 random bits as an unsigned integer. */
   nextUint32(): number {
     const result = Math.imul(rotl(Math.imul(this.s1, 5), 7), 9) >>> 0;

@@ -1,7 +1,8 @@
 // Gradients of gradients: autograd.grad, backward({ createGraph }), gradgradcheck's ability to
 // fail, the exact zeros of piecewise-linear ops, and the clear errors of the second-order API.
 // Expected values are worked out by hand in the comments (never computed by the code under test).
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
+import { ops } from '../../src/autograd/ops/index.js';
 import { F, autograd, gradgradcheck, randn, tensor, manualSeed, customOp, NDArray, type Tensor } from '../../src/index.js';
 import { GraphNode } from '../../src/autograd/node.js';
 import { Tensor as TensorClass } from '../../src/autograd/tensor.js';
@@ -36,6 +37,21 @@ describe('autograd.grad', () => {
     const [gu, gx] = autograd.grad(y, [u, x]);
     expect(values(gu!)).toEqual([48]);
     expect(values(gx!)).toEqual([192]); // dy/dx = 6x⁵ = 192
+  });
+
+  it('runs only the backward of nodes that lead to the requested inputs', () => {
+    const spy = vi.spyOn(ops.exp, 'backward');
+    try {
+      const a = leaf([1, 2]);
+      const b = a.exp(); // upstream of b: its backward is not needed for ∂c/∂b
+      const [g] = autograd.grad(b.mul(b).sum(), b);
+      expect(values(g!)).toEqual([2 * Math.exp(1), 2 * Math.exp(2)]);
+      expect(spy).not.toHaveBeenCalled();
+      autograd.grad(b.exp().sum(), a);
+      expect(spy).toHaveBeenCalledTimes(2); // b.exp() and a.exp() lead to a
+    } finally {
+      spy.mockRestore();
+    }
   });
 
   it('differentiates a gradient penalty: d/dx ‖∇ₓ f‖² for f = Σ x²·w', () => {

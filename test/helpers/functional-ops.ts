@@ -28,6 +28,10 @@ export function runFunctional(op: string, p: Params, xs: Tensor[]): Tensor {
     case 'pad': return F.pad(x!, p.pads as number[], (p.value as number | undefined) ?? 0);
     case 'cat': return F.cat(xs, p.dim as number);
     case 'stack': return F.stack(xs, p.dim as number);
+    case 'convTranspose2d': return F.convTranspose2d(x!, y!, z, p as F.ConvTranspose2dOptions);
+    case 'conv1d': return F.conv1d(x!, y!, z, p as F.Conv1dOptions);
+    case 'maxPool1d': return F.maxPool1d(x!, p as unknown as F.MaxPool1dOptions);
+    case 'avgPool1d': return F.avgPool1d(x!, p as unknown as F.AvgPool1dOptions);
     case 'erf': {
       const v = x!.toArray().map(erf);
       return new Tensor(new NDArray(v, [...x!.shape]));

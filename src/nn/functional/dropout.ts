@@ -29,3 +29,26 @@ export function dropout(x: Tensor, p = 0.5, training = true, generator: Generato
   for (let i = 0; i < mask.data.length; i++) mask.data[i] = generator.uniform() >= p ? scale : 0;
   return x.mul(new Tensor(mask));
 }
+
+/**
+ * Channel dropout (`torch.nn.functional.dropout2d`): in training, zeroes each whole channel of
+ * [N, C, H, W] (or unbatched [C, H, W]) with probability p and scales the kept ones by 1/(1 − p).
+ *
+ * @example
+ * ```ts
+ * import { F, ones, Generator } from 'tsgrad';
+ * const y = F.dropout2d(ones([1, 4, 2, 2]), 0.5, true, new Generator(0));
+ * // each channel is all 0 or all 2
+ * ```
+ */
+export function dropout2d(x: Tensor, p = 0.5, training = true, generator: Generator = defaultGenerator): Tensor {
+  checkTensor(x, 'input', 'dropout2d');
+  if (x.ndim !== 3 && x.ndim !== 4) throw new Error(`dropout2d: expected input of shape [N, C, H, W] (or unbatched [C, H, W]), got [${x.shape.join(', ')}]`);
+  if (typeof p !== 'number' || !(p >= 0 && p <= 1)) throw new Error(`dropout2d: p must be a probability in [0, 1], got ${p}`);
+  if (!training || p === 0) return x;
+  const channels = x.ndim === 4 ? [x.shape[0]!, x.shape[1]!, 1, 1] : [x.shape[0]!, 1, 1];
+  const mask = NDArray.zeros(channels, x.dtype);
+  const scale = p === 1 ? 0 : 1 / (1 - p);
+  for (let i = 0; i < mask.data.length; i++) mask.data[i] = generator.uniform() >= p ? scale : 0;
+  return x.mul(new Tensor(mask));
+}
