@@ -55,6 +55,20 @@ describe('npm run docs', () => {
     });
   }
 
+  it('every link to a section of a page names a heading that page has', () => {
+    const pages = [join(out, 'index.html'), ...DOCUMENTS.map((name) => join(out, 'documents', `${name}.html`))];
+    const broken: string[] = [];
+    for (const page of pages) {
+      const html = readFileSync(page, 'utf8');
+      for (const [, target, anchor] of html.matchAll(/href="([^"#]*)#([^"]+)"/g)) {
+        if (/^[a-z]+:/i.test(target!) || target!.endsWith('.svg')) continue;
+        const file = target === '' ? page : resolve(dirname(page), target!);
+        if (!readFileSync(file, 'utf8').includes(`id="${anchor}"`)) broken.push(`${page} → ${target}#${anchor}`);
+      }
+    }
+    expect(broken).toEqual([]);
+  });
+
   it("experiment.md's charts are images in its page, and the files are SVGs", () => {
     const markdown = readFileSync(join(root, 'docs/experiment.md'), 'utf8');
     const pictures = [...markdown.matchAll(/!\[[^\]]*\]\(([^)]+)\)/g)].map((m) => m[1]!.split('/').pop()!);
