@@ -103,9 +103,12 @@ export async function tsgradCnn(o: TsgradCnnOptions): Promise<Run> {
     new nn.Flatten(), fc,
   );
   model.train();
-  const opt = new optim.SGD(model.parameters(), { lr: LR });
   const { x: xs, labels } = cnnBatch(o.batch);
-  const x: Tensor = tensor(xs, { shape: [o.batch, 1, SIDE, SIDE] });
+  return sgdStep(model, new optim.SGD(model.parameters(), { lr: LR }), tensor(xs, { shape: [o.batch, 1, SIDE, SIDE] }), labels);
+}
+
+/** One training step as a bench run: cross-entropy of `model(x)` against `labels`, backward, `opt.step()`; returns the loss. */
+export function sgdStep(model: nn.Module, opt: optim.SGD, x: Tensor, labels: number[]): Run {
   return () => {
     const loss = F.crossEntropy(model.call(x), labels);
     opt.zeroGrad();

@@ -22,8 +22,8 @@ export interface Built {
 /** Builds an implementation's inputs and its run (in the child process that times it). */
 export type Builder = () => Promise<Run | Built>;
 
-export type PeerName = 'tfjs-cpu' | 'convnetjs';
-export const PEERS: readonly PeerName[] = ['tfjs-cpu', 'convnetjs'];
+export type PeerName = 'tfjs-cpu' | 'convnetjs' | 'tfjs-wasm' | 'jax-js';
+export const PEERS: readonly PeerName[] = ['tfjs-cpu', 'convnetjs', 'tfjs-wasm', 'jax-js'];
 /** An implementation: tsgrad, one of the peers, or tsgrad computing what a peer computes (`ref:…`). */
 export type ImplName = 'tsgrad' | 'tsgrad-self-check' | PeerName | `ref:${PeerName}`;
 

@@ -3,10 +3,17 @@
  * pure-JS CPU backend: `@tensorflow/tfjs-core` with `@tensorflow/tfjs-backend-cpu` for forward-only
  * rows, and `@tensorflow/tfjs` (same core and backend, 4.22) for rows with gradients — the Node
  * CommonJS bundle of tfjs-core registers no gradients, `@tensorflow/tfjs` does. convnetjs 0.3 is
- * Karpathy's ConvNetJS (float64 `Vol`s, one sample at a time).
+ * Karpathy's ConvNetJS (float64 `Vol`s, one sample at a time). tfjs-wasm is tfjs-core 4.22 on
+ * `@tensorflow/tfjs-backend-wasm` (XNNPACK, SIMD, one thread: its threads need browser shims in
+ * Node). jax-js is `@jax-js/jax` on its "wasm" device (WebAssembly it emits from TypeScript, one
+ * thread in Node).
  */
+import { createRequire } from 'node:module';
+import { dirname } from 'node:path';
+
 export type Tf = typeof import('@tensorflow/tfjs-core');
 export type TfFull = typeof import('@tensorflow/tfjs');
+export type JaxJs = typeof import('@jax-js/jax');
 
 /** Silences tfjs's banner suggesting tfjs-node (printed on load and on the first op). */
 async function quietly<T>(f: () => Promise<T>): Promise<T> {
@@ -99,4 +106,36 @@ export async function loadConvnetjs(): Promise<Convnetjs> {
   // @ts-expect-error convnetjs ships no types; the interface above covers what is used.
   const mod = (await import('convnetjs')) as { default: Convnetjs };
   return mod.default;
+}
+
+let tfWasmPromise: Promise<Tf> | null = null;
+
+/** tfjs-core on the wasm backend (SIMD, one thread), its .wasm files loaded from node_modules. */
+export function loadTfjsWasm(): Promise<Tf> {
+  tfWasmPromise ??= quietly(async () => {
+    const tf = await import('@tensorflow/tfjs-core');
+    const wasm = await import('@tensorflow/tfjs-backend-wasm');
+    const require = createRequire(import.meta.url);
+    wasm.setWasmPaths(`${dirname(require.resolve('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm'))}/`);
+    tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
+    await tf.setBackend('wasm');
+    await tf.ready();
+    if (tf.getBackend() !== 'wasm' || !tf.env().getBool('WASM_HAS_SIMD_SUPPORT')) throw new Error('tfjs-wasm: the SIMD wasm backend did not start');
+    return tf;
+  });
+  return tfWasmPromise;
+}
+
+let jaxPromise: Promise<JaxJs> | null = null;
+
+/** jax-js with its "wasm" device as the default. */
+export function loadJaxJs(): Promise<JaxJs> {
+  jaxPromise ??= (async () => {
+    const jax = await import('@jax-js/jax');
+    const devices = await jax.init('wasm');
+    if (!devices.includes('wasm')) throw new Error(`jax-js: no wasm device (devices: ${devices.join(', ')})`);
+    jax.defaultDevice('wasm');
+    return jax;
+  })();
+  return jaxPromise;
 }

@@ -6,12 +6,12 @@
  * converted before timing and their outputs converted back for the check only.
  */
 import type { Tensor as TfTensor, Tensor4D } from '@tensorflow/tfjs';
-import { F, manualSeed, nn, tensor, type Tensor } from '../src/index.js';
+import { F, manualSeed, nn, optim, tensor, type Tensor } from '../src/index.js';
 import { channelSum } from '../src/tensor/kernels/channel-reduce.js';
 import { allocateShared } from '../src/tensor/parallel/pool.js';
-import { convnetjsCnn, lossesDecrease, nchwNhwc, oihwToHwio, tfjsCnn, tsgradCnn } from './cnn.js';
+import { convnetjsCnn, lossesDecrease, nchwNhwc, oihwToHwio, sgdStep, tfjsCnn, tsgradCnn } from './cnn.js';
 import { seededData, type BenchRow, type Built, type Run } from './harness.js';
-import { loadConvnetjs, loadTfjsCpu, loadTfjsWithGradients } from './peers.js';
+import { loadConvnetjs, loadJaxJs, loadTfjsCpu, loadTfjsWasm, loadTfjsWithGradients, type Tf } from './peers.js';
 
 /** A tensor's values, flat (no copy when it is contiguous). */
 function values(t: Tensor | null): ArrayLike<number> {
@@ -26,35 +26,146 @@ function scaled(size: number, seed: number, std: number): Float32Array {
   return v;
 }
 
+/** Train rows check the losses of this many successive steps. */
+const TRAIN_CHECK_STEPS = 5;
+
 // ---- matmul --------------------------------------------------------------------------------------
+
+/** tfjs's C = A·B on the row's inputs, on whichever backend `tf` runs. */
+function tfjsMatmul512(tf: Tf): Run {
+  const a = tf.tensor2d(seededData(512 * 512, 1), [512, 512]);
+  const b = tf.tensor2d(seededData(512 * 512, 2), [512, 512]);
+  return () => {
+    const c = tf.matMul(a, b);
+    const out = c.dataSync();
+    c.dispose();
+    return out;
+  };
+}
 
 /** C = A·B, 512×512 float32 (2·512³ flops). */
 const matmul512: BenchRow = {
   name: 'matmul 512×512 float32',
   unit: 'GFLOP/s',
   work: 2 * 512 ** 3,
-  target: '≥ 6.5 GFLOP/s on 1 thread, ≥ 12 on 2',
+  target: '≥ 6.5 GFLOP/s on 1 thread, ≥ 12 on 2 (issue 5); wasm ≥ 1.3× tfjs-wasm, 2 threads ≥ 1.8× 1 (issue 15)',
   tolerance: 1e-5,
-  note: 'checks C against tfjs-cpu.',
+  note: 'checks C against tfjs-cpu, tfjs-wasm and jax-js.',
   async tsgrad() {
     const a = tensor(seededData(512 * 512, 1), { shape: [512, 512] });
     const b = tensor(seededData(512 * 512, 2), { shape: [512, 512] });
     return () => a.matmul(b).array.data;
   },
   peers: {
-    'tfjs-cpu': async () => {
-      const tf = await loadTfjsCpu();
-      const a = tf.tensor2d(seededData(512 * 512, 1), [512, 512]);
-      const b = tf.tensor2d(seededData(512 * 512, 2), [512, 512]);
-      return () => {
-        const c = tf.matMul(a, b);
-        const out = c.dataSync();
-        c.dispose();
-        return out;
-      };
+    'tfjs-wasm': async () => tfjsMatmul512(await loadTfjsWasm()),
+    'jax-js': async () => {
+      const { numpy: np } = await loadJaxJs();
+      const a = np.array(seededData(512 * 512, 1), { shape: [512, 512] });
+      const b = np.array(seededData(512 * 512, 2), { shape: [512, 512] });
+      // jax-js counts references: `.ref` keeps a and b alive; dataSync frees the product.
+      return () => np.matmul(a.ref, b.ref).dataSync() as Float32Array;
     },
+    'tfjs-cpu': async () => tfjsMatmul512(await loadTfjsCpu()),
   },
 };
+
+/** C = A·B, 512×512 float64: no peer has float64 (tfjs has none); js vs wasm. */
+const matmul512f64: BenchRow = {
+  name: 'matmul 512×512 float64',
+  unit: 'GFLOP/s',
+  work: 2 * 512 ** 3,
+  target: 'wasm ≥ 4× js (issue 15)',
+  tolerance: 0,
+  note: 'no peer computes in float64: checks the wasm backend against the JS one (bitwise: the same products summed in the same order).',
+  async tsgrad() {
+    const a = tensor(seededData(512 * 512, 1), { shape: [512, 512], dtype: 'float64' });
+    const b = tensor(seededData(512 * 512, 2), { shape: [512, 512], dtype: 'float64' });
+    return () => a.matmul(b).array.data;
+  },
+  peers: {},
+};
+
+// ---- MLP train step ------------------------------------------------------------------------------
+
+const MLP_SIZES = [784, 128, 64, 10] as const;
+const MLP_LR = 0.01;
+
+/** Layer i's weight [out, in] (PyTorch's layout), He-free 1/sqrt(fan-in) scale, and its bias. */
+function mlpWeights(i: number): { w: Float32Array; b: Float32Array } {
+  return { w: scaled(MLP_SIZES[i + 1]! * MLP_SIZES[i]!, 300 + i, Math.sqrt(1 / MLP_SIZES[i]!)), b: scaled(MLP_SIZES[i + 1]!, 310 + i, 0.1) };
+}
+
+/** [rows, cols] row-major → [cols, rows] row-major. */
+function transposed(a: Float32Array, rows: number, cols: number): Float32Array {
+  const out = new Float32Array(a.length);
+  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[c * rows + r] = a[r * cols + c]!;
+  return out;
+}
+
+/**
+ * One SGD step (lr 0.01) of the MLP 784-128-64-10 (ReLU, cross-entropy, mean over the batch) on a
+ * fixed seeded batch with labels 0…9, 0…; returns the loss. jax-js runs the whole step (forward,
+ * `valueAndGrad`, the update) as one `jit`-compiled function, as the issue measured it.
+ */
+function mlpRow(batch: number): BenchRow {
+  const input = (): Float32Array => seededData(batch * MLP_SIZES[0], 320);
+  const labels = Array.from({ length: batch }, (_, i) => i % 10);
+  return {
+    name: `train step, MLP 784-128-64-10, batch ${batch}`,
+    unit: 'samples/s',
+    work: batch,
+    target: '≥ 1.0× jax-js jitted (issue 15)',
+    tolerance: 1e-5,
+    checkCalls: TRAIN_CHECK_STEPS,
+    validate: lossesDecrease,
+    timing: { warmupMs: 3000, minSampleMs: 150 },
+    note: `checks the losses of the first ${TRAIN_CHECK_STEPS} SGD steps (the wasm backend and jax-js against tsgrad js) and that they decrease. jax-js: the step jitted (forward, valueAndGrad, update in one compiled function), 1 thread.`,
+    async tsgrad() {
+      const layers: nn.Module[] = [];
+      for (let i = 0; i + 1 < MLP_SIZES.length; i++) {
+        const fc = new nn.Linear(MLP_SIZES[i]!, MLP_SIZES[i + 1]!);
+        const { w, b } = mlpWeights(i);
+        fc.loadStateDict({ weight: tensor(w, { shape: [MLP_SIZES[i + 1]!, MLP_SIZES[i]!] }), bias: tensor(b) });
+        layers.push(fc);
+        if (i + 2 < MLP_SIZES.length) layers.push(new nn.ReLU());
+      }
+      const model = new nn.Sequential(...layers);
+      return sgdStep(model, new optim.SGD(model.parameters(), { lr: MLP_LR }), tensor(input(), { shape: [batch, MLP_SIZES[0]] }), labels);
+    },
+    peers: {
+      'jax-js': async () => {
+        const { numpy: np, nn: jnn, jit, valueAndGrad, tree } = await loadJaxJs();
+        type JaxArray = ReturnType<typeof np.array>;
+        type Params = Record<string, JaxArray>;
+        let params: Params = {};
+        for (let i = 0; i + 1 < MLP_SIZES.length; i++) {
+          const { w, b } = mlpWeights(i);
+          params[`w${i}`] = np.array(transposed(w, MLP_SIZES[i + 1]!, MLP_SIZES[i]!), { shape: [MLP_SIZES[i]!, MLP_SIZES[i + 1]!] });
+          params[`b${i}`] = np.array(b, { shape: [MLP_SIZES[i + 1]!] });
+        }
+        const x = np.array(input(), { shape: [batch, MLP_SIZES[0]] });
+        const oneHot = np.array(Float32Array.from({ length: batch * 10 }, (_, k) => (k % 10 === labels[Math.floor(k / 10)] ? 1 : 0)), { shape: [batch, 10] });
+        // jax-js counts references: every use of an array but its last takes `.ref` (tree.ref).
+        const loss = (p: Params, xb: JaxArray, yb: JaxArray): JaxArray => {
+          const a1 = jnn.relu(np.dot(xb, p['w0']!).add(p['b0']!));
+          const a2 = jnn.relu(np.dot(a1, p['w1']!).add(p['b1']!));
+          const z3 = np.dot(a2, p['w2']!).add(p['b2']!);
+          return jnn.logSoftmax(z3).mul(yb).sum().mul(-1 / batch);
+        };
+        const step = jit((p: Params, xb: JaxArray, yb: JaxArray) => {
+          const [l, g] = valueAndGrad(loss)(tree.ref(p), xb, yb);
+          return [l, tree.map((pi: JaxArray, gi: JaxArray) => pi.sub(gi.mul(MLP_LR)), p, g as Params)];
+        });
+        return () => {
+          const [l, next] = step(tree.ref(params), x.ref, oneHot.ref) as [JaxArray, Params];
+          tree.dispose(params);
+          params = next;
+          return [l.dataSync()[0]!];
+        };
+      },
+    },
+  };
+}
 
 // ---- conv2d forward + backward -------------------------------------------------------------------
 
@@ -327,8 +438,6 @@ const bnChainRow: BenchRow = {
 
 // ---- train steps of the MNIST CNN ----------------------------------------------------------------
 
-const TRAIN_CHECK_STEPS = 5;
-
 function trainRow(norm: 'bn' | 'bkn', batch: number): BenchRow {
   const label = norm === 'bn' ? 'BN' : 'BKN';
   const common = {
@@ -371,6 +480,6 @@ function trainRow(norm: 'bn' | 'bkn', batch: number): BenchRow {
 
 /** Every row, in table order. */
 export const ROWS: readonly BenchRow[] = [
-  matmul512, conv2dRow, batchNormRow, channelSum32, bknChainRow, bnChainRow,
+  matmul512, matmul512f64, mlpRow(32), mlpRow(128), conv2dRow, batchNormRow, channelSum32, bknChainRow, bnChainRow,
   trainRow('bn', 32), trainRow('bn', 2), trainRow('bkn', 32), trainRow('bkn', 2),
 ];

@@ -24,6 +24,7 @@ import { createRequire } from 'node:module';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { Backend } from '../src/tensor/backend.js';
 import { getNumThreads } from '../src/tensor/parallel/pool.js';
 import {
   DEFAULT_TIMING, PEERS, formatMs, formatThroughput, machineLine, markdownTable, relativeError,
@@ -43,17 +44,22 @@ const childCommand = compiled ? [childScript] : [createRequire(import.meta.url).
 /** bench/results/ in the repository (the compiled run.js sits in .bench-build/bench/). */
 const resultsUrl = new URL(compiled ? '../../bench/results/' : './results/', import.meta.url);
 const scratch = mkdtempSync(join(tmpdir(), 'tsgrad-bench-'));
+/** tsgrad runs every row on both kernel backends (src/tensor/backend.ts). */
+const BACKENDS: readonly Backend[] = ['js', 'wasm'];
 
 function option(name: string): string | undefined {
   const i = process.argv.indexOf(`--${name}`);
   return i >= 0 ? process.argv[i + 1] : undefined;
 }
 
-/** Runs bench/child.ts and returns the file it wrote; throws with the child's error output. */
-function child(rowIndex: number, impl: ImplName, threads: number, mode: 'check' | 'time' | 'memory', extra: string[] = []): Buffer {
-  const out = join(scratch, `${rowIndex}-${impl.replace(':', '_')}-${threads}-${mode}`);
+/**
+ * Runs bench/child.ts and returns the file it wrote; throws with the child's error output. tsgrad
+ * runs on `backend` (TSGRAD_BACKEND; the peers ignore it).
+ */
+function child(rowIndex: number, impl: ImplName, threads: number, mode: 'check' | 'time' | 'memory', extra: string[] = [], backend: Backend = 'js'): Buffer {
+  const out = join(scratch, `${rowIndex}-${impl.replace(':', '_')}-${threads}-${backend}-${mode}`);
   const r = spawnSync(process.execPath, [...childCommand, String(rowIndex), impl, String(threads), mode, out, ...extra], {
-    encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 900_000,
+    encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 900_000, env: { ...process.env, TSGRAD_BACKEND: backend },
   });
   if (r.status !== 0) {
     const lines = (r.stderr || r.error?.message || `exit status ${r.status}`).trim().split('\n');
@@ -83,6 +89,8 @@ interface Column {
   key: string;
   impl: 'tsgrad' | PeerName;
   threads: number;
+  /** tsgrad's kernel backend (peers: 'js', unused). */
+  backend: Backend;
 }
 
 interface RowResult {
@@ -99,10 +107,14 @@ interface RowResult {
 
 const fmtErr = (e: number): string => (e === 0 ? '0' : e.toExponential(1));
 
-/** Checks every implementation of a row; fills `checks` and `failed`. */
+/**
+ * Checks every implementation of a row; fills `checks` and `failed`. The reference is tsgrad on
+ * the JS backend, 1 thread: more threads must give its bits on the same backend; the wasm
+ * backend on 1 thread must agree with it within the row's tolerance (float32 sums differ), and
+ * on more threads must give the bits of wasm on 1 thread.
+ */
 function checkRow(r: RowResult, columns: readonly Column[]): void {
   const { row, index } = r;
-  const [one, many] = columns;
   const fail = (key: string, reason: string): void => {
     r.failed.set(key, reason);
     r.checks.push(`**check failed** (${key}): ${reason}`);
@@ -124,16 +136,27 @@ function checkRow(r: RowResult, columns: readonly Column[]): void {
   if (row.checkCalls !== undefined && row.checkCalls > 1 && reference.length === row.checkCalls) {
     r.checks.push(`tsgrad's losses over the checked steps: ${[...reference].map((v) => v.toFixed(4)).join(', ')}`);
   }
-  if (many !== undefined && many.threads !== one!.threads) {
+  const oneThread = new Map<Backend, Float64Array>([['js', reference]]);
+  for (const c of columns) {
+    if (c.impl !== 'tsgrad' || (c.backend === 'js' && c.threads === 1)) continue;
     try {
-      const out = outputOf(child(index, 'tsgrad', many.threads, 'check'));
-      if (out.length !== reference.length || out.some((v, i) => !Object.is(v, reference[i]))) {
-        fail(many.key, `differs from tsgrad on 1 thread (relative error ${fmtErr(relativeError(out, reference))}; must be bitwise equal)`);
+      const out = outputOf(child(index, 'tsgrad', c.threads, 'check', [], c.backend));
+      const single = oneThread.get(c.backend);
+      if (single === undefined) {
+        // wasm on 1 thread: within the tolerance of the JS reference.
+        oneThread.set(c.backend, out);
+        const err = relativeError(out, reference);
+        const bad = validate(`tsgrad ${c.backend}`, out);
+        if (!(err <= row.tolerance)) fail(c.key, `differs from tsgrad js (relative error ${fmtErr(err)} > ${row.tolerance})`);
+        else if (bad !== null) fail(c.key, bad);
+        else r.checks.push(`${c.backend} vs js ${fmtErr(err)}`);
+      } else if (out.length !== single.length || out.some((v, i) => !Object.is(v, single[i]))) {
+        fail(c.key, `differs from tsgrad ${c.backend} on 1 thread (relative error ${fmtErr(relativeError(out, single))}; must be bitwise equal)`);
       } else {
-        r.checks.push(`${many.threads} threads bitwise equal to 1`);
+        r.checks.push(`${c.backend}: ${c.threads} threads bitwise equal to 1`);
       }
     } catch (e) {
-      fail(many.key, (e as Error).message);
+      fail(c.key, (e as Error).message);
     }
   }
   if (row.selfCheck !== undefined) {
@@ -182,7 +205,7 @@ function benchRow(index: number, columns: readonly Column[], rounds: number): Ro
   for (let round = 0; round < rounds && active.length > 0; round++) {
     for (const col of active) {
       try {
-        const t = JSON.parse(child(index, col.impl, col.threads, 'time').toString('utf8')) as Timing;
+        const t = JSON.parse(child(index, col.impl, col.threads, 'time', [], col.backend).toString('utf8')) as Timing;
         all.set(col.key, [...(all.get(col.key) ?? []), t]);
         process.stderr.write(`  ${col.key} · round ${round + 1}: ${formatThroughput(row, t)}\n`);
       } catch (e) {
@@ -219,13 +242,13 @@ interface MemoryResult {
 const mb = (bytes: number): string => `${(bytes / 2 ** 20).toFixed(1)} MB`;
 
 /** The memory of a train-step row's tsgrad run over `steps` steps, as markdown lines. */
-function memoryReport(index: number, threads: number, steps: number): string[] {
+function memoryReport(index: number, threads: number, steps: number, backend: Backend): string[] {
   const row = ROWS[index]!;
-  process.stderr.write(`memory: ${row.name}, ${steps} steps, ${threads} threads\n`);
-  const title = `### Memory: ${row.name}, tsgrad on ${threads} threads, ${steps} steps in one process`;
+  process.stderr.write(`memory: ${row.name}, ${steps} steps, ${threads} threads, ${backend}\n`);
+  const title = `### Memory: ${row.name}, tsgrad ${backend} on ${threads} threads, ${steps} steps in one process`;
   let m: MemoryResult;
   try {
-    m = JSON.parse(child(index, 'tsgrad', threads, 'memory', [String(steps)]).toString('utf8')) as MemoryResult;
+    m = JSON.parse(child(index, 'tsgrad', threads, 'memory', [String(steps)], backend).toString('utf8')) as MemoryResult;
   } catch (e) {
     return [title, '', `**failed**: ${(e as Error).message}`];
   }
@@ -268,26 +291,31 @@ function main(): void {
   const rounds = Number(option('rounds') ?? 3);
   const memorySteps = Number(option('memory-steps') ?? 2000);
   const threads = getNumThreads();
-  const columns: Column[] = [
-    { key: 'tsgrad, 1 thread', impl: 'tsgrad', threads: 1 },
-    ...(threads > 1 ? [{ key: `tsgrad, ${threads} threads`, impl: 'tsgrad' as const, threads }] : []),
-    ...PEERS.map((p) => ({ key: p, impl: p, threads: 1 })),
-  ];
+  const tsgradColumns: Column[] = BACKENDS.flatMap((backend) => [
+    { key: `tsgrad ${backend}, 1 thread`, impl: 'tsgrad' as const, threads: 1, backend },
+    ...(threads > 1 ? [{ key: `tsgrad ${backend}, ${threads} threads`, impl: 'tsgrad' as const, threads, backend }] : []),
+  ]);
+  const columns: Column[] = [...tsgradColumns, ...PEERS.map((p) => ({ key: p, impl: p, threads: 1, backend: 'js' as const }))];
   const started = performance.now();
   const before = machineLine();
   const indices = ROWS.map((_, i) => i).filter((i) => filter === undefined || ROWS[i]!.name.includes(filter));
   process.stderr.write(`tsgrad bench: ${indices.length} rows; tsgrad on 1 and ${threads} threads; ${rounds} rounds\n`);
   const results = indices.map((i) => benchRow(i, columns, rounds));
   const memoryRow = indices.find((i) => ROWS[i]!.memory === true);
-  const memory = memorySteps > 0 && memoryRow !== undefined ? memoryReport(memoryRow, threads, memorySteps) : [];
+  const memory = memorySteps > 0 && memoryRow !== undefined ? BACKENDS.flatMap((b) => memoryReport(memoryRow, threads, memorySteps, b)) : [];
   rmSync(scratch, { recursive: true, force: true });
 
-  const one = columns[0]!.key;
-  const many = columns[1]!.impl === 'tsgrad' ? columns[1]!.key : one;
-  const tsgradKeys = threads > 1 ? [one, many] : [one];
+  const tsgradKeys = tsgradColumns.map((c) => c.key);
+  const perBackend = threads > 1 ? `js 1 t / js ${threads} t / wasm 1 t / wasm ${threads} t` : 'js / wasm';
   const header = [
-    'work', ...tsgradKeys, ...PEERS, ...PEERS.map((p) => `speed-up vs ${p} (${threads > 1 ? `1 t / ${threads} t` : '1 t'})`), 'target (issue 5)',
+    'work', ...tsgradKeys, `wasm ÷ js (${threads > 1 ? `1 t / ${threads} t` : '1 t'})`, ...PEERS, ...PEERS.map((p) => `speed-up vs ${p} (${perBackend})`), 'target (issues 5, 15)',
   ];
+  /** How much faster the wasm backend ran than the JS backend, per thread count. */
+  const wasmOverJs = (r: RowResult): string => tsgradColumns.filter((c) => c.backend === 'js').map((c) => {
+    const js = r.timings.get(c.key);
+    const wasm = r.timings.get(c.key.replace('tsgrad js', 'tsgrad wasm'));
+    return js === undefined || wasm === undefined ? '?' : `${(js.median / wasm.median).toFixed(1)}×`;
+  }).join(' / ');
   const cell = (r: RowResult, key: string, peer?: PeerName): string => {
     const note = peer === undefined ? undefined : r.row.peerNotes?.[peer];
     if (r.failed.has(key)) return 'check failed (notes)';
@@ -305,7 +333,7 @@ function main(): void {
     return tsgradKeys.map(x).join(' / ');
   };
   const body = results.map((r) => [
-    r.row.name, ...tsgradKeys.map((k) => cell(r, k)), ...PEERS.map((p) => cell(r, p, p)), ...PEERS.map((p) => speedUp(r, p)), r.row.target,
+    r.row.name, ...tsgradKeys.map((k) => cell(r, k)), wasmOverJs(r), ...PEERS.map((p) => cell(r, p, p)), ...PEERS.map((p) => speedUp(r, p)), r.row.target,
   ]);
   const details = results.map((r) => {
     const spans = [...r.timings].map(([k, t]) => `${k} ${formatMs(t.p25)}–${formatMs(t.p75)} (${r.rounds.get(k)} round${r.rounds.get(k) === 1 ? '' : 's'}, ${t.samples} samples)`).join('; ');

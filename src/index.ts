@@ -14,6 +14,8 @@ export { manualSeed, Generator } from './tensor/rng.js';
 export { setDefaultDtype, getDefaultDtype } from './tensor/dtype.js';
 export type { DType } from './tensor/dtype.js';
 export { setNumThreads, getNumThreads } from './tensor/parallel/pool.js';
+export { setBackend, getBackend } from './tensor/backend.js';
+export type { Backend } from './tensor/backend.js';
 export { NDArray } from './tensor/ndarray.js';
 export * as optim from './optim/index.js';
 export * as F from './public-functional.js';

@@ -103,6 +103,10 @@ export interface OpTypes {
   avgPool2dBackward: { args: AvgPoolArgs & { inputShape: readonly number[] }; saved: null };
   adaptiveAvgPool2d: { args: { outH: number; outW: number }; saved: null };
   adaptiveAvgPool2dBackward: { args: { outH: number; outW: number; inputShape: readonly number[] }; saved: null };
+  // adaptive max pooling and interpolation (ops/resample.ts)
+  adaptiveMaxPool2d: { args: { outH: number; outW: number }; saved: MaxPoolWinners };
+  planeMap: { args: PlaneMap; saved: null };
+  planeMapTranspose: { args: PlaneMap; saved: null };
   // activations (ops/activation.ts)
   gelu: { args: { approximate: 'none' | 'tanh' }; saved: null };
   leakyRelu: { args: { negativeSlope: number }; saved: null };
@@ -126,6 +130,20 @@ export interface OpTypes {
 export interface MaxPoolWinners {
   geom: Pool2dGeometry;
   argmax: Int32Array;
+}
+
+/**
+ * A sparse linear map from each [inH, inW] plane to an [outH, outW] plane: output o is
+ * Σ_k weight[o·K + k] · input[index[o·K + k]] (interpolation: K = 1 nearest, K = 4 bilinear).
+ */
+export interface PlaneMap {
+  inH: number;
+  inW: number;
+  outH: number;
+  outW: number;
+  K: number;
+  index: Int32Array;
+  weight: Float64Array;
 }
 
 /** Average pooling's window geometry and divisor rule. */

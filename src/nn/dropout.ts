@@ -25,7 +25,7 @@ export interface DropoutOptions {
  * ```
  */
 export class Dropout extends Module {
-  private readonly _generator: Generator | undefined;
+  protected readonly _generator: Generator | undefined;
 
   /**
    * @param p - The probability of zeroing each element in training (default 0.5).
@@ -57,24 +57,8 @@ export class Dropout extends Module {
  * drop.call(randn([2, 8, 4, 4])).shape; // [2, 8, 4, 4]
  * ```
  */
-export class Dropout2d extends Module {
-  private readonly _generator: Generator | undefined;
-
-  /**
-   * @param p - The probability of zeroing each channel in training (default 0.5).
-   * @param options - The generator for the masks.
-   */
-  constructor(readonly p = 0.5, options: DropoutOptions = {}) {
-    super();
-    if (typeof p !== 'number' || !(p >= 0 && p <= 1)) throw new Error(`Dropout2d: p must be a probability in [0, 1], got ${p}`);
-    this._generator = options.generator;
-  }
-
-  forward(x: Tensor): Tensor {
+export class Dropout2d extends Dropout {
+  override forward(x: Tensor): Tensor {
     return dropout2d(x, this.p, this.training, this._generator);
-  }
-
-  override extraRepr(): string {
-    return `p=${this.p}`;
   }
 }

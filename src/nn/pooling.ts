@@ -1,7 +1,8 @@
 // MaxPool2d, AvgPool2d, AdaptiveAvgPool2d.
 import type { Tensor } from '../autograd/tensor.js';
 import { shapeString } from '../tensor/shape.js';
-import { adaptiveAvgPool2d, avgPool2d, maxPool2d } from './functional.js';
+import { adaptiveAvgPool2d, adaptiveMaxPool2d, interpolate, avgPool2d, maxPool2d } from './functional.js';
+import type { InterpolateOptions } from './functional/interpolate.js';
 import { pair, type Pair } from './functional/args.js';
 import { Module } from './module.js';
 
@@ -143,5 +144,50 @@ export class AdaptiveAvgPool2d extends Module {
   override extraRepr(): string {
     const o = this.outputSize;
     return `outputSize=${typeof o === 'number' ? o : `[${o.map((v) => (v === null ? 'null' : v)).join(', ')}]`}`;
+  }
+}
+
+/**
+ * Adaptive max pooling to a fixed output size (`torch.nn.AdaptiveMaxPool2d`, values only).
+ *
+ * @example
+ * ```ts
+ * import { nn, randn } from 'tsgrad';
+ * new nn.AdaptiveMaxPool2d([2, 3]).call(randn([1, 4, 7, 9])).shape; // [1, 4, 2, 3]
+ * ```
+ */
+export class AdaptiveMaxPool2d extends Module {
+  /**
+   * @param outputSize - The output's [h, w], or one number for both; `null` keeps that dim's input size.
+   */
+  constructor(readonly outputSize: number | readonly [number | null, number | null]) {
+    super();
+  }
+
+  forward(x: Tensor): Tensor {
+    checkSpatial(this, x);
+    return adaptiveMaxPool2d(x, this.outputSize);
+  }
+}
+
+/**
+ * Resizes images (`torch.nn.Upsample`): the module form of `F.interpolate`.
+ *
+ * @example
+ * ```ts
+ * import { nn, randn } from 'tsgrad';
+ * new nn.Upsample({ scaleFactor: 2, mode: 'bilinear' }).call(randn([1, 3, 4, 4])).shape; // [1, 3, 8, 8]
+ * ```
+ */
+export class Upsample extends Module {
+  /**
+   * @param options - size or scaleFactor, mode ('nearest' or 'bilinear'), alignCorners.
+   */
+  constructor(readonly options: InterpolateOptions) {
+    super();
+  }
+
+  forward(x: Tensor): Tensor {
+    return interpolate(x, this.options);
   }
 }

@@ -69,6 +69,12 @@ describe('examples', () => {
     expect(newton).toBeLessThan(numberIn(out, /gradient-descent step with lr 0.2 for comparison: loss ([\d.]+)/));
   });
 
+  it('resume-training.ts --steps 20: a run resumed from a checkpoint ends bitwise where the straight run does', () => {
+    const out = runExample('resume-training.ts', ['--steps', '20', '--out', join(dir, 'resume.safetensors')]);
+    expect(out).toContain('resumed at step 10, trained to 20');
+    expect(out).toContain('bitwise equal');
+  });
+
   it('custom-op.ts: gradcheck passes the correct softplus and catches the broken one', () => {
     const out = runExample('custom-op.ts');
     expect(out).toContain('broken softplus: caught');

@@ -26,12 +26,20 @@ export function runFunctional(op: string, p: Params, xs: Tensor[]): Tensor {
     case 'nllLoss': return F.nllLoss(x!, y!, { ...(p as F.NllLossOptions), weight: z ?? null });
     case 'mseLoss': return F.mseLoss(x!, y!, p as F.MseLossOptions);
     case 'pad': return F.pad(x!, p.pads as number[], (p.value as number | undefined) ?? 0);
+    case 'silu': return F.silu(x!);
+    case 'softsign': return F.softsign(x!);
+    case 'prelu': return F.prelu(x!, y!);
+    case 'glu': return F.glu(x!, (p.dim as number | undefined) ?? -1);
+    case 'l1Loss': return F.l1Loss(x!, y!, p as { reduction?: 'mean' | 'sum' | 'none' });
+    case 'padMode': return F.pad(x!, p.pads as number[], { mode: p.mode as F.PadOptions['mode'] });
     case 'cat': return F.cat(xs, p.dim as number);
     case 'stack': return F.stack(xs, p.dim as number);
     case 'convTranspose2d': return F.convTranspose2d(x!, y!, z, p as F.ConvTranspose2dOptions);
     case 'conv1d': return F.conv1d(x!, y!, z, p as F.Conv1dOptions);
     case 'maxPool1d': return F.maxPool1d(x!, p as unknown as F.MaxPool1dOptions);
     case 'avgPool1d': return F.avgPool1d(x!, p as unknown as F.AvgPool1dOptions);
+    case 'adaptiveMaxPool2d': return F.adaptiveMaxPool2d(x!, p.outputSize as number | [number | null, number | null]);
+    case 'interpolate': return F.interpolate(x!, p as F.InterpolateOptions);
     case 'erf': {
       const v = x!.toArray().map(erf);
       return new Tensor(new NDArray(v, [...x!.shape]));

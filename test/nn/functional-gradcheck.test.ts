@@ -183,6 +183,11 @@ describe('activations, softmax and linear pass gradcheck', () => {
     ['gelu tanh', (x) => F.gelu(x, { approximate: 'tanh' })],
     ['sigmoid', (x) => F.sigmoid(x)],
     ['tanh', (x) => F.tanh(x)],
+    ['silu', (x) => F.silu(x)],
+    ['softsign', (x) => F.softsign(x)],
+    ['prelu (one slope)', (x, slope) => F.prelu(x, tensor([slope], { dtype: 'float64' }))],
+    ['glu over a doubled last dim', (x) => F.glu(F.cat([x, x.mul(0.5)], -1))],
+    ['l1Loss against zeros', (x) => F.l1Loss(x, x.detach().mul(0), { reduction: 'sum' })],
   ];
   activations.forEach(([name, fn], i) => {
     it(`${name} on drawn shapes`, () => {

@@ -8,7 +8,7 @@
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { setNumThreads, tensor } from '../../src/index.js';
-import { gemmPacked } from '../../src/tensor/kernels/gemm.js';
+import { gemmPacked } from '../../src/tensor/kernels/gemm-backend.js';
 import { GEMM_PARALLEL_MIN_MACS, gemmParallel, gemmShouldParallelize } from '../../src/tensor/kernels/gemm-parallel.js';
 import { gemm } from '../../src/tensor/kernels/matmul.js';
 import { poolInfo, poolWorkersForTest, warmUpPool } from '../../src/tensor/parallel/pool.js';

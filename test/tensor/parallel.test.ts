@@ -169,6 +169,37 @@ describe('faults', () => {
     expect(runDebug(0, -1).values).toEqual(expected);
   });
 
+  it('a worker that stalls past the steal: its late write never lands in a later task\'s results', async () => {
+    setNumThreads(2);
+    await warmUpPool();
+    const pause = (ms: number): void => {
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+    };
+    let stalled = false;
+    for (let t = 0; t < 40 && !stalled; t++) {
+      // A task with many chunks first, so the pool's results buffer is big enough for the next two
+      // (reused, not grown).
+      const args0 = [new Float64Array(new SharedArrayBuffer(8 * 8)), 0, -1, 0];
+      runChunks('debug-fault', args0, 64, 1, debugFaultTask(args0, 0));
+      // Task 1: 2 chunks; a worker's chunk stalls 150 ms, so the calling thread takes it over
+      // (after STEAL_MIN_MS) and returns while the worker is still in it.
+      const counter = new Float64Array(new SharedArrayBuffer(8 * 8));
+      const args1 = [counter, 4, -1, 150_000];
+      const r1 = runChunks('debug-fault', args1, 2, 1, debugFaultTask(args1, 0));
+      expect(Array.from(r1.offsets, (o) => r1.results[o]!)).toEqual([1, 3]);
+      stalled = counter[1]! > 0;
+      // Task 2 at once, with another region size: 8 chunks of one value, all done here (the
+      // worker is busy). Its calling-thread region, values 0…7, covers where the stalled worker
+      // of task 1 writes (its region starts at 2). Read after that write: results stay valid
+      // until the next task.
+      const args2 = [new Float64Array(new SharedArrayBuffer(8 * 8)), 0, -1, 0];
+      const r2 = runChunks('debug-fault', args2, 8, 1, debugFaultTask(args2, 0));
+      pause(stalled ? 250 : 0);
+      expect(Array.from(r2.offsets, (o) => r2.results[o]!), `round ${t}`).toEqual([1, 3, 5, 7, 9, 11, 13, 15]);
+    }
+    expect(stalled, 'a worker took a chunk and stalled in it').toBe(true);
+  });
+
   it('a chunk that fails everywhere throws a clear error naming the task; the pool still works after', async () => {
     setNumThreads(2);
     await warmUpPool();

@@ -9,6 +9,7 @@ import { matmulOps } from './matmul.js';
 import { movementOps } from './movement.js';
 import { normOps } from './norm.js';
 import { reduceOps } from './reduce.js';
+import { resampleOps } from './resample.js';
 import { unaryOps } from './unary.js';
 
 export const ops: OpTable = {
@@ -21,4 +22,5 @@ export const ops: OpTable = {
   ...activationOps,
   ...catPadOps,
   ...normOps,
+  ...resampleOps,
 };

@@ -1,5 +1,6 @@
 // Dropout: a composite (x times a constant random mask).
 import { Tensor } from '../../autograd/tensor.js';
+import type { DType } from '../../tensor/dtype.js';
 import { NDArray } from '../../tensor/ndarray.js';
 import { defaultGenerator, type Generator } from '../../tensor/rng.js';
 import { checkTensor } from './args.js';
@@ -23,11 +24,16 @@ export function dropout(x: Tensor, p = 0.5, training = true, generator: Generato
   checkTensor(x, 'input', 'dropout');
   if (typeof p !== 'number' || !(p >= 0 && p <= 1)) throw new Error(`dropout: p must be a probability in [0, 1], got ${p}`);
   if (!training || p === 0) return x;
-  const mask = NDArray.zeros(x.shape, x.dtype);
+  return x.mul(keepMask(x.shape, x.dtype, p, generator));
+}
+
+/** 1/(1 − p) with probability 1 − p, else 0, per element of `shape`. */
+function keepMask(shape: readonly number[], dtype: DType, p: number, generator: Generator): Tensor {
+  const mask = NDArray.zeros(shape, dtype);
   const scale = p === 1 ? 0 : 1 / (1 - p);
   // Keep an element when u ≥ p, u uniform in [0, 1): probability exactly 1 − p.
   for (let i = 0; i < mask.data.length; i++) mask.data[i] = generator.uniform() >= p ? scale : 0;
-  return x.mul(new Tensor(mask));
+  return new Tensor(mask);
 }
 
 /**
@@ -47,8 +53,5 @@ export function dropout2d(x: Tensor, p = 0.5, training = true, generator: Genera
   if (typeof p !== 'number' || !(p >= 0 && p <= 1)) throw new Error(`dropout2d: p must be a probability in [0, 1], got ${p}`);
   if (!training || p === 0) return x;
   const channels = x.ndim === 4 ? [x.shape[0]!, x.shape[1]!, 1, 1] : [x.shape[0]!, 1, 1];
-  const mask = NDArray.zeros(channels, x.dtype);
-  const scale = p === 1 ? 0 : 1 / (1 - p);
-  for (let i = 0; i < mask.data.length; i++) mask.data[i] = generator.uniform() >= p ? scale : 0;
-  return x.mul(new Tensor(mask));
+  return x.mul(keepMask(channels, x.dtype, p, generator));
 }

@@ -229,15 +229,38 @@ export interface MseLossOptions {
  * ```
  */
 export function mseLoss(input: Tensor, target: Tensor, options: MseLossOptions = {}): Tensor {
-  const fn = 'mseLoss';
+  return pointwiseLoss('mseLoss', input, target, options.reduction, (d) => d.mul(d));
+}
+
+/** A loss of the difference input − target, elementwise (operands broadcast), then reduced. */
+function pointwiseLoss(fn: string, input: Tensor, target: Tensor, reductionOption: Reduction | undefined, perElement: (d: Tensor) => Tensor): Tensor {
   checkTensor(input, 'input', fn);
   checkTensor(target, 'target', fn);
-  const reduction = options.reduction ?? 'mean';
+  const reduction = reductionOption ?? 'mean';
   checkReduction(reduction, fn);
   broadcastShapes(input.shape, target.shape, fn);
   const [a, b] = promoted(input, target);
-  const d = a.sub(b);
-  const sq = d.mul(d);
-  if (reduction === 'none') return sq;
-  return reduction === 'sum' ? sq.sum() : sq.mean();
+  const values = perElement(a.sub(b));
+  if (reduction === 'none') return values;
+  return reduction === 'sum' ? values.sum() : values.mean();
+}
+
+/** Options of `F.l1Loss`. */
+export interface L1LossOptions {
+  /** 'mean' (default), 'sum' or 'none'. */
+  reduction?: Reduction;
+}
+
+/**
+ * The mean absolute error |input − target|, reduced as PyTorch's `l1_loss` (operands broadcast).
+ * NOTE: the gradient at input = target is 0 (abs's subgradient), as PyTorch.
+ *
+ * @example
+ * ```ts
+ * import { F, tensor } from 'tsgrad';
+ * F.l1Loss(tensor([1, 2, 3]), tensor([1, 4, 2])).item(); // 1
+ * ```
+ */
+export function l1Loss(input: Tensor, target: Tensor, options: L1LossOptions = {}): Tensor {
+  return pointwiseLoss('l1Loss', input, target, options.reduction, (d) => d.abs());
 }

@@ -131,7 +131,28 @@ export function avgPool2d(x: Tensor, options: AvgPool2dOptions | Pair): Tensor {
  * ```
  */
 export function adaptiveAvgPool2d(x: Tensor, outputSize: number | readonly [number | null, number | null]): Tensor {
-  const fn = 'adaptiveAvgPool2d';
+  const [outH, outW] = adaptiveSize('adaptiveAvgPool2d', x, outputSize);
+  return applyOp('adaptiveAvgPool2d', [x], { outH, outW });
+}
+
+/**
+ * Adaptive max pooling (`torch.nn.functional.adaptive_max_pool2d`, values only): each output is
+ * the max of PyTorch's window ⌊i·H/outH⌋ … ⌈(i+1)·H/outH⌉ − 1 (columns alike). NOTE: a NaN wins its
+ * window and ties go to the first element, as PyTorch.
+ *
+ * @example
+ * ```ts
+ * import { F, tensor } from 'tsgrad';
+ * F.adaptiveMaxPool2d(tensor([[[[1, 2, 3], [4, 5, 6]]]]), [1, 2]).toArray(); // Float32Array [5, 6]
+ * ```
+ */
+export function adaptiveMaxPool2d(x: Tensor, outputSize: number | readonly [number | null, number | null]): Tensor {
+  const [outH, outW] = adaptiveSize('adaptiveMaxPool2d', x, outputSize);
+  return applyOp('adaptiveMaxPool2d', [x], { outH, outW });
+}
+
+/** The checked [outH, outW] of an adaptive pooling (null keeps the input's size). */
+function adaptiveSize(fn: string, x: Tensor, outputSize: number | readonly [number | null, number | null]): [number, number] {
   checkTensor(x, 'input', fn);
   checkNdim(x, [3, 4], 'input', 'shape [N, C, H, W] (or unbatched [C, H, W])', fn);
   const h = x.shape[x.ndim - 2]!;
@@ -141,6 +162,5 @@ export function adaptiveAvgPool2d(x: Tensor, outputSize: number | readonly [numb
   if (!Array.isArray(sizes) || sizes.length !== 2) {
     throw new Error(`${fn}: outputSize must be a number or a pair [h, w] (null keeps a size), got ${formatValue(outputSize)}`);
   }
-  const [outH, outW] = pair([sizes[0] ?? h, sizes[1] ?? w], 'outputSize', fn, 1);
-  return applyOp('adaptiveAvgPool2d', [x], { outH, outW });
+  return pair([sizes[0] ?? h, sizes[1] ?? w], 'outputSize', fn, 1);
 }

@@ -7,7 +7,7 @@
 //   grad weight  dW_g [Cout/g, K] += dy_g · colsᵀ
 import type { Storage } from '../dtype.js';
 import { channelSum } from './channel-reduce.js';
-import { gemmInPlace, gemmInPlaceBuffer, gemmInPlaceFits } from './gemm.js';
+import { gemmInPlace, gemmInPlaceBuffer, gemmInPlaceFits } from './gemm-backend.js';
 import { gemmShouldParallelize } from './gemm-parallel.js';
 import { gemm } from './matmul.js';
 
@@ -229,7 +229,7 @@ function convAccumulate(
   // thread (a GEMM big enough for the pool takes the usual path, which the pool can split; both
   // give the same bits).
   const inPlace = !gemmShouldParallelize(cOutG, p, k, k, 1, p, 1) && gemmInPlaceFits(k, p, p, 1);
-  const buf = gemmInPlaceBuffer();
+  const buf = gemmInPlaceBuffer(y);
   const cols = inPlace ? buf.buffer : scratch(y, k * p);
   const colsOffset = inPlace ? buf.offset : 0;
   for (let n = n0; n < n1; n++) {
@@ -382,7 +382,7 @@ export function conv2dBackwardWeightImages(
   // the GEMM's buffer when it fits, else from the scratch columns (the packing then reads it
   // through the same strides).
   const inPlace = !gemmShouldParallelize(cOutG, k, p, p, 1, 1, p) && gemmInPlaceFits(p, k, 1, p);
-  const buf = gemmInPlaceBuffer();
+  const buf = gemmInPlaceBuffer(dw);
   const cols = inPlace ? buf.buffer : scratch(dy, k * p);
   const colsOffset = inPlace ? buf.offset : 0;
   for (let n = n0; n < n1; n++) {

@@ -20,7 +20,7 @@ import type { Storage } from '../dtype.js';
 import { getNumThreads, poolAvailable, runChunks } from '../parallel/pool.js';
 import { arrayArg, numberArg, type TaskArg, type TaskFactory } from '../parallel/protocol.js';
 import { sharedOperand } from '../parallel/shared-memory.js';
-import { gemmPacked } from './gemm.js';
+import { gemmPacked } from './gemm-backend.js';
 
 /**
  * Below this many multiply-adds (m·n·k) a GEMM runs on the calling thread. Measured

@@ -349,6 +349,11 @@ export function gemmDirect(
  */
 export const GEMM_DIRECT_MAX_MACS = 32;
 
+/** Whether {@link gemmStrided} uses the direct loop: tiny products, or a single column of C. */
+export function gemmIsDirect(m: number, n: number, k: number): boolean {
+  return m * n * k <= GEMM_DIRECT_MAX_MACS || n === 1;
+}
+
 /**
  * C += A · B on strided operands: the direct loop for tiny products and for a single column
  * (n = 1, a matrix–vector product, where packing B buys nothing: measured 0.84× the direct loop),
@@ -367,7 +372,7 @@ export function gemmStrided(
   c: Float32Array | Float64Array, cOffset: number, ldc: number,
 ): void {
   if (m === 0 || n === 0 || k === 0) return;
-  if (m * n * k <= GEMM_DIRECT_MAX_MACS || n === 1) {
+  if (gemmIsDirect(m, n, k)) {
     gemmDirect(m, n, k, a, aOffset, aRowStride, aColStride, b, bOffset, bRowStride, bColStride, c, cOffset, ldc);
   } else {
     gemmPacked(m, n, k, a, aOffset, aRowStride, aColStride, b, bOffset, bRowStride, bColStride, c, cOffset, ldc);

@@ -1,12 +1,13 @@
 import { allocate, promoteTypes } from '../dtype.js';
 import { NDArray } from '../ndarray.js';
 import { broadcastShapes, shapeString } from '../shape.js';
-import { gemmStrided } from './gemm.js';
+import { gemmStrided } from './gemm-backend.js';
 import { gemmParallel, gemmShouldParallelize } from './gemm-parallel.js';
 
 /**
  * C[m×n] += A[m×k] · B[k×n] on strided operands (so transposed views need no copy); C is
- * contiguous (row stride n) from `cOffset`. Packed panels and register tiles (kernels/gemm.ts),
+ * contiguous (row stride n) from `cOffset`. Packed panels and register tiles (kernels/gemm.ts, or
+ * wasm/gemm.ts on the wasm backend: gemm-backend.ts),
  * or a direct loop for tiny products; split over the worker pool when big enough
  * (kernels/gemm-parallel.ts: bitwise the same result).
  *

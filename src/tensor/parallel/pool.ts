@@ -30,6 +30,7 @@ import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { MessageChannel, Worker, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
+import { getBackend } from '../backend.js';
 import type { DType, Storage } from '../dtype.js';
 import { formatValue } from '../shape.js';
 import {
@@ -201,6 +202,11 @@ let workerErrors = 0;
 let lastWorkerError = '';
 /** Whether a worker started without access to its garbage collector (see shared-memory.ts). */
 let workerWithoutGc = false;
+/**
+ * Set when the calling thread took over a chunk that a worker still held (waitOrSteal): the next
+ * task allocates a fresh `results` buffer.
+ */
+let resultsAbandoned = false;
 /** Which participant finished each chunk of the last task (0 = the calling thread). */
 let lastOwners = new Int32Array(0);
 /** How many tasks went through the pool, in all and by task name. */
@@ -339,14 +345,15 @@ function dispatch(
   ensureWorkers(threads);
   const ctl = controlArray();
   const regionSize = nChunks * resultSize;
-  if (results.length < threads * regionSize) {
+  if (resultsAbandoned || results.length < threads * regionSize) {
     results = new Float64Array(new SharedArrayBuffer(threads * regionSize * 8));
+    resultsAbandoned = false;
   }
   epoch = epoch >= 0x3fffffff ? 1 : epoch + 1;
   const tag = tagOf(epoch);
   for (let c = 0; c < nChunks; c++) Atomics.store(ctl, CTL_HEADER + c, tag);
   Atomics.store(ctl, CTL_FINISHED, 0);
-  const message: TaskMessage = { epoch, task, nChunks, resultSize, regionSize, results, args };
+  const message: TaskMessage = { epoch, backend: getBackend(), task, nChunks, resultSize, regionSize, results, args };
   for (let id = 1; id < threads; id++) {
     const slot = slots[id];
     if (slot !== undefined && slot !== null && slot.state !== 'exiting') slot.port.postMessage(message);
@@ -407,6 +414,10 @@ function waitOrSteal(ctl: Int32Array, tag: number, nChunks: number, resultSize: 
   for (let c = 0; c < nChunks; c++) {
     if (Atomics.load(ctl, CTL_HEADER + c) !== tag) continue;
     if (inPlace) inPlaceSteals++;
+    // The worker holding this chunk may still write its region of `results`, whose offsets depend
+    // on this task's region size: in a later task with other sizes they could lie in another
+    // participant's region. So later tasks get a fresh buffer; the late write lands in this one.
+    resultsAbandoned = true;
     run(c, results, c * resultSize);
     markChunk(ctl, tag, c, 1);
   }

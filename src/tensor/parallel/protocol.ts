@@ -13,6 +13,7 @@
  * updates are compare-and-swap against the current tag: a worker that wakes up late, or that was
  * given up on and its chunk recomputed, cannot claim or complete a chunk of a newer task.
  */
+import type { Backend } from '../backend.js';
 
 // The words that threads poll or update often sit on separate 64-byte cache lines (16 words
 // apart), so a worker spinning on the epoch does not slow the claims and completions of a task
@@ -96,6 +97,8 @@ export function markChunk(ctl: Int32Array, tag: number, chunk: number, code: num
 /** The message the calling thread posts to each worker for one task. */
 export interface TaskMessage {
   epoch: number;
+  /** The calling thread's kernel backend: the worker runs the same kernels (same bits). */
+  backend: Backend;
   /** Name of the chunk task in the worker's registry (tasks.ts). */
   task: string;
   nChunks: number;

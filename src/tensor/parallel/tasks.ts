@@ -16,7 +16,10 @@ import { arrayArg, numberArg, type TaskFactory } from './protocol.js';
  * share). When a worker (never the calling thread) runs chunk `faultChunk` (−1: any chunk) it
  * misbehaves by `mode`: 1 throws, 2 exits the worker thread (`process.exit` inside a worker ends
  * only that worker). Mode 3 throws on chunk `faultChunk` on every thread, the calling thread
- * included. `counter` (shared Float64Array) counts the chunks each participant started.
+ * included. Mode 4: a worker running chunk `faultChunk` busy-waits `busyMicroseconds`, then
+ * writes its result as usual — a worker that stalls past the calling thread's patience — while
+ * the calling thread's chunks take 2 ms. `counter`
+ * (shared Float64Array) counts the chunks each participant started.
  */
 export const debugFaultTask: TaskFactory = (args, participant) => {
   const name = 'debug-fault';
@@ -26,9 +29,12 @@ export const debugFaultTask: TaskFactory = (args, participant) => {
   const busyMs = numberArg(args, 3, name) / 1000;
   return (chunk, out, o) => {
     counter[participant] = counter[participant]! + 1;
-    const until = performance.now() + busyMs;
-    while (performance.now() < until) { /* busy: stand-in for real work */ }
     const hit = faultChunk === -1 || chunk === faultChunk;
+    // Mode 4 stalls a worker's hit chunks (a descheduled worker); the calling thread's chunks take
+    // 2 ms, long enough for a spinning worker to claim one.
+    const waitMs = mode !== 4 ? busyMs : participant !== 0 && hit ? busyMs : participant === 0 ? 2 : 0;
+    const until = performance.now() + waitMs;
+    while (performance.now() < until) { /* busy: stand-in for real work */ }
     if (mode === 3 && hit) throw new Error(`debug-fault: chunk ${chunk} always fails`);
     if (participant !== 0 && hit && mode === 1) throw new Error(`debug-fault: chunk ${chunk} fails on worker ${participant}`);
     if (participant !== 0 && hit && mode === 2) process.exit(3);

@@ -11,6 +11,7 @@
  * tasks (shared-memory.ts).
  */
 import { parentPort, receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads';
+import { adoptBackend } from '../backend.js';
 import { markPoolWorker } from './pool.js';
 import { CTL_EPOCH, CTL_SPIN, CTL_WORKER_GCS, claimChunks, tagOf, type ChunkFn, type TaskArg, type TaskMessage } from './protocol.js';
 import { GC_PACE_BYTES, obtainGc } from './shared-memory.js';
@@ -74,6 +75,7 @@ function latestMessage(): TaskMessage | undefined {
 function helpWith(epoch: number): void {
   const task = latestMessage();
   if (task === undefined || task.epoch !== epoch) return;
+  adoptBackend(task.backend);
   const factory = TASKS[task.task];
   if (factory === undefined) {
     port.postMessage({ error: `unknown parallel task '${task.task}'` });

@@ -1,0 +1,120 @@
+/**
+ * Measurements behind the wasm GEMM tiles (src/tensor/wasm/gemm.ts, bench/README.md):
+ * `npx tsx bench/measure-wasm-gemm.ts [tiles|backends]`, and `threads`: `a.matmul(b)` 512×512 on
+ * 1 and 2 threads, js and wasm, float32 and float64 (compiled, as `npm run bench` runs:
+ * `npx tsc -p tsconfig.bench.json && node .bench-build/bench/measure-wasm-gemm.js threads`). GFLOP/s of C += A·B, 512×512×512,
+ * row-major, on the calling thread; the variants are interleaved in rounds so machine noise hits
+ * all of them. Each round takes the median of 7 timed runs; the table shows the median over the
+ * rounds and the best round (on a machine shared with other jobs, the best round is the closer
+ * estimate of the speed without them).
+ */
+import { gemmPacked } from '../src/tensor/kernels/gemm.js';
+import { setWasmTilesForMeasurement, wasmGemmPacked, WASM_TILE_F32, WASM_TILE_F64 } from '../src/tensor/wasm/gemm.js';
+import type { Tile } from '../src/tensor/wasm/gemm-module.js';
+import { setBackend, setNumThreads, tensor } from '../src/index.js';
+import { warmUpPool } from '../src/tensor/parallel/pool.js';
+import { seededData } from './harness.js';
+
+const SIZE = 512;
+/** Rounds (`ROUNDS=9 npx tsx …` for more on a busy machine). */
+const ROUNDS = Number(process.env['ROUNDS'] ?? 5);
+
+type Run = () => void;
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((x, y) => x - y);
+  return s[Math.floor(s.length / 2)]!;
+}
+
+/** Median GFLOP/s of 7 runs after 3 warm-up runs. */
+function gflops(run: Run): number {
+  for (let i = 0; i < 3; i++) run();
+  const times: number[] = [];
+  for (let i = 0; i < 7; i++) {
+    const t = performance.now();
+    run();
+    times.push(performance.now() - t);
+  }
+  return (2 * SIZE ** 3) / (median(times) * 1e6);
+}
+
+function operands(f32: boolean): { a: Float32Array | Float64Array; b: Float32Array | Float64Array; c: Float32Array | Float64Array } {
+  const a = seededData(SIZE * SIZE, 1);
+  const b = seededData(SIZE * SIZE, 2);
+  return f32 ? { a, b, c: new Float32Array(SIZE * SIZE) } : { a: Float64Array.from(a), b: Float64Array.from(b), c: new Float64Array(SIZE * SIZE) };
+}
+
+function variantsTable(variants: { name: string; setup: () => void; run: Run }[]): void {
+  const cells = variants.map(() => [] as number[]);
+  for (let round = 0; round < ROUNDS; round++) {
+    variants.forEach((v, i) => { v.setup(); cells[i]!.push(gflops(v.run)); });
+  }
+  console.log('| variant | GFLOP/s, median of rounds | worst–best round |');
+  console.log('| --- | --- | --- |');
+  variants.forEach((v, i) => console.log(`| ${v.name} | ${median(cells[i]!).toFixed(1)} | ${Math.min(...cells[i]!).toFixed(1)}–${Math.max(...cells[i]!).toFixed(1)} |`));
+}
+
+/** matmul 512×512 through the op (pool included) on 1 and 2 threads, rounds interleaved. */
+async function threadsTable(): Promise<void> {
+  console.log('| backend | dtype | threads | GFLOP/s per round, best of 15 | median of 15 |');
+  console.log('| --- | --- | --- | --- | --- |');
+  for (const backend of ['js', 'wasm'] as const) {
+    setBackend(backend);
+    for (const dtype of ['float32', 'float64'] as const) {
+      const a = tensor(seededData(SIZE * SIZE, 1), { shape: [SIZE, SIZE], dtype });
+      const b = tensor(seededData(SIZE * SIZE, 2), { shape: [SIZE, SIZE], dtype });
+      const cells = new Map<number, [number[], number[]]>();
+      for (let round = 0; round < 4; round++) {
+        for (const threads of [1, 2]) {
+          setNumThreads(threads);
+          if (threads > 1) await warmUpPool();
+          for (let i = 0; i < 5; i++) a.matmul(b);
+          const times: number[] = [];
+          for (let i = 0; i < 15; i++) {
+            const t = performance.now();
+            a.matmul(b);
+            times.push(performance.now() - t);
+          }
+          const cell = cells.get(threads) ?? [[], []];
+          cell[0].push((2 * SIZE ** 3) / (Math.min(...times) * 1e6));
+          cell[1].push((2 * SIZE ** 3) / (median(times) * 1e6));
+          cells.set(threads, cell);
+        }
+      }
+      for (const [threads, [best, med]] of cells) {
+        console.log(`| ${backend} | ${dtype} | ${threads} | ${best.map((g) => g.toFixed(1)).join(' ')} | ${med.map((g) => g.toFixed(1)).join(' ')} |`);
+      }
+    }
+  }
+}
+
+const mode = process.argv[2] ?? 'backends';
+if (mode === 'threads') {
+  await threadsTable();
+  process.exit(0);
+} else if (mode === 'tiles') {
+  const f32 = operands(true);
+  const f64 = operands(false);
+  const tiles32: Tile[] = [{ mr: 4, nv: 2 }, { mr: 4, nv: 3 }, { mr: 4, nv: 4 }, { mr: 6, nv: 2 }, { mr: 3, nv: 3 }, { mr: 2, nv: 4 }, { mr: 8, nv: 1 }];
+  const tiles64: Tile[] = [{ mr: 4, nv: 2 }, { mr: 4, nv: 3 }, { mr: 6, nv: 2 }, { mr: 2, nv: 4 }, { mr: 4, nv: 4 }];
+  variantsTable([
+    ...tiles32.map((t) => ({
+      name: `float32 ${t.mr}×${t.nv} vectors`, setup: () => setWasmTilesForMeasurement({ f32: t, f64: WASM_TILE_F64 }),
+      run: () => wasmGemmPacked(SIZE, SIZE, SIZE, f32.a, 0, SIZE, 1, f32.b, 0, SIZE, 1, f32.c, 0, SIZE),
+    })),
+    ...tiles64.map((t) => ({
+      name: `float64 ${t.mr}×${t.nv} vectors`, setup: () => setWasmTilesForMeasurement({ f32: WASM_TILE_F32, f64: t }),
+      run: () => wasmGemmPacked(SIZE, SIZE, SIZE, f64.a, 0, SIZE, 1, f64.b, 0, SIZE, 1, f64.c, 0, SIZE),
+    })),
+  ]);
+} else {
+  const f32 = operands(true);
+  const f64 = operands(false);
+  const none = (): void => setWasmTilesForMeasurement(null);
+  variantsTable([
+    { name: 'js float32', setup: none, run: () => gemmPacked(SIZE, SIZE, SIZE, f32.a, 0, SIZE, 1, f32.b, 0, SIZE, 1, f32.c, 0, SIZE) },
+    { name: 'wasm float32', setup: none, run: () => wasmGemmPacked(SIZE, SIZE, SIZE, f32.a, 0, SIZE, 1, f32.b, 0, SIZE, 1, f32.c, 0, SIZE) },
+    { name: 'js float64', setup: none, run: () => gemmPacked(SIZE, SIZE, SIZE, f64.a, 0, SIZE, 1, f64.b, 0, SIZE, 1, f64.c, 0, SIZE) },
+    { name: 'wasm float64', setup: none, run: () => wasmGemmPacked(SIZE, SIZE, SIZE, f64.a, 0, SIZE, 1, f64.b, 0, SIZE, 1, f64.c, 0, SIZE) },
+  ]);
+}

@@ -1,0 +1,245 @@
+// Activation modules over F.silu, F.softsign, F.prelu, F.glu, F.softmax and F.logSoftmax, and the
+// loss modules over F.crossEntropy, F.nllLoss, F.mseLoss and F.l1Loss (PyTorch's names; a loss
+// module holds its options and is called as loss.call(input, target)).
+import { full } from '../autograd/creation.js';
+import type { Tensor } from '../autograd/tensor.js';
+import { crossEntropy, glu, l1Loss, logSoftmax, mseLoss, nllLoss, prelu, silu, softmax, softsign } from './functional.js';
+import type { Reduction } from './functional/args.js';
+import type { CrossEntropyOptions, NllLossOptions, Targets } from './functional/loss.js';
+import { checkSize, type LayerOptions } from './layers.js';
+import { Module, Parameter } from './module.js';
+
+/**
+ * x·σ(x), as `torch.nn.SiLU`.
+ *
+ * @example
+ * ```ts
+ * import { nn, tensor } from 'tsgrad';
+ * new nn.SiLU().call(tensor([0, 1])).toArray(); // [0, 0.7311]
+ * ```
+ */
+export class SiLU extends Module {
+  forward(x: Tensor): Tensor {
+    return silu(x);
+  }
+}
+
+/**
+ * x / (1 + |x|), as `torch.nn.Softsign`.
+ *
+ * @example
+ * ```ts
+ * import { nn, tensor } from 'tsgrad';
+ * new nn.Softsign().call(tensor([-1, 3])).toArray(); // [-0.5, 0.75]
+ * ```
+ */
+export class Softsign extends Module {
+  forward(x: Tensor): Tensor {
+    return softsign(x);
+  }
+}
+
+/** Options of `nn.PReLU`. */
+export interface PReLUOptions extends LayerOptions {
+  /** The number of slopes: 1 (shared) or the number of channels (default 1). */
+  numParameters?: number;
+  /** The slopes' initial value (default 0.25, as PyTorch). */
+  init?: number;
+}
+
+/**
+ * PReLU with learned slopes (`torch.nn.PReLU`): parameter `weight` of shape [numParameters],
+ * initialised to 0.25.
+ *
+ * @example
+ * ```ts
+ * import { nn, tensor } from 'tsgrad';
+ * new nn.PReLU().call(tensor([-2, 3])).toArray(); // [-0.5, 3]
+ * ```
+ */
+export class PReLU extends Module {
+  /** The slopes, shape [numParameters]. */
+  weight: Parameter;
+
+  /**
+   * @param options - numParameters (1 or the channels), init (0.25), dtype.
+   */
+  constructor(options: PReLUOptions = {}) {
+    super();
+    const n = options.numParameters ?? 1;
+    checkSize(n, 'numParameters', 'PReLU');
+    const init = options.init ?? 0.25;
+    if (typeof init !== 'number' || !Number.isFinite(init)) throw new Error(`PReLU: init must be a finite number, got ${String(init)}`);
+    this.weight = new Parameter(full([n], init, { dtype: options.dtype }));
+  }
+
+  forward(x: Tensor): Tensor {
+    return prelu(x, this.weight);
+  }
+}
+
+/**
+ * The gated linear unit (`torch.nn.GLU`): halves the input along `dim`, a·σ(b).
+ *
+ * @example
+ * ```ts
+ * import { nn, tensor } from 'tsgrad';
+ * new nn.GLU().call(tensor([[1, 2, 0, 0]])).toArray(); // [0.5, 1]
+ * ```
+ */
+export class GLU extends Module {
+  /**
+   * @param dim - The dim to halve (default −1).
+   */
+  constructor(readonly dim = -1) {
+    super();
+  }
+
+  forward(x: Tensor): Tensor {
+    return glu(x, this.dim);
+  }
+}
+
+/**
+ * Softmax over `dim` (`torch.nn.Softmax`).
+ *
+ * @example
+ * ```ts
+ * import { nn, tensor } from 'tsgrad';
+ * new nn.Softmax(1).call(tensor([[0, 0]])).toArray(); // [0.5, 0.5]
+ * ```
+ */
+export class Softmax extends Module {
+  /**
+   * @param dim - The dim the probabilities sum to 1 over.
+   */
+  constructor(readonly dim: number) {
+    super();
+  }
+
+  forward(x: Tensor): Tensor {
+    return softmax(x, this.dim);
+  }
+}
+
+/**
+ * Log-softmax over `dim` (`torch.nn.LogSoftmax`).
+ *
+ * @example
+ * ```ts
+ * import { nn, tensor } from 'tsgrad';
+ * new nn.LogSoftmax(1).call(tensor([[0, 0]])).toArray(); // [-0.6931, -0.6931]
+ * ```
+ */
+export class LogSoftmax extends Module {
+  /**
+   * @param dim - The dim to normalize over.
+   */
+  constructor(readonly dim: number) {
+    super();
+  }
+
+  forward(x: Tensor): Tensor {
+    return logSoftmax(x, this.dim);
+  }
+}
+
+/** A loss module: called with the input and the target, not a single tensor. */
+abstract class Loss extends Module {
+  /** The loss of `input` against `target`. */
+  abstract loss(input: Tensor, target: Tensor | Targets): Tensor;
+
+  forward(...inputs: Tensor[]): Tensor {
+    if (inputs.length !== 2) throw new Error(`${this.constructor.name}: call(input, target) takes 2 tensors, got ${inputs.length}`);
+    return this.loss(inputs[0]!, inputs[1]!);
+  }
+}
+
+/**
+ * `torch.nn.CrossEntropyLoss`: class indices as targets; weight, ignoreIndex, reduction and
+ * labelSmoothing as `F.crossEntropy`.
+ *
+ * @example
+ * ```ts
+ * import { nn, tensor } from 'tsgrad';
+ * new nn.CrossEntropyLoss().call(tensor([[2, 0, 0]]), tensor([0])).item(); // 0.2395
+ * ```
+ */
+export class CrossEntropyLoss extends Loss {
+  /**
+   * @param options - weight, ignoreIndex, reduction, labelSmoothing.
+   */
+  constructor(readonly options: CrossEntropyOptions = {}) {
+    super();
+  }
+
+  loss(input: Tensor, target: Tensor | Targets): Tensor {
+    return crossEntropy(input, target, this.options);
+  }
+}
+
+/**
+ * `torch.nn.NLLLoss` over log-probabilities: weight, ignoreIndex and reduction as `F.nllLoss`.
+ *
+ * @example
+ * ```ts
+ * import { nn, tensor } from 'tsgrad';
+ * new nn.NLLLoss().call(tensor([[-0.5, -1]]), tensor([1])).item(); // 1
+ * ```
+ */
+export class NLLLoss extends Loss {
+  /**
+   * @param options - weight, ignoreIndex, reduction.
+   */
+  constructor(readonly options: NllLossOptions = {}) {
+    super();
+  }
+
+  loss(input: Tensor, target: Tensor | Targets): Tensor {
+    return nllLoss(input, target, this.options);
+  }
+}
+
+/**
+ * `torch.nn.MSELoss`: the mean squared error.
+ *
+ * @example
+ * ```ts
+ * import { nn, tensor } from 'tsgrad';
+ * new nn.MSELoss().call(tensor([1, 2]), tensor([1, 4])).item(); // 2
+ * ```
+ */
+export class MSELoss extends Loss {
+  /**
+   * @param options - reduction ('mean', 'sum' or 'none').
+   */
+  constructor(readonly options: { reduction?: Reduction } = {}) {
+    super();
+  }
+
+  loss(input: Tensor, target: Tensor | Targets): Tensor {
+    return mseLoss(input, target as Tensor, this.options);
+  }
+}
+
+/**
+ * `torch.nn.L1Loss`: the mean absolute error.
+ *
+ * @example
+ * ```ts
+ * import { nn, tensor } from 'tsgrad';
+ * new nn.L1Loss().call(tensor([1, 2]), tensor([1, 4])).item(); // 1
+ * ```
+ */
+export class L1Loss extends Loss {
+  /**
+   * @param options - reduction ('mean', 'sum' or 'none').
+   */
+  constructor(readonly options: { reduction?: Reduction } = {}) {
+    super();
+  }
+
+  loss(input: Tensor, target: Tensor | Targets): Tensor {
+    return l1Loss(input, target as Tensor, this.options);
+  }
+}

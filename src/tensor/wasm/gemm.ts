@@ -1,0 +1,351 @@
+/**
+ * GEMM on the wasm backend: C[m×n] += A[m×k] · B[k×n] with the same blocking as the JS reference
+ * (kernels/gemm.ts — read it first): columns of C in blocks of NC → k in blocks of KC → rows in
+ * blocks of MC → register tiles. Here the packing writes into the WebAssembly module's memory
+ * (where the JS GEMM packs into its own Float64Array anyway), C's block is copied in and out, and
+ * the register tiles run in the emitted kernel (wasm/gemm-module.ts).
+ *
+ * Numbers: float64 operands are packed as float64 and each element is C0 + Σ over k-blocks of a
+ * float64 sum in order p = 0, 1, … — the same operations as the JS kernel, so float64 results are
+ * bitwise the JS backend's. float32 operands stay float32 (4 lanes per vector instead of 2): each
+ * k-block's partial sum is a float32 sum, where the JS kernel sums in float64 and rounds once per
+ * k-block, so float32 results differ from the JS backend's within float32 rounding. In both, an
+ * element's value does not depend on where it lies in a tile or a block: any split of C (the
+ * worker pool's chunks) gives the same bits.
+ *
+ * Each thread (the main thread and every pool worker) compiles the module once, on first use, and
+ * owns its memory.
+ */
+import type { Storage } from '../dtype.js';
+import { elementBytes, gemmModuleBytes, tileColumns, type Tile, type WasmFloat } from './gemm-module.js';
+import { wasmApi, type WasmModule } from './runtime.js';
+
+/**
+ * Register tiles: 4 rows × 2 vectors (float32 4×8, float64 4×4), 8 accumulators + 2 B vectors + 1
+ * splat of A = 11 of the 16 xmm registers V8 uses on x64. Measured with
+ * `ROUNDS=9 npx tsx bench/measure-wasm-gemm.ts tiles` (whole GEMM 512×512×512, 1 thread, Node
+ * 20.20, the 2-core Xeon of bench/README.md, 2026-12-04, with other agents' jobs running: load
+ * average 11), GFLOP/s, median of rounds / best round — float32: 4×2 15.7 / 39.6, 2×4 18.8 / 40.2,
+ * 4×3 20.5 / 24.5, 4×4 14.7 / 20.7, 6×2 14.5 / 21.3, 3×3 12.3 / 16.6, 8×1 15.1 / 22.1; float64:
+ * 4×2 7.9 / 19.8, 2×4 10.2 / 14.5, 4×3 8.3 / 15.9, 6×2 6.3 / 11.4, 4×4 6.2 / 10.4. An earlier run
+ * at load 4.7 (5 rounds, medians): float32 4×2 35.2, 2×4 34.9, 4×3 30.7, 6×2 29.7, 3×3 29.1, 4×4
+ * 27.4, 8×1 26.1; float64 4×2 19.2, 2×4 19.1, 4×3 16.7, 6×2 14.6, 4×4 14.4. 4×2 and 2×4 lead in
+ * both; bigger tiles lose (register spills, as the issue found for 4×4). (The earlier run packed A
+ * and B in JS; the tile comparison is the same for every tile.)
+ */
+export const WASM_TILE_F32: Tile = { mr: 4, nv: 2 };
+export const WASM_TILE_F64: Tile = { mr: 4, nv: 2 };
+
+/** The tiles the module is emitted with: the constants above unless a measurement overrides them. */
+let tiles: Readonly<Record<WasmFloat, Tile>> = { f32: WASM_TILE_F32, f64: WASM_TILE_F64 };
+
+/**
+ * k-block depth: the same as the JS kernel's (GEMM_BLOCK_K), so a float64 element is rounded onto
+ * C at the same points and the float64 results are bitwise equal across backends.
+ */
+const KC = 256;
+/** Rows of A packed at once (a multiple of every MR). */
+const MC = 128;
+/** Columns of B packed at once (a multiple of every NR). */
+const NC = 512;
+/**
+ * Rows of C kept in the module's memory while every k-block is added onto them (C_ROWS×NC
+ * float64 = 2 MB): C is copied in and out once per NC columns instead of once per k-block
+ * (measured: the copies were 7% of the MLP train step's time at batch 32, 4 k-blocks).
+ */
+const C_ROWS = 512;
+/** Elements of the staging region: B's block before packing, or im2col's columns ({@link wasmGemmInPlace}). */
+const STAGE_CAPACITY = KC * NC;
+/**
+ * A contiguous run of at least this many elements is copied with `TypedArray.prototype.set` (a
+ * memcpy) and packed in wasm; shorter runs are packed element by element in JS, where the call
+ * and the view object of `subarray` would cost more than they save.
+ */
+const COPY_MIN_RUN = 16;
+
+// Byte offsets of the regions, sized for float64 (float32 uses the first half of each). The
+// kernels read up to one tile past a block's end (lanes that meet only C's padding): SLACK bytes
+// after the last region keep those reads inside the memory.
+const A_BYTES = 0;
+const B_BYTES = A_BYTES + MC * KC * 8;
+const C_BYTES = B_BYTES + KC * NC * 8;
+const STAGE_BYTES = C_BYTES + C_ROWS * NC * 8;
+const SLACK = 1024;
+const MEMORY_BYTES = STAGE_BYTES + STAGE_CAPACITY * 8 + SLACK;
+
+type KernelFn = (
+  mc: number, nc: number, kc: number, aPtr: number, aPanelBytes: number, aRowBytes: number, aStepBytes: number,
+  bPtr: number, bPanelBytes: number, bRowBytes: number, cPtr: number, ldcBytes: number,
+) => void;
+type PackFn = (kc: number, nc: number, src: number, srcStrideBytes: number, dst: number) => void;
+
+/** This thread's compiled module, memory and views of it. */
+interface WasmGemm {
+  kernel: Readonly<Record<WasmFloat, KernelFn>>;
+  packRows: Readonly<Record<WasmFloat, PackFn>>;
+  packCols: Readonly<Record<WasmFloat, PackFn>>;
+  f32: Float32Array;
+  f64: Float64Array;
+}
+
+let compiled: WasmModule | null = null;
+let instance: WasmGemm | null = null;
+
+/** The module's bytes for the tiles in use (emitted at start-up, validated by the caller). */
+export function wasmGemmBytes(): Uint8Array {
+  return gemmModuleBytes(tiles);
+}
+
+/**
+ * Emits the kernels with other register tiles (this thread only), for measuring which tile is
+ * fastest (bench/measure-wasm-gemm.ts); `null` restores the constants.
+ *
+ * @example
+ * ```ts
+ * setWasmTilesForMeasurement({ f32: { mr: 4, nv: 3 }, f64: WASM_TILE_F64 });
+ * setWasmTilesForMeasurement(null);
+ * ```
+ */
+export function setWasmTilesForMeasurement(t: Readonly<Record<WasmFloat, Tile>> | null): void {
+  tiles = t ?? { f32: WASM_TILE_F32, f64: WASM_TILE_F64 };
+  compiled = null;
+  instance = null;
+}
+
+/** Compiles (once per thread) and instantiates the GEMM module with a fixed-size memory. */
+function wasmGemm(): WasmGemm {
+  if (instance !== null) return instance;
+  const api = wasmApi();
+  if (api === null) throw new Error('wasm backend: this JavaScript runtime has no WebAssembly; use setBackend(\'js\')');
+  if (compiled === null) {
+    const bytes = wasmGemmBytes();
+    if (!api.validate(bytes)) throw new Error('wasm backend: the emitted GEMM module does not validate (no WebAssembly SIMD?)');
+    compiled = new api.Module(bytes);
+  }
+  const pages = Math.ceil(MEMORY_BYTES / 65536);
+  // Never grown, so the views below stay valid for the life of the thread.
+  const memory = new api.Memory({ initial: pages, maximum: pages });
+  const exports = new api.Instance(compiled, { env: { memory } }).exports;
+  instance = {
+    kernel: { f32: exports['gemm_f32'] as KernelFn, f64: exports['gemm_f64'] as KernelFn },
+    packRows: { f32: exports['pack_rows_f32'] as PackFn, f64: exports['pack_rows_f64'] as PackFn },
+    packCols: { f32: exports['pack_cols_f32'] as PackFn, f64: exports['pack_cols_f64'] as PackFn },
+    f32: new Float32Array(memory.buffer),
+    f64: new Float64Array(memory.buffer),
+  };
+  return instance;
+}
+
+function floatOf(c: Storage): WasmFloat {
+  return c instanceof Float32Array ? 'f32' : 'f64';
+}
+
+function tileOf(t: WasmFloat): Tile {
+  return tiles[t];
+}
+
+function roundUp(x: number, to: number): number {
+  return Math.ceil(x / to) * to;
+}
+
+function isTyped(x: ArrayLike<number>): x is Storage {
+  return x instanceof Float32Array || x instanceof Float64Array;
+}
+
+/**
+ * Packs `count` lines of `kc` elements (rows of A, or columns of B) into panels of `r` lines at
+ * dst[at…]: panel q holds, for each p, the r values line(q·r + i)[p], zero past `count`. Element p
+ * of line l is src[off + l·lineStride + p·step]. The JS fallback for operands that are not typed
+ * arrays or have no contiguous dimension.
+ */
+function packPanels(
+  dst: Storage, at: number, count: number, kc: number, r: number,
+  src: ArrayLike<number>, off: number, lineStride: number, step: number,
+): void {
+  let q = at;
+  for (let l0 = 0; l0 < count; l0 += r) {
+    const lines = Math.min(r, count - l0);
+    let s = off + l0 * lineStride;
+    for (let p = 0; p < kc; p++) {
+      let i = 0;
+      for (; i < lines; i++) dst[q + i] = src[s + i * lineStride]!;
+      for (; i < r; i++) dst[q + i] = 0;
+      q += r;
+      s += step;
+    }
+  }
+}
+
+/** Copies `count` runs of `len` elements, src[off + i·stride …] → dst[at + i·dstStride …]. */
+function copyRuns(dst: Storage, at: number, dstStride: number, src: Storage, off: number, stride: number, count: number, len: number): void {
+  for (let i = 0; i < count; i++) {
+    const from = off + i * stride;
+    dst.set(src.subarray(from, from + len), at + i * dstStride);
+  }
+}
+
+/** Where the kernel reads A's block: its byte address and strides (see emitGemmKernel). */
+interface PlacedA {
+  panelBytes: number;
+  rowBytes: number;
+  stepBytes: number;
+}
+
+/**
+ * Puts A's block [mc × kc] (element (i, p) at a[off + i·rs + p·cs]) into the A region: rows or
+ * columns copied as they are when contiguous (the kernel reads them through the strides it is
+ * given), otherwise packed in MR-tall panels.
+ */
+function placeA(view: Storage, t: WasmFloat, mc: number, kc: number, a: ArrayLike<number>, off: number, rs: number, cs: number): PlacedA {
+  const size = elementBytes(t);
+  const mr = tileOf(t).mr;
+  const at = A_BYTES / size;
+  if (isTyped(a) && cs === 1 && kc >= COPY_MIN_RUN) {
+    copyRuns(view, at, kc, a, off, rs, mc, kc);
+    return { panelBytes: mr * kc * size, rowBytes: kc * size, stepBytes: size };
+  }
+  if (isTyped(a) && rs === 1 && mc >= COPY_MIN_RUN) {
+    const mcPad = roundUp(mc, mr);
+    copyRuns(view, at, mcPad, a, off, cs, kc, mc);
+    return { panelBytes: mr * size, rowBytes: size, stepBytes: mcPad * size };
+  }
+  packPanels(view, at, mc, kc, mr, a, off, rs, cs);
+  return { panelBytes: mr * kc * size, rowBytes: size, stepBytes: mr * size };
+}
+
+/**
+ * Packs B's block [kc × nc] (element (p, j) at b[off + p·rs + j·cs]) into NR-wide panels in the B
+ * region: a contiguous dimension is copied into the staging region and packed there by wasm,
+ * otherwise packed in JS. `staged` says B already lies in the staging region at `off`.
+ */
+function packB(w: WasmGemm, view: Storage, t: WasmFloat, kc: number, nc: number, b: ArrayLike<number>, off: number, rs: number, cs: number, staged: boolean): void {
+  const size = elementBytes(t);
+  const nr = tileColumns(t, tileOf(t));
+  const stage = STAGE_BYTES / size;
+  if (isTyped(b) && cs === 1 && (staged || nc >= COPY_MIN_RUN)) {
+    if (!staged) copyRuns(view, stage, nc, b, off, rs, kc, nc);
+    w.packRows[t](kc, nc, staged ? off * size : STAGE_BYTES, (staged ? rs : nc) * size, B_BYTES);
+  } else if (isTyped(b) && rs === 1 && (staged || kc >= COPY_MIN_RUN)) {
+    if (!staged) copyRuns(view, stage, kc, b, off, cs, nc, kc);
+    w.packCols[t](kc, nc, staged ? off * size : STAGE_BYTES, (staged ? cs : kc) * size, B_BYTES);
+  } else {
+    packPanels(view, B_BYTES / size, nc, kc, nr, b, off, cs, rs);
+  }
+}
+
+/**
+ * C's block [m × nc] in the C region: rows ncPad (nc rounded up to NR) apart, each ic-block of
+ * rows from row ic. Copied in before the first k-block and out after the last, so the kernel adds
+ * every k-block's partial sums onto C there (in the same order as the JS kernel adds them onto C).
+ * The padding rows and columns are computed but never copied out.
+ */
+function copyC(view: Storage, toRegion: boolean, m: number, nc: number, ncPad: number, c: Storage, cOff: number, ldc: number): void {
+  const base = C_BYTES / (view instanceof Float32Array ? 4 : 8);
+  if (toRegion) {
+    copyRuns(view, base, ncPad, c, cOff, ldc, m, nc);
+    return;
+  }
+  for (let i = 0; i < m; i++) {
+    const from = base + i * ncPad;
+    c.set(view.subarray(from, from + nc), cOff + i * ldc);
+  }
+}
+
+/**
+ * The blocked loop shared by {@link wasmGemmPacked} and {@link wasmGemmInPlace}: columns in blocks
+ * of NC, then k in blocks of KC (B packed once per block), then rows in blocks of MC (A placed),
+ * each running the kernel onto C's block in the C region. When more rows than C_ROWS would not
+ * fit the region, the rows are done C_ROWS at a time (each with its own pass over k).
+ */
+function blocked(
+  m: number, n: number, k: number,
+  a: ArrayLike<number>, aOffset: number, aRowStride: number, aColStride: number,
+  b: ArrayLike<number>, bOffset: number, bRowStride: number, bColStride: number, staged: boolean,
+  c: Storage, cOffset: number, ldc: number,
+): void {
+  const w = wasmGemm();
+  const t = floatOf(c);
+  const view = t === 'f32' ? w.f32 : w.f64;
+  const tile = tileOf(t);
+  const size = elementBytes(t);
+  const nr = tileColumns(t, tile);
+  for (let r0 = 0; r0 < m; r0 += C_ROWS) {
+    const rows = Math.min(C_ROWS, m - r0);
+    for (let jc = 0; jc < n; jc += NC) {
+      const nc = Math.min(NC, n - jc);
+      const ncPad = roundUp(nc, nr);
+      const cOff = cOffset + r0 * ldc + jc;
+      copyC(view, true, rows, nc, ncPad, c, cOff, ldc);
+      for (let pc = 0; pc < k; pc += KC) {
+        const kc = Math.min(KC, k - pc);
+        packB(w, view, t, kc, nc, b, bOffset + pc * bRowStride + jc * bColStride, bRowStride, bColStride, staged);
+        for (let ic = 0; ic < rows; ic += MC) {
+          const mc = Math.min(MC, rows - ic);
+          const pa = placeA(view, t, mc, kc, a, aOffset + (r0 + ic) * aRowStride + pc * aColStride, aRowStride, aColStride);
+          w.kernel[t](
+            roundUp(mc, tile.mr), ncPad, kc, A_BYTES, pa.panelBytes, pa.rowBytes, pa.stepBytes,
+            B_BYTES, kc * nr * size, nr * size, C_BYTES + ic * ncPad * size, ncPad * size,
+          );
+        }
+      }
+      copyC(view, false, rows, nc, ncPad, c, cOff, ldc);
+    }
+  }
+}
+
+/**
+ * C += A · B on the wasm backend, for any strides of A and B (the packing reads through them);
+ * C is row-major with row stride `ldc` from `cOffset`. The same arguments as the JS `gemmPacked`.
+ * Computes in C's element type (see the file comment).
+ *
+ * @example
+ * ```ts
+ * const c = new Float64Array(4);
+ * wasmGemmPacked(2, 2, 2, [1, 2, 3, 4], 0, 2, 1, [5, 6, 7, 8], 0, 2, 1, c, 0, 2); // c = [19, 22, 43, 50]
+ * ```
+ */
+export function wasmGemmPacked(
+  m: number, n: number, k: number,
+  a: ArrayLike<number>, aOffset: number, aRowStride: number, aColStride: number,
+  b: ArrayLike<number>, bOffset: number, bRowStride: number, bColStride: number,
+  c: Storage, cOffset: number, ldc: number,
+): void {
+  blocked(m, n, k, a, aOffset, aRowStride, aColStride, b, bOffset, bRowStride, bColStride, false, c, cOffset, ldc);
+}
+
+/**
+ * The module memory's staging region as an array of `like`'s element type: im2col writes B there
+ * and {@link wasmGemmInPlace} (with a C of the same type) reads it right away — any other GEMM in
+ * between overwrites it. Per thread.
+ */
+export function wasmGemmInPlaceBuffer(like: Storage): { buffer: Storage; offset: number; capacity: number } {
+  const w = wasmGemm();
+  const t = floatOf(like);
+  return { buffer: t === 'f32' ? w.f32 : w.f64, offset: STAGE_BYTES / elementBytes(t), capacity: STAGE_CAPACITY };
+}
+
+/**
+ * Whether a k×n B with element (p, j) at p·rs + j·cs fits the staging region, counting the
+ * columns up to a whole last tile that the packing copies but never adds to C.
+ */
+export function wasmGemmInPlaceFits(k: number, n: number, rs: number, cs: number): boolean {
+  const nr = Math.max(tileColumns('f32', tiles.f32), tileColumns('f64', tiles.f64));
+  return (k - 1) * rs + (n - 1 + nr - 1) * cs < STAGE_CAPACITY;
+}
+
+/**
+ * C[m×n] += A[m×k] · B where B lies in the staging region ({@link wasmGemmInPlaceBuffer}, the same
+ * element type as C) with element (p, j) at `offset + p·bRowStride + j·bColStride` (check
+ * {@link wasmGemmInPlaceFits}): B is packed from there by wasm, with no copy from JS.
+ */
+export function wasmGemmInPlace(
+  m: number, n: number, k: number,
+  a: ArrayLike<number>, aOffset: number, aRowStride: number, aColStride: number,
+  bRowStride: number, bColStride: number,
+  c: Storage, cOffset: number, ldc: number,
+): void {
+  const w = wasmGemm();
+  const t = floatOf(c);
+  const view = t === 'f32' ? w.f32 : w.f64;
+  blocked(m, n, k, a, aOffset, aRowStride, aColStride, view, STAGE_BYTES / elementBytes(t), bRowStride, bColStride, true, c, cOffset, ldc);
+}

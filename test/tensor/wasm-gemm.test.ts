@@ -1,0 +1,252 @@
+/**
+ * The wasm GEMM (src/tensor/wasm/gemm.ts) against the JS reference (src/tensor/kernels/gemm.ts) on
+ * seeded random shapes with ragged edges (m, n, k not multiples of the register tile, of KC, MC,
+ * NC), strided views with offsets (transposed operands, a C row stride wider than n, operands that
+ * are plain arrays or have no contiguous dimension), stale NaNs in the module's memory, and the
+ * in-place path that conv2d uses:
+ * - float64: bitwise equal to the JS kernel (the same products summed in the same order);
+ * - float32: within the float32 error bound of recursive summation, (k + 2)·u·Σ|a||b| per element
+ *   (u = 2⁻²⁴), against a float64 sum computed here.
+ * Then thread-count determinism of the wasm backend through the pool (matmul, conv2d with its
+ * gradients): bitwise the same on 1, 2 and 4 threads.
+ */
+import { afterAll, describe, expect, it } from 'vitest';
+import { F, getBackend, setBackend, setNumThreads, tensor } from '../../src/index.js';
+import { gemmInPlace, gemmInPlaceBuffer, gemmPacked } from '../../src/tensor/kernels/gemm.js';
+import {
+  WASM_TILE_F32, WASM_TILE_F64, wasmGemmInPlace, wasmGemmInPlaceBuffer, wasmGemmInPlaceFits, wasmGemmPacked,
+} from '../../src/tensor/wasm/gemm.js';
+import { poolInfo, warmUpPool } from '../../src/tensor/parallel/pool.js';
+import { expectBitwise, makeRandom, uniformValues } from '../helpers/random.js';
+
+type Floats = Float32Array | Float64Array;
+
+interface Layout {
+  m: number; n: number; k: number;
+  /** A stored transposed (column-major), B stored transposed. */
+  aT: boolean; bT: boolean;
+  /** Extra stride: every other row/column of a wider matrix (no contiguous dimension). */
+  gapped: boolean;
+  aOffset: number; bOffset: number; cOffset: number; ldcGap: number;
+  /** Operands as plain number arrays (the JS packing fallback). */
+  plain: boolean;
+}
+
+function fill(size: number, f64: boolean, rnd: () => number): Floats {
+  const a = f64 ? new Float64Array(size) : new Float32Array(size);
+  for (let i = 0; i < size; i++) a[i] = rnd() * 2 - 1;
+  return a;
+}
+
+/** Operands of a layout: A [m×k] and B [k×n] through strides, C [m×ldc] with random contents. */
+function operands(t: Layout, f64: boolean, seed: number) {
+  const rnd = makeRandom(seed);
+  const g = t.gapped ? 2 : 1;
+  const aRaw = fill(t.aOffset + t.m * t.k * g + g, f64, rnd);
+  const bRaw = fill(t.bOffset + t.k * t.n * g + g, f64, rnd);
+  const ldc = t.n + t.ldcGap;
+  const c = fill(t.cOffset + t.m * ldc, f64, rnd);
+  const [aRs, aCs] = t.aT ? [g, t.m * g] : [t.k * g, g];
+  const [bRs, bCs] = t.bT ? [g, t.k * g] : [t.n * g, g];
+  const a: ArrayLike<number> = t.plain ? Array.from(aRaw) : aRaw;
+  const b: ArrayLike<number> = t.plain ? Array.from(bRaw) : bRaw;
+  return { a, b, c, ldc, aRs, aCs, bRs, bCs };
+}
+
+/** Fills the whole wasm memory with NaN: no stale value may leak into a result. */
+function poisonWasmMemory(): void {
+  wasmGemmInPlaceBuffer(new Float64Array(0)).buffer.fill(Number.NaN);
+}
+
+/** Random layouts with ragged edges: sizes around the tile (4×8 / 4×4), KC = 256, MC = 128, NC = 512. */
+function layouts(count: number, seed: number): Layout[] {
+  const rnd = makeRandom(seed);
+  const pick = (xs: number[]): number => xs[Math.floor(rnd() * xs.length)]!;
+  const out: Layout[] = [];
+  for (let i = 0; i < count; i++) {
+    out.push({
+      m: pick([2, 3, 5, 7, 13, 31, 129, 133]),
+      n: pick([2, 3, 9, 15, 17, 33, 70, 515]),
+      k: pick([1, 3, 15, 17, 40, 255, 257, 300]),
+      aT: rnd() < 0.5, bT: rnd() < 0.5, gapped: rnd() < 0.2,
+      aOffset: pick([0, 1, 3]), bOffset: pick([0, 2, 5]), cOffset: pick([0, 1, 7]), ldcGap: pick([0, 0, 3]),
+      plain: rnd() < 0.15,
+    });
+  }
+  return out;
+}
+
+function describeLayout(t: Layout): string {
+  return `${t.m}×${t.n}×${t.k}${t.aT ? ' Aᵀ' : ''}${t.bT ? ' Bᵀ' : ''}${t.gapped ? ' gapped' : ''}${t.plain ? ' plain arrays' : ''}`
+    + ` offsets ${t.aOffset}/${t.bOffset}/${t.cOffset} ldc+${t.ldcGap}`;
+}
+
+/** max over elements of |got − exact| / bound, with exact and bound = (k + 2)·u·(Σ|a||b| + |c0|) in float64. */
+function worstRatioF32(t: Layout, o: ReturnType<typeof operands>, c0: Floats, got: Floats): number {
+  const u = 2 ** -24;
+  let worst = 0;
+  for (let i = 0; i < t.m; i++) {
+    for (let j = 0; j < t.n; j++) {
+      const ci = t.cOffset + i * o.ldc + j;
+      let exact = c0[ci]!;
+      let magnitude = Math.abs(c0[ci]!);
+      for (let p = 0; p < t.k; p++) {
+        const prod = o.a[t.aOffset + i * o.aRs + p * o.aCs]! * o.b[t.bOffset + p * o.bRs + j * o.bCs]!;
+        exact += prod;
+        magnitude += Math.abs(prod);
+      }
+      worst = Math.max(worst, Math.abs(got[ci]! - exact) / ((t.k + 2) * u * magnitude));
+    }
+  }
+  return worst;
+}
+
+afterAll(() => {
+  setNumThreads(1);
+});
+
+describe('wasm GEMM against the JS reference', () => {
+  it('the tiles are the ones the module is emitted with (4×2 vectors)', () => {
+    expect(WASM_TILE_F32).toEqual({ mr: 4, nv: 2 });
+    expect(WASM_TILE_F64).toEqual({ mr: 4, nv: 2 });
+  });
+
+  it('float64: bitwise the JS kernel on 40 random ragged, strided, offset layouts, and past 512 rows of C', () => {
+    // More rows than the C region holds (C_ROWS = 512): C is done 512 rows at a time.
+    const tall: Layout[] = [
+      { m: 530, n: 19, k: 260, aT: false, bT: true, gapped: false, aOffset: 1, bOffset: 0, cOffset: 2, ldcGap: 1, plain: false },
+      { m: 1030, n: 5, k: 3, aT: true, bT: false, gapped: false, aOffset: 0, bOffset: 1, cOffset: 0, ldcGap: 0, plain: false },
+    ];
+    for (const [i, t] of [...layouts(40, 11), ...tall].entries()) {
+      const o = operands(t, true, 100 + i);
+      const js = o.c.slice();
+      gemmPacked(t.m, t.n, t.k, o.a, t.aOffset, o.aRs, o.aCs, o.b, t.bOffset, o.bRs, o.bCs, js, t.cOffset, o.ldc);
+      poisonWasmMemory();
+      const wasm = o.c.slice();
+      wasmGemmPacked(t.m, t.n, t.k, o.a, t.aOffset, o.aRs, o.aCs, o.b, t.bOffset, o.bRs, o.bCs, wasm, t.cOffset, o.ldc);
+      expectBitwise(wasm, js, describeLayout(t));
+    }
+  });
+
+  it('float32: within the float32 summation bound on 40 random ragged, strided, offset layouts', () => {
+    for (const [i, t] of layouts(40, 12).entries()) {
+      const o = operands(t, false, 200 + i);
+      poisonWasmMemory();
+      const wasm = o.c.slice();
+      wasmGemmPacked(t.m, t.n, t.k, o.a, t.aOffset, o.aRs, o.aCs, o.b, t.bOffset, o.bRs, o.bCs, wasm, t.cOffset, o.ldc);
+      const ratio = worstRatioF32(t, o, o.c, wasm);
+      expect(ratio, describeLayout(t)).toBeLessThanOrEqual(1);
+      // Outside C's block nothing changes (the padding is never copied out).
+      for (let r = 0; r < t.m; r++) {
+        for (let j = t.n; j < o.ldc && r * o.ldc + j + t.cOffset < wasm.length; j++) {
+          expect(wasm[t.cOffset + r * o.ldc + j], describeLayout(t)).toBe(o.c[t.cOffset + r * o.ldc + j]);
+        }
+      }
+      for (let x = 0; x < t.cOffset; x++) expect(wasm[x]).toBe(o.c[x]);
+    }
+  });
+
+  it('a wrong product is caught by the float32 bound (the check can fail)', () => {
+    const t: Layout = { m: 5, n: 9, k: 17, aT: false, bT: false, gapped: false, aOffset: 0, bOffset: 0, cOffset: 0, ldcGap: 0, plain: false };
+    const o = operands(t, false, 5);
+    const wasm = o.c.slice();
+    wasmGemmPacked(t.m, t.n, t.k, o.a, 0, o.aRs, o.aCs, o.b, 0, o.bRs, o.bCs, wasm, 0, o.ldc);
+    wasm[12] = wasm[12]! + 1e-4;
+    expect(worstRatioF32(t, o, o.c, wasm)).toBeGreaterThan(1);
+  });
+
+  it('in place (B written into the module memory, as conv2d does): row-major, transposed and gapped B', () => {
+    for (const f64 of [true, false]) {
+      for (const [name, k, n, rs, cs] of [
+        ['row-major B (forward conv)', 72, 196, 196, 1], ['transposed B (weight gradient)', 196, 72, 1, 196],
+        ['gapped B', 40, 30, 61, 2], ['k past one block', 300, 37, 37, 1],
+      ] as const) {
+        expect(wasmGemmInPlaceFits(k, n, rs, cs), name).toBe(true);
+        const m = 19;
+        const rnd = makeRandom(k * n);
+        const a = fill(m * k, f64, rnd);
+        const bValues = fill((k - 1) * rs + (n - 1) * cs + 1, f64, rnd);
+        const c0 = fill(m * n, f64, rnd);
+        // The JS reference reads B where it lies, through the same strides.
+        const js = c0.slice();
+        gemmPacked(m, n, k, a, 0, k, 1, bValues, 0, rs, cs, js, 0, n);
+        poisonWasmMemory();
+        const buf = wasmGemmInPlaceBuffer(c0);
+        buf.buffer.set(bValues, buf.offset);
+        const wasm = c0.slice();
+        wasmGemmInPlace(m, n, k, a, 0, k, 1, rs, cs, wasm, 0, n);
+        if (f64) {
+          expectBitwise(wasm, js, `float64 ${name}`);
+          // And the JS in-place kernel agrees too (its own buffer).
+          const jsBuf = gemmInPlaceBuffer();
+          jsBuf.buffer.set(bValues, jsBuf.offset);
+          const jsInPlace = c0.slice();
+          gemmInPlace(m, n, k, a, 0, k, 1, rs, cs, jsInPlace, 0, n);
+          expectBitwise(jsInPlace, js, `float64 ${name}, JS in place`);
+        } else {
+          for (let i = 0; i < m * n; i++) expect(Math.abs(wasm[i]! - js[i]!), `float32 ${name}`).toBeLessThan(1e-4);
+        }
+      }
+    }
+  });
+
+  it('float32 operands into a float64 C compute in float64: bitwise the JS kernel', () => {
+    const rnd = makeRandom(3);
+    const [m, n, k] = [21, 35, 270];
+    const a = fill(m * k, false, rnd);
+    const b = fill(k * n, false, rnd);
+    const js = new Float64Array(m * n);
+    const wasm = new Float64Array(m * n);
+    gemmPacked(m, n, k, a, 0, k, 1, b, 0, n, 1, js, 0, n);
+    wasmGemmPacked(m, n, k, a, 0, k, 1, b, 0, n, 1, wasm, 0, n);
+    expectBitwise(wasm, js, 'float32 operands, float64 C');
+  });
+});
+
+describe('the wasm backend through the ops and the pool', () => {
+  const before = getBackend();
+  afterAll(() => setBackend(before));
+
+  async function onThreads<T>(threads: number, run: () => T): Promise<T> {
+    setNumThreads(threads);
+    if (threads > 1) await warmUpPool();
+    return run();
+  }
+
+  it('matmul (pool-sized, float32 and float64) is bitwise the same on 1, 2 and 4 threads, with workers taking part', async () => {
+    setBackend('wasm');
+    for (const dtype of ['float32', 'float64'] as const) {
+      const a = tensor(uniformValues(150 * 130, 1), { shape: [150, 130], dtype });
+      const b = tensor(uniformValues(130 * 170, 2), { shape: [130, 170], dtype });
+      const one = await onThreads(1, () => a.matmul(b).toArray());
+      for (const threads of [2, 4]) {
+        let tookPart = false;
+        for (let r = 0; r < 30 && !tookPart; r++) {
+          const many = await onThreads(threads, () => a.matmul(b).toArray());
+          expectBitwise(many, one, `${dtype} matmul on ${threads} threads`);
+          tookPart = poolInfo().lastTaskOwners.some((p) => p > 0);
+        }
+        expect(tookPart, `a worker computed a block (${threads} threads)`).toBe(true);
+      }
+    }
+  });
+
+  it('conv2d forward and both gradients (float32) are bitwise the same on 1, 2 and 4 threads', async () => {
+    setBackend('wasm');
+    const xData = uniformValues(16 * 8 * 14 * 14, 3);
+    const wData = uniformValues(16 * 8 * 9, 4);
+    const gData = uniformValues(16 * 16 * 14 * 14, 5);
+    const run = (): Float32Array[] => {
+      const x = tensor(xData, { shape: [16, 8, 14, 14], requiresGrad: true });
+      const w = tensor(wData, { shape: [16, 8, 3, 3], requiresGrad: true });
+      const y = F.conv2d(x, w, null, { padding: 1 });
+      y.backward(tensor(gData, { shape: [16, 16, 14, 14] }));
+      return [y.toArray(), x.grad!.toArray(), w.grad!.toArray()] as Float32Array[];
+    };
+    const one = await onThreads(1, run);
+    for (const threads of [2, 4]) {
+      const many = await onThreads(threads, run);
+      ['y', 'dx', 'dw'].forEach((name, i) => expectBitwise(many[i]!, one[i]!, `conv2d ${name} on ${threads} threads`));
+    }
+  });
+});
