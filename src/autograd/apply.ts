@@ -22,7 +22,7 @@ export function applyOp<K extends OpName>(name: K, inputs: readonly Tensor[], ar
     inputs,
     needsGrad,
     (g: Tensor, createGraph: boolean): (Tensor | null)[] => withOpName(`${name} backward`, () => def.backward(g, { saved, needsGrad, args, inputs, output, createGraph })),
-    { freshGradients: def.freshGradients === true, builtIn: true },
+    { freshGradients: def.freshGradients === true, gradientViews: def.gradientViews === true, builtIn: true },
   );
   const output: Tensor = new Tensor(out, { requiresGrad: true, gradFn: node });
   if (def.saves?.inputs === true) inputs.forEach((t, i) => node.save(t, `input ${i}`));

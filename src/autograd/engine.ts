@@ -56,7 +56,7 @@ export function runBackward(roots: readonly Tensor[], seeds: readonly Tensor[], 
         const gk = grads[k];
         if (!node.needsGrad[k] || gk === null || gk === undefined) continue;
         const fitted = fitGradient(gk, inputs[k]!, node.opName, k);
-        const owned = memory.isOwned(node, grads, k, fitted, entry.g);
+        const owned = memory.isOwned(node, grads, k, fitted, entry);
         addGradient(inputs[k]!, { g: fitted, owned }, pending, leafGrads, memory);
       }
       memory.consumed(node, entry, grads);

@@ -19,7 +19,7 @@ export interface OwnedGrad {
 /** What the engine asks of a memory policy. */
 export interface GradientMemory {
   /** Whether `fitted` (gradient k returned by `node`, summed to its input's shape) is owned. */
-  isOwned(node: GraphNode, grads: readonly (Tensor | null | undefined)[], k: number, fitted: Tensor, incoming: Tensor): boolean;
+  isOwned(node: GraphNode, grads: readonly (Tensor | null | undefined)[], k: number, fitted: Tensor, incoming: OwnedGrad): boolean;
   /** `node`'s backward has consumed `incoming`; it returned `grads`. */
   consumed(node: GraphNode, incoming: OwnedGrad, grads: readonly (Tensor | null | undefined)[]): void;
   /** Two addends were summed into a new gradient. */
@@ -29,8 +29,11 @@ export interface GradientMemory {
 /** First-order backward: recycle the shared buffers of owned gradients once consumed. */
 export const recyclingMemory: GradientMemory = {
   isOwned(node, grads, k, fitted, incoming) {
-    // The engine's sum-to-shape made a new tensor; else an op's fresh gradient returned once.
-    return fitted !== grads[k] || (node.freshGradients && returnedOnce(grads, k, incoming));
+    // The engine's sum-to-shape made a new tensor; an op's fresh gradient returned once; or a
+    // view of an owned incoming gradient, returned once (reshape, permute pass ownership on).
+    if (fitted !== grads[k]) return true;
+    if (node.freshGradients) return returnedOnce(grads, k, incoming.g);
+    return node.gradientViews && incoming.owned && onlyOneShares(grads, k);
   },
   consumed(node, incoming, grads) {
     const buffer = incoming.g.array.data.buffer;
@@ -56,8 +59,12 @@ export const keepingMemory: GradientMemory = {
 
 /** Whether grads[k] shares its buffer with no other returned gradient and not with the incoming one. */
 function returnedOnce(grads: readonly (Tensor | null | undefined)[], k: number, incoming: Tensor): boolean {
+  return grads[k]!.array.data.buffer !== incoming.array.data.buffer && onlyOneShares(grads, k);
+}
+
+/** Whether no returned gradient but grads[k] shares grads[k]'s buffer. */
+function onlyOneShares(grads: readonly (Tensor | null | undefined)[], k: number): boolean {
   const buffer = grads[k]!.array.data.buffer;
-  if (buffer === incoming.array.data.buffer) return false;
   for (let j = 0; j < grads.length; j++) {
     const other = grads[j];
     if (j !== k && other !== null && other !== undefined && other.array.data.buffer === buffer) return false;

@@ -24,6 +24,8 @@ export class GraphNode {
   private saved: SavedTensor[];
   /** The op's backward returns tensors whose storage nothing else refers to (see OpDef.freshGradients). */
   readonly freshGradients: boolean;
+  /** The op's backward returns its upstream gradient or views of it (see OpDef.gradientViews). */
+  readonly gradientViews: boolean;
   /**
    * A built-in op: its backward keeps no reference to the gradient it receives, so the engine may
    * recycle that gradient's buffer afterwards (grad-memory.ts). False for custom ops (user code).
@@ -35,7 +37,7 @@ export class GraphNode {
     inputs: readonly Tensor[],
     needsGrad: readonly boolean[],
     runBackward: NodeBackward,
-    flags: { freshGradients?: boolean; builtIn?: boolean } = {},
+    flags: { freshGradients?: boolean; gradientViews?: boolean; builtIn?: boolean } = {},
   ) {
     this.opName = opName;
     this.inputs = inputs;
@@ -43,6 +45,7 @@ export class GraphNode {
     this.runBackward = runBackward;
     this.saved = [];
     this.freshGradients = flags.freshGradients ?? false;
+    this.gradientViews = flags.gradientViews ?? false;
     this.builtIn = flags.builtIn ?? false;
   }
 

@@ -50,6 +50,12 @@ export interface OpDef<Args, Saved> {
    * doubt: the copy is always safe.
    */
   freshGradients?: boolean;
+  /**
+   * True when `backward` returns `g` itself or views of it (reshape, permute): a gradient the
+   * engine owned stays owned, so a leaf takes it without a copy (Linear's weight gradient arrives
+   * through the transpose's backward this way).
+   */
+  gradientViews?: boolean;
 }
 
 /** No arguments beyond the inputs. */

@@ -8,6 +8,7 @@ import { ones, tensor } from '../../src/autograd/creation.js';
 import { enableGrad, isGradEnabled, noGrad } from '../../src/autograd/grad-mode.js';
 import { GraphNode } from '../../src/autograd/node.js';
 import { ops } from '../../src/autograd/ops/index.js';
+import { F } from '../../src/index.js';
 import { Tensor } from '../../src/autograd/tensor.js';
 import { NDArray } from '../../src/tensor/ndarray.js';
 
@@ -306,5 +307,26 @@ describe('the engine undoes broadcasting once and checks what it gets', () => {
     const x = tensor([1, 2], { dtype: 'float64', requiresGrad: true });
     const y = handMade(x, 'badDtype', NDArray.zeros([2], 'float32'));
     expect(() => y.sum().backward()).toThrow("backward of 'badDtype': the gradient of input 0 has dtype float32, but the input is float64");
+  });
+});
+
+describe('gradient ownership', () => {
+  it("Linear's weight gradient reaches .grad without a copy (ownership passes through the transpose's backward)", () => {
+    const spy = vi.spyOn(ops.clone, 'forward');
+    try {
+      const w = tensor([[1, 2, 3], [4, 5, 6]], { dtype: 'float64', requiresGrad: true });
+      const x = tensor([[1, 0, 2], [0, 1, 1]], { dtype: 'float64' });
+      F.linear(x, w).sum().backward();
+      expect(Array.from(w.grad!.toArray())).toEqual([1, 1, 3, 1, 1, 3]);
+      expect(spy).not.toHaveBeenCalled();
+      // A gradient that is the user's own seed (not made by this backward) is still copied.
+      const v = tensor([1, 2], { dtype: 'float64', requiresGrad: true });
+      const seed = tensor([5, 6], { dtype: 'float64' });
+      v.reshape([2, 1]).backward(seed.reshape([2, 1]));
+      expect(spy).toHaveBeenCalledTimes(1);
+      expect(v.grad!.array.data).not.toBe(seed.array.data);
+    } finally {
+      spy.mockRestore();
+    }
   });
 });

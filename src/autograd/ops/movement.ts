@@ -10,6 +10,7 @@ export const movementOps: MovementOps = {
     forward: ([x], { shape }) => [x!.reshape(shape), x!.shape],
     // Reshape back.
     backward: (g, { saved: inputShape }) => [g.reshape(inputShape)],
+    gradientViews: true,
   },
   permute: {
     forward: ([x], { dims }) => [x!.permute(dims), null],
@@ -19,6 +20,7 @@ export const movementOps: MovementOps = {
       dims.forEach((d, i) => (inverse[d] = i));
       return [g.permute(inverse)];
     },
+    gradientViews: true,
   },
   expand: {
     forward: ([x], { shape }) => [x!.expand(shape), x!.shape],
