@@ -17,6 +17,7 @@ import { fileURLToPath } from 'node:url';
 import { ArgumentError, USAGE, parseArgs } from './args.js';
 import { buildGrid, type ExperimentOptions } from './config.js';
 import { loadExperimentData } from './data.js';
+import { getBackend } from '../src/index.js';
 import { codeVersion } from './provenance.js';
 import { ProgressReporter, progressStyle, type ProgressSink } from './progress.js';
 import { markdownTable, writeResults } from './report.js';
@@ -98,6 +99,7 @@ export function runExperiment(argv: readonly string[], io: ExperimentIO = proces
       stepsPerEpoch,
       versions: { node: process.version, tsgrad: tsgradVersion() },
       code: codeVersion(),
+      backend: getBackend(),
       threads,
       platform: `${process.platform} ${process.arch}`,
       cpu: `${cpus()[0]?.model.trim() ?? 'unknown CPU'} × ${cpus().length}`,

@@ -147,7 +147,7 @@ export function markdownReport(results: ExperimentResults): string {
     `Dataset: ${s.dataset.name} — ${s.dataset.trainSize} training and ${s.dataset.testSize} test samples, input ${s.dataset.inputShape.join('×')}, ${s.dataset.classes} classes.`,
     `Training: SGD lr ${o.lr}, momentum ${o.momentum}, batch ${o.batch}, ${o.maxSteps === null ? `${o.epochs} epoch${o.epochs === 1 ? '' : 's'}` : `${o.maxSteps} steps`} (${s.stepsPerEpoch} steps per epoch); seeds ${o.seeds.join(', ')}.`,
     `Normalization batch (nb): samples per normalization chunk, made with the \`groups\` option inside each optimizer batch.`,
-    `Run: ${s.startedAt}, ${formatDuration(s.totalWallSeconds)} in all; tsgrad ${s.versions.tsgrad}, Node ${s.versions.node}, ${s.threads} thread${s.threads === 1 ? '' : 's'}, ${s.cpu} (${s.platform}).`,
+    `Run: ${s.startedAt}, ${formatDuration(s.totalWallSeconds)} in all; tsgrad ${s.versions.tsgrad}, Node ${s.versions.node}, ${s.threads} thread${s.threads === 1 ? '' : 's'}, ${s.backend ?? 'js'} kernels, ${s.cpu} (${s.platform}).`,
     `Command: \`${['npm run experiment --', ...s.argv].join(' ')}\``,
     `Code: ${s.code.commit === null ? 'not a git checkout' : `commit ${s.code.commit}${s.code.dirty ? ' with uncommitted changes' : ''}`}.`,
     '',

@@ -61,6 +61,11 @@ export interface ExperimentSettings {
   versions: { node: string; tsgrad: string };
   /** The git commit of the code that ran (and whether tracked files had uncommitted changes). */
   code: CodeVersion;
+  /**
+   * The kernels that ran ('js' or 'wasm'): their float32 sums, and so the numbers, differ. Absent in
+   * results from before the wasm backend existed, which ran the JS kernels.
+   */
+  backend?: string;
   threads: number;
   platform: string;
   cpu: string;

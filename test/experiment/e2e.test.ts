@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runExperiment, type ExperimentIO } from '../../experiment/main.js';
+import { getBackend } from '../../src/index.js';
 import { findAll, parseXml } from './xml.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'tsgrad-e2e-'));
@@ -23,7 +24,7 @@ function io(): ExperimentIO & { out: string[]; err: string[] } {
 const TINY = ['--train-size', '64', '--test-size', '64', '--epochs', '1', '--curve-points', '3'];
 
 interface Json {
-  settings: { options: { seeds: number[]; norms: string[] }; threads: number; versions: { node: string; tsgrad: string }; code: { commit: string | null; dirty: boolean }; argv: string[]; runsPlanned: number };
+  settings: { options: { seeds: number[]; norms: string[] }; threads: number; versions: { node: string; tsgrad: string }; code: { commit: string | null; dirty: boolean }; backend: string; argv: string[]; runsPlanned: number };
   configurations: { id: string }[];
   runs: { configId: string; seed: number; steps: number; evalAccuracy: number; trainModeAccuracy: number; losses: number[]; curve: { step: number; testError: number }[] }[];
 }
@@ -56,6 +57,7 @@ describe('a tiny experiment end to end', () => {
     // the commit of this checkout (the tests run inside the repository)
     expect(j.settings.code.commit).toBe(execFileSync('git', ['rev-parse', 'HEAD'], { encoding: 'utf8' }).trim());
     expect(typeof j.settings.code.dirty).toBe('boolean');
+    expect(j.settings.backend).toBe(getBackend());
     expect(j.settings.threads).toBeGreaterThanOrEqual(1);
     for (const r of j.runs) {
       expect(r.steps).toBe(2);
