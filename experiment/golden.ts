@@ -12,21 +12,20 @@
  *   npx tsx experiment/golden.ts            # compare the current code with the pin (exit 1 if it moved)
  *   npx tsx experiment/golden.ts --write    # regenerate the pin (refused unless 1 and 2 threads agree)
  *
- * The pin is per set of kernels: today tsgrad has one, the JavaScript kernels (`js`). Another
- * backend (e.g. WebAssembly) sums in another order and gets its own pin file
- * (`golden-losses-<kernels>.json`), generated with the same configuration.
+ * The pin is per kernel backend (`getBackend()`: 'js' or 'wasm'): the backends sum float32 products in
+ * different orders, so each has its own pin file, `golden-losses-<backend>.json`, generated with the
+ * same configuration. `--write` writes the pin of the backend the process runs (`TSGRAD_BACKEND=js`
+ * or `wasm` picks it); the test checks every committed pin.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { getBackend } from '../src/index.js';
 import { parseArgs } from './args.js';
 import { buildGrid, type ExperimentOptions } from './config.js';
 import { loadExperimentData } from './data.js';
 import { codeVersion } from './provenance.js';
 import { applyThreads } from './threads.js';
 import { trainRun } from './train.js';
-
-/** The kernels the numbers below come from. tsgrad has only its JavaScript kernels today. */
-export const CURRENT_KERNELS = 'js';
 
 /** The golden configuration, as `npm run experiment` flags (so it is a run anyone can repeat). */
 export const GOLDEN_ARGV: readonly string[] = [
@@ -46,7 +45,7 @@ export interface GoldenRun {
 /** The committed pin file. */
 export interface GoldenPin {
   about: string;
-  /** Which kernels produced these numbers (`js`: tsgrad's JavaScript kernels). */
+  /** Which kernel backend produced these numbers (`getBackend()`: 'js' or 'wasm'). */
   kernels: string;
   /** The command that regenerates the file. */
   regenerate: string;
@@ -56,9 +55,16 @@ export interface GoldenPin {
   runs: GoldenRun[];
 }
 
-/** Where the pin of a set of kernels lives. */
-export function goldenPath(kernels: string = CURRENT_KERNELS): string {
-  return fileURLToPath(new URL(`../test/fixtures/golden-losses-${kernels}.json`, import.meta.url));
+const FIXTURES = fileURLToPath(new URL('../test/fixtures/', import.meta.url));
+
+/** Where the pin of a kernel backend lives. */
+export function goldenPath(kernels: string): string {
+  return `${FIXTURES}golden-losses-${kernels}.json`;
+}
+
+/** The backends that have a committed pin. */
+export function pinnedBackends(): string[] {
+  return readdirSync(FIXTURES).map((f) => /^golden-losses-(\w+)\.json$/.exec(f)?.[1]).filter((k): k is string => k !== undefined).sort();
 }
 
 function goldenOptions(): ExperimentOptions {
@@ -68,7 +74,8 @@ function goldenOptions(): ExperimentOptions {
 }
 
 /**
- * Runs the golden configuration at `threads` worker threads and returns its runs. The loss values
+ * Runs the golden configuration at `threads` worker threads, on the current kernel backend, and
+ * returns its runs. The loss values
  * are taken as `loss.item()` gives them (the experiment's JSON rounds them to 9 digits; the pin
  * does not).
  *
@@ -112,8 +119,8 @@ export function firstDifference(actual: readonly GoldenRun[], pinned: readonly G
   return null;
 }
 
-/** Reads the committed pin of a set of kernels. */
-export function readGolden(kernels: string = CURRENT_KERNELS): GoldenPin {
+/** Reads the committed pin of a kernel backend. */
+export function readGolden(kernels: string): GoldenPin {
   return JSON.parse(readFileSync(goldenPath(kernels), 'utf8')) as GoldenPin;
 }
 
@@ -145,22 +152,27 @@ function main(argv: readonly string[]): number {
   if (write) {
     const pin: GoldenPin = {
       about: 'Per-step training losses and final accuracies of a fixed short run, compared bitwise by test/experiment/golden.test.ts. See experiment/golden.ts.',
-      kernels: CURRENT_KERNELS,
+      kernels: getBackend(),
       regenerate: 'npx tsx experiment/golden.ts --write',
       argv: [...GOLDEN_ARGV],
       generatedFrom: { ...codeVersion(), node: process.version, threadsChecked: [1, 2] },
       runs: one,
     };
-    writeFileSync(goldenPath(), `${JSON.stringify(pin, null, 1)}\n`);
-    process.stdout.write(`golden: wrote ${goldenPath()} (${one.length} runs; 1 and 2 threads agree bit for bit)\n`);
+    writeFileSync(goldenPath(pin.kernels), `${JSON.stringify(pin, null, 1)}\n`);
+    process.stdout.write(`golden: wrote ${goldenPath(pin.kernels)} (${one.length} runs; 1 and 2 threads agree bit for bit)\n`);
     return 0;
   }
-  const difference = firstDifference(one, readGolden().runs);
-  if (difference !== null) {
-    process.stderr.write(`${movedMessage('1 and 2 threads', difference)}\n`);
+  const backend = getBackend();
+  if (!existsSync(goldenPath(backend))) {
+    process.stderr.write(`golden: no pin for the '${backend}' kernels (pins: ${pinnedBackends().join(', ')}); TSGRAD_BACKEND picks the backend, --write makes its pin\n`);
     return 1;
   }
-  process.stdout.write(`golden: ${one.length} runs equal the pin bit for bit at 1 and 2 threads\n`);
+  const difference = firstDifference(one, readGolden(backend).runs);
+  if (difference !== null) {
+    process.stderr.write(`${movedMessage(`'${backend}' kernels, 1 and 2 threads`, difference)}\n`);
+    return 1;
+  }
+  process.stdout.write(`golden: ${one.length} runs equal the '${backend}' pin bit for bit at 1 and 2 threads\n`);
   return 0;
 }
 

@@ -1,35 +1,49 @@
 // The golden reproducibility test: a short fixed run of the experiment (CNN and MLP, BatchNorm and
 // BKN at normalization batches 2 and 32, 24 steps) must give the per-step losses and accuracies
-// pinned in test/fixtures/golden-losses-js.json bit for bit, at 1 and at 2 threads. The numbers in
-// docs/experiment.md and README.md come from the same code paths, so a change that moves them
-// fails here until the pin and the docs are updated together (experiment/golden.ts says how).
+// pinned in test/fixtures/golden-losses-<backend>.json bit for bit, at 1 and at 2 threads, for every
+// kernel backend with a pin ('js', 'wasm'). The numbers in docs/experiment.md and README.md come from
+// the same code paths, so a change that moves them fails here until the pin and the docs are updated
+// together (experiment/golden.ts says how).
 import { afterAll, describe, expect, it } from 'vitest';
-import { getNumThreads, setNumThreads } from '../../src/index.js';
-import { CURRENT_KERNELS, GOLDEN_ARGV, firstDifference, movedMessage, readGolden, runGolden, type GoldenRun } from '../../experiment/golden.js';
+import { getBackend, getNumThreads, setBackend, setNumThreads, type Backend } from '../../src/index.js';
+import { GOLDEN_ARGV, firstDifference, movedMessage, pinnedBackends, readGolden, runGolden, type GoldenRun } from '../../experiment/golden.js';
 
-const pin = readGolden();
 const threadsBefore = getNumThreads();
-afterAll(() => setNumThreads(threadsBefore));
+const backendBefore = getBackend();
+afterAll(() => {
+  setNumThreads(threadsBefore);
+  setBackend(backendBefore);
+});
 
-describe('golden reproducibility pin', () => {
-  it('the pin is for the kernels that run and for this configuration', () => {
-    expect(pin.kernels).toBe(CURRENT_KERNELS);
-    expect(pin.argv).toEqual(GOLDEN_ARGV);
-    // 2 models × (BN, BKN) × (nb 2, nb 32), 24 steps each, all finite
-    expect(pin.runs.map((r) => r.configId)).toEqual(['cnn/bn/nb2', 'cnn/bn/nb32', 'cnn/bkn/nb2', 'cnn/bkn/nb32', 'mlp/bn/nb2', 'mlp/bn/nb32', 'mlp/bkn/nb2', 'mlp/bkn/nb32']);
-    for (const r of pin.runs) {
-      expect(r.losses).toHaveLength(24);
-      for (const l of r.losses) expect(Number.isFinite(l) && Math.fround(l) === l, `${r.configId}: ${l} is not a finite float32`).toBe(true);
-    }
+describe('golden reproducibility pins', () => {
+  it('there is a pin for the JS kernels (the reference) and each pin is for its own backend', () => {
+    expect(pinnedBackends()).toContain('js');
+    for (const kernels of pinnedBackends()) expect(readGolden(kernels).kernels).toBe(kernels);
   });
 
-  for (const threads of [1, 2]) {
-    it(`${threads} thread${threads === 1 ? '' : 's'}: every loss and accuracy equals the pin bit for bit`, () => {
-      const runs = runGolden(threads);
-      expect(getNumThreads()).toBe(threads);
-      const difference = firstDifference(runs, pin.runs);
-      expect(difference, difference === null ? '' : movedMessage(`${threads} thread${threads === 1 ? '' : 's'}`, difference)).toBeNull();
-    }, 180_000);
+  for (const kernels of pinnedBackends()) {
+    const pin = readGolden(kernels);
+    describe(`the '${kernels}' kernels`, () => {
+      it('the pin is for this configuration', () => {
+        expect(pin.argv).toEqual(GOLDEN_ARGV);
+        // 2 models × (BN, BKN) × (nb 2, nb 32), 24 steps each, all finite float32 values
+        expect(pin.runs.map((r) => r.configId)).toEqual(['cnn/bn/nb2', 'cnn/bn/nb32', 'cnn/bkn/nb2', 'cnn/bkn/nb32', 'mlp/bn/nb2', 'mlp/bn/nb32', 'mlp/bkn/nb2', 'mlp/bkn/nb32']);
+        for (const r of pin.runs) {
+          expect(r.losses).toHaveLength(24);
+          for (const l of r.losses) expect(Number.isFinite(l) && Math.fround(l) === l, `${r.configId}: ${l} is not a finite float32`).toBe(true);
+        }
+      });
+
+      for (const threads of [1, 2]) {
+        it(`${threads} thread${threads === 1 ? '' : 's'}: every loss and accuracy equals the pin bit for bit`, () => {
+          setBackend(kernels as Backend);
+          const runs = runGolden(threads);
+          expect(getNumThreads()).toBe(threads);
+          const difference = firstDifference(runs, pin.runs);
+          expect(difference, difference === null ? '' : movedMessage(`'${kernels}' kernels, ${threads} thread${threads === 1 ? '' : 's'}`, difference)).toBeNull();
+        }, 180_000);
+      }
+    });
   }
 });
 
