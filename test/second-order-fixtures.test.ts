@@ -45,6 +45,24 @@ function checkSecondOrder(label: string, out: Tensor, gradOutput: Tensor, wanted
   second.forEach((h, i) => assertClose(`${label}: second-order gradient ${i}`, h, expected.secondGrads[i]!, TOL));
 }
 
+/**
+ * Second derivatives where tsgrad deliberately differs from torch 1.13, with the reason. There torch's
+ * values must all be NaN (checked), and tsgrad's are compared with zeros instead.
+ */
+const DEPARTURES: Record<string, string> = {
+  'core.json: norm a zero vector p=2 (subgradient 0)':
+    'the 2-norm is not twice differentiable at 0; torch 1.13 gives NaN (0·∞ inside its double backward), tsgrad ' +
+    'differentiates its own first derivative (0 at a zero norm) and gives 0, so a gradient penalty on a zero ' +
+    'gradient does not turn into NaN (as torch.std, whose second derivative at a zero std is 0 in torch too)',
+};
+
+function expectedOf(label: string, c: OrderTwo): OrderTwo {
+  if (DEPARTURES[label] === undefined) return c;
+  const nanEverywhere = c.secondGrads.every((t) => t.values.every((v) => v === 'NaN'));
+  if (!nanEverywhere) throw new Error(`${label}: listed in DEPARTURES, but torch's second derivatives are no longer all NaN`);
+  return { ...c, secondGrads: c.secondGrads.map((t) => ({ shape: t.shape, values: t.values.map(() => 0) })) };
+}
+
 describe('second derivatives match PyTorch (test/fixtures/second_order.json)', () => {
   it('was written by torch 1.13 and covers every differentiable fixture case', () => {
     expect(file.torch).toMatch(/^1\.13/);
@@ -58,7 +76,12 @@ describe('second derivatives match PyTorch (test/fixtures/second_order.json)', (
     if (source === undefined) throw new Error(`${label}: no such case in ${c.source}`);
     const inputs = source.inputs.map((t) => fixtureTensor(t, 'float64', t.requiresGrad));
     const out = c.source === 'core.json' ? CORE_OPS[source.op]!(inputs, source.params) : runFunctional(source.op, source.params, inputs);
-    checkSecondOrder(label, out, fixtureTensor(source.gradOutput, 'float64'), inputs.filter((x) => x.requiresGrad), c);
+    checkSecondOrder(label, out, fixtureTensor(source.gradOutput, 'float64'), inputs.filter((x) => x.requiresGrad), expectedOf(label, c));
+  });
+
+  it('departs from PyTorch only where DEPARTURES says, and PyTorch still gives NaN there', () => {
+    const labels = file.ops.map((c) => `${c.source}: ${c.name}`);
+    for (const label of Object.keys(DEPARTURES)) expect(labels, label).toContain(label);
   });
 
   const NORMS: Record<string, (x: Tensor, w: Tensor, b: Tensor) => Tensor> = {

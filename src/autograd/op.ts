@@ -2,6 +2,7 @@ import type { NormLayout } from '../tensor/kernels/norm.js';
 import type { NDArray } from '../tensor/ndarray.js';
 import type { Conv2dGeometry, Conv2dParams } from '../tensor/kernels/conv.js';
 import type { Pool2dGeometry, Pool2dParams } from '../tensor/kernels/pool.js';
+import type { SliceSpec } from '../tensor/kernels/slicing.js';
 import type { Tensor } from './tensor.js';
 
 /** What an op's backward gets besides the upstream gradient. */
@@ -130,7 +131,29 @@ export interface OpTypes {
     saved: { x: NDArray; mean: Float64Array; invstd: Float64Array; weight: NDArray | null; statShape: readonly number[] };
   };
   normMoments: { args: { layout: NormLayout }; saved: { x: NDArray; mean: Float64Array } };
+  // ---- issue 13 part A: float math, scans, slices (ops/math.ts, ops/scan.ts, ops/slicing.ts) ----
+  sin: { args: NoArgs; saved: null };
+  cos: { args: NoArgs; saved: null };
+  log1p: { args: NoArgs; saved: null };
+  expm1: { args: NoArgs; saved: null };
+  log2: { args: NoArgs; saved: null };
+  exp2: { args: NoArgs; saved: null };
+  stepwise: { args: { fn: StepwiseFn }; saved: null };
+  maximum: { args: NoArgs; saved: null };
+  minimum: { args: NoArgs; saved: null };
+  atan2: { args: NoArgs; saved: null };
+  clamp: { args: NoArgs; saved: null };
+  rootOrZero: { args: { p: number }; saved: null };
+  cumsum: { args: { dim: number }; saved: null };
+  cumprod: { args: { dim: number }; saved: null };
+  prod: { args: NoArgs; saved: null };
+  slice: { args: SliceSpec; saved: readonly number[] };
+  sliceScatter: { args: SliceSpec & { inputShape: readonly number[] }; saved: null };
+  flip: { args: { dims: number[] }; saved: null };
 }
+
+/** The piecewise-constant elementwise functions (zero gradient): floor, ceil, round, sign. */
+export type StepwiseFn = 'floor' | 'ceil' | 'round' | 'sign';
 
 /** Max pooling's geometry and, per output element, the index in its plane of the input that won. */
 export interface MaxPoolWinners {

@@ -1,6 +1,9 @@
 import { assertDtype, getDefaultDtype, promoteTypes, type DType, type Storage } from '../tensor/dtype.js';
 import { NDArray, copyInto } from '../tensor/ndarray.js';
-import { broadcastShapes, normalizeDim, normalizeDims, sameShape, shapeString, sizeOf } from '../tensor/shape.js';
+import { mapUnary } from '../tensor/kernels/elementwise.js';
+import { maxDims, reducedShape } from '../tensor/kernels/reduce.js';
+import { resolveSlice } from '../tensor/kernels/slicing.js';
+import { broadcastShapes, checkShape, formatValue, normalizeDim, normalizeDims, sameShape, shapeString, sizeOf } from '../tensor/shape.js';
 import { applyOp } from './apply.js';
 import { runBackward } from './engine.js';
 import { isGradEnabled, noGrad } from './grad-mode.js';
@@ -366,6 +369,565 @@ export class Tensor {
     const [a, b] = binaryOperands(this, other);
     return applyOp('matmul', [a, b], undefined);
   }
+
+  // ==== issue 13 part A (wt/ops): float elementwise functions ===================================
+
+  /**
+   * Elementwise sine (radians).
+   *
+   * @example
+   * ```ts
+   * import { tensor } from 'tsgrad';
+   * tensor([0, Math.PI / 2], { dtype: 'float64' }).sin().toArray(); // Float64Array [0, 1]
+   * ```
+   */
+  sin(): Tensor {
+    return applyOp('sin', [this], undefined);
+  }
+
+  /**
+   * Elementwise cosine (radians).
+   *
+   * @example
+   * ```ts
+   * import { tensor } from 'tsgrad';
+   * tensor([0, Math.PI], { dtype: 'float64' }).cos().toArray(); // Float64Array [1, -1]
+   * ```
+   */
+  cos(): Tensor {
+    return applyOp('cos', [this], undefined);
+  }
+
+  /**
+   * Elementwise 1/x (Infinity at 0), as `pow(-1)`.
+   *
+   * @example
+   * ```ts
+   * import { tensor } from 'tsgrad';
+   * tensor([2, -4, 0]).reciprocal().toArray(); // Float32Array [0.5, -0.25, Infinity]
+   * ```
+   */
+  reciprocal(): Tensor {
+    return this.pow(-1);
+  }
+
+  /**
+   * Elementwise 1/√x (Infinity at 0, NaN below), as `pow(-0.5)`.
+   *
+   * @example
+   * ```ts
+   * import { tensor } from 'tsgrad';
+   * tensor([4, 0.25]).rsqrt().toArray(); // Float32Array [0.5, 2]
+   * ```
+   */
+  rsqrt(): Tensor {
+    return this.pow(-0.5);
+  }
+
+  /**
+   * Limits every element to [min, max]: `minimum(maximum(x, min), max)`, as `torch.clamp`. Each bound
+   * is a number, a tensor (broadcast, promoting the dtype) or omitted (`undefined`/`null`); at least
+   * one must be given. When min > max every element becomes max, as in PyTorch; NaN stays NaN.
+   * Gradient (PyTorch's): x gets it where min ≤ x ≤ max (bounds included), a tensor min where
+   * x < min < max, a tensor max where x > max or max < min.
+   *
+   * @example
+   * ```ts
+   * import { tensor } from 'tsgrad';
+   * tensor([-2, 0.5, 3]).clamp(-1, 1).toArray();          // Float32Array [-1, 0.5, 1]
+   * tensor([-2, 0.5, 3]).clamp(0).toArray();              // Float32Array [0, 0.5, 3]
+   * tensor([-2, 0.5, 3]).clamp(null, tensor([0, 0, 2])).toArray(); // Float32Array [-2, 0, 2]
+   * ```
+   */
+  clamp(min?: Operand | null, max?: Operand | null): Tensor {
+    const given = (b: Operand | null | undefined): b is Operand => b !== undefined && b !== null;
+    if (!given(min) && !given(max)) throw new Error('clamp: at least one of min and max must be given (a number or a tensor)');
+    for (const [name, b] of [['min', min], ['max', max]] as const) {
+      if (given(b) && typeof b !== 'number' && !(b instanceof Tensor)) throw new Error(`clamp: ${name} must be a number or a Tensor, got ${String(b)}`);
+    }
+    let dtype = this.dtype;
+    for (const b of [min, max]) if (b instanceof Tensor) dtype = promoteTypes(dtype, b.dtype);
+    const bound = (b: Operand | null | undefined, missing: number): Tensor =>
+      b instanceof Tensor ? b.to(dtype) : new Tensor(NDArray.scalar(given(b) ? b : missing, dtype));
+    return applyOp('clamp', [this.to(dtype), bound(min, -Infinity), bound(max, Infinity)], undefined);
+  }
+
+  /**
+   * Elementwise maximum of two tensors (broadcasting; a number takes the tensor's dtype). NaN in
+   * either gives NaN. NOTE: where they tie, each receives half the gradient (PyTorch's rule).
+   *
+   * @example
+   * ```ts
+   * import { tensor } from 'tsgrad';
+   * tensor([1, 5, 3]).maximum(tensor([4, 2, 3])).toArray(); // Float32Array [4, 5, 3]
+   * ```
+   */
+  maximum(other: Operand): Tensor {
+    const [a, b] = binaryOperands(this, other);
+    return applyOp('maximum', [a, b], undefined);
+  }
+
+  /**
+   * Elementwise minimum of two tensors (broadcasting; a number takes the tensor's dtype). NaN in
+   * either gives NaN. NOTE: where they tie, each receives half the gradient (PyTorch's rule).
+   *
+   * @example
+   * ```ts
+   * import { tensor } from 'tsgrad';
+   * tensor([1, 5, 3]).minimum(tensor([4, 2, 3])).toArray(); // Float32Array [1, 2, 3]
+   * ```
+   */
+  minimum(other: Operand): Tensor {
+    const [a, b] = binaryOperands(this, other);
+    return applyOp('minimum', [a, b], undefined);
+  }
+
+  /**
+   * Elementwise sign: −1, 0 or 1 (0 for ±0). Its gradient is 0. NOTE: sign(NaN) is NaN (torch 1.13
+   * gives 0; tsgrad does not turn a NaN into a number).
+   *
+   * @example
+   * ```ts
+   * import { tensor } from 'tsgrad';
+   * tensor([-2, 0, 3]).sign().toArray(); // Float32Array [-1, 0, 1]
+   * ```
+   */
+  sign(): Tensor {
+    return applyOp('stepwise', [this], { fn: 'sign' });
+  }
+
+  /**
+   * Elementwise round down to an integer. Its gradient is 0 (everywhere, as PyTorch's).
+   *
+   * @example
+   * ```ts
+   * import { tensor } from 'tsgrad';
+   * tensor([1.7, -1.2]).floor().toArray(); // Float32Array [1, -2]
+   * ```
+   */
+  floor(): Tensor {
+    return applyOp('stepwise', [this], { fn: 'floor' });
+  }
+
+  /**
+   * Elementwise round up to an integer. Its gradient is 0.
+   *
+   * @example
+   * ```ts
+   * import { tensor } from 'tsgrad';
+   * tensor([1.2, -1.7]).ceil().toArray(); // Float32Array [2, -1]
+   * ```
+   */
+  ceil(): Tensor {
+    return applyOp('stepwise', [this], { fn: 'ceil' });
+  }
+
+  /**
+   * Elementwise round to the nearest integer, halves to the even one (as `torch.round`: 0.5 → 0,
+   * 1.5 → 2, 2.5 → 2, −2.5 → −2). Its gradient is 0.
+   *
+   * @example
+   * ```ts
+   * import { tensor } from 'tsgrad';
+   * tensor([0.5, 1.5, 2.5, -2.5, 2.6]).round().toArray(); // Float32Array [0, 2, 2, -2, 3]
+   * ```
+   */
+  round(): Tensor {
+    return applyOp('stepwise', [this], { fn: 'round' });
+  }
+
+  /**
+   * Elementwise ln(1 + x), accurate for small x.
+   *
+   * @example
+   * ```ts
+   * import { tensor } from 'tsgrad';
+   * tensor([1e-20, Math.E - 1], { dtype: 'float64' }).log1p().toArray(); // Float64Array [1e-20, 1] (log(1 + 1e-20) would be 0)
+   * ```
+   */
+  log1p(): Tensor {
+    return applyOp('log1p', [this], undefined);
+  }
+
+  /**
+   * Elementwise eˣ − 1, accurate for small x.
+   *
+   * @example
+   * ```ts
+   * import { tensor } from 'tsgrad';
+   * tensor([1e-20, 0], { dtype: 'float64' }).expm1().toArray(); // Float64Array [1e-20, 0] (exp(1e-20) − 1 would be 0)
+   * ```
+   */
+  expm1(): Tensor {
+    return applyOp('expm1', [this], undefined);
+  }
+
+  /**
+   * Elementwise base-2 logarithm.
+   *
+   * @example
+   * ```ts
+   * import { tensor } from 'tsgrad';
+   * tensor([8, 0.5]).log2().toArray(); // Float32Array [3, -1]
+   * ```
+   */
+  log2(): Tensor {
+    return applyOp('log2', [this], undefined);
+  }
+
+  /**
+   * Elementwise 2ˣ.
+   *
+   * @example
+   * ```ts
+   * import { tensor } from 'tsgrad';
+   * tensor([3, -1]).exp2().toArray(); // Float32Array [8, 0.5]
+   * ```
+   */
+  exp2(): Tensor {
+    return applyOp('exp2', [this], undefined);
+  }
+
+  /**
+   * Elementwise atan2(this, other): the angle of the point (other, this), in (−π, π], broadcasting.
+   *
+   * @example
+   * ```ts
+   * import { tensor } from 'tsgrad';
+   * tensor([1, 1], { dtype: 'float64' }).atan2(tensor([1, -1], { dtype: 'float64' })).toArray(); // Float64Array [π/4, 3π/4]
+   * ```
+   */
+  atan2(other: Operand): Tensor {
+    const [a, b] = binaryOperands(this, other);
+    return applyOp('atan2', [a, b], undefined);
+  }
+
+  // ==== issue 13 part A (wt/ops): reductions and scans ===========================================
+
+  /**
+   * Min over `dim` (a number, a list, or all dims when omitted), as `torch.amin`: the values only.
+   * NaN propagates. NOTE: where several elements tie for the minimum, the gradient is split evenly
+   * among them (as `amin`). Throws for an empty reduction (min has no identity).
+   *
+   * @example
+   * ```ts
+   * import { tensor } from 'tsgrad';
+   * const x = tensor([[3, 1], [2, 5]]);
+   * x.min().item();         // 1
+   * x.min(0).toArray();     // Float32Array [2, 1]
+   * x.min(-1, true).shape;  // [2, 1]
+   * ```
+   */
+  min(dim?: number | readonly number[], keepdim = false): Tensor {
+    const dims = normalizeDims(dim, this.ndim, 'min');
+    if (this.ndim > 0 && dims.some((d) => this.shape[d] === 0)) {
+      throw new Error(`min: cannot reduce over an empty dimension of shape ${shapeString(this.shape)} (no identity for min)`);
+    }
+    // −max(−x) is exact, and max's backward already splits ties evenly.
+    return this.neg().max(dims, keepdim).neg();
+  }
+
+  /**
+   * log Σ exp(x) over `dim` (a number or a list; required, as in PyTorch), computed stably as
+   * m + log Σ exp(x − m) with m the max (taken as a constant; a ±∞ max is replaced by 0, as
+   * PyTorch, so a row of −∞ gives −∞ and a +∞ gives +∞). An empty reduction gives −∞. Its gradient
+   * is the softmax of x over `dim`.
+   *
+   * @example
+   * ```ts
+   * import { tensor } from 'tsgrad';
+   * tensor([[0, 0], [1000, 1000]], { dtype: 'float64' }).logsumexp(1).toArray(); // Float64Array [ln 2, 1000 + ln 2]
+   * ```
+   */
+  logsumexp(dim: number | readonly number[], keepdim = false): Tensor {
+    if (dim === undefined) throw new Error('logsumexp: dim is required (a number or a list of dims), as in PyTorch');
+    const dims = normalizeDims(dim, this.ndim, 'logsumexp');
+    const keptShape = reducedShape(this.shape, dims, true);
+    const empty = this.ndim > 0 && dims.some((d) => this.shape[d] === 0);
+    const max = empty ? NDArray.zeros(keptShape, this.dtype) : maxDims(this.array, dims, true);
+    const m = new Tensor(mapUnary(max, (v) => (v === Infinity || v === -Infinity ? 0 : v)));
+    const out = this.sub(m).exp().sum(dims, true).log().add(m);
+    return keepdim ? out : out.reshape(reducedShape(this.shape, dims, false));
+  }
+
+  /**
+   * Standard deviation over `dim` (all dims when omitted): the square root of `var` with the same
+   * options (`unbiased` default true, `keepdim`). Its gradient is 0 where the std is 0 (PyTorch's
+   * choice, instead of 0/0).
+   *
+   * @example
+   * ```ts
+   * import { tensor } from 'tsgrad';
+   * tensor([1, 2, 3, 4]).std().item();                   // 1.2909945 (float32)
+   * tensor([[1, 3], [5, 5]]).std(1, { unbiased: false }).toArray(); // Float32Array [1, 0]
+   * ```
+   */
+  std(dim?: number | readonly number[], options: VarOptions = {}): Tensor {
+    normalizeDims(dim, this.ndim, 'std');
+    return applyOp('rootOrZero', [this.var(dim, options)], { p: 2 });
+  }
+
+  /**
+   * Product over `dim` (a number, a list, or all dims when omitted; an empty product is 1). Its
+   * gradient is ∏ of the other elements, computed without dividing, so it is exact with zeros (one
+   * or several), as PyTorch's.
+   *
+   * @example
+   * ```ts
+   * import { tensor } from 'tsgrad';
+   * tensor([[1, 2], [3, 4]]).prod().item();     // 24
+   * tensor([[1, 2], [3, 4]]).prod(1).toArray(); // Float32Array [2, 12]
+   * ```
+   */
+  prod(dim?: number | readonly number[], keepdim = false): Tensor {
+    const dims = normalizeDims(dim, this.ndim, 'prod');
+    const outShape = reducedShape(this.shape, dims, keepdim);
+    // A 0-d tensor: the product of one element is itself (a copy, as torch.prod).
+    if (dims.length === 0) return this.clone().reshape(outShape);
+    const kept = Array.from({ length: this.ndim }, (_, d) => d).filter((d) => !dims.includes(d));
+    const n = dims.reduce((p, d) => p * this.shape[d]!, 1);
+    const rows = this.permute([...kept, ...dims]).reshape([...kept.map((d) => this.shape[d]!), n]);
+    return applyOp('prod', [rows], undefined).reshape(outShape);
+  }
+
+  /**
+   * Cumulative sum along `dim`: out[…, k, …] = Σ_{j ≤ k} x[…, j, …] (accumulated in float64).
+   *
+   * @example
+   * ```ts
+   * import { tensor } from 'tsgrad';
+   * tensor([[1, 2, 3], [4, 5, 6]]).cumsum(1).toArray(); // Float32Array [1, 3, 6, 4, 9, 15]
+   * ```
+   */
+  cumsum(dim: number): Tensor {
+    return applyOp('cumsum', [this], { dim: normalizeDim(dim, this.ndim, 'cumsum') });
+  }
+
+  /**
+   * Cumulative product along `dim`: out[…, k, …] = ∏_{j ≤ k} x[…, j, …]. Its gradient is computed
+   * without dividing, so it is exact with zeros in x (O(n) per row along `dim`; a recorded backward,
+   * `createGraph`, over x with zeros costs O(n²) per row).
+   *
+   * @example
+   * ```ts
+   * import { tensor } from 'tsgrad';
+   * tensor([1, 2, 3, 4]).cumprod(0).toArray(); // Float32Array [1, 2, 6, 24]
+   * ```
+   */
+  cumprod(dim: number): Tensor {
+    return applyOp('cumprod', [this], { dim: normalizeDim(dim, this.ndim, 'cumprod') });
+  }
+
+  /**
+   * The p-norm over `dim` (all dims when omitted): (Σ |x|ᵖ)^(1/p); p = Infinity is max |x|,
+   * −Infinity min |x|, 0 the count of nonzeros. The gradient at a zero norm is 0 (PyTorch's
+   * subgradient); the ∞-norm splits it evenly among tied maxima. NOTE: for 0 < p < 1 an element
+   * that is exactly 0 gets a NaN gradient (PyTorch gives 0).
+   *
+   * @example
+   * ```ts
+   * import { tensor } from 'tsgrad';
+   * tensor([3, -4]).norm().item();         // 5
+   * tensor([3, -4]).norm(1).item();        // 7
+   * tensor([3, -4]).norm(Infinity).item(); // 4
+   * tensor([[3, 4], [6, 8]]).norm(2, 1).toArray(); // Float32Array [5, 10]
+   * ```
+   */
+  norm(p = 2, dim?: number | readonly number[], keepdim = false): Tensor {
+    if (typeof p !== 'number' || Number.isNaN(p)) throw new Error(`norm: p must be a number or ±Infinity, got ${String(p)}`);
+    const dims = normalizeDims(dim, this.ndim, 'norm');
+    if (p === Infinity) return this.abs().max(dims, keepdim);
+    if (p === -Infinity) return this.abs().min(dims, keepdim);
+    if (p === 0) return this.sign().abs().sum(dims, keepdim);
+    if (p === 1) return this.abs().sum(dims, keepdim);
+    const powered = p === 2 ? this.mul(this) : this.abs().pow(p);
+    return applyOp('rootOrZero', [powered.sum(dims, keepdim)], { p });
+  }
+
+  // ==== issue 13 part A (wt/ops): slicing and shape ==============================================
+
+  /**
+   * Elements start, start + step, … (before `end`) of `dim`, as a VIEW (Python's `x[start:end:step]`
+   * along one dim): negative start/end count from the end, out-of-range ones are clamped, `end`
+   * defaults to the end of the dim. step must be ≥ 1 (flip reverses).
+   *
+   * @example
+   * ```ts
+   * import { arange } from 'tsgrad';
+   * const x = arange(10);
+   * x.slice(0, 1, 8, 3).toArray(); // Float32Array [1, 4, 7]
+   * x.slice(0, -3).toArray();      // Float32Array [7, 8, 9]
+   * ```
+   */
+  slice(dim: number, start: number, end?: number, step = 1): Tensor {
+    if (this.ndim === 0) throw new Error('slice: a 0-d tensor cannot be sliced');
+    const d = normalizeDim(dim, this.ndim, 'slice');
+    return applyOp('slice', [this], resolveSlice(d, this.shape[d]!, start, end, step, 'slice'));
+  }
+
+  /**
+   * A copy with the order of elements reversed along each of `dims` (one number, a list, or spread),
+   * as `torch.flip`.
+   *
+   * @example
+   * ```ts
+   * import { tensor } from 'tsgrad';
+   * tensor([[1, 2, 3], [4, 5, 6]]).flip(1).toArray();    // Float32Array [3, 2, 1, 6, 5, 4]
+   * tensor([[1, 2, 3], [4, 5, 6]]).flip([0, 1]).toArray(); // Float32Array [6, 5, 4, 3, 2, 1]
+   * ```
+   */
+  flip(...dims: number[] | [readonly number[]]): Tensor {
+    const list = flattenShapeArgs(dims).map((d) => normalizeDim(d, this.ndim, 'flip'));
+    if (new Set(list).size !== list.length) throw new Error(`flip: dims [${flattenShapeArgs(dims).join(', ')}] name a dimension twice`);
+    return applyOp('flip', [this], { dims: list.filter((d) => d < this.ndim) });
+  }
+
+  /**
+   * Shifts elements along `dims` by `shifts` (numbers or equal-length lists), wrapping around, as
+   * `torch.roll`; without dims the tensor is rolled as if flattened. A composite of narrow and cat.
+   *
+   * @example
+   * ```ts
+   * import { tensor } from 'tsgrad';
+   * tensor([1, 2, 3, 4]).roll(1).toArray();                  // Float32Array [4, 1, 2, 3]
+   * tensor([[1, 2, 3], [4, 5, 6]]).roll(-1, 1).toArray();    // Float32Array [2, 3, 1, 5, 6, 4]
+   * tensor([[1, 2, 3], [4, 5, 6]]).roll([1, 1], [0, 1]).toArray(); // Float32Array [6, 4, 5, 3, 1, 2]
+   * ```
+   */
+  roll(shifts: number | readonly number[], dims?: number | readonly number[]): Tensor {
+    const shiftList = typeof shifts === 'number' ? [shifts] : [...shifts];
+    if (shiftList.some((s) => !Number.isInteger(s))) throw new Error(`roll: shifts must be integers, got ${formatValue(shifts)}`);
+    if (dims === undefined) {
+      if (shiftList.length !== 1) throw new Error(`roll: without dims, shifts must be one number, got ${formatValue(shifts)}`);
+      return this.flatten().roll(shiftList[0]!, 0).reshape(this.shape);
+    }
+    const dimList = (typeof dims === 'number' ? [dims] : [...dims]).map((d) => normalizeDim(d, this.ndim, 'roll'));
+    if (dimList.length !== shiftList.length) {
+      throw new Error(`roll: shifts ${formatValue(shifts)} and dims ${formatValue(dims)} must have the same length`);
+    }
+    let out: Tensor = this;
+    dimList.forEach((d, i) => {
+      const n = this.ndim === 0 ? 1 : this.shape[d]!;
+      const s = ((shiftList[i]! % n) + n) % n;
+      if (this.ndim === 0 || s === 0) return;
+      out = applyOp('cat', [out.narrow(d, n - s, s), out.narrow(d, 0, n - s)], { dim: d });
+    });
+    return out === this ? this.clone() : out;
+  }
+
+  /**
+   * Repeats the tensor `sizes[i]` times along each dim, as `torch.Tensor.repeat`: sizes (spread or
+   * one array) must be at least as many as the dims; extra leading sizes add new dims.
+   *
+   * @example
+   * ```ts
+   * import { tensor } from 'tsgrad';
+   * tensor([1, 2]).repeat(2, 2).toArray(); // Float32Array [1, 2, 1, 2, 1, 2, 1, 2]
+   * tensor([1, 2]).repeat([3]).shape;      // [6]
+   * ```
+   */
+  repeat(...sizes: number[] | [readonly number[]]): Tensor {
+    const reps = flattenShapeArgs(sizes);
+    checkShape(reps, 'repeat');
+    if (reps.length < this.ndim) {
+      throw new Error(`repeat: ${reps.length} sizes ${formatValue(reps)} are fewer than the ${this.ndim} dims of shape ${shapeString(this.shape)}`);
+    }
+    const shape = [...new Array<number>(reps.length - this.ndim).fill(1), ...this.shape];
+    // [1, s0, 1, s1, …] expanded to [r0, s0, r1, s1, …], then merged pairwise: one copy.
+    const spread = shape.flatMap((s) => [1, s]);
+    const expanded = shape.flatMap((s, i) => [reps[i]!, s]);
+    return this.reshape(spread).expand(expanded).reshape(shape.map((s, i) => s * reps[i]!));
+  }
+
+  /**
+   * Repeats the tensor along each dim, as `torch.tile`: like `repeat`, but fewer sizes than dims
+   * are padded with leading 1s.
+   *
+   * @example
+   * ```ts
+   * import { tensor } from 'tsgrad';
+   * tensor([[1, 2], [3, 4]]).tile(2).toArray(); // Float32Array [1, 2, 1, 2, 3, 4, 3, 4]
+   * ```
+   */
+  tile(...sizes: number[] | [readonly number[]]): Tensor {
+    const reps = flattenShapeArgs(sizes);
+    checkShape(reps, 'tile');
+    return this.repeat([...new Array<number>(Math.max(0, this.ndim - reps.length)).fill(1), ...reps]);
+  }
+
+  /**
+   * Splits along `dim` (default 0) into views: pieces of `size` elements (the last may be shorter),
+   * or of the listed sizes (which must add up to the dim's size), as `torch.split`.
+   *
+   * @example
+   * ```ts
+   * import { arange } from 'tsgrad';
+   * arange(5).split(2).map((t) => t.shape[0]);      // [2, 2, 1]
+   * arange(5).split([1, 4]).map((t) => t.shape[0]); // [1, 4]
+   * ```
+   */
+  split(sizeOrSizes: number | readonly number[], dim = 0): Tensor[] {
+    if (this.ndim === 0) throw new Error('split: a 0-d tensor cannot be split');
+    const d = normalizeDim(dim, this.ndim, 'split');
+    const n = this.shape[d]!;
+    let sizes: number[];
+    if (typeof sizeOrSizes === 'number') {
+      const s = sizeOrSizes;
+      if (!Number.isInteger(s) || s < 0 || (s === 0 && n > 0)) throw new Error(`split: the split size must be a positive integer, got ${formatValue(s)}`);
+      sizes = n === 0 ? [0] : Array.from({ length: Math.ceil(n / s) }, (_, i) => Math.min(s, n - i * s));
+    } else {
+      sizes = [...checkShape(sizeOrSizes as unknown[], 'split')];
+      const total = sizes.reduce((p, s) => p + s, 0);
+      if (total !== n) throw new Error(`split: sizes ${formatValue(sizes)} add up to ${total}, but dim ${dim} has size ${n} (shape ${shapeString(this.shape)})`);
+    }
+    let start = 0;
+    return sizes.map((s) => {
+      const piece = this.narrow(d, start, s);
+      start += s;
+      return piece;
+    });
+  }
+
+  /**
+   * Splits along `dim` (default 0) into `chunks` views of ⌈size / chunks⌉ elements (the last may be
+   * shorter, and there may be fewer than `chunks`), as `torch.chunk`.
+   *
+   * @example
+   * ```ts
+   * import { arange } from 'tsgrad';
+   * arange(5).chunk(3).map((t) => t.shape[0]); // [2, 2, 1]
+   * arange(6).chunk(4).map((t) => t.shape[0]); // [2, 2, 2]
+   * ```
+   */
+  chunk(chunks: number, dim = 0): Tensor[] {
+    if (!Number.isInteger(chunks) || chunks < 1) throw new Error(`chunk: the number of chunks must be a positive integer, got ${formatValue(chunks)}`);
+    if (this.ndim === 0) throw new Error('chunk: a 0-d tensor cannot be chunked');
+    const d = normalizeDim(dim, this.ndim, 'chunk');
+    const n = this.shape[d]!;
+    // NOTE: an empty dim gives `chunks` empty pieces, as torch 1.13.
+    if (n === 0) return Array.from({ length: chunks }, () => this.narrow(d, 0, 0));
+    return this.split(Math.ceil(n / chunks), d);
+  }
+
+  /**
+   * The slices along `dim` (default 0), each without that dim, as `torch.unbind`. NOTE: each is a
+   * view when dropping the dim keeps it contiguous (dim 0 of a contiguous tensor), else a copy
+   * (torch always returns views; the values and gradients are the same).
+   *
+   * @example
+   * ```ts
+   * import { tensor } from 'tsgrad';
+   * tensor([[1, 2], [3, 4]]).unbind(1).map((t) => Array.from(t.toArray())); // [[1, 3], [2, 4]]
+   * ```
+   */
+  unbind(dim = 0): Tensor[] {
+    if (this.ndim === 0) throw new Error('unbind: a 0-d tensor cannot be unbound');
+    const d = normalizeDim(dim, this.ndim, 'unbind');
+    const shape = this.shape.filter((_, i) => i !== d);
+    return Array.from({ length: this.shape[d]! }, (_, i) => this.narrow(d, i, 1).reshape(shape));
+  }
+
+  // ==== end of issue 13 part A ===================================================================
 
   // ---- autograd --------------------------------------------------------------------------------
 

@@ -6,18 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { full, ones, rand, randn, tensor, zeros } from '../../src/autograd/creation.js';
 import type { DType } from '../../src/tensor/dtype.js';
-
-/** Runs `fn`, expects an Error whose message matches `pattern`. */
-function expectError(fn: () => unknown, pattern: RegExp): void {
-  let thrown: unknown = null;
-  try {
-    fn();
-  } catch (e) {
-    thrown = e;
-  }
-  expect(thrown, `expected an error matching ${pattern}`).toBeInstanceOf(Error);
-  expect((thrown as Error).message).toMatch(pattern);
-}
+import { expectError } from '../helpers/expect-error.js';
 
 describe('mismatched shapes name the op and both shapes', () => {
   const a = zeros([2, 3]);

@@ -39,6 +39,11 @@ describe('every differentiable op passes gradcheck on drawn shapes and values', 
       'sum', 'mean', 'max', 'var',
       'reshape', 'view', 'transpose', 'permute', 'expand', 'narrow', 'contiguous', 'unsqueeze', 'squeeze', 'flatten',
       'to',
+      // issue 13 part A
+      'sin', 'cos', 'reciprocal', 'rsqrt', 'log1p', 'expm1', 'log2', 'exp2', 'sign', 'floor', 'ceil', 'round',
+      'maximum', 'minimum', 'atan2', 'clamp',
+      'min', 'logsumexp', 'std', 'prod', 'cumsum', 'cumprod', 'norm',
+      'slice', 'flip', 'roll', 'repeat', 'tile', 'split/chunk/unbind',
     ];
     expect(opSpecs.map((s) => s.name).sort()).toEqual([...expected].sort());
   });

@@ -10,6 +10,7 @@
  */
 import * as fc from 'fast-check';
 import { tensor } from '../../src/autograd/creation.js';
+import { cat } from '../../src/nn/functional/join.js';
 import type { GradcheckOptions } from '../../src/autograd/gradcheck.js';
 import type { Tensor } from '../../src/autograd/tensor.js';
 import { broadcastsTo, shapeArb, sizeOf } from '../tensor/reference.js';
@@ -230,7 +231,7 @@ function reduceSpec(name: string, input: (shape: number[]) => fc.Arbitrary<Drawn
 }
 
 /** Calls a reduction the way a user would: `x.sum()`, `x.sum(dim)` or `x.sum(dim, keepdim)`. */
-function callReduction(x: Tensor, method: 'sum' | 'mean' | 'max', { dim, keepdim }: ReduceParams): Tensor {
+function callReduction(x: Tensor, method: 'sum' | 'mean' | 'max' | 'min' | 'prod', { dim, keepdim }: ReduceParams): Tensor {
   if (dim === undefined && keepdim === undefined) return x[method]();
   if (keepdim === undefined) return x[method](dim);
   return x[method](dim, keepdim);
@@ -240,22 +241,25 @@ interface VarParams extends ReduceParams {
   unbiased: boolean | undefined;
 }
 
+/** var's cases, with values from `input` (std draws distinct values: a std of 0 is its kink). */
+const varDraw = (input: (shape: number[]) => fc.Arbitrary<Drawn>): fc.Arbitrary<OpCase<VarParams>> => shapeArb().chain((shape) =>
+  fc
+    .record({
+      x: input(shape),
+      dim: dimArg(shape.length),
+      keepdim: fc.constantFrom(undefined, true, false),
+      unbiased: fc.constantFrom(undefined, true, false),
+    })
+    .map(({ x, dim, keepdim, unbiased }) => ({
+      inputs: [x],
+      // Bessel's correction divides by n − 1: with a single element that is 0/0, so use the biased form.
+      params: { dim, keepdim, unbiased: reducedCount(shape, dim) < 2 ? false : unbiased },
+    })),
+);
+
 const varSpec = defineSpec<VarParams>({
   name: 'var',
-  draw: shapeArb().chain((shape) =>
-    fc
-      .record({
-        x: drawn(shape, values.any),
-        dim: dimArg(shape.length),
-        keepdim: fc.constantFrom(undefined, true, false),
-        unbiased: fc.constantFrom(undefined, true, false),
-      })
-      .map(({ x, dim, keepdim, unbiased }) => ({
-        inputs: [x],
-        // Bessel's correction divides by n − 1: with a single element that is 0/0, so use the biased form.
-        params: { dim, keepdim, unbiased: reducedCount(shape, dim) < 2 ? false : unbiased },
-      })),
-  ),
+  draw: varDraw((shape) => drawn(shape, values.any)),
   run: ({ dim, keepdim, unbiased }, x) => {
     const options = { ...(unbiased === undefined ? {} : { unbiased }), ...(keepdim === undefined ? {} : { keepdim }) };
     return dim === undefined && Object.keys(options).length === 0 ? x.var() : x.var(dim, options);
@@ -517,6 +521,267 @@ const toSpec = defineSpec<ToParams>({
   gradcheck: { eps: 1e-2, atol: 1e-5, rtol: 1e-3 },
 });
 
+// ---- issue 13 part A: float math, reductions and scans, slicing ------------------------------------
+
+/** Values k/2 + f with f in [0.05, 0.45]: never within 0.05 of an integer or a half (floor, ceil, round jumps). */
+const awayFromHalves = fc.tuple(fc.integer({ min: -4, max: 4 }), real(0.05, 0.45)).map(([k, f]) => k / 2 + f);
+/** Multiples of 0.01, and the same shifted by 0.005: a value of one never ties with one of the other. */
+const onGrid = fc.integer({ min: -200, max: 200 }).map((i) => i / 100);
+const offGrid = onGrid.map((v) => v + 0.005);
+
+/** An input whose absolute values are pairwise distinct and ≥ 0.2 (random signs): no ties for max |x|. */
+function distinctMagnitudes(shape: number[]): fc.Arbitrary<Drawn> {
+  const n = sizeOf(shape);
+  return fc
+    .tuple(fc.uniqueArray(fc.integer({ min: 20, max: 300 }), { minLength: n, maxLength: n }), fc.array(fc.boolean(), { minLength: n, maxLength: n }))
+    .map(([ints, negative]) => ({ shape, values: ints.map((v, i) => (negative[i] ? -v : v) / 100), requiresGrad: true }));
+}
+
+type ClampParams = { kind: 'numbers' | 'min only' | 'max only' | 'min > max'; lo: number; hi: number } | { kind: 'tensor bounds'; lo: boolean; hi: boolean };
+
+const clampSpec = defineSpec<ClampParams>({
+  name: 'clamp',
+  draw: fc.oneof(
+    shapeArb().chain((shape) =>
+      fc
+        .record({ x: drawn(shape, onGrid), a: offGrid, b: offGrid, kind: fc.constantFrom('numbers' as const, 'min only' as const, 'max only' as const, 'min > max' as const) })
+        .map(({ x, a, b, kind }): OpCase<ClampParams> => {
+          const [lo, hi] = a <= b === (kind !== 'min > max') ? [a, b] : [b, a];
+          return { inputs: [x], params: { kind, lo, hi } };
+        }),
+    ),
+    broadcastPair.chain(([sx, sb]) =>
+      fc
+        .record({ x: drawn(sx, onGrid), lo: drawn(sb, offGrid.map((v) => v - 1)), hi: drawn(sb, offGrid.map((v) => v + 1)), which: fc.constantFrom([true, true], [true, false], [false, true]) })
+        .map(({ x, lo, hi, which }): OpCase<ClampParams> => ({
+          inputs: [x, ...(which[0] ? [lo] : []), ...(which[1] ? [hi] : [])],
+          params: { kind: 'tensor bounds', lo: which[0]!, hi: which[1]! },
+        })),
+    ),
+  ),
+  run: (p, x, ...bounds) => {
+    if (p.kind === 'tensor bounds') return x.clamp(p.lo ? bounds[0] : null, p.hi ? bounds[p.lo ? 1 : 0] : undefined);
+    if (p.kind === 'min only') return x.clamp(p.lo);
+    if (p.kind === 'max only') return x.clamp(undefined, p.hi);
+    return x.clamp(p.lo, p.hi);
+  },
+  tags: (c) => [c.params.kind],
+  covers: ['0-d', 'broadcast', 'numbers', 'min only', 'max only', 'min > max', 'tensor bounds'],
+});
+
+/** A reduction whose dim is required (logsumexp): one dim or a list. */
+function requiredDimArg(ndim: number): fc.Arbitrary<number | number[]> {
+  return dimArg(ndim).map((d) => d ?? Array.from({ length: ndim }, (_, i) => i)).map((d) => (Array.isArray(d) && d.length === 0 ? 0 : d));
+}
+
+const logsumexpSpec = defineSpec<{ dim: number | number[]; keepdim: boolean | undefined }>({
+  name: 'logsumexp',
+  draw: shapeArb().chain((shape) =>
+    fc
+      .record({ x: drawn(shape, values.smooth), dim: requiredDimArg(shape.length), keepdim: fc.constantFrom(undefined, true, false) })
+      .map(({ x, dim, keepdim }) => ({ inputs: [x], params: { dim, keepdim } })),
+  ),
+  run: ({ dim, keepdim }, x) => (keepdim === undefined ? x.logsumexp(dim) : x.logsumexp(dim, keepdim)),
+  tags: (c) => dimTags(c.params.dim, c.params.keepdim),
+  covers: ['0-d', 'size-1 dim', 'keepdim', 'no keepdim', 'one dim', 'dim list', 'negative dim'],
+});
+
+const stdSpec = defineSpec<VarParams>({
+  name: 'std',
+  draw: varDraw(distinctDrawn),
+  run: ({ dim, keepdim, unbiased }, x) => {
+    const options = { ...(unbiased === undefined ? {} : { unbiased }), ...(keepdim === undefined ? {} : { keepdim }) };
+    return dim === undefined && Object.keys(options).length === 0 ? x.std() : x.std(dim, options);
+  },
+  tags: (c) => [...dimTags(c.params.dim, c.params.keepdim), c.params.unbiased === false ? 'biased' : 'unbiased'],
+  covers: ['0-d', 'size-1 dim', 'keepdim', 'no keepdim', 'all dims', 'one dim', 'dim list', 'negative dim', 'biased', 'unbiased'],
+});
+
+function scanSpec(name: 'cumsum' | 'cumprod', valueArb: fc.Arbitrary<number>): Spec {
+  return defineSpec<{ dim: number; transposed: boolean }>({
+    name,
+    draw: shapeArb().chain((shape) =>
+      fc
+        .record({ x: drawn(shape, valueArb), dim: dimIn(shape.length), transposed: fc.boolean() })
+        .map(({ x, dim, transposed }) => ({ inputs: [x], params: { dim, transposed } })),
+    ),
+    run: ({ dim, transposed }, x) => (transposed && x.ndim >= 2 ? x.transpose(0, -1) : x)[name](dim),
+    tags: (c) => [...(c.params.dim < 0 ? ['negative dim'] : []), ...(c.params.transposed && c.inputs[0]!.shape.length >= 2 ? ['non-contiguous input'] : [])],
+    covers: ['0-d', 'size-1 dim', 'negative dim', 'non-contiguous input'],
+  });
+}
+
+const normSpec = defineSpec<ReduceParams & { p: number }>({
+  name: 'norm',
+  draw: shapeArb().chain((shape) =>
+    fc
+      .record({ x: distinctMagnitudes(shape), dim: dimArg(shape.length), keepdim: fc.constantFrom(undefined, true, false), p: fc.constantFrom(2, 1, 3, 1.5, 0.5, Infinity, -Infinity, 0) })
+      .map(({ x, dim, keepdim, p }) => ({ inputs: [x], params: { dim, keepdim, p } })),
+  ),
+  run: ({ dim, keepdim, p }, x) => {
+    if (dim === undefined && keepdim === undefined) return p === 2 ? x.norm() : x.norm(p);
+    return keepdim === undefined ? x.norm(p, dim) : x.norm(p, dim, keepdim);
+  },
+  tags: (c) => [...dimTags(c.params.dim, c.params.keepdim), `p=${c.params.p}`],
+  covers: ['0-d', 'keepdim', 'no keepdim', 'all dims', 'one dim', 'dim list', 'negative dim', 'p=2', 'p=1', 'p=3', 'p=Infinity', 'p=-Infinity', 'p=0', 'p=0.5'],
+});
+
+interface SliceParams {
+  dim: number;
+  start: number;
+  end: number | undefined;
+  step: number | undefined;
+  transposed: boolean;
+}
+
+const sliceSpec = defineSpec<SliceParams>({
+  name: 'slice',
+  draw: shapeArb(1, 3, 5).chain((shape) =>
+    fc
+      .record({
+        x: drawn(shape, values.any),
+        dim: dimIn(shape.length),
+        start: fc.integer({ min: -6, max: 6 }),
+        end: fc.option(fc.integer({ min: -6, max: 6 }), { nil: undefined }),
+        step: fc.option(fc.integer({ min: 1, max: 3 }), { nil: undefined }),
+        transposed: fc.boolean(),
+      })
+      .map(({ x, ...params }) => ({ inputs: [x], params })),
+  ),
+  run: ({ dim, start, end, step, transposed }, x) => {
+    const source = transposed && x.ndim >= 2 ? x.transpose(0, -1) : x;
+    return step === undefined ? source.slice(dim, start, end) : source.slice(dim, start, end, step);
+  },
+  tags: (c) => [
+    ...(c.params.start < 0 || (c.params.end ?? 0) < 0 ? ['negative start/end'] : []),
+    ...((c.params.step ?? 1) > 1 ? ['step > 1'] : []),
+    ...(c.params.end === undefined ? ['no end'] : []),
+    ...(c.params.transposed && c.inputs[0]!.shape.length >= 2 ? ['non-contiguous input'] : []),
+  ],
+  covers: ['size-1 dim', 'negative start/end', 'step > 1', 'no end', 'non-contiguous input'],
+});
+
+const flipSpec = defineSpec<{ dims: number[]; spread: boolean }>({
+  name: 'flip',
+  draw: shapeArb().chain((shape) =>
+    fc
+      .record({ x: drawn(shape, values.any), perm: permutation(shape.length), k: fc.nat(), spread: fc.boolean() })
+      .map(({ x, perm, k, spread }) => ({ inputs: [x], params: { dims: perm.slice(0, shape.length === 0 ? 0 : 1 + (k % shape.length)), spread } })),
+  ),
+  run: ({ dims, spread }, x) => (spread ? x.flip(...dims) : x.flip(dims)),
+  tags: (c) => [...(c.params.dims.some((d) => d < 0) ? ['negative dim'] : []), ...(c.params.dims.length > 1 ? ['several dims'] : [])],
+  covers: ['0-d', 'size-1 dim', 'negative dim', 'several dims'],
+});
+
+const rollSpec = defineSpec<{ shifts: number[]; dims: number[] | undefined }>({
+  name: 'roll',
+  draw: shapeArb().chain((shape) =>
+    fc
+      .record({ x: drawn(shape, values.any), perm: permutation(shape.length), shifts: fc.array(fc.integer({ min: -5, max: 5 }), { minLength: 3, maxLength: 3 }), flat: fc.boolean() })
+      .map(({ x, perm, shifts, flat }) => {
+        const k = Math.max(1, perm.length - 1);
+        return { inputs: [x], params: flat || shape.length === 0 ? { shifts: shifts.slice(0, 1), dims: undefined } : { shifts: shifts.slice(0, k), dims: perm.slice(0, k) } };
+      }),
+  ),
+  run: ({ shifts, dims }, x) => (dims === undefined ? x.roll(shifts[0]!) : dims.length === 1 ? x.roll(shifts[0]!, dims[0]) : x.roll(shifts, dims)),
+  tags: (c) => [c.params.dims === undefined ? 'flattened' : c.params.dims.length > 1 ? 'several dims' : 'one dim', ...(c.params.shifts.some((s) => s < 0) ? ['negative shift'] : [])],
+  covers: ['0-d', 'flattened', 'one dim', 'several dims', 'negative shift'],
+});
+
+function repeatLikeSpec(name: 'repeat' | 'tile'): Spec {
+  return defineSpec<{ sizes: number[]; spread: boolean }>({
+    name,
+    draw: shapeArb().chain((shape) =>
+      fc
+        .record({
+          x: drawn(shape, values.any),
+          sizes: fc.array(fc.integer({ min: 1, max: 3 }), { minLength: name === 'repeat' ? shape.length : 0, maxLength: shape.length + 1 }),
+          spread: fc.boolean(),
+        })
+        .map(({ x, sizes, spread }) => ({ inputs: [x], params: { sizes, spread } })),
+    ),
+    run: ({ sizes, spread }, x) => (spread ? x[name](...sizes) : x[name](sizes)),
+    tags: (c) => {
+      const n = c.inputs[0]!.shape.length;
+      return [c.params.sizes.length > n ? 'new leading dims' : c.params.sizes.length < n ? 'fewer sizes' : 'as many sizes'];
+    },
+    covers: name === 'repeat' ? ['0-d', 'new leading dims', 'as many sizes'] : ['0-d', 'new leading dims', 'as many sizes', 'fewer sizes'],
+  });
+}
+
+/** The pieces of split/chunk/unbind, weighted 1, 2, 3, … and joined again, so every piece's gradient is distinct. */
+function rejoin(pieces: readonly Tensor[], dim: number, stackThem: boolean): Tensor {
+  const weighted = pieces.map((p, i) => p.mul(i + 1));
+  return stackThem ? cat(weighted.map((p) => p.unsqueeze(dim)), dim) : cat(weighted, dim);
+}
+
+type PiecesParams = { kind: 'split size'; size: number; dim: number } | { kind: 'split sizes'; sizes: number[]; dim: number } | { kind: 'chunk'; chunks: number; dim: number } | { kind: 'unbind'; dim: number };
+
+const piecesSpec = defineSpec<PiecesParams>({
+  name: 'split/chunk/unbind',
+  draw: shapeArb(1, 3, 4).chain((shape) =>
+    fc.record({ x: drawn(shape, values.any), dim: dimIn(shape.length), size: fc.integer({ min: 1, max: 4 }), cuts: fc.array(fc.boolean(), { minLength: 4, maxLength: 4 }), kind: fc.constantFrom('split size', 'split sizes', 'chunk', 'unbind') }).map(({ x, dim, size, cuts, kind }): OpCase<PiecesParams> => {
+      const n = shape[dim < 0 ? dim + shape.length : dim]!;
+      if (kind === 'split size') return { inputs: [x], params: { kind, size, dim } };
+      if (kind === 'chunk') return { inputs: [x], params: { kind, chunks: size, dim } };
+      if (kind === 'unbind') return { inputs: [x], params: { kind, dim } };
+      const sizes: number[] = [];
+      let run = 0;
+      for (let i = 0; i < n; i++) {
+        run++;
+        if (i === n - 1 || cuts[i]) {
+          sizes.push(run);
+          run = 0;
+        }
+      }
+      return { inputs: [x], params: { kind, sizes, dim } };
+    }),
+  ),
+  run: (p, x) => {
+    const d = p.dim < 0 ? p.dim + x.ndim : p.dim;
+    if (p.kind === 'split size') return rejoin(x.split(p.size, p.dim), d, false);
+    if (p.kind === 'split sizes') return rejoin(x.split(p.sizes, p.dim), d, false);
+    if (p.kind === 'chunk') return rejoin(x.chunk(p.chunks, p.dim), d, false);
+    return rejoin(x.unbind(p.dim), d, true);
+  },
+  tags: (c) => [c.params.kind, ...(c.params.dim < 0 ? ['negative dim'] : [])],
+  covers: ['size-1 dim', 'split size', 'split sizes', 'chunk', 'unbind', 'negative dim'],
+});
+
+/** The specs of issue 13 part A, appended to the table. */
+const partASpecs: readonly Spec[] = [
+  unarySpec('sin', values.smooth, (x) => x.sin()),
+  unarySpec('cos', values.smooth, (x) => x.cos()),
+  unarySpec('reciprocal', values.awayFromZero, (x) => x.reciprocal()),
+  unarySpec('rsqrt', values.positive, (x) => x.rsqrt()),
+  unarySpec('log1p', real(-0.5, 2), (x) => x.log1p()),
+  unarySpec('expm1', values.smooth, (x) => x.expm1()),
+  unarySpec('log2', values.positive, (x) => x.log2()),
+  unarySpec('exp2', values.smooth, (x) => x.exp2()),
+  unarySpec('sign', values.awayFromZero, (x) => x.sign()),
+  unarySpec('floor', awayFromHalves, (x) => x.floor()),
+  unarySpec('ceil', awayFromHalves, (x) => x.ceil()),
+  unarySpec('round', awayFromHalves, (x) => x.round()),
+  binarySpec('maximum', onGrid, offGrid, (a, b) => a.maximum(b)),
+  binarySpec('minimum', onGrid, offGrid, (a, b) => a.minimum(b)),
+  // away from atan2's branch cut (a = 0, b < 0) and its pole at the origin
+  binarySpec('atan2', values.awayFromZero, values.awayFromZero, (a, b) => a.atan2(b)),
+  clampSpec,
+  reduceSpec('min', distinctDrawn, (x, p) => callReduction(x, 'min', p)),
+  logsumexpSpec,
+  stdSpec,
+  reduceSpec('prod', (s) => drawn(s, values.awayFromZero), (x, p) => callReduction(x, 'prod', p)),
+  scanSpec('cumsum', values.any),
+  scanSpec('cumprod', values.awayFromZero),
+  normSpec,
+  sliceSpec,
+  flipSpec,
+  rollSpec,
+  repeatLikeSpec('repeat'),
+  repeatLikeSpec('tile'),
+  piecesSpec,
+];
+
 // ---- the table ----------------------------------------------------------------------------------
 
 /** Every differentiable Tensor method, one spec each. */
@@ -551,4 +816,5 @@ export const opSpecs: readonly Spec[] = [
   squeezeSpec,
   flattenSpec,
   toSpec,
+  ...partASpecs,
 ];

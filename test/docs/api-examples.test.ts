@@ -2,8 +2,8 @@
 // nn, F, optim and data namespaces) are real code: each one type-checks against the sources as a
 // user's file would (`from 'tsgrad'` rewritten to src/index.ts), and each one runs without
 // throwing, except the few listed in TYPECHECK_ONLY (they need files a test machine does not have).
-// Examples on class members (`opt.step()`) are fragments that assume the class example's variables
-// and are not checked here.
+// Examples on class members are checked when they import tsgrad themselves (the Tensor methods');
+// the others (`opt.step()`) are fragments that assume the class example's variables.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -22,8 +22,10 @@ const TYPECHECK_ONLY = new Map<string, string>([
 ]);
 
 const program = ts.createProgram([INDEX], projectOptions());
+// Members' examples are checked too when they are complete programs (they import tsgrad), as the
+// Tensor methods' are; the others are fragments that assume the class example's variables.
 const snippets: Snippet[] = publicApi(program)
-  .filter((e) => e.kind === 'function' || e.kind === 'class')
+  .filter((e) => e.kind === 'function' || e.kind === 'class' || (e.kind === 'member' && e.examples.some((code) => code.includes("from 'tsgrad'"))))
   .flatMap((e) => e.examples.map((code, i) => ({ name: i === 0 ? e.name : `${e.name}#${i + 1}`, code })));
 
 const dir = mkdtempSync(join(tmpdir(), 'tsgrad-api-examples-'));

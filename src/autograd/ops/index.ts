@@ -5,11 +5,14 @@ import { activationOps } from './activation.js';
 import { binaryOps } from './binary.js';
 import { catPadOps } from './cat-pad.js';
 import { convOps } from './conv.js';
+import { mathOps } from './math.js';
 import { matmulOps } from './matmul.js';
 import { movementOps } from './movement.js';
 import { normOps } from './norm.js';
 import { reduceOps } from './reduce.js';
 import { resampleOps } from './resample.js';
+import { scanOps } from './scan.js';
+import { slicingOps } from './slicing.js';
 import { unaryOps } from './unary.js';
 
 export const ops: OpTable = {
@@ -23,4 +26,7 @@ export const ops: OpTable = {
   ...catPadOps,
   ...normOps,
   ...resampleOps,
+  ...mathOps,
+  ...scanOps,
+  ...slicingOps,
 };

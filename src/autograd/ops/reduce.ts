@@ -30,9 +30,12 @@ export const reduceOps: ReduceOps = {
     freshGradients: true,
   },
   scaleBy: {
-    // g·factor (broadcast to x's shape) for a factor that is locally constant in x (max's share of
-    // the gradient): linear in g; zero derivative with respect to x almost everywhere.
-    forward: ([g, x], { factor }) => [mapBinary(g!.expand(x!.shape), factor, (gv, f) => gv * f, 'scaleBy'), g!.shape],
+    // g·factor for a factor that is locally constant in x (max's share of the gradient, the winner
+    // masks of maximum and clamp): linear in g; zero derivative with respect to x almost everywhere
+    // (x is an input only so that it stays in the graph).
+    // The output broadcasts g against the factor (max: the factor has x's shape; maximum and clamp:
+    // the output's shape, which the engine sums back to the anchor x's shape).
+    forward: ([g], { factor }) => [mapBinary(g!, factor, (gv, f) => gv * f, 'scaleBy'), g!.shape],
     backward: (gg, { needsGrad, args: { factor }, saved: gShape }) => [
       needsGrad[0] ? new Tensor(factor).mul(gg).sumToSize(gShape) : null,
       null,
