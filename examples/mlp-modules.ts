@@ -49,14 +49,8 @@ const optimizer = new optim.Adam(model.parameters(), { lr: 0.01 });
 
 /** Fraction of points whose largest logit is their class. */
 function accuracy(net: nn.Module): number {
-  const logits = noGrad(() => net.call(x)).toArray();
-  let correct = 0;
-  for (let i = 0; i < labels.length; i++) {
-    let best = 0;
-    for (let c = 1; c < classes; c++) if (logits[i * classes + c]! > logits[i * classes + best]!) best = c;
-    if (best === labels[i]) correct++;
-  }
-  return correct / labels.length;
+  const predicted = noGrad(() => net.call(x)).argmax(1);
+  return predicted.eq(tensor(labels, { dtype: 'int32' })).sum().item() / labels.length;
 }
 
 /** The standard training loop: forward, loss, zero the gradients, backward, step. */

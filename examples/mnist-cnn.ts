@@ -108,13 +108,8 @@ function accuracy(net: nn.Module, ds: Split): number {
   let correct = 0;
   noGrad(() => {
     for (const [x, y] of new data.DataLoader(ds, { batchSize: 500 })) {
-      const logits = net.call(x!).toArray();
-      const labels = y!.toArray();
-      for (let i = 0; i < labels.length; i++) {
-        let best = 0;
-        for (let c = 1; c < 10; c++) if (logits[i * 10 + c]! > logits[i * 10 + best]!) best = c;
-        if (best === labels[i]) correct++;
-      }
+      // The predicted class is the largest logit; y holds int32 labels.
+      correct += net.call(x!).argmax(1).eq(y!).sum().item();
     }
   });
   net.train();

@@ -68,24 +68,14 @@ export function gatherBatch(split: Split, shape: readonly number[], indices: Int
   return { x: tensor(data, { shape: [size, ...shape] }), y };
 }
 
-/** Counts the rows of `logits` [n, classes] whose largest entry is at the label (NaN rows never match). */
+/**
+ * Counts the rows of `logits` [n, classes] whose largest entry is at the label. NOTE: argmax counts a
+ * NaN as the maximum (as PyTorch), so a row holding a NaN (a diverged model) is ruled out: it never
+ * counts.
+ */
 export function countCorrect(logits: Tensor, labels: readonly number[]): number {
-  const values = logits.toArray();
-  const classes = logits.shape[1]!;
-  let correct = 0;
-  for (let i = 0; i < labels.length; i++) {
-    let best = 0;
-    let bestValue = -Infinity;
-    for (let c = 0; c < classes; c++) {
-      const v = values[i * classes + c]!;
-      if (v > bestValue) {
-        bestValue = v;
-        best = c;
-      }
-    }
-    if (bestValue > -Infinity && best === labels[i]) correct++;
-  }
-  return correct;
+  const hit = logits.argmax(1).eq(tensor(labels, { dtype: 'int32' }));
+  return hit.logicalAnd(logits.isnan().any(1).logicalNot()).sum().item();
 }
 
 /** Test accuracy (%) in eval mode (running statistics) over the first `limit` samples of `split`. */

@@ -1,8 +1,9 @@
 // The public surface of tsgrad: re-exports only.
 export { Tensor } from './autograd/tensor.js';
-export type { Operand, VarOptions, BackwardOptions, NestedArray } from './autograd/tensor.js';
-export { tensor, zeros, ones, full, zerosLike, onesLike, arange, eye, rand, randn } from './autograd/creation.js';
-export type { CreationOptions, TensorOptions, RandomOptions } from './autograd/creation.js';
+export type { Operand, VarOptions, BackwardOptions, NestedArray, IndexLike, SortOptions, TopkOptions, ValuesIndices } from './autograd/tensor.js';
+export { tensor, zeros, ones, full, zerosLike, onesLike, arange, eye, rand, randn, randint, randperm } from './autograd/creation.js';
+export type { CreationOptions, TensorOptions, RandomOptions, RandintOptions } from './autograd/creation.js';
+export { where } from './autograd/where.js';
 export { noGrad, enableGrad, isGradEnabled } from './autograd/grad-mode.js';
 export type { GradHook, RemovableHandle } from './autograd/hooks.js';
 export { gradcheck, gradgradcheck } from './autograd/gradcheck.js';
@@ -12,7 +13,7 @@ export type { OpDef } from './autograd/op.js';
 export type { GradcheckOptions, GradcheckResult, GradgradcheckOptions } from './autograd/gradcheck.js';
 export { manualSeed, Generator } from './tensor/rng.js';
 export { setDefaultDtype, getDefaultDtype } from './tensor/dtype.js';
-export type { DType } from './tensor/dtype.js';
+export type { DType, FloatDType } from './tensor/dtype.js';
 export { setNumThreads, getNumThreads } from './tensor/parallel/pool.js';
 export { setBackend, getBackend } from './tensor/backend.js';
 export type { Backend } from './tensor/backend.js';

@@ -3,7 +3,7 @@
 // the output, an upstream gradient G and the gradients of sum(out · G). Every case runs twice: in
 // float64 (compared at 1e-10 relative) and in float32 (a float32-appropriate tolerance).
 import { describe, expect, it } from 'vitest';
-import type { DType } from '../src/index.js';
+import type { FloatDType as DType } from '../src/index.js';
 import { assertClose, fixtureTensor, loadFixtures, type OpCase, type Tolerance } from './helpers/fixtures.js';
 import { CORE_OPS as OPS, type Params } from './helpers/core-ops.js';
 

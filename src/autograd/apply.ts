@@ -1,4 +1,4 @@
-import { AllocationError } from '../tensor/dtype.js';
+import { AllocationError, isFloatingDtype, type DType } from '../tensor/dtype.js';
 import type { NDArray } from '../tensor/ndarray.js';
 import { isGradEnabled } from './grad-mode.js';
 import { GraphNode } from './node.js';
@@ -12,6 +12,7 @@ import { Tensor } from './tensor.js';
  */
 export function applyOp<K extends OpName>(name: K, inputs: readonly Tensor[], args: OpTypes[K]['args']): Tensor {
   const def = ops[name];
+  for (const t of inputs) if (!isFloatingDtype(t.dtype)) checkIntegerInput(name, t.dtype);
   const arrays: NDArray[] = inputs.map((t) => t.array);
   const [out, saved] = withOpName(name, () => def.forward(arrays, args));
   const record = isGradEnabled() && inputs.some((t) => t.requiresGrad);
@@ -28,6 +29,29 @@ export function applyOp<K extends OpName>(name: K, inputs: readonly Tensor[], ar
   if (def.saves?.inputs === true) inputs.forEach((t, i) => node.save(t, `input ${i}`));
   if (def.saves?.output === true) node.save(output, 'its output');
   return output;
+}
+
+/**
+ * The primitives whose kernels are right on int32 data (integer arithmetic that wraps modulo 2³²,
+ * as PyTorch's int32) and on bool data (moving and selecting 0/1 values). The Tensor methods cast
+ * to float first where PyTorch computes in float (exp, true division, mean…); every other primitive
+ * is float-only and refuses the others here, naming the op, instead of computing garbage.
+ */
+const INT32_OPS: ReadonlySet<OpName> = new Set<OpName>([
+  'add', 'mul', 'pow', 'neg', 'abs', 'relu', 'sum', 'max', 'cast', 'where',
+  'reshape', 'permute', 'expand', 'narrow', 'contiguous', 'clone', 'cat', 'pad',
+  'gather', 'scatter', 'scatterAdd',
+]);
+const BOOL_OPS: ReadonlySet<OpName> = new Set<OpName>([
+  'max', 'cast', 'where', 'reshape', 'permute', 'expand', 'narrow', 'contiguous', 'clone', 'cat', 'pad',
+  'gather', 'scatter',
+]);
+
+function checkIntegerInput(name: OpName, dtype: DType): void {
+  const allowed = dtype === 'int32' ? INT32_OPS : BOOL_OPS;
+  if (!allowed.has(name)) {
+    throw new Error(`${name}: ${dtype} tensors are not supported by this op; convert with .to('float32') (or .to('float64')) first`);
+  }
 }
 
 /** Runs `fn`; an allocation failure inside it names the op (the kernels know only the shape). */

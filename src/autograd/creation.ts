@@ -1,6 +1,6 @@
-import { AllocationError, assertDtype, allocate, type DType } from '../tensor/dtype.js';
+import { AllocationError, assertDtype, allocate, castInto, dtypeOf, isFloatingDtype, type DType } from '../tensor/dtype.js';
 import { NDArray } from '../tensor/ndarray.js';
-import { randArray, randnArray, Generator, defaultGenerator } from '../tensor/rng.js';
+import { randArray, randnArray, randperm as permutation, Generator, defaultGenerator } from '../tensor/rng.js';
 import { checkShape, formatValue } from '../tensor/shape.js';
 import { Tensor, resolveDtype, type NestedArray } from './tensor.js';
 
@@ -63,23 +63,26 @@ function checkTensorArg(t: unknown, where: string): asserts t is Tensor {
 
 /**
  * Creates a tensor from nested arrays, a typed array or a number (the data is copied).
- * A `Float64Array` gives float64 unless `dtype` says otherwise.
+ * A typed array gives its own dtype (Float64Array → float64, Int32Array → int32, Uint8Array →
+ * bool) unless `dtype` says otherwise; nested arrays give the default float dtype. Converting to
+ * int32 truncates toward zero, to bool tests `!== 0`.
  *
  * @example
  * ```ts
  * import { tensor } from 'tsgrad';
  * const a = tensor([[1, 2, 3], [4, 5, 6]]);               // float32, shape [2, 3]
  * const b = tensor(new Float64Array([1, 2, 3, 4]), { shape: [2, 2] });
+ * const labels = tensor([3, 0, 7], { dtype: 'int32' });  // Int32Array storage
  * ```
  */
-export function tensor(data: NestedArray | Float32Array | Float64Array | readonly number[], options: TensorOptions = {}): Tensor {
+export function tensor(data: NestedArray | Float32Array | Float64Array | Int32Array | Uint8Array | readonly number[], options: TensorOptions = {}): Tensor {
   if (options.dtype !== undefined) assertDtype(options.dtype, 'tensor');
   let flat: ArrayLike<number>;
   let shape: number[];
   let dtype: DType;
-  if (data instanceof Float32Array || data instanceof Float64Array) {
+  if (data instanceof Float32Array || data instanceof Float64Array || data instanceof Int32Array || data instanceof Uint8Array) {
     flat = data;
-    dtype = options.dtype ?? (data instanceof Float64Array ? 'float64' : 'float32');
+    dtype = options.dtype ?? dtypeOf(data);
     shape = options.shape ? checkedShape(options.shape, 'tensor') : [data.length];
   } else {
     const values: number[] = [];
@@ -94,7 +97,7 @@ export function tensor(data: NestedArray | Float32Array | Float64Array | readonl
     throw new Error(`tensor: ${flat.length} values cannot fill shape [${shape.join(', ')}] (${size} elements)`);
   }
   const storage = creating('tensor', () => allocate(dtype, size, undefined, shape));
-  for (let i = 0; i < size; i++) storage[i] = flat[i]!;
+  castInto(storage, flat);
   return make(new NDArray(storage, shape), options);
 }
 
@@ -177,13 +180,14 @@ export function full(shape: readonly number[], value: number, options: CreationO
 }
 
 /**
- * Zeros with another tensor's shape and dtype.
+ * Zeros with another tensor's shape and dtype (`options.dtype` gives another dtype).
  *
  * @example
  * ```ts
  * import { randn, zerosLike } from 'tsgrad';
  * const x = randn([2, 3], { dtype: 'float64' });
  * zerosLike(x).dtype; // 'float64', shape [2, 3]
+ * zerosLike(x, { dtype: 'int32' }).dtype; // 'int32'
  * ```
  */
 export function zerosLike(t: Tensor, options: CreationOptions = {}): Tensor {
@@ -192,7 +196,7 @@ export function zerosLike(t: Tensor, options: CreationOptions = {}): Tensor {
 }
 
 /**
- * Ones with another tensor's shape and dtype.
+ * Ones with another tensor's shape and dtype (`options.dtype` gives another dtype).
  *
  * @example
  * ```ts
@@ -208,12 +212,14 @@ export function onesLike(t: Tensor, options: CreationOptions = {}): Tensor {
 /**
  * Values start, start+step, … below end (PyTorch's arange). `arange(5)` is 0 … 4. As PyTorch, the
  * bounds and the step must be finite numbers, the step non-zero and pointing from start towards
- * end (`arange(5, 0)` is an error, `arange(0, 0)` is empty).
+ * end (`arange(5, 0)` is an error, `arange(0, 0)` is empty). With `dtype: 'int32'` the values
+ * are truncated toward zero (use integer bounds and step).
  *
  * @example
  * ```ts
  * import { arange } from 'tsgrad';
  * arange(0, 1, 0.25).toArray(); // [0, 0.25, 0.5, 0.75]
+ * arange(4, undefined, 1, { dtype: 'int32' }).toArray(); // Int32Array [0, 1, 2, 3]
  * ```
  */
 export function arange(start: number, end?: number, step = 1, options: CreationOptions = {}): Tensor {
@@ -260,6 +266,7 @@ export function eye(n: number, m = n, options: CreationOptions = {}): Tensor {
  * ```
  */
 export function rand(shape: readonly number[], options: RandomOptions = {}): Tensor {
+  floatOnly(options.dtype, 'rand');
   return make(creating('rand', () => randArray(checkedShape(shape, 'rand'), resolveDtype(options.dtype, 'rand'), generatorOf(options, 'rand'))), options);
 }
 
@@ -274,5 +281,69 @@ export function rand(shape: readonly number[], options: RandomOptions = {}): Ten
  * ```
  */
 export function randn(shape: readonly number[], options: RandomOptions = {}): Tensor {
+  floatOnly(options.dtype, 'randn');
   return make(creating('randn', () => randnArray(checkedShape(shape, 'randn'), resolveDtype(options.dtype, 'randn'), generatorOf(options, 'randn'))), options);
+}
+
+/** rand/randn draw floats: an int32/bool dtype is an error (as PyTorch), not a tensor of zeros. */
+function floatOnly(dtype: DType | undefined, where: string): void {
+  if (dtype !== undefined && !isFloatingDtype(resolveDtype(dtype, where))) {
+    throw new Error(`${where}: draws floating-point values; dtype must be 'float32' or 'float64', got '${dtype}' (use randint for integers)`);
+  }
+}
+
+/** Options of `randint` and `randperm`: the dtype (default int32) and the generator. */
+export interface RandintOptions {
+  /** The element type (default 'int32'; a float dtype stores the same integers). */
+  dtype?: DType;
+  /** The generator to draw from (default: the global one seeded by `manualSeed`). */
+  generator?: Generator;
+}
+
+/**
+ * Uniform random integers in [low, high), from the seeded generator (int32 by default). The draws
+ * are plain IEEE arithmetic on the generator's bits, so a seed gives the same values on every
+ * platform (PyTorch's own stream differs).
+ *
+ * @example
+ * ```ts
+ * import { manualSeed, randint } from 'tsgrad';
+ * manualSeed(0);
+ * randint(0, 10, [2, 3]).dtype; // 'int32', values in 0 … 9
+ * ```
+ */
+export function randint(low: number, high: number, shape: readonly number[], options: RandintOptions = {}): Tensor {
+  const where = 'randint';
+  checkNumber(low, 'low', where);
+  checkNumber(high, 'high', where);
+  if (!Number.isInteger(low) || !Number.isInteger(high) || low >= high) {
+    throw new Error(`randint: expected integers low < high, got low ${low} and high ${high}`);
+  }
+  if (low < -(2 ** 31) || high > 2 ** 31) throw new Error(`randint: [${low}, ${high}) does not fit in int32`);
+  const checked = checkedShape(shape, where);
+  const dtype = options.dtype === undefined ? 'int32' : resolveDtype(options.dtype, where);
+  const gen = generatorOf({ generator: options.generator }, where);
+  const out = creating(where, () => NDArray.zeros(checked, dtype));
+  for (let i = 0; i < out.size; i++) out.data[i] = low + gen.int(high - low);
+  return new Tensor(out);
+}
+
+/**
+ * A random permutation of 0 … n−1 (Fisher–Yates), from the seeded generator (int32 by default);
+ * reproducible across platforms as randint.
+ *
+ * @example
+ * ```ts
+ * import { manualSeed, randperm } from 'tsgrad';
+ * manualSeed(0);
+ * randperm(5).toArray(); // an Int32Array holding 0 … 4 in some order
+ * ```
+ */
+export function randperm(n: number, options: RandintOptions = {}): Tensor {
+  const where = 'randperm';
+  checkNumber(n, 'n', where);
+  if (!Number.isInteger(n) || n < 0) throw new Error(`randperm: n must be a non-negative integer, got ${n}`);
+  const dtype = options.dtype === undefined ? 'int32' : resolveDtype(options.dtype, where);
+  const gen = generatorOf({ generator: options.generator }, where);
+  return tensor(permutation(n, gen), { dtype });
 }

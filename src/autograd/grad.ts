@@ -1,5 +1,6 @@
 // autograd.grad: the gradients of outputs with respect to given inputs, returned rather than
 // accumulated into .grad — the building block of gradients of gradients (functional.ts).
+import { isFloatingDtype } from '../tensor/dtype.js';
 import { runBackward } from './engine.js';
 import type { GraphNode } from './node.js';
 import { seedGradient, Tensor } from './tensor.js';
@@ -53,6 +54,7 @@ export function grad(outputs: Tensor | readonly Tensor[], inputs: Tensor | reado
     }
   });
   ins.forEach((t, i) => {
+    if (!isFloatingDtype(t.dtype)) throw new Error(`autograd.grad: input ${i} (${t.toString()}) is ${t.dtype}: only float32/float64 tensors have gradients`);
     if (!t.requiresGrad) throw new Error(`autograd.grad: input ${i} (${t.toString()}) does not require grad, so it has no gradient`);
   });
   const seeds = outs.map((o, i) => seedGradient(o, given[i] ?? undefined, `autograd.grad (output ${i})`));

@@ -1,3 +1,4 @@
+import type { DType, FloatDType } from '../tensor/dtype.js';
 import type { NormLayout } from '../tensor/kernels/norm.js';
 import type { NDArray } from '../tensor/ndarray.js';
 import type { Conv2dGeometry, Conv2dParams } from '../tensor/kernels/conv.js';
@@ -79,7 +80,7 @@ export interface OpTypes {
   reluBackward: { args: NoArgs; saved: null };
   scaleByStep: { args: { step: (v: number) => number }; saved: null };
   erf: { args: NoArgs; saved: null };
-  cast: { args: { dtype: 'float32' | 'float64' }; saved: 'float32' | 'float64' };
+  cast: { args: { dtype: FloatDType }; saved: DType };
   // binary (ops/binary.ts)
   add: { args: NoArgs; saved: null };
   mul: { args: NoArgs; saved: null };
@@ -150,6 +151,10 @@ export interface OpTypes {
   slice: { args: SliceSpec; saved: readonly number[] };
   sliceScatter: { args: SliceSpec & { inputShape: readonly number[] }; saved: null };
   flip: { args: { dims: number[] }; saved: null };
+  // indexing (ops/indexing.ts): `index` is a checked int32 array
+  gather: { args: { dim: number; index: NDArray }; saved: readonly number[] };
+  scatter: { args: { dim: number; index: NDArray }; saved: null };
+  scatterAdd: { args: { dim: number; index: NDArray }; saved: null };
 }
 
 /** The piecewise-constant elementwise functions (zero gradient): floor, ceil, round, sign. */

@@ -1,6 +1,10 @@
-import { assertDtype, getDefaultDtype, promoteTypes, type DType, type Storage } from '../tensor/dtype.js';
+import {
+  assertDtype, floatDtypeFor, getDefaultDtype, isFloatingDtype, promoteTypes, promoteWithNumber, storageOf, type DType, type Storage,
+} from '../tensor/dtype.js';
 import { NDArray, copyInto } from '../tensor/ndarray.js';
-import { mapUnary } from '../tensor/kernels/elementwise.js';
+import { mapBinary, mapUnary } from '../tensor/kernels/elementwise.js';
+import { allAny, argExtreme, sortIndices } from '../tensor/kernels/compare.js';
+import { nonzeroFlat } from '../tensor/kernels/indexing.js';
 import { maxDims, reducedShape } from '../tensor/kernels/reduce.js';
 import { resolveSlice } from '../tensor/kernels/slicing.js';
 import { broadcastShapes, checkShape, formatValue, normalizeDim, normalizeDims, sameShape, shapeString, sizeOf } from '../tensor/shape.js';
@@ -61,7 +65,8 @@ export class Tensor {
   constructor(array: NDArray, options: { requiresGrad?: boolean; gradFn?: GraphNode | null } = {}) {
     this.array = array;
     this.gradFn = options.gradFn ?? null;
-    this.requiresGradFlag = options.requiresGrad ?? false;
+    this.requiresGradFlag = false;
+    if (options.requiresGrad === true) this.requiresGrad = true; // the setter checks the dtype
   }
 
   // ---- properties ----------------------------------------------------------------------------
@@ -71,7 +76,7 @@ export class Tensor {
     return this.array.shape;
   }
 
-  /** The element type: `'float32'` or `'float64'`. */
+  /** The element type: `'float32'`, `'float64'`, `'int32'` or `'bool'`. */
   get dtype(): DType {
     return this.array.dtype;
   }
@@ -94,6 +99,10 @@ export class Tensor {
   set requiresGrad(flag: boolean) {
     if (this.gradFn !== null && !flag) {
       throw new Error('requiresGrad: cannot turn off gradients of a non-leaf tensor; use detach()');
+    }
+    if (flag && !isFloatingDtype(this.dtype)) {
+      // PyTorch: "Only Tensors of floating point dtype can require gradients".
+      throw new Error(`requiresGrad: only float32/float64 tensors can require gradients; this one is ${this.dtype} (shape ${shapeString(this.shape)}). Convert with .to('float32') first`);
     }
     this.requiresGradFlag = flag;
   }
@@ -120,57 +129,77 @@ export class Tensor {
    * ```
    */
   add(other: Operand): Tensor {
-    const [a, b] = binaryOperands(this, other);
+    const [a, b] = binaryOperands(this, other, 'add');
+    // bool + bool is bool (logical or), as in PyTorch.
+    if (a.dtype === 'bool') return a.logicalOr(b);
     return applyOp('add', [a, b], undefined);
   }
 
   /** a − b = a + (−b) (a composite: its gradient comes from add and neg). */
   sub(other: Operand): Tensor {
+    if (this.dtype === 'bool' && (typeof other === 'number' || other.dtype === 'bool')) {
+      throw new Error(`sub: subtracting from a bool tensor is not supported (as PyTorch); use logicalXor-style logic or convert with .to('int32')`);
+    }
     if (typeof other === 'number') return this.add(-other);
-    const [a, b] = binaryOperands(this, other);
+    const [a, b] = binaryOperands(this, other, 'sub');
     broadcastShapes(a.shape, b.shape, 'sub'); // a shape error names sub, not the add inside it
     return a.add(b.neg());
   }
 
   /** Elementwise a · b, broadcasting. */
   mul(other: Operand): Tensor {
-    const [a, b] = binaryOperands(this, other);
+    const [a, b] = binaryOperands(this, other, 'mul');
+    // bool · bool is bool (logical and), as in PyTorch.
+    if (a.dtype === 'bool') return a.logicalAnd(b);
     return applyOp('mul', [a, b], undefined);
   }
 
-  /** a / b = a · b⁻¹ (a composite of mul and pow). */
+  /**
+   * a / b = a · b⁻¹ (a composite of mul and pow). True division, as PyTorch: int32 and bool operands
+   * are divided in the default float dtype (`tensor([3], {dtype: 'int32'}).div(2)` is 1.5).
+   */
   div(other: Operand): Tensor {
-    if (typeof other === 'number') return this.mul(1 / other);
+    if (typeof other === 'number') return this.toFloat().mul(1 / other);
     // Promote first: float64 / float32 must not take b⁻¹ in float32.
-    const [a, b] = binaryOperands(this, other);
+    const [ai, bi] = binaryOperands(this, other, 'div');
+    const a = ai.toFloat();
+    const b = bi.toFloat();
     broadcastShapes(a.shape, b.shape, 'div'); // a shape error names div, not the mul inside it
     return a.mul(b.pow(-1));
   }
 
-  /** Elementwise power; the exponent may be a number or a tensor (broadcast). */
+  /**
+   * Elementwise power; the exponent may be a number or a tensor (broadcast). An int32 base with an
+   * integer exponent stays int32 (a negative one is an error, as PyTorch); bool computes as int32.
+   */
   pow(exponent: Operand): Tensor {
-    const [a, b] = binaryOperands(this, exponent);
+    const [a0, b0] = binaryOperands(this, exponent, 'pow');
+    const [a, b] = a0.dtype === 'bool' ? [a0.to('int32'), b0.to('int32')] : [a0, b0];
+    if (a.dtype === 'int32' && b.array.flat().some((v) => v < 0)) {
+      throw new Error('pow: integers to negative integer powers are not allowed (as PyTorch); convert the base with .to(\'float32\')');
+    }
     return applyOp('pow', [a, b], undefined);
   }
 
-  /** Elementwise −x. */
+  /** Elementwise −x (not defined for bool, as PyTorch). */
   neg(): Tensor {
+    if (this.dtype === 'bool') throw new Error("neg: negation of a bool tensor is not supported (as PyTorch); use logicalNot()");
     return applyOp('neg', [this], undefined);
   }
 
-  /** Elementwise eˣ. */
+  /** Elementwise eˣ (int32/bool inputs compute in the default float dtype, as PyTorch). */
   exp(): Tensor {
-    return applyOp('exp', [this], undefined);
+    return applyOp('exp', [this.toFloat()], undefined);
   }
 
   /** Elementwise natural logarithm (−Infinity at 0, NaN below). */
   log(): Tensor {
-    return applyOp('log', [this], undefined);
+    return applyOp('log', [this.toFloat()], undefined);
   }
 
   /** Elementwise square root. */
   sqrt(): Tensor {
-    return applyOp('sqrt', [this], undefined);
+    return applyOp('sqrt', [this.toFloat()], undefined);
   }
 
   /** Elementwise |x| (its gradient at 0 is 0, as in PyTorch). */
@@ -180,12 +209,12 @@ export class Tensor {
 
   /** Elementwise hyperbolic tangent. */
   tanh(): Tensor {
-    return applyOp('tanh', [this], undefined);
+    return applyOp('tanh', [this.toFloat()], undefined);
   }
 
   /** Elementwise logistic sigmoid σ(x) = 1 / (1 + e⁻ˣ). */
   sigmoid(): Tensor {
-    return applyOp('sigmoid', [this], undefined);
+    return applyOp('sigmoid', [this.toFloat()], undefined);
   }
 
   /** Elementwise max(x, 0) (its gradient at 0 is 0, as in PyTorch). */
@@ -195,7 +224,7 @@ export class Tensor {
 
   /** Elementwise error function erf(x) = 2/√π ∫₀ˣ e^(−t²) dt. */
   erf(): Tensor {
-    return applyOp('erf', [this], undefined);
+    return applyOp('erf', [this.toFloat()], undefined);
   }
 
   /** x² as x·x (exact, unlike pow(2) through exp/log in some libraries). */
@@ -203,10 +232,28 @@ export class Tensor {
     return this.mul(this);
   }
 
-  /** Converts to another dtype (differentiable; a no-op when the dtype is the same). */
+  /**
+   * Converts to another dtype (a no-op when the dtype is the same). Between float dtypes it is
+   * differentiable; to int32 it truncates toward zero and to bool it tests `!== 0` (as PyTorch),
+   * and the result is not differentiable (an integer tensor never requires grad).
+   *
+   * @example
+   * ```ts
+   * import { tensor } from 'tsgrad';
+   * tensor([-1.7, 0.5, 2.9]).to('int32').toArray(); // Int32Array [-1, 0, 2]
+   * tensor([0, 0.5, -2]).to('bool').toArray();      // Uint8Array [0, 1, 1]
+   * ```
+   */
   to(dtype: DType): Tensor {
+    assertDtype(dtype, 'to');
     if (dtype === this.dtype) return this;
+    if (!isFloatingDtype(dtype)) return new Tensor(this.array.astype(dtype));
     return applyOp('cast', [this], { dtype });
+  }
+
+  /** This tensor in a floating dtype: itself when float, else cast to the default dtype. */
+  private toFloat(): Tensor {
+    return this.to(floatDtypeFor(this.dtype));
   }
 
   // ---- reductions ------------------------------------------------------------------------------
@@ -214,7 +261,8 @@ export class Tensor {
   /** Sum over `dim` (a number, a list, or all dims when omitted). */
   sum(dim?: number | readonly number[], keepdim = false): Tensor {
     const dims = normalizeDims(dim, this.ndim, 'sum');
-    return applyOp('sum', [this], { dims, keepdim });
+    // A bool sum counts (int32; PyTorch gives int64). An int32 sum stays int32 and wraps on overflow.
+    return applyOp('sum', [this.dtype === 'bool' ? this.to('int32') : this], { dims, keepdim });
   }
 
   /**
@@ -242,6 +290,7 @@ export class Tensor {
 
   /** Mean = sum / count (a composite). */
   mean(dim?: number | readonly number[], keepdim = false): Tensor {
+    requireFloat(this, 'mean');
     const dims = normalizeDims(dim, this.ndim, 'mean');
     const count = dims.reduce((p, d) => p * this.shape[d]!, 1);
     return this.sum(dims, keepdim).div(count);
@@ -262,6 +311,7 @@ export class Tensor {
    */
   var(dim?: number | readonly number[], options: VarOptions = {}): Tensor {
     const { unbiased = true, keepdim = false } = options;
+    requireFloat(this, 'var');
     const dims = normalizeDims(dim, this.ndim, 'var');
     const count = dims.reduce((p, d) => p * this.shape[d]!, 1);
     const centered = this.sub(this.mean(dims, true));
@@ -366,9 +416,381 @@ export class Tensor {
 
   /** Matrix product with PyTorch's matmul semantics (1-d operands, broadcast batch dims). */
   matmul(other: Tensor): Tensor {
-    const [a, b] = binaryOperands(this, other);
+    const [a, b] = binaryOperands(this, other, 'matmul');
     return applyOp('matmul', [a, b], undefined);
   }
+
+  // ==== issue 13 part B: comparisons, logic, arg-reductions, sorting, indexing =====================
+  // Integer and bool results are not differentiable (no graph node is recorded); sort/topk values
+  // and the indexing ops are, through the gather/scatter/scatterAdd primitives (ops/indexing.ts).
+
+  /**
+   * Elementwise a == b as a bool tensor, broadcasting; the operands are promoted first (as PyTorch).
+   *
+   * @example
+   * ```ts
+   * import { tensor } from 'tsgrad';
+   * tensor([1, 2, 3]).eq(tensor([1, 0, 3])).toArray(); // Uint8Array [1, 0, 1]
+   * ```
+   */
+  eq(other: Operand): Tensor {
+    return compare(this, other, 'eq', (a, b) => (a === b ? 1 : 0));
+  }
+
+  /**
+   * Elementwise a != b as a bool tensor (NaN != NaN is true).
+   *
+   * @example
+   * ```ts
+   * import { tensor } from 'tsgrad';
+   * tensor([1, 2]).ne(2).toArray(); // Uint8Array [1, 0]
+   * ```
+   */
+  ne(other: Operand): Tensor {
+    return compare(this, other, 'ne', (a, b) => (a !== b ? 1 : 0));
+  }
+
+  /**
+   * Elementwise a < b as a bool tensor.
+   *
+   * @example
+   * ```ts
+   * import { tensor } from 'tsgrad';
+   * tensor([1, 2, 3]).lt(2).toArray(); // Uint8Array [1, 0, 0]
+   * ```
+   */
+  lt(other: Operand): Tensor {
+    return compare(this, other, 'lt', (a, b) => (a < b ? 1 : 0));
+  }
+
+  /**
+   * Elementwise a ≤ b as a bool tensor.
+   *
+   * @example
+   * ```ts
+   * import { tensor } from 'tsgrad';
+   * tensor([1, 2, 3]).le(2).toArray(); // Uint8Array [1, 1, 0]
+   * ```
+   */
+  le(other: Operand): Tensor {
+    return compare(this, other, 'le', (a, b) => (a <= b ? 1 : 0));
+  }
+
+  /**
+   * Elementwise a > b as a bool tensor.
+   *
+   * @example
+   * ```ts
+   * import { tensor } from 'tsgrad';
+   * tensor([1, 2, 3]).gt(2).toArray(); // Uint8Array [0, 0, 1]
+   * ```
+   */
+  gt(other: Operand): Tensor {
+    return compare(this, other, 'gt', (a, b) => (a > b ? 1 : 0));
+  }
+
+  /**
+   * Elementwise a ≥ b as a bool tensor.
+   *
+   * @example
+   * ```ts
+   * import { tensor } from 'tsgrad';
+   * tensor([1, 2, 3]).ge(2).toArray(); // Uint8Array [0, 1, 1]
+   * ```
+   */
+  ge(other: Operand): Tensor {
+    return compare(this, other, 'ge', (a, b) => (a >= b ? 1 : 0));
+  }
+
+  /**
+   * Elementwise logical and of any dtypes (non-zero is true, NaN included), as a bool tensor.
+   *
+   * @example
+   * ```ts
+   * import { tensor } from 'tsgrad';
+   * tensor([0, 1, 2]).logicalAnd(tensor([1, 1, 0])).toArray(); // Uint8Array [0, 1, 0]
+   * ```
+   */
+  logicalAnd(other: Operand): Tensor {
+    return logical(this, other, 'logicalAnd', (a, b) => (a !== 0 && b !== 0 ? 1 : 0));
+  }
+
+  /**
+   * Elementwise logical or (non-zero is true), as a bool tensor.
+   *
+   * @example
+   * ```ts
+   * import { tensor } from 'tsgrad';
+   * tensor([0, 1, 0]).logicalOr(tensor([0, 0, 3])).toArray(); // Uint8Array [0, 1, 1]
+   * ```
+   */
+  logicalOr(other: Operand): Tensor {
+    return logical(this, other, 'logicalOr', (a, b) => (a !== 0 || b !== 0 ? 1 : 0));
+  }
+
+  /**
+   * Elementwise logical not (zero becomes true), as a bool tensor.
+   *
+   * @example
+   * ```ts
+   * import { tensor } from 'tsgrad';
+   * tensor([0, 1, -2]).logicalNot().toArray(); // Uint8Array [1, 0, 0]
+   * ```
+   */
+  logicalNot(): Tensor {
+    return new Tensor(mapUnary(this.array, (v) => (v === 0 ? 1 : 0), 'bool'));
+  }
+
+  /**
+   * Elementwise test for NaN, as a bool tensor.
+   *
+   * @example
+   * ```ts
+   * import { tensor } from 'tsgrad';
+   * tensor([1, NaN]).isnan().toArray(); // Uint8Array [0, 1]
+   * ```
+   */
+  isnan(): Tensor {
+    return new Tensor(mapUnary(this.array, (v) => (v !== v ? 1 : 0), 'bool'));
+  }
+
+  /**
+   * Elementwise test for a finite value (not NaN, not ±Infinity), as a bool tensor.
+   *
+   * @example
+   * ```ts
+   * import { tensor } from 'tsgrad';
+   * tensor([1, Infinity, NaN]).isfinite().toArray(); // Uint8Array [1, 0, 0]
+   * ```
+   */
+  isfinite(): Tensor {
+    return new Tensor(mapUnary(this.array, (v) => (Number.isFinite(v) ? 1 : 0), 'bool'));
+  }
+
+  /**
+   * This tensor with `value` wherever the bool `mask` (broadcast to this shape) is true. `value` is
+   * a number (converted to this dtype) or a 0-d tensor (differentiable). Differentiable in this
+   * tensor: the filled elements get no gradient.
+   *
+   * @example
+   * ```ts
+   * import { tensor } from 'tsgrad';
+   * const x = tensor([[1, 2], [3, 4]]);
+   * x.maskedFill(x.gt(2), 0).toArray(); // Float32Array [1, 2, 0, 0]
+   * ```
+   */
+  maskedFill(mask: Tensor, value: Operand): Tensor {
+    const m = boolMask(mask, 'maskedFill');
+    if (!sameShape(broadcastShapes(m.shape, this.shape, 'maskedFill'), this.shape)) {
+      throw new Error(`maskedFill: the mask of shape ${shapeString(m.shape)} does not broadcast to the tensor's shape ${shapeString(this.shape)}`);
+    }
+    let fill: Tensor;
+    if (typeof value === 'number') {
+      fill = new Tensor(NDArray.scalar(value, this.dtype));
+    } else {
+      if (!(value instanceof Tensor) || value.ndim !== 0) throw new Error(`maskedFill: the value must be a number or a 0-d tensor, got ${value instanceof Tensor ? `shape ${shapeString(value.shape)}` : String(value)}`);
+      fill = value.to(this.dtype);
+    }
+    return applyOp('where', [m, fill, this], undefined);
+  }
+
+  /**
+   * The index of the maximum along `dim` (of the flattened tensor when omitted), as int32. Ties give
+   * the first index; NaN counts as the maximum (as PyTorch). With `keepdim` and no dim, every dim
+   * becomes size 1 (as torch 1.13).
+   *
+   * @example
+   * ```ts
+   * import { tensor } from 'tsgrad';
+   * tensor([[1, 5, 5], [7, 0, 2]]).argmax(1).toArray(); // Int32Array [1, 0]
+   * ```
+   */
+  argmax(dim?: number, keepdim = false): Tensor {
+    return argReduce(this, dim, keepdim, true, 'argmax');
+  }
+
+  /**
+   * The index of the minimum along `dim` (of the flattened tensor when omitted), as int32. Ties give
+   * the first index; NaN counts as the minimum (as PyTorch).
+   *
+   * @example
+   * ```ts
+   * import { tensor } from 'tsgrad';
+   * tensor([[1, 5, 0], [7, 0, 0]]).argmin(1).toArray(); // Int32Array [2, 1]
+   * ```
+   */
+  argmin(dim?: number, keepdim = false): Tensor {
+    return argReduce(this, dim, keepdim, false, 'argmin');
+  }
+
+  /**
+   * Whether every element along `dim` (a number, a list, or all dims when omitted) is non-zero, as
+   * bool. all() of no elements is true.
+   *
+   * @example
+   * ```ts
+   * import { tensor } from 'tsgrad';
+   * tensor([[1, 2], [0, 3]]).all(1).toArray(); // Uint8Array [1, 0]
+   * ```
+   */
+  all(dim?: number | readonly number[], keepdim = false): Tensor {
+    return new Tensor(allAny(this.array, normalizeDims(dim, this.ndim, 'all'), keepdim, true));
+  }
+
+  /**
+   * Whether some element along `dim` (all dims when omitted) is non-zero, as bool. any() of no
+   * elements is false.
+   *
+   * @example
+   * ```ts
+   * import { tensor } from 'tsgrad';
+   * tensor([[0, 0], [0, 3]]).any(1).toArray(); // Uint8Array [0, 1]
+   * ```
+   */
+  any(dim?: number | readonly number[], keepdim = false): Tensor {
+    return new Tensor(allAny(this.array, normalizeDims(dim, this.ndim, 'any'), keepdim, false));
+  }
+
+  /**
+   * Sorts along `dim` (default the last): `values` (differentiable: the gradient goes back to the
+   * element each value came from) and `indices` (int32, into this tensor along `dim`). The sort is
+   * stable — equal values keep their order, ascending and descending alike, as PyTorch's
+   * `sort(stable=True)`; NaN sorts above every number.
+   *
+   * @example
+   * ```ts
+   * import { tensor } from 'tsgrad';
+   * const { values, indices } = tensor([3, 1, 2, 1]).sort();
+   * values.toArray();  // Float32Array [1, 1, 2, 3]
+   * indices.toArray(); // Int32Array [1, 3, 2, 0]
+   * ```
+   */
+  sort(dim = -1, options: SortOptions = {}): ValuesIndices {
+    const d = normalizeDim(dim, this.ndim, 'sort');
+    return sortedPart(this, d, options.descending ?? false, undefined, 'sort');
+  }
+
+  /**
+   * The `k` largest (or, with `largest: false`, smallest) elements along `dim` (default the last),
+   * in order from the most extreme: `{ values, indices }` as `sort`. Ties keep the lower index first
+   * (PyTorch leaves their order unspecified). `sorted: false` is accepted and still returns them
+   * sorted (a valid order for PyTorch's unspecified one).
+   *
+   * @example
+   * ```ts
+   * import { tensor } from 'tsgrad';
+   * const { values, indices } = tensor([1, 9, 4, 7]).topk(2);
+   * values.toArray();  // Float32Array [9, 7]
+   * indices.toArray(); // Int32Array [1, 3]
+   * ```
+   */
+  topk(k: number, dim = -1, options: TopkOptions = {}): ValuesIndices {
+    const d = normalizeDim(dim, this.ndim, 'topk');
+    const size = this.ndim === 0 ? 1 : this.shape[d]!;
+    if (!Number.isInteger(k) || k < 0 || k > size) {
+      throw new Error(`topk: k = ${k} is out of range for dim ${dim} of size ${size} (shape ${shapeString(this.shape)}); expected an integer in [0, ${size}]`);
+    }
+    return sortedPart(this, d, options.largest ?? true, k, 'topk');
+  }
+
+  /**
+   * out[i][j] = x[index[i][j]][j] for dim 0, out[i][j] = x[i][index[i][j]] for dim 1 (and so on): the
+   * result has the index's shape, which must have this tensor's number of dims and be no larger
+   * in the other dims. `index` is an int32 tensor or nested arrays of integers. Differentiable
+   * (backward is scatterAdd).
+   *
+   * @example
+   * ```ts
+   * import { tensor } from 'tsgrad';
+   * const x = tensor([[1, 2], [3, 4]]);
+   * x.gather(1, [[0, 0], [1, 0]]).toArray(); // Float32Array [1, 1, 4, 3]
+   * ```
+   */
+  gather(dim: number, index: IndexLike): Tensor {
+    const d = normalizeDim(dim, this.ndim, 'gather');
+    return applyOp('gather', [this], { dim: d, index: indexArray(index, 'gather') });
+  }
+
+  /**
+   * A copy of this tensor with src's elements written at the index (for dim 0:
+   * out[index[i][j]][j] = src[i][j]). `src` is a tensor of this dtype (at least the index's shape)
+   * or a number. NOTE: where the index repeats, the last write in row-major order wins (PyTorch
+   * leaves it unspecified). Differentiable in this tensor and in src.
+   *
+   * @example
+   * ```ts
+   * import { zeros } from 'tsgrad';
+   * zeros([2, 3]).scatter(1, [[2], [0]], 5).toArray(); // Float32Array [0, 0, 5, 5, 0, 0]
+   * ```
+   */
+  scatter(dim: number, index: IndexLike, src: Operand): Tensor {
+    const d = normalizeDim(dim, this.ndim, 'scatter');
+    const idx = indexArray(index, 'scatter');
+    return applyOp('scatter', [this, scatterSource(this, idx, src, 'scatter')], { dim: d, index: idx });
+  }
+
+  /**
+   * A copy of this tensor with src's elements added at the index (for dim 0:
+   * out[index[i][j]][j] += src[i][j]); repeated indices add up. Differentiable (the gradient of src
+   * is a gather).
+   *
+   * @example
+   * ```ts
+   * import { tensor, zeros } from 'tsgrad';
+   * zeros([3]).scatterAdd(0, [0, 2, 0], tensor([1, 2, 3])).toArray(); // Float32Array [4, 0, 2]
+   * ```
+   */
+  scatterAdd(dim: number, index: IndexLike, src: Tensor): Tensor {
+    const d = normalizeDim(dim, this.ndim, 'scatterAdd');
+    const idx = indexArray(index, 'scatterAdd');
+    return applyOp('scatterAdd', [this, scatterSource(this, idx, src, 'scatterAdd')], { dim: d, index: idx });
+  }
+
+  /**
+   * The entries `index` (1-d: an int32 tensor or an array of integers) along `dim`, in that order,
+   * repeats allowed. Differentiable (a gather of the index broadcast along the other dims).
+   *
+   * @example
+   * ```ts
+   * import { tensor } from 'tsgrad';
+   * tensor([[1, 2], [3, 4], [5, 6]]).indexSelect(0, [2, 0]).toArray(); // Float32Array [5, 6, 1, 2]
+   * ```
+   */
+  indexSelect(dim: number, index: IndexLike): Tensor {
+    const d = normalizeDim(dim, this.ndim, 'indexSelect');
+    const idx = indexArray(index, 'indexSelect');
+    if (idx.ndim > 1) throw new Error(`indexSelect: the index must be 1-d, got shape ${shapeString(idx.shape)}`);
+    if (this.ndim === 0) return this.reshape([1]).indexSelect(0, new Tensor(idx.reshape([-1]))).reshape(idx.shape);
+    const size = this.shape[d]!;
+    const flat = idx.flat();
+    for (let i = 0; i < flat.length; i++) {
+      if (flat[i]! < 0 || flat[i]! >= size) throw new Error(`indexSelect: index ${flat[i]} (at [${i}] of the index) is out of range for dim ${dim} of size ${size}`);
+    }
+    const outShape = [...this.shape];
+    outShape[d] = flat.length;
+    const alongDim = this.shape.map((_, k) => (k === d ? flat.length : 1));
+    return this.gather(d, new Tensor(idx.reshape(alongDim).expand(outShape)));
+  }
+
+  /**
+   * The elements where the bool `mask` is true, as a 1-d tensor in row-major order; the mask and
+   * this tensor broadcast together (as PyTorch). Differentiable.
+   *
+   * @example
+   * ```ts
+   * import { tensor } from 'tsgrad';
+   * const x = tensor([[1, -2], [-3, 4]]);
+   * x.maskedSelect(x.gt(0)).toArray(); // Float32Array [1, 4]
+   * ```
+   */
+  maskedSelect(mask: Tensor): Tensor {
+    const m = boolMask(mask, 'maskedSelect');
+    const shape = broadcastShapes(m.shape, this.shape, 'maskedSelect');
+    const positions = nonzeroFlat(m.array.expand(shape));
+    return this.expand(shape).reshape([-1]).gather(0, new Tensor(positions));
+  }
+
+  // ==== end of issue 13 part B ======================================================================
 
   // ==== issue 13 part A (wt/ops): float elementwise functions ===================================
 
@@ -463,7 +885,7 @@ export class Tensor {
    * ```
    */
   maximum(other: Operand): Tensor {
-    const [a, b] = binaryOperands(this, other);
+    const [a, b] = binaryOperands(this, other, 'maximum');
     return applyOp('maximum', [a, b], undefined);
   }
 
@@ -478,7 +900,7 @@ export class Tensor {
    * ```
    */
   minimum(other: Operand): Tensor {
-    const [a, b] = binaryOperands(this, other);
+    const [a, b] = binaryOperands(this, other, 'minimum');
     return applyOp('minimum', [a, b], undefined);
   }
 
@@ -598,7 +1020,7 @@ export class Tensor {
    * ```
    */
   atan2(other: Operand): Tensor {
-    const [a, b] = binaryOperands(this, other);
+    const [a, b] = binaryOperands(this, other, 'atan2');
     return applyOp('atan2', [a, b], undefined);
   }
 
@@ -1077,6 +1499,19 @@ export class Tensor {
     return this.writeInPlace('div_', () => noGrad(() => this.detach().div(other)).array);
   }
 
+  /**
+   * Limits every element to [min, max] in place (either bound may be omitted), as `torch.clamp_`.
+   *
+   * @example
+   * ```ts
+   * import { tensor } from 'tsgrad';
+   * tensor([-2, 0.5, 3]).clamp_(-1, 1).toArray(); // Float32Array [-1, 0.5, 1]
+   * ```
+   */
+  clamp_(min?: Operand | null, max?: Operand | null): this {
+    return this.writeInPlace('clamp_', () => noGrad(() => this.detach().clamp(min, max)).array);
+  }
+
   /** The shared body of the in-place ops: check, compute, copy into this storage, bump the version. */
   private writeInPlace(op: string, compute: () => NDArray): this {
     if (this.requiresGrad && isGradEnabled()) {
@@ -1087,6 +1522,11 @@ export class Tensor {
       );
     }
     const value = compute();
+    // As PyTorch: arithmetic in place cannot store a result of a higher dtype (int32 += 2.5, int32 /= 2);
+    // copy_ and fill_ convert on purpose.
+    if (op !== 'copy_' && op !== 'fill_' && promoteTypes(value.dtype, this.dtype) !== this.dtype) {
+      throw new Error(`${op}: the result type ${value.dtype} cannot be stored in place in a ${this.dtype} tensor (as PyTorch); use the out-of-place op`);
+    }
     if (!sameShape(broadcastShapes(value.shape, this.shape, op), this.shape)) {
       throw new Error(`${op}: a value of shape ${shapeString(value.shape)} cannot be written into a tensor of shape ${shapeString(this.shape)}`);
     }
@@ -1098,11 +1538,12 @@ export class Tensor {
   // ---- reading values --------------------------------------------------------------------------
 
   /**
-   * The elements in row-major order, as a fresh typed array of the tensor's dtype (always in
-   * ordinary memory, even when the tensor's own storage is shared with the worker pool).
+   * The elements in row-major order, as a fresh typed array of the tensor's dtype — Float32Array,
+   * Float64Array, Int32Array, or Uint8Array of 0/1 for bool — always in ordinary memory, even when
+   * the tensor's own storage is shared with the worker pool.
    */
   toArray(): Storage {
-    const out = this.dtype === 'float64' ? new Float64Array(this.numel) : new Float32Array(this.numel);
+    const out = storageOf(this.dtype, this.numel);
     out.set(this.array.flat());
     return out;
   }
@@ -1137,7 +1578,6 @@ export class Tensor {
  */
 export type NestedArray = number | NestedArray[];
 
-/** Makes both operands tensors of one dtype (float32 with float64 promotes to float64). */
 /** The upstream gradient of a backward from `t`: ones for a one-element t, else `grad` checked. */
 export function seedGradient(t: Tensor, grad: Tensor | undefined, where: string): Tensor {
   if (grad === undefined) {
@@ -1152,12 +1592,27 @@ export function seedGradient(t: Tensor, grad: Tensor | undefined, where: string)
   return grad.dtype === t.dtype ? grad : grad.to(t.dtype);
 }
 
-function binaryOperands(a: Tensor, b: Operand): [Tensor, Tensor] {
-  if (typeof b === 'number') return [a, new Tensor(NDArray.scalar(b, a.dtype))];
-  if (!(b instanceof Tensor)) throw new Error(`expected a Tensor or a number, got ${String(b)}`);
+/**
+ * Makes both operands tensors of one dtype, as PyTorch promotes: two tensors by
+ * bool < int32 < float32 < float64; a number takes the tensor's dtype unless it is of a higher
+ * category (an int32 tensor with 2.5 gives the default float dtype; promoteWithNumber).
+ */
+export function binaryOperands(a: Tensor, b: Operand, op: string): [Tensor, Tensor] {
+  if (typeof b === 'number') {
+    const dtype = promoteWithNumber(a.dtype, b);
+    return [a.to(dtype), new Tensor(NDArray.scalar(b, dtype))];
+  }
+  if (!(b instanceof Tensor)) throw new Error(`${op}: expected a Tensor or a number, got ${String(b)}`);
   if (a.dtype === b.dtype) return [a, b];
   const dtype = promoteTypes(a.dtype, b.dtype);
   return [a.to(dtype), b.to(dtype)];
+}
+
+/** Throws for an int32/bool tensor where PyTorch requires a floating one (mean, var). */
+function requireFloat(t: Tensor, op: string): void {
+  if (!isFloatingDtype(t.dtype)) {
+    throw new Error(`${op}: needs a float32/float64 tensor, got ${t.dtype} (as PyTorch); convert with .to('float32') first`);
+  }
 }
 
 /** Accepts both `reshape(2, 3)` and `reshape([2, 3])`. */
@@ -1171,4 +1626,104 @@ export function resolveDtype(dtype: DType | undefined, where = 'dtype'): DType {
   if (dtype === undefined) return getDefaultDtype();
   assertDtype(dtype, where);
   return dtype;
+}
+
+// ==== issue 13 part B: helpers ========================================================================
+
+/** An index argument: an int32 tensor, or (nested) arrays of integers. */
+export type IndexLike = Tensor | NestedArray;
+
+/** Options of `Tensor.sort`. */
+export interface SortOptions {
+  /** Largest first (default false). Stable either way. */
+  descending?: boolean;
+}
+
+/** Options of `Tensor.topk`. */
+export interface TopkOptions {
+  /** The largest k (default true) or the smallest. */
+  largest?: boolean;
+  /** Return them sorted (default true; tsgrad always does). */
+  sorted?: boolean;
+}
+
+/** What `sort` and `topk` return (PyTorch's named tuple). */
+export interface ValuesIndices {
+  /** The selected values (differentiable). */
+  values: Tensor;
+  /** Their int32 positions along the dim. */
+  indices: Tensor;
+}
+
+/** `index` as an int32 array: a float tensor or a non-integer number is a clear error. */
+function indexArray(index: IndexLike, op: string): NDArray {
+  if (index instanceof Tensor) {
+    if (index.dtype !== 'int32') throw new Error(`${op}: the index must be an int32 tensor (or an array of integers), got a ${index.dtype} tensor; convert it with .to('int32')`);
+    // A copy: writing to the index tensor later must not change what backward gathers.
+    return index.array.copy();
+  }
+  const values: number[] = [];
+  const shape: number[] = [];
+  const walk = (data: NestedArray, depth: number): void => {
+    if (typeof data === 'number') {
+      if (!Number.isInteger(data)) throw new Error(`${op}: index values must be integers, got ${data}`);
+      if (depth !== shape.length) throw new Error(`${op}: ragged index array`);
+      values.push(data);
+      return;
+    }
+    if (!Array.isArray(data)) throw new Error(`${op}: the index must be an int32 tensor or an array of integers, got ${typeof data}`);
+    if (depth === shape.length) shape.push(data.length);
+    else if (shape[depth] !== data.length) throw new Error(`${op}: ragged index array`);
+    data.forEach((item) => walk(item, depth + 1));
+  };
+  walk(index, 0);
+  return new NDArray(Int32Array.from(values), shape);
+}
+
+/** The mask of maskedFill/maskedSelect, checked to be a bool tensor. */
+function boolMask(mask: Tensor, op: string): Tensor {
+  if (!(mask instanceof Tensor)) throw new Error(`${op}: the mask must be a bool Tensor, got ${typeof mask}`);
+  if (mask.dtype !== 'bool') throw new Error(`${op}: the mask must be a bool tensor, got ${mask.dtype} (make one with a comparison, e.g. x.gt(0))`);
+  return mask;
+}
+
+/** a ∘ b → bool after PyTorch's promotion (not differentiable). */
+function compare(a: Tensor, b: Operand, op: string, fn: (x: number, y: number) => number): Tensor {
+  const [x, y] = binaryOperands(a.detach(), typeof b === 'number' ? b : b.detach(), op);
+  return new Tensor(mapBinary(x.array, y.array, fn, op, 'bool'));
+}
+
+/** A logical op on the truth values of any dtypes (a number is true when non-zero). */
+function logical(a: Tensor, b: Operand, op: string, fn: (x: number, y: number) => number): Tensor {
+  if (typeof b !== 'number' && !(b instanceof Tensor)) throw new Error(`${op}: expected a Tensor or a number, got ${String(b)}`);
+  const other = typeof b === 'number' ? NDArray.scalar(b, 'float64') : b.array;
+  return new Tensor(mapBinary(a.array, other, fn, op, 'bool'));
+}
+
+function argReduce(t: Tensor, dim: number | undefined, keepdim: boolean, largest: boolean, op: string): Tensor {
+  if (dim === undefined) {
+    const flat = argExtreme(t.array.reshape([-1]), 0, false, largest, op);
+    return new Tensor(keepdim ? flat.reshape(t.shape.map(() => 1)) : flat);
+  }
+  const d = normalizeDim(dim, t.ndim, op);
+  if (t.ndim === 0) return new Tensor(argExtreme(t.array.reshape([1]), 0, false, largest, op));
+  return new Tensor(argExtreme(t.array, d, keepdim, largest, op));
+}
+
+/** sort (k undefined) or topk: indices from the stable sort kernel, values gathered (differentiable). */
+function sortedPart(t: Tensor, d: number, descending: boolean, k: number | undefined, op: string): ValuesIndices {
+  if (t.ndim === 0) {
+    const r = sortedPart(t.reshape([1]), 0, descending, k, op);
+    return k === 0 ? r : { values: r.values.reshape([]), indices: r.indices.reshape([]) };
+  }
+  const indices = new Tensor(sortIndices(t.array, d, descending, k));
+  return { values: t.gather(d, indices), indices };
+}
+
+/** scatter's src: a number becomes a tensor of the index's shape; a tensor must match self's dtype. */
+function scatterSource(self: Tensor, index: NDArray, src: Operand, op: string): Tensor {
+  if (typeof src === 'number') return new Tensor(NDArray.full(index.shape, src, self.dtype));
+  if (!(src instanceof Tensor)) throw new Error(`${op}: src must be a Tensor or a number, got ${String(src)}`);
+  if (src.dtype !== self.dtype) throw new Error(`${op}: src is ${src.dtype} but the tensor is ${self.dtype}; they must match (as PyTorch)`);
+  return src;
 }

@@ -46,7 +46,7 @@ function readRawBatch(path: string): RawBatch {
 function toLabeledImages(batches: readonly RawBatch[], dtype: DType): LabeledImages {
   const n = batches.reduce((s, b) => s + b.labels.length, 0);
   const images = allocate(dtype, n * PIXELS);
-  const labels = allocate(dtype, n);
+  const labels = allocate('int32', n); // class indices: int32 whatever the images' dtype
   let at = 0;
   for (const b of batches) {
     for (let i = 0; i < b.pixels.length; i++) images[at * PIXELS + i] = b.pixels[i]! / 255;
@@ -57,7 +57,7 @@ function toLabeledImages(batches: readonly RawBatch[], dtype: DType): LabeledIma
 }
 
 /**
- * Reads one CIFAR-10 binary batch file: images [N, 3, 32, 32] scaled to [0, 1], labels [N].
+ * Reads one CIFAR-10 binary batch file: images [N, 3, 32, 32] scaled to [0, 1], labels [N] (int32).
  *
  * @example
  * ```ts
@@ -75,7 +75,7 @@ export function readCifar10Batch(path: string, options: ImageLoadOptions = {}): 
 /**
  * Loads CIFAR-10 from the binary version's directory (`data_batch_1.bin` … `data_batch_5.bin` and
  * `test_batch.bin`, in `dir` or in `dir/cifar-10-batches-bin` as the archive unpacks): train
- * images [50000, 3, 32, 32] and test images [10000, 3, 32, 32] scaled to [0, 1], labels [N] of class
+ * images [50000, 3, 32, 32] and test images [10000, 3, 32, 32] scaled to [0, 1], labels [N] (int32) of class
  * indices (names in `CIFAR10_CLASSES`). NOTE: the float32 training images take 614 MB.
  *
  * @example

@@ -146,8 +146,9 @@ function gatherRows(a: NDArray, rows: readonly number[]): Tensor {
 
 /**
  * The default way samples become a batch: tensors (all of one shape and dtype) are stacked along a
- * new first dim, numbers become a 1-d tensor of the default dtype, arrays are collated element by
- * element (so `[x, y]` samples give `[X, Y]` batches). Anything else needs a custom `collate`.
+ * new first dim, numbers become a 1-d tensor — int32 when every one is an integer (class labels; PyTorch
+ * gives int64), else of the default dtype — and arrays are collated element by element (so `[x, y]`
+ * samples give `[X, Y]` batches). Anything else needs a custom `collate`.
  *
  * @example
  * ```ts
@@ -171,11 +172,12 @@ export function defaultCollate<T>(samples: readonly T[]): Collated<T> {
     return new Tensor(new NDArray(out, [samples.length, ...first.shape])) as Collated<T>;
   }
   if (typeof first === 'number') {
-    const out = allocate(getDefaultDtype(), samples.length);
     samples.forEach((s, i) => {
       if (typeof s !== 'number') throw new Error(`defaultCollate: sample ${i} is ${typeof s}, but sample 0 is a number`);
-      out[i] = s;
     });
+    const integers = samples.every((s) => Number.isInteger(s) && Math.abs(s as number) < 2 ** 31);
+    const out = allocate(integers ? 'int32' : getDefaultDtype(), samples.length);
+    samples.forEach((s, i) => (out[i] = s as number));
     return new Tensor(new NDArray(out, [samples.length])) as Collated<T>;
   }
   if (Array.isArray(first)) {

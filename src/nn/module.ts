@@ -302,6 +302,8 @@ export abstract class Module {
    */
   to(dtype: DType): this {
     assertDtype(dtype, `${this.constructor.name}.to`);
+    // As PyTorch's Module.to: parameters must stay floating point (they carry gradients).
+    if (dtype !== 'float32' && dtype !== 'float64') throw new Error(`${this.constructor.name}.to: modules take only float dtypes ('float32' or 'float64'), got '${dtype}'`);
     for (const p of this.parameters()) {
       if (p.dtype !== dtype) p.array = p.array.astype(dtype);
       p.grad = null;

@@ -10,10 +10,12 @@
  *            relative to the start of this section; the tensors cover it exactly, without gaps
  * ```
  *
- * Supported dtypes: `F32` and `F64` (read into float32 / float64 tensors) and `I64`, which is how
- * PyTorch stores `num_batches_tracked`: tsgrad writes every key whose last part is
- * `num_batches_tracked` as I64 and reads I64 into float64 tensors (values beyond ±2^53 are an error).
- * Every other dtype is a clear error naming the tensor, and so is anything inconsistent in a file.
+ * Dtypes: tsgrad writes float32 as `F32`, float64 as `F64`, int32 as `I32`, bool as `BOOL`, and
+ * every key whose last part is `num_batches_tracked` as `I64` (how PyTorch stores it). It reads
+ * `F32` → float32, `F64` → float64, `I32` and `I64` → int32 (an I64 value outside int32 is an error
+ * naming the tensor), `BOOL` → bool, and `U8`, `F16`, `BF16` → float32 (exact: every such value is
+ * a float32). Every other dtype is a clear error naming the tensor, and so is anything
+ * inconsistent in a file.
  */
 import { closeSync, fsyncSync, openSync, readdirSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
@@ -24,10 +26,15 @@ import { NDArray } from '../tensor/ndarray.js';
 import { shapeString, sizeOf } from '../tensor/shape.js';
 import type { StateDict } from './module.js';
 
-/** The safetensors dtypes tsgrad reads and writes. */
-export type SafetensorsDtype = 'F32' | 'F64' | 'I64';
+/** The safetensors dtypes tsgrad reads (it writes F32 F64 I32 I64 BOOL). */
+export type SafetensorsDtype = 'F32' | 'F64' | 'I32' | 'I64' | 'BOOL' | 'U8' | 'F16' | 'BF16';
 
-const ITEM_SIZE: Record<SafetensorsDtype, number> = { F32: 4, F64: 8, I64: 8 };
+const ITEM_SIZE: Record<SafetensorsDtype, number> = { F32: 4, F64: 8, I32: 4, I64: 8, BOOL: 1, U8: 1, F16: 2, BF16: 2 };
+
+/** The tsgrad dtype each file dtype is read into. */
+const READ_AS: Record<SafetensorsDtype, DType> = {
+  F32: 'float32', F64: 'float64', I32: 'int32', I64: 'int32', BOOL: 'bool', U8: 'float32', F16: 'float32', BF16: 'float32',
+};
 
 /** The largest header accepted, as the reference implementation (100 MB): guards against garbage lengths. */
 const MAX_HEADER_BYTES = 100_000_000;
@@ -50,7 +57,8 @@ export interface SafetensorsContents {
 function fileDtype(key: string, dtype: DType): SafetensorsDtype {
   const last = key.slice(key.lastIndexOf('.') + 1);
   if (last === 'num_batches_tracked') return 'I64';
-  return dtype === 'float64' ? 'F64' : 'F32';
+  const byDtype: Record<DType, SafetensorsDtype> = { float32: 'F32', float64: 'F64', int32: 'I32', bool: 'BOOL' };
+  return byDtype[dtype];
 }
 
 /**
@@ -100,6 +108,10 @@ export function serializeSafetensors(state: StateDict | Record<string, Tensor>, 
       for (let i = 0; i < values.length; i++, pos += 4) view.setFloat32(pos, values[i]!, true);
     } else if (dtype === 'F64') {
       for (let i = 0; i < values.length; i++, pos += 8) view.setFloat64(pos, values[i]!, true);
+    } else if (dtype === 'I32') {
+      for (let i = 0; i < values.length; i++, pos += 4) view.setInt32(pos, values[i]!, true);
+    } else if (dtype === 'BOOL') {
+      for (let i = 0; i < values.length; i++, pos += 1) view.setUint8(pos, values[i]!);
     } else {
       for (let i = 0; i < values.length; i++, pos += 8) {
         const v = values[i]!;
@@ -411,7 +423,7 @@ function parseEntry(name: string, raw: unknown, dataLength: number, fail: (what:
   const { dtype, shape, data_offsets: offsets } = raw as Record<string, unknown>;
   if (typeof dtype !== 'string') return fail(`tensor '${name}' has no dtype string`);
   if (!(dtype in ITEM_SIZE)) {
-    return fail(`tensor '${name}' has dtype ${dtype}, which tsgrad does not support (supported: F32, F64, I64)`);
+    return fail(`tensor '${name}' has dtype ${dtype}, which tsgrad does not support (supported: ${Object.keys(ITEM_SIZE).join(', ')})`);
   }
   if (!Array.isArray(shape) || !shape.every((d) => typeof d === 'number' && Number.isSafeInteger(d) && d >= 0)) {
     return fail(`tensor '${name}' has an invalid shape ${JSON.stringify(shape)} (expected a list of non-negative integers)`);
@@ -434,20 +446,38 @@ function parseEntry(name: string, raw: unknown, dataLength: number, fail: (what:
 
 function decodeTensor(e: Entry, view: DataView, dataStart: number, fail: (what: string) => never): Tensor {
   const count = sizeOf(e.shape);
-  const out = allocate(e.dtype === 'F32' ? 'float32' : 'float64', count);
-  let pos = dataStart + e.begin;
-  if (e.dtype === 'F32') {
-    for (let i = 0; i < count; i++, pos += 4) out[i] = view.getFloat32(pos, true);
-  } else if (e.dtype === 'F64') {
-    for (let i = 0; i < count; i++, pos += 8) out[i] = view.getFloat64(pos, true);
-  } else {
-    for (let i = 0; i < count; i++, pos += 8) {
-      const v = view.getBigInt64(pos, true);
-      if (v > BigInt(Number.MAX_SAFE_INTEGER) || v < BigInt(Number.MIN_SAFE_INTEGER)) {
-        fail(`tensor '${e.name}' (I64) holds ${v}, which a float64 tensor cannot represent exactly`);
-      }
-      out[i] = Number(v);
-    }
-  }
+  const out = allocate(READ_AS[e.dtype], count);
+  const size = ITEM_SIZE[e.dtype];
+  const read = readers(view, e, fail);
+  for (let i = 0, pos = dataStart + e.begin; i < count; i++, pos += size) out[i] = read(pos);
   return new Tensor(new NDArray(out, [...e.shape]));
+}
+
+/** Reads one element of the entry's file dtype at a byte position. */
+function readers(view: DataView, e: Entry, fail: (what: string) => never): (pos: number) => number {
+  switch (e.dtype) {
+    case 'F32': return (pos) => view.getFloat32(pos, true);
+    case 'F64': return (pos) => view.getFloat64(pos, true);
+    case 'I32': return (pos) => view.getInt32(pos, true);
+    case 'I64': return (pos) => {
+      const v = view.getBigInt64(pos, true);
+      if (v > 2147483647n || v < -2147483648n) fail(`tensor '${e.name}' (I64) holds ${v}, which is outside int32 (tsgrad reads I64 into int32)`);
+      return Number(v);
+    };
+    case 'BOOL': return (pos) => (view.getUint8(pos) !== 0 ? 1 : 0);
+    case 'U8': return (pos) => view.getUint8(pos);
+    case 'F16': return (pos) => halfToNumber(view.getUint16(pos, true));
+    // bfloat16 is the top half of a float32's bits.
+    case 'BF16': return (pos) => new Float32Array(new Uint32Array([view.getUint16(pos, true) << 16]).buffer)[0]!;
+  }
+}
+
+/** IEEE 754 binary16 bits → the number (exact: subnormals, ±Infinity and NaN included). */
+function halfToNumber(bits: number): number {
+  const sign = bits & 0x8000 ? -1 : 1;
+  const exponent = (bits >> 10) & 0x1f;
+  const fraction = bits & 0x3ff;
+  if (exponent === 0) return sign * fraction * 2 ** -24;
+  if (exponent === 0x1f) return fraction === 0 ? sign * Infinity : NaN;
+  return sign * (1 + fraction / 1024) * 2 ** (exponent - 15);
 }

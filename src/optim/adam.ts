@@ -1,7 +1,7 @@
 import { Tensor } from '../autograd/tensor.js';
 import type { Storage } from '../tensor/dtype.js';
 import { NDArray } from '../tensor/ndarray.js';
-import { Optimizer, checkNonNegative, stateStorage, type ParamGroup, type ParamsInput } from './optimizer.js';
+import { Optimizer, checkNonNegative, checkStepCount, stateStorage, type ParamGroup, type ParamsInput } from './optimizer.js';
 
 /** The hyperparameters of an Adam or AdamW group. */
 export interface AdamHyper {
@@ -62,9 +62,7 @@ export abstract class AdamBase extends Optimizer<AdamHyper, AdamState> {
   }
 
   protected checkState(s: AdamState, _g: ParamGroup<AdamHyper>, where: string): void {
-    if (typeof s.step !== 'number' || !Number.isInteger(s.step) || s.step < 0) {
-      throw new Error(`${where}: step must be a non-negative integer, got ${String(s.step)}`);
-    }
+    checkStepCount(s.step, where);
     if (!(s.expAvg instanceof Tensor) || !(s.expAvgSq instanceof Tensor)) {
       throw new Error(`${where}: expAvg and expAvgSq are required tensors`);
     }

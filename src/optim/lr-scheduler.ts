@@ -3,6 +3,10 @@
  * `optimizer.step()`) sets every group's `lr`. Like PyTorch's `step()`, they use the *recursive*
  * ("chainable") form — the new lr is computed from the group's current lr — so another change to
  * the lr between steps is kept; `closedFormLr()` gives the textbook formula for comparison.
+ *
+ * This file holds the base class and StepLR, MultiStepLR, CosineAnnealingLR; LambdaLR, LinearLR
+ * and ExponentialLR are in lr-scheduler-factor.ts, OneCycleLR, ReduceLROnPlateau and SequentialLR
+ * in files of their own.
  */
 
 /** What a scheduler needs of an optimizer: its groups' learning rates. */
@@ -14,6 +18,13 @@ export interface SchedulableOptimizer {
   readonly paramGroups: readonly { lr: number; initialLr?: number }[];
 }
 
+/**
+ * One setting in a scheduler's state dict: plain data (SequentialLR nests its schedulers' state
+ * dicts). Note that `JSON.stringify` writes ±Infinity (ReduceLROnPlateau's `best` before its first
+ * step) as null.
+ */
+export type SchedulerSetting = number | string | boolean | null | readonly number[] | readonly LRSchedulerStateDict[];
+
 /** A scheduler's state: the common fields plus each scheduler's own settings. */
 export interface LRSchedulerStateDict {
   /** The index of the last epoch stepped to. */
@@ -24,11 +35,11 @@ export interface LRSchedulerStateDict {
   lastLr: number[];
   /** How many times `step()` has run (the initial step included). */
   stepCount: number;
-  [setting: string]: number | number[];
+  [setting: string]: SchedulerSetting;
 }
 
 /**
- * The base of the schedulers. A subclass sets its own fields, then calls `initialStep()` at the
+ * The base of the schedulers. A subclass sets its own fields, then calls `_initialStep()` at the
  * end of its constructor (PyTorch's `_initial_step`), which makes epoch 0's lr current.
  *
  * @example
@@ -49,7 +60,8 @@ export abstract class LRScheduler {
   lastEpoch: number;
   /** How many times `step()` was called, the initial step included. */
   protected stepCount = 0;
-  private lastLr: number[] = [];
+  /** Each group's lr after the last step. */
+  protected lastLr: number[] = [];
 
   /**
    * `lastEpoch` = −1 (the default) starts a schedule: each group's current lr becomes its
@@ -72,10 +84,23 @@ export abstract class LRScheduler {
     this.lastEpoch = lastEpoch;
   }
 
-  /** The first step, which makes epoch lastEpoch + 1's lr current. Subclass constructors call it last. */
-  protected initialStep(): void {
+  /**
+   * The first step, which makes epoch lastEpoch + 1's lr current (PyTorch's `_initial_step`).
+   * Subclass constructors call it last; SequentialLR calls it again on its first scheduler.
+   */
+  _initialStep(): void {
     this.stepCount = 0;
     this.step();
+  }
+
+  /**
+   * Jumps to `epoch` and sets the lr from the closed form (PyTorch's deprecated `step(epoch)`),
+   * which SequentialLR does with epoch 0 when it hands over to the next scheduler at a milestone.
+   */
+  _stepTo(epoch: number): void {
+    this.stepCount += 1;
+    this.lastEpoch = epoch;
+    this.setLrs(this.lrAtExplicitEpoch());
   }
 
   /**
@@ -92,7 +117,11 @@ export abstract class LRScheduler {
   step(): void {
     this.stepCount += 1;
     this.lastEpoch += 1;
-    const values = this.getLr();
+    this.setLrs(this.getLr());
+  }
+
+  /** Writes one lr per group and records them as the last lrs. */
+  protected setLrs(values: readonly number[]): void {
     this.optimizer.paramGroups.forEach((g, i) => {
       g.lr = values[i]!;
     });
@@ -124,8 +153,9 @@ export abstract class LRScheduler {
   }
 
   /**
-   * Restores a `stateDict()` (settings included, as PyTorch's `load_state_dict` does). Restore the
-   * optimizer's state dict too: the groups' current lr lives there.
+   * Restores a `stateDict()` (settings included, as PyTorch's `load_state_dict` does), all or
+   * nothing: on a bad value it throws and keeps its state. Restore the optimizer's state dict
+   * too: the groups' current lr lives there.
    *
    * @example
    * ```ts
@@ -145,7 +175,13 @@ export abstract class LRScheduler {
         throw new Error(`${where}: ${key} must hold one number per parameter group (${groups})`);
       }
     }
-    this.loadSettings(stateDict, where);
+    const before = this.settings();
+    try {
+      this.loadSettings(stateDict, where);
+    } catch (error) {
+      this.loadSettings({ ...this.stateDict(), ...before }, where); // nothing half-loaded
+      throw error;
+    }
     this.lastEpoch = lastEpoch;
     this.stepCount = stepCount;
     this.baseLrs = [...baseLrs];
@@ -161,8 +197,16 @@ export abstract class LRScheduler {
   /** The new lr of every group at `lastEpoch`, from the current lrs (the recursive form). */
   protected abstract getLr(): number[];
 
+  /**
+   * The lrs `_stepTo` sets: the closed form, as PyTorch's `step(epoch)` uses `_get_closed_form_lr`
+   * where a scheduler has one (schedulers without one override this with `getLr()`).
+   */
+  protected lrAtExplicitEpoch(): number[] {
+    return this.closedFormLr();
+  }
+
   /** This scheduler's own settings, for the state dict. */
-  protected abstract settings(): Record<string, number | number[]>;
+  protected abstract settings(): Record<string, SchedulerSetting>;
 
   /** Restores `settings()` from a state dict (throws naming `where` on a bad value). */
   protected abstract loadSettings(stateDict: LRSchedulerStateDict, where: string): void;
@@ -173,14 +217,16 @@ export abstract class LRScheduler {
   }
 }
 
-function positiveInteger(value: unknown, name: string, where: string): number {
+/** `value` if it is an integer > 0, else a clear error naming `where` and `name`. */
+export function positiveInteger(value: unknown, name: string, where: string): number {
   if (typeof value !== 'number' || !Number.isInteger(value) || value <= 0) {
     throw new Error(`${where}: ${name} must be a positive integer, got ${String(value)}`);
   }
   return value;
 }
 
-function finiteNumber(value: unknown, name: string, where: string): number {
+/** `value` if it is a finite number, else a clear error naming `where` and `name`. */
+export function finiteNumber(value: unknown, name: string, where: string): number {
   if (typeof value !== 'number' || !Number.isFinite(value)) throw new Error(`${where}: ${name} must be a finite number, got ${String(value)}`);
   return value;
 }
@@ -217,7 +263,7 @@ export class StepLR extends LRScheduler {
     super(optimizer, options.lastEpoch ?? -1, 'StepLR');
     this.stepSize = positiveInteger(options.stepSize, 'stepSize', 'StepLR');
     this.gamma = finiteNumber(options.gamma ?? 0.1, 'gamma', 'StepLR');
-    this.initialStep();
+    this._initialStep();
   }
 
   protected getLr(): number[] {
@@ -230,7 +276,7 @@ export class StepLR extends LRScheduler {
     return this.baseLrs.map((base) => base * this.gamma ** Math.floor(this.lastEpoch / this.stepSize));
   }
 
-  protected settings(): Record<string, number | number[]> {
+  protected settings(): Record<string, SchedulerSetting> {
     return { stepSize: this.stepSize, gamma: this.gamma };
   }
 
@@ -272,7 +318,7 @@ export class MultiStepLR extends LRScheduler {
     super(optimizer, options.lastEpoch ?? -1, 'MultiStepLR');
     this.milestones = checkMilestones(options.milestones, 'MultiStepLR');
     this.gamma = finiteNumber(options.gamma ?? 0.1, 'gamma', 'MultiStepLR');
-    this.initialStep();
+    this._initialStep();
   }
 
   protected getLr(): number[] {
@@ -287,7 +333,7 @@ export class MultiStepLR extends LRScheduler {
     return this.baseLrs.map((base) => base * this.gamma ** passed);
   }
 
-  protected settings(): Record<string, number | number[]> {
+  protected settings(): Record<string, SchedulerSetting> {
     return { milestones: [...this.milestones], gamma: this.gamma };
   }
 
@@ -339,7 +385,7 @@ export class CosineAnnealingLR extends LRScheduler {
     super(optimizer, options.lastEpoch ?? -1, 'CosineAnnealingLR');
     this.tMax = positiveInteger(options.tMax, 'tMax', 'CosineAnnealingLR');
     this.etaMin = finiteNumber(options.etaMin ?? 0, 'etaMin', 'CosineAnnealingLR');
-    this.initialStep();
+    this._initialStep();
   }
 
   protected getLr(): number[] {
@@ -359,7 +405,7 @@ export class CosineAnnealingLR extends LRScheduler {
     return this.baseLrs.map((base) => this.etaMin + ((base - this.etaMin) * (1 + Math.cos((Math.PI * this.lastEpoch) / this.tMax))) / 2);
   }
 
-  protected settings(): Record<string, number | number[]> {
+  protected settings(): Record<string, SchedulerSetting> {
     return { tMax: this.tMax, etaMin: this.etaMin };
   }
 

@@ -48,7 +48,7 @@ export interface OptimizerStateDict<H, S extends ParamState> {
 }
 
 /**
- * The base of `SGD`, `Adam` and `AdamW`. `H` is a group's hyperparameters, `S` one parameter's state.
+ * The base of `SGD`, `Adam`, `AdamW`, `RMSprop` and `Adagrad`. `H` is a group's hyperparameters, `S` one parameter's state.
  *
  * @example
  * ```ts
@@ -318,6 +318,13 @@ export function zerosLikeParam(param: Tensor): Tensor {
 export function checkNonNegative(value: unknown, name: string, where: string): void {
   if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
     throw new Error(`${where}: invalid ${name} ${String(value)} (expected a finite number >= 0)`);
+  }
+}
+
+/** Throws `${where}: step must be a non-negative integer` unless `step` is one (a loaded state's step count). */
+export function checkStepCount(step: unknown, where: string): void {
+  if (typeof step !== 'number' || !Number.isInteger(step) || step < 0) {
+    throw new Error(`${where}: step must be a non-negative integer, got ${String(step)}`);
   }
 }
 

@@ -1,12 +1,11 @@
 import { sharedStorage } from './parallel/shared-memory.js';
 
-/** The element types tsgrad stores. float32 is the default, as in PyTorch. */
-export type DType = 'float32' | 'float64';
+export {
+  DTYPES, bytesPerElement, isFloatingDtype, storageOf, type DType, type FloatDType, type FloatStorage, type Storage,
+} from './storage-types.js';
+import { DTYPES, bytesPerElement, isFloatingDtype, storageOf, type DType, type FloatDType, type FloatStorage, type Storage } from './storage-types.js';
 
-/** The flat storage behind every array: one typed array per dtype. */
-export type Storage = Float32Array | Float64Array;
-
-let defaultDtype: DType = 'float32';
+let defaultDtype: FloatDType = 'float32';
 
 /**
  * Sets the dtype that creation functions use when none is given.
@@ -19,8 +18,10 @@ let defaultDtype: DType = 'float32';
  * setDefaultDtype('float32');
  * ```
  */
-export function setDefaultDtype(dtype: DType): void {
+export function setDefaultDtype(dtype: FloatDType): void {
   assertDtype(dtype, 'setDefaultDtype');
+  // As torch.set_default_dtype: creation without a dtype makes floating-point tensors.
+  if (!isFloatingDtype(dtype)) throw new Error(`setDefaultDtype: the default dtype must be 'float32' or 'float64', got '${dtype}'`);
   defaultDtype = dtype;
 }
 
@@ -33,14 +34,14 @@ export function setDefaultDtype(dtype: DType): void {
  * getDefaultDtype(); // 'float32' unless setDefaultDtype changed it
  * ```
  */
-export function getDefaultDtype(): DType {
+export function getDefaultDtype(): FloatDType {
   return defaultDtype;
 }
 
 /** Throws a clear error unless `dtype` is one tsgrad supports. */
 export function assertDtype(dtype: unknown, where: string): asserts dtype is DType {
-  if (dtype !== 'float32' && dtype !== 'float64') {
-    throw new Error(`${where}: unsupported dtype ${JSON.stringify(dtype)}; expected 'float32' or 'float64'`);
+  if (!DTYPES.includes(dtype as DType)) {
+    throw new Error(`${where}: unsupported dtype ${JSON.stringify(dtype)}; expected 'float32', 'float64', 'int32' or 'bool'`);
   }
 }
 
@@ -50,9 +51,11 @@ export function assertDtype(dtype: unknown, where: string): asserts dtype is DTy
  * reads in place (parallel/shared-memory.ts explains how its memory stays bounded); the rest is
  * ordinary memory.
  */
+export function allocate(dtype: FloatDType, size: number, sharedFrom?: number, shape?: readonly number[]): FloatStorage;
+export function allocate(dtype: DType, size: number, sharedFrom?: number, shape?: readonly number[]): Storage;
 export function allocate(dtype: DType, size: number, sharedFrom?: number, shape?: readonly number[]): Storage {
   try {
-    return sharedStorage(dtype, size, sharedFrom) ?? (dtype === 'float64' ? new Float64Array(size) : new Float32Array(size));
+    return sharedStorage(dtype, size, sharedFrom) ?? storageOf(dtype, size);
   } catch (error) {
     // V8's own message ("Array buffer allocation failed", "Invalid typed array length: …") says
     // neither what nor how much: name the shape (when known), the dtype and the bytes.
@@ -78,7 +81,7 @@ export class AllocationError extends RangeError {
     cause: Error,
     where?: string,
   ) {
-    const bytes = size * (dtype === 'float64' ? 8 : 4);
+    const bytes = size * bytesPerElement(dtype);
     const what = shape === undefined ? `${size} ${dtype} elements` : `a ${dtype} tensor of shape [${shape.join(', ')}] (${size} elements)`;
     super(`${where === undefined ? '' : `${where}: `}cannot allocate ${what}: ${bytes} bytes (${formatBytes(bytes)}): ${cause.message}`, { cause });
     this.name = 'AllocationError';
@@ -105,10 +108,66 @@ function formatBytes(bytes: number): string {
 
 /** The dtype of a storage array. */
 export function dtypeOf(storage: Storage): DType {
-  return storage instanceof Float64Array ? 'float64' : 'float32';
+  if (storage instanceof Float64Array) return 'float64';
+  if (storage instanceof Float32Array) return 'float32';
+  if (storage instanceof Int32Array) return 'int32';
+  return 'bool';
 }
 
-/** PyTorch's promotion among floating types: float32 with float64 gives float64. */
+/**
+ * PyTorch's promotion of two tensor dtypes: the later in bool < int32 < float32 < float64 wins
+ * (int32 with float32 gives float32, as torch.promote_types).
+ */
 export function promoteTypes(a: DType, b: DType): DType {
-  return a === 'float64' || b === 'float64' ? 'float64' : 'float32';
+  return DTYPES.indexOf(a) >= DTYPES.indexOf(b) ? a : b;
+}
+
+/**
+ * The dtype of `tensor ∘ number`: PyTorch's rule for a Python scalar, which does not promote a
+ * tensor of its own category or a higher one. JS cannot tell `2` from `2.0`, so an integer-valued
+ * number counts as an integer: an int32 or bool tensor with 2 gives int32, with 2.5 the default
+ * float dtype; a float tensor keeps its dtype.
+ */
+export function promoteWithNumber(dtype: DType, value: number): DType {
+  if (isFloatingDtype(dtype)) return dtype;
+  return Number.isInteger(value) ? 'int32' : defaultDtype;
+}
+
+/**
+ * The dtype a floating-point op (exp, log, true division, mean, …) computes an int32 or bool tensor
+ * in: the default float dtype, as PyTorch. Float dtypes are kept.
+ */
+export function floatDtypeFor(dtype: DType): FloatDType {
+  return isFloatingDtype(dtype) ? dtype : defaultDtype;
+}
+
+/**
+ * `data` as float storage, for the float-only kernels (conv, gemm); an int32/bool array is a clear
+ * error naming the op (applyOp refuses those inputs earlier: this is the kernels' own guard).
+ */
+export function floatStorage(data: Storage, op: string): FloatStorage {
+  if (data instanceof Float32Array || data instanceof Float64Array) return data;
+  throw new Error(`${op}: expected float32 or float64 data, got ${dtypeOf(data)}`);
+}
+
+/**
+ * Writes `values` into `out`, converting to `out`'s dtype as PyTorch's casts do: to int32 by
+ * truncation toward zero (the typed array's own conversion; NaN and ±Infinity give 0 and values
+ * beyond int32 wrap, where PyTorch's result is unspecified), to bool as `v !== 0` (NaN is true).
+ */
+export function castInto(out: Storage, values: ArrayLike<number>, outOffset = 0): void {
+  if (out instanceof Uint8Array) {
+    for (let i = 0; i < values.length; i++) out[outOffset + i] = values[i] !== 0 ? 1 : 0;
+  } else if (ArrayBuffer.isView(values)) {
+    out.set(values as Storage, outOffset);
+  } else {
+    for (let i = 0; i < values.length; i++) out[outOffset + i] = values[i]!;
+  }
+}
+
+/** `value` as stored in `dtype` (bool: 0 or 1; int32: truncated toward zero). */
+export function castValue(value: number, dtype: DType): number {
+  if (dtype === 'bool') return value !== 0 ? 1 : 0;
+  if (dtype === 'int32') return value | 0;
+  return value;
 }

@@ -1,4 +1,4 @@
-import { allocate, dtypeOf, type DType, type Storage } from './dtype.js';
+import { allocate, castInto, castValue, dtypeOf, type DType, type Storage } from './dtype.js';
 import {
   checkShape, coalesceDims, contiguousStrides, inferShape, normalizeDim, sameShape, shapeString, sizeOf, type Shape,
 } from './shape.js';
@@ -48,18 +48,18 @@ export class NDArray {
   /** A fresh contiguous array filled with `value`. */
   static full(shape: Shape, value: number, dtype: DType): NDArray {
     const out = NDArray.zeros(shape, dtype);
-    out.data.fill(value);
+    out.data.fill(castValue(value, dtype));
     return out;
   }
 
   /** A 0-d array holding one value. */
   static scalar(value: number, dtype: DType): NDArray {
     const data = allocate(dtype, 1);
-    data[0] = value;
+    data[0] = castValue(value, dtype);
     return new NDArray(data, []);
   }
 
-  /** The element type, from the storage: `'float32'` or `'float64'`. */
+  /** The element type, from the storage: `'float32'`, `'float64'`, `'int32'` or `'bool'`. */
   get dtype(): DType {
     return dtypeOf(this.data);
   }
@@ -110,11 +110,14 @@ export class NDArray {
     return this.copy().data;
   }
 
-  /** Converts the element type (always a copy when the dtype differs). */
+  /**
+   * Converts the element type (always a copy when the dtype differs): to int32 truncating toward
+   * zero, to bool as `v !== 0` (castInto).
+   */
   astype(dtype: DType): NDArray {
     if (dtype === this.dtype) return this;
     const out = allocate(dtype, this.size, undefined, this.shape);
-    out.set(this.flat());
+    castInto(out, this.flat());
     return new NDArray(out, [...this.shape]);
   }
 

@@ -119,7 +119,7 @@ describe('other bad input', () => {
   });
 
   it('an unsupported dtype', () => {
-    expectError(() => zeros([1], { dtype: 'int32' as unknown as DType }), /unsupported dtype "int32"; expected 'float32' or 'float64'/);
+    expectError(() => zeros([1], { dtype: 'int64' as unknown as DType }), /unsupported dtype "int64"; expected 'float32', 'float64', 'int32' or 'bool'/);
     expectError(() => tensor([1], { dtype: 'float16' as unknown as DType }), /^tensor: unsupported dtype "float16"/);
   });
 

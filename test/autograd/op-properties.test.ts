@@ -44,6 +44,7 @@ describe('every differentiable op passes gradcheck on drawn shapes and values', 
       'maximum', 'minimum', 'atan2', 'clamp',
       'min', 'logsumexp', 'std', 'prod', 'cumsum', 'cumprod', 'norm',
       'slice', 'flip', 'roll', 'repeat', 'tile', 'split/chunk/unbind',
+      'gather', 'scatter', 'scatterAdd', 'indexSelect', 'maskedSelect', 'maskedFill', 'where', 'sort', 'topk',
     ];
     expect(opSpecs.map((s) => s.name).sort()).toEqual([...expected].sort());
   });

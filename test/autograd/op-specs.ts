@@ -13,6 +13,7 @@ import { tensor } from '../../src/autograd/creation.js';
 import { cat } from '../../src/nn/functional/join.js';
 import type { GradcheckOptions } from '../../src/autograd/gradcheck.js';
 import type { Tensor } from '../../src/autograd/tensor.js';
+import { where } from '../../src/autograd/where.js';
 import { broadcastsTo, shapeArb, sizeOf } from '../tensor/reference.js';
 
 /** One drawn input: a float64 leaf of this shape and these row-major values. */
@@ -785,6 +786,172 @@ const partASpecs: readonly Spec[] = [
 // ---- the table ----------------------------------------------------------------------------------
 
 /** Every differentiable Tensor method, one spec each. */
+// ---- issue 13 part B: selection and indexing ----------------------------------------------------
+// Index arguments are drawn by fast-check like everything else (params), never as inputs: they have
+// no gradient. sort/topk draw distinct values (no ties: their gradient follows the chosen index).
+
+/** The multi-indices of `shape`, row-major. */
+function multiIndices(shape: readonly number[]): number[][] {
+  const out: number[][] = [[]];
+  for (const s of shape) {
+    const next: number[][] = [];
+    for (const prefix of out) for (let i = 0; i < s; i++) next.push([...prefix, i]);
+    out.splice(0, out.length, ...next);
+  }
+  return out;
+}
+
+function intsBelow(n: number, bound: number): fc.Arbitrary<number[]> {
+  return fc.array(fc.integer({ min: 0, max: bound - 1 }), { minLength: n, maxLength: n });
+}
+
+const int32 = (values: number[], shape: number[]): Tensor => tensor(values, { dtype: 'int32', shape });
+
+interface IndexParams {
+  dim: number;
+  indexShape: number[];
+  index: number[];
+}
+
+function indexTags(c: OpCase<IndexParams>): string[] {
+  const tags = c.params.dim < 0 ? ['negative dim'] : [];
+  if (new Set(c.params.index).size < c.params.index.length) tags.push('repeated index');
+  return tags;
+}
+
+/** A tensor of 1–3 dims, a dim, and an index shape that fits the tensor outside that dim. */
+const gatherLayout = shapeArb(1, 3).chain((shape) =>
+  fc.record({
+    shape: fc.constant(shape),
+    d: fc.integer({ min: 0, max: shape.length - 1 }),
+    negative: fc.boolean(),
+    sizes: fc.array(fc.integer({ min: 1, max: 3 }), { minLength: shape.length, maxLength: shape.length }),
+  }).map(({ shape: s, d, negative, sizes }) => ({
+    shape: s,
+    d,
+    dim: negative ? d - s.length : d,
+    indexShape: s.map((n, k) => (k === d ? sizes[k]! : Math.min(n, sizes[k]!))),
+  })),
+);
+
+const gatherSpec = defineSpec<IndexParams>({
+  name: 'gather',
+  draw: gatherLayout.chain(({ shape, d, dim, indexShape }) =>
+    fc.tuple(drawn(shape, values.any), intsBelow(sizeOf(indexShape), shape[d]!)).map(([x, index]) => ({ inputs: [x], params: { dim, indexShape, index } })),
+  ),
+  run: ({ dim, indexShape, index }, x) => x.gather(dim, int32(index, indexShape)),
+  tags: indexTags,
+  covers: ['size-1 dim', 'negative dim', 'repeated index'],
+});
+
+const scatterAddSpec = defineSpec<IndexParams>({
+  name: 'scatterAdd',
+  draw: fc.tuple(gatherLayout, gradFlags).chain(([{ shape, d, dim, indexShape }, [gs, gsrc]]) =>
+    fc
+      .tuple(drawn(shape, values.any, gs), drawn(indexShape, values.any, gsrc), intsBelow(sizeOf(indexShape), shape[d]!))
+      .map(([self, src, index]) => ({ inputs: [self, src], params: { dim, indexShape, index } })),
+  ),
+  run: ({ dim, indexShape, index }, self, src) => self.scatterAdd(dim, int32(index, indexShape), src!),
+  tags: indexTags,
+  covers: ['size-1 dim', 'negative dim', 'repeated index', 'input without grad'],
+});
+
+/**
+ * scatter with an index that never repeats within a fiber along dim (at most the dim's size there,
+ * shifted cyclically): with repeats only one src element is kept, and the gradient PyTorch defines
+ * (a gather for every src element) is not the derivative, which gradcheck would rightly flag.
+ */
+const scatterSpec = defineSpec<IndexParams & { srcExtra: boolean }>({
+  name: 'scatter',
+  draw: fc.tuple(gatherLayout, gradFlags, fc.integer({ min: 0, max: 2 }), fc.boolean()).chain(([{ shape, d, dim, indexShape }, [gs, gsrc], shift, srcExtra]) => {
+    const fitted = indexShape.map((n, k) => (k === d ? Math.min(n, shape[d]!) : n));
+    const index = multiIndices(fitted).map((ix) => (ix[d]! + shift) % shape[d]!);
+    const srcShape = srcExtra ? fitted.map((n) => n + 1) : fitted;
+    return fc
+      .tuple(drawn(shape, values.any, gs), drawn(srcShape, values.any, gsrc))
+      .map(([self, src]) => ({ inputs: [self, src], params: { dim, indexShape: fitted, index, srcExtra } }));
+  }),
+  run: ({ dim, indexShape, index }, self, src) => self.scatter(dim, int32(index, indexShape), src!),
+  tags: (c) => [...indexTags(c), ...(c.params.srcExtra ? ['src larger than the index'] : [])],
+  covers: ['size-1 dim', 'negative dim', 'src larger than the index', 'input without grad'],
+});
+
+const indexSelectSpec = defineSpec<{ dim: number; index: number[] }>({
+  name: 'indexSelect',
+  draw: shapeArb(1, 3).chain((shape) =>
+    fc
+      .record({ x: drawn(shape, values.any), d: fc.integer({ min: 0, max: shape.length - 1 }), negative: fc.boolean(), length: fc.integer({ min: 1, max: 4 }) })
+      .chain(({ x, d, negative, length }) => intsBelow(length, shape[d]!).map((index) => ({ inputs: [x], params: { dim: negative ? d - shape.length : d, index } }))),
+  ),
+  run: ({ dim, index }, x) => x.indexSelect(dim, index),
+  tags: (c) => [...(c.params.dim < 0 ? ['negative dim'] : []), ...(new Set(c.params.index).size < c.params.index.length ? ['repeated index'] : [])],
+  covers: ['size-1 dim', 'negative dim', 'repeated index'],
+});
+
+const maskedSelectSpec = defineSpec<{ maskShape: number[]; mask: boolean[] }>({
+  name: 'maskedSelect',
+  draw: broadcastPair.chain(([sx, sm]) =>
+    fc
+      .tuple(drawn(sx, values.any), fc.array(fc.boolean(), { minLength: sizeOf(sm), maxLength: sizeOf(sm) }))
+      .map(([x, mask]) => ({ inputs: [x], params: { maskShape: sm, mask } })),
+  ),
+  run: ({ maskShape, mask }, x) => x.maskedSelect(tensor(mask.map(Number), { dtype: 'bool', shape: maskShape })),
+  tags: (c) => (c.params.maskShape.join() !== c.inputs[0]!.shape.join() ? ['mask broadcast'] : []),
+  covers: ['0-d', 'size-1 dim', 'mask broadcast'],
+});
+
+const maskedFillSpec = defineSpec<{ maskShape: number[]; mask: boolean[]; value: number | 'tensor' }>({
+  name: 'maskedFill',
+  draw: shapeArb().chain((shape) =>
+    fc
+      .tuple(drawn(shape, values.any), broadcastsTo(shape), fc.oneof(values.any, fc.constant<'tensor'>('tensor')), drawn([], values.any))
+      .chain(([x, maskShape, value, v]) =>
+        fc.array(fc.boolean(), { minLength: sizeOf(maskShape), maxLength: sizeOf(maskShape) })
+          .map((mask) => ({ inputs: value === 'tensor' ? [x, v] : [x], params: { maskShape, mask, value } })),
+      ),
+  ),
+  run: ({ maskShape, mask, value }, x, v) => x.maskedFill(tensor(mask.map(Number), { dtype: 'bool', shape: maskShape }), value === 'tensor' ? v! : value),
+  tags: (c) => (c.params.value === 'tensor' ? ['0-d tensor value'] : ['number value']),
+  covers: ['0-d', 'size-1 dim', '0-d tensor value', 'number value'],
+});
+
+const whereSpec = defineSpec<{ condShape: number[]; cond: boolean[] }>({
+  name: 'where',
+  draw: fc.tuple(broadcastPair, gradFlags).chain(([[sa, sb], [ga, gb]]) =>
+    fc
+      .tuple(drawn(sa, values.any, ga), drawn(sb, values.any, gb), broadcastsTo(sa.length >= sb.length ? sa : sb))
+      .chain(([a, b, condShape]) =>
+        fc.array(fc.boolean(), { minLength: sizeOf(condShape), maxLength: sizeOf(condShape) }).map((cond) => ({ inputs: [a, b], params: { condShape, cond } })),
+      ),
+  ),
+  run: ({ condShape, cond }, a, b) => where(tensor(cond.map(Number), { dtype: 'bool', shape: condShape }), a!, b!),
+  covers: ['0-d', 'size-1 dim', 'broadcast', 'input without grad'],
+});
+
+const sortSpec = defineSpec<{ dim: number; descending: boolean }>({
+  name: 'sort',
+  draw: shapeArb(0, 3).chain((shape) =>
+    fc.record({ x: distinctDrawn(shape), dim: dimIn(shape.length), descending: fc.boolean() }).map(({ x, dim, descending }) => ({ inputs: [x], params: { dim, descending } })),
+  ),
+  run: ({ dim, descending }, x) => x.sort(dim, { descending }).values,
+  tags: (c) => [c.params.descending ? 'descending' : 'ascending', ...(c.params.dim < 0 ? ['negative dim'] : [])],
+  covers: ['0-d', 'size-1 dim', 'negative dim', 'descending', 'ascending'],
+});
+
+const topkSpec = defineSpec<{ k: number; dim: number; largest: boolean }>({
+  name: 'topk',
+  draw: shapeArb(1, 3).chain((shape) =>
+    fc
+      .record({ x: distinctDrawn(shape), d: fc.integer({ min: 0, max: shape.length - 1 }), negative: fc.boolean(), largest: fc.boolean() })
+      .chain(({ x, d, negative, largest }) =>
+        fc.integer({ min: 0, max: shape[d]! }).map((k) => ({ inputs: [x], params: { k, dim: negative ? d - shape.length : d, largest } })),
+      ),
+  ),
+  run: ({ k, dim, largest }, x) => x.topk(k, dim, { largest }).values,
+  tags: (c) => [c.params.largest ? 'largest' : 'smallest', ...(c.params.k === 0 ? ['k = 0'] : [])],
+  covers: ['size-1 dim', 'largest', 'smallest', 'k = 0'],
+});
+
 export const opSpecs: readonly Spec[] = [
   unarySpec('neg', values.any, (x) => x.neg()),
   unarySpec('exp', values.smooth, (x) => x.exp()),
@@ -817,4 +984,13 @@ export const opSpecs: readonly Spec[] = [
   flattenSpec,
   toSpec,
   ...partASpecs,
+  gatherSpec,
+  scatterSpec,
+  scatterAddSpec,
+  indexSelectSpec,
+  maskedSelectSpec,
+  maskedFillSpec,
+  whereSpec,
+  sortSpec,
+  topkSpec,
 ];

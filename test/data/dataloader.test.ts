@@ -130,6 +130,13 @@ describe('DataLoader', () => {
     expect(x.shape).toEqual([2, 2]);
     expect([...x.toArray()]).toEqual([2, -2, 3, -3]);
     expect([...y.toArray()]).toEqual([4, 9]);
+    expect(y.dtype).toBe('int32'); // integer labels collate to int32 (PyTorch: int64)
+  });
+
+  it('numbers that are not all integers collate to the default float dtype', () => {
+    const [, y] = data.defaultCollate([[tensor([1]), 0.5], [tensor([2]), 2]]);
+    expect(y.dtype).toBe('float32');
+    expect([...y.toArray()]).toEqual([0.5, 2]);
   });
 
   it('a custom collate decides the batch type', () => {

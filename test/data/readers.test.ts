@@ -126,6 +126,7 @@ describe('loadMnist', () => {
       expect(train.images.shape).toEqual([5, 1, 4, 3]);
       expect(train.images.dtype).toBe('float32');
       expect(test.images.shape).toEqual([2, 1, 4, 3]);
+      expect(train.labels.dtype).toBe('int32'); // class indices, whatever the images' dtype
       expect([...train.labels.toArray()]).toEqual([5, 0, 4, 1, 9]);
       expect([...test.labels.toArray()]).toEqual([7, 2]);
       const expected = Float32Array.from({ length: 60 }, (_, k) => pixel(k) / 255);
@@ -136,6 +137,7 @@ describe('loadMnist', () => {
   it('float64 on request', () => {
     const { train } = data.loadMnist(mnistDir([1, 2], [3], false), { dtype: 'float64' });
     expect(train.images.dtype).toBe('float64');
+    expect(train.labels.dtype).toBe('int32');
     expect(train.images.toArray()[1]).toBe(pixel(1) / 255);
   });
 
@@ -176,6 +178,7 @@ describe('CIFAR-10 binary batches', () => {
     const { train, test } = data.loadCifar10(cifarDir());
     expect(train.images.shape).toEqual([10, 3, 32, 32]);
     expect(test.images.shape).toEqual([3, 3, 32, 32]);
+    expect(train.labels.dtype).toBe('int32');
     expect([...train.labels.toArray()]).toEqual([1, 8, 2, 7, 3, 6, 4, 5, 5, 4]);
     expect([...test.labels.toArray()]).toEqual([0, 3, 9]);
     // Record 1 of data_batch_3 is sample 5; channel 1 (green), row 2, col 7 is byte 1024 + 2·32 + 7.
@@ -188,6 +191,7 @@ describe('CIFAR-10 binary batches', () => {
     const dir = freshDir();
     const one = data.readCifar10Batch(write(dir, 'b.bin', batch([6], 0)), { dtype: 'float64' });
     expect(one.images.shape).toEqual([1, 3, 32, 32]);
+    expect(one.labels.dtype).toBe('int32');
     expect(one.images.toArray()[3071]).toBe(3071 % 256 / 255);
   });
 
@@ -211,6 +215,7 @@ describe('loadMnistPackage', () => {
     const { images, labels } = data.loadMnistPackage();
     expect(images.shape).toEqual([10000, 1, 28, 28]);
     expect(labels.shape).toEqual([10000]);
+    expect(labels.dtype).toBe('int32');
     const y = labels.toArray();
     // The first and last groups, read straight from the package's JSON files.
     const pkgDir = join(createRequire(import.meta.url).resolve('mnist'), '..');

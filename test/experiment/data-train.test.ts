@@ -99,6 +99,8 @@ describe('training helpers', () => {
   it('countCorrect takes the argmax per row; a NaN row never counts', () => {
     const logits = tensor([[0, 2, 1], [5, 1, 1], [NaN, NaN, NaN], [0, 0, 3]]);
     expect(countCorrect(logits, [1, 0, 0, 1])).toBe(2);
+    // A row with one NaN is ruled out too (argmax would pick the NaN as the maximum).
+    expect(countCorrect(tensor([[NaN, 5, 1], [1, 5, 1]]), [1, 1])).toBe(1);
   });
 
   it('the train-mode evaluation leaves every buffer (running statistics, counters) as it was', () => {

@@ -26,7 +26,7 @@ function weightsOf(model: nn.Module): Map<string, number[]> {
 
 describe('resume from a checkpoint in a fresh process', () => {
   for (const kind of ['sgd-momentum', 'adam']) {
-    it(`${kind} + CosineAnnealingLR + dropout: 20 steps, checkpoint, 20 more in a new process = 40 steps, bitwise`, () => {
+    it(`${kind} + OneCycleLR + dropout: 20 steps, checkpoint, 20 more in a new process = 40 steps, bitwise`, () => {
       const straight = makeRun(kind);
       trainSteps(straight, 0, 40);
       const half = join(dir, `${kind}-20.safetensors`);

@@ -4,7 +4,7 @@
 // state-dict keys (names and order), the output, and the gradients of sum(out · G) with respect to
 // the input and every parameter, at 1e-10 relative in float64 (and at float32 tolerance in float32).
 import { describe, expect, it } from 'vitest';
-import { nn, type DType, type Tensor } from '../../src/index.js';
+import { nn, type FloatDType as DType, type Tensor } from '../../src/index.js';
 import { assertClose, fixtureTensor, loadFixtures, type FixtureTensor, type Tolerance } from '../helpers/fixtures.js';
 import { smallCnn } from '../helpers/small-cnn.js';
 

@@ -61,7 +61,7 @@ describe('safetensors round trip', () => {
       const back = tensors.get(key)!;
       expect(back.shape, key).toEqual(t.shape);
       // I64 is read into float64; the float types keep their dtype.
-      expect(back.dtype, key).toBe(key.endsWith('num_batches_tracked') ? 'float64' : t.dtype);
+      expect(back.dtype, key).toBe(key.endsWith('num_batches_tracked') ? 'int32' : t.dtype);
       expect(Array.from(back.toArray()), key).toEqual(Array.from(t.toArray()));
     }
     expect(Object.is(tensors.get('0.weight')!.toArray()[5], -0)).toBe(true);
@@ -239,7 +239,8 @@ describe('corrupt files: a clear error naming the file and the problem, never a 
     ['invalid JSON', () => craft('json', '{"w": {"dtype": "F32",', okData), /not valid JSON/],
     ['header not an object', () => craft('array', '[1, 2]'), /does not start with a JSON object/],
     ['invalid UTF-8', () => craft('utf8', new Uint8Array([0x7b, 0xff, 0xfe, 0x7d])), /the header is not valid UTF-8/],
-    ['unsupported dtype', () => craft('f16', { w: { dtype: 'F16', shape: [2], data_offsets: [0, 4] } }, new Uint8Array(4)), /tensor 'w' has dtype F16, which tsgrad does not support/],
+    ['unsupported dtype', () => craft('c64', { w: { dtype: 'C64', shape: [2], data_offsets: [0, 16] } }, new Uint8Array(16)), /tensor 'w' has dtype C64, which tsgrad does not support/],
+    ['I64 outside int32', () => craft('i64', { w: { dtype: 'I64', shape: [1], data_offsets: [0, 8] } }, new Uint8Array(new BigInt64Array([2147483648n]).buffer)), /tensor 'w' \(I64\) holds 2147483648, which is outside int32/],
     ['missing dtype', () => craft('nodtype', { w: { shape: [2], data_offsets: [0, 8] } }, okData), /tensor 'w' has no dtype/],
     ['negative shape', () => craft('shape', { w: { dtype: 'F32', shape: [-2], data_offsets: [0, 8] } }, okData), /tensor 'w' has an invalid shape \[-2\]/],
     ['fractional shape', () => craft('shape2', { w: { dtype: 'F32', shape: [1.5], data_offsets: [0, 8] } }, okData), /tensor 'w' has an invalid shape/],
@@ -320,5 +321,47 @@ describe('corrupt files: a clear error naming the file and the problem, never a 
   it('a missing file is an error naming it', () => {
     const path = join(dir, 'does-not-exist.safetensors');
     expect(() => loadSafetensors(path)).toThrow(/cannot read '.*does-not-exist\.safetensors'/);
+  });
+});
+
+describe('safetensors dtypes beyond float (issue 13)', () => {
+  it('int32 and bool tensors round-trip as I32 and BOOL, bit for bit', () => {
+    const state = { i: tensor([-2147483648, 0, 7, 2147483647], { dtype: 'int32' }), b: tensor([1, 0, 1], { dtype: 'bool' }) };
+    const bytes = serializeSafetensors(state);
+    const headerLength = Number(new DataView(bytes.buffer).getBigUint64(0, true));
+    const header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + headerLength))) as Record<string, { dtype: string }>;
+    expect(header.i!.dtype).toBe('I32');
+    expect(header.b!.dtype).toBe('BOOL');
+    const back = parseSafetensors(bytes).tensors;
+    expect(back.get('i')!.dtype).toBe('int32');
+    expect(Array.from(back.get('i')!.toArray())).toEqual([-2147483648, 0, 7, 2147483647]);
+    expect(back.get('b')!.dtype).toBe('bool');
+    expect(Array.from(back.get('b')!.toArray())).toEqual([1, 0, 1]);
+  });
+
+  it('reads I32, I64 (into int32), BOOL, U8, F16 and BF16 (into float32) with their exact values', () => {
+    // Hand-encoded bytes: F16 0x3c00 = 1, 0xc000 = −2, 0x0001 = 2⁻²⁴ (subnormal), 0x7c00 = +Infinity;
+    // BF16 0x3f80 = 1, 0xc040 = −3; BOOL byte 2 is true.
+    const f16 = new Uint8Array(new Uint16Array([0x3c00, 0xc000, 0x0001, 0x7c00]).buffer);
+    const bf16 = new Uint8Array(new Uint16Array([0x3f80, 0xc040]).buffer);
+    const i64 = new Uint8Array(new BigInt64Array([-5n, 2147483647n]).buffer);
+    const i32 = new Uint8Array(new Int32Array([-1, 9]).buffer);
+    const data = new Uint8Array([...f16, ...bf16, ...i64, ...i32, 0, 2, 255, 3]);
+    const file = craft('mixed', {
+      h: { dtype: 'F16', shape: [4], data_offsets: [0, 8] },
+      bh: { dtype: 'BF16', shape: [2], data_offsets: [8, 12] },
+      l: { dtype: 'I64', shape: [2], data_offsets: [12, 28] },
+      i: { dtype: 'I32', shape: [2], data_offsets: [28, 36] },
+      b: { dtype: 'BOOL', shape: [2], data_offsets: [36, 38] },
+      u: { dtype: 'U8', shape: [2], data_offsets: [38, 40] },
+    }, data);
+    const state = loadSafetensors(file);
+    const read = (k: string): [string, number[]] => [state.get(k)!.dtype, Array.from(state.get(k)!.toArray())];
+    expect(read('h')).toEqual(['float32', [1, -2, 2 ** -24, Infinity]]);
+    expect(read('bh')).toEqual(['float32', [1, -3]]);
+    expect(read('l')).toEqual(['int32', [-5, 2147483647]]);
+    expect(read('i')).toEqual(['int32', [-1, 9]]);
+    expect(read('b')).toEqual(['bool', [0, 1]]);
+    expect(read('u')).toEqual(['float32', [255, 3]]);
   });
 });

@@ -8,7 +8,7 @@
 // - Key names and order against PyTorch's for a conv-bn nest; loadStateDict's errors.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { nn, noGrad, ones, randn, tensor, zeros, type DType, type Tensor } from '../../src/index.js';
+import { nn, noGrad, ones, randn, tensor, zeros, type FloatDType as DType, type Tensor } from '../../src/index.js';
 import { serializeSafetensors } from '../../src/nn/safetensors.js';
 import { assertClose, fixtureTensor, type FixtureTensor, type Tolerance } from '../helpers/fixtures.js';
 import { EvalBatchNorm2d, TSGRAD_CNN_METADATA, torchCnn, tsgradCnnFixture } from '../helpers/small-cnn.js';

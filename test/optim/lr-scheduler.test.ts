@@ -1,61 +1,48 @@
-// StepLR, MultiStepLR and CosineAnnealingLR against PyTorch 1.13 (test/fixtures/optim.json), their
-// closed forms, state-dict round trips, resuming and errors.
+// The LRSchedulers (StepLR, MultiStepLR, CosineAnnealingLR, LambdaLR, LinearLR, ExponentialLR,
+// OneCycleLR) against PyTorch 1.13 (test/fixtures/optim.json): lrs (and cycled momenta) every epoch,
+// their closed forms, state-dict round trips, resuming and errors. ReduceLROnPlateau, SequentialLR
+// and chained schedulers: lr-scheduler-pytorch.test.ts.
 import { describe, expect, it } from 'vitest';
-import { optim, zeros } from '../../src/index.js';
-import { compareArrays, loadFixtures } from '../helpers/fixtures.js';
+import { optim } from '../../src/index.js';
+import { compareArrays } from '../helpers/fixtures.js';
+import { expectTrajectory, fixtures, makeOptimizer as makeCaseOptimizer, makeScheduler as makeCaseScheduler, momenta, type SchedulerCase, type SchedulerName } from './lr-scheduler-cases.js';
 
-interface SchedulerCase {
-  name: string;
-  kind: string;
-  scheduler: 'StepLR' | 'MultiStepLR' | 'CosineAnnealingLR';
-  options: Record<string, unknown>;
-  groupLrs: number[];
-  lrs: number[][];
-}
-
-const fixtures = loadFixtures<SchedulerCase>('../fixtures/optim.json', import.meta.url);
 const cases = fixtures.cases.filter((c) => c.kind === 'scheduler');
-const TOL = { rtol: 1e-10, atol: 1e-15 };
 
 function makeOptimizer(lrs: readonly number[]): optim.SGD {
-  return new optim.SGD(lrs.map((lr) => ({ params: [zeros([1], { dtype: 'float64', requiresGrad: true })], lr })), { lr: lrs[0]! });
+  return makeCaseOptimizer(lrs) as optim.SGD;
 }
 
-function makeScheduler(kind: SchedulerCase['scheduler'], opt: optim.SGD, options: Record<string, unknown>): optim.LRScheduler {
-  switch (kind) {
-    case 'StepLR':
-      return new optim.StepLR(opt, options as unknown as optim.StepLROptions);
-    case 'MultiStepLR':
-      return new optim.MultiStepLR(opt, options as unknown as optim.MultiStepLROptions);
-    case 'CosineAnnealingLR':
-      return new optim.CosineAnnealingLR(opt, options as unknown as optim.CosineAnnealingLROptions);
-  }
+function caseOptimizer(c: SchedulerCase, lrs = c.groupLrs): ReturnType<typeof makeCaseOptimizer> {
+  return makeCaseOptimizer(lrs, c.optimizer, c.optimizerOptions);
 }
 
-function expectLrs(label: string, actual: number[], expected: number[]): void {
-  const report = compareArrays(label, actual, expected, TOL);
-  if (report !== null) throw new Error(report);
+function caseScheduler(c: SchedulerCase, opt: ReturnType<typeof makeCaseOptimizer>, options = c.options): optim.LRScheduler {
+  return makeCaseScheduler({ scheduler: c.scheduler as SchedulerName, options }, opt);
 }
+
+/** Settings unlike every case's, so a state-dict round trip must restore them. */
+const OTHER_OPTIONS: Record<SchedulerName, (c: SchedulerCase) => Record<string, unknown>> = {
+  StepLR: () => ({ stepSize: 1 }),
+  MultiStepLR: () => ({ milestones: [1] }),
+  CosineAnnealingLR: () => ({ tMax: 1 }),
+  LambdaLR: (c) => c.options, // the functions are code, not state
+  LinearLR: () => ({}),
+  ExponentialLR: () => ({ gamma: 0.5 }),
+  OneCycleLR: () => ({ maxLr: 1, totalSteps: 100, cycleMomentum: false, annealStrategy: 'linear' }),
+};
 
 describe(`LR schedulers match PyTorch ${fixtures.torch}`, () => {
-  expect(cases.length).toBeGreaterThanOrEqual(5);
+  expect(cases.length).toBeGreaterThanOrEqual(19);
   for (const c of cases) {
     it(`${c.name} ${JSON.stringify(c.options)}`, () => {
-      const opt = makeOptimizer(c.groupLrs);
-      const sched = makeScheduler(c.scheduler, opt, c.options);
-      c.lrs.forEach((expected, epoch) => {
-        if (epoch > 0) {
-          opt.step();
-          sched.step();
-        }
-        expectLrs(`${c.name} epoch ${epoch}`, sched.getLastLr(), expected);
-        expect(opt.paramGroups.map((g) => g.lr)).toEqual(sched.getLastLr());
-      });
+      const opt = caseOptimizer(c);
+      expectTrajectory(c, opt, caseScheduler(c, opt));
     });
 
     it(`${c.name}: the recursive form equals the closed form when nothing else changes the lr`, () => {
-      const opt = makeOptimizer(c.groupLrs);
-      const sched = makeScheduler(c.scheduler, opt, c.options);
+      const opt = caseOptimizer(c);
+      const sched = caseScheduler(c, opt);
       for (let epoch = 0; epoch < c.lrs.length; epoch++) {
         if (epoch > 0) sched.step();
         const report = compareArrays(`${c.name} epoch ${epoch}`, sched.getLastLr(), sched.closedFormLr(), { rtol: 1e-12, atol: 1e-15 });
@@ -64,19 +51,20 @@ describe(`LR schedulers match PyTorch ${fixtures.torch}`, () => {
     });
 
     it(`${c.name}: a scheduler restored from its state dict continues identically`, () => {
-      const opt = makeOptimizer(c.groupLrs);
-      const sched = makeScheduler(c.scheduler, opt, c.options);
+      const opt = caseOptimizer(c);
+      const sched = caseScheduler(c, opt);
       for (let epoch = 0; epoch < 4; epoch++) sched.step();
       const saved = { optimizer: opt.stateDict(), scheduler: sched.stateDict() };
-      const opt2 = makeOptimizer([1, 1]);
-      const sched2 = makeScheduler(c.scheduler, opt2, c.scheduler === 'MultiStepLR' ? { milestones: [1] } : c.scheduler === 'StepLR' ? { stepSize: 1 } : { tMax: 1 });
-      opt2.loadStateDict(saved.optimizer);
+      const opt2 = caseOptimizer(c, [1, 1]);
+      const sched2 = caseScheduler(c, opt2, OTHER_OPTIONS[c.scheduler as SchedulerName](c));
+      opt2.loadStateDict(saved.optimizer as never);
       sched2.loadStateDict(saved.scheduler);
       expect(sched2.getLastLr()).toEqual(sched.getLastLr());
       for (let epoch = 0; epoch < 8; epoch++) {
         sched.step();
         sched2.step();
         expect(sched2.getLastLr()).toEqual(sched.getLastLr());
+        expect(momenta(opt2)).toEqual(momenta(opt));
       }
       expect(sched2.stateDict()).toEqual(sched.stateDict());
     });

@@ -1,4 +1,4 @@
-// SGD, Adam and AdamW against PyTorch 1.13 (test/fixtures/optim.json, written by
+// SGD, Adam, AdamW, RMSprop and Adagrad against PyTorch 1.13 (test/fixtures/optim.json, written by
 // make_optim_fixtures.py): 5 steps on fixed parameters and fixed per-step gradients, some of them
 // null. Plus state-dict round trips (a restored optimizer continues bit-identically), in-place
 // updates, zeroGrad, parameter groups and the errors for bad input.
@@ -9,7 +9,7 @@ import { compareArrays, decodeValues, fixtureTensor, loadFixtures, type FixtureT
 interface OptimizerCase {
   name: string;
   kind: 'optimizer' | 'optimizer+scheduler' | 'scheduler';
-  optimizer: 'SGD' | 'Adam' | 'AdamW';
+  optimizer: 'SGD' | 'Adam' | 'AdamW' | 'RMSprop' | 'Adagrad';
   options: Record<string, unknown>;
   groups?: ({ params: number[] } & Record<string, unknown>)[];
   scheduler?: 'StepLR';
@@ -29,7 +29,7 @@ const F64_TOL = { rtol: 1e-10, atol: 1e-13 };
 // float32 state and parameters against the float64 reference: float32 rounding only.
 const F32_TOL = { rtol: 2e-5, atol: 2e-6 };
 
-type AnyOptimizer = optim.SGD | optim.Adam | optim.AdamW;
+type AnyOptimizer = optim.SGD | optim.Adam | optim.AdamW | optim.RMSprop | optim.Adagrad;
 
 function makeParams(dtype: DType): Tensor[] {
   return fixtures.params.map((p) => fixtureTensor(p, dtype, true));
@@ -46,6 +46,10 @@ function makeOptimizer(c: Pick<OptimizerCase, 'optimizer' | 'options' | 'groups'
       return new optim.Adam(spec, c.options as optim.AdamOptions);
     case 'AdamW':
       return new optim.AdamW(spec, c.options as optim.AdamOptions);
+    case 'RMSprop':
+      return new optim.RMSprop(spec, c.options as optim.RMSpropOptions);
+    case 'Adagrad':
+      return new optim.Adagrad(spec, c.options as optim.AdagradOptions);
   }
 }
 
@@ -250,6 +254,8 @@ describe('step and zeroGrad', () => {
       ['SGD', (p) => new optim.SGD(p, { lr: 0.05, momentum: 0.9, nesterov: true })],
       ['Adam', (p) => new optim.Adam(p, { lr: 0.05 })],
       ['AdamW', (p) => new optim.AdamW(p, { lr: 0.05 })],
+      ['RMSprop', (p) => new optim.RMSprop(p, { lr: 0.01, momentum: 0.5, centered: true })],
+      ['Adagrad', (p) => new optim.Adagrad(p, { lr: 0.5 })],
     ];
     for (const [name, make] of makers) {
       const w = tensor([[1, -2], [0.5, 3]], { dtype: 'float64', requiresGrad: true });

@@ -106,13 +106,14 @@ const loss: Tensor = F.crossEntropy(model.call(x), tensor([0, 1, 1, 0]));
 loss.backward();
 opt.step();
 const shape: readonly number[] = loss.shape;
-const values: Float32Array | Float64Array = x.toArray();
+const values: Float32Array | Float64Array | Int32Array | Uint8Array = x.toArray();
+const labels: Int32Array = tensor([0, 1], { dtype: 'int32' }).toArray() as Int32Array;
 const check: { ok: boolean; report: string } = gradcheck((t) => t.tanh().sum(), [randn([3], { dtype: 'float64', requiresGrad: true })]);
-// @ts-expect-error: dtype is 'float32' | 'float64'
+// @ts-expect-error: dtype is 'float32' | 'float64' | 'int32' | 'bool'
 tensor([1], { dtype: 'int8' });
 // @ts-expect-error: Linear takes sizes, not a string
 new nn.Linear('2', 8);
-export { shape, values, check };
+export { shape, values, labels, check };
 `;
 
 /** CommonJS: require() of the ESM package (Node ≥ 20.19 / 22.12) and dynamic import() (any Node ≥ 20). */

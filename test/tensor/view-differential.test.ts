@@ -205,7 +205,7 @@ function runDifferential(c: DiffCase): { tasks: number; allShared: boolean } {
   const onViews = outputsOf(c.run(...views));
   const y = onViews[0]!;
   const upstream = y.requiresGrad
-    ? viewOf(y.shape, c.upstream.kind, uniformValues(y.numel, c.upstream.seed), y.dtype, c.upstream.pre, c.minBase, false)
+    ? viewOf(y.shape, c.upstream.kind, uniformValues(y.numel, c.upstream.seed), c.dtype, c.upstream.pre, c.minBase, false)
     : null;
   if (upstream !== null) y.backward(upstream);
   const tasks = poolInfo().tasksRun - before;

@@ -33,8 +33,10 @@ export const binaryOps: BinaryOps = {
     freshGradients: true,
   },
   where: {
-    // out = cond ? a : b, broadcasting all three; cond is a constant (nonzero = true).
+    // out = cond ? a : b, broadcasting all three; cond is a constant bool array.
     forward: ([cond, a, b]) => {
+      if (cond!.dtype !== 'bool') throw new Error(`where: the condition must be a bool tensor, got ${cond!.dtype}`);
+      if (a!.dtype !== b!.dtype) throw new Error(`where: both branches must have one dtype, got ${a!.dtype} and ${b!.dtype}`);
       const shape = broadcastShapes(broadcastShapes(cond!.shape, a!.shape, 'where'), b!.shape, 'where');
       const c = cond!.expand(shape).contiguous().flat();
       const av = a!.expand(shape).contiguous().flat();
@@ -58,6 +60,6 @@ export const binaryOps: BinaryOps = {
 
 /** `value` with 0 wherever `test` is 0 (broadcast), as a differentiable select. */
 function whereZero(test: NDArray, value: Tensor): Tensor {
-  const isZero = new Tensor(mapUnary(test, (v) => (v === 0 ? 1 : 0)));
+  const isZero = new Tensor(mapUnary(test, (v) => (v === 0 ? 1 : 0), 'bool'));
   return applyOp('where', [isZero, new Tensor(NDArray.scalar(0, value.dtype)), value], undefined);
 }

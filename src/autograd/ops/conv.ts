@@ -2,7 +2,7 @@
 // over the pool by conv-parallel.ts) and pool.ts; these wrappers make the inputs contiguous,
 // allocate outputs and route gradients.
 // Shapes are validated by the F functions (nn/functional), which are the public entry points.
-import { allocate, type DType, type Storage } from '../../tensor/dtype.js';
+import { allocate, floatStorage, type DType, type Storage } from '../../tensor/dtype.js';
 import { conv2dBackwardBias, conv2dGeometry, type Conv2dGeometry } from '../../tensor/kernels/conv.js';
 import { conv2dBackwardInput, conv2dBackwardWeight, conv2dForward, convSplits } from '../../tensor/kernels/conv-parallel.js';
 import {
@@ -41,7 +41,7 @@ export const convOps: ConvOps = {
       const bias = inputs[2]?.contiguous() ?? null;
       const geom = conv2dGeometry(x.shape, w.shape, params);
       const y = convOutput(x.dtype, geom, geom.n * geom.cOut * geom.outH * geom.outW, [geom.n, geom.cOut, geom.outH, geom.outW]);
-      conv2dForward(geom, x.data, x.offset, w.data, w.offset, bias?.data ?? null, bias?.offset ?? 0, y.data, 0);
+      conv2dForward(geom, floatStorage(x.data, 'conv2d'), x.offset, floatStorage(w.data, 'conv2d'), w.offset, bias?.data ?? null, bias?.offset ?? 0, floatStorage(y.data, 'conv2d'), 0);
       return [y, null];
     },
     // y = W ⋆ x + b  ⇒  ∂L/∂x = Wᵀ ⋆ G,  ∂L/∂W = Σₙ G·colsᵀ,  ∂L/∂b = Σ_{n,h,w} G
@@ -59,7 +59,7 @@ export const convOps: ConvOps = {
       const w = wIn!.contiguous();
       const geom = conv2dGeometry(inputShape, w.shape, params);
       const dx = convOutput(g.dtype, geom, sizeOf(inputShape), inputShape); // overwritten by the kernel
-      conv2dBackwardInput(geom, g.data, g.offset, w.data, w.offset, dx.data, 0);
+      conv2dBackwardInput(geom, floatStorage(g.data, 'conv2d backward'), g.offset, floatStorage(w.data, 'conv2d backward'), w.offset, floatStorage(dx.data, 'conv2d backward'), 0);
       return [dx, null];
     },
     // dx = Wᵀ ⋆ g is bilinear: ∂/∂g = W ⋆ H (a convolution), ∂/∂W = Σₙ G·colsᵀ(H) (H upstream).
@@ -76,7 +76,7 @@ export const convOps: ConvOps = {
       const g = gIn!.contiguous();
       const geom = conv2dGeometry(x.shape, weightShape, params);
       const dw = NDArray.zeros(weightShape, g.dtype);
-      conv2dBackwardWeight(geom, x.data, x.offset, g.data, g.offset, dw.data, 0);
+      conv2dBackwardWeight(geom, floatStorage(x.data, 'conv2d backward'), x.offset, floatStorage(g.data, 'conv2d backward'), g.offset, floatStorage(dw.data, 'conv2d backward'), 0);
       return [dw, null];
     },
     // dW is bilinear in (x, g): ∂/∂x = Kᵀ ⋆ g (an input gradient), ∂/∂g = K ⋆ x (K upstream).
@@ -93,7 +93,7 @@ export const convOps: ConvOps = {
     forward: ([gIn], { geom }) => {
       const g = gIn!.contiguous();
       const db = NDArray.zeros([geom.cOut], g.dtype);
-      conv2dBackwardBias(geom, g.data, g.offset, db.data, 0);
+      conv2dBackwardBias(geom, floatStorage(g.data, 'conv2d backward'), g.offset, floatStorage(db.data, 'conv2d backward'), 0);
       return [db, null];
     },
     // A sum over n, h, w: its derivative broadcasts back.

@@ -4,6 +4,7 @@ import type { OpTable } from '../op.js';
 import { activationOps } from './activation.js';
 import { binaryOps } from './binary.js';
 import { catPadOps } from './cat-pad.js';
+import { indexingOps } from './indexing.js';
 import { convOps } from './conv.js';
 import { mathOps } from './math.js';
 import { matmulOps } from './matmul.js';
@@ -25,6 +26,7 @@ export const ops: OpTable = {
   ...activationOps,
   ...catPadOps,
   ...normOps,
+  ...indexingOps,
   ...resampleOps,
   ...mathOps,
   ...scanOps,

@@ -58,7 +58,7 @@ export const scanOps: ScanOps = {
     // subgradient 0 instead of ∞·0 = NaN). s is replaced by 1 there before the power, so no ∞ enters
     // the graph and the second derivative is 0 there too.
     backward: (g, { inputs: [s], args: { p } }) => {
-      const atZero = new Tensor(mapUnary(s!.array, (v) => (v === 0 ? 1 : 0)));
+      const atZero = new Tensor(mapUnary(s!.array, (v) => (v === 0 ? 1 : 0), 'bool'));
       const one = new Tensor(NDArray.scalar(1, s!.dtype));
       const zero = new Tensor(NDArray.scalar(0, s!.dtype));
       const safe = applyOp('where', [atZero, one, s!], undefined);
@@ -97,7 +97,7 @@ function cumprodGradWithZeros(g: Tensor, x: Tensor, dim: number): Tensor {
   const xt = x.permute(order);
   const n = xt.shape[xt.ndim - 1]!;
   const lead = xt.shape.slice(0, -1);
-  const diagonal = new NDArray(new Float64Array(n * n), [n, n]);
+  const diagonal = new NDArray(new Uint8Array(n * n), [n, n]); // bool: where's condition
   const upper = new NDArray(new Float64Array(n * n), [n, n]);
   for (let k = 0; k < n; k++) {
     diagonal.data[k * n + k] = 1;

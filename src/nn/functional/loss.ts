@@ -12,7 +12,10 @@ import { broadcastShapes, sameShape, shapeString } from '../../tensor/shape.js';
 import { logSoftmax } from './activation.js';
 import { checkReduction, checkTensor, describe, promoted, type Reduction } from './args.js';
 
-/** Integer class targets: a tensor of class indices, or a plain array of them. */
+/**
+ * Integer class targets: a tensor of class indices (int32, as the data readers give; a float tensor
+ * of integer values works too), or a plain array of them.
+ */
 export type Targets = Tensor | readonly number[] | number;
 
 /** Options of `F.nllLoss` (PyTorch's keywords). */
@@ -58,6 +61,7 @@ function readTargets(fn: string, input: Tensor, targets: Targets, ignoreIndex: n
   let values: ArrayLike<number>;
   let givenShape: readonly number[];
   if (targets instanceof Tensor) {
+    if (targets.dtype === 'bool') throw new Error(`${fn}: targets must be class indices (int32, or integer-valued floats), got a bool tensor`);
     values = targets.toArray();
     givenShape = targets.shape;
   } else if (typeof targets === 'number') {
@@ -122,7 +126,7 @@ function weightedClassSum(input: Tensor, info: TargetInfo, terms: ClassTerms): T
   const inner = input.shape.slice(info.classDim + 1).reduce((p, d) => p * d, 1);
   const classes = info.classes;
   const coef = NDArray.zeros(input.shape, input.dtype);
-  const taken = NDArray.zeros(input.shape, input.dtype);
+  const taken = NDArray.zeros(input.shape, 'bool');
   for (let t = 0; t < info.target.length; t++) {
     if (info.ignored[t]) continue;
     const n = Math.floor(t / inner);

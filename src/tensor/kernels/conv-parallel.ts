@@ -20,7 +20,7 @@
  * calling thread recomputed meanwhile (a worker stalled for STEAL_IN_PLACE_MS, pool.ts) stops before
  * its next copy, and a copy only ever writes the values the recomputation wrote.
  */
-import type { Storage } from '../dtype.js';
+import type { FloatStorage as Storage } from '../dtype.js';
 import { MAX_CHUNKS, arrayArg, numberArg, recordArg, type ChunkFn, type TaskArg, type TaskFactory } from '../parallel/protocol.js';
 import { isShared, poolAvailable, runChunks } from '../parallel/pool.js';
 import { sharedOperand } from '../parallel/shared-memory.js';

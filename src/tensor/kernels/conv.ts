@@ -5,7 +5,7 @@
 //   forward      y_g  [Cout/g, P] = W_g [Cout/g, K] · cols [K, P]           (+ bias per row)
 //   grad input   dcols [K, P]     = W_gᵀ · dy_g,  then col2im adds dcols back onto dx
 //   grad weight  dW_g [Cout/g, K] += dy_g · colsᵀ
-import type { Storage } from '../dtype.js';
+import type { FloatStorage as Storage } from '../dtype.js';
 import { channelSum } from './channel-reduce.js';
 import { gemmInPlace, gemmInPlaceBuffer, gemmInPlaceFits } from './gemm-backend.js';
 import { gemmShouldParallelize } from './gemm-parallel.js';

@@ -26,12 +26,14 @@ export function mapUnary(x: NDArray, fn: (v: number) => number, dtype: DType = x
 }
 
 /**
- * out = fn(a, b) with NumPy broadcasting. Fast paths: same shape and both contiguous, and a scalar
+ * out = fn(a, b) with NumPy broadcasting, stored as `dtype` (default: the promoted one; the
+ * comparisons store bool). Fast paths: same shape and both contiguous, and a scalar
  * operand; otherwise broadcast dims get stride 0 and one strided walk covers both inputs.
  */
-export function mapBinary(a: NDArray, b: NDArray, fn: (x: number, y: number) => number, op: string): NDArray {
+export function mapBinary(
+  a: NDArray, b: NDArray, fn: (x: number, y: number) => number, op: string, dtype: DType = promoteTypes(a.dtype, b.dtype),
+): NDArray {
   const shape = broadcastShapes(a.shape, b.shape, op);
-  const dtype = promoteTypes(a.dtype, b.dtype);
   const size = shape.reduce((p, d) => p * d, 1);
   const out = allocate(dtype, size);
   const ad = a.data;
@@ -198,7 +200,8 @@ const RELU_CHUNK = 32768;
 function reluSplit(x: Storage, xOffset: number, g: Storage | null, gOffset: number, out: Storage, size: number): void {
   const nChunks = Math.ceil(size / RELU_CHUNK);
   const shared = g === null ? shouldParallelize(size, x, out) : shouldParallelize(size, x, g, out);
-  if (nChunks < 2 || !shared) {
+  // The relu task reads float arrays: int32 relu (big shared storage too) runs here.
+  if (nChunks < 2 || !shared || x instanceof Int32Array) {
     reluRange(x, xOffset, g, gOffset, out, 0, size);
     return;
   }
@@ -227,7 +230,8 @@ function reluRange(x: Storage, xo: number, g: Storage | null, go: number, out: S
   if (g === null) {
     const src = int32View(x, xo, n);
     const dst = int32View(out, o, n);
-    if (x instanceof Float32Array) {
+    // An int32 word is relu'd by the same sign-bit mask as a float32 word.
+    if (x instanceof Float32Array || x instanceof Int32Array) {
       reluWords32(src, dst, n4);
       reluWordsTail(src, dst, n4, n);
     } else {

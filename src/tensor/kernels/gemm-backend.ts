@@ -5,7 +5,7 @@
  * (gemmIsDirect), where packing does not pay.
  */
 import { getBackend } from '../backend.js';
-import type { Storage } from '../dtype.js';
+import type { FloatStorage as Storage } from '../dtype.js';
 import { wasmGemmInPlace, wasmGemmInPlaceBuffer, wasmGemmInPlaceFits, wasmGemmPacked } from '../wasm/gemm.js';
 import {
   gemmDirect, gemmInPlace as jsGemmInPlace, gemmInPlaceBuffer as jsGemmInPlaceBuffer, gemmInPlaceFits as jsGemmInPlaceFits,

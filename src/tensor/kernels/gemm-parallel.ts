@@ -16,7 +16,7 @@
  * copied (the span of storage it covers) into a shared scratch array kept between calls — O(n²)
  * copying for O(n³) work.
  */
-import type { Storage } from '../dtype.js';
+import type { FloatStorage as Storage } from '../dtype.js';
 import { getNumThreads, poolAvailable, runChunks } from '../parallel/pool.js';
 import { arrayArg, numberArg, type TaskArg, type TaskFactory } from '../parallel/protocol.js';
 import { sharedOperand } from '../parallel/shared-memory.js';

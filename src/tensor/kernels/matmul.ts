@@ -1,4 +1,4 @@
-import { allocate, promoteTypes } from '../dtype.js';
+import { allocate, floatStorage, promoteTypes } from '../dtype.js';
 import { NDArray } from '../ndarray.js';
 import { broadcastShapes, shapeString } from '../shape.js';
 import { gemmStrided } from './gemm-backend.js';
@@ -52,7 +52,7 @@ export function matmul(a: NDArray, b: NDArray): NDArray {
   const ae = a2.expand([...batch, m, k]);
   const be = b2.expand([...batch, k, n]);
   const batchSize = batch.reduce((p, d) => p * d, 1);
-  const out = allocate(promoteTypes(a.dtype, b.dtype), batchSize * m * n);
+  const out = floatStorage(allocate(promoteTypes(a.dtype, b.dtype), batchSize * m * n), 'matmul');
   const index = new Array<number>(batch.length).fill(0);
   for (let t = 0; t < batchSize; t++) {
     let aOff = ae.offset;

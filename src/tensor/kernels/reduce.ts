@@ -58,7 +58,8 @@ export function sumDims(x: NDArray, dims: readonly number[], keepdim: boolean): 
     rowSums(data, xc.offset, out.length, inner, out);
   } else if (pattern === 'RK') {
     columnSums(data, xc.offset, groups[0]!.size, groups[1]!.size, out);
-  } else if (pattern === 'RKR') {
+  } else if (pattern === 'RKR' && (data instanceof Float32Array || data instanceof Float64Array)) {
+    // (the per-channel kernel's parallel task reads float arrays; int32 sums take the general path)
     out.set(channelSum(data, xc.offset, [groups[0]!.size, groups[1]!.size, groups[2]!.size]));
   } else {
     const { runs, inner } = gatherReduced(xc, dims);

@@ -31,7 +31,7 @@ import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { MessageChannel, Worker, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
 import { getBackend } from '../backend.js';
-import type { DType, Storage } from '../dtype.js';
+import { bytesPerElement, storageOf, type DType, type Storage } from '../storage-types.js';
 import { formatValue } from '../shape.js';
 import {
   CODE_FAILED, CTL_CLAIM, CTL_EPOCH, CTL_FINISHED, CTL_HEADER, CTL_SPIN, CTL_WORKER_GCS, MAX_CHUNKS, claimChunks, markChunk, tagOf,
@@ -554,7 +554,5 @@ export function poolWorkersForTest(): Worker[] {
  * ```
  */
 export function allocateShared(dtype: DType, size: number): Storage {
-  const bytes = dtype === 'float64' ? 8 : 4;
-  const buffer = new SharedArrayBuffer(size * bytes);
-  return dtype === 'float64' ? new Float64Array(buffer) : new Float32Array(buffer);
+  return storageOf(dtype, new SharedArrayBuffer(size * bytesPerElement(dtype)));
 }

@@ -111,7 +111,7 @@ export interface TaskMessage {
 }
 
 /** What a task may receive: plain numbers, number arrays, or typed arrays over shared memory. */
-export type TaskArg = number | readonly number[] | Float32Array | Float64Array | Int32Array | null;
+export type TaskArg = number | readonly number[] | Float32Array | Float64Array | Int32Array | Uint8Array | null;
 
 /**
  * Builds a task's chunk function from its arguments; `participant` is 0 on the calling thread and

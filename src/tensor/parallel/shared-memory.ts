@@ -36,7 +36,7 @@
  */
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import type { DType, Storage } from '../dtype.js';
+import { bytesPerElement, storageOf, type DType, type FloatStorage, type Storage } from '../storage-types.js';
 import { PARALLEL_MIN_ELEMENTS, getNumThreads, inPlaceStealCount, isPoolWorker, isShared, workersCanCollect } from './pool.js';
 
 /**
@@ -150,9 +150,9 @@ export function sharedStorage(dtype: DType, size: number, minElements = SHARED_M
   if (size < minElements) return null;
   const gc = canShare();
   if (gc === null) return null;
-  const bytes = size * (dtype === 'float64' ? 8 : 4);
+  const bytes = size * bytesPerElement(dtype);
   const buffer = takeReleased(bytes) ?? pacedBuffer(gc, bytes);
-  return dtype === 'float64' ? new Float64Array(buffer) : new Float32Array(buffer);
+  return storageOf(dtype, buffer);
 }
 
 // ---- reuse of released buffers --------------------------------------------------------------------
@@ -184,7 +184,7 @@ function takeReleased(bytes: number): SharedArrayBuffer | null {
   // Storage is handed out zeroed. Through 8-byte elements: filling a shared buffer byte by byte
   // measured 4× slower (105 against 26 µs for 800 KB).
   if (bytes % 8 === 0) new Float64Array(buffer).fill(0);
-  else new Int32Array(buffer).fill(0);
+  else new Uint8Array(buffer).fill(0); // bool storage has any byte length
   stats.reused++;
   return buffer;
 }
@@ -276,14 +276,16 @@ const scratchByRole = new Map<string, { f32: Float32Array; f64: Float64Array }>(
  * // a: a shared Float32Array holding [2, 3]
  * ```
  */
-export function sharedOperand(role: string, x: Storage, offset: number, extent: number): Storage {
+export function sharedOperand(role: string, x: Storage, offset: number, extent: number): FloatStorage {
+  // The kernels that stage operands (gemm, conv, pooling) are float-only: applyOp refuses int/bool before.
+  if (!(x instanceof Float32Array || x instanceof Float64Array)) throw new Error(`sharedOperand '${role}': only float32/float64 operands can be staged, got a ${x.constructor.name}`);
   if (isShared(x)) return x.subarray(offset, offset + extent);
   let s = scratchByRole.get(role);
   if (s === undefined) {
     s = { f32: new Float32Array(0), f64: new Float64Array(0) };
     scratchByRole.set(role, s);
   }
-  let out: Storage;
+  let out: FloatStorage;
   if (x instanceof Float64Array) {
     if (s.f64.length < extent) s.f64 = new Float64Array(new SharedArrayBuffer(extent * 8));
     out = s.f64;

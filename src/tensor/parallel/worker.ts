@@ -32,7 +32,7 @@ let received = 0;
 /** Counts the shared arrays of a task's arguments towards the collection pace. */
 function countShared(args: readonly TaskArg[]): void {
   for (const a of args) {
-    if (a instanceof Float32Array || a instanceof Float64Array || a instanceof Int32Array) {
+    if (a instanceof Float32Array || a instanceof Float64Array || a instanceof Int32Array || a instanceof Uint8Array) {
       if (a.buffer instanceof SharedArrayBuffer) received += a.buffer.byteLength;
     }
   }

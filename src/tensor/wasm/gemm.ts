@@ -16,7 +16,7 @@
  * Each thread (the main thread and every pool worker) compiles the module once, on first use, and
  * owns its memory.
  */
-import type { Storage } from '../dtype.js';
+import type { FloatStorage as Storage } from '../dtype.js';
 import { elementBytes, gemmModuleBytes, tileColumns, type Tile, type WasmFloat } from './gemm-module.js';
 import { wasmApi, type WasmModule } from './runtime.js';
 
