@@ -14,25 +14,15 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { deflateSync } from 'node:zlib';
 import { data, F, manualSeed, nn, noGrad, optim, type Tensor } from '../src/index.js';
+import { exampleFlags, FlagError } from './lib/flags.js';
 
-function parseArgs(argv: readonly string[]): { steps: number; limit: number; out: string } {
-  const args = { steps: 400, limit: Infinity, out: 'results/autoencoder' };
-  const positive = (v: string | undefined): boolean => v !== undefined && Number.isInteger(Number(v)) && Number(v) >= 1;
-  for (let i = 0; i < argv.length; i++) {
-    const flag = argv[i]!;
-    const value = argv[++i];
-    if (flag === '--steps' && positive(value)) args.steps = Number(value);
-    else if (flag === '--limit' && positive(value) && Number(value) >= 20) args.limit = Number(value);
-    else if (flag === '--out' && value !== undefined && value !== '') args.out = value;
-    else {
-      console.error(`autoencoder: bad flag ${flag} ${value ?? ''} (known: --steps N (≥ 1), --limit N (≥ 20), --out DIR)`);
-      process.exit(2);
-    }
-  }
-  return args;
-}
-
-const { steps, limit, out } = parseArgs(process.argv.slice(2));
+const { steps, limit, out } = exampleFlags('autoencoder.ts', 'A convolutional autoencoder on MNIST digits; writes a PNG of held-out digits over their reconstructions.', {
+  steps: { kind: 'int', min: 1, default: 400, help: 'training steps (batches of 32)' },
+  limit: { kind: 'int', min: 1, default: Infinity, help: 'use only N digits, drawn at random (at least 20)' },
+  out: { kind: 'text', default: 'results/autoencoder', help: 'the folder for autoencoder.png' },
+}, (f) => {
+  if (f.limit < 20) throw new FlagError(`--limit expects an integer ≥ 20 (10% are held out), got '${f.limit}'`);
+});
 manualSeed(1);
 
 // ---- data: pixels in [0, 1] are both the input and the target ------------------------------------

@@ -13,25 +13,15 @@
  * --seed N (default 1).
  */
 import { F, Generator, manualSeed, nn, noGrad, optim, tensor, type Tensor } from '../src/index.js';
+import { exampleFlags, FlagError } from './lib/flags.js';
 
-function parseArgs(argv: readonly string[]): { steps: number; sentences: number; seed: number } {
-  const args = { steps: 300, sentences: 2000, seed: 1 };
-  const integer = (v: string | undefined, min: number): boolean => v !== undefined && Number.isInteger(Number(v)) && Number(v) >= min;
-  for (let i = 0; i < argv.length; i++) {
-    const flag = argv[i]!;
-    const value = argv[++i];
-    if (flag === '--steps' && integer(value, 1)) args.steps = Number(value);
-    else if (flag === '--sentences' && integer(value, 20)) args.sentences = Number(value);
-    else if (flag === '--seed' && integer(value, 0)) args.seed = Number(value);
-    else {
-      console.error(`text-classifier: bad flag ${flag} ${value ?? ''} (known: --steps N (≥ 1), --sentences N (≥ 20), --seed N)`);
-      process.exit(2);
-    }
-  }
-  return args;
-}
-
-const { steps, sentences, seed } = parseArgs(process.argv.slice(2));
+const { steps, sentences, seed } = exampleFlags('text-classifier.ts', 'Sentiment of generated sentences with nn.Embedding + mean pooling + nn.Linear.', {
+  steps: { kind: 'int', min: 1, default: 300, help: 'training steps (batches of 32 sentences)' },
+  sentences: { kind: 'int', min: 1, default: 2000, help: 'sentences to generate, 80% for training (at least 20)' },
+  seed: { kind: 'int', min: 0, default: 1, help: 'seed of the corpus, the initialisation and the batch order' },
+}, (f) => {
+  if (f.sentences < 20) throw new FlagError(`--sentences expects an integer ≥ 20, got '${f.sentences}'`);
+});
 manualSeed(seed);
 
 // ---- the corpus -----------------------------------------------------------------------------------

@@ -94,15 +94,18 @@ describe('examples', () => {
     expect(out).toMatch(/most positive words: \w+ \+/);
   });
 
-  it.each([['autoencoder.ts', ['--steps', '0']], ['autoencoder.ts', ['--bogus', '1']], ['text-classifier.ts', ['--sentences']], ['text-classifier.ts', ['--lr', '1']]])(
-    '%s rejects bad flags %j: one line on stderr, exit 2',
-    (file, args) => {
-      const run = spawnSync(process.execPath, ['--import', 'tsx', join(root, 'examples', file), ...args], { cwd: root, encoding: 'utf8', timeout: 60_000 });
-      expect(run.status).toBe(2);
-      expect(run.stderr.trim().split('\n')).toHaveLength(1);
-      expect(run.stderr).toMatch(/bad flag/);
-    },
-  );
+  it.each([
+    ['autoencoder.ts', ['--steps', '0'], /--steps expects a positive integer, got '0'/],
+    ['autoencoder.ts', ['--limit', '5'], /--limit expects an integer ≥ 20/],
+    ['text-classifier.ts', ['--sentences', '3'], /--sentences expects an integer ≥ 20/],
+    ['text-classifier.ts', ['--lr', '1'], /unknown option --lr/],
+  ] as const)('%s rejects %j: one line on stderr, exit 2, nothing run', (file, args, says) => {
+    const run = spawnSync(process.execPath, ['--import', 'tsx', join(root, 'examples', file), ...args], { cwd: root, encoding: 'utf8', timeout: 60_000 });
+    expect(run.status).toBe(2);
+    expect(run.stdout).toBe('');
+    expect(run.stderr.trim().split('\n')).toHaveLength(1);
+    expect(run.stderr).toMatch(says);
+  });
 
   it('custom-op.ts: gradcheck passes the correct softplus and catches the broken one', () => {
     const out = runExample('custom-op.ts');
