@@ -108,6 +108,8 @@ export function normalizePaddingIdx(paddingIdx: number | null | undefined, rows:
  *   `embedding_renorm_`. The weight's version is bumped, so a backward through an earlier use of the
  *   old values throws instead of using the new ones.
  *
+ * NOTE: PyTorch's `scale_grad_by_freq` and `sparse` are not copied (tsgrad's gradients are dense).
+ *
  * @example
  * ```ts
  * import { F, randn } from 'tsgrad';
