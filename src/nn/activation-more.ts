@@ -156,8 +156,8 @@ abstract class Loss extends Module {
 }
 
 /**
- * `torch.nn.CrossEntropyLoss`: class indices as targets; weight, ignoreIndex, reduction and
- * labelSmoothing as `F.crossEntropy`.
+ * `torch.nn.CrossEntropyLoss`: class indices, or class probabilities (a float target of the
+ * input's shape), as targets; weight, ignoreIndex, reduction and labelSmoothing as `F.crossEntropy`.
  *
  * @example
  * ```ts

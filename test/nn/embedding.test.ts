@@ -193,6 +193,13 @@ describe('F.crossEntropy with class-probability targets', () => {
     expect(F.crossEntropy(logits, F.oneHot(labels, 4).to('float64')).item()).toBeCloseTo(F.crossEntropy(logits, labels).item(), 12);
   });
 
+  it('nn.CrossEntropyLoss passes probability targets through', () => {
+    const logits = randomLeaf([3, 4], SEED + 50);
+    const probs = F.softmax(randomLeaf([3, 4], SEED + 51), 1).detach();
+    const options = { labelSmoothing: 0.1, reduction: 'sum' as const };
+    expect(new nn.CrossEntropyLoss(options).call(logits, probs).item()).toBe(F.crossEntropy(logits, probs, options).item());
+  });
+
   it('does not check that targets sum to 1 (as PyTorch): twice the one-hot gives twice the loss', () => {
     const logits = randomLeaf([3, 4], SEED + 40);
     const once = F.crossEntropy(logits, F.oneHot([1, 2, 3], 4).to('float64')).item();
