@@ -207,6 +207,10 @@ describe('F.crossEntropy with class-probability targets', () => {
     expect(twice).toBeCloseTo(2 * once, 12);
   });
 
+  it('a −∞ logit gives NaN even under a zero target (−∞·0), as PyTorch 1.13 (tensor(nan))', () => {
+    expect(F.crossEntropy(tensor([[0, -Infinity, 1]]), tensor([[1, 0, 0]])).item()).toBeNaN();
+  });
+
   it('rejects ignoreIndex, int targets of the input shape, and a weight of the wrong size', () => {
     const x = zeros([2, 3]);
     const t = zeros([2, 3]);

@@ -206,7 +206,7 @@ function nllFromInfo(logProbs: Tensor, info: TargetInfo, reduction: Reduction): 
  * (N·d1·…, not by the weights), 'none' keeps one loss per sample. `ignoreIndex` is an error there
  * (as PyTorch). NOTE: the targets are not checked to be non-negative or to sum to 1 — PyTorch does
  * not check either, and tsgrad computes the same formula for any values (so t = 2·onehot gives
- * twice the loss).
+ * twice the loss). A −∞ logit gives NaN here even where its target is 0 (−∞·0), as in PyTorch.
  *
  * @example
  * ```ts
