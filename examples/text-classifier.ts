@@ -3,13 +3,13 @@
  * `nn.Embedding`, the vectors are averaged (mean pooling over the real words, padding excluded) and
  * an `nn.Linear` maps the average to two logits. The corpus is generated from templates ("the plot
  * was really awful", "i adored this film"), labelled by the sentiment words in them; the model is
- * trained with cross-entropy and Adam and scored by accuracy (argmax of the logits = label) on
- * sentences it never saw.
+ * trained with cross-entropy and Adam and scored by accuracy (argmax of the logits = label) on the
+ * sentences of one template it never saw, whose filler words it has never seen either.
  *
  *   npx tsx examples/text-classifier.ts                       # 2 000 sentences, 300 steps
  *   npx tsx examples/text-classifier.ts --steps 60 --sentences 400   # a tiny run (CI)
  *
- * Flags: --steps N (default 300), --sentences N (generated, 80% for training; default 2000),
+ * Flags: --steps N (default 300), --sentences N (generated; those of the held-out template, about 1 in 5, are the test; default 2000),
  * --seed N (default 1).
  */
 import { F, Generator, manualSeed, nn, noGrad, optim, tensor, type Tensor } from '../src/index.js';
@@ -17,7 +17,7 @@ import { exampleFlags, FlagError } from './lib/flags.js';
 
 const { steps, sentences, seed } = exampleFlags('text-classifier.ts', 'Sentiment of generated sentences with nn.Embedding + mean pooling + nn.Linear.', {
   steps: { kind: 'int', min: 1, default: 300, help: 'training steps (batches of 32 sentences)' },
-  sentences: { kind: 'int', min: 1, default: 2000, help: 'sentences to generate, 80% for training (at least 20)' },
+  sentences: { kind: 'int', min: 1, default: 2000, help: 'sentences to generate, about 1 in 5 held out (at least 20)' },
   seed: { kind: 'int', min: 0, default: 1, help: 'seed of the corpus, the initialisation and the batch order' },
 }, (f) => {
   if (f.sentences < 20) throw new FlagError(`--sentences expects an integer ≥ 20, got '${f.sentences}'`);
@@ -43,20 +43,25 @@ const TEMPLATES = [
   'adverb adj noun , i verb it',
 ];
 
+/** The template whose sentences are held out: the test asks about a sentence shape never trained on. */
+const HELD_OUT = TEMPLATES.length - 1;
+
 /** One sentence of the given sentiment (1 positive, 0 negative) from a random template. */
-function sentence(gen: Generator, positive: boolean): string[] {
+function sentence(gen: Generator, positive: boolean): { words: string[]; template: number } {
   const pick = (slot: Slot): string => WORDS[slot][gen.int(WORDS[slot].length)]!;
-  return TEMPLATES[gen.int(TEMPLATES.length)]!.split(' ').map((w) => {
+  const template = gen.int(TEMPLATES.length);
+  const words = TEMPLATES[template]!.split(' ').map((w) => {
     if (w === 'adj') return pick(positive ? 'positive' : 'negative');
     if (w === 'verb') return pick(positive ? 'liked' : 'disliked');
     return w in WORDS ? pick(w as Slot) : w;
   });
+  return { words, template };
 }
 
 const gen = new Generator(seed);
 const corpus = Array.from({ length: sentences }, () => {
   const label = gen.int(2);
-  return { words: sentence(gen, label === 1), label };
+  return { ...sentence(gen, label === 1), label };
 });
 
 // Vocabulary: index 0 is padding, then every word in order of first appearance.
@@ -70,10 +75,15 @@ function encode(part: typeof corpus): { tokens: Tensor; labels: Tensor } {
   const ids = part.map(({ words }) => [...words.map((w) => vocabulary.get(w)!), ...new Array<number>(maxLength - words.length).fill(PAD)]);
   return { tokens: tensor(ids, { dtype: 'int32' }), labels: tensor(part.map((s) => s.label), { dtype: 'int32' }) };
 }
-const cut = Math.floor(0.8 * corpus.length);
-const train = encode(corpus.slice(0, cut));
-const test = encode(corpus.slice(cut));
-console.log(`corpus: ${corpus.length} generated sentences (${cut} train, ${corpus.length - cut} held out), ${vocabulary.size} words, e.g. "${corpus[0]!.words.join(' ')}" (${corpus[0]!.label === 1 ? 'positive' : 'negative'})`);
+const trainPart = corpus.filter((s) => s.template !== HELD_OUT);
+const testPart = corpus.filter((s) => s.template === HELD_OUT);
+const cut = trainPart.length;
+const train = encode(trainPart);
+const test = encode(testPart);
+console.log(`corpus: ${corpus.length} generated sentences, ${vocabulary.size} words, e.g. "${corpus[0]!.words.join(' ')}" (${corpus[0]!.label === 1 ? 'positive' : 'negative'})`);
+const trainWords = new Set(trainPart.flatMap((t) => t.words));
+const unseen = [...new Set(testPart.flatMap((t) => t.words))].filter((w) => !trainWords.has(w));
+console.log(`held out: the ${testPart.length} sentences of the template "${TEMPLATES[HELD_OUT]}"; words never in the ${cut} training sentences: ${unseen.map((w) => `'${w}'`).join(', ') || 'none'}`);
 
 // ---- model ----------------------------------------------------------------------------------------
 class BagOfEmbeddings extends nn.Module {

@@ -92,6 +92,7 @@ describe('examples', () => {
     expect(m, out).not.toBeNull();
     expect(Number(m![2])).toBeGreaterThan(90);
     expect(out).toMatch(/most positive words: \w+ \+/);
+    expect(out).toContain(`words never in the 299 training sentences: ',', 'it'`);
   });
 
   it.each([
