@@ -247,7 +247,10 @@ export interface CosineSimilarityOptions {
  * in torch 1.13: Σ (x1/max(‖x1‖, ε))·(x2/max(‖x2‖, ε)) (each vector normalized first; operands
  * broadcast). The result drops `dim`.
  * NOTE: this is torch 1.13's formula (checked on it): each norm is clamped at ε, not the product
- * w1·w2 at ε² (later PyTorch versions' formula). They differ only for vectors shorter than ε.
+ * w1·w2 at ε² (later PyTorch versions' formula); they differ only for vectors shorter than ε.
+ * There, torch 1.13's gradient is not the derivative of its own forward (it clamps the norm in
+ * place, so the norm's backward sees max(‖x‖, ε)); tsgrad's is the derivative (the clamped norm is
+ * the constant ε). Above ε the two agree.
  *
  * @example
  * ```ts
