@@ -289,9 +289,10 @@ export function hardsigmoid(x: Tensor): Tensor {
 }
 
 /**
- * log(σ(x)) computed stably as min(x, 0) − log1p(e^(−|x|)) (torch 1.13's CPU formula): finite for
- * any x, as `torch.nn.functional.logsigmoid`. Its gradient at 0 is 1/2 = σ(−0) (minimum splits a
- * tie, abs's subgradient is 0).
+ * log(σ(x)) computed stably as min(x, 0) − log1p(e^(−|x|)) (torch 1.13's CPU formula, the same
+ * values): finite for any x, as `torch.nn.functional.logsigmoid`. min and |x| are taken on one
+ * side of 0 (where, not minimum/abs, whose subgradients at 0 would lose the curvature there), so
+ * the first and second derivatives at 0 are σ(0) = 1/2 and −1/4, those of the smooth function.
  *
  * @example
  * ```ts
@@ -301,5 +302,8 @@ export function hardsigmoid(x: Tensor): Tensor {
  */
 export function logSigmoid(x: Tensor): Tensor {
   checkTensor(x, 'input', 'logSigmoid');
-  return x.minimum(0).sub(x.abs().neg().exp().log1p());
+  const negative = x.lt(0);
+  const minWithZero = where(negative, x, 0);
+  const magnitude = where(negative, x.neg(), x);
+  return minWithZero.sub(magnitude.neg().exp().log1p());
 }
