@@ -97,8 +97,9 @@ export interface EluOptions {
  * the gradient there is α — as PyTorch's backward), for `elu(x, scale)` with scale on both sides.
  */
 function scaledElu(x: Tensor, alpha: number, scale: number): Tensor {
-  // torch 1.13's kernel: x ≤ 0 ? (exp(x) − 1)·(α·scale) : x·scale (exp − 1, not expm1).
-  const negative = x.exp().sub(1).mul(alpha * scale);
+  // torch 1.13's kernel: x ≤ 0 ? (exp(x) − 1)·(α·scale) : x·scale (exp − 1, not expm1). exp of
+  // min(x, 0): on the discarded side e^x could overflow, and its zero gradient times ∞ is NaN.
+  const negative = x.clamp(null, 0).exp().sub(1).mul(alpha * scale);
   return where(x.gt(0), scale === 1 ? x : x.mul(scale), negative);
 }
 
