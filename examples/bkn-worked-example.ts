@@ -4,6 +4,10 @@
 //   npx tsx examples/bkn-worked-example.ts
 import { manualSeed, nn, tensor, type Tensor } from '../src/index.js';
 import * as norm from '../src/norm/index.js';
+import { exampleFlags } from './lib/flags.js';
+
+// No flags: anything on the command line is a mistake, said in one line.
+exampleFlags('bkn-worked-example.ts', 'The worked example of docs/bkn.md: one BKN step by hand, then a sampled prediction.', {});
 
 const fmt = (t: Tensor): string => `[${Array.from(t.toArray(), (v) => v.toFixed(4)).join(', ')}]`;
 

@@ -8,6 +8,10 @@
  * correctly, once with a deliberately wrong backward, and let gradcheck tell them apart.
  */
 import { customOp, gradcheck, manualSeed, NDArray, randn } from '../src/index.js';
+import { exampleFlags } from './lib/flags.js';
+
+// No flags: anything on the command line is a mistake, said in one line.
+exampleFlags('custom-op.ts', 'A custom differentiable op (softplus), checked with gradcheck.', {});
 
 /** Applies `fn` to every element of a (possibly strided) array, giving a fresh float64-or-32 array. */
 function mapValues(x: NDArray, fn: (v: number, i: number) => number): NDArray {

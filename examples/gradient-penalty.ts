@@ -13,25 +13,11 @@
  * Wasserstein estimate E[D(real)] − E[D(fake)].
  */
 import { autograd, F, gradgradcheck, manualSeed, nn, optim, rand, randn, tensor, type Tensor } from '../src/index.js';
+import { exampleFlags } from './lib/flags.js';
 
-function parseSteps(argv: readonly string[]): number {
-  let steps = 600;
-  for (let i = 0; i < argv.length; i++) {
-    const flag = argv[i]!;
-    if (flag !== '--steps') {
-      console.error(`gradient-penalty: unknown flag ${flag} (known: --steps N)`);
-      process.exit(2);
-    }
-    steps = Number(argv[++i]);
-    if (!Number.isInteger(steps) || steps <= 0) {
-      console.error(`gradient-penalty: --steps expects a positive integer, got ${argv[i]}`);
-      process.exit(2);
-    }
-  }
-  return steps;
-}
-
-const steps = parseSteps(process.argv.slice(2));
+const { steps } = exampleFlags('gradient-penalty.ts', "A WGAN-GP loop on a toy 2-d ring: the critic's gradient penalty is a second derivative.", {
+  steps: { kind: 'int', min: 1, default: 600, help: 'training steps' },
+});
 const batch = 64;
 const lambda = 10;
 manualSeed(0);

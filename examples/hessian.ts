@@ -11,11 +11,10 @@
  * second-order optimizers, influence functions and sharpness measures use on real networks.
  */
 import { autograd, manualSeed, rand, randn, tensor, type Tensor } from '../src/index.js';
+import { exampleFlags } from './lib/flags.js';
 
-if (process.argv.length > 2) {
-  console.error(`hessian: takes no flags, got ${process.argv.slice(2).join(' ')}`);
-  process.exit(2);
-}
+// No flags: anything on the command line is a mistake, said in one line.
+exampleFlags('hessian.ts', 'Hessian-vector products of a small MLP, checked against the full Hessian, and a Newton-CG step.', {});
 manualSeed(0);
 const f64 = { dtype: 'float64' as const };
 const hidden = 8;

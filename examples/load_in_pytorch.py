@@ -11,9 +11,13 @@ import json
 import struct
 import sys
 
-import numpy as np
-import torch
-from torch import nn
+try:
+    import numpy as np
+    import torch
+    from torch import nn
+except ImportError as missing:  # one line saying what to install, not a traceback
+    sys.exit(f"load_in_pytorch.py needs PyTorch and NumPy ({missing}): on Debian "
+             "`apt-get install python3-torch python3-numpy`, or `pip install torch numpy`")
 
 
 def read_safetensors(path):

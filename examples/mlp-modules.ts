@@ -11,18 +11,15 @@
  * Prints the loss every few epochs, then the training accuracy of the MLP and of a linear model.
  */
 import { F, data, manualSeed, nn, noGrad, optim, randn, tensor, type Tensor } from '../src/index.js';
+import { exampleFlags } from './lib/flags.js';
 
-function numberFlag(name: string, fallback: number): number {
-  const i = process.argv.indexOf(name);
-  if (i < 0) return fallback;
-  const v = Number(process.argv[i + 1]);
-  if (!Number.isInteger(v) || v < 0) throw new Error(`${name} expects a whole number ≥ 0, got ${process.argv[i + 1]}`);
-  return v;
-}
-
-const epochs = numberFlag('--epochs', 150);
-const hidden = numberFlag('--hidden', 64);
-manualSeed(numberFlag('--seed', 0));
+const flags = exampleFlags('mlp-modules.ts', 'An MLP (nn.Sequential, Adam, DataLoader) on the three-armed spiral, against a linear model.', {
+  epochs: { kind: 'int', min: 0, default: 150, help: 'passes over the data' },
+  hidden: { kind: 'int', min: 1, default: 64, help: 'hidden units' },
+  seed: { kind: 'int', min: 0, default: 0, help: 'seed of the data and the initialisation' },
+});
+const { epochs, hidden } = flags;
+manualSeed(flags.seed);
 
 // ---- data: three spiral arms of 100 points each, with a little noise ------------------------------
 const perClass = 100;

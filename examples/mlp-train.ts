@@ -9,17 +9,12 @@
  * overhead per op is what this loop measures while the tensors are small.
  */
 import { manualSeed, noGrad, rand, randn, tensor, type Tensor } from '../src/index.js';
+import { exampleFlags } from './lib/flags.js';
 
-function argValue(name: string, fallback: number): number {
-  const i = process.argv.indexOf(name);
-  if (i < 0) return fallback;
-  const v = Number(process.argv[i + 1]);
-  if (!Number.isFinite(v) || v <= 0) throw new Error(`${name} expects a positive number, got ${process.argv[i + 1]}`);
-  return v;
-}
-
-const steps = argValue('--steps', 3000);
-const hidden = argValue('--hidden', 32);
+const { steps, hidden } = exampleFlags('mlp-train.ts', 'A 2-layer MLP trained with autograd and hand-written SGD on a toy problem.', {
+  steps: { kind: 'int', min: 1, default: 3000, help: 'training steps' },
+  hidden: { kind: 'int', min: 1, default: 32, help: 'hidden units' },
+});
 const batch = 128;
 manualSeed(0);
 

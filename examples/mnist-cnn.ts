@@ -8,8 +8,8 @@
  *   npx tsx examples/mnist-cnn.ts --data ./mnist           # MNIST IDX files (train / t10k, .gz or not)
  *   npx tsx examples/mnist-cnn.ts --epochs 1 --limit 500   # a tiny run (CI)
  *
- * With the defaults it reaches about 98% on the held-out digits (97.95–98.3% over seeds 1–3) in
- * about a minute of one core.
+ * With the defaults it reached 98.35% on the held-out digits (seed 1, 2026-12-04) in 3 min 26 s on a
+ * 2-core machine busy with other jobs (README.md, Examples).
  *
  * Flags: --epochs N (default 8), --limit N (use only N samples, drawn at random, of each dataset),
  * --batch N (default 32), --lr X (Adam's, default 0.005), --channels N (of the first conv, the
@@ -20,33 +20,23 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { data, F, Generator, manualSeed, nn, noGrad, optim, tensor, type Tensor } from '../src/index.js';
+import { exampleFlags } from './lib/flags.js';
 
 // ---- flags ----------------------------------------------------------------------------------------
 
-function flag(name: string): string | undefined {
-  const i = process.argv.indexOf(name);
-  return i < 0 ? undefined : process.argv[i + 1];
-}
-
-function numberFlag(name: string, fallback: number, integer = true): number {
-  const raw = flag(name);
-  if (raw === undefined) return fallback;
-  const v = Number(raw);
-  if (!Number.isFinite(v) || v <= 0 || (integer && !Number.isInteger(v))) {
-    throw new Error(`${name} expects a positive ${integer ? 'integer' : 'number'}, got ${raw}`);
-  }
-  return v;
-}
-
-const epochs = numberFlag('--epochs', 8);
-const limit = flag('--limit') === undefined ? Infinity : numberFlag('--limit', 0);
-const batchSize = numberFlag('--batch', 32);
-const lr = numberFlag('--lr', 0.005, false);
-const seed = numberFlag('--seed', 1);
-const out = flag('--out') ?? 'results/mnist-cnn.safetensors';
-const dataDir = flag('--data');
-const channels = numberFlag('--channels', 8);
-const shift = flag('--shift') === '0' ? 0 : numberFlag('--shift', 2);
+const flags = exampleFlags('mnist-cnn.ts', 'A small CNN learns MNIST digits (Adam, cosine schedule) and saves its weights for PyTorch.', {
+  epochs: { kind: 'int', min: 1, default: 8, help: 'passes over the training digits' },
+  limit: { kind: 'int', min: 1, default: Infinity, help: 'use only N samples, drawn at random, of each dataset' },
+  batch: { kind: 'int', min: 1, default: 32, help: 'samples per step' },
+  lr: { kind: 'positive', default: 0.005, help: "Adam's learning rate" },
+  channels: { kind: 'int', min: 1, default: 8, help: 'channels of the first conv (the second has 2N)' },
+  shift: { kind: 'int', min: 0, default: 2, help: 'augmentation: move each training image by up to N pixels each way (0: off)' },
+  seed: { kind: 'int', min: 0, default: 1, help: 'seed of the initialisation, split and data order' },
+  out: { kind: 'text', default: 'results/mnist-cnn.safetensors', help: 'where the weights go' },
+  data: { kind: 'text', default: null, help: 'a directory of MNIST IDX files (train / t10k, .gz or not)' },
+});
+const { epochs, limit, batch: batchSize, lr, seed, out, channels, shift } = flags;
+const dataDir = flags.data ?? undefined;
 
 manualSeed(seed);
 

@@ -13,23 +13,14 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { F, Generator, manualSeed, nn, optim, randn, tensor } from '../src/index.js';
+import { exampleFlags, FlagError } from './lib/flags.js';
 
-function parseArgs(argv: readonly string[]): { steps: number; out: string } {
-  const args = { steps: 60, out: 'results/resume-training.safetensors' };
-  for (let i = 0; i < argv.length; i++) {
-    const flag = argv[i]!;
-    const value = argv[++i];
-    if (flag === '--steps' && value !== undefined && Number.isInteger(Number(value)) && Number(value) >= 2) args.steps = Number(value);
-    else if (flag === '--out' && value !== undefined && value !== '') args.out = value;
-    else {
-      console.error(`resume-training: bad flag ${flag} ${value ?? ''} (known: --steps N (an integer ≥ 2), --out FILE)`);
-      process.exit(2);
-    }
-  }
-  return args;
-}
-
-const { steps, out } = parseArgs(process.argv.slice(2));
+const { steps, out } = exampleFlags('resume-training.ts', 'Stop a training run, save a checkpoint, resume it: the final weights are bitwise those of the straight run.', {
+  steps: { kind: 'int', min: 1, default: 60, help: 'training steps in all (at least 2: the run stops halfway)' },
+  out: { kind: 'text', default: 'results/resume-training.safetensors', help: 'the checkpoint file' },
+}, (f) => {
+  if (f.steps < 2) throw new FlagError(`--steps expects an integer ≥ 2 (the run stops halfway), got '${f.steps}'`);
+});
 
 /** A fresh model, optimizer and scheduler, always built the same way. */
 function setUp(): { model: nn.Sequential; optimizer: optim.Adam; scheduler: optim.StepLR } {

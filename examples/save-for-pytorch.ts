@@ -7,7 +7,7 @@
  *   npx tsx examples/save-for-pytorch.ts                    # writes results/save-for-pytorch/
  *   python3 examples/load_in_pytorch.py results/save-for-pytorch
  *
- * Flags: --steps N (default 200), --out DIR (default results/save-for-pytorch).
+ * Flags: --steps N (default 200), --out DIR (default results/save-for-pytorch); --help lists them.
  *
  * The PyTorch side (all of it is in examples/load_in_pytorch.py, which also reads the file without
  * the `safetensors` package):
@@ -26,15 +26,12 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { F, manualSeed, nn, noGrad, optim, randn, tensor } from '../src/index.js';
+import { exampleFlags } from './lib/flags.js';
 
-function flag(name: string): string | undefined {
-  const i = process.argv.indexOf(name);
-  return i < 0 ? undefined : process.argv[i + 1];
-}
-const steps = Number(flag('--steps') ?? 200);
-if (!Number.isInteger(steps) || steps < 0) throw new Error(`--steps expects a whole number ≥ 0, got ${flag('--steps')}`);
-const outDir = flag('--out') ?? 'results/save-for-pytorch';
-
+const { steps, out: outDir } = exampleFlags('save-for-pytorch.ts', 'Train a small classifier and save its state dict under PyTorch names (safetensors).', {
+  steps: { kind: 'int', min: 0, default: 200, help: 'training steps' },
+  out: { kind: 'text', default: 'results/save-for-pytorch', help: 'the directory for model.safetensors and check.json' },
+});
 manualSeed(0);
 // Toy data: three Gaussian blobs in 4-d, 64 points each, centres at ±2 on different axes.
 const centres = [[2, 0, 0, 0], [0, 2, 0, -2], [-2, -2, 2, 0]];

@@ -26,16 +26,16 @@ export interface ModeDefaults {
 }
 
 /**
- * The mode defaults. The default run is sized to finish in about 5 minutes on 2 cores (measured:
+ * The mode defaults. The default run is sized to finish in a few minutes on 2 cores (2.5–5.5 min measured:
  * see docs/experiment.md); `--full` is what docs/experiment.md reports.
  *
- * Two choices differ from the issue's text, so that the default run shows the micro-batch effect
+ * Two choices differ from the experiment's original specification, so that the default run shows the micro-batch effect
  * the experiment exists to measure (measured; see docs/experiment.md):
- * - normalization batches 2 *and* the whole batch, 32 (the issue says 32): a run at 32 alone compares
+ * - normalization batches 2 *and* the whole batch, 32 (the original specification: 32): a run at 32 alone compares
  *   the norms where none of them has a problem;
- * - both the `cnn` (the issue's default model) and the `mlp`: on the CNN a normalization batch of 2
+ * - both the `cnn` (the original specification's default model) and the `mlp`: on the CNN a normalization batch of 2
  *   still leaves 392–1568 values per channel and BatchNorm is not hurt; the MLP's 1-d norms see 2
- *   values per channel, where BatchNorm breaks. Two epochs, as in --full (and BKN.md), so the
+ *   values per channel, where BatchNorm breaks. Two epochs, as in --full (and the PyTorch reference of docs/bkn.md), so the
  *   default run is one seed of the full run for these norms.
  */
 export const MODE_DEFAULTS: Record<Mode, ModeDefaults> = {

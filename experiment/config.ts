@@ -5,7 +5,7 @@
  * Nothing in `src/` imports this folder; it is a program built on tsgrad's public surface.
  */
 
-/** The models `--model` accepts (issue 6). */
+/** The models `--model` accepts (docs/experiment.md, "Models"). */
 export const MODEL_NAMES = ['cnn', 'mlp', 'resnet'] as const;
 export type ModelName = (typeof MODEL_NAMES)[number];
 

@@ -1,8 +1,8 @@
 /**
- * `npm run experiment`: the micro-batch experiment of issue 6 — BatchNorm against Batch Kalman
+ * `npm run experiment`: the micro-batch experiment of docs/experiment.md — BatchNorm against Batch Kalman
  * Normalization (and GroupNorm, BatchRenorm) when each normalization batch holds a few samples.
  *
- *   npm run experiment                   # the default run (about 5 minutes on 2 cores)
+ *   npm run experiment                   # the default run (2.5–5.5 minutes on 2 cores, docs/experiment.md)
  *   npm run experiment -- --quick        # a small run to see that everything works
  *   npm run experiment -- --full         # what docs/experiment.md reports
  *   npm run experiment -- --help
@@ -17,6 +17,8 @@ import { fileURLToPath } from 'node:url';
 import { ArgumentError, USAGE, parseArgs } from './args.js';
 import { buildGrid, type ExperimentOptions } from './config.js';
 import { loadExperimentData } from './data.js';
+import { getBackend } from '../src/index.js';
+import { codeVersion } from './provenance.js';
 import { ProgressReporter, progressStyle, type ProgressSink } from './progress.js';
 import { markdownTable, writeResults } from './report.js';
 import { summarize, type ExperimentResults } from './results.js';
@@ -96,6 +98,8 @@ export function runExperiment(argv: readonly string[], io: ExperimentIO = proces
       curveTestSize: Math.min(CURVE_TEST_SIZE, dataset.test.count),
       stepsPerEpoch,
       versions: { node: process.version, tsgrad: tsgradVersion() },
+      code: codeVersion(),
+      backend: getBackend(),
       threads,
       platform: `${process.platform} ${process.arch}`,
       cpu: `${cpus()[0]?.model.trim() ?? 'unknown CPU'} × ${cpus().length}`,

@@ -1,5 +1,5 @@
 /**
- * The experiment's models (issue 6), each built around one normalization choice:
+ * The experiment's models (docs/experiment.md, "Models"), each built around one normalization choice:
  * - `cnn`: conv(C→8, 3×3, pad 1)-norm-ReLU-maxpool 2-conv(8→16, 3×3, pad 1)-norm-ReLU-maxpool 2-linear;
  * - `mlp`: linear(C·H·W→128)-norm-ReLU-linear(128→64)-norm-ReLU-linear(64→classes), 1-d norms;
  * - `resnet`: a small pre-activation ResNet (He et al. 2016, "Identity mappings"): a conv-norm-ReLU
@@ -18,7 +18,7 @@ type Module = nn.Module;
 export const GROUP_NORM_GROUPS = 4;
 
 /**
- * BKN with the authors' released settings (BKN.md "Measured", v1 of the spec): the prediction made
+ * BKN with the authors' released settings (spec v1 in docs/bkn.md, "Paper, released code, and tsgrad"): the prediction made
  * from the previous layer's pre-normalization statistics ('sampled-prenorm'), a fixed gain of 0.1,
  * no prior for the first layer, and the released code's guard (the arithmetic mean of the
  * variance ratios).
@@ -29,7 +29,7 @@ export function bknPaperOptions(groups: number): nn.BatchKalmanNormOptions {
 
 /**
  * The norm layer for one place in a model, or null for `none`. `dims` 1 for [N, C] inputs, 2 for
- * [N, C, H, W]. Inside a Sequential, BKN layers link their chain by themselves (BKN.md).
+ * [N, C, H, W]. Inside a Sequential, BKN layers link their chain by themselves (docs/bkn.md, "Wiring the chain").
  */
 export function makeNorm(norm: NormName, dims: 1 | 2, channels: number, groups: number): Module | null {
   switch (norm) {
@@ -55,7 +55,7 @@ function layers(...modules: (Module | null)[]): Module[] {
   return modules.filter((m): m is Module => m !== null);
 }
 
-/** The issue's CNN for inputs [N, C, H, W] (H and W divisible by 4). */
+/** The experiment's CNN for inputs [N, C, H, W] (H and W divisible by 4). */
 export function buildCnn(norm: NormName, groups: number, inputShape: readonly number[], classes: number): nn.Sequential {
   const [c, h, w] = inputShape as [number, number, number];
   return new nn.Sequential(...layers(
@@ -72,7 +72,7 @@ export function buildCnn(norm: NormName, groups: number, inputShape: readonly nu
   ));
 }
 
-/** The issue's MLP 784-128-64-10 (input size from the data), with 1-d nn. */
+/** The experiment's MLP 784-128-64-10 (input size from the data), with 1-d nn. */
 export function buildMlp(norm: NormName, groups: number, inputShape: readonly number[], classes: number): nn.Sequential {
   const features = inputShape.reduce((a, b) => a * b, 1);
   return new nn.Sequential(...layers(
@@ -112,7 +112,7 @@ function apply(x: Tensor, ...modules: (Module | null)[]): Tensor {
  * y = conv2(relu(norm2(conv1(a)))) + shortcut, the shortcut x itself, or conv1×1(a) where the
  * shape changes (strided). For BKN the block wires the chain: norm1 is predicted from the block's
  * input source, norm2 from norm1 through relu and conv1, and the output is a `KalmanSum` of the
- * two branches (BKN.md, residual rule) that the next layer is predicted from.
+ * two branches (docs/bkn.md, "Wiring the chain": `KalmanSum`) that the next layer is predicted from.
  */
 class PreActBlock extends nn.Module {
   readonly norm1: Module | null;

@@ -39,6 +39,17 @@ const REDRAW_MS = 100;
 const BAR_MIN = 10;
 const BAR_MAX = 30;
 
+/** The width a bar line assumes when the terminal does not tell a usable one. */
+export const DEFAULT_COLUMNS = 100;
+
+/**
+ * The terminal's width, or {@link DEFAULT_COLUMNS} when it reports none or nonsense: a pseudo-terminal
+ * without a size (`script -qc`, some CI runners) reports 0 columns, and `?? 100` lets 0 through.
+ */
+export function terminalColumns(reported: number | undefined): number {
+  return reported !== undefined && Number.isInteger(reported) && reported > 0 ? reported : DEFAULT_COLUMNS;
+}
+
 /**
  * Reports the progress of a sequence of training runs.
  *
@@ -136,7 +147,7 @@ export class ProgressReporter {
     r.lastDraw = now;
     const head = `${this.prefix()} ${r.label} `;
     const tail = ` ${this.stats(now)}`;
-    const columns = this.sink.columns ?? 100;
+    const columns = terminalColumns(this.sink.columns);
     // The bar gets what the text leaves of the line (at most BAR_MAX); below BAR_MIN it is left out.
     const room = columns - 1 - head.length - tail.length - 2;
     let bar = '';

@@ -4,6 +4,7 @@
  * with runs at chance accuracy counted separately so an average never hides a collapse).
  */
 import type { Configuration, ExperimentOptions } from './config.js';
+import type { CodeVersion } from './provenance.js';
 import { mean } from './stats.js';
 
 /** One evaluation during training: the test error in eval mode (running statistics). */
@@ -58,6 +59,13 @@ export interface ExperimentSettings {
   curveTestSize: number;
   stepsPerEpoch: number;
   versions: { node: string; tsgrad: string };
+  /** The git commit of the code that ran (and whether tracked files had uncommitted changes). */
+  code: CodeVersion;
+  /**
+   * The kernels that ran ('js' or 'wasm'): their float32 sums, and so the numbers, differ. Absent in
+   * results from before the wasm backend existed, which ran the JS kernels.
+   */
+  backend?: string;
   threads: number;
   platform: string;
   cpu: string;

@@ -147,7 +147,15 @@ export interface RunSettings {
  * r.evalAccuracy; // e.g. 95.9
  * ```
  */
-export function trainRun(config: Configuration, seed: number, data: ExperimentData, settings: RunSettings, progress: ProgressReporter | null): RunResult {
+export function trainRun(
+  config: Configuration,
+  seed: number,
+  data: ExperimentData,
+  settings: RunSettings,
+  progress: ProgressReporter | null,
+  /** Called with every step's loss exactly as computed (the golden pin compares them bitwise). */
+  onLoss?: (loss: number) => void,
+): RunResult {
   const { options } = settings;
   const start = performance.now();
   manualSeed(seed);
@@ -182,6 +190,7 @@ export function trainRun(config: Configuration, seed: number, data: ExperimentDa
     loss.backward();
     opt.step();
     const value = loss.item();
+    onLoss?.(value);
     trainMs += performance.now() - t0;
     // The loss is a float32: 9 significant digits hold it exactly and keep results.json small.
     losses.push(Number(value.toPrecision(9)));

@@ -14,7 +14,13 @@ export function applyOp<K extends OpName>(name: K, inputs: readonly Tensor[], ar
   const def = ops[name];
   for (const t of inputs) if (!isFloatingDtype(t.dtype)) checkIntegerInput(name, t.dtype);
   const arrays: NDArray[] = inputs.map((t) => t.array);
-  const [out, saved] = withOpName(name, () => def.forward(arrays, args));
+  let result: ReturnType<typeof def.forward>;
+  try {
+    result = def.forward(arrays, args);
+  } catch (error) {
+    throw withOpName(error, name);
+  }
+  const [out, saved] = result;
   const record = isGradEnabled() && inputs.some((t) => t.requiresGrad);
   if (!record) return new Tensor(out);
   const needsGrad = inputs.map((t) => t.requiresGrad);
@@ -22,12 +28,18 @@ export function applyOp<K extends OpName>(name: K, inputs: readonly Tensor[], ar
     name,
     inputs,
     needsGrad,
-    (g: Tensor, createGraph: boolean): (Tensor | null)[] => withOpName(`${name} backward`, () => def.backward(g, { saved, needsGrad, args, inputs, output, createGraph })),
+    (g: Tensor, createGraph: boolean): (Tensor | null)[] => {
+      try {
+        return def.backward(g, { saved, needsGrad, args, inputs, output, createGraph });
+      } catch (error) {
+        throw withOpName(error, `${name} backward`);
+      }
+    },
     { freshGradients: def.freshGradients === true, gradientViews: def.gradientViews === true, builtIn: true },
   );
   const output: Tensor = new Tensor(out, { requiresGrad: true, gradFn: node });
-  if (def.saves?.inputs === true) inputs.forEach((t, i) => node.save(t, `input ${i}`));
-  if (def.saves?.output === true) node.save(output, 'its output');
+  if (def.saves?.inputs === true) inputs.forEach((t, i) => node.save(t, i));
+  if (def.saves?.output === true) node.save(output, -1);
   return output;
 }
 
@@ -54,11 +66,7 @@ function checkIntegerInput(name: OpName, dtype: DType): void {
   }
 }
 
-/** Runs `fn`; an allocation failure inside it names the op (the kernels know only the shape). */
-function withOpName<T>(op: string, fn: () => T): T {
-  try {
-    return fn();
-  } catch (error) {
-    throw error instanceof AllocationError && error.op === undefined ? error.withOp(op) : error;
-  }
+/** An allocation failure names the op that asked (the kernels know only the shape); others pass. */
+function withOpName(error: unknown, op: string): unknown {
+  return error instanceof AllocationError && error.op === undefined ? error.withOp(op) : error;
 }

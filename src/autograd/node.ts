@@ -8,7 +8,8 @@ export type NodeBackward = (g: Tensor, createGraph: boolean) => (Tensor | null |
 interface SavedTensor {
   tensor: Tensor;
   version: number;
-  role: string;
+  /** Which input it is, or −1 for the op's output (named only in the error message). */
+  input: number;
 }
 
 /**
@@ -49,9 +50,9 @@ export class GraphNode {
     this.builtIn = flags.builtIn ?? false;
   }
 
-  /** Remembers that backward reads `tensor` (`role` names it in the error, e.g. "input 0"). */
-  save(tensor: Tensor, role: string): void {
-    this.saved.push({ tensor, version: storageVersion(tensor.array), role });
+  /** Remembers that backward reads `tensor`: input `input` of the op, or its output (−1). */
+  save(tensor: Tensor, input: number): void {
+    this.saved.push({ tensor, version: storageVersion(tensor.array), input });
   }
 
   get freed(): boolean {
@@ -64,9 +65,10 @@ export class GraphNode {
         `backward: trying to backward through the graph a second time (op '${this.opName}'): its saved values were freed after the first backward. Pass { retainGraph: true } to the first backward() if you need to backward twice.`,
       );
     }
-    for (const { tensor, version, role } of this.saved) {
+    for (const { tensor, version, input } of this.saved) {
       const now = storageVersion(tensor.array);
       if (now !== version) {
+        const role = input < 0 ? 'its output' : `input ${input}`;
         throw new Error(
           `backward of '${this.opName}': one of the tensors it saved for the gradient (${role}, ${tensor.toString()}) was modified by an in-place operation: it is at version ${now}; expected version ${version}. ` +
           'Something wrote it in place between forward and backward (an optimizer step, loadStateDict, nn.init, an in-place op such as add_): run it after backward, or clone() the tensor before.',

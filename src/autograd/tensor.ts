@@ -1499,6 +1499,19 @@ export class Tensor {
     return this.writeInPlace('div_', () => noGrad(() => this.detach().div(other)).array);
   }
 
+  /**
+   * Limits every element to [min, max] in place (either bound may be omitted), as `torch.clamp_`.
+   *
+   * @example
+   * ```ts
+   * import { tensor } from 'tsgrad';
+   * tensor([-2, 0.5, 3]).clamp_(-1, 1).toArray(); // Float32Array [-1, 0.5, 1]
+   * ```
+   */
+  clamp_(min?: Operand | null, max?: Operand | null): this {
+    return this.writeInPlace('clamp_', () => noGrad(() => this.detach().clamp(min, max)).array);
+  }
+
   /** The shared body of the in-place ops: check, compute, copy into this storage, bump the version. */
   private writeInPlace(op: string, compute: () => NDArray): this {
     if (this.requiresGrad && isGradEnabled()) {

@@ -1,5 +1,5 @@
 // BatchNorm1d/2d (Ioffe & Szegedy 2015, arXiv 1502.03167) and BatchRenorm1d/2d (Ioffe 2017,
-// arXiv 1702.03275), with PyTorch's semantics and the `groups` option of BKN.md.
+// arXiv 1702.03275), with PyTorch's semantics and the `groups` option of docs/bkn.md.
 //
 //   training:   μ_B = mean(x),  σ²_B = mean((x − μ_B)²)   (per channel over N and positions; biased)
 //               y = γ·(x − μ_B)/sqrt(σ²_B + ε) + β

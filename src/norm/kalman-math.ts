@@ -90,7 +90,7 @@ export function constantOf(values: ArrayLike<number>, shape: readonly number[], 
 
 /**
  * The guard's ratio over chunks and channels of (ṽ + ε)/(v̄ + ε): by default the geometric mean
- * ρ = exp(mean(log(·))) (BKN.md v2), or the arithmetic mean (the released code). NaN or ∞ when a
+ * ρ = exp(mean(log(·))) (spec v2, docs/bkn.md), or the arithmetic mean (the released code). NaN or ∞ when a
  * prediction is not finite — the guard then rejects it.
  *
  * @example

@@ -11,7 +11,7 @@ import type { NormImplementation } from './layout.js';
 /** A user transition: the previous estimate [S, C_{k−1}] → the prediction [S, C_k]. */
 export type KalmanTransitionFn = (mean: Tensor, variance: Tensor) => { mean: Tensor; var: Tensor };
 
-/** How the prediction is made (see BKN.md, "Transitions"). */
+/** How the prediction is made (see docs/bkn.md, "Transitions"). */
 export type KalmanTransition = 'sampled' | 'sampled-prenorm' | 'linear' | KalmanTransitionFn;
 
 /** The gain q (weight on the observation): 'count' (default), a fixed number in [0, 1], or 'learned'. */
@@ -36,7 +36,7 @@ export interface KalmanBranch {
 /** Where a BKN layer's prediction comes from: the previous BKN layer, or a sum of branches. */
 export type KalmanSource = BatchKalmanNorm | KalmanSum;
 
-/** Options of `BatchKalmanNorm1d` / `BatchKalmanNorm2d` (BKN.md, "Wiring the chain"). */
+/** Options of `BatchKalmanNorm1d` / `BatchKalmanNorm2d` (docs/bkn.md, "Wiring the chain"). */
 export interface BatchKalmanNormOptions {
   /** The BKN layer before this one (or a `KalmanSum` at a residual join); omit for the first. */
   prev?: KalmanSource | null;
@@ -67,7 +67,7 @@ export interface BatchKalmanNormOptions {
   guardRatio?: number;
   /**
    * How the guard averages the ratios (ṽ + ε)/(v̄ + ε) over chunks and channels: 'geometric'
-   * (default, BKN.md v2) or 'arithmetic' (the released code; with 2 values per channel a few
+   * (default, spec v2 in docs/bkn.md) or 'arithmetic' (the released code; with 2 values per channel a few
    * near-zero v̄ dominate it and it rejects most predictions).
    */
   guardMean?: 'geometric' | 'arithmetic';

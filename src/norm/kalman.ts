@@ -1,5 +1,5 @@
 // Batch Kalman Normalization (Wang, Peng, Luo, Wang, Lin, arXiv 1802.03133; NeurIPS 2018 as
-// "Kalman Normalization"), as specified equation by equation in BKN.md (v2). docs/bkn.md explains it.
+// "Kalman Normalization"), as specified equation by equation in docs/bkn.md (spec v2).
 //
 // Per BKN layer k, training mode, x of shape [N, C_k, …], per normalization chunk and channel:
 //   observation   x̄_k = m̄_k = mean(x),  v̄_k = mean((x − m̄_k)²)                  (biased)
@@ -148,7 +148,7 @@ const THETA0 = Math.log(0.1 / 0.9);
 const RHO0 = Math.log(Math.expm1(0.01));
 
 /**
- * The shared implementation of `BatchKalmanNorm1d` and `BatchKalmanNorm2d` (see BKN.md and
+ * The shared implementation of `BatchKalmanNorm1d` and `BatchKalmanNorm2d` (see docs/bkn.md and
  * docs/bkn.md). Users construct one of the two subclasses; the base class is useful to find the BKN
  * layers of a model.
  *
@@ -577,7 +577,7 @@ function reaches(source: KalmanSource, target: BatchKalmanNorm): boolean {
 }
 
 /**
- * Batch Kalman Normalization over a [N, C] (or [N, C, L]) input — see BKN.md for the
+ * Batch Kalman Normalization over a [N, C] (or [N, C, L]) input — see docs/bkn.md for the
  * specification and docs/bkn.md for the explanation. In training, each layer's statistics are
  * *predicted* from the BKN layer before it, *corrected* with the current batch (a Kalman update
  * with gain q), and the corrected estimate normalizes; in eval mode it is BatchNorm with the
@@ -588,7 +588,7 @@ function reaches(source: KalmanSource, target: BatchKalmanNorm): boolean {
  * @example
  * ```ts
  * import { nn } from 'tsgrad';
- * // The MLP of BKN.md "Measured": statistics per pair of samples inside a batch of 32.
+ * // The MLP of docs/bkn.md "Does it work?": statistics per pair of samples inside a batch of 32.
  * const model = new nn.Sequential(
  *   new nn.Linear(784, 128), new nn.BatchKalmanNorm1d(128, { groups: 16 }), new nn.ReLU(),
  *   new nn.Linear(128, 64), new nn.BatchKalmanNorm1d(64, { groups: 16 }), new nn.ReLU(),
@@ -607,7 +607,7 @@ export class BatchKalmanNorm1d extends BatchKalmanNorm {
 }
 
 /**
- * Batch Kalman Normalization over a [N, C, H, W] input; see `BatchKalmanNorm1d` and BKN.md.
+ * Batch Kalman Normalization over a [N, C, H, W] input; see `BatchKalmanNorm1d` and docs/bkn.md.
  *
  * @example
  * ```ts

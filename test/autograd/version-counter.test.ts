@@ -140,6 +140,7 @@ describe('the writers bump the version', () => {
       ['copy_', (t) => noGrad(() => t.copy_(tensor([7, 8, 9], f64)))], ['fill_', (t) => noGrad(() => t.fill_(1))],
       ['zero_', (t) => noGrad(() => t.zero_())], ['add_', (t) => noGrad(() => t.add_(1))], ['sub_', (t) => noGrad(() => t.sub_(1))],
       ['mul_', (t) => noGrad(() => t.mul_(2))], ['div_', (t) => noGrad(() => t.div_(2))],
+      ['clamp_', (t) => noGrad(() => t.clamp_(0, 2))],
       ['a write through a view', (t) => noGrad(() => t.narrow(0, 1, 1).fill_(0))],
     ];
     for (const [name, write] of inits) expectDetected(name, write);
@@ -166,6 +167,8 @@ describe('the writers bump the version', () => {
     expect(() => y.mul_(2)).toThrow(/mul_: in-place ops on a tensor that is part of a graph .*made by 'mul'/);
     expect(() => tensor([1, 2]).copy_(tensor([1, 2, 3]))).toThrow(/copy_/);
     expect(() => tensor([1, 2]).fill_('a' as unknown as number)).toThrow(/fill_: the value must be a number, got string a/);
+    expect(() => w.clamp_(0, 1)).toThrow(/clamp_: a leaf tensor that requires grad/);
+    expect(Array.from(tensor([-2, 0.5, 3], f64).clamp_(null, 1).toArray())).toEqual([-2, 0.5, 1]);
   });
 
   it('a write to a tensor no backward saved is allowed (add saves nothing), as in PyTorch', () => {

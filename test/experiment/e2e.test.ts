@@ -3,12 +3,13 @@
  * JSON and the SVGs, and they parse and hold the configurations asked for; bad flags stop it before
  * any training with one line and a non-zero exit.
  */
-import { spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runExperiment, type ExperimentIO } from '../../experiment/main.js';
+import { getBackend } from '../../src/index.js';
 import { findAll, parseXml } from './xml.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'tsgrad-e2e-'));
@@ -23,7 +24,7 @@ function io(): ExperimentIO & { out: string[]; err: string[] } {
 const TINY = ['--train-size', '64', '--test-size', '64', '--epochs', '1', '--curve-points', '3'];
 
 interface Json {
-  settings: { options: { seeds: number[]; norms: string[] }; threads: number; versions: { node: string; tsgrad: string }; argv: string[]; runsPlanned: number };
+  settings: { options: { seeds: number[]; norms: string[] }; threads: number; versions: { node: string; tsgrad: string }; code: { commit: string | null; dirty: boolean }; backend: string; argv: string[]; runsPlanned: number };
   configurations: { id: string }[];
   runs: { configId: string; seed: number; steps: number; evalAccuracy: number; trainModeAccuracy: number; losses: number[]; curve: { step: number; testError: number }[] }[];
 }
@@ -53,6 +54,10 @@ describe('a tiny experiment end to end', () => {
     expect(j.settings.argv).toEqual(argv);
     expect(j.settings.options.seeds).toEqual([0]);
     expect(j.settings.versions.node).toBe(process.version);
+    // the commit of this checkout (the tests run inside the repository)
+    expect(j.settings.code.commit).toBe(execFileSync('git', ['rev-parse', 'HEAD'], { encoding: 'utf8' }).trim());
+    expect(typeof j.settings.code.dirty).toBe('boolean');
+    expect(j.settings.backend).toBe(getBackend());
     expect(j.settings.threads).toBeGreaterThanOrEqual(1);
     for (const r of j.runs) {
       expect(r.steps).toBe(2);

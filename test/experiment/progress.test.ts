@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { ProgressReporter, progressStyle, type ProgressSink } from '../../experiment/progress.js';
+import { DEFAULT_COLUMNS, ProgressReporter, progressStyle, terminalColumns, type ProgressSink } from '../../experiment/progress.js';
 
-function collector(isTTY: boolean, columns = 100): ProgressSink & { out: string[] } {
+function collector(isTTY: boolean, columns: number | undefined = 100): ProgressSink & { out: string[] } {
   const out: string[] = [];
   return { out, isTTY, columns, write: (s: string) => out.push(s) };
 }
@@ -79,5 +79,34 @@ describe('ProgressReporter', () => {
     p.note('hello');
     p.endRun('y');
     expect(sink.out).toEqual([]);
+  });
+});
+
+describe('the bar when the terminal reports no usable width', () => {
+  /** The last bar line drawn on a sink that reports `columns`, for one fixed step. */
+  function lastDraw(columns: number | undefined): string {
+    const sink = collector(true, columns);
+    let t = 0;
+    const p = new ProgressReporter(sink, 'bar', 1, () => t);
+    p.startRun('mlp bkn nb 2 seed 1', 40, 32);
+    t = 800;
+    p.step(40, 0.5);
+    return sink.out[sink.out.length - 1]!;
+  }
+
+  // `script -qc` gives a pseudo-terminal of 0 columns; `?? 100` let 0 through and `.slice(0, -1)`
+  // cut the last character ("ETA 0:0").
+  for (const columns of [0, undefined, Number.NaN, -3, 2.5]) {
+    it(`columns ${String(columns)}: the line is drawn as at ${DEFAULT_COLUMNS} columns, its last character kept`, () => {
+      const line = lastDraw(columns);
+      expect(line).toBe(lastDraw(DEFAULT_COLUMNS));
+      expect(line).toMatch(/40\/40 steps {2}loss 0\.5000 {2}1600 samples\/s {2}ETA 0:00$/);
+    });
+  }
+
+  it('terminalColumns keeps a real width and replaces the rest', () => {
+    expect(terminalColumns(1)).toBe(1);
+    expect(terminalColumns(237)).toBe(237);
+    for (const bad of [0, -1, Number.NaN, Infinity, 2.5, undefined]) expect(terminalColumns(bad)).toBe(DEFAULT_COLUMNS);
   });
 });

@@ -38,7 +38,7 @@ const results: ExperimentResults = {
   settings: {
     argv: ['--norms', 'bn,gn'], options,
     dataset: { name: 'MNIST (test)', trainSize: 8000, testSize: 2000, inputShape: [1, 28, 28], classes: 10 },
-    curveTestSize: 1000, stepsPerEpoch: 250, versions: { node: 'v20.0.0', tsgrad: '0.1.0' }, threads: 2,
+    curveTestSize: 1000, stepsPerEpoch: 250, versions: { node: 'v20.0.0', tsgrad: '0.1.0' }, code: { commit: '0123456789abcdef0123456789abcdef01234567', dirty: false }, backend: 'js', threads: 2,
     platform: 'linux x64', cpu: 'test cpu', startedAt: '2025-01-01T00:00:00.000Z', finishedAt: '2025-01-01T00:01:00.000Z',
     totalWallSeconds: 60, runsPlanned: 12,
   },
