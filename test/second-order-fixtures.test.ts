@@ -70,7 +70,7 @@ describe('second derivatives match PyTorch (test/fixtures/second_order.json)', (
     const firstOrderOnly = (c: object): boolean => 'firstOrderOnly' in c;
     const differentiable = Object.values(sources).flat().filter((c) => c.inputs.some((i) => i.requiresGrad) && !firstOrderOnly(c)).length;
     expect(file.ops.length).toBe(differentiable);
-    const reasons = Object.values(sources).flat().filter(firstOrderOnly).map((c) => (c as { firstOrderOnly: unknown }).firstOrderOnly);
+    const reasons = Object.values(sources).flat().filter(firstOrderOnly).map((c) => (c as unknown as { firstOrderOnly: unknown }).firstOrderOnly);
     for (const reason of reasons) expect(typeof reason === 'string' && reason.length > 20, `firstOrderOnly reason ${String(reason)}`).toBe(true);
     expect(file.ops.length).toBeGreaterThan(100);
   });
