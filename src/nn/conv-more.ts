@@ -7,6 +7,7 @@ import { avgPool1d, conv1d, convTranspose2d, maxPool1d } from './functional.js';
 import { pair, type Pair } from './functional/args.js';
 import type { AvgPool1dOptions, MaxPool1dOptions } from './functional/pooling1d.js';
 import { checkSize, resetLinearLike, type LayerOptions } from './layers.js';
+import { checkImageInput } from './conv.js';
 import { Module, Parameter } from './module.js';
 
 /** Options of `nn.ConvTranspose2d` (PyTorch's keywords). */
@@ -83,9 +84,7 @@ export class ConvTranspose2d extends Module {
   }
 
   forward(x: Tensor): Tensor {
-    if ((x.ndim !== 4 && x.ndim !== 3) || x.shape[x.ndim - 3] !== this.inChannels) {
-      throw new Error(`${this.toString()}: expected input of shape [N, ${this.inChannels}, H, W] (or unbatched [${this.inChannels}, H, W]), got ${shapeString(x.shape)}`);
-    }
+    checkImageInput(this, x, this.inChannels);
     return convTranspose2d(x, this.weight, this.bias, this.options);
   }
 

@@ -99,9 +99,7 @@ export class Conv2d extends Module {
   }
 
   forward(x: Tensor): Tensor {
-    if ((x.ndim !== 4 && x.ndim !== 3) || x.shape[x.ndim - 3] !== this.inChannels) {
-      throw new Error(`${this.toString()}: expected input of shape [N, ${this.inChannels}, H, W] (or unbatched [${this.inChannels}, H, W]), got ${shapeString(x.shape)}`);
-    }
+    checkImageInput(this, x, this.inChannels);
     return conv2d(x, this.weight, this.bias, { stride: this.stride, padding: this.padding, dilation: this.dilation, groups: this.groups });
   }
 
@@ -114,5 +112,12 @@ export class Conv2d extends Module {
     if (this.groups !== 1) parts.push(`groups=${this.groups}`);
     if (this.bias === null) parts.push('bias=false');
     return parts.join(', ');
+  }
+}
+
+/** Throws, naming the module, unless x is [N, C, H, W] or [C, H, W] with C = `channels`. */
+export function checkImageInput(module: Module, x: Tensor, channels: number): void {
+  if ((x.ndim !== 4 && x.ndim !== 3) || x.shape[x.ndim - 3] !== channels) {
+    throw new Error(`${module.toString()}: expected input of shape [N, ${channels}, H, W] (or unbatched [${channels}, H, W]), got ${shapeString(x.shape)}`);
   }
 }
