@@ -145,7 +145,7 @@ export class LogSoftmax extends Module {
 }
 
 /** A loss module: called with the input and the target, not a single tensor. */
-abstract class Loss extends Module {
+export abstract class Loss extends Module {
   /** The loss of `input` against `target`. */
   abstract loss(input: Tensor, target: Tensor | Targets): Tensor;
 

@@ -15,7 +15,13 @@ export { relu, leakyRelu, gelu, sigmoid, tanh, softmax, logSoftmax } from './fun
 export type { GeluOptions } from './functional/activation.js';
 export { nllLoss, crossEntropy, mseLoss, l1Loss } from './functional/loss.js';
 export type { Targets, NllLossOptions, CrossEntropyOptions, MseLossOptions, L1LossOptions } from './functional/loss.js';
-export { silu, softsign, prelu, glu } from './functional/activation-more.js';
+export { silu, softsign, prelu, glu, elu, selu, softplus, mish, hardtanh, relu6, hardswish, hardsigmoid, logSigmoid } from './functional/activation-more.js';
+export type { EluOptions, SoftplusOptions, HardtanhOptions } from './functional/activation-more.js';
+export { smoothL1Loss, huberLoss, binaryCrossEntropy, binaryCrossEntropyWithLogits, klDiv, cosineSimilarity, pairwiseDistance } from './functional/loss-more.js';
+export type {
+  SmoothL1LossOptions, HuberLossOptions, BinaryCrossEntropyOptions, BinaryCrossEntropyWithLogitsOptions, KlDivOptions,
+  CosineSimilarityOptions, PairwiseDistanceOptions,
+} from './functional/loss-more.js';
 export { dropout, dropout2d } from './functional/dropout.js';
 export { pad, cat, stack } from './functional/join.js';
 export type { PadOptions } from './functional/join.js';

@@ -40,6 +40,24 @@ export function runFunctional(op: string, p: Params, xs: Tensor[]): Tensor {
     case 'avgPool1d': return F.avgPool1d(x!, p as unknown as F.AvgPool1dOptions);
     case 'adaptiveMaxPool2d': return F.adaptiveMaxPool2d(x!, p.outputSize as number | [number | null, number | null]);
     case 'interpolate': return F.interpolate(x!, p as F.InterpolateOptions);
+    case 'elu': return F.elu(x!, p as F.EluOptions);
+    case 'selu': return F.selu(x!);
+    case 'softplus': return F.softplus(x!, p as F.SoftplusOptions);
+    case 'mish': return F.mish(x!);
+    case 'hardtanh': return F.hardtanh(x!, p as F.HardtanhOptions);
+    case 'relu6': return F.relu6(x!);
+    case 'hardswish': return F.hardswish(x!);
+    case 'hardsigmoid': return F.hardsigmoid(x!);
+    case 'logSigmoid': return F.logSigmoid(x!);
+    case 'smoothL1Loss': return F.smoothL1Loss(x!, y!, p as F.SmoothL1LossOptions);
+    case 'huberLoss': return F.huberLoss(x!, y!, p as F.HuberLossOptions);
+    case 'binaryCrossEntropy': return F.binaryCrossEntropy(x!, y!, { ...(p as F.BinaryCrossEntropyOptions), weight: z ?? null });
+    case 'binaryCrossEntropyWithLogits':
+      return F.binaryCrossEntropyWithLogits(x!, y!, { ...(p as F.BinaryCrossEntropyWithLogitsOptions), weight: z ?? null, posWeight: xs[3] ?? null });
+    case 'klDiv': return F.klDiv(x!, y!, p as F.KlDivOptions);
+    case 'cosineSimilarity': return F.cosineSimilarity(x!, y!, p as F.CosineSimilarityOptions);
+    // p may be the string "Infinity" (JSON has no ∞).
+    case 'pairwiseDistance': return F.pairwiseDistance(x!, y!, { ...(p as F.PairwiseDistanceOptions), p: p.p === undefined ? undefined : Number(p.p) });
     // The index inputs arrive as float tensors of integer values (the fixture layout): converted to int32.
     case 'oneHot': return F.oneHot(x!.to('int32'), (p.numClasses as number | undefined) ?? -1).to(x!.dtype);
     case 'embedding': return F.embedding(x!.to('int32'), y!, p as F.EmbeddingOptions);

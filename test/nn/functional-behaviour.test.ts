@@ -116,3 +116,36 @@ describe('erf', () => {
     for (let i = 1; i < around.length; i++) expect(around[i]).toBeGreaterThanOrEqual(around[i - 1]!);
   });
 });
+
+describe('no NaN gradient from a branch that where discards (issue 14 activations and losses)', () => {
+  // Each composite selects between two formulas; the discarded one must not overflow (e^x = ∞ there
+  // would make its zero gradient 0·∞ = NaN). Inputs far into both tails, float32 (e^89 = ∞) and float64.
+  const cases: [string, (x: ReturnType<typeof tensor>) => ReturnType<typeof tensor>][] = [
+    ['elu', (x) => F.elu(x, { alpha: 0.5 })],
+    ['selu', (x) => F.selu(x)],
+    ['softplus', (x) => F.softplus(x)],
+    ['mish', (x) => F.mish(x)],
+    ['logSigmoid', (x) => F.logSigmoid(x)],
+    ['binaryCrossEntropyWithLogits', (x) => F.binaryCrossEntropyWithLogits(x, x.detach().gt(0).to(x.dtype), { reduction: 'sum' })],
+  ];
+  for (const dtype of ['float32', 'float64'] as const) {
+    it.each(cases)(`%s (${dtype})`, (_name, fn) => {
+      const x = tensor([-1000, -100, 0, 100, 1000], { dtype, requiresGrad: true });
+      const out = fn(x);
+      out.sum().backward();
+      const grad = Array.from(x.grad!.toArray());
+      expect(grad.every(Number.isFinite), `gradient ${grad}`).toBe(true);
+      expect(Array.from(out.toArray()).every(Number.isFinite)).toBe(true);
+    });
+  }
+
+  it('binaryCrossEntropy at inputs 0 and 1: the loss is 100 per clamped term and the gradient finite', () => {
+    const x = tensor([0, 1], { dtype: 'float64', requiresGrad: true });
+    const y = tensor([0.25, 0.75], { dtype: 'float64', requiresGrad: true });
+    const loss = F.binaryCrossEntropy(x, y, { reduction: 'none' });
+    // torch 1.13: [25, 25] (0.25·100 and 0.25·100).
+    expect(Array.from(loss.toArray())).toEqual([25, 25]);
+    loss.sum().backward();
+    expect([...x.grad!.toArray(), ...y.grad!.toArray()].every(Number.isFinite)).toBe(true);
+  });
+});

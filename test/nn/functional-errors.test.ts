@@ -99,4 +99,28 @@ describe('F functions reject bad input with clear errors', () => {
     expect(() => F.stack([x, randn([3, 2])])).toThrow('stack: all tensors must have the same shape, but tensors[0] has shape [2, 3] and tensors[1] has [3, 2]');
     expect(() => F.stack([x, x], 3)).toThrow('stack: dim 3 is out of range for a tensor with 3 dimension(s)');
   });
+  it('the activations and losses of issue 14, part 2', () => {
+    const x = tensor([0.5, 0.25]);
+    expect(() => F.elu(x, { alpha: Infinity })).toThrow('elu: alpha must be a finite number, got Infinity');
+    expect(() => F.softplus(x, { beta: 0 })).toThrow('softplus: beta must not be 0');
+    expect(() => F.softplus(x, { threshold: Number.NaN })).toThrow('softplus: threshold must be a number, got NaN');
+    expect(() => F.hardtanh(x, { minVal: 1, maxVal: -1 })).toThrow('hardtanh: minVal (1) must not exceed maxVal (-1)');
+    expect(() => F.mish([1] as never)).toThrow('mish: input must be a Tensor, got an array of length 1');
+    expect(() => F.smoothL1Loss(x, tensor([1, 2, 3]))).toThrow(/smoothL1Loss: .*\[2\].*\[3\]/);
+    expect(() => F.smoothL1Loss(x, x, { beta: -1 })).toThrow('smoothL1Loss: beta must be a finite number ≥ 0, got -1');
+    expect(() => F.huberLoss(x, x, { delta: 0 })).toThrow('huberLoss: delta must be a finite number > 0, got 0');
+    expect(() => F.huberLoss(x, x, { reduction: 'avg' as 'mean' })).toThrow("huberLoss: reduction must be 'mean', 'sum' or 'none'");
+    // BCE: PyTorch raises for a target of another shape and for input outside [0, 1] (NaN too).
+    expect(() => F.binaryCrossEntropy(x, tensor([[1, 0]]))).toThrow("binaryCrossEntropy: target of shape [1, 2] must have the input's shape [2]");
+    expect(() => F.binaryCrossEntropy(tensor([0.5, -0.1]), x)).toThrow('binaryCrossEntropy: every element of the input must be a probability in [0, 1]; element 1 (flat) is -0.1');
+    expect(() => F.binaryCrossEntropy(tensor([Number.NaN, 0.5]), x)).toThrow('binaryCrossEntropy: every element of the input must be a probability in [0, 1]; element 0 (flat) is NaN');
+    expect(() => F.binaryCrossEntropy(x, x, { weight: tensor([[1], [2], [3]]) })).toThrow("binaryCrossEntropy: weight of shape [3, 1] must broadcast to the input's shape [2], it gives [3, 2]");
+    expect(() => F.binaryCrossEntropyWithLogits(x, tensor([1]))).toThrow("binaryCrossEntropyWithLogits: target of shape [1] must have the input's shape [2]");
+    expect(() => F.binaryCrossEntropyWithLogits(x, x, { posWeight: tensor([1, 2, 3]) })).toThrow(/binaryCrossEntropyWithLogits posWeight: .*\[3\].*\[2\]/);
+    expect(() => F.klDiv(x, tensor([1, 2, 3]))).toThrow(/klDiv: .*\[2\].*\[3\]/);
+    expect(() => F.klDiv(x, x, { reduction: 'batch' as 'mean' })).toThrow("klDiv: reduction must be 'mean', 'sum' or 'none'");
+    expect(() => F.cosineSimilarity(x, x, { dim: 1 })).toThrow(/cosineSimilarity/);
+    expect(() => F.cosineSimilarity(x, tensor([1, 2, 3]))).toThrow(/cosineSimilarity: .*\[2\].*\[3\]/);
+    expect(() => F.pairwiseDistance(x, x, { p: -1 })).toThrow('pairwiseDistance: p must be a number ≥ 0 or Infinity, got -1');
+  });
 });

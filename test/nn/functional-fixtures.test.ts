@@ -44,6 +44,8 @@ describe('F functions match PyTorch (test/fixtures/functional.json)', () => {
       'linear', 'conv2d', 'maxPool2d', 'avgPool2d', 'adaptiveAvgPool2d', 'relu', 'leakyRelu', 'gelu', 'sigmoid', 'tanh',
       'softmax', 'logSoftmax', 'crossEntropy', 'nllLoss', 'mseLoss', 'pad', 'cat', 'stack', 'erf',
       'convTranspose2d', 'conv1d', 'maxPool1d', 'avgPool1d', 'adaptiveMaxPool2d', 'interpolate', 'padMode', 'silu', 'softsign', 'prelu', 'glu', 'l1Loss',
+      'elu', 'selu', 'softplus', 'mish', 'hardtanh', 'relu6', 'hardswish', 'hardsigmoid', 'logSigmoid',
+      'smoothL1Loss', 'huberLoss', 'binaryCrossEntropy', 'binaryCrossEntropyWithLogits', 'klDiv', 'cosineSimilarity', 'pairwiseDistance',
       'oneHot', 'embedding',
     ];
     expect([...ops].sort()).toEqual(expected.sort());

@@ -188,6 +188,12 @@ describe('activations, softmax and linear pass gradcheck', () => {
     ['prelu (one slope)', (x, slope) => F.prelu(x, tensor([slope], { dtype: 'float64' }))],
     ['glu over a doubled last dim', (x) => F.glu(F.cat([x, x.mul(0.5)], -1))],
     ['l1Loss against zeros', (x) => F.l1Loss(x, x.detach().mul(0), { reduction: 'sum' })],
+    ['elu (alpha from the slope draw)', (x, slope) => F.elu(x, { alpha: 0.5 + slope })],
+    ['selu', (x) => F.selu(x)],
+    ['softplus', (x) => F.softplus(x)],
+    ['softplus beta 2 threshold 1 (both branches)', (x) => F.softplus(x, { beta: 2, threshold: 1 })],
+    ['mish', (x) => F.mish(x)],
+    ['logSigmoid', (x) => F.logSigmoid(x)],
   ];
   activations.forEach(([name, fn], i) => {
     it(`${name} on drawn shapes`, () => {
@@ -197,6 +203,31 @@ describe('activations, softmax and linear pass gradcheck', () => {
           checkGrad(`${name} ${JSON.stringify(shape)}`, (v) => fn(v!, slope), [x]);
         }),
         { seed: SEED + 10 + i, numRuns: 15 },
+      );
+    });
+  });
+
+  // The clamped ones on values kept 0.1 away from their kinks (the bounds, ±3), so central
+  // differences never straddle one.
+  const hard: [string, readonly number[], (x: Tensor) => Tensor][] = [
+    ['hardtanh [-0.5, 1.5]', [-0.5, 1.5], (x) => F.hardtanh(x, { minVal: -0.5, maxVal: 1.5 })],
+    ['relu6', [0, 6], (x) => F.relu6(x)],
+    ['hardswish', [-3, 3], (x) => F.hardswish(x)],
+    ['hardsigmoid', [-3, 3], (x) => F.hardsigmoid(x)],
+  ];
+  hard.forEach(([name, kinks, fn], i) => {
+    it(`${name} on drawn shapes, away from its kinks ${JSON.stringify(kinks)}`, () => {
+      fc.assert(
+        fc.property(shapeArb, seedArb, (shape, seed) => {
+          const gen = new Generator(seed);
+          const x = t(shape, () => {
+            let v = gen.normal() * 4 + 1;
+            for (const k of kinks) if (Math.abs(v - k) < 0.1) v = k + 0.2;
+            return v;
+          });
+          checkGrad(`${name} ${JSON.stringify(shape)}`, (v) => fn(v!), [x]);
+        }),
+        { seed: SEED + 60 + i, numRuns: 15 },
       );
     });
   });
@@ -310,6 +341,80 @@ describe('losses pass gradcheck', () => {
           checkGrad(`mseLoss ${JSON.stringify(shape)} ${reduction}`, (u, v) => F.mseLoss(u!, v!, { reduction }), [a, b]);
         }),
       { seed: SEED + 42, numRuns: 20 },
+    );
+  });
+});
+
+describe('the losses and distances of issue 14 pass gradcheck (both operands)', () => {
+  const reductionArb = fc.constantFrom('mean' as const, 'sum' as const, 'none' as const);
+
+  it('smoothL1Loss and huberLoss: drawn beta/delta, reductions, broadcast targets', () => {
+    fc.assert(
+      fc.property(shapeArb, fc.boolean(), reductionArb, fc.double({ min: 0.2, max: 2, noNaN: true }), seedArb,
+        (shape, broadcast, reduction, width, seed) => {
+          const gen = new Generator(seed);
+          const b = t(broadcast ? shape.slice(1) : shape, normal(gen));
+          // a = b + d with |d| kept 0.1 off the seam |d| = width of the two pieces (the gradient
+          // is continuous there, the second derivative is not).
+          const d = t(shape, () => {
+            const v = gen.normal() * 2;
+            return Math.abs(Math.abs(v) - width) < 0.1 ? v + 0.25 * Math.sign(v || 1) : v;
+          }, false);
+          const sum = b.expand(shape).add(d).toArray();
+          const a = t(shape, (i) => sum[i]!);
+          checkGrad(`smoothL1Loss ${JSON.stringify(shape)} beta ${width} ${reduction}`, (u, v) => F.smoothL1Loss(u!, v!, { beta: width, reduction }), [a, b]);
+          checkGrad(`huberLoss ${JSON.stringify(shape)} delta ${width} ${reduction}`, (u, v) => F.huberLoss(u!, v!, { delta: width, reduction }), [a, b]);
+        }),
+      { seed: SEED + 70, numRuns: 20 },
+    );
+  });
+
+  it('binaryCrossEntropy and binaryCrossEntropyWithLogits: weights, posWeight, reductions', () => {
+    fc.assert(
+      fc.property(shapeArb, reductionArb, fc.boolean(), fc.boolean(), seedArb, (shape, reduction, weighted, pos, seed) => {
+        const gen = new Generator(seed);
+        const probs = t(shape, () => 0.1 + 0.8 * gen.uniform());
+        const target = t(shape, () => gen.uniform());
+        const last = shape[shape.length - 1]!;
+        const weight = weighted ? t([last], () => 0.5 + gen.uniform(), false) : null;
+        const posWeight = pos ? t([last], () => 0.5 + 2 * gen.uniform(), false) : null;
+        checkGrad(`binaryCrossEntropy ${JSON.stringify(shape)} ${reduction}`,
+          (x, y) => F.binaryCrossEntropy(x!, y!, { weight, reduction }), [probs, target]);
+        const logits = t(shape, normal(gen, 3));
+        checkGrad(`binaryCrossEntropyWithLogits ${JSON.stringify(shape)} ${reduction}`,
+          (x, y) => F.binaryCrossEntropyWithLogits(x!, y!, { weight, posWeight, reduction }), [logits, target]);
+      }),
+      { seed: SEED + 71, numRuns: 20 },
+    );
+  });
+
+  it('klDiv: every reduction, logTarget both ways', () => {
+    fc.assert(
+      fc.property(shapeArb, fc.constantFrom('mean' as const, 'sum' as const, 'none' as const, 'batchmean' as const), fc.boolean(), seedArb,
+        (shape, reduction, logTarget, seed) => {
+          const gen = new Generator(seed);
+          const input = t(shape, normal(gen));
+          // Targets away from 0 (xlogy's kink) when given as probabilities.
+          const target = t(shape, logTarget ? normal(gen) : () => 0.05 + gen.uniform());
+          checkGrad(`klDiv ${JSON.stringify(shape)} ${reduction} logTarget ${logTarget}`, (x, y) => F.klDiv(x!, y!, { reduction, logTarget }), [input, target]);
+        }),
+      { seed: SEED + 72, numRuns: 20 },
+    );
+  });
+
+  it('cosineSimilarity over drawn dims (broadcast too) and pairwiseDistance over drawn p', () => {
+    fc.assert(
+      fc.property(shapeArb, fc.nat(), fc.boolean(), fc.constantFrom(1, 1.5, 2, 3), fc.boolean(), seedArb,
+        (shape, rawDim, broadcast, p, keepdim, seed) => {
+          const gen = new Generator(seed);
+          const a = t(shape, normal(gen));
+          const b = t(broadcast ? shape.slice(1) : shape, normal(gen));
+          const dim = rawDim % shape.length;
+          checkGrad(`cosineSimilarity ${JSON.stringify(shape)} dim ${dim}`, (u, v) => F.cosineSimilarity(u!, v!, { dim }), [a, b]);
+          // p = 1 has a kink where a component of x1 − x2 + eps is 0: drawn normals never land there.
+          checkGrad(`pairwiseDistance ${JSON.stringify(shape)} p ${p}`, (u, v) => F.pairwiseDistance(u!, v!, { p, keepdim }), [a, b]);
+        }),
+      { seed: SEED + 73, numRuns: 20 },
     );
   });
 });

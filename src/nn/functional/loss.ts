@@ -291,7 +291,7 @@ export function mseLoss(input: Tensor, target: Tensor, options: MseLossOptions =
 }
 
 /** A loss of the difference input − target, elementwise (operands broadcast), then reduced. */
-function pointwiseLoss(fn: string, input: Tensor, target: Tensor, reductionOption: Reduction | undefined, perElement: (d: Tensor) => Tensor): Tensor {
+export function pointwiseLoss(fn: string, input: Tensor, target: Tensor, reductionOption: Reduction | undefined, perElement: (d: Tensor) => Tensor): Tensor {
   checkTensor(input, 'input', fn);
   checkTensor(target, 'target', fn);
   const reduction = reductionOption ?? 'mean';
