@@ -4,7 +4,7 @@
 import { full } from '../autograd/creation.js';
 import type { Tensor } from '../autograd/tensor.js';
 import { crossEntropy, glu, l1Loss, logSoftmax, mseLoss, nllLoss, prelu, silu, softmax, softsign } from './functional.js';
-import type { Reduction } from './functional/args.js';
+import { checkTensor, type Reduction } from './functional/args.js';
 import type { CrossEntropyOptions, NllLossOptions, Targets } from './functional/loss.js';
 import { checkSize, type LayerOptions } from './layers.js';
 import { Module, Parameter } from './module.js';
@@ -167,14 +167,16 @@ export abstract class Loss extends Module {
  */
 export class CrossEntropyLoss extends Loss {
   /**
-   * @param options - weight, ignoreIndex, reduction, labelSmoothing.
+   * @param options - weight (kept as the buffer `weight`, PyTorch's state-dict key), ignoreIndex,
+   *   reduction, labelSmoothing.
    */
   constructor(readonly options: CrossEntropyOptions = {}) {
     super();
+    registerWeight(this, 'weight', options.weight);
   }
 
   loss(input: Tensor, target: Tensor | Targets): Tensor {
-    return crossEntropy(input, target, this.options);
+    return crossEntropy(input, target, { ...this.options, weight: optionalBuffer(this, 'weight') });
   }
 }
 
@@ -193,10 +195,11 @@ export class NLLLoss extends Loss {
    */
   constructor(readonly options: NllLossOptions = {}) {
     super();
+    registerWeight(this, 'weight', options.weight);
   }
 
   loss(input: Tensor, target: Tensor | Targets): Tensor {
-    return nllLoss(input, target, this.options);
+    return nllLoss(input, target, { ...this.options, weight: optionalBuffer(this, 'weight') });
   }
 }
 
@@ -242,4 +245,15 @@ export class L1Loss extends Loss {
   loss(input: Tensor, target: Tensor | Targets): Tensor {
     return l1Loss(input, target as Tensor, this.options);
   }
+}
+
+/** Registers a loss's optional class weight as a buffer (PyTorch's `_WeightedLoss`). */
+export function registerWeight(module: Loss, name: string, weight: Tensor | null | undefined): void {
+  if (weight !== undefined && weight !== null) checkTensor(weight, name, module.constructor.name);
+  module.registerBuffer(name, weight ?? null);
+}
+
+/** The registered buffer `name`, or null when the module was built without it. */
+export function optionalBuffer(module: Loss, name: string): Tensor | null {
+  return module.namedBuffers().find(([key]) => key === name)?.[1] ?? null;
 }

@@ -4,10 +4,10 @@
 // them, so their state-dict keys are PyTorch's.
 import type { Tensor } from '../autograd/tensor.js';
 import { binaryCrossEntropy, binaryCrossEntropyWithLogits, huberLoss, klDiv, smoothL1Loss } from './functional.js';
-import { checkReduction, checkTensor, type Reduction } from './functional/args.js';
+import { checkReduction, type Reduction } from './functional/args.js';
 import type { HuberLossOptions, KlDivOptions, SmoothL1LossOptions } from './functional/loss-more.js';
 import type { Targets } from './functional/loss.js';
-import { Loss } from './activation-more.js';
+import { Loss, optionalBuffer, registerWeight } from './activation-more.js';
 
 /** The target of a pointwise loss: a tensor (class-index arrays belong to crossEntropy/nllLoss). */
 function targetTensor(module: string, target: Tensor | Targets): Tensor {
@@ -72,16 +72,6 @@ export interface BCELossOptions {
 }
 
 /** Registers an optional weight tensor as a buffer (null when absent), checking it is a Tensor. */
-function registerWeight(module: Loss, name: string, weight: Tensor | null | undefined): void {
-  if (weight !== undefined && weight !== null) checkTensor(weight, name, module.constructor.name);
-  module.registerBuffer(name, weight ?? null);
-}
-
-/** The registered buffer `name`, or null when the module was built without it. */
-function optionalBuffer(module: Loss, name: string): Tensor | null {
-  return module.namedBuffers().find(([key]) => key === name)?.[1] ?? null;
-}
-
 /**
  * `torch.nn.BCELoss`: binary cross-entropy of probabilities (see `F.binaryCrossEntropy`); the
  * optional `weight` is the buffer `weight`, as in PyTorch's state dict.

@@ -108,3 +108,20 @@ describe('loss modules of issue 14, part 2', () => {
     expect(() => new nn.SmoothL1Loss().call(tensor([1, 2]), [1, 2] as never)).toThrow("SmoothL1Loss: target must be a Tensor of the input's shape, got an array");
   });
 });
+
+describe('weighted loss modules keep weight as a buffer (PyTorch state-dict keys)', () => {
+  it('CrossEntropyLoss and NLLLoss with a weight have the key "weight"; loading it changes the loss', () => {
+    const ce = new nn.CrossEntropyLoss({ weight: tensor([1, 2], f64) });
+    expect([...ce.stateDict().keys()]).toEqual(['weight']);
+    expect([...new nn.NLLLoss().stateDict().keys()]).toEqual([]);
+    const logits = tensor([[0, 0], [0, 0]], f64);
+    const before = ce.call(logits, tensor([0, 1])).item();
+    ce.loadStateDict({ weight: tensor([1, 1], f64) });
+    expect(before).toBeCloseTo(Math.LN2, 14); // weighted mean of equal per-sample losses
+    expect(ce.call(logits, tensor([0, 1])).item()).toBeCloseTo(Math.LN2, 14);
+    const nll = new nn.NLLLoss({ weight: tensor([3, 1], f64), reduction: 'sum' });
+    expect(nll.call(tensor([[-1, -2]], f64), tensor([0])).item()).toBe(3);
+    nll.loadStateDict({ weight: tensor([5, 1], f64) });
+    expect(nll.call(tensor([[-1, -2]], f64), tensor([0])).item()).toBe(5);
+  });
+});
