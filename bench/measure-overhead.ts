@@ -1,44 +1,22 @@
 /**
  * The engine's overhead per op (issue 15, item 4), and the eager MLP train step it dominates.
  *
- *   npx tsc -p tsconfig.bench.json && node .bench-build/bench/measure-overhead.js [--only ops|mlp] [--steps-ms 3000]
+ *   npx tsc -p tsconfig.bench.json && node .bench-build/bench/measure-overhead.js [--only ops|mlp] [--ms 3000]
  *   node --cpu-prof --cpu-prof-dir=/tmp/prof .bench-build/bench/measure-overhead.js --only mlp
  *
- * "µs per op": a chain of OPS_PER_CHAIN small elementwise ops (add, mul, sub, relu, …) on a
- * [256] float32 tensor (1 KB: off V8's heap, as every tensor but the tiniest) that requires grad, forward then backward, so nearly all of its time is
- * the engine's: creating tensors and graph nodes, shape and dtype checks, dispatch, allocating
- * outputs, the backward walk. Reported as (time of one chain fwd+bwd) ÷ (number of forward ops).
+ * "µs per op": the chain of bench/op-chain.ts (small elementwise ops forward and backward, so
+ * nearly all of its time is the engine's: creating tensors and graph nodes, shape and dtype
+ * checks, dispatch, allocating outputs, the backward walk), as (time of one chain) ÷ (its ops).
  * Medians of samples on ONE thread; the machine is shared, so the quartiles are printed too.
  */
-import { F, manualSeed, nn, optim, setNumThreads, tensor, type Tensor } from '../src/index.js';
+import { F, manualSeed, nn, optim, setNumThreads, tensor } from '../src/index.js';
 import { seededData } from './harness.js';
+import { OPS_PER_CHAIN, opChain } from './op-chain.js';
 
 setNumThreads(1);
 manualSeed(1);
 const args = process.argv.slice(2);
 const only = args.includes('--only') ? args[args.indexOf('--only') + 1] : undefined;
-
-/** Forward ops in one chain (each of the loop's 5 statements is one op). */
-export const OPS_PER_CHAIN = 50;
-
-/** One chain of small elementwise ops, forward and backward; returns the leaf's gradient sum. */
-export function opChain(size = 256): () => number {
-  const x = tensor(seededData(size, 7), { requiresGrad: true });
-  const c = tensor(seededData(size, 8));
-  return () => {
-    let y: Tensor = x;
-    for (let i = 0; i < OPS_PER_CHAIN / 5; i++) {
-      y = y.mul(c);
-      y = y.add(x);
-      y = y.relu();
-      y = y.sub(c);
-      y = y.mul(0.5);
-    }
-    x.grad = null;
-    y.sum().backward();
-    return x.grad!.sum().item();
-  };
-}
 
 function time(run: () => unknown, ms: number): { median: number; p25: number; p75: number } {
   let reps = 1;

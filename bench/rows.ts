@@ -9,6 +9,7 @@ import type { Tensor as TfTensor, Tensor4D } from '@tensorflow/tfjs';
 import { F, manualSeed, nn, optim, tensor, type Tensor } from '../src/index.js';
 import { channelSum } from '../src/tensor/kernels/channel-reduce.js';
 import { allocateShared } from '../src/tensor/parallel/pool.js';
+import { OPS_PER_CHAIN, opChain } from './op-chain.js';
 import { convnetjsCnn, lossesDecrease, nchwNhwc, oihwToHwio, sgdStep, tfjsCnn, tsgradCnn } from './cnn.js';
 import { seededData, type BenchRow, type Built, type Run } from './harness.js';
 import { loadConvnetjs, loadJaxJs, loadTfjsCpu, loadTfjsWasm, loadTfjsWasmWithGradients, loadTfjsWithGradients, type Tf, type TfFull } from './peers.js';
@@ -494,6 +495,24 @@ const bnChainRow: BenchRow = {
   peers: {},
 };
 
+// ---- the engine's overhead per op ----------------------------------------------------------------
+
+/**
+ * A chain of small elementwise ops forward and backward (bench/op-chain.ts): the time per op is
+ * almost all the engine's (tensors, graph nodes, checks, dispatch, allocation, the backward walk).
+ */
+const opOverheadRow: BenchRow = {
+  name: `engine overhead: ${OPS_PER_CHAIN} elementwise ops on [256] float32, fwd+bwd`,
+  unit: 'µs/op',
+  work: OPS_PER_CHAIN,
+  target: 'µs per op before and after (issue 15, item 4)',
+  tolerance: 0,
+  note: `mul, add, relu, sub and mul by a scalar, ${OPS_PER_CHAIN / 5} times, on a [256] float32 tensor that requires grad, then sum().backward(); time ÷ ${OPS_PER_CHAIN} forward ops. Checks x.grad (the same on both backends: no GEMM). No peer runs an eager graph of the same ops (jax-js would trace it; the cell says so).`,
+  peerNotes: { 'jax-js': 'traces, no eager graph', 'tfjs-wasm': 'not written' },
+  tsgrad: async () => opChain(),
+  peers: {},
+};
+
 // ---- train steps of the MNIST CNN ----------------------------------------------------------------
 
 function trainRow(norm: 'bn' | 'bkn', batch: number): BenchRow {
@@ -538,6 +557,6 @@ function trainRow(norm: 'bn' | 'bkn', batch: number): BenchRow {
 
 /** Every row, in table order. */
 export const ROWS: readonly BenchRow[] = [
-  matmul512, matmul512f64, mlpRow(32), mlpRow(128), conv2dRow, batchNormRow, channelSum32, bknChainRow, bnChainRow,
+  opOverheadRow, matmul512, matmul512f64, mlpRow(32), mlpRow(128), conv2dRow, batchNormRow, channelSum32, bknChainRow, bnChainRow,
   trainRow('bn', 32), trainRow('bn', 2), trainRow('bkn', 32), trainRow('bkn', 2),
 ];
