@@ -10,7 +10,7 @@ import { F, manualSeed, nn, optim, tensor, type Tensor } from '../src/index.js';
 import { channelSum } from '../src/tensor/kernels/channel-reduce.js';
 import { allocateShared } from '../src/tensor/parallel/pool.js';
 import { OPS_PER_CHAIN, opChain } from './op-chain.js';
-import { convnetjsCnn, lossesDecrease, nchwNhwc, oihwToHwio, sgdStep, tfjsCnn, tsgradCnn } from './cnn.js';
+import { convnetjsCnn, jaxCnn, lossesDecrease, nchwNhwc, oihwToHwio, sgdStep, tfjsCnn, tsgradCnn } from './cnn.js';
 import { seededData, type BenchRow, type Built, type Run } from './harness.js';
 import { loadConvnetjs, loadJaxJs, loadTfjsCpu, loadTfjsWasm, loadTfjsWasmWithGradients, loadTfjsWithGradients, type Tf, type TfFull } from './peers.js';
 
@@ -544,13 +544,14 @@ function trainRow(norm: 'bn' | 'bkn', batch: number): BenchRow {
   }
   return {
     ...common,
-    note: `one SGD step (lr 0.01) on a fixed batch, from the same weights in every library: checks the losses of the first ${TRAIN_CHECK_STEPS} steps against tfjs-cpu (hand-written NHWC model, \`tf.variableGrads\` + \`tf.train.sgd\`) and, for convnetjs (no BatchNorm), against tsgrad's same CNN without BN; and that tsgrad's losses are finite and decreasing. The convnetjs column trains the CNN without BN, so its speed-up compares different models.`,
-    peerNotes: { convnetjs: 'no BN' },
+    note: `one SGD step (lr 0.01) on a fixed batch, from the same weights in every library: checks the losses of the first ${TRAIN_CHECK_STEPS} steps against tfjs-cpu (hand-written NHWC model, \`tf.variableGrads\` + \`tf.train.sgd\`), jax-js (the same model in NCHW, the whole step jitted, 1 thread; tfjs-wasm 4.22 has no \`Conv2DBackpropFilter\` kernel) and, for convnetjs (no BatchNorm), against tsgrad's same CNN without BN; and that tsgrad's losses are finite and decreasing. The convnetjs column trains the CNN without BN, so its speed-up compares different models.`,
+    peerNotes: { convnetjs: 'no BN', 'tfjs-wasm': 'no Conv2DBackpropFilter kernel' },
     memory: batch === 32,
     tsgrad: () => tsgradCnn({ norm: 'bn', batch }),
     peers: {
       'tfjs-cpu': () => tfjsCnn('bn', batch),
       convnetjs: { build: () => convnetjsCnn(batch), reference: () => tsgradCnn({ norm: 'none', batch }) },
+      'jax-js': () => jaxCnn(batch),
     },
   };
 }
