@@ -18,7 +18,16 @@ manualSeed(1);
 const args = process.argv.slice(2);
 const only = args.includes('--only') ? args[args.indexOf('--only') + 1] : undefined;
 
-function time(run: () => unknown, ms: number): { median: number; p25: number; p75: number } {
+/**
+ * Median and quartiles of the wall time per run, and the median CPU time of this process per run
+ * (user + system): on a shared machine the CPU time is the steadier figure, since it does not
+ * count the time other jobs held the core.
+ */
+function time(run: () => unknown, ms: number): { median: number; p25: number; p75: number; cpu: number } {
+  const cpuMs = (): number => {
+    const u = process.cpuUsage();
+    return (u.user + u.system) / 1000;
+  };
   let reps = 1;
   const warmEnd = performance.now() + Math.min(ms, 1500);
   while (performance.now() < warmEnd) {
@@ -27,22 +36,26 @@ function time(run: () => unknown, ms: number): { median: number; p25: number; p7
     reps = Math.max(1, Math.ceil(30 / Math.max(performance.now() - t, 1e-3)));
   }
   const per: number[] = [];
+  const cpu: number[] = [];
   const end = performance.now() + ms;
   while (performance.now() < end || per.length < 5) {
     const t = performance.now();
+    const c = cpuMs();
     for (let r = 0; r < reps; r++) run();
     per.push((performance.now() - t) / reps);
+    cpu.push((cpuMs() - c) / reps);
   }
   per.sort((a, b) => a - b);
+  cpu.sort((a, b) => a - b);
   const q = (f: number): number => per[Math.floor(f * (per.length - 1))]!;
-  return { median: q(0.5), p25: q(0.25), p75: q(0.75) };
+  return { median: q(0.5), p25: q(0.25), p75: q(0.75), cpu: cpu[Math.floor(cpu.length / 2)]! };
 }
 
 const runMs = args.includes('--ms') ? Number(args[args.indexOf('--ms') + 1]) : 3000;
 if (only === undefined || only === 'ops') {
   const t = time(opChain(), runMs);
   const us = (v: number): string => ((v * 1000) / OPS_PER_CHAIN).toFixed(2);
-  console.log(`µs per op (chain of ${OPS_PER_CHAIN} ops on [256] fwd+bwd): ${us(t.median)} (quartiles ${us(t.p25)}–${us(t.p75)})`);
+  console.log(`µs per op (chain of ${OPS_PER_CHAIN} ops on [256] fwd+bwd): ${us(t.median)} (quartiles ${us(t.p25)}–${us(t.p75)}); CPU ${us(t.cpu)}`);
 }
 if (only === undefined || only === 'mlp') {
   for (const batch of [32, 128]) {
@@ -64,6 +77,6 @@ if (only === undefined || only === 'mlp') {
       return loss.item();
     };
     const t = time(step, runMs);
-    console.log(`MLP step batch ${batch}: ${(batch / (t.median / 1000)).toFixed(0)} samples/s (${t.median.toFixed(3)} ms, quartiles ${t.p25.toFixed(3)}–${t.p75.toFixed(3)})`);
+    console.log(`MLP step batch ${batch}: ${(batch / (t.median / 1000)).toFixed(0)} samples/s (${t.median.toFixed(3)} ms, quartiles ${t.p25.toFixed(3)}–${t.p75.toFixed(3)}; CPU ${t.cpu.toFixed(3)} ms)`);
   }
 }
