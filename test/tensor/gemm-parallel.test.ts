@@ -8,8 +8,9 @@
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { setNumThreads, tensor } from '../../src/index.js';
+import { getBackend, setBackend } from '../../src/tensor/backend.js';
 import { gemmPacked } from '../../src/tensor/kernels/gemm-backend.js';
-import { GEMM_PARALLEL_MIN_MACS, gemmParallel, gemmShouldParallelize } from '../../src/tensor/kernels/gemm-parallel.js';
+import { GEMM_PARALLEL_MIN_MACS, GEMM_PARALLEL_MIN_MACS_WASM, gemmParallel, gemmParallelMinMacs, gemmShouldParallelize } from '../../src/tensor/kernels/gemm-parallel.js';
 import { gemm } from '../../src/tensor/kernels/matmul.js';
 import { poolInfo, poolWorkersForTest, warmUpPool } from '../../src/tensor/parallel/pool.js';
 import { makeRandom } from '../helpers/random.js';
@@ -97,7 +98,7 @@ describe('parallel GEMM is bitwise the serial packed kernel', () => {
       tookPart = poolInfo().lastTaskOwners.some((p) => p > 0);
     }
     expect(tookPart, 'a worker computed a block').toBe(true);
-    expect(256 ** 3).toBeGreaterThanOrEqual(GEMM_PARALLEL_MIN_MACS);
+    expect(256 ** 3).toBeGreaterThanOrEqual(gemmParallelMinMacs());
     expect(gemmShouldParallelize(256, 256, 256, 256, 1, 256, 1)).toBe(true);
     expect(gemmShouldParallelize(64, 64, 64, 64, 1, 64, 1)).toBe(false);
     expect(gemmShouldParallelize(4096, 1, 4096, 4096, 1, 1, 1), 'matrix-vector stays serial').toBe(false);
@@ -105,12 +106,34 @@ describe('parallel GEMM is bitwise the serial packed kernel', () => {
     const small = operands({ ...base, m: 64, n: 64, k: 64 }, 1);
     gemm(64, 64, 64, small.a, 0, 64, 1, small.b, 0, 64, 1, small.c, 0);
     expect(poolInfo().tasksRun, 'a small GEMM stays on the calling thread').toBe(before);
-    const big = operands({ ...base, m: 128, n: 128, k: 128 }, 2);
-    gemm(128, 128, 128, big.a, 0, 128, 1, big.b, 0, 128, 1, big.c, 0);
+    // Above the threshold of either backend (js 2²⁰, wasm 2²³ multiply-adds).
+    const big = operands({ ...base, m: 256, n: 256, k: 256 }, 2);
+    gemm(256, 256, 256, big.a, 0, 256, 1, big.b, 0, 256, 1, big.c, 0);
     expect(poolInfo().tasksRun).toBe(before + 1);
     setNumThreads(1);
-    gemm(128, 128, 128, big.a, 0, 128, 1, big.b, 0, 128, 1, big.c, 0);
+    gemm(256, 256, 256, big.a, 0, 256, 1, big.b, 0, 256, 1, big.c, 0);
     expect(poolInfo().tasksRun, 'one thread: no task').toBe(before + 1);
+  });
+
+  it('each backend has its own threshold: a 160³ GEMM goes over the pool on js, stays serial on wasm', async () => {
+    setNumThreads(2);
+    await warmUpPool();
+    const previous = getBackend();
+    try {
+      setBackend('js');
+      expect(gemmParallelMinMacs()).toBe(GEMM_PARALLEL_MIN_MACS);
+      expect(gemmShouldParallelize(160, 160, 160, 160, 1, 160, 1)).toBe(true);
+      setBackend('wasm');
+      expect(gemmParallelMinMacs()).toBe(GEMM_PARALLEL_MIN_MACS_WASM);
+      expect(gemmShouldParallelize(160, 160, 160, 160, 1, 160, 1)).toBe(false);
+      expect(gemmShouldParallelize(256, 256, 256, 256, 1, 256, 1)).toBe(true);
+      const before = poolInfo().tasksRun;
+      const mid = operands({ ...base, m: 160, n: 160, k: 160 }, 3);
+      gemm(160, 160, 160, mid.a, 0, 160, 1, mid.b, 0, 160, 1, mid.c, 0);
+      expect(poolInfo().tasksRun, 'wasm: a 4 M-MAC GEMM stays on the calling thread').toBe(before);
+    } finally {
+      setBackend(previous);
+    }
   });
 
   it('Tensor matmul and its gradients are bitwise the same on 1, 2 and 4 threads', async () => {

@@ -16,6 +16,7 @@
  * copied (the span of storage it covers) into a shared scratch array kept between calls — O(n²)
  * copying for O(n³) work.
  */
+import { getBackend, type Backend } from '../backend.js';
 import type { FloatStorage as Storage } from '../dtype.js';
 import { getNumThreads, poolAvailable, runChunks } from '../parallel/pool.js';
 import { arrayArg, numberArg, type TaskArg, type TaskFactory } from '../parallel/protocol.js';
@@ -31,6 +32,32 @@ import { gemmPacked } from './gemm-backend.js';
  * at least even.
  */
 export const GEMM_PARALLEL_MIN_MACS = 1 << 20;
+
+/**
+ * The same threshold for the wasm backend, whose GEMM does the same work ≈ 4× faster, so the
+ * fixed cost of a parallel call (waking the worker, copying operands to shared scratch, copying
+ * C back) takes ≈ 4× the MACs to pay for. Measured (`TSGRAD_BACKEND=wasm node
+ * .bench-build/bench/measure-parallel.js gemm`, bench/README.md, 2026-12-04 22:15, load ≈ 2, the
+ * second core mostly free), 2 threads against 1, back to back / after 1 ms of other work: 128³
+ * (2.1 M) 0.96× / 0.67×, 160³ (4.1 M) 1.15× / 0.89×, 192³ (7.1 M) 1.24× / 1.00×, 224³ (11.2 M)
+ * 1.29× / 1.13×, 256³ (16.8 M) 1.35× / 1.21×; the conv-shaped 32×1024×144 and 32×144×1024
+ * (4.7 M) 0.60× and 0.39×. 2²³ ≈ 8.4 M is where the woken-worker case is at least even.
+ */
+export const GEMM_PARALLEL_MIN_MACS_WASM = 1 << 23;
+
+/**
+ * The parallel threshold of `backend` (default: the current one), in multiply-adds m·n·k. Only
+ * where a GEMM runs depends on it, never its result (bitwise the same on any number of threads).
+ *
+ * @example
+ * ```ts
+ * gemmParallelMinMacs('js');   // 1 048 576
+ * gemmParallelMinMacs('wasm'); // 8 388 608
+ * ```
+ */
+export function gemmParallelMinMacs(backend: Backend = getBackend()): number {
+  return backend === 'wasm' ? GEMM_PARALLEL_MIN_MACS_WASM : GEMM_PARALLEL_MIN_MACS;
+}
 
 /** Chunks per thread: a worker that wakes late (≈ 50 µs) still finds work, at little packing cost. */
 const CHUNKS_PER_THREAD = 3;
@@ -112,7 +139,7 @@ export const gemmTask: TaskFactory = (args) => {
  * operand's storage span is copied when it is not shared), and a pool to run it on.
  */
 export function gemmShouldParallelize(m: number, n: number, k: number, aRs: number, aCs: number, bRs: number, bCs: number): boolean {
-  if (m * n * k < GEMM_PARALLEL_MIN_MACS || n === 1 || m === 0 || k === 0) return false;
+  if (m * n * k < gemmParallelMinMacs() || n === 1 || m === 0 || k === 0) return false;
   if (aRs < 0 || aCs < 0 || bRs < 0 || bCs < 0) return false;
   return poolAvailable();
 }
