@@ -216,8 +216,9 @@ describe('the wasm backend through the ops and the pool', () => {
   it('matmul (pool-sized, float32 and float64) is bitwise the same on 1, 2 and 4 threads, with workers taking part', async () => {
     setBackend('wasm');
     for (const dtype of ['float32', 'float64'] as const) {
-      const a = tensor(uniformValues(150 * 130, 1), { shape: [150, 130], dtype });
-      const b = tensor(uniformValues(130 * 170, 2), { shape: [130, 170], dtype });
+      // 230·190·210 ≈ 9.2 M multiply-adds: above the wasm backend's parallel threshold (2²³), ragged.
+      const a = tensor(uniformValues(230 * 190, 1), { shape: [230, 190], dtype });
+      const b = tensor(uniformValues(190 * 210, 2), { shape: [190, 210], dtype });
       const one = await onThreads(1, () => a.matmul(b).toArray());
       for (const threads of [2, 4]) {
         let tookPart = false;
