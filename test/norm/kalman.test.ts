@@ -25,7 +25,7 @@ interface Chain {
 }
 
 /** BKN(2) → ReLU → Conv(2→3) → BKN(3) → ReLU → Conv(3→2, 1×1) → BKN(2), float64, groups 2. */
-function makeChain(transition: 'sampled' | 'sampled-prenorm' | 'linear' | 'custom', gain: KalmanGain, implementation: NormImplementation, seed: number, extra: Partial<BatchKalmanNormOptions> = {}): Chain {
+function makeChain(transition: 'sampled' | 'sampled-prenorm' | 'linear' | 'analytic' | 'custom', gain: KalmanGain, implementation: NormImplementation, seed: number, extra: Partial<BatchKalmanNormOptions> = {}): Chain {
   const noise = fixedNoise(seed);
   const common = { groups: 2, noise, noiseSamples: 8, implementation, guardRatio: Infinity, ...extra };
   const t = (cin: number, cout: number): KalmanTransition => (transition === 'custom' ? customTransition(cin, cout) : transition);
@@ -42,7 +42,7 @@ function makeChain(transition: 'sampled' | 'sampled-prenorm' | 'linear' | 'custo
   return { layers: [l1, l2, l3], convs: [c1, c2], run, modules };
 }
 
-const TRANSITIONS = ['sampled', 'sampled-prenorm', 'linear', 'custom'] as const;
+const TRANSITIONS = ['sampled', 'sampled-prenorm', 'linear', 'analytic', 'custom'] as const;
 const GAINS: KalmanGain[] = ['count', 0.3, 'learned'];
 
 describe('BKN chain: gradcheck and composite = fused (BKN.md "What the tests must show")', () => {
