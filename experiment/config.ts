@@ -14,11 +14,13 @@ export type ModelName = (typeof MODEL_NAMES)[number];
  * - `bn`: BatchNorm (statistics of each normalization batch);
  * - `bkn`: tsgrad's default Batch Kalman Normalization;
  * - `bkn-paper`: BKN with the authors' released settings ('sampled-prenorm', gain 0.1, no first prior);
+ * - `bkn-sampled`, `bkn-analytic`: BKN defaults with the transition 'sampled' or 'analytic' named
+ *   explicitly (to compare the two whatever the library default is);
  * - `gn`: GroupNorm (no batch statistics, so the normalization batch does not matter);
  * - `brn`: BatchRenorm;
  * - `none`: no normalization layer at all.
  */
-export const NORM_NAMES = ['bn', 'bkn', 'bkn-paper', 'gn', 'brn', 'none'] as const;
+export const NORM_NAMES = ['bn', 'bkn', 'bkn-paper', 'gn', 'brn', 'none', 'bkn-sampled', 'bkn-analytic'] as const;
 export type NormName = (typeof NORM_NAMES)[number];
 
 /** Human-readable names for tables, legends and logs. */
@@ -29,6 +31,8 @@ export const NORM_LABELS: Record<NormName, string> = {
   gn: 'GroupNorm',
   brn: 'BatchRenorm',
   none: 'no normalization',
+  'bkn-sampled': "BKN (transition 'sampled')",
+  'bkn-analytic': "BKN (transition 'analytic')",
 };
 
 /** Short names for chart legends and axis groups. */
@@ -39,6 +43,8 @@ export const NORM_SHORT: Record<NormName, string> = {
   gn: 'GroupNorm',
   brn: 'BatchRenorm',
   none: 'no norm',
+  'bkn-sampled': 'BKN sampled',
+  'bkn-analytic': 'BKN analytic',
 };
 
 /** Whether a norm uses batch statistics — only those depend on the normalization batch. */

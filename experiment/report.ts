@@ -18,6 +18,8 @@ export const NORM_COLORS: Record<NormName, string> = {
   gn: '#2ca02c',
   brn: '#9467bd',
   none: '#7f7f7f',
+  'bkn-sampled': '#8c564b',
+  'bkn-analytic': '#e377c2',
 };
 
 /** Line styles by position in the sorted list of normalization batches: the smallest is solid. */
