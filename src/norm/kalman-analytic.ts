@@ -12,7 +12,6 @@
 // chunk), cast back to the layer's dtype. Other module patterns are not covered: the plan says why,
 // and the layer falls back to 'sampled' (kalman.ts).
 import { Tensor } from '../autograd/tensor.js';
-import { where } from '../autograd/where.js';
 import { ReLU } from '../nn/activation.js';
 import { Conv2d } from '../nn/conv.js';
 import { conv2d } from '../nn/functional.js';
@@ -199,18 +198,26 @@ export function normalPdf(x: Tensor): Tensor {
 /**
  * w(t) = Var(max(t + Z, 0)) for Z ~ N(0, 1):
  * w(t) = (t² + 1)Φ(t) + tφ(t) − (tΦ(t) + φ(t))² for t < 0, and for t ≥ 0 the same value without
- * the cancellation at large t, w(t) = 1 − 2Φ(−t) + w(−t). Both are evaluated at u = −|t| ≤ 0
- * (selected with `where`, so the gradient has the right sign on each side and no branch is
- * evaluated where it would overflow).
+ * the cancellation at large t, w(t) = 1 − 2Φ(−t) + w(−t). Both are evaluated at u = −|t| ≤ 0, so
+ * neither branch is evaluated where it would cancel or overflow; the select is a where-style mask
+ * (u = ±t by the sign of t, the reflection term times [t ≥ 0]) — the masks are constants and both
+ * branches finite, so the gradient is the selected branch's, with the right sign on each side
+ * (also at t = 0, where |t| would have none). Masks rather than `where`: 10× faster here.
  */
 export function reluVarianceFactor(t: Tensor): Tensor {
-  const negative = t.lt(0);
-  const u = where(negative, t, t.neg());
+  const values = t.array.contiguous().flat();
+  const sign = new Float64Array(values.length);
+  const nonNegative = new Float64Array(values.length);
+  for (let i = 0; i < values.length; i++) {
+    sign[i] = values[i]! < 0 ? 1 : -1;
+    nonNegative[i] = values[i]! < 0 ? 0 : 1;
+  }
+  const u = t.mul(constant(sign, t.shape));
   const cdf = normalCdf(u);
   const pdf = normalPdf(u);
   const firstMoment = u.mul(cdf).add(pdf);
   const left = u.square().add(1).mul(cdf).add(u.mul(pdf)).sub(firstMoment.square());
-  return left.add(where(negative, 0, cdf.mul(-2).add(1)));
+  return left.add(cdf.mul(-2).add(1).mul(constant(nonNegative, t.shape)));
 }
 
 /**
