@@ -52,7 +52,8 @@ results.md, results.json and SVG charts to --out.
   --quick                 a small run (subset, 1 epoch) to see that everything works
   --full                  the run docs/experiment.md reports: cnn,mlp × all norms × nb 2,32 × 3 seeds
   --model LIST            cnn, mlp, resnet (comma-separated; default cnn,mlp)
-  --norms LIST            bn, bkn, bkn-paper, gn, brn, none (default bn,bkn,gn)
+  --norms LIST            bn, bkn, bkn-paper, gn, brn, none, bkn-sampled, bkn-analytic (default
+                          bn,bkn,gn; the last two: BKN with that transition named explicitly)
   --norm-batch LIST       samples per normalization batch, each dividing --batch (default 2,32:
                           a micro-batch of 2 and the whole batch)
   --batch N               samples per optimizer step (default 32)
