@@ -125,7 +125,8 @@ export function analyticMoments(steps: readonly AnalyticStep[], gamma: Tensor | 
     switch (step.kind) {
       case 'relu': {
         // E = μΦ(a) + σφ(a) = σ·(aΦ(a) + φ(a)),  Var = σ²·w(a)
-        state = { ...state, mean: sigma.mul(a.mul(normalCdf(a)).add(normalPdf(a))), variance: sigmaSquared.mul(reluVarianceFactor(a)) };
+        const rectified = rectifiedMoments(a);
+        state = { ...state, mean: sigma.mul(rectified.mean), variance: sigmaSquared.mul(rectified.variance) };
         break;
       }
       case 'maxpool': {
@@ -196,15 +197,15 @@ export function normalPdf(x: Tensor): Tensor {
 }
 
 /**
- * w(t) = Var(max(t + Z, 0)) for Z ~ N(0, 1):
- * w(t) = (t² + 1)Φ(t) + tφ(t) − (tΦ(t) + φ(t))² for t < 0, and for t ≥ 0 the same value without
- * the cancellation at large t, w(t) = 1 − 2Φ(−t) + w(−t). Both are evaluated at u = −|t| ≤ 0, so
- * neither branch is evaluated where it would cancel or overflow; the select is a where-style mask
- * (u = ±t by the sign of t, the reflection term times [t ≥ 0]) — the masks are constants and both
- * branches finite, so the gradient is the selected branch's, with the right sign on each side
- * (also at t = 0, where |t| would have none). Masks rather than `where`: 10× faster here.
+ * Mean and variance of max(t + Z, 0) for Z ~ N(0, 1): the mean m(t) = tΦ(t) + φ(t) and
+ * w(t) = (t² + 1)Φ(t) + tφ(t) − (tΦ(t) + φ(t))² for t < 0; for t ≥ 0 the same values without the
+ * cancellation at large t, m(t) = t + m(−t) and w(t) = 1 − 2Φ(−t) + w(−t). Both are evaluated at
+ * u = −|t| ≤ 0 (one Φ and one φ for both), so no branch is evaluated where it would cancel or
+ * overflow. The select is a where-style mask: u = ±t by the sign of t, the reflection terms times
+ * [t ≥ 0]; the masks are constants and both branches finite, so the gradient is the selected
+ * branch's, with the right sign on each side (also at t = 0, where |t| would have none).
  */
-export function reluVarianceFactor(t: Tensor): Tensor {
+export function rectifiedMoments(t: Tensor): { mean: Tensor; variance: Tensor } {
   const values = t.array.contiguous().flat();
   const sign = new Float64Array(values.length);
   const nonNegative = new Float64Array(values.length);
@@ -212,12 +213,21 @@ export function reluVarianceFactor(t: Tensor): Tensor {
     sign[i] = values[i]! < 0 ? 1 : -1;
     nonNegative[i] = values[i]! < 0 ? 0 : 1;
   }
+  const mask = constant(nonNegative, t.shape);
   const u = t.mul(constant(sign, t.shape));
   const cdf = normalCdf(u);
   const pdf = normalPdf(u);
   const firstMoment = u.mul(cdf).add(pdf);
   const left = u.square().add(1).mul(cdf).add(u.mul(pdf)).sub(firstMoment.square());
-  return left.add(cdf.mul(-2).add(1).mul(constant(nonNegative, t.shape)));
+  return {
+    mean: firstMoment.add(t.mul(mask)),
+    variance: left.add(cdf.mul(-2).add(1).mul(mask)),
+  };
+}
+
+/** w(t) = Var(max(t + Z, 0)), Z ~ N(0, 1) (see `rectifiedMoments`). */
+export function reluVarianceFactor(t: Tensor): Tensor {
+  return rectifiedMoments(t).variance;
 }
 
 /**

@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { Tensor } from '../../src/index.js';
 import { AvgPool2d, Conv2d, Flatten, Linear, MaxPool2d, ReLU, Sigmoid, type Module } from '../../src/nn/index.js';
 import { BatchKalmanNorm1d, BatchKalmanNorm2d, KalmanSum, type BatchKalmanNorm, type NoiseFn } from '../../src/norm/index.js';
-import { analyticPlan, gaussLegendre, normalCdf, rectifiedMaxMoments, reluVarianceFactor } from '../../src/norm/kalman-analytic.js';
+import { analyticPlan, gaussLegendre, normalCdf, rectifiedMaxMoments, rectifiedMoments, reluVarianceFactor } from '../../src/norm/kalman-analytic.js';
 import { erfc } from '../../src/tensor/kernels/special.js';
 import { NDArray } from '../../src/tensor/ndarray.js';
 import { fixedNoise, maxAbsDiff, randomizeParameters, seededRandn } from './norm-helpers.js';
@@ -79,24 +79,28 @@ describe('the normal distribution pieces', () => {
   });
 });
 
-/** Var(max(t + Z, 0)), Z ~ N(0, 1), by Simpson integration in a form without cancellation. */
-function reluVarianceReference(t: number): number {
+/** Mean and variance of max(t + Z, 0), Z ~ N(0, 1), by Simpson integration in forms without cancellation. */
+function rectifiedReference(t: number): { mean: number; variance: number } {
   if (t < 0) {
     // z = −t + y: φ(z) = φ(t)·e^(−|t|y − y²/2);  E1 = φ(t)·I1,  E2 = φ(t)·I2,  w = E2 − E1².
     const scale = (y: number): number => Math.exp(t * y - 0.5 * y * y);
     const upper = Math.min(40, 60 / Math.abs(t) + 10);
     const i1 = simpson((y) => y * scale(y), 0, upper, 200000);
     const i2 = simpson((y) => y * y * scale(y), 0, upper, 200000);
-    return phi(t) * (i2 - phi(t) * i1 * i1);
+    return { mean: phi(t) * i1, variance: phi(t) * (i2 - phi(t) * i1 * i1) };
   }
-  // d = E[max(Z, −t)], Var = ∫_{z > −t} (z − d)² φ(z) dz + (t + d)²·Φ(−t)
+  // d = E[max(Z, −t)] (the mean is t + d), Var = ∫_{z > −t} (z − d)² φ(z) dz + (t + d)²·Φ(−t)
   const lo = Math.max(-t, -40);
   const tailMass = t >= 40 ? 0 : simpson(phi, -40, -t, 200000);
   const d = simpson((z) => z * phi(z), lo, 40, 200000) - t * tailMass;
-  return simpson((z) => (z - d) ** 2 * phi(z), lo, 40, 200000) + (t + d) ** 2 * tailMass;
+  return { mean: t + d, variance: simpson((z) => (z - d) ** 2 * phi(z), lo, 40, 200000) + (t + d) ** 2 * tailMass };
 }
 
-describe('w(t) = Var(ReLU(t + Z)), the rectified-Gaussian variance factor', () => {
+function reluVarianceReference(t: number): number {
+  return rectifiedReference(t).variance;
+}
+
+describe('m(t), w(t): mean and variance of ReLU(t + Z), the rectified-Gaussian moments', () => {
   it('matches the integration reference from t = −30 to 1e12 (the textbook form loses it at large t)', () => {
     const ts = [-30, -10, -3, -0.5, 0, 0.7, 4, 12, 1e3, 1e6, 1e12];
     const got = reluVarianceFactor(f64(ts)).toArray();
@@ -105,6 +109,12 @@ describe('w(t) = Var(ReLU(t + Z)), the rectified-Gaussian variance factor', () =
       // Far left the form cancels ~t⁴/2 of its digits (w(−30) ≈ 1e−200): about 1e−7 relative there.
       const tolerance = t < -5 ? 1e-6 : 1e-9;
       expect(Math.abs(got[i]! / ref - 1), `w(${t}) = ${got[i]} vs ${ref}`).toBeLessThan(tolerance);
+    });
+    // The mean m(t) = tΦ(t) + φ(t) too (its reflected form t + m(−t) at t ≥ 0).
+    const means = rectifiedMoments(f64(ts)).mean.toArray();
+    ts.forEach((t, i) => {
+      const ref = rectifiedReference(t).mean;
+      expect(Math.abs(means[i]! / ref - 1), `m(${t}) = ${means[i]} vs ${ref}`).toBeLessThan(t < -5 ? 1e-6 : 1e-9);
     });
     // The textbook form at t = 1e12: (t² + 1)·1 + 0 − t² — float64 cannot hold the 1.
     const t = 1e12;
