@@ -172,6 +172,6 @@ describe('bad flags and data stop before training', () => {
   it('the command itself exits non-zero with one line', () => {
     const r = spawnSync(process.execPath, ['--import', 'tsx', 'experiment/main.ts', '--norms', 'layernorm'], { encoding: 'utf8', cwd: join(__dirname, '../..') });
     expect(r.status).toBe(2);
-    expect(r.stderr.trim()).toBe("experiment: error: unknown norm 'layernorm' in --norms (choose from bn, bkn, bkn-paper, gn, brn, none)");
+    expect(r.stderr.trim()).toBe("experiment: error: unknown norm 'layernorm' in --norms (choose from bn, bkn, bkn-paper, gn, brn, none, bkn-sampled, bkn-analytic)");
   });
 });
