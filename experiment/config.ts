@@ -63,6 +63,10 @@ export function usesBatchStatistics(norm: NormName): boolean {
 export const DATASET_NAMES = ['mnist', 'fashion'] as const;
 export type DatasetName = (typeof DATASET_NAMES)[number];
 
+/** Learning-rate schedules: constant, or cosine annealing to 0 over the run's steps (per step). */
+export const SCHEDULES = ['cosine', 'constant'] as const;
+export type Schedule = (typeof SCHEDULES)[number];
+
 /** The three run sizes: `--quick`, the default, and `--full` (what docs/experiment.md reports). */
 export type Mode = 'quick' | 'default' | 'full';
 
@@ -78,6 +82,8 @@ export interface ExperimentOptions {
   /** Samples per optimizer step. */
   batch: number;
   lr: number;
+  /** How the learning rate moves over the run (`cosine`: from lr to 0 over the run's steps). */
+  schedule: Schedule;
   momentum: number;
   epochs: number;
   /** Stop each run after this many optimizer steps (null: run all epochs). */

@@ -30,7 +30,7 @@ import { trainRun } from './train.js';
 /** The golden configuration, as `npm run experiment` flags (so it is a run anyone can repeat). */
 export const GOLDEN_ARGV: readonly string[] = [
   '--model', 'cnn,mlp', '--norms', 'bn,bkn', '--norm-batch', '2,32', '--seeds', '1', '--seed', '0',
-  '--steps', '24', '--train-size', '768', '--test-size', '64', '--curve-points', '1', '--progress', 'none',
+  '--steps', '24', '--schedule', 'constant', '--train-size', '768', '--test-size', '64', '--curve-points', '1', '--progress', 'none',
   '--dataset', 'mnist', // the pinned data (explicit since the default became fashion)
 ];
 

@@ -29,10 +29,13 @@ function errorOf(argv: string[]): string {
 }
 
 describe('parseArgs: defaults', () => {
-  it('runs the cnn and the mlp with bn, bkn, gn at normalization batches 2 and 32, one seed, batch 32, lr 0.01', () => {
+  it('runs the mlp and the vgg with bn, bkn, gn at normalization batches 2 and 32, one seed, 1000 steps, batch 32, lr 0.01 cosine', () => {
     const o = options([]);
     expect(o.mode).toBe('default');
-    expect(o.models).toEqual(['cnn', 'mlp']);
+    expect(o.models).toEqual(['mlp', 'vgg']);
+    expect(o.maxSteps).toBe(1000);
+    expect(o.schedule).toBe('cosine');
+    expect(options(['--schedule', 'constant']).schedule).toBe('constant');
     expect(o.norms).toEqual(['bn', 'bkn', 'gn']);
     expect(o.normBatches).toEqual([2, 32]);
     expect(o.seeds).toEqual([0]);
@@ -44,13 +47,17 @@ describe('parseArgs: defaults', () => {
     expect(o.threads).toBeNull();
   });
 
-  it('--full runs 3 seeds of every norm on cnn and mlp; --quick a subset', () => {
+  it('--full sweeps nb 1…32 with 3 seeds of five norms on the mlp and the vgg; --quick the mlp on a subset', () => {
     const full = options(['--full']);
     expect(full.seeds).toEqual([0, 1, 2]);
-    expect(full.norms).toEqual(['bn', 'bkn', 'bkn-paper', 'gn', 'brn', 'none']);
-    expect(full.models).toEqual(['cnn', 'mlp']);
+    expect(full.norms).toEqual(['bn', 'brn', 'gn', 'bkn', 'bkn-paper']);
+    expect(full.models).toEqual(['mlp', 'vgg']);
+    expect(full.normBatches).toEqual([1, 2, 4, 8, 16, 32]);
+    expect(options(['--full', '--batch', '24']).normBatches).toEqual([1, 2, 4, 8]);
+    expect(full.maxSteps).toBe(1500);
     const quick = options(['--quick']);
     expect(quick.mode).toBe('quick');
+    expect(quick.models).toEqual(['mlp']);
     expect(quick.trainSize).not.toBeNull();
   });
 
@@ -143,6 +150,7 @@ describe('parseArgs: errors are one clear line', () => {
     [['--threads', '1e9x'], '--threads expects a positive integer'],
     [['--norm-batch', '2,,4'], 'without empty items'],
     [['--progress', 'fancy'], "unknown progress mode 'fancy'"],
+    [['--schedule', 'step'], "unknown schedule 'step' in --schedule (choose from cosine, constant)"],
     [['--frobnicate'], 'unknown option --frobnicate'],
     [['--lr'], '--lr needs a value'],
     [['--lr', '--quick'], '--lr needs a value'],
