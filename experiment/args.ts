@@ -69,13 +69,15 @@ results.md, results.json and SVG charts to --out.
   --curve-points N        test evaluations per run for the error-vs-steps chart
   --out DIR               where the results go (default results/)
   --progress MODE         auto (bar on a terminal, lines otherwise), bar, lines, none
+  --target-accuracy X     test accuracy (%) for the steps-to-accuracy tables
+                          (default: chosen per model from the runs, see results.md)
   --help                  this text`;
 
 export type ParseResult = { kind: 'help' } | { kind: 'run'; options: ExperimentOptions };
 
 const VALUE_FLAGS = [
   'model', 'norms', 'norm-batch', 'batch', 'lr', 'momentum', 'epochs', 'steps', 'seeds', 'seed', 'threads',
-  'data', 'train-size', 'test-size', 'curve-points', 'out', 'progress',
+  'data', 'train-size', 'test-size', 'curve-points', 'out', 'progress', 'target-accuracy',
 ] as const;
 type ValueFlag = (typeof VALUE_FLAGS)[number];
 const SWITCHES = ['quick', 'full', 'help'] as const;
@@ -140,6 +142,20 @@ function oneOf<T extends string>(flag: string, text: string, allowed: readonly T
     throw new ArgumentError(`unknown ${what} '${text}' in --${flag} (choose from ${allowed.join(', ')})`);
   }
   return text as T;
+}
+
+/**
+ * A target test accuracy in percent, strictly between 0 and 100 (`where` names the flag in the error).
+ *
+ * @example
+ * ```ts
+ * parseTargetAccuracy('97.5', '--target-accuracy'); // 97.5
+ * ```
+ */
+export function parseTargetAccuracy(text: string, where: string): number {
+  const v = Number(text);
+  if (text.trim() === '' || !Number.isFinite(v) || v <= 0 || v >= 100) throw new ArgumentError(`${where} expects a test accuracy in percent, between 0 and 100 (exclusive), got '${text}'`);
+  return v;
 }
 
 /**
@@ -216,11 +232,14 @@ export function parseArgs(argv: readonly string[]): ParseResult {
     if (!st.isDirectory()) throw new ArgumentError(`--data ${dataDir} is not a directory`);
   }
 
+  const targetText = get('target-accuracy');
+  const targetAccuracy = targetText === undefined ? null : parseTargetAccuracy(targetText, '--target-accuracy');
+
   return {
     kind: 'run',
     options: {
       mode, models, norms, normBatches, seeds, batch, lr, momentum, epochs, maxSteps, threads, outDir, dataDir,
-      trainSize, testSize, curvePoints, progress,
+      trainSize, testSize, curvePoints, progress, targetAccuracy,
     },
   };
 }

@@ -77,6 +77,11 @@ export interface ExperimentOptions {
   curvePoints: number;
   /** Progress output: a bar on a terminal, periodic lines otherwise, or nothing. */
   progress: 'auto' | 'bar' | 'lines' | 'none';
+  /**
+   * Test accuracy (%) for the report's steps-to-accuracy tables; absent or null: chosen per model
+   * from the runs (report.ts). Absent in results from before the option existed.
+   */
+  targetAccuracy?: number | null;
 }
 
 /** One cell of the grid: everything but the seed. */
