@@ -39,9 +39,10 @@ function normLabel(summary: ConfigSummary): string {
   return usesBatchStatistics(summary.config.norm) ? NORM_SHORT[summary.config.norm] : `${NORM_SHORT[summary.config.norm]} (no nb)`;
 }
 
-function seedsText(results: ExperimentResults): string {
+/** `Lines: mean over 3 seeds; <spread>.` or, with one seed, that there is no spread to show. */
+function linesText(results: ExperimentResults, spread: string): string {
   const k = results.settings.options.seeds.length;
-  return k === 1 ? '1 seed' : `${k} seeds`;
+  return k === 1 ? 'Lines: one seed (no spread to show).' : `Lines: mean over ${k} seeds; ${spread}.`;
 }
 
 /** How off-scale values are listed in a caption: `BatchNorm at nb 1: 11.35`. */
@@ -52,6 +53,20 @@ function listOffScale(items: readonly string[]): string {
 /**
  * How far one accuracy measured on `testSize` samples moves by chance: the binomial standard error
  * at the typical accuracy shown, so a reader can tell a difference from test-set noise.
+ */
+/**
+ * The y axes span at least this many binomial standard errors of one measurement: differences
+ * within test-set noise stay small on the page.
+ */
+export const MIN_SPAN_IN_SE = 4;
+
+/**
+ * The binomial standard error (percentage points) of an accuracy (%) measured on `testSize` samples.
+ *
+ * @example
+ * ```ts
+ * binomialStandardError(90, 10000); // 0.3
+ * ```
  */
 export function binomialStandardError(accuracy: number, testSize: number): number {
   const p = accuracy / 100;
@@ -64,6 +79,7 @@ function samplingErrorText(values: readonly number[], testSize: number): string 
   return `For scale: on ${testSize} test samples, an accuracy near ${typical.toFixed(0)} % has a binomial standard error of ${binomialStandardError(typical, testSize).toFixed(2)} points.`;
 }
 
+/** The file of a model's accuracy-against-nb chart (eval mode or train-mode statistics). */
 export function accuracyFile(model: ModelName, mode: 'eval' | 'train-mode'): string {
   return mode === 'eval' ? `accuracy-${model}.svg` : `accuracy-train-mode-${model}.svg`;
 }
@@ -100,7 +116,8 @@ export function accuracyFigure(results: ExperimentResults, model: ModelName, mod
     const a = accOf(c);
     return [mean(a), Math.min(...a), Math.max(...a)];
   });
-  const range = zoomRange(learned.length > 0 ? learned : values, { min: 0, max: 100 });
+  const shown = learned.length > 0 ? learned : values;
+  const range = zoomRange(shown, { min: 0, max: 100, minSpan: MIN_SPAN_IN_SE * binomialStandardError(mean(shown.filter(Number.isFinite)), s.dataset.testSize) });
   const offScale = series.flatMap((ser) =>
     ser.points.filter((p) => Number.isFinite(p.y) && (p.y < range.min || p.y > range.max))
       .map((p) => `${ser.label}${ser.horizontal === true ? '' : ` at nb ${p.x}`}: ${formatAccuracy(p.y)} %`));
@@ -125,16 +142,17 @@ export function accuracyFigure(results: ExperimentResults, model: ModelName, mod
   const hasFlat = series.some((ser) => ser.horizontal === true);
   const caption = [
     `**Test accuracy against the normalization batch, ${model} on ${s.dataset.name}** (${modeText}; the whole test split, ${s.dataset.testSize} samples).`,
-    `Lines: mean over ${seedsText(results)}${results.settings.options.seeds.length > 1 ? '; error bars: min–max over the seeds (moved a few pixels sideways so they do not overlap)' : ''}.`,
+    linesText(results, 'error bars: min–max over the seeds (moved a few pixels sideways so they do not overlap)'),
     `The x axis is log-2; each optimizer step holds ${s.options.batch} samples.`,
     hasFlat ? `${series.filter((ser) => ser.horizontal === true).map((ser) => ser.label.replace(' (no nb)', '')).join(' and ')} uses no batch statistics: one horizontal line${results.settings.options.seeds.length > 1 ? ', its band the min–max over seeds' : ''}.` : '',
-    `The y axis shows ${range.min}–${range.max} %.`,
+    `The y axis shows ${range.min}–${range.max} % (at least ${MIN_SPAN_IN_SE} binomial standard errors of one accuracy).`,
     listOffScale(offScale).trim(),
     samplingErrorText(learned, s.dataset.testSize),
   ].filter((t) => t !== '').join(' ');
   return { file: accuracyFile(model, mode), alt: `Test accuracy (${mode}) against normalization batch, ${model}`, caption, svg };
 }
 
+/** The file of a model's error-against-steps chart at one normalization batch (null: a model without any). */
 export function errorFile(model: ModelName, nb: number | null): string {
   return nb === null ? `error-vs-steps-${model}.svg` : `error-vs-steps-${model}-nb${nb}.svg`;
 }
@@ -172,7 +190,8 @@ export function errorFigure(results: ExperimentResults, model: ModelName, nb: nu
   const values = learning.flatMap((ser) => ser.points.filter((p) => p.x >= 0.2 * lastStep).flatMap((p) => [p.y, p.lo ?? NaN, p.hi ?? NaN]))
     .filter((v) => Number.isFinite(v) && v <= chanceError);
   const all = series.flatMap((ser) => ser.points.map((p) => p.y)).filter((v) => Number.isFinite(v));
-  const range = zoomRange(values.length > 0 ? values : all, { min: 0, max: 100 });
+  const zoomed = values.length > 0 ? values : all;
+  const range = zoomRange(zoomed, { min: 0, max: 100, minSpan: MIN_SPAN_IN_SE * binomialStandardError(mean(zoomed), s.curveTestSize) });
   const cutTop = all.some((v) => v > range.max);
   const endsOff = series.filter((ser) => {
     const last = ser.points.filter((p) => Number.isFinite(p.y)).pop();
@@ -197,7 +216,7 @@ export function errorFigure(results: ExperimentResults, model: ModelName, nb: nu
   });
   const caption = [
     `**Test error during training, ${model} on ${s.dataset.name}${nb === null ? '' : `, normalization batch ${nb}`}** (eval mode, running statistics; the first ${s.curveTestSize} test samples).`,
-    `Lines: mean over ${seedsText(results)}${s.options.seeds.length > 1 ? '; shaded: min–max over the seeds' : ''}.`,
+    linesText(results, 'shaded: min–max over the seeds'),
     summaries.some((c) => c.config.normBatch === null) ? `${summaries.filter((c) => c.config.normBatch === null).map((c) => NORM_SHORT[c.config.norm]).join(' and ')} (no batch statistics) is the same run in every normalization batch's chart.` : '',
     droppedStepZero ? `Step 0 (the untrained network, about ${(100 - 100 / classes).toFixed(0)} % error) is left out.` : '',
     `The y axis shows ${range.min}–${range.max} %${cutTop ? ': earlier, higher errors run off the top' : ''}.`,

@@ -23,9 +23,11 @@ function escapeCell(text: string): string {
 }
 
 /** The markdown table: one row per configuration. */
-export function markdownTable(summaries: readonly ConfigSummary[]): string {
+export function markdownTable(summaries: readonly ConfigSummary[], testSize?: number): string {
+  // The test-set size in the accuracy headings, so the table says what each number is measured on.
+  const on = testSize === undefined ? '' : `, ${testSize} test samples`;
   const head = [
-    'model', 'norm', 'norm batch', 'seeds', 'test acc, eval mode (%)', 'eval acc per seed (%)', 'test acc, train-mode stats (%)',
+    'model', 'norm', 'norm batch', 'seeds', `test acc, eval mode (%${on})`, 'eval acc per seed (%)', `test acc, train-mode stats (%${on})`,
     'final train loss', 'wall time (s)', 'runs at chance (eval / train-mode)',
   ];
   const rows = summaries.map((c) => [
@@ -106,7 +108,7 @@ export function markdownReport(results: ExperimentResults, options: ReportOption
     '',
     sizesLine(results),
     '',
-    markdownTable(summaries),
+    markdownTable(summaries, s.dataset.testSize),
     '',
   ];
   const guarded = summaries.filter((c) => c.runs.some((r) => r.bknGuard !== undefined));

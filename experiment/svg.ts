@@ -115,15 +115,20 @@ export function log2Ticks(lo: number, hi: number): number[] {
  * zoomRange([84.2, 91.7]); // { min: 83, max: 93, ticks: [83, 84, …, 93] }
  * ```
  */
-export function zoomRange(values: readonly number[], limits: { min?: number; max?: number } = {}, pad = 0.06): { min: number; max: number; ticks: number[] } {
+export function zoomRange(values: readonly number[], limits: { min?: number; max?: number; minSpan?: number } = {}, pad = 0.06): { min: number; max: number; ticks: number[] } {
   const finite = values.filter((v) => Number.isFinite(v));
   let lo = finite.length === 0 ? 0 : Math.min(...finite);
   let hi = finite.length === 0 ? 1 : Math.max(...finite);
-  if (hi - lo < 1e-9) {
-    // A single value: a range of ±1 (or ±1 % of it) around it.
-    const half = Math.max(1, Math.abs(lo) / 100);
-    lo -= half;
-    hi += half;
+  // Never narrower than minSpan (e.g. a few standard errors: noise must not look like an effect),
+  // nor than ±1 % of a single value.
+  const minSpan = Math.max(limits.minSpan ?? 0, hi - lo < 1e-9 ? Math.max(2, Math.abs(lo) / 50) : 0);
+  if (hi - lo < minSpan) {
+    const mid = (lo + hi) / 2;
+    lo = mid - minSpan / 2;
+    hi = mid + minSpan / 2;
+    // Shifted back inside the limits, keeping the span.
+    if (limits.max !== undefined && hi > limits.max) [lo, hi] = [lo - (hi - limits.max), limits.max];
+    if (limits.min !== undefined && lo < limits.min) [lo, hi] = [limits.min, hi + (limits.min - lo)];
   }
   const span = hi - lo;
   lo -= pad * span;
@@ -143,10 +148,11 @@ export function zoomRange(values: readonly number[], limits: { min?: number; max
   return { min, max, ticks };
 }
 
-function tickText(v: number): string {
-  if (v === 0) return '0';
-  if (Math.abs(v) >= 1000) return v.toLocaleString('en-US');
-  return Number(v.toPrecision(6)).toString();
+/** Tick labels with the same number of decimals along an axis (95.8, 96.0, 96.2 — not 96). */
+function tickFormatter(ticks: readonly number[]): (v: number) => string {
+  const step = ticks.length > 1 ? Math.abs(ticks[1]! - ticks[0]!) : 1;
+  const decimals = step >= 1 || step === 0 ? 0 : Math.min(6, Math.ceil(-Math.log10(step) - 1e-9));
+  return (v) => (Math.abs(v) >= 1000 ? v.toLocaleString('en-US', { maximumFractionDigits: decimals }) : v.toFixed(decimals));
 }
 
 const FONT = 'font-family="DejaVu Sans, Helvetica, Arial, sans-serif"';
@@ -221,8 +227,10 @@ export function xAxis(scale: 'linear' | 'log2', xs: readonly number[], left: num
   const lo0 = xs.length === 0 ? 0 : Math.min(...xs);
   const hi0 = xs.length === 0 ? 1 : Math.max(...xs);
   const t = ticks === undefined ? linearTicks(lo0, hi0 > lo0 ? hi0 : lo0 + 1, 6).filter((v) => v >= lo0 - 1e-9) : [...ticks];
-  const lo = Math.min(lo0, ...t);
-  const hi = Math.max(hi0, lo + 1e-9, ...t.filter((v) => v <= hi0 * 1.02));
+  // 3 % of the span beyond the outermost points: their markers are not cut by the frame.
+  const margin = 0.03 * (hi0 - lo0 || 1);
+  const lo = Math.min(lo0 - margin, ...t);
+  const hi = Math.max(hi0 + margin, ...t.filter((v) => v <= hi0 + margin));
   return { min: lo, max: hi, ticks: t.filter((v) => v >= lo && v <= hi), toPx: (x) => left + ((x - lo) / (hi - lo)) * (right - left) };
 }
 
@@ -286,10 +294,12 @@ export function plotChart(spec: PlotSpec): string {
   for (const t of x.ticks) out.push(`<line class="grid-x" data-value="${t}" x1="${n(x.toPx(t))}" y1="${top}" x2="${n(x.toPx(t))}" y2="${n(bottom)}"/>`);
   out.push('</g>');
   out.push('<g class="y-ticks" text-anchor="end" fill="#222222">');
-  for (const t of yTicks) out.push(`<text x="${left - 6}" y="${n(py(t) + 4.5)}" data-value="${t}">${tickText(t)}</text>`);
+  const yText = tickFormatter(yTicks);
+  for (const t of yTicks) out.push(`<text x="${left - 6}" y="${n(py(t) + 4.5)}" data-value="${t}">${yText(t)}</text>`);
   out.push('</g>');
   out.push('<g class="x-ticks" text-anchor="middle" fill="#222222">');
-  for (const t of x.ticks) out.push(`<text x="${n(x.toPx(t))}" y="${n(bottom + 18)}" data-value="${t}">${tickText(t)}</text>`);
+  const xText = tickFormatter(x.ticks);
+  for (const t of x.ticks) out.push(`<text x="${n(x.toPx(t))}" y="${n(bottom + 18)}" data-value="${t}">${xText(t)}</text>`);
   out.push('</g>');
   out.push(`<text class="x-label" x="${n((left + right) / 2)}" y="${n(bottom + 38)}" text-anchor="middle">${escapeXml(spec.xLabel)}</text>`);
   const midY = (top + bottom) / 2;

@@ -196,6 +196,8 @@ describe('tables of the synthetic full sweep', () => {
   it('the sizes line says which test samples each number uses', () => {
     expect(sizesLine(syn)).toBe('Test-set sizes: the accuracies (eval mode and train-mode statistics) use the whole test split, 10000 samples; the test-error curves and the steps to a target accuracy use its first 1000 samples.');
     expect(md).toContain(sizesLine(syn));
+    // and the main table's accuracy headings name the test-set size
+    expect(md).toContain('| model | norm | norm batch | seeds | test acc, eval mode (%, 10000 test samples) | eval acc per seed (%) | test acc, train-mode stats (%, 10000 test samples) |');
   });
 
   it('a steps-to-accuracy table per model, its target in the heading, a column per nb and one for GroupNorm', () => {

@@ -43,6 +43,22 @@ describe('ticks and ranges', () => {
     // zoomed, not from 0: the differences between 84 and 92 fill the plot
     expect(zoomRange([84.2, 91.7]).min).toBeGreaterThan(80);
   });
+  it('a minimum span widens a range around its middle, inside the limits', () => {
+    const r = zoomRange([95.8, 96.0], { minSpan: 3.5 });
+    expect(r.max - r.min).toBeGreaterThanOrEqual(3.5);
+    expect((r.max + r.min) / 2).toBeCloseTo(95.9, 0);
+    const top = zoomRange([99.5, 99.9], { max: 100, minSpan: 4 });
+    expect(top.max).toBe(100);
+    expect(top.max - top.min).toBeGreaterThanOrEqual(4);
+  });
+  it('tick labels along an axis share their number of decimals', () => {
+    const doc = parseXml(plotChart({ title: 't', xLabel: 'x', yLabel: 'y', xScale: 'linear', yMin: 95.4, yMax: 96.6,
+      series: [{ id: 's', label: 's', style: { color: '#000000', marker: 'circle' }, points: [{ x: 0, y: 95.8 }, { x: 1000, y: 96 }] }] }));
+    const y = findAll(findAll(doc, 'g', { class: 'y-ticks' })[0]!, 'text').map((t) => t.text);
+    expect(y).toContain('96.0');
+    for (const t of y) expect(t).toMatch(/^\d+\.\d$/);
+    expect(findAll(findAll(doc, 'g', { class: 'x-ticks' })[0]!, 'text').map((t) => t.text)).toContain('1,000');
+  });
 });
 
 describe('the log-2 axis', () => {
