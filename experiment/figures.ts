@@ -47,7 +47,7 @@ function linesText(results: ExperimentResults, spread: string): string {
 
 /** How off-scale values are listed in a caption: `BatchNorm at nb 1: 11.35`. */
 function listOffScale(items: readonly string[]): string {
-  return items.length === 0 ? '' : ` Off the scale, drawn as arrows at the edge with their value: ${items.join('; ')}.`;
+  return items.length === 0 ? '' : ` Off the scale (arrows at the edge, with their value): ${items.join('; ')}.`;
 }
 
 /**
@@ -77,6 +77,13 @@ function samplingErrorText(values: readonly number[], testSize: number): string 
   const typical = mean(values.filter((v) => Number.isFinite(v)));
   if (!Number.isFinite(typical) || testSize <= 0) return '';
   return `For scale: on ${testSize} test samples, an accuracy near ${typical.toFixed(0)} % has a binomial standard error of ${binomialStandardError(typical, testSize).toFixed(2)} points.`;
+}
+
+/** The caption's sentence on the norms without batch statistics (horizontal lines). */
+function flatText(labels: readonly string[], bands: boolean): string {
+  if (labels.length === 0) return '';
+  const one = labels.length === 1;
+  return `${labels.join(' and ')} ${one ? 'uses' : 'use'} no batch statistics: ${one ? 'a horizontal line' : 'horizontal lines'}${bands ? `, ${one ? 'its band' : 'their bands'} the min–max over seeds` : ''}.`;
 }
 
 /** The file of a model's accuracy-against-nb chart (eval mode or train-mode statistics). */
@@ -118,9 +125,10 @@ export function accuracyFigure(results: ExperimentResults, model: ModelName, mod
   });
   const shown = learned.length > 0 ? learned : values;
   const range = zoomRange(shown, { min: 0, max: 100, minSpan: MIN_SPAN_IN_SE * binomialStandardError(mean(shown.filter(Number.isFinite)), s.dataset.testSize) });
+  // Every point not drawn on the scale is named in the caption: off the range, or not a number.
   const offScale = series.flatMap((ser) =>
-    ser.points.filter((p) => Number.isFinite(p.y) && (p.y < range.min || p.y > range.max))
-      .map((p) => `${ser.label}${ser.horizontal === true ? '' : ` at nb ${p.x}`}: ${formatAccuracy(p.y)} %`));
+    ser.points.filter((p) => !Number.isFinite(p.y) || p.y < range.min || p.y > range.max)
+      .map((p) => `${ser.label}${ser.horizontal === true ? '' : ` at nb ${p.x}`}: ${Number.isFinite(p.y) ? `${formatAccuracy(p.y)} %` : 'not a number (not drawn)'}`));
   const nbs = normBatchesOf(results, model);
   const modeText = mode === 'eval'
     ? 'eval mode: the running statistics normalize'
@@ -139,12 +147,11 @@ export function accuracyFigure(results: ExperimentResults, model: ModelName, mod
     formatValue: formatAccuracy,
     dodge: 5,
   });
-  const hasFlat = series.some((ser) => ser.horizontal === true);
   const caption = [
     `**Test accuracy against the normalization batch, ${model} on ${s.dataset.name}** (${modeText}; the whole test split, ${s.dataset.testSize} samples).`,
     linesText(results, 'error bars: min–max over the seeds (moved a few pixels sideways so they do not overlap)'),
     `The x axis is log-2; each optimizer step holds ${s.options.batch} samples.`,
-    hasFlat ? `${series.filter((ser) => ser.horizontal === true).map((ser) => ser.label.replace(' (no nb)', '')).join(' and ')} uses no batch statistics: one horizontal line${results.settings.options.seeds.length > 1 ? ', its band the min–max over seeds' : ''}.` : '',
+    flatText(series.filter((ser) => ser.horizontal === true).map((ser) => ser.label.replace(' (no nb)', '')), results.settings.options.seeds.length > 1),
     `The y axis shows ${range.min}–${range.max} % (at least ${MIN_SPAN_IN_SE} binomial standard errors of one accuracy).`,
     listOffScale(offScale).trim(),
     samplingErrorText(learned, s.dataset.testSize),

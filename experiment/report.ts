@@ -88,6 +88,16 @@ export function convergenceTable(results: ExperimentResults, model: ModelName, t
   return [line(head), line(head.map(() => '---')), ...rows.map(line)].join('\n');
 }
 
+/** How often the curves were evaluated: their resolution in steps (from the first run's curve). */
+function evaluationsText(results: ExperimentResults): string {
+  const curve = results.runs[0]?.curve ?? [];
+  if (curve.length < 2) return `${curve.length} evaluation${curve.length === 1 ? '' : 's'} per run`;
+  const gaps = curve.slice(1).map((p, i) => p.step - curve[i]!.step);
+  const lo = Math.min(...gaps);
+  const hi = Math.max(...gaps);
+  return `${curve.length} evaluations per run, every ${lo === hi ? lo : `${lo}–${hi}`} steps: differences smaller than that are interpolation, not measurement`;
+}
+
 /** `results.md`: what was run, the table, the steps-to-accuracy tables, and the figures with their captions. */
 export function markdownReport(results: ExperimentResults, options: ReportOptions = {}): string {
   const s = results.settings;
@@ -125,7 +135,7 @@ export function markdownReport(results: ExperimentResults, options: ReportOption
   lines.push(
     '## Convergence speed',
     '',
-    `Steps to a target test accuracy, from each run's test-error curve (eval mode, the first ${s.curveTestSize} test samples, ${o.curvePoints} evaluations per run): the step is interpolated linearly between the last evaluation below the target and the first at or above it (the first evaluation's step when there is none before it, or it is not a number). Each cell: the mean over the seeds that reached the target, and how many of the seeds did (a mean over fewer seeds favours the fast ones); "not reached": no seed did.`,
+    `Steps to a target test accuracy, from each run's test-error curve (eval mode, the first ${s.curveTestSize} test samples, ${evaluationsText(results)}): the step is interpolated linearly between the last evaluation below the target and the first at or above it (the first evaluation's step when there is none before it, or it is not a number). Each cell: the mean over the seeds that reached the target, and how many of the seeds did (a mean over fewer seeds favours the fast ones); "not reached": no seed did.`,
     '',
   );
   for (const model of modelsOf(results)) {

@@ -297,6 +297,16 @@ describe('charts of the small fixture', () => {
     expect(JSON.parse(readFileSync(join(dir, 'results.json'), 'utf8')).runs).toHaveLength(12);
   });
 
+  it('an accuracy that is not a number is named in the caption, not silently left out', () => {
+    const broken = { ...results, runs: results.runs.map((r) => (r.configId === 'mlp/bn/nb32' ? { ...r, evalAccuracy: NaN } : r)) };
+    const fig = accuracyFigure(broken, 'mlp', 'eval');
+    expect(fig.caption).toContain('BatchNorm at nb 32: not a number (not drawn)');
+    const bn = findAll(parseXml(fig.svg), 'g', { class: 'series', 'data-series': 'mlp/bn' })[0]!;
+    // nb 2 (70 and 11: a seed at chance) is off the zoomed scale: an arrow with its mean, in the caption too
+    expect(findAll(bn, 'path', { class: 'marker' })).toHaveLength(0);
+    expect(fig.caption).toContain('BatchNorm at nb 2: 40.50 %');
+  });
+
   it('the train-mode accuracy chart plots the train-mode numbers', () => {
     const doc = parseXml(accuracyFigure(results, 'cnn', 'train-mode').svg);
     const bn = findAll(doc, 'g', { class: 'series', 'data-series': 'cnn/bn' })[0]!;
