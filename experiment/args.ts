@@ -4,7 +4,7 @@
  * prints (with a non-zero exit).
  */
 import { statSync } from 'node:fs';
-import { MODEL_NAMES, NORM_NAMES, usesBatchStatistics, type ExperimentOptions, type Mode, type ModelName, type NormName } from './config.js';
+import { MODEL_NAMES, NORM_NAMES, minNormBatch, usesBatchStatistics, type ExperimentOptions, type Mode, type ModelName, type NormName, type Shard } from './config.js';
 
 /** A bad command line: the message is shown to the user as is. */
 export class ArgumentError extends Error {
@@ -69,6 +69,8 @@ results.md, results.json and SVG charts to --out.
   --curve-points N        test evaluations per run for the error-vs-steps chart
   --out DIR               where the results go (default results/)
   --progress MODE         auto (bar on a terminal, lines otherwise), bar, lines, none
+  --shard K/N             run only runs K, K+N, K+2N, … of the run list (N processes share a grid;
+                          join their --out directories with: npx tsx experiment/merge.ts OUT DIR…)
   --target-accuracy X     test accuracy (%) for the steps-to-accuracy tables
                           (default: chosen per model from the runs, see results.md)
   --help                  this text`;
@@ -77,7 +79,7 @@ export type ParseResult = { kind: 'help' } | { kind: 'run'; options: ExperimentO
 
 const VALUE_FLAGS = [
   'model', 'norms', 'norm-batch', 'batch', 'lr', 'momentum', 'epochs', 'steps', 'seeds', 'seed', 'threads',
-  'data', 'train-size', 'test-size', 'curve-points', 'out', 'progress', 'target-accuracy',
+  'data', 'train-size', 'test-size', 'curve-points', 'out', 'progress', 'shard', 'target-accuracy',
 ] as const;
 type ValueFlag = (typeof VALUE_FLAGS)[number];
 const SWITCHES = ['quick', 'full', 'help'] as const;
@@ -144,6 +146,14 @@ function oneOf<T extends string>(flag: string, text: string, allowed: readonly T
   return text as T;
 }
 
+function parseShard(text: string): Shard {
+  const m = /^(\d+)\/(\d+)$/.exec(text.trim());
+  const index = m === null ? NaN : Number(m[1]);
+  const count = m === null ? NaN : Number(m[2]);
+  if (!(index >= 1 && count >= 1 && index <= count)) throw new ArgumentError(`--shard expects K/N with 1 ≤ K ≤ N, got '${text}'`);
+  return { index, count };
+}
+
 /**
  * A target test accuracy in percent, strictly between 0 and 100 (`where` names the flag in the error).
  *
@@ -187,8 +197,12 @@ export function parseArgs(argv: readonly string[]): ParseResult {
     if (batch % nb !== 0) throw new ArgumentError(`--norm-batch ${nb} does not divide the batch of ${batch} (each normalization batch is a chunk of the optimizer batch)`);
   }
   normBatches.sort((a, b) => a - b);
-  if (models.includes('mlp') && normBatches.includes(1) && norms.some(usesBatchStatistics)) {
-    throw new ArgumentError(`--norm-batch 1 with the mlp model leaves 1 value per channel: batch statistics are undefined (use 2 or more)`);
+  // A normalization batch below a model's minimum is skipped for that model (buildGrid); an error
+  // only when it would leave a model with nothing to run at that setting alone.
+  for (const model of models) {
+    if (norms.some(usesBatchStatistics) && normBatches.every((nb) => nb < minNormBatch(model))) {
+      throw new ArgumentError(`--norm-batch ${normBatches.join(',')} with the ${model} model leaves 1 value per channel: batch statistics are undefined (use ${minNormBatch(model)} or more)`);
+    }
   }
 
   const lrText = get('lr');
@@ -220,6 +234,8 @@ export function parseArgs(argv: readonly string[]): ParseResult {
   const curvePoints = get('curve-points') === undefined ? d.curvePoints : positiveInt('curve-points', get('curve-points')!);
   const progress = get('progress') === undefined ? 'auto' : oneOf('progress', get('progress')!, ['auto', 'bar', 'lines', 'none'] as const, 'progress mode');
 
+  const shard = get('shard') === undefined ? null : parseShard(get('shard')!);
+
   const outDir = get('out') ?? 'results';
   if (outDir.trim() === '') throw new ArgumentError('--out expects a directory name');
   const outStat = statSync(outDir, { throwIfNoEntry: false });
@@ -239,7 +255,7 @@ export function parseArgs(argv: readonly string[]): ParseResult {
     kind: 'run',
     options: {
       mode, models, norms, normBatches, seeds, batch, lr, momentum, epochs, maxSteps, threads, outDir, dataDir,
-      trainSize, testSize, curvePoints, progress, targetAccuracy,
+      trainSize, testSize, curvePoints, progress, shard, targetAccuracy,
     },
   };
 }

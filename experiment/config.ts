@@ -6,7 +6,7 @@
  */
 
 /** The models `--model` accepts (docs/experiment.md, "Models"). */
-export const MODEL_NAMES = ['cnn', 'mlp', 'resnet'] as const;
+export const MODEL_NAMES = ['cnn', 'mlp', 'vgg', 'resnet'] as const;
 export type ModelName = (typeof MODEL_NAMES)[number];
 
 /**
@@ -40,6 +40,15 @@ export const NORM_SHORT: Record<NormName, string> = {
   brn: 'BatchRenorm',
   none: 'no norm',
 };
+
+/**
+ * The smallest normalization batch a model allows for norms with batch statistics: the MLP's 1-d
+ * norms see one value per channel and sample, so a chunk of 1 has no variance; the CNNs' 2-d norms
+ * see every position (the `vgg` model's last norm 3×3 = 9 values per sample).
+ */
+export function minNormBatch(model: ModelName): number {
+  return model === 'mlp' ? 2 : 1;
+}
 
 /** Whether a norm uses batch statistics — only those depend on the normalization batch. */
 export function usesBatchStatistics(norm: NormName): boolean {
@@ -78,10 +87,26 @@ export interface ExperimentOptions {
   /** Progress output: a bar on a terminal, periodic lines otherwise, or nothing. */
   progress: 'auto' | 'bar' | 'lines' | 'none';
   /**
+   * Run only every `count`-th run starting at run `index` (1-based) of the seed-major run list, so
+   * that N processes can share the grid (experiment/merge.ts joins their results); null: all runs.
+   */
+  shard: Shard | null;
+  /**
    * Test accuracy (%) for the report's steps-to-accuracy tables; absent or null: chosen per model
    * from the runs (report.ts). Absent in results from before the option existed.
    */
   targetAccuracy?: number | null;
+}
+
+/** Part `index` of `count` (1 ≤ index ≤ count) of the run list. */
+export interface Shard {
+  index: number;
+  count: number;
+}
+
+/** Whether run number `run` (0-based, seed-major order) belongs to `shard`. */
+export function inShard(run: number, shard: Shard | null): boolean {
+  return shard === null || run % shard.count === shard.index - 1;
 }
 
 /** One cell of the grid: everything but the seed. */
@@ -105,7 +130,8 @@ export function configLabel(c: Configuration, withModel = true): string {
 /**
  * The grid: models × norms × normalization batches, in that nesting order. Norms without batch
  * statistics (gn, none) ignore the normalization batch, so they run once per model instead of once
- * per normalization batch (their numbers would be identical).
+ * per normalization batch (their numbers would be identical). Normalization batches below a
+ * model's `minNormBatch` are left out for that model.
  */
 export function buildGrid(options: Pick<ExperimentOptions, 'models' | 'norms' | 'normBatches' | 'batch'>): Configuration[] {
   const out: Configuration[] = [];
@@ -116,6 +142,7 @@ export function buildGrid(options: Pick<ExperimentOptions, 'models' | 'norms' | 
         continue;
       }
       for (const nb of options.normBatches) {
+        if (nb < minNormBatch(model)) continue;
         out.push({ id: `${model}/${norm}/nb${nb}`, model, norm, normBatch: nb, groups: options.batch / nb });
       }
     }

@@ -236,7 +236,9 @@ export function errorFigure(results: ExperimentResults, model: ModelName, nb: nu
 /** Every figure of an experiment, per model: accuracy (eval, train-mode), then error at the smallest and largest nb. */
 export function allFigures(results: ExperimentResults): Figure[] {
   const out: Figure[] = [];
-  for (const model of modelsOf(results)) {
+  // A model without runs yet (a partial result) has nothing to draw.
+  const ran = new Set(results.runs.map((r) => r.configId));
+  for (const model of modelsOf(results).filter((m) => results.configurations.some((c) => c.model === m && ran.has(c.id)))) {
     out.push(accuracyFigure(results, model, 'eval'), accuracyFigure(results, model, 'train-mode'));
     const nbs = normBatchesOf(results, model);
     const chosen = nbs.length === 0 ? [null] : [...new Set([nbs[0]!, nbs[nbs.length - 1]!])];

@@ -15,7 +15,7 @@ import { accessSync, constants, mkdirSync, readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { ArgumentError, USAGE, parseArgs } from './args.js';
-import { buildGrid, type ExperimentOptions } from './config.js';
+import { buildGrid, inShard, type ExperimentOptions } from './config.js';
 import { loadExperimentData } from './data.js';
 import { getBackend } from '../src/index.js';
 import { codeVersion } from './provenance.js';
@@ -86,7 +86,10 @@ export function runExperiment(argv: readonly string[], io: ExperimentIO = proces
 
   const threads = applyThreads(options.threads);
   const configurations = buildGrid(options);
-  const planned = configurations.length * options.seeds.length;
+  // Seed-major order: after the first seed every configuration has a number. A shard takes its share.
+  const runList = options.seeds.flatMap((seed) => configurations.map((config) => ({ seed, config })))
+    .filter((_, i) => inShard(i, options.shard));
+  const planned = runList.length;
   const stepsPerEpoch = Math.floor(dataset.train.count / options.batch);
   const startedAt = new Date();
   const t0 = performance.now();
@@ -116,17 +119,14 @@ export function runExperiment(argv: readonly string[], io: ExperimentIO = proces
   const progress = new ProgressReporter(stderr, progressStyle(options.progress, stderr), planned);
   if (options.progress !== 'none') {
     stderr.write(
-      `experiment: ${dataset.name}, ${dataset.train.count} train / ${dataset.test.count} test; ${configurations.length} configuration${configurations.length === 1 ? '' : 's'} × ${options.seeds.length} seed${options.seeds.length === 1 ? '' : 's'} = ${planned} run${planned === 1 ? '' : 's'} of ${Math.min(options.epochs * stepsPerEpoch, options.maxSteps ?? Infinity)} steps; ${threads} thread${threads === 1 ? '' : 's'}; results in ${options.outDir}/\n`,
+      `experiment: ${dataset.name}, ${dataset.train.count} train / ${dataset.test.count} test; ${configurations.length} configuration${configurations.length === 1 ? '' : 's'} × ${options.seeds.length} seed${options.seeds.length === 1 ? '' : 's'}${options.shard === null ? ' =' : `, shard ${options.shard.index}/${options.shard.count}:`} ${planned} run${planned === 1 ? '' : 's'} of ${Math.min(options.epochs * stepsPerEpoch, options.maxSteps ?? Infinity)} steps; ${threads} thread${threads === 1 ? '' : 's'}; results in ${options.outDir}/\n`,
     );
   }
-  // Seed-major order: after the first seed every configuration has a number.
-  for (const seed of options.seeds) {
-    for (const config of configurations) {
-      results.runs.push(trainRun(config, seed, dataset, { options, curveTestSize: results.settings.curveTestSize }, progress));
-      results.settings.totalWallSeconds = (performance.now() - t0) / 1000;
-      results.settings.finishedAt = new Date().toISOString();
-      writeResults(options.outDir, results);
-    }
+  for (const { seed, config } of runList) {
+    results.runs.push(trainRun(config, seed, dataset, { options, curveTestSize: results.settings.curveTestSize }, progress));
+    results.settings.totalWallSeconds = (performance.now() - t0) / 1000;
+    results.settings.finishedAt = new Date().toISOString();
+    writeResults(options.outDir, results);
   }
   const files = writeResults(options.outDir, results);
   io.stdout.write(`\n${markdownTable(summarize(results, dataset.classes))}\n\n`);

@@ -2,6 +2,9 @@
  * The experiment's models (docs/experiment.md, "Models"), each built around one normalization choice:
  * - `cnn`: conv(C→8, 3×3, pad 1)-norm-ReLU-maxpool 2-conv(8→16, 3×3, pad 1)-norm-ReLU-maxpool 2-linear;
  * - `mlp`: linear(C·H·W→128)-norm-ReLU-linear(128→64)-norm-ReLU-linear(64→classes), 1-d norms;
+ * - `vgg`: four VGG-style blocks conv(3×3, pad 1)-norm-ReLU with 16, 32, 64, 64 channels, a 2×2
+ *   max pool after each of the first three (28 → 14 → 7 → 3), global average pool, linear: the last
+ *   norm sees 3×3 = 9 positions per sample, so a normalization batch of 2 gives it 18 values per channel;
  * - `resnet`: a small pre-activation ResNet (He et al. 2016, "Identity mappings"): a conv-norm-ReLU
  *   stem to 16 channels, three pre-activation blocks (16, 32, 64 channels; stride 2 into the last
  *   two), then norm-ReLU-global average pool-linear.
@@ -70,6 +73,26 @@ export function buildCnn(norm: NormName, groups: number, inputShape: readonly nu
     new nn.Flatten(),
     new nn.Linear(16 * Math.floor(h / 4) * Math.floor(w / 4), classes),
   ));
+}
+
+/** The `vgg` model's channels per block; a 2×2 max pool follows every block but the last. */
+export const VGG_CHANNELS = [8, 16, 32, 32] as const;
+
+/**
+ * The experiment's deeper CNN for inputs [N, C, H, W]: VGG-style blocks (conv-norm-ReLU, max pool
+ * between blocks), so that the late norms see few positions per sample (3×3 on 28×28 inputs) —
+ * where batch statistics over a micro-batch become noisy (issue 16). Inside the Sequential the BKN
+ * layers chain themselves: each is predicted from the one before through ReLU, MaxPool2d, Conv2d.
+ */
+export function buildVgg(norm: NormName, groups: number, inputShape: readonly number[], classes: number): nn.Sequential {
+  const modules: (Module | null)[] = [];
+  let inC = inputShape[0]!;
+  VGG_CHANNELS.forEach((outC, block) => {
+    modules.push(new nn.Conv2d(inC, outC, 3, { padding: 1 }), makeNorm(norm, 2, outC, groups), new nn.ReLU());
+    if (block < VGG_CHANNELS.length - 1) modules.push(new nn.MaxPool2d(2));
+    inC = outC;
+  });
+  return new nn.Sequential(...layers(...modules, new nn.AdaptiveAvgPool2d(1), new nn.Flatten(), new nn.Linear(inC, classes)));
 }
 
 /** The experiment's MLP 784-128-64-10 (input size from the data), with 1-d nn. */
@@ -188,6 +211,6 @@ export function buildResnet(norm: NormName, groups: number, inputShape: readonly
 
 /** The model of a configuration. Parameters are initialised from tsgrad's global generator: seed it first. */
 export function buildModel(config: Configuration, inputShape: readonly number[], classes: number): nn.Module {
-  const builders: Record<ModelName, (norm: NormName, groups: number, inputShape: readonly number[], classes: number) => nn.Module> = { cnn: buildCnn, mlp: buildMlp, resnet: buildResnet };
+  const builders: Record<ModelName, (norm: NormName, groups: number, inputShape: readonly number[], classes: number) => nn.Module> = { cnn: buildCnn, mlp: buildMlp, vgg: buildVgg, resnet: buildResnet };
   return builders[config.model](config.norm, config.groups, inputShape, classes);
 }

@@ -3,7 +3,7 @@
  * seed, the settings that produced them, and the per-configuration summary (mean ± std over seeds,
  * with runs at chance accuracy counted separately so an average never hides a collapse).
  */
-import type { Configuration, ExperimentOptions } from './config.js';
+import type { Configuration, ExperimentOptions, Shard } from './config.js';
 import type { CodeVersion } from './provenance.js';
 import { mean } from './stats.js';
 
@@ -74,6 +74,8 @@ export interface ExperimentSettings {
   totalWallSeconds: number;
   /** Runs the experiment set out to do (configurations × seeds); fewer in `runs` while it is going. */
   runsPlanned: number;
+  /** Present when experiment/merge.ts joined parallel parts (`--shard`): each part's share. */
+  parts?: { shard: Shard | null; threads: number; runs: number; wallSeconds: number }[];
 }
 
 export interface ExperimentResults {

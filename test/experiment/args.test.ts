@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ArgumentError, parseArgs } from '../../experiment/args.js';
-import type { ExperimentOptions } from '../../experiment/config.js';
+import { buildGrid, type ExperimentOptions } from '../../experiment/config.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'tsgrad-args-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -93,7 +93,7 @@ describe('parseArgs: errors are one clear line', () => {
     expect(m).toContain('bkn-paper');
   });
   it('an unknown model', () => {
-    expect(errorOf(['--model', 'vgg'])).toContain("'vgg'");
+    expect(errorOf(['--model', 'alexnet'])).toContain("unknown model 'alexnet' in --model (choose from cnn, mlp, vgg, resnet)");
   });
   it('a normalization batch that does not divide the batch', () => {
     expect(errorOf(['--norm-batch', '2,5'])).toBe('--norm-batch 5 does not divide the batch of 32 (each normalization batch is a chunk of the optimizer batch)');
@@ -130,9 +130,25 @@ describe('parseArgs: errors are one clear line', () => {
     [['--seeds', '1,2', '--seed', '3'], '--seed only applies'],
     [['--train-size', '16'], '--train-size 16 is smaller than one batch of 32'],
     [['--test-size', '8', '--batch', '16'], '--test-size 8 is smaller than one batch of 16'],
-    [['--model', 'mlp', '--norm-batch', '1,2'], '--norm-batch 1 with the mlp model'],
+    [['--model', 'mlp', '--norm-batch', '1'], '--norm-batch 1 with the mlp model'],
+    [['--shard', '3/2'], "--shard expects K/N with 1 ≤ K ≤ N, got '3/2'"],
+    [['--shard', '0/2'], '--shard expects K/N'],
+    [['--shard', '1'], '--shard expects K/N'],
+    [['--shard', '1/2/3'], '--shard expects K/N'],
   ])('%j → %s', (argv, expected) => {
     expect(errorOf(argv)).toContain(expected);
+  });
+
+  it('a normalization batch of 1 is left out for the mlp alone (one value per channel), kept for the CNNs', () => {
+    const o = options(['--model', 'mlp,vgg', '--norms', 'bn,gn', '--norm-batch', '1,2']);
+    expect(o.normBatches).toEqual([1, 2]);
+    expect(buildGrid(o).map((c) => c.id)).toEqual(['mlp/bn/nb2', 'mlp/gn', 'vgg/bn/nb1', 'vgg/bn/nb2', 'vgg/gn']);
+    // gn alone has no batch statistics: nb 1 is no problem for the mlp then.
+    expect(options(['--model', 'mlp', '--norms', 'gn', '--norm-batch', '1']).normBatches).toEqual([1]);
+  });
+  it('--shard K/N', () => {
+    expect(options(['--shard', '2/3']).shard).toEqual({ index: 2, count: 3 });
+    expect(options([]).shard).toBeNull();
   });
 
   it('property: a normalization batch is accepted exactly when it divides the batch', () => {

@@ -17,11 +17,11 @@ function normClass(norm: NormName, model: ModelName): ModuleClass | null {
   };
   return classes[norm];
 }
-const NORM_LAYERS: Record<ModelName, number> = { cnn: 2, mlp: 2, resnet: 8 };
+const NORM_LAYERS: Record<ModelName, number> = { cnn: 2, mlp: 2, vgg: 4, resnet: 8 };
 
 describe('the experiment models', () => {
   // Small inputs keep this fast: [8, 1, 8, 8] (the MLP flattens them), batch 8 in chunks of 2.
-  const grid = buildGrid({ models: ['cnn', 'mlp', 'resnet'], norms: ['bn', 'bkn', 'bkn-paper', 'gn', 'brn', 'none'], normBatches: [2], batch: 8 });
+  const grid = buildGrid({ models: ['cnn', 'mlp', 'vgg', 'resnet'], norms: ['bn', 'bkn', 'bkn-paper', 'gn', 'brn', 'none'], normBatches: [2], batch: 8 });
 
   it.each(grid.map((c) => [c.id, c] as const))('%s trains one step: logits [N, 10], a gradient for every parameter', (_id, config) => {
     manualSeed(1);
@@ -56,4 +56,15 @@ describe('the experiment models', () => {
     }
   });
 
+  it('vgg: four conv-norm-ReLU blocks; on 28×28 inputs the norms see 28², 14², 7² and 3² positions', () => {
+    manualSeed(2);
+    const [config] = buildGrid({ models: ['vgg'], norms: ['bn'], normBatches: [2], batch: 4 });
+    const model = buildModel(config!, [1, 28, 28], 10);
+    const seen: number[][] = [];
+    for (const m of model.modules()) {
+      if (m instanceof nn.BatchNorm2d) m.registerForwardHook((_mod, input) => { seen.push(input[0]!.shape.slice(1)); });
+    }
+    expect(model.call(randn([4, 1, 28, 28])).shape).toEqual([4, 10]);
+    expect(seen).toEqual([[8, 28, 28], [16, 14, 14], [32, 7, 7], [32, 3, 3]]);
+  });
 });

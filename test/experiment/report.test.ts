@@ -18,7 +18,7 @@ afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 const options: ExperimentOptions = {
   mode: 'default', models: ['cnn', 'mlp'], norms: ['bn', 'gn'], normBatches: [2, 32], seeds: [0, 1], batch: 32, lr: 0.01,
   momentum: 0.9, epochs: 1, maxSteps: null, threads: 2, outDir: tmp, dataDir: null, trainSize: null, testSize: null,
-  curvePoints: 3, progress: 'none',
+  curvePoints: 3, progress: 'none', shard: null,
 };
 
 /** Hand-chosen numbers: mlp/bn/nb2 has one seed at chance (11%) and one NaN loss. */
@@ -202,7 +202,7 @@ describe('tables of the synthetic full sweep', () => {
 
   it('a steps-to-accuracy table per model, its target in the heading, a column per nb and one for GroupNorm', () => {
     expect(md).toMatch(/### mlp: optimizer steps to \d+\.\d0 % test accuracy/);
-    const table = convergenceTable(syn, 'cnn', 85).split('\n');
+    const table = convergenceTable(syn, 'vgg', 85).split('\n');
     expect(table[0]).toBe('| norm | nb 1 | nb 2 | nb 4 | nb 8 | nb 16 | nb 32 | no batch statistics |');
     const row = (label: string): string[] => table.find((l) => l.startsWith(`| ${label} |`))!.split(' | ');
     // BatchNorm collapsed at nb 1 in every seed (fixture): not reached; GroupNorm only in its column
@@ -210,12 +210,16 @@ describe('tables of the synthetic full sweep', () => {
     expect(row('BatchNorm')[6]).toMatch(/^\d+ \(3\/3\)$/);
     expect(row('GroupNorm').slice(1, 7).every((x) => x === '')).toBe(true);
     expect(row('GroupNorm')[7]).toMatch(/^\d+ \(3\/3\) \|$/);
-    // BatchRenorm's diverged seed at nb 1 reached 85 % before diverging (fixture): still counted
-    expect(row('BatchRenorm')[1]).toMatch(/\(3\/3\)$/);
+    // BatchRenorm at nb 1 has a seed whose curve turns NaN (fixture): a seed counts when any
+    // evaluation before reached 85 %, the NaN ones never count
+    const brn = syn.runs.filter((r) => r.configId === 'vgg/brn/nb1');
+    expect(brn.some((r) => r.curve.some((p) => Number.isNaN(p.testError)))).toBe(true);
+    const reached = brn.filter((r) => r.curve.some((p) => 100 - p.testError >= 85)).length;
+    expect(row('BatchRenorm')[1]).toMatch(new RegExp(`\\(${reached}/3\\)$`));
   });
 
   it('--target-accuracy (in the options or when rendering) replaces the chosen target', () => {
-    expect(markdownReport(syn, { targetAccuracy: 80 })).toContain('### cnn: optimizer steps to 80.00 % test accuracy');
+    expect(markdownReport(syn, { targetAccuracy: 80 })).toContain('### vgg: optimizer steps to 80.00 % test accuracy');
     const withOption = { ...syn, settings: { ...syn.settings, options: { ...syn.settings.options, targetAccuracy: 70 } } };
     expect(markdownReport(withOption)).toContain('### mlp: optimizer steps to 70.00 % test accuracy');
     expect(parseRenderArgs(['in', '--target-accuracy', '88.5'])).toEqual({ from: 'in', to: 'in', options: { targetAccuracy: 88.5 } });
@@ -229,7 +233,7 @@ describe('tables of the synthetic full sweep', () => {
     const figures = allFigures(syn);
     expect(figures.map((f) => f.file)).toEqual([
       'accuracy-mlp.svg', 'accuracy-train-mode-mlp.svg', 'error-vs-steps-mlp-nb2.svg', 'error-vs-steps-mlp-nb32.svg',
-      'accuracy-cnn.svg', 'accuracy-train-mode-cnn.svg', 'error-vs-steps-cnn-nb1.svg', 'error-vs-steps-cnn-nb32.svg',
+      'accuracy-vgg.svg', 'accuracy-train-mode-vgg.svg', 'error-vs-steps-vgg-nb1.svg', 'error-vs-steps-vgg-nb32.svg',
     ]);
     figures.forEach((f, i) => expect(md).toContain(`](${f.file})\n\n*Figure ${i + 1}.* ${f.caption}`));
   });
@@ -240,35 +244,35 @@ describe('figures of the synthetic full sweep', () => {
   const series = (doc: XmlElement): string[] => findAll(doc, 'g', { class: 'series' }).map((g) => g.attrs['data-series']!);
 
   it('accuracy against nb: a line per norm over the nbs, GroupNorm flat, collapsed points as arrows with the table\'s rounding', () => {
-    const fig = accuracyFigure(syn, 'cnn', 'eval');
+    const fig = accuracyFigure(syn, 'vgg', 'eval');
     const doc = parseXml(fig.svg);
-    expect(series(doc)).toEqual(['cnn/bn', 'cnn/brn', 'cnn/gn', 'cnn/bkn', 'cnn/bkn-paper']);
-    const bn = findAll(doc, 'g', { class: 'series', 'data-series': 'cnn/bn' })[0]!;
+    expect(series(doc)).toEqual(['vgg/bn', 'vgg/brn', 'vgg/gn', 'vgg/bkn', 'vgg/bkn-paper']);
+    const bn = findAll(doc, 'g', { class: 'series', 'data-series': 'vgg/bn' })[0]!;
     // nb 1 collapsed (at chance): not a marker but an arrow with its value, 2 decimals as in the table
     expect(findAll(bn, 'path', { class: 'marker' }).map((m) => m.attrs['data-x'])).toEqual(['2', '4', '8', '16', '32']);
-    const bnAcc = syn.runs.filter((r) => r.configId === 'cnn/bn/nb1').map((r) => r.evalAccuracy);
+    const bnAcc = syn.runs.filter((r) => r.configId === 'vgg/bn/nb1').map((r) => r.evalAccuracy);
     const value = (bnAcc[0]! + bnAcc[1]! + bnAcc[2]!) / 3;
-    const mark = findAll(doc, 'g', { class: 'off-scale-mark', 'data-series': 'cnn/bn' })[0]!;
+    const mark = findAll(doc, 'g', { class: 'off-scale-mark', 'data-series': 'vgg/bn' })[0]!;
     expect(findAll(mark, 'text')[0]!.text).toBe(value.toFixed(2));
     expect(fig.caption).toContain(`BatchNorm at nb 1: ${value.toFixed(2)} %`);
-    expect(md(syn)).toContain(`| cnn | BatchNorm | 1 | 3 | ${value.toFixed(2)} ±`);
+    expect(md(syn)).toContain(`| vgg | BatchNorm | 1 | 3 | ${value.toFixed(2)} ±`);
     // zoomed: the y axis starts far above chance, where the learning runs differ
     const yTicks = findAll(findAll(doc, 'g', { class: 'y-ticks' })[0]!, 'text').map((t) => Number(t.text));
     expect(yTicks[0]!).toBeGreaterThan(60);
-    expect(findAll(findAll(doc, 'g', { class: 'series', 'data-series': 'cnn/gn' })[0]!, 'rect', { class: 'band' })).toHaveLength(1);
+    expect(findAll(findAll(doc, 'g', { class: 'series', 'data-series': 'vgg/gn' })[0]!, 'rect', { class: 'band' })).toHaveLength(1);
     expect(fig.caption).toContain('error bars: min–max over the seeds');
     expect(fig.caption).toContain('10000 samples');
   });
 
   it('error against steps at the smallest nb: step 0 left out, the collapsed run marked at its end, the diverged line explained', () => {
-    const fig = errorFigure(syn, 'cnn', 1);
+    const fig = errorFigure(syn, 'vgg', 1);
     const doc = parseXml(fig.svg);
-    expect(series(doc)).toEqual(['cnn/bn/nb1', 'cnn/brn/nb1', 'cnn/gn', 'cnn/bkn/nb1', 'cnn/bkn-paper/nb1']);
-    const bkn = findAll(doc, 'g', { class: 'series', 'data-series': 'cnn/bkn/nb1' })[0]!;
+    expect(series(doc)).toEqual(['vgg/bn/nb1', 'vgg/brn/nb1', 'vgg/gn', 'vgg/bkn/nb1', 'vgg/bkn-paper/nb1']);
+    const bkn = findAll(doc, 'g', { class: 'series', 'data-series': 'vgg/bkn/nb1' })[0]!;
     const xs = findAll(bkn, 'path', { class: 'marker' }).map((m) => Number(m.attrs['data-x']));
     expect(xs).not.toContain(0);
     expect(fig.caption).toContain('Step 0 (the untrained network, about 90 % error) is left out.');
-    expect(findAll(doc, 'g', { class: 'off-scale-mark' }).map((m) => m.attrs['data-series'])).toEqual(['cnn/bn/nb1']);
+    expect(findAll(doc, 'g', { class: 'off-scale-mark' }).map((m) => m.attrs['data-series'])).toEqual(['vgg/bn/nb1']);
     expect(fig.caption).toMatch(/BatchNorm: \d+\.\d\d % at the end/);
     expect(fig.caption).toContain("BatchRenorm's line stops after step");
     expect(fig.caption).toContain('the first 1000 test samples');
@@ -305,6 +309,14 @@ describe('charts of the small fixture', () => {
     // nb 2 (70 and 11: a seed at chance) is off the zoomed scale: an arrow with its mean, in the caption too
     expect(findAll(bn, 'path', { class: 'marker' })).toHaveLength(0);
     expect(fig.caption).toContain('BatchNorm at nb 2: 40.50 %');
+  });
+
+  it('a partial result draws the models that have runs', () => {
+    const syn = syntheticResults();
+    const firstModel = syn.configurations[0]!.model;
+    const files = allFigures({ ...syn, runs: syn.runs.slice(0, 2) }).map((f) => f.file);
+    expect(files.length).toBe(4);
+    for (const f of files) expect(f).toContain(firstModel);
   });
 
   it('the train-mode accuracy chart plots the train-mode numbers', () => {

@@ -74,7 +74,7 @@ function syntheticRun(config: Configuration, seed: number, classes: number): Run
 }
 
 /**
- * The synthetic results: mlp (nb 2–32) and cnn (nb 1–32) × bn, brn, gn, bkn, bkn-paper × 3 seeds.
+ * The synthetic results: mlp (nb 2–32) and vgg (nb 1–32) × bn, brn, gn, bkn, bkn-paper × 3 seeds.
  *
  * @example
  * ```ts
@@ -84,14 +84,14 @@ function syntheticRun(config: Configuration, seed: number, classes: number): Run
  */
 export function syntheticResults(): ExperimentResults {
   const options: ExperimentOptions = {
-    mode: 'full', models: ['mlp', 'cnn'], norms: ['bn', 'brn', 'gn', 'bkn', 'bkn-paper'], normBatches: [1, 2, 4, 8, 16, 32],
+    mode: 'full', models: ['mlp', 'vgg'], norms: ['bn', 'brn', 'gn', 'bkn', 'bkn-paper'], normBatches: [1, 2, 4, 8, 16, 32],
     seeds: [0, 1, 2], batch: 32, lr: 0.01, momentum: 0.9, epochs: 2, maxSteps: null, threads: 2, outDir: 'results', dataDir: null,
-    trainSize: null, testSize: null, curvePoints: CURVE_POINTS, progress: 'none',
+    trainSize: null, testSize: null, curvePoints: CURVE_POINTS, progress: 'none', shard: null,
   };
   // The MLP has no nb 1 (one value per channel): the grid of each model is built on its own.
   const configurations = [
     ...buildGrid({ ...options, models: ['mlp'], normBatches: [2, 4, 8, 16, 32] }),
-    ...buildGrid({ ...options, models: ['cnn'] }),
+    ...buildGrid({ ...options, models: ['vgg'] }),
   ];
   const classes = 10;
   return {
