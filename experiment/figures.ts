@@ -204,10 +204,12 @@ export function errorFigure(results: ExperimentResults, model: ModelName, nb: nu
     const last = ser.points.filter((p) => Number.isFinite(p.y)).pop();
     return last !== undefined && (last.y > range.max || last.y < range.min);
   }).map((ser) => `${ser.label}: ${formatAccuracy(ser.points.filter((p) => Number.isFinite(p.y)).pop()!.y)} % at the end`);
-  // A mean curve that stops early: a seed's test error became NaN (it diverged).
+  // A mean curve that stops early: a seed's test error became NaN (it diverged). Said at the line's end and in the caption.
   const stops = series.flatMap((ser) => {
     const firstNaN = ser.points.findIndex((p) => !Number.isFinite(p.y));
-    return firstNaN > 0 ? [`${ser.label}'s line stops after step ${ser.points[firstNaN - 1]!.x}: a seed diverged (its test error is not a number from then on)`] : [];
+    if (firstNaN <= 0 || ser.points.slice(firstNaN).some((p) => Number.isFinite(p.y))) return [];
+    ser.endNote = 'diverged';
+    return [`${ser.label}'s line stops after step ${ser.points[firstNaN - 1]!.x}: a seed diverged (its test error is not a number from then on)`];
   });
   const svg = plotChart({
     title: `Test error against steps${nb === null ? '' : ` at normalization batch ${nb}`} — ${model} on ${s.dataset.name}`,

@@ -34,6 +34,8 @@ export interface PlotSeries {
   points: readonly PlotPoint[];
   /** How the spread is drawn: a shaded band or error bars (default: band). */
   spread?: 'band' | 'bars';
+  /** A short note written after the series' last drawn point (e.g. why a line stops early). */
+  endNote?: string;
   /**
    * A value that does not depend on x (e.g. GroupNorm against the normalization batch): the first
    * point is drawn as a horizontal line across the whole plot, its spread as a band.
@@ -371,6 +373,9 @@ export function plotChart(spec: PlotSpec): string {
     }
     if (d !== '') out.push(`<path class="line" clip-path="url(#${clip})" d="${d}" fill="none" stroke="${st.color}" stroke-width="2"${dash} stroke-linejoin="round"/>`);
     const last = finite[finite.length - 1];
+    if (s.endNote !== undefined && last !== undefined && last.y >= yMin && last.y <= yMax) {
+      out.push(`<text class="end-note" x="${n(x.toPx(last.x) + dx + 8)}" y="${n(py(last.y) + 4.5)}" font-size="${SMALL}" fill="${st.color}" stroke="#ffffff" stroke-width="3" paint-order="stroke">${escapeXml(s.endNote)}</text>`);
+    }
     for (const p of finite) {
       const inside = p.y >= yMin && p.y <= yMax;
       if (inside) out.push(markerElement(st, x.toPx(p.x) + dx, py(p.y), 4.2, ` data-x="${p.x}" data-y="${p.y}"`));
@@ -397,11 +402,12 @@ export function plotChart(spec: PlotSpec): string {
     const ly = tip - dir * (14 + 15 * k) + (below ? 0 : 9);
     // The value beside the arrow, on the side with room (left of it near the right edge).
     // The series' marker leads the value, so the label names its series without colour too.
+    const text = format(o.y);
     const atRight = o.px > right - 70;
-    const mx = atRight ? o.px - 12 : o.px + 12;
+    // Marker then value, left of the arrow near the right edge (text width estimated).
+    const mx = atRight ? o.px - 10 - 0.6 * SMALL * text.length - 9 : o.px + 12;
     out.push(markerElement(o.series.style, mx, ly - 4.5, 3.6));
-    const tx = atRight ? mx - 7 : mx + 7;
-    out.push(`<text x="${n(tx)}" y="${n(ly)}" text-anchor="${atRight ? 'end' : 'start'}" font-size="${SMALL}" fill="${c}" stroke="#ffffff" stroke-width="3" paint-order="stroke">${escapeXml(format(o.y))}</text>`);
+    out.push(`<text x="${n(mx + 7)}" y="${n(ly)}" font-size="${SMALL}" fill="${c}" stroke="#ffffff" stroke-width="3" paint-order="stroke">${escapeXml(text)}</text>`);
     out.push('</g>');
   }
   out.push('</g>');

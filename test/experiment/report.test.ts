@@ -275,6 +275,9 @@ describe('figures of the synthetic full sweep', () => {
     expect(findAll(doc, 'g', { class: 'off-scale-mark' }).map((m) => m.attrs['data-series'])).toEqual(['vgg/bn/nb1']);
     expect(fig.caption).toMatch(/BatchNorm: \d+\.\d\d % at the end/);
     expect(fig.caption).toContain("BatchRenorm's line stops after step");
+    const brn = findAll(doc, 'g', { class: 'series', 'data-series': 'vgg/brn/nb1' })[0]!;
+    expect(findAll(brn, 'text', { class: 'end-note' }).map((t) => t.text)).toEqual(['diverged']);
+    expect(findAll(doc, 'text', { class: 'end-note' })).toHaveLength(1);
     expect(fig.caption).toContain('the first 1000 test samples');
   });
 
