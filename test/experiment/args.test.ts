@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ArgumentError, parseArgs } from '../../experiment/args.js';
+import { ArgumentError, USAGE, parseArgs } from '../../experiment/args.js';
 import { buildGrid, type ExperimentOptions } from '../../experiment/config.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'tsgrad-args-'));
@@ -29,10 +29,13 @@ function errorOf(argv: string[]): string {
 }
 
 describe('parseArgs: defaults', () => {
-  it('runs the cnn and the mlp with bn, bkn, gn at normalization batches 2 and 32, one seed, batch 32, lr 0.01', () => {
+  it('runs the mlp and the vgg with bn, bkn, gn at normalization batches 2 and 32, one seed, 1000 steps, batch 32, lr 0.01 cosine', () => {
     const o = options([]);
     expect(o.mode).toBe('default');
-    expect(o.models).toEqual(['cnn', 'mlp']);
+    expect(o.models).toEqual(['mlp', 'vgg']);
+    expect(o.maxSteps).toBe(1000);
+    expect(o.schedule).toBe('cosine');
+    expect(options(['--schedule', 'constant']).schedule).toBe('constant');
     expect(o.norms).toEqual(['bn', 'bkn', 'gn']);
     expect(o.normBatches).toEqual([2, 32]);
     expect(o.seeds).toEqual([0]);
@@ -44,13 +47,17 @@ describe('parseArgs: defaults', () => {
     expect(o.threads).toBeNull();
   });
 
-  it('--full runs 3 seeds of every norm on cnn and mlp; --quick a subset', () => {
+  it('--full sweeps nb 1…32 with 3 seeds of five norms on the mlp and the vgg; --quick the mlp on a subset', () => {
     const full = options(['--full']);
     expect(full.seeds).toEqual([0, 1, 2]);
-    expect(full.norms).toEqual(['bn', 'bkn', 'bkn-paper', 'gn', 'brn', 'none']);
-    expect(full.models).toEqual(['cnn', 'mlp']);
+    expect(full.norms).toEqual(['bn', 'brn', 'gn', 'bkn', 'bkn-paper']);
+    expect(full.models).toEqual(['mlp', 'vgg']);
+    expect(full.normBatches).toEqual([1, 2, 4, 8, 16, 32]);
+    expect(options(['--full', '--batch', '24']).normBatches).toEqual([1, 2, 4, 8]);
+    expect(full.maxSteps).toBe(1500);
     const quick = options(['--quick']);
     expect(quick.mode).toBe('quick');
+    expect(quick.models).toEqual(['mlp']);
     expect(quick.trainSize).not.toBeNull();
   });
 
@@ -84,6 +91,16 @@ describe('parseArgs: defaults', () => {
     mkdirSync(dir, { recursive: true });
     expect(options(['--data', dir]).dataDir).toBe(dir);
   });
+
+  it('the embedded dataset is fashion in every mode unless --dataset says mnist', () => {
+    for (const mode of [[], ['--quick'], ['--full']]) {
+      expect(options(mode).dataset).toBe('fashion');
+      expect(options(mode).dataDir).toBeNull();
+      expect(options([...mode, '--dataset', 'mnist']).dataset).toBe('mnist');
+    }
+    expect(options(['--dataset=fashion']).dataset).toBe('fashion');
+    expect(USAGE).toMatch(/--dataset NAME .*fashion \(default/);
+  });
 });
 
 describe('parseArgs: errors are one clear line', () => {
@@ -98,6 +115,19 @@ describe('parseArgs: errors are one clear line', () => {
   it('a normalization batch that does not divide the batch', () => {
     expect(errorOf(['--norm-batch', '2,5'])).toBe('--norm-batch 5 does not divide the batch of 32 (each normalization batch is a chunk of the optimizer batch)');
     expect(errorOf(['--batch', '12', '--norm-batch', '8'])).toContain('does not divide the batch of 12');
+  });
+  it('an unknown dataset names it and the choices', () => {
+    expect(errorOf(['--dataset', 'cifar10'])).toBe("unknown dataset 'cifar10' in --dataset (choose from mnist, fashion)");
+    expect(errorOf(['--dataset', 'Fashion'])).toContain("'Fashion'");
+    expect(errorOf(['--dataset'])).toBe('--dataset needs a value');
+  });
+  it('--dataset and --data DIR together are refused, in either order', () => {
+    const dir = join(tmp, 'data-and-dataset');
+    mkdirSync(dir, { recursive: true });
+    const message = `--dataset mnist and --data ${dir} cannot be combined (--data reads its own files; drop one of them)`;
+    expect(errorOf(['--dataset', 'mnist', '--data', dir])).toBe(message);
+    expect(errorOf(['--data', dir, '--dataset', 'mnist'])).toBe(message);
+    expect(errorOf(['--data', dir, '--dataset', 'fashion'])).toContain('cannot be combined');
   });
   it('a missing data directory, and a file given as one', () => {
     expect(errorOf(['--data', join(tmp, 'nope')])).toContain('no such directory');
@@ -120,6 +150,7 @@ describe('parseArgs: errors are one clear line', () => {
     [['--threads', '1e9x'], '--threads expects a positive integer'],
     [['--norm-batch', '2,,4'], 'without empty items'],
     [['--progress', 'fancy'], "unknown progress mode 'fancy'"],
+    [['--schedule', 'step'], "unknown schedule 'step' in --schedule (choose from cosine, constant)"],
     [['--frobnicate'], 'unknown option --frobnicate'],
     [['--lr'], '--lr needs a value'],
     [['--lr', '--quick'], '--lr needs a value'],

@@ -17,8 +17,8 @@ afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 const options: ExperimentOptions = {
   mode: 'default', models: ['cnn', 'mlp'], norms: ['bn', 'gn'], normBatches: [2, 32], seeds: [0, 1], batch: 32, lr: 0.01,
-  momentum: 0.9, epochs: 1, maxSteps: null, threads: 2, outDir: tmp, dataDir: null, trainSize: null, testSize: null,
-  curvePoints: 3, progress: 'none', shard: null,
+  momentum: 0.9, epochs: 1, maxSteps: null, threads: 2, outDir: tmp, dataDir: null, dataset: 'mnist', trainSize: null, testSize: null,
+  curvePoints: 3, progress: 'none', shard: null, schedule: 'cosine',
 };
 
 /** Hand-chosen numbers: mlp/bn/nb2 has one seed at chance (11%) and one NaN loss. */

@@ -43,7 +43,7 @@ function profile(model: ModelName, norm: NormName, nb: number | null): { acc: nu
   }
 }
 
-const STEPS = 3750;
+const STEPS = 1500;
 const CURVE_POINTS = 11;
 
 function syntheticRun(config: Configuration, seed: number, classes: number): RunResult {
@@ -58,7 +58,7 @@ function syntheticRun(config: Configuration, seed: number, classes: number): Run
     if (diverges && i >= 7) return { step, testError: NaN };
     if (i === 0) return { step, testError: chanceError + noise(0.5) };
     const finalError = 100 - acc;
-    const e = p.collapsed ? chanceError + noise(1) : finalError + (chanceError - finalError) * Math.exp(-step / p.tau) + noise(0.6);
+    const e = p.collapsed ? chanceError + noise(1) : finalError + (chanceError - finalError) * Math.exp(-step / (0.4 * p.tau)) + noise(0.6);
     return { step, testError: Math.min(100, Math.max(0, e)) };
   });
   return {
@@ -85,7 +85,7 @@ function syntheticRun(config: Configuration, seed: number, classes: number): Run
 export function syntheticResults(): ExperimentResults {
   const options: ExperimentOptions = {
     mode: 'full', models: ['mlp', 'vgg'], norms: ['bn', 'brn', 'gn', 'bkn', 'bkn-paper'], normBatches: [1, 2, 4, 8, 16, 32],
-    seeds: [0, 1, 2], batch: 32, lr: 0.01, momentum: 0.9, epochs: 2, maxSteps: null, threads: 2, outDir: 'results', dataDir: null,
+    seeds: [0, 1, 2], batch: 32, lr: 0.01, momentum: 0.9, epochs: 1, maxSteps: STEPS, schedule: 'cosine', dataset: 'fashion', threads: 2, outDir: 'results', dataDir: null,
     trainSize: null, testSize: null, curvePoints: CURVE_POINTS, progress: 'none', shard: null,
   };
   // The MLP has no nb 1 (one value per channel): the grid of each model is built on its own.
