@@ -17,7 +17,7 @@
 import { F, manualSeed, nn, optim, tensor, type Tensor } from '../src/index.js';
 import { seededData, type Run } from './harness.js';
 import type { Scalar, Tensor1D, Tensor4D } from '@tensorflow/tfjs';
-import { loadConvnetjs, loadTfjsWithGradients, type CnLayer } from './peers.js';
+import { loadConvnetjs, loadJaxJs, loadTfjsWithGradients, type CnLayer } from './peers.js';
 
 export type CnnNorm = 'bn' | 'bkn' | 'none';
 
@@ -253,5 +253,57 @@ export async function convnetjsCnn(batch: number): Promise<Run> {
     let sum = 0;
     for (let i = 0; i < batch; i++) sum += trainer.train(vols[i]!, labels[i]!).cost_loss;
     return [sum / batch];
+  };
+}
+
+// ---- jax-js -------------------------------------------------------------------------------------
+
+/**
+ * The BN network in jax-js on its wasm device (NCHW, OIHW filters: tsgrad's layouts; the dense
+ * weight transposed to [in, out]), the whole step — forward, `valueAndGrad`, the SGD update — as
+ * one `jit`-compiled function, as the MLP row runs it. BatchNorm: batch statistics over N, H, W,
+ * biased variance, ε 1e-5, γ and β trained (no running statistics: they do not change the loss).
+ * Max pooling 2×2 as a max over a [N, C, H/2, 2, W/2, 2] reshape. jax-js counts references: every
+ * use of an array but its last takes `.ref` (tree.ref for the parameters).
+ */
+export async function jaxCnn(batch: number): Promise<Run> {
+  const { numpy: np, nn: jnn, lax, jit, valueAndGrad, tree } = await loadJaxJs();
+  type JaxArray = ReturnType<typeof np.array>;
+  type Params = Record<string, JaxArray>;
+  const w = cnnWeights();
+  const fcw = new Float32Array(FLAT * CLASSES); // [784, 10]
+  for (let o = 0; o < CLASSES; o++) for (let i = 0; i < FLAT; i++) fcw[i * CLASSES + o] = w.fcw[o * FLAT + i]!;
+  let params: Params = {
+    c1w: np.array(w.conv1w, { shape: [C1, 1, 3, 3] }), c1b: np.array(w.conv1b, { shape: [C1] }),
+    g1: np.array(new Float32Array(C1).fill(1), { shape: [C1] }), b1: np.array(new Float32Array(C1), { shape: [C1] }),
+    c2w: np.array(w.conv2w, { shape: [C2, C1, 3, 3] }), c2b: np.array(w.conv2b, { shape: [C2] }),
+    g2: np.array(new Float32Array(C2).fill(1), { shape: [C2] }), b2: np.array(new Float32Array(C2), { shape: [C2] }),
+    fw: np.array(fcw, { shape: [FLAT, CLASSES] }), fb: np.array(w.fcb, { shape: [CLASSES] }),
+  };
+  const { x: xs, labels } = cnnBatch(batch);
+  const x = np.array(xs, { shape: [batch, 1, SIDE, SIDE] });
+  const oneHot = np.array(Float32Array.from({ length: batch * CLASSES }, (_, k) => (k % CLASSES === labels[Math.floor(k / CLASSES)] ? 1 : 0)), { shape: [batch, CLASSES] });
+  const block = (a: JaxArray, cw: JaxArray, cb: JaxArray, gamma: JaxArray, beta: JaxArray, c: number, side: number): JaxArray => {
+    const z = lax.conv(a, cw, [1, 1], 'SAME').add(cb.reshape([1, c, 1, 1]));
+    const centred = z.ref.sub(np.mean(z, [0, 2, 3], { keepdims: true }));
+    const variance = np.mean(centred.ref.mul(centred.ref), [0, 2, 3], { keepdims: true });
+    const y = centred.div(np.sqrt(variance.add(1e-5))).mul(gamma.reshape([1, c, 1, 1])).add(beta.reshape([1, c, 1, 1]));
+    return np.max(jnn.relu(y).reshape([batch, c, side / 2, 2, side / 2, 2]), [3, 5]);
+  };
+  const loss = (p: Params, xb: JaxArray, yb: JaxArray): JaxArray => {
+    const h1 = block(xb, p['c1w']!, p['c1b']!, p['g1']!, p['b1']!, C1, SIDE);
+    const h2 = block(h1, p['c2w']!, p['c2b']!, p['g2']!, p['b2']!, C2, SIDE / 2);
+    const z = np.dot(h2.reshape([batch, FLAT]), p['fw']!).add(p['fb']!);
+    return jnn.logSoftmax(z).mul(yb).sum().mul(-1 / batch);
+  };
+  const step = jit((p: Params, xb: JaxArray, yb: JaxArray) => {
+    const [l, g] = valueAndGrad(loss)(tree.ref(p), xb, yb);
+    return [l, tree.map((pi: JaxArray, gi: JaxArray) => pi.sub(gi.mul(LR)), p, g as Params)];
+  });
+  return () => {
+    const [l, next] = step(tree.ref(params), x.ref, oneHot.ref) as [JaxArray, Params];
+    tree.dispose(params);
+    params = next;
+    return [l.dataSync()[0]!];
   };
 }

@@ -38,7 +38,7 @@ export interface PeerEntry {
 }
 
 /** The throughput's unit: operations, bytes or samples per second, or plain milliseconds per run. */
-export type Unit = 'GFLOP/s' | 'GB/s' | 'samples/s' | 'ms';
+export type Unit = 'GFLOP/s' | 'GB/s' | 'samples/s' | 'ms' | 'µs/op';
 
 /**
  * A row of the table: what is measured and, per implementation, how to build its inputs and its
@@ -49,7 +49,7 @@ export type Unit = 'GFLOP/s' | 'GB/s' | 'samples/s' | 'ms';
 export interface BenchRow {
   name: string;
   unit: Unit;
-  /** Operations, bytes or samples per run, for the throughput (ignored for 'ms'). */
+  /** Operations, bytes or samples per run, for the throughput (ignored for 'ms'; ops per run for 'µs/op'). */
   work: number;
   /** The issue's target for tsgrad, as text. */
   target: string;
@@ -193,9 +193,10 @@ export function seededData(size: number, seed: number): Float32Array {
   return out;
 }
 
-/** Throughput text: "6.91 GFLOP/s (38.8 ms)", "706 samples/s (45.3 ms)", or "5.00 ms". */
+/** Throughput text: "6.91 GFLOP/s (38.8 ms)", "706 samples/s (45.3 ms)", "3.10 µs/op (155 µs)" or "5.00 ms". */
 export function formatThroughput(row: BenchRow, t: Timing): string {
   if (row.unit === 'ms') return formatMs(t.median);
+  if (row.unit === 'µs/op') return `${((t.median * 1000) / row.work).toFixed(2)} µs/op (${formatMs(t.median)})`;
   const rate = row.unit === 'samples/s' ? row.work / (t.median / 1000) : row.work / (t.median * 1e6);
   const digits = rate >= 100 ? 0 : rate >= 10 ? 1 : 2;
   return `${rate.toFixed(digits)} ${row.unit} (${formatMs(t.median)})`;

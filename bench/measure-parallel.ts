@@ -2,7 +2,8 @@
  * Measurements behind the parallel kernels' constants and speed-ups (bench/README.md):
  * `npx tsx bench/measure-parallel.ts [gemm] [bn] [matmul] [conv]` (all by default).
  *
- * gemm   GEMM_PARALLEL_MIN_MACS: the serial packed kernel vs gemmParallel on 2 threads, float32,
+ * gemm   GEMM_PARALLEL_MIN_MACS: the serial packed kernel of the current backend (TSGRAD_BACKEND=js
+ *        or wasm) vs gemmParallel on 2 threads, float32,
  *        row-major, for square sizes and the conv2d bench row's GEMM shapes; calls back to back and
  *        after 1 ms of other calling-thread work (the worker then has gone to sleep and must be
  *        woken, as in training where other kernels run between two GEMMs).
@@ -16,7 +17,8 @@
  * load, and read the spread); each figure is the median over rounds of the median of samples.
  */
 import { F, nn, randn, setNumThreads, tensor } from '../src/index.js';
-import { gemmPacked } from '../src/tensor/kernels/gemm.js';
+import { getBackend } from '../src/tensor/backend.js';
+import { gemmPacked } from '../src/tensor/kernels/gemm-backend.js';
 import { gemmParallel } from '../src/tensor/kernels/gemm-parallel.js';
 import { channelGradSums, channelSums } from '../src/tensor/kernels/channel-reduce.js';
 import { allocate } from '../src/tensor/dtype.js';
@@ -65,10 +67,10 @@ async function gemmPart(): Promise<void> {
   setNumThreads(2);
   await warmUpPool();
   const shapes: [number, number, number][] = [
-    [48, 48, 48], [64, 64, 64], [80, 80, 80], [96, 96, 96], [112, 112, 112], [128, 128, 128], [192, 192, 192],
+    [48, 48, 48], [64, 64, 64], [80, 80, 80], [96, 96, 96], [112, 112, 112], [128, 128, 128], [160, 160, 160], [192, 192, 192], [224, 224, 224],
     [256, 256, 256], [512, 512, 512], [32, 1024, 144], [16, 1024, 288], [32, 144, 1024], [16, 196, 72],
   ];
-  console.log('GEMM float32 (C += A·B, row-major): serial packed kernel vs gemmParallel on 2 threads, median per call');
+  console.log(`GEMM float32 (C += A·B, row-major), ${getBackend()} backend: serial packed kernel vs gemmParallel on 2 threads, median per call`);
   console.log('| m×n×k | MACs | 1 thread | 2 threads, back to back | speed-up | 1 thread after 1 ms | 2 threads after 1 ms | speed-up |');
   console.log('|---|---|---|---|---|---|---|---|');
   for (const [m, n, k] of shapes) {

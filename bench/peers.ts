@@ -126,6 +126,28 @@ export function loadTfjsWasm(): Promise<Tf> {
   return tfWasmPromise;
 }
 
+let tfWasmGradPromise: Promise<TfFull> | null = null;
+
+/**
+ * `@tensorflow/tfjs` (gradients registered) on the wasm backend (SIMD, one thread), for the rows
+ * with gradients: the same tfjs-core module as {@link loadTfjsWasm}, with tfjs's gradients.
+ */
+export function loadTfjsWasmWithGradients(): Promise<TfFull> {
+  tfWasmGradPromise ??= quietly(async () => {
+    const tf = await import('@tensorflow/tfjs');
+    const wasm = await import('@tensorflow/tfjs-backend-wasm');
+    const require = createRequire(import.meta.url);
+    wasm.setWasmPaths(`${dirname(require.resolve('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm'))}/`);
+    tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
+    await tf.setBackend('wasm');
+    await tf.ready();
+    if (tf.getBackend() !== 'wasm' || !tf.env().getBool('WASM_HAS_SIMD_SUPPORT')) throw new Error('tfjs-wasm: the SIMD wasm backend did not start');
+    tf.env().set('DEBUG', false);
+    return tf;
+  });
+  return tfWasmGradPromise;
+}
+
 let jaxPromise: Promise<JaxJs> | null = null;
 
 /** jax-js with its "wasm" device as the default. */

@@ -9,9 +9,10 @@ import type { Tensor as TfTensor, Tensor4D } from '@tensorflow/tfjs';
 import { F, manualSeed, nn, optim, tensor, type Tensor } from '../src/index.js';
 import { channelSum } from '../src/tensor/kernels/channel-reduce.js';
 import { allocateShared } from '../src/tensor/parallel/pool.js';
-import { convnetjsCnn, lossesDecrease, nchwNhwc, oihwToHwio, sgdStep, tfjsCnn, tsgradCnn } from './cnn.js';
+import { OPS_PER_CHAIN, opChain } from './op-chain.js';
+import { convnetjsCnn, jaxCnn, lossesDecrease, nchwNhwc, oihwToHwio, sgdStep, tfjsCnn, tsgradCnn } from './cnn.js';
 import { seededData, type BenchRow, type Built, type Run } from './harness.js';
-import { loadConvnetjs, loadJaxJs, loadTfjsCpu, loadTfjsWasm, loadTfjsWithGradients, type Tf } from './peers.js';
+import { loadConvnetjs, loadJaxJs, loadTfjsCpu, loadTfjsWasm, loadTfjsWasmWithGradients, loadTfjsWithGradients, type Tf, type TfFull } from './peers.js';
 
 /** A tensor's values, flat (no copy when it is contiguous). */
 function values(t: Tensor | null): ArrayLike<number> {
@@ -183,7 +184,8 @@ const conv2dRow: BenchRow = {
   work: CONV_FLOPS,
   target: '≥ 5.5 GFLOP/s on 1 thread, ≥ 10 on 2',
   tolerance: 1e-5,
-  note: 'checks y, dx and dw (upstream gradient given) against tfjs-cpu (`tf.valueAndGrads` of `tf.conv2d`, one forward) and convnetjs (`ConvLayer` forward/backward, one sample at a time, float64). FLOPs = forward + grad input + grad weight, as in the issue.',
+  note: "checks y, dx and dw (upstream gradient given) against tfjs-cpu (`tf.valueAndGrads` of `tf.conv2d`, one forward), convnetjs (`ConvLayer` forward/backward, one sample at a time, float64) and jax-js (`lax.conv` and `vjp`, jitted as one function, 1 thread). tfjs-wasm 4.22 cannot: it has no `Conv2DBackpropFilter` kernel (measured: 'Kernel not registered for backend wasm'). FLOPs = forward + grad input + grad weight, as in the issue.",
+  peerNotes: { 'tfjs-wasm': 'no Conv2DBackpropFilter kernel' },
   async tsgrad() {
     const x = tensor(convX(), { shape: [CV.n, CV.cin, CV.h, CV.w], requiresGrad: true });
     const w = tensor(convW(), { shape: [CV.cout, CV.cin, CV.k, CV.k], requiresGrad: true });
@@ -197,26 +199,8 @@ const conv2dRow: BenchRow = {
     };
   },
   peers: {
-    'tfjs-cpu': async (): Promise<Built> => {
-      const tf = await loadTfjsWithGradients();
-      const x = tf.tensor4d(nchwNhwc(convX(), CV.n, CV.cin, CV.h, CV.w, true), [CV.n, CV.h, CV.w, CV.cin]);
-      const w = tf.tensor4d(oihwToHwio(convW(), CV.cout, CV.cin, CV.k), [CV.k, CV.k, CV.cin, CV.cout]);
-      const g = tf.tensor4d(nchwNhwc(convG(), CV.n, CV.cout, CV.h, CV.w, true), [CV.n, CV.h, CV.w, CV.cout]);
-      const f = tf.valueAndGrads((a: TfTensor, b: TfTensor) => tf.conv2d(a as Tensor4D, b as Tensor4D, 1, 'same'));
-      return {
-        run: () => {
-          const { value, grads } = f([x, w], g);
-          const out = [value.dataSync(), grads[0]!.dataSync(), grads[1]!.dataSync()];
-          tf.dispose([value, ...grads]);
-          return out;
-        },
-        toReference: ([y, dx, dw]) => [
-          nchwNhwc(y!, CV.n, CV.cout, CV.h, CV.w, false),
-          nchwNhwc(dx!, CV.n, CV.cin, CV.h, CV.w, false),
-          hwioToOihw(dw!, CV.cout, CV.cin, CV.k),
-        ],
-      };
-    },
+    'tfjs-cpu': async () => tfjsConv(await loadTfjsWithGradients()),
+    'jax-js': jaxConv,
     convnetjs: async (): Promise<Built> => {
       const cn = await loadConvnetjs();
       const layer = new cn.ConvLayer({ in_sx: CV.w, in_sy: CV.h, in_depth: CV.cin, sx: CV.k, filters: CV.cout, stride: 1, pad: 1, bias_pref: 0 });
@@ -273,6 +257,48 @@ const conv2dRow: BenchRow = {
   },
 };
 
+/** tfjs's conv2d forward and gradients (NHWC, HWIO filter), on whichever backend `tf` runs. */
+function tfjsConv(tf: TfFull): Built {
+  const x = tf.tensor4d(nchwNhwc(convX(), CV.n, CV.cin, CV.h, CV.w, true), [CV.n, CV.h, CV.w, CV.cin]);
+  const w = tf.tensor4d(oihwToHwio(convW(), CV.cout, CV.cin, CV.k), [CV.k, CV.k, CV.cin, CV.cout]);
+  const g = tf.tensor4d(nchwNhwc(convG(), CV.n, CV.cout, CV.h, CV.w, true), [CV.n, CV.h, CV.w, CV.cout]);
+  const f = tf.valueAndGrads((a: TfTensor, b: TfTensor) => tf.conv2d(a as Tensor4D, b as Tensor4D, 1, 'same'));
+  return {
+    run: () => {
+      const { value, grads } = f([x, w], g);
+      const out = [value.dataSync(), grads[0]!.dataSync(), grads[1]!.dataSync()];
+      tf.dispose([value, ...grads]);
+      return out;
+    },
+    toReference: ([y, dx, dw]) => [
+      nchwNhwc(y!, CV.n, CV.cout, CV.h, CV.w, false),
+      nchwNhwc(dx!, CV.n, CV.cin, CV.h, CV.w, false),
+      hwioToOihw(dw!, CV.cout, CV.cin, CV.k),
+    ],
+  };
+}
+
+/**
+ * jax-js's conv2d forward and gradients, jitted as one function (`lax.conv`, NCHW with an OIHW
+ * filter as tsgrad's; `vjp` for dx, dw). jax-js counts references: `.ref` keeps the inputs alive.
+ */
+async function jaxConv(): Promise<Run> {
+  const { numpy: np, lax, jit, vjp } = await loadJaxJs();
+  type JaxArray = ReturnType<typeof np.array>;
+  const x = np.array(convX(), { shape: [CV.n, CV.cin, CV.h, CV.w] });
+  const w = np.array(convW(), { shape: [CV.cout, CV.cin, CV.k, CV.k] });
+  const g = np.array(convG(), { shape: [CV.n, CV.cout, CV.h, CV.w] });
+  const step = jit((xa: JaxArray, wa: JaxArray, ga: JaxArray) => {
+    const [y, back] = vjp((a: JaxArray, b: JaxArray) => lax.conv(a, b, [1, 1], 'SAME'), [xa, wa]);
+    const [dx, dw] = back(ga) as [JaxArray, JaxArray];
+    return [y, dx, dw];
+  });
+  return () => {
+    const [y, dx, dw] = step(x.ref, w.ref, g.ref) as [JaxArray, JaxArray, JaxArray];
+    return [y.dataSync(), dx.dataSync(), dw.dataSync()];
+  };
+}
+
 /** [kH, kW, Cin, Cout] → [Cout, Cin, kH, kW]. */
 function hwioToOihw(w: ArrayLike<number>, cout: number, cin: number, k: number): Float32Array {
   const out = new Float32Array(cout * cin * k * k);
@@ -306,38 +332,71 @@ async function tsgradBatchNorm(implementation: 'fused' | 'composite'): Promise<R
   };
 }
 
+/** tfjs's BatchNorm (moments over N,H,W + batchNorm, NHWC) forward and gradients, on `tf`'s backend. */
+function tfjsBatchNorm(tf: TfFull): Built {
+  const x = tf.tensor4d(nchwNhwc(bnX(), BN.n, BN.c, BN.h, BN.w, true), [BN.n, BN.h, BN.w, BN.c]);
+  const g = tf.tensor4d(nchwNhwc(bnG(), BN.n, BN.c, BN.h, BN.w, true), [BN.n, BN.h, BN.w, BN.c]);
+  const gamma = tf.ones([BN.c]);
+  const beta = tf.zeros([BN.c]);
+  const f = tf.valueAndGrads((a: TfTensor, ga: TfTensor, be: TfTensor) => {
+    const { mean, variance } = tf.moments(a, [0, 1, 2]);
+    return tf.batchNorm(a, mean, variance, be, ga, 1e-5);
+  });
+  return {
+    run: () => {
+      const { value, grads } = f([x, gamma, beta], g);
+      const out = [value.dataSync(), ...grads.map((t) => t.dataSync())];
+      tf.dispose([value, ...grads]);
+      return out;
+    },
+    toReference: ([y, dx, dg, db]) => [
+      nchwNhwc(y!, BN.n, BN.c, BN.h, BN.w, false), nchwNhwc(dx!, BN.n, BN.c, BN.h, BN.w, false), dg!, db!,
+    ],
+  };
+}
+
+/**
+ * jax-js's BatchNorm forward (batch statistics over N, H, W, biased variance, ε 1e-5) and its
+ * gradients by `vjp`, jitted as one function, NCHW as tsgrad's. jax-js counts references: every
+ * use of an array but its last takes `.ref`.
+ */
+async function jaxBatchNorm(): Promise<Run> {
+  const { numpy: np, jit, vjp } = await loadJaxJs();
+  type JaxArray = ReturnType<typeof np.array>;
+  const x = np.array(bnX(), { shape: [BN.n, BN.c, BN.h, BN.w] });
+  const g = np.array(bnG(), { shape: [BN.n, BN.c, BN.h, BN.w] });
+  const gamma = np.array(new Float32Array(BN.c).fill(1), { shape: [BN.c] });
+  const beta = np.array(new Float32Array(BN.c), { shape: [BN.c] });
+  const norm = (a: JaxArray, ga: JaxArray, be: JaxArray): JaxArray => {
+    const centred = a.ref.sub(np.mean(a, [0, 2, 3], { keepdims: true }));
+    const variance = np.mean(centred.ref.mul(centred.ref), [0, 2, 3], { keepdims: true });
+    const xHat = centred.div(np.sqrt(variance.add(1e-5)));
+    return xHat.mul(ga.reshape([1, BN.c, 1, 1])).add(be.reshape([1, BN.c, 1, 1]));
+  };
+  const step = jit((xa: JaxArray, ga: JaxArray, be: JaxArray, up: JaxArray) => {
+    const [y, back] = vjp(norm, [xa, ga, be]);
+    const [dx, dg, db] = back(up) as [JaxArray, JaxArray, JaxArray];
+    return [y, dx, dg, db];
+  });
+  return () => {
+    const outs = step(x.ref, gamma.ref, beta.ref, g.ref) as JaxArray[];
+    return outs.map((t) => t.dataSync());
+  };
+}
+
 const batchNormRow: BenchRow = {
   name: 'BatchNorm2d fwd+bwd, N=8, C=32, 32×32',
   unit: 'ms',
   work: 1,
   target: '≤ 1.5 ms',
   tolerance: 1e-5,
-  note: "checks y, dx, dγ, dβ against tfjs-cpu (`tf.moments` over N,H,W + `tf.batchNorm`, differentiated by `tf.valueAndGrads`; tfjs keeps no running statistics, tsgrad's module updates them) and against tsgrad's composite BatchNorm (autograd primitives).",
+  note: "checks y, dx, dγ, dβ against tfjs-cpu and tfjs-wasm (`tf.moments` over N,H,W + `tf.batchNorm`, differentiated by `tf.valueAndGrads`; tfjs keeps no running statistics, tsgrad's module updates them), jax-js (the same formula in `numpy` ops, `vjp`, jitted, 1 thread) and tsgrad's composite BatchNorm (autograd primitives).",
   tsgrad: () => tsgradBatchNorm('fused'),
   selfCheck: { name: 'tsgrad composite', build: () => tsgradBatchNorm('composite') },
   peers: {
-    'tfjs-cpu': async (): Promise<Built> => {
-      const tf = await loadTfjsWithGradients();
-      const x = tf.tensor4d(nchwNhwc(bnX(), BN.n, BN.c, BN.h, BN.w, true), [BN.n, BN.h, BN.w, BN.c]);
-      const g = tf.tensor4d(nchwNhwc(bnG(), BN.n, BN.c, BN.h, BN.w, true), [BN.n, BN.h, BN.w, BN.c]);
-      const gamma = tf.ones([BN.c]);
-      const beta = tf.zeros([BN.c]);
-      const f = tf.valueAndGrads((a: TfTensor, ga: TfTensor, be: TfTensor) => {
-        const { mean, variance } = tf.moments(a, [0, 1, 2]);
-        return tf.batchNorm(a, mean, variance, be, ga, 1e-5);
-      });
-      return {
-        run: () => {
-          const { value, grads } = f([x, gamma, beta], g);
-          const out = [value.dataSync(), ...grads.map((t) => t.dataSync())];
-          tf.dispose([value, ...grads]);
-          return out;
-        },
-        toReference: ([y, dx, dg, db]) => [
-          nchwNhwc(y!, BN.n, BN.c, BN.h, BN.w, false), nchwNhwc(dx!, BN.n, BN.c, BN.h, BN.w, false), dg!, db!,
-        ],
-      };
-    },
+    'tfjs-cpu': async () => tfjsBatchNorm(await loadTfjsWithGradients()),
+    'tfjs-wasm': async () => tfjsBatchNorm(await loadTfjsWasmWithGradients()),
+    'jax-js': jaxBatchNorm,
   },
 };
 
@@ -436,6 +495,24 @@ const bnChainRow: BenchRow = {
   peers: {},
 };
 
+// ---- the engine's overhead per op ----------------------------------------------------------------
+
+/**
+ * A chain of small elementwise ops forward and backward (bench/op-chain.ts): the time per op is
+ * almost all the engine's (tensors, graph nodes, checks, dispatch, allocation, the backward walk).
+ */
+const opOverheadRow: BenchRow = {
+  name: `engine overhead: ${OPS_PER_CHAIN} elementwise ops on [256] float32, fwd+bwd`,
+  unit: 'µs/op',
+  work: OPS_PER_CHAIN,
+  target: 'µs per op before and after (issue 15, item 4)',
+  tolerance: 0,
+  note: `mul, add, relu, sub and mul by a scalar, ${OPS_PER_CHAIN / 5} times, on a [256] float32 tensor that requires grad, then sum().backward(); time ÷ ${OPS_PER_CHAIN} forward ops. Checks x.grad (the same on both backends: no GEMM). No peer runs an eager graph of the same ops (jax-js would trace it; the cell says so).`,
+  peerNotes: { 'jax-js': 'traces, no eager graph', 'tfjs-wasm': 'not written' },
+  tsgrad: async () => opChain(),
+  peers: {},
+};
+
 // ---- train steps of the MNIST CNN ----------------------------------------------------------------
 
 function trainRow(norm: 'bn' | 'bkn', batch: number): BenchRow {
@@ -467,19 +544,20 @@ function trainRow(norm: 'bn' | 'bkn', batch: number): BenchRow {
   }
   return {
     ...common,
-    note: `one SGD step (lr 0.01) on a fixed batch, from the same weights in every library: checks the losses of the first ${TRAIN_CHECK_STEPS} steps against tfjs-cpu (hand-written NHWC model, \`tf.variableGrads\` + \`tf.train.sgd\`) and, for convnetjs (no BatchNorm), against tsgrad's same CNN without BN; and that tsgrad's losses are finite and decreasing. The convnetjs column trains the CNN without BN, so its speed-up compares different models.`,
-    peerNotes: { convnetjs: 'no BN' },
+    note: `one SGD step (lr 0.01) on a fixed batch, from the same weights in every library: checks the losses of the first ${TRAIN_CHECK_STEPS} steps against tfjs-cpu (hand-written NHWC model, \`tf.variableGrads\` + \`tf.train.sgd\`), jax-js (the same model in NCHW, the whole step jitted, 1 thread; tfjs-wasm 4.22 has no \`Conv2DBackpropFilter\` kernel) and, for convnetjs (no BatchNorm), against tsgrad's same CNN without BN; and that tsgrad's losses are finite and decreasing. The convnetjs column trains the CNN without BN, so its speed-up compares different models.`,
+    peerNotes: { convnetjs: 'no BN', 'tfjs-wasm': 'no Conv2DBackpropFilter kernel' },
     memory: batch === 32,
     tsgrad: () => tsgradCnn({ norm: 'bn', batch }),
     peers: {
       'tfjs-cpu': () => tfjsCnn('bn', batch),
       convnetjs: { build: () => convnetjsCnn(batch), reference: () => tsgradCnn({ norm: 'none', batch }) },
+      'jax-js': () => jaxCnn(batch),
     },
   };
 }
 
 /** Every row, in table order. */
 export const ROWS: readonly BenchRow[] = [
-  matmul512, matmul512f64, mlpRow(32), mlpRow(128), conv2dRow, batchNormRow, channelSum32, bknChainRow, bnChainRow,
+  opOverheadRow, matmul512, matmul512f64, mlpRow(32), mlpRow(128), conv2dRow, batchNormRow, channelSum32, bknChainRow, bnChainRow,
   trainRow('bn', 32), trainRow('bn', 2), trainRow('bkn', 32), trainRow('bkn', 2),
 ];

@@ -81,6 +81,22 @@ describe('addArrays and mulArrays', () => {
     expect(Array.from(sum.data)).toEqual(Array.from(a.data, (v, i) => v + [10, 20, 30][Math.floor(i / 4) % 3]!));
   });
 
+  it('reads contiguous operands at a storage offset and single-element operands of any rank in one pass, never the values around them', () => {
+    // The one-row path: a [2,3] block at offset 3 of a NaN-padded storage, with a [1,1,1] element.
+    const storage = Float64Array.from({ length: 11 }, (_, i) => (i >= 3 && i < 9 ? i - 5 : Number.NaN));
+    const a = new NDArray(storage, [2, 3], undefined, 3);
+    const one = new NDArray(Float64Array.from([Number.NaN, 4, Number.NaN]), [1, 1, 1], undefined, 1);
+    const sum = addArrays(a, one);
+    expect(sum.shape).toEqual([1, 2, 3]);
+    expect(Array.from(sum.data)).toEqual([2, 3, 4, 5, 6, 7]);
+    expect(Array.from(mulArrays(one, a).data)).toEqual([-8, -4, 0, 4, 8, 12]);
+    expect(Array.from(mulArrays(a, a).data)).toEqual([4, 1, 0, 1, 4, 9]);
+    // A single element times a single element of another rank: one value, the broadcast shape.
+    const two = new NDArray(Float32Array.from([3]), [1]);
+    expect(mulArrays(one, two).shape).toEqual([1, 1, 1]);
+    expect(Array.from(mulArrays(one, two).data)).toEqual([12]);
+  });
+
   it('names the op in a broadcasting error', () => {
     const a = NDArray.zeros([2, 3], 'float32');
     const b = NDArray.zeros([4], 'float32');
