@@ -95,13 +95,15 @@ results.md, results.json and SVG charts to --out.
   --progress MODE         auto (bar on a terminal, lines otherwise), bar, lines, none
   --shard K/N             run only runs K, K+N, K+2N, … of the run list (N processes share a grid;
                           join their --out directories with: npx tsx experiment/merge.ts OUT DIR…)
+  --target-accuracy X     test accuracy (%) for the steps-to-accuracy tables
+                          (default: chosen per model from the runs, see results.md)
   --help                  this text`;
 
 export type ParseResult = { kind: 'help' } | { kind: 'run'; options: ExperimentOptions };
 
 const VALUE_FLAGS = [
   'model', 'norms', 'norm-batch', 'batch', 'lr', 'momentum', 'epochs', 'steps', 'seeds', 'seed', 'threads',
-  'data', 'dataset', 'train-size', 'test-size', 'curve-points', 'out', 'progress', 'shard', 'schedule',
+  'data', 'dataset', 'train-size', 'test-size', 'curve-points', 'out', 'progress', 'shard', 'schedule', 'target-accuracy',
 ] as const;
 type ValueFlag = (typeof VALUE_FLAGS)[number];
 const SWITCHES = ['quick', 'full', 'help'] as const;
@@ -174,6 +176,20 @@ function parseShard(text: string): Shard {
   const count = m === null ? NaN : Number(m[2]);
   if (!(index >= 1 && count >= 1 && index <= count)) throw new ArgumentError(`--shard expects K/N with 1 ≤ K ≤ N, got '${text}'`);
   return { index, count };
+}
+
+/**
+ * A target test accuracy in percent, strictly between 0 and 100 (`where` names the flag in the error).
+ *
+ * @example
+ * ```ts
+ * parseTargetAccuracy('97.5', '--target-accuracy'); // 97.5
+ * ```
+ */
+export function parseTargetAccuracy(text: string, where: string): number {
+  const v = Number(text);
+  if (text.trim() === '' || !Number.isFinite(v) || v <= 0 || v >= 100) throw new ArgumentError(`${where} expects a test accuracy in percent, between 0 and 100 (exclusive), got '${text}'`);
+  return v;
 }
 
 /**
@@ -262,11 +278,14 @@ export function parseArgs(argv: readonly string[]): ParseResult {
   }
   const dataset = datasetText === undefined ? DEFAULT_DATASET[mode] : oneOf('dataset', datasetText, DATASET_NAMES, 'dataset');
 
+  const targetText = get('target-accuracy');
+  const targetAccuracy = targetText === undefined ? null : parseTargetAccuracy(targetText, '--target-accuracy');
+
   return {
     kind: 'run',
     options: {
       mode, models, norms, normBatches, seeds, batch, lr, momentum, epochs, maxSteps, threads, outDir, dataDir, dataset,
-      trainSize, testSize, curvePoints, progress, shard, schedule,
+      trainSize, testSize, curvePoints, progress, shard, schedule, targetAccuracy,
     },
   };
 }

@@ -113,6 +113,11 @@ export interface ExperimentOptions {
    * that N processes can share the grid (experiment/merge.ts joins their results); null: all runs.
    */
   shard: Shard | null;
+  /**
+   * Test accuracy (%) for the report's steps-to-accuracy tables; absent or null: chosen per model
+   * from the runs (report.ts). Absent in results from before the option existed.
+   */
+  targetAccuracy?: number | null;
 }
 
 /** Part `index` of `count` (1 ≤ index ≤ count) of the run list. */
