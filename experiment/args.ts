@@ -49,12 +49,12 @@ function powersOfTwo(batch: number): number[] {
  * - default: the MLP and the VGG-style CNN (its last norm sees 3×3 positions), BatchNorm, BKN and
  *   GroupNorm at nb 2 and 32, one seed: the effect on both models within 5 minutes on 2 cores.
  * - `--full`: what docs/experiment.md reports: the normalization-batch sweep 1–32 (1 for the CNN
- *   only), five norms, three seeds.
+ *   only), five norms, three seeds, the default run's 1000 steps (so the default run is its seed 0 for bn, bkn, gn at nb 2 and 32).
  */
 export const MODE_DEFAULTS: Record<Mode, ModeDefaults> = {
   quick: { models: ['mlp'], norms: ['bn', 'bkn', 'gn'], normBatches: microAndWhole, seeds: 1, epochs: 1, steps: 400, trainSize: 12800, testSize: 2000, curvePoints: 5 },
   default: { models: ['mlp', 'vgg'], norms: ['bn', 'bkn', 'gn'], normBatches: microAndWhole, seeds: 1, epochs: 1, steps: 1000, trainSize: null, testSize: null, curvePoints: 9 },
-  full: { models: ['mlp', 'vgg'], norms: ['bn', 'brn', 'gn', 'bkn', 'bkn-paper'], normBatches: powersOfTwo, seeds: 3, epochs: 1, steps: 1500, trainSize: null, testSize: null, curvePoints: 11 },
+  full: { models: ['mlp', 'vgg'], norms: ['bn', 'brn', 'gn', 'bkn', 'bkn-paper'], normBatches: powersOfTwo, seeds: 3, epochs: 1, steps: 1000, trainSize: null, testSize: null, curvePoints: 11 },
 };
 
 /** The embedded dataset of each mode when neither --dataset nor --data is given. */
@@ -67,7 +67,7 @@ results.md, results.json and SVG charts to --out.
 
   --quick                 a small run (the mlp, 400 steps on a subset) that still shows the effect
   --full                  the run docs/experiment.md reports: mlp,vgg × bn,brn,gn,bkn,bkn-paper ×
-                          nb 1,2,4,8,16,32 × 3 seeds, 1500 steps
+                          nb 1,2,4,8,16,32 × 3 seeds, 1000 steps
   --model LIST            mlp, vgg, cnn, resnet (comma-separated; default mlp,vgg; --quick: mlp)
   --norms LIST            bn, bkn, bkn-paper, gn, brn, none, bkn-sampled, bkn-analytic (default
                           bn,bkn,gn; the last two: BKN with that transition named explicitly)
@@ -79,7 +79,7 @@ results.md, results.json and SVG charts to --out.
   --schedule S            cosine (default: lr → 0 over the run's steps) or constant
   --epochs N              passes over the training split (default 1)
   --steps N               optimizer steps per run, at most the epochs' (default 1000; --quick:
-                          400; --full: 1500)
+                          400)
   --seeds N | LIST        N seeds starting at --seed (default 1), or an explicit list like 0,5,9
   --seed S                the first seed when --seeds is a count (default 0)
   --threads N             worker threads for tsgrad's kernels (results do not depend on it)

@@ -46,9 +46,10 @@ export interface BatchKalmanNormOptions {
    */
   between?: Between;
   /**
-   * 'sampled' (default), 'sampled-prenorm', 'linear', 'analytic' (the noise-free limit of 'sampled'
+   * 'analytic' (default: the noise-free limit of 'sampled'
    * in closed form, for ReLU [→ MaxPool2d] [→ Flatten] [→ Linear | Conv2d] between the layers; other
-   * patterns fall back to 'sampled' with a one-time notice), or a function.
+   * patterns fall back to 'sampled' with a one-time notice), 'sampled', 'sampled-prenorm', 'linear',
+   * or a function.
    */
   transition?: KalmanTransition;
   /** 'count' (default), a number q in [0, 1], or 'learned'. */

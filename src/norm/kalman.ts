@@ -236,7 +236,7 @@ export abstract class BatchKalmanNorm extends Module {
     this._where = where;
     checkPositiveInt(numFeatures, 'numFeatures', where);
     this.numFeatures = numFeatures;
-    this.transition = options.transition ?? 'sampled';
+    this.transition = options.transition ?? 'analytic';
     this.gain = options.gain ?? 'count';
     this.priorCount = options.priorCount ?? 16;
     this.noiseSamples = options.noiseSamples ?? 256;

@@ -54,7 +54,7 @@ describe('parseArgs: defaults', () => {
     expect(full.models).toEqual(['mlp', 'vgg']);
     expect(full.normBatches).toEqual([1, 2, 4, 8, 16, 32]);
     expect(options(['--full', '--batch', '24']).normBatches).toEqual([1, 2, 4, 8]);
-    expect(full.maxSteps).toBe(1500);
+    expect(full.maxSteps).toBe(1000);
     const quick = options(['--quick']);
     expect(quick.mode).toBe('quick');
     expect(quick.models).toEqual(['mlp']);

@@ -53,7 +53,7 @@ describe('the experiment models', () => {
           expect(m.guardMean).toBe('arithmetic');
         }
       } else {
-        const transition = config.norm === 'bkn-analytic' ? 'analytic' : 'sampled';
+        const transition = config.norm === 'bkn-sampled' ? 'sampled' : 'analytic'; // 'analytic' is the default
         for (const m of bkn) expect([m.transition, m.gain, m.firstPrior, m.guardMean]).toEqual([transition, 'count', 'observations', 'geometric']);
         // The CNN's and the MLP's patterns are covered; the resnet's joins fall back to 'sampled'.
         if (config.norm === 'bkn-analytic' && config.model !== 'resnet') for (const m of bkn) expect(m.analyticFallback).toBeNull();

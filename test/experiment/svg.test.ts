@@ -196,7 +196,7 @@ describe('plotChart', () => {
 });
 
 describe('norm styles', () => {
-  const norms: string[] = [...NORM_NAMES, 'bkn-sampled', 'bkn-analytic'];
+  const norms: string[] = [...new Set<string>([...NORM_NAMES, 'bkn-sampled', 'bkn-analytic'])];
   const styles = norms.map((n) => normStyle(n as NormName));
 
   it('are distinct per norm: colour, line style and marker each tell the norms apart', () => {
