@@ -35,7 +35,7 @@ console.log(`   running_mean = ${fmt(layer.getBuffer('running_mean'))}, running_
 manualSeed(0);
 const bkn1 = new norm.BatchKalmanNorm1d(3, { groups: 2 });
 const linear = new nn.Linear(3, 2);
-const bkn2 = new norm.BatchKalmanNorm1d(2, { groups: 2 });
+const bkn2 = new norm.BatchKalmanNorm1d(2, { groups: 2, transition: 'sampled' });
 // The Sequential links bkn2 to bkn1 and gives it [ReLU, Linear] as the modules between.
 new nn.Sequential(bkn1, new nn.ReLU(), linear, bkn2);
 const input = tensor([[0.5, -1, 2], [1.5, 0, 1], [-0.5, 1, 0], [0.5, 2, -1]]);

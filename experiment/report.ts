@@ -1,112 +1,21 @@
 /**
- * The experiment's outputs: `results.md` (the table), `results.json` (every number and the exact
- * settings) and the SVG charts, per model: `error-vs-steps-<model>.svg` (test error against steps,
- * one line per configuration) and `accuracy-<model>.svg` (accuracy by norm × normalization batch).
+ * The experiment's outputs: `results.md` (the table, steps to a target accuracy, the figures with
+ * their captions), `results.json` (every number and the exact settings) and the SVG charts of
+ * figures.ts, per model: `accuracy-<model>.svg` and `accuracy-train-mode-<model>.svg` (accuracy
+ * against the normalization batch) and `error-vs-steps-<model>-nb<k>.svg` (test error against
+ * steps at the smallest and the largest normalization batch).
  */
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { NORM_LABELS, NORM_SHORT, configLabel, type Configuration, type ModelName, type NormName } from './config.js';
-import { chanceThreshold, meanCurve, summarize, type ConfigSummary, type ExperimentResults } from './results.js';
+import { NORM_LABELS, configLabel, usesBatchStatistics, type ModelName } from './config.js';
+import { allFigures, formatAccuracy, modelsOf, normBatchesOf } from './figures.js';
+import { chanceThreshold, chooseTargetAccuracy, convergence, summarize, TARGET_SHARE, type ConfigSummary, type ConvergenceCell, type ExperimentResults } from './results.js';
 import { formatDuration, formatMeanStd, mean, std } from './stats.js';
-import { groupedBarChart, lineChart, type Bar, type BarGroup, type LineSeries } from './svg.js';
 
-/** One colour per norm, the same in every chart (colour-blind-safe Tableau-like palette). */
-export const NORM_COLORS: Record<NormName, string> = {
-  bn: '#1f77b4',
-  bkn: '#d62728',
-  'bkn-paper': '#ff7f0e',
-  gn: '#2ca02c',
-  brn: '#9467bd',
-  none: '#7f7f7f',
-};
-
-/** Line styles by position in the sorted list of normalization batches: the smallest is solid. */
-const DASHES = [undefined, '8 4', '2 3', '10 3 2 3'];
-
-function dashFor(config: Configuration, normBatches: readonly number[]): string | undefined {
-  if (config.normBatch === null) return '1 0';
-  return DASHES[Math.min(DASHES.length - 1, normBatches.indexOf(config.normBatch))];
-}
-
-function modelsOf(results: ExperimentResults): ModelName[] {
-  return [...new Set(results.configurations.map((c) => c.model))];
-}
-
-export function errorChartFile(model: ModelName): string {
-  return `error-vs-steps-${model}.svg`;
-}
-
-export function accuracyChartFile(model: ModelName): string {
-  return `accuracy-${model}.svg`;
-}
-
-/** The error-vs-steps chart of one model: a line per configuration (mean over seeds). */
-export function errorChart(results: ExperimentResults, model: ModelName): string {
-  const s = results.settings;
-  const series: LineSeries[] = summarize(results, s.dataset.classes)
-    .filter((c) => c.config.model === model)
-    .map((c) => {
-      const dash = dashFor(c.config, s.options.normBatches);
-      const nb = c.config.normBatch === null ? '' : `, nb ${c.config.normBatch}`;
-      return {
-        id: c.config.id,
-        label: `${NORM_SHORT[c.config.norm]}${nb}`,
-        color: NORM_COLORS[c.config.norm],
-        ...(dash === undefined ? {} : { dash }),
-        points: meanCurve(c.runs).map((p) => [p.step, p.testError] as const),
-        // With several seeds, each seed's own curve is drawn faintly behind the mean: a mean of a
-        // collapsed seed and two good ones looks like neither.
-        ...(c.runs.length > 1 ? { faint: c.runs.map((r) => r.curve.map((p) => [p.step, p.testError] as const)) } : {}),
-      };
-    });
-  return lineChart({
-    title: `Test error while training — ${model} on ${s.dataset.name}`,
-    subtitle: `eval mode (running statistics), ${s.curveTestSize} test samples; ${s.options.seeds.length === 1 ? '1 seed' : `mean of ${s.options.seeds.length} seeds (faint: single seeds)`}; nb = samples per normalization batch`,
-    xLabel: `optimizer steps (${s.options.batch} samples each, lr ${s.options.lr}, momentum ${s.options.momentum})`,
-    yLabel: 'test error (%, log scale)',
-    yScale: 'log',
-    yMax: 100,
-    series,
-    referenceLines: [{ value: 100 - 100 / s.dataset.classes, label: `chance (${(100 - 100 / s.dataset.classes).toFixed(0)}% error)` }],
-  });
-}
-
-/** The accuracy-by-norm chart of one model: per norm, a filled (eval mode) and an outlined (train-mode) bar per normalization batch. */
-export function accuracyChart(results: ExperimentResults, model: ModelName): string {
-  const s = results.settings;
-  const summaries = summarize(results, s.dataset.classes).filter((c) => c.config.model === model);
-  const norms = [...new Set(summaries.map((c) => c.config.norm))];
-  const groups: BarGroup[] = norms.map((norm) => {
-    const bars: Bar[] = [];
-    for (const c of summaries.filter((x) => x.config.norm === norm)) {
-      const nb = c.config.normBatch === null ? 'any nb' : `nb ${c.config.normBatch}`;
-      const color = NORM_COLORS[norm];
-      const chance = (k: number): { note?: string } => (k > 0 ? { note: `${k}/${c.runs.length} at chance` } : {});
-      bars.push({
-        id: `${c.config.id}/eval`, label: nb, value: mean(c.evalAccuracy), error: std(c.evalAccuracy),
-        points: c.evalAccuracy, color, style: 'filled', ...chance(c.evalAtChance),
-      });
-      bars.push({
-        id: `${c.config.id}/train-mode`, label: nb, value: mean(c.trainModeAccuracy), error: std(c.trainModeAccuracy),
-        points: c.trainModeAccuracy, color, style: 'outline', ...chance(c.trainModeAtChance),
-      });
-    }
-    return { label: NORM_SHORT[norm], bars };
-  });
-  return groupedBarChart({
-    title: `Test accuracy by normalization — ${model} on ${s.dataset.name}`,
-    subtitle: `${s.options.seeds.length === 1 ? '1 seed' : `mean of ${s.options.seeds.length} seeds ± std (dots: single seeds)`}; batch ${s.options.batch}, nb = samples per normalization batch`,
-    yLabel: 'test accuracy (%)',
-    yMin: 0,
-    yMax: 100,
-    groups,
-    referenceLines: [{ value: 100 / s.dataset.classes, label: `chance (${(100 / s.dataset.classes).toFixed(0)}%)` }],
-    legend: [
-      { label: 'eval mode (running statistics)', color: '#555555', style: 'filled' },
-      { label: 'train-mode statistics', color: '#555555', style: 'outline' },
-      { label: 'one seed', color: '#222222', style: 'dot' },
-    ],
-  });
+/** Options of the report that are not part of the run (they can change when re-rendering). */
+export interface ReportOptions {
+  /** Target test accuracy (%) for the steps-to-accuracy tables; default: chosen per model (see chooseTargetAccuracy). */
+  targetAccuracy?: number | null;
 }
 
 function escapeCell(text: string): string {
@@ -114,9 +23,11 @@ function escapeCell(text: string): string {
 }
 
 /** The markdown table: one row per configuration. */
-export function markdownTable(summaries: readonly ConfigSummary[]): string {
+export function markdownTable(summaries: readonly ConfigSummary[], testSize?: number): string {
+  // The test-set size in the accuracy headings, so the table says what each number is measured on.
+  const on = testSize === undefined ? '' : `, ${testSize} test samples`;
   const head = [
-    'model', 'norm', 'norm batch', 'seeds', 'test acc, eval mode (%)', 'eval acc per seed', 'test acc, train-mode stats (%)',
+    'model', 'norm', 'norm batch', 'seeds', `test acc, eval mode (%${on})`, 'eval acc per seed (%)', `test acc, train-mode stats (%${on})`,
     'final train loss', 'wall time (s)', 'runs at chance (eval / train-mode)',
   ];
   const rows = summaries.map((c) => [
@@ -125,7 +36,7 @@ export function markdownTable(summaries: readonly ConfigSummary[]): string {
     c.config.normBatch === null ? 'n/a (no batch statistics)' : String(c.config.normBatch),
     String(c.runs.length),
     formatMeanStd(c.evalAccuracy, 2),
-    c.evalAccuracy.map((a) => (Number.isFinite(a) ? a.toFixed(2) : 'NaN')).join(', '),
+    c.evalAccuracy.map(formatAccuracy).join(', '),
     formatMeanStd(c.trainModeAccuracy, 2),
     formatMeanStd(c.finalTrainLoss, 4),
     formatMeanStd(c.wallSeconds, 1),
@@ -135,8 +46,60 @@ export function markdownTable(summaries: readonly ConfigSummary[]): string {
   return [line(head), line(head.map(() => '---')), ...rows.map(line)].join('\n');
 }
 
-/** `results.md`: what was run, the table, and the charts. */
-export function markdownReport(results: ExperimentResults): string {
+/** Which test samples each number uses (the main table's and the charts' sizes line). */
+export function sizesLine(results: Pick<ExperimentResults, 'settings'>): string {
+  const s = results.settings;
+  return `Test-set sizes: the accuracies (eval mode and train-mode statistics) use the whole test split, ${s.dataset.testSize} samples; the test-error curves and the steps to a target accuracy use its first ${s.curveTestSize} samples.`;
+}
+
+/** The target accuracy of a model's steps-to-accuracy table: the given one, or one chosen from its runs. */
+export function targetAccuracyFor(results: ExperimentResults, model: ModelName, options: ReportOptions = {}): { target: number; chosen: boolean } {
+  const given = options.targetAccuracy ?? results.settings.options.targetAccuracy ?? null;
+  if (given !== null) return { target: given, chosen: false };
+  const ids = new Set(results.configurations.filter((c) => c.model === model).map((c) => c.id));
+  return { target: chooseTargetAccuracy(results.runs.filter((r) => ids.has(r.configId))), chosen: true };
+}
+
+/** A steps-to-accuracy cell: `1 234 (3/3)`, `not reached (0/3)`. */
+export function formatConvergence(c: ConvergenceCell): string {
+  if (c.seeds === 0) return '—';
+  if (c.reached === 0) return `not reached (0/${c.seeds})`;
+  return `${Math.round(c.meanSteps)} (${c.reached}/${c.seeds})`;
+}
+
+/**
+ * The steps-to-accuracy table of one model: a row per norm, a column per normalization batch (and
+ * one for the norms without batch statistics).
+ */
+export function convergenceTable(results: ExperimentResults, model: ModelName, target: number): string {
+  const summaries = summarize(results, results.settings.dataset.classes).filter((c) => c.config.model === model);
+  const nbs = normBatchesOf(results, model);
+  const flat = summaries.some((c) => c.config.normBatch === null);
+  const head = ['norm', ...nbs.map((nb) => `nb ${nb}`), ...(flat ? ['no batch statistics'] : [])];
+  const norms = [...new Set(summaries.map((c) => c.config.norm))];
+  const rows = norms.map((norm) => {
+    const cell = (nb: number | null): string => {
+      const c = summaries.find((x) => x.config.norm === norm && x.config.normBatch === nb);
+      return c === undefined ? '' : formatConvergence(convergence(c.runs, target));
+    };
+    return [NORM_LABELS[norm], ...nbs.map((nb) => (usesBatchStatistics(norm) ? cell(nb) : '')), ...(flat ? [usesBatchStatistics(norm) ? '' : cell(null)] : [])];
+  });
+  const line = (cells: readonly string[]): string => `| ${cells.map(escapeCell).join(' | ')} |`;
+  return [line(head), line(head.map(() => '---')), ...rows.map(line)].join('\n');
+}
+
+/** How often the curves were evaluated: their resolution in steps (from the first run's curve). */
+function evaluationsText(results: ExperimentResults): string {
+  const curve = results.runs[0]?.curve ?? [];
+  if (curve.length < 2) return `${curve.length} evaluation${curve.length === 1 ? '' : 's'} per run`;
+  const gaps = curve.slice(1).map((p, i) => p.step - curve[i]!.step);
+  const lo = Math.min(...gaps);
+  const hi = Math.max(...gaps);
+  return `${curve.length} evaluations per run, every ${lo === hi ? lo : `${lo}–${hi}`} steps: differences smaller than that are interpolation, not measurement`;
+}
+
+/** `results.md`: what was run, the table, the steps-to-accuracy tables, and the figures with their captions. */
+export function markdownReport(results: ExperimentResults, options: ReportOptions = {}): string {
   const s = results.settings;
   const o = s.options;
   const summaries = summarize(results, s.dataset.classes);
@@ -153,7 +116,9 @@ export function markdownReport(results: ExperimentResults): string {
     '',
     `Test accuracy is measured on the whole test split after the last step, in eval mode (running statistics, what inference uses) and with train-mode statistics (each test batch of the optimizer batch size normalized in chunks of nb, as in training; running statistics untouched). Mean ± sample standard deviation over seeds. A run counts as at chance when its accuracy is below chance + 5 points (${chanceThreshold(s.dataset.classes)}%); such runs are counted, and stay in the mean. Final train loss: the mean training loss over the last tenth of the steps.`,
     '',
-    markdownTable(summaries),
+    sizesLine(results),
+    '',
+    markdownTable(summaries, s.dataset.testSize),
     '',
   ];
   const guarded = summaries.filter((c) => c.runs.some((r) => r.bknGuard !== undefined));
@@ -167,10 +132,22 @@ export function markdownReport(results: ExperimentResults): string {
     }
     lines.push('');
   }
+  lines.push(
+    '## Convergence speed',
+    '',
+    `Steps to a target test accuracy, from each run's test-error curve (eval mode, the first ${s.curveTestSize} test samples, ${evaluationsText(results)}): the step is interpolated linearly between the last evaluation below the target and the first at or above it (the first evaluation's step when there is none before it, or it is not a number). Each cell: the mean over the seeds that reached the target, and how many of the seeds did (a mean over fewer seeds favours the fast ones); "not reached": no seed did.`,
+    '',
+  );
   for (const model of modelsOf(results)) {
-    lines.push(`![Test error against steps, ${model}](${errorChartFile(model)})`, '');
-    lines.push(`![Test accuracy by norm and normalization batch, ${model}](${accuracyChartFile(model)})`, '');
+    const { target, chosen } = targetAccuracyFor(results, model, options);
+    lines.push(`### ${model}: optimizer steps to ${formatAccuracy(target)} % test accuracy`, '');
+    if (chosen) lines.push(`Target chosen from the runs: the highest multiple of 0.5 % that ${Math.round(TARGET_SHARE * 100)} % of this model's runs reach on their curve (\`--target-accuracy\` sets it).`, '');
+    lines.push(convergenceTable(results, model, target), '');
   }
+  lines.push('## Figures', '');
+  allFigures(results).forEach((f, i) => {
+    lines.push(`![${f.alt}](${f.file})`, '', `*Figure ${i + 1}.* ${f.caption}`, '');
+  });
   return lines.join('\n');
 }
 
@@ -212,16 +189,13 @@ function writeAtomic(path: string, text: string): void {
 }
 
 /** Writes results.md, results.json and the charts to `dir`; returns the paths written. */
-export function writeResults(dir: string, results: ExperimentResults): string[] {
+export function writeResults(dir: string, results: ExperimentResults, options: ReportOptions = {}): string[] {
   mkdirSync(dir, { recursive: true });
   const files: [string, string][] = [
-    ['results.md', markdownReport(results)],
+    ['results.md', markdownReport(results, options)],
     ['results.json', jsonReport(results)],
   ];
-  for (const model of modelsOf(results)) {
-    files.push([errorChartFile(model), errorChart(results, model)]);
-    files.push([accuracyChartFile(model), accuracyChart(results, model)]);
-  }
+  for (const f of allFigures(results)) files.push([f.file, f.svg]);
   return files.map(([name, text]) => {
     const path = join(dir, name);
     writeAtomic(path, text);

@@ -138,3 +138,84 @@ export function meanCurve(runs: readonly RunResult[]): CurvePoint[] {
   const first = runs[0]!.curve;
   return first.map((p, i) => ({ step: p.step, testError: mean(runs.map((r) => r.curve[i]?.testError ?? NaN)) }));
 }
+
+/** A curve point over seeds: the mean test error and its min–max over the seeds (NaN if a seed has none). */
+export interface CurveBandPoint {
+  step: number;
+  mean: number;
+  min: number;
+  max: number;
+}
+
+/** The seeds' curves step by step: mean, min and max (a diverged seed's NaN makes all three NaN). */
+export function curveBand(runs: readonly RunResult[]): CurveBandPoint[] {
+  if (runs.length === 0) return [];
+  return runs[0]!.curve.map((p, i) => {
+    const ys = runs.map((r) => r.curve[i]?.testError ?? NaN);
+    const finite = ys.every((y) => Number.isFinite(y));
+    return { step: p.step, mean: mean(ys), min: finite ? Math.min(...ys) : NaN, max: finite ? Math.max(...ys) : NaN };
+  });
+}
+
+/**
+ * The step at which a run's curve first reaches `target` % test accuracy (test error ≤ 100 − target),
+ * linearly interpolated between the last evaluation below the target and the first at or above it
+ * (in accuracy against steps). When the evaluation before is missing or not a number (the first
+ * point, a diverged stretch) the first step at or above the target is returned as is. A point that
+ * is not a number never counts as reached. `null`: never reached.
+ *
+ * @example
+ * ```ts
+ * stepsToAccuracy([{ step: 0, testError: 90 }, { step: 100, testError: 20 }, { step: 200, testError: 10 }], 85);
+ * // 150: accuracy 80 at step 100, 90 at step 200
+ * ```
+ */
+export function stepsToAccuracy(curve: readonly CurvePoint[], target: number): number | null {
+  for (let i = 0; i < curve.length; i++) {
+    const acc = 100 - curve[i]!.testError;
+    if (!Number.isFinite(acc) || acc < target) continue;
+    const prev = curve[i - 1];
+    const prevAcc = prev === undefined ? NaN : 100 - prev.testError;
+    if (prev === undefined || !Number.isFinite(prevAcc)) return curve[i]!.step;
+    // prevAcc < target <= acc here, so the division is by a positive number.
+    return prev.step + ((target - prevAcc) / (acc - prevAcc)) * (curve[i]!.step - prev.step);
+  }
+  return null;
+}
+
+/** Steps to a target accuracy over the seeds of a configuration. */
+export interface ConvergenceCell {
+  /** Mean over the seeds that reached the target (NaN when none did). */
+  meanSteps: number;
+  reached: number;
+  seeds: number;
+}
+
+/** Steps to `target` % accuracy for each seed of a configuration, summarized. */
+export function convergence(runs: readonly RunResult[], target: number): ConvergenceCell {
+  const steps = runs.map((r) => stepsToAccuracy(r.curve, target)).filter((s): s is number => s !== null);
+  return { meanSteps: mean(steps), reached: steps.length, seeds: runs.length };
+}
+
+/** The share of runs that must reach the automatically chosen target accuracy. */
+export const TARGET_SHARE = 0.75;
+
+/**
+ * The target accuracy for steps-to-accuracy when none is given: the highest multiple of 0.5 points
+ * that at least 75 % of the runs reach on their curve (best curve accuracy), so most configurations
+ * have a number and the slow ones show. NaN without runs.
+ *
+ * @example
+ * ```ts
+ * chooseTargetAccuracy(runs); // e.g. 97.5 for MNIST after two epochs
+ * ```
+ */
+export function chooseTargetAccuracy(runs: readonly RunResult[]): number {
+  const best = runs
+    .map((r) => Math.max(...r.curve.map((p) => (Number.isFinite(p.testError) ? 100 - p.testError : -Infinity))))
+    .sort((a, b) => b - a);
+  if (best.length === 0) return NaN;
+  const k = Math.ceil(TARGET_SHARE * best.length) - 1;
+  const level = Math.floor(best[k]! * 2) / 2;
+  return Number.isFinite(level) ? level : NaN;
+}

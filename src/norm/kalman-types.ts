@@ -12,7 +12,7 @@ import type { NormImplementation } from './layout.js';
 export type KalmanTransitionFn = (mean: Tensor, variance: Tensor) => { mean: Tensor; var: Tensor };
 
 /** How the prediction is made (see docs/bkn.md, "Transitions"). */
-export type KalmanTransition = 'sampled' | 'sampled-prenorm' | 'linear' | KalmanTransitionFn;
+export type KalmanTransition = 'sampled' | 'sampled-prenorm' | 'linear' | 'analytic' | KalmanTransitionFn;
 
 /** The gain q (weight on the observation): 'count' (default), a fixed number in [0, 1], or 'learned'. */
 export type KalmanGain = 'count' | 'learned' | number;
@@ -45,7 +45,12 @@ export interface BatchKalmanNormOptions {
    * `Sequential` they are found automatically). Pass `[]` when there are none.
    */
   between?: Between;
-  /** 'sampled' (default), 'sampled-prenorm', 'linear', or a function. */
+  /**
+   * 'analytic' (default: the noise-free limit of 'sampled'
+   * in closed form, for ReLU [→ MaxPool2d] [→ Flatten] [→ Linear | Conv2d] between the layers; other
+   * patterns fall back to 'sampled' with a one-time notice), 'sampled', 'sampled-prenorm', 'linear',
+   * or a function.
+   */
   transition?: KalmanTransition;
   /** 'count' (default), a number q in [0, 1], or 'learned'. */
   gain?: KalmanGain;

@@ -28,6 +28,7 @@ import {
   chunkObservations, constantOf, emaInPlace, guardRatio, kalmanUpdate, meanOf, meanOverChunks, onesOf, runBetween,
   sampleMoments, standardNormal, zerosOf,
 } from './kalman-math.js';
+import { analyticMoments, analyticPlan } from './kalman-analytic.js';
 import type {
   Between, BatchKalmanNormOptions, KalmanBranch, KalmanEstimate, KalmanGain, KalmanSource, KalmanStepInfo,
   KalmanTransition, NoiseFn, PredictContext,
@@ -165,7 +166,7 @@ export abstract class BatchKalmanNorm extends Module {
   readonly numFeatures: number;
   /**
    * How the prediction is made from the previous layer's estimate: 'sampled', 'sampled-prenorm',
-   * 'linear' or a function.
+   * 'linear', 'analytic' or a function.
    */
   readonly transition: KalmanTransition;
   /** The Kalman gain q: 'count', a fixed number in [0, 1], or 'learned'. */
@@ -210,6 +211,13 @@ export abstract class BatchKalmanNorm extends Module {
   lastPrediction: { mean: Tensor; var: Tensor } | null = null;
   /** Training steps on which the guard let the prediction through, and steps with a predecessor. */
   guardCounts = { used: 0, steps: 0 };
+  /**
+   * With the 'analytic' transition: why the last prediction fell back to 'sampled' (the modules
+   * between are not a covered pattern), or null when it was analytic.
+   */
+  analyticFallback: string | null = null;
+  /** Whether the one-time fallback notice was printed. */
+  private _fallbackNoticed = false;
 
   /** The predecessor (not a child module: a link in the chain). */
   _prev: KalmanSource | null = null;
@@ -228,7 +236,7 @@ export abstract class BatchKalmanNorm extends Module {
     this._where = where;
     checkPositiveInt(numFeatures, 'numFeatures', where);
     this.numFeatures = numFeatures;
-    this.transition = options.transition ?? 'sampled';
+    this.transition = options.transition ?? 'analytic';
     this.gain = options.gain ?? 'count';
     this.priorCount = options.priorCount ?? 16;
     this.noiseSamples = options.noiseSamples ?? 256;
@@ -249,8 +257,8 @@ export abstract class BatchKalmanNorm extends Module {
     if (this.gain !== 'count' && this.gain !== 'learned' && typeof this.gain !== 'number') throw new Error(`${where}: gain must be 'count', 'learned' or a number, got ${String(this.gain)}`);
     if (!(this.priorCount >= 0)) throw new Error(`${where}: priorCount must be ≥ 0, got ${this.priorCount}`);
     const t = this.transition;
-    if (typeof t !== 'function' && t !== 'sampled' && t !== 'sampled-prenorm' && t !== 'linear') {
-      throw new Error(`${where}: transition must be 'sampled', 'sampled-prenorm', 'linear' or a function, got ${String(t)}`);
+    if (typeof t !== 'function' && t !== 'sampled' && t !== 'sampled-prenorm' && t !== 'linear' && t !== 'analytic') {
+      throw new Error(`${where}: transition must be 'sampled', 'sampled-prenorm', 'linear', 'analytic' or a function, got ${String(t)}`);
     }
     if (this.firstPrior !== 'observations' && this.firstPrior !== 'none') throw new Error(`${where}: firstPrior must be 'observations' or 'none', got ${String(this.firstPrior)}`);
     if (typeof this.processNoise === 'number' && !(this.processNoise >= 0)) throw new Error(`${where}: processNoise must be ≥ 0 or 'learned', got ${this.processNoise}`);
@@ -369,6 +377,12 @@ export abstract class BatchKalmanNorm extends Module {
   _sourceMoments(ctx: PredictContext): { mean: Tensor; variance: Tensor } {
     const est = this.requireEstimate(ctx);
     return { mean: est.mean, variance: est.variance };
+  }
+
+  /** @internal For the analytic transition: this layer's γ, β and its input's shape per sample in the current pass. */
+  _analyticSource(ctx: PredictContext): { weight: Tensor | null; bias: Tensor | null; sourceShape: readonly number[] } {
+    const est = this.requireEstimate(ctx);
+    return { weight: this.weight, bias: this.bias, sourceShape: est.inputShape.slice(1) };
   }
 
   /**
@@ -518,13 +532,18 @@ export abstract class BatchKalmanNorm extends Module {
     const where = `${this._where}(${this.numFeatures})`;
     const t = this.transition;
     let out: { mean: Tensor; var: Tensor };
-    if (t === 'sampled' || t === 'sampled-prenorm') {
+    if (t === 'sampled' || t === 'sampled-prenorm' || t === 'analytic') {
       if (this._between === undefined) {
         throw new Error(`${where}: the '${t}' transition needs the modules between its predecessor and this layer: pass between: [...] (or [] if there are none), or build the chain inside a Sequential`);
       }
-      const r = runBetween(this._between, prev._sourceSamples(ctx, t === 'sampled-prenorm'));
-      const m = sampleMoments(r, ctx, where);
-      out = { mean: m.mean, var: m.variance };
+      const analytic = t === 'analytic' ? this.analyticPrediction(ctx, this._between, where) : null;
+      if (analytic !== null) {
+        out = analytic;
+      } else {
+        const r = runBetween(this._between, prev._sourceSamples(ctx, t === 'sampled-prenorm'));
+        const m = sampleMoments(r, ctx, where);
+        out = { mean: m.mean, var: m.variance };
+      }
     } else if (t === 'linear') {
       const est = prev._sourceMoments(ctx);
       const a = this.A!.to(ctx.dtype);
@@ -548,6 +567,35 @@ export abstract class BatchKalmanNorm extends Module {
       }
     }
     return out;
+  }
+
+  /**
+   * The 'analytic' prediction, one [C_k] vector expanded to [S, C_k]; or null (with the reason in
+   * `analyticFallback` and a one-time notice) when the pattern between is not covered.
+   */
+  private analyticPrediction(ctx: PredictContext, between: Between, where: string): { mean: Tensor; var: Tensor } | null {
+    const prev = this._prev!;
+    let reason: string;
+    if (prev instanceof KalmanSum) {
+      reason = 'a residual join (KalmanSum) as the predecessor';
+    } else {
+      const source = prev._analyticSource(ctx);
+      const plan = analyticPlan(between, source.sourceShape);
+      if ('steps' in plan) {
+        this.analyticFallback = null;
+        const m = analyticMoments(plan.steps, source.weight, source.bias, source.sourceShape, ctx.dtype);
+        const shape = [ctx.chunks, m.mean.shape[0]!];
+        // The same prediction for every chunk.
+        return { mean: m.mean.reshape([1, -1]).expand(shape).contiguous(), var: m.var.reshape([1, -1]).expand(shape).contiguous() };
+      }
+      reason = plan.reason;
+    }
+    this.analyticFallback = reason;
+    if (!this._fallbackNoticed) {
+      this._fallbackNoticed = true;
+      console.warn(`tsgrad: ${where}: the 'analytic' transition does not cover ${reason}; this layer makes its prediction with 'sampled' instead (docs/bkn.md, "Transitions")`);
+    }
+    return null;
   }
 
   /** Eval mode: BatchNorm with the running statistics (groups and the chain are ignored). */

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ArgumentError, parseArgs } from '../../experiment/args.js';
+import { ArgumentError, USAGE, parseArgs } from '../../experiment/args.js';
 import { buildGrid, type ExperimentOptions } from '../../experiment/config.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'tsgrad-args-'));
@@ -54,7 +54,7 @@ describe('parseArgs: defaults', () => {
     expect(full.models).toEqual(['mlp', 'vgg']);
     expect(full.normBatches).toEqual([1, 2, 4, 8, 16, 32]);
     expect(options(['--full', '--batch', '24']).normBatches).toEqual([1, 2, 4, 8]);
-    expect(full.maxSteps).toBe(1500);
+    expect(full.maxSteps).toBe(1000);
     const quick = options(['--quick']);
     expect(quick.mode).toBe('quick');
     expect(quick.models).toEqual(['mlp']);
@@ -91,6 +91,16 @@ describe('parseArgs: defaults', () => {
     mkdirSync(dir, { recursive: true });
     expect(options(['--data', dir]).dataDir).toBe(dir);
   });
+
+  it('the embedded dataset is fashion in every mode unless --dataset says mnist', () => {
+    for (const mode of [[], ['--quick'], ['--full']]) {
+      expect(options(mode).dataset).toBe('fashion');
+      expect(options(mode).dataDir).toBeNull();
+      expect(options([...mode, '--dataset', 'mnist']).dataset).toBe('mnist');
+    }
+    expect(options(['--dataset=fashion']).dataset).toBe('fashion');
+    expect(USAGE).toMatch(/--dataset NAME .*fashion \(default/);
+  });
 });
 
 describe('parseArgs: errors are one clear line', () => {
@@ -105,6 +115,19 @@ describe('parseArgs: errors are one clear line', () => {
   it('a normalization batch that does not divide the batch', () => {
     expect(errorOf(['--norm-batch', '2,5'])).toBe('--norm-batch 5 does not divide the batch of 32 (each normalization batch is a chunk of the optimizer batch)');
     expect(errorOf(['--batch', '12', '--norm-batch', '8'])).toContain('does not divide the batch of 12');
+  });
+  it('an unknown dataset names it and the choices', () => {
+    expect(errorOf(['--dataset', 'cifar10'])).toBe("unknown dataset 'cifar10' in --dataset (choose from mnist, fashion)");
+    expect(errorOf(['--dataset', 'Fashion'])).toContain("'Fashion'");
+    expect(errorOf(['--dataset'])).toBe('--dataset needs a value');
+  });
+  it('--dataset and --data DIR together are refused, in either order', () => {
+    const dir = join(tmp, 'data-and-dataset');
+    mkdirSync(dir, { recursive: true });
+    const message = `--dataset mnist and --data ${dir} cannot be combined (--data reads its own files; drop one of them)`;
+    expect(errorOf(['--dataset', 'mnist', '--data', dir])).toBe(message);
+    expect(errorOf(['--data', dir, '--dataset', 'mnist'])).toBe(message);
+    expect(errorOf(['--data', dir, '--dataset', 'fashion'])).toContain('cannot be combined');
   });
   it('a missing data directory, and a file given as one', () => {
     expect(errorOf(['--data', join(tmp, 'nope')])).toContain('no such directory');

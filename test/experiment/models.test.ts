@@ -13,6 +13,8 @@ function normClass(norm: NormName, model: ModelName): ModuleClass | null {
     gn: nn.GroupNorm,
     bkn: oneD ? nn.BatchKalmanNorm1d : nn.BatchKalmanNorm2d,
     'bkn-paper': oneD ? nn.BatchKalmanNorm1d : nn.BatchKalmanNorm2d,
+    'bkn-sampled': oneD ? nn.BatchKalmanNorm1d : nn.BatchKalmanNorm2d,
+    'bkn-analytic': oneD ? nn.BatchKalmanNorm1d : nn.BatchKalmanNorm2d,
     none: null,
   };
   return classes[norm];
@@ -21,7 +23,7 @@ const NORM_LAYERS: Record<ModelName, number> = { cnn: 2, mlp: 2, vgg: 4, resnet:
 
 describe('the experiment models', () => {
   // Small inputs keep this fast: [8, 1, 8, 8] (the MLP flattens them), batch 8 in chunks of 2.
-  const grid = buildGrid({ models: ['cnn', 'mlp', 'vgg', 'resnet'], norms: ['bn', 'bkn', 'bkn-paper', 'gn', 'brn', 'none'], normBatches: [2], batch: 8 });
+  const grid = buildGrid({ models: ['cnn', 'mlp', 'vgg', 'resnet'], norms: ['bn', 'bkn', 'bkn-paper', 'gn', 'brn', 'none', 'bkn-sampled', 'bkn-analytic'], normBatches: [2], batch: 8 });
 
   it.each(grid.map((c) => [c.id, c] as const))('%s trains one step: logits [N, 10], a gradient for every parameter', (_id, config) => {
     manualSeed(1);
@@ -39,7 +41,7 @@ describe('the experiment models', () => {
       if (config.norm === 'gn') expect((m as nn.GroupNorm).numGroups).toBe(GROUP_NORM_GROUPS);
       else if (config.norm !== 'none') expect((m as unknown as { groups: number }).groups).toBe(4);
     }
-    if (config.norm === 'bkn' || config.norm === 'bkn-paper') {
+    if (config.norm.startsWith('bkn')) {
       // The chain is wired: every BKN layer but the first was predicted from its predecessor.
       const bkn = normLayers as nn.BatchKalmanNorm[];
       expect(bkn.filter((m) => m.guardCounts.steps === 1)).toHaveLength(bkn.length - 1);
@@ -51,7 +53,10 @@ describe('the experiment models', () => {
           expect(m.guardMean).toBe('arithmetic');
         }
       } else {
-        for (const m of bkn) expect([m.transition, m.gain, m.firstPrior, m.guardMean]).toEqual(['sampled', 'count', 'observations', 'geometric']);
+        const transition = config.norm === 'bkn-sampled' ? 'sampled' : 'analytic'; // 'analytic' is the default
+        for (const m of bkn) expect([m.transition, m.gain, m.firstPrior, m.guardMean]).toEqual([transition, 'count', 'observations', 'geometric']);
+        // The CNN's and the MLP's patterns are covered; the resnet's joins fall back to 'sampled'.
+        if (config.norm === 'bkn-analytic' && config.model !== 'resnet') for (const m of bkn) expect(m.analyticFallback).toBeNull();
       }
     }
   });

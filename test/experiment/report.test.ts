@@ -3,17 +3,21 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { buildGrid, type ExperimentOptions } from '../../experiment/config.js';
-import { accuracyChart, errorChart, jsonReport, markdownReport, parseResultsJson, writeResults } from '../../experiment/report.js';
-import { render } from '../../experiment/render.js';
-import { atChance, finalLoss, meanCurve, type ExperimentResults, type RunResult } from '../../experiment/results.js';
-import { findAll, parseXml } from './xml.js';
+import { accuracyFigure, allFigures, binomialStandardError, errorFigure } from '../../experiment/figures.js';
+import { convergenceTable, formatConvergence, jsonReport, markdownReport, parseResultsJson, sizesLine, writeResults } from '../../experiment/report.js';
+import { parseRenderArgs, render } from '../../experiment/render.js';
+import {
+  atChance, chooseTargetAccuracy, convergence, curveBand, finalLoss, meanCurve, stepsToAccuracy, type CurvePoint, type ExperimentResults, type RunResult,
+} from '../../experiment/results.js';
+import { syntheticResults } from './synthetic.js';
+import { findAll, parseXml, type XmlElement } from './xml.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'tsgrad-report-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 const options: ExperimentOptions = {
   mode: 'default', models: ['cnn', 'mlp'], norms: ['bn', 'gn'], normBatches: [2, 32], seeds: [0, 1], batch: 32, lr: 0.01,
-  momentum: 0.9, epochs: 1, maxSteps: null, threads: 2, outDir: tmp, dataDir: null, trainSize: null, testSize: null,
+  momentum: 0.9, epochs: 1, maxSteps: null, threads: 2, outDir: tmp, dataDir: null, dataset: 'mnist', trainSize: null, testSize: null,
   curvePoints: 3, progress: 'none', shard: null, schedule: 'cosine',
 };
 
@@ -66,7 +70,7 @@ describe('results helpers', () => {
 
 describe('markdown report', () => {
   const md = markdownReport(results);
-  const rows = md.split('\n').filter((l) => l.startsWith('| ') && !l.startsWith('| model') && !l.startsWith('| ---'));
+  const rows = md.split('\n').filter((l) => /^\| (cnn|mlp) \|/.test(l));
 
   it('has one row per configuration, in grid order', () => {
     expect(rows).toHaveLength(6);
@@ -88,7 +92,8 @@ describe('markdown report', () => {
     expect(md).toContain('SGD lr 0.01, momentum 0.9, batch 32, 1 epoch (250 steps per epoch); seeds 0, 1.');
     expect(md).toContain('tsgrad 0.1.0, Node v20.0.0, 2 threads');
     expect(md).toContain('`npm run experiment -- --norms bn,gn`');
-    expect(md).toContain('](error-vs-steps-cnn.svg)');
+    expect(md).toContain('](error-vs-steps-cnn-nb2.svg)');
+    expect(md).toContain('](error-vs-steps-mlp-nb32.svg)');
     expect(md).toContain('](accuracy-mlp.svg)');
   });
 });
@@ -131,33 +136,196 @@ describe('JSON round trip', () => {
   });
 });
 
-describe('charts', () => {
-  it('the error chart of a model holds a line per configuration of that model only', () => {
-    const doc = parseXml(errorChart(results, 'mlp'));
-    const series = findAll(doc, 'g', { class: 'series' });
-    expect(series.map((g) => g.attrs['data-series'])).toEqual(['mlp/bn/nb2', 'mlp/bn/nb32', 'mlp/gn']);
-    // two seeds: a faint line per seed behind the mean
-    for (const g of series) expect(findAll(g, 'path', { class: 'faint' })).toHaveLength(2);
-    const legend = findAll(doc, 'text').filter((t) => t.attrs['data-legend'] !== undefined).map((t) => t.text);
-    expect(legend).toEqual(['BatchNorm, nb 2', 'BatchNorm, nb 32', 'GroupNorm']);
-    expect(findAll(findAll(doc, 'g', { class: 'reference' })[0]!, 'text')[0]!.text).toBe('chance (90% error)');
+describe('steps to a target accuracy', () => {
+  const c = (...errors: number[]): CurvePoint[] => errors.map((testError, i) => ({ step: i * 100, testError }));
+
+  it('interpolates linearly between the last evaluation below the target and the first at or above it', () => {
+    // accuracy 10 → 80 → 90: 85 % is half-way between steps 100 and 200
+    expect(stepsToAccuracy(c(90, 20, 10), 85)).toBe(150);
+    expect(stepsToAccuracy(c(90, 20, 10), 82)).toBeCloseTo(120, 9);
+    // exactly on an evaluation: that step
+    expect(stepsToAccuracy(c(90, 20, 10), 80)).toBe(100);
+  });
+  it('the first evaluation already at the target counts at its own step', () => {
+    expect(stepsToAccuracy([{ step: 50, testError: 4 }, { step: 100, testError: 3 }], 95)).toBe(50);
+  });
+  it('never reached is null, and so is a curve that is NaN throughout', () => {
+    expect(stepsToAccuracy(c(90, 30, 20), 85)).toBeNull();
+    expect(stepsToAccuracy(c(NaN, NaN), 50)).toBeNull();
+  });
+  it('a diverged run: reached before the NaN counts; after a NaN, no interpolation across it', () => {
+    // accuracy 10 at step 0, 90 at step 100: 85 % at 100 × 75/80
+    expect(stepsToAccuracy(c(90, 10, NaN, NaN), 85)).toBe(93.75);
+    expect(stepsToAccuracy(c(90, NaN, 10), 85)).toBe(200);
+    expect(stepsToAccuracy(c(90, 50, NaN), 85)).toBeNull();
+  });
+  it('over seeds: the mean of the seeds that reached it, and how many did', () => {
+    const runs = [c(90, 20, 10), c(90, 10, 5), c(90, 30, 20)].map((curve, seed) => ({ ...RUN_TEMPLATE, seed, curve }));
+    const cell = convergence(runs, 85);
+    expect(cell).toEqual({ meanSteps: (150 + 100 * (75 / 80)) / 2, reached: 2, seeds: 3 });
+    expect(formatConvergence(cell)).toBe('122 (2/3)');
+    expect(formatConvergence(convergence(runs, 99))).toBe('not reached (0/3)');
+  });
+  it('the automatic target is the highest 0.5-point level that 75 % of the runs reach', () => {
+    // best accuracies 97.3, 96.9, 95.2, 12 → the 3rd best of 4 (ceil(0.75 × 4) = 3) is 95.2 → 95
+    const runs = [2.7, 3.1, 4.8, 88].map((e, seed) => ({ ...RUN_TEMPLATE, seed, curve: c(90, e + 1, e) }));
+    expect(chooseTargetAccuracy(runs)).toBe(95);
+    expect(chooseTargetAccuracy([])).toBeNaN();
+  });
+});
+
+/** A run whose numbers do not matter to the test using it (only its curve does). */
+const RUN_TEMPLATE: RunResult = {
+  configId: 'x', seed: 0, steps: 200, evalAccuracy: 90, trainModeAccuracy: 90, finalTrainLoss: 0.3, losses: [], curve: [], wallSeconds: 1, samplesPerSecond: 1,
+};
+
+describe('the seed band of a curve', () => {
+  it('holds the mean between min and max at every step; a NaN seed makes the point NaN', () => {
+    const runs = [[90, 20, 10], [88, 30, 12], [91, 25, NaN]].map((e, seed) => ({ ...RUN_TEMPLATE, seed, curve: e.map((testError, i) => ({ step: i, testError })) }));
+    const band = curveBand(runs);
+    expect(band.slice(0, 2)).toEqual([{ step: 0, mean: 89.66666666666667, min: 88, max: 91 }, { step: 1, mean: 25, min: 20, max: 30 }]);
+    expect(band[2]!.mean).toBeNaN();
+    expect(band[2]!.min).toBeNaN();
+  });
+});
+
+describe('tables of the synthetic full sweep', () => {
+  const syn = syntheticResults();
+  const md = markdownReport(syn);
+
+  it('the sizes line says which test samples each number uses', () => {
+    expect(sizesLine(syn)).toBe('Test-set sizes: the accuracies (eval mode and train-mode statistics) use the whole test split, 10000 samples; the test-error curves and the steps to a target accuracy use its first 1000 samples.');
+    expect(md).toContain(sizesLine(syn));
+    // and the main table's accuracy headings name the test-set size
+    expect(md).toContain('| model | norm | norm batch | seeds | test acc, eval mode (%, 10000 test samples) | eval acc per seed (%) | test acc, train-mode stats (%, 10000 test samples) |');
   });
 
-  it('the accuracy chart has an eval-mode and a train-mode bar per configuration, with the means', () => {
-    const doc = parseXml(accuracyChart(results, 'mlp'));
-    const bars = findAll(doc, 'g', { class: 'bar' });
-    expect(bars.map((b) => b.attrs['data-bar'])).toEqual([
-      'mlp/bn/nb2/eval', 'mlp/bn/nb2/train-mode', 'mlp/bn/nb32/eval', 'mlp/bn/nb32/train-mode', 'mlp/gn/eval', 'mlp/gn/train-mode',
+  it('a steps-to-accuracy table per model, its target in the heading, a column per nb and one for GroupNorm', () => {
+    expect(md).toMatch(/### mlp: optimizer steps to \d+\.\d0 % test accuracy/);
+    const table = convergenceTable(syn, 'vgg', 85).split('\n');
+    expect(table[0]).toBe('| norm | nb 1 | nb 2 | nb 4 | nb 8 | nb 16 | nb 32 | no batch statistics |');
+    const row = (label: string): string[] => table.find((l) => l.startsWith(`| ${label} |`))!.split(' | ');
+    // BatchNorm collapsed at nb 1 in every seed (fixture): not reached; GroupNorm only in its column
+    expect(row('BatchNorm')[1]).toBe('not reached (0/3)');
+    expect(row('BatchNorm')[6]).toMatch(/^\d+ \(3\/3\)$/);
+    expect(row('GroupNorm').slice(1, 7).every((x) => x === '')).toBe(true);
+    expect(row('GroupNorm')[7]).toMatch(/^\d+ \(3\/3\) \|$/);
+    // BatchRenorm at nb 1 has a seed whose curve turns NaN (fixture): a seed counts when any
+    // evaluation before reached 85 %, the NaN ones never count
+    const brn = syn.runs.filter((r) => r.configId === 'vgg/brn/nb1');
+    expect(brn.some((r) => r.curve.some((p) => Number.isNaN(p.testError)))).toBe(true);
+    const reached = brn.filter((r) => r.curve.some((p) => 100 - p.testError >= 85)).length;
+    expect(row('BatchRenorm')[1]).toMatch(new RegExp(`\\(${reached}/3\\)$`));
+  });
+
+  it('--target-accuracy (in the options or when rendering) replaces the chosen target', () => {
+    expect(markdownReport(syn, { targetAccuracy: 80 })).toContain('### vgg: optimizer steps to 80.00 % test accuracy');
+    const withOption = { ...syn, settings: { ...syn.settings, options: { ...syn.settings.options, targetAccuracy: 70 } } };
+    expect(markdownReport(withOption)).toContain('### mlp: optimizer steps to 70.00 % test accuracy');
+    expect(parseRenderArgs(['in', '--target-accuracy', '88.5'])).toEqual({ from: 'in', to: 'in', options: { targetAccuracy: 88.5 } });
+    expect(parseRenderArgs(['in', 'out', '--target-accuracy=90'])).toEqual({ from: 'in', to: 'out', options: { targetAccuracy: 90 } });
+    expect(() => parseRenderArgs(['in', '--target-accuracy', '100'])).toThrow(/between 0 and 100/);
+    expect(() => parseRenderArgs(['in', '--target'])).toThrow(/unknown option/);
+    expect(() => parseRenderArgs([])).toThrow(/usage/);
+  });
+
+  it('every figure is in the markdown with a numbered caption under it', () => {
+    const figures = allFigures(syn);
+    expect(figures.map((f) => f.file)).toEqual([
+      'accuracy-mlp.svg', 'accuracy-train-mode-mlp.svg', 'error-vs-steps-mlp-nb2.svg', 'error-vs-steps-mlp-nb32.svg',
+      'accuracy-vgg.svg', 'accuracy-train-mode-vgg.svg', 'error-vs-steps-vgg-nb1.svg', 'error-vs-steps-vgg-nb32.svg',
     ]);
-    expect(bars.map((b) => Number(b.attrs['data-value']))).toEqual([40.5, 39.5, 93, 92, 93, 92]);
-    expect(findAll(doc, 'text', { class: 'note' }).map((t) => t.text)).toEqual(['1/2 at chance', '1/2 at chance']);
+    figures.forEach((f, i) => expect(md).toContain(`](${f.file})\n\n*Figure ${i + 1}.* ${f.caption}`));
+  });
+});
+
+describe('figures of the synthetic full sweep', () => {
+  const syn = syntheticResults();
+  const series = (doc: XmlElement): string[] => findAll(doc, 'g', { class: 'series' }).map((g) => g.attrs['data-series']!);
+
+  it('accuracy against nb: a line per norm over the nbs, GroupNorm flat, collapsed points as arrows with the table\'s rounding', () => {
+    const fig = accuracyFigure(syn, 'vgg', 'eval');
+    const doc = parseXml(fig.svg);
+    expect(series(doc)).toEqual(['vgg/bn', 'vgg/brn', 'vgg/gn', 'vgg/bkn', 'vgg/bkn-paper']);
+    const bn = findAll(doc, 'g', { class: 'series', 'data-series': 'vgg/bn' })[0]!;
+    // nb 1 collapsed (at chance): not a marker but an arrow with its value, 2 decimals as in the table
+    expect(findAll(bn, 'path', { class: 'marker' }).map((m) => m.attrs['data-x'])).toEqual(['2', '4', '8', '16', '32']);
+    const bnAcc = syn.runs.filter((r) => r.configId === 'vgg/bn/nb1').map((r) => r.evalAccuracy);
+    const value = (bnAcc[0]! + bnAcc[1]! + bnAcc[2]!) / 3;
+    const mark = findAll(doc, 'g', { class: 'off-scale-mark', 'data-series': 'vgg/bn' })[0]!;
+    expect(findAll(mark, 'text')[0]!.text).toBe(value.toFixed(2));
+    expect(fig.caption).toContain(`BatchNorm at nb 1: ${value.toFixed(2)} %`);
+    expect(md(syn)).toContain(`| vgg | BatchNorm | 1 | 3 | ${value.toFixed(2)} ±`);
+    // zoomed: the y axis starts far above chance, where the learning runs differ
+    const yTicks = findAll(findAll(doc, 'g', { class: 'y-ticks' })[0]!, 'text').map((t) => Number(t.text));
+    expect(yTicks[0]!).toBeGreaterThan(60);
+    expect(findAll(findAll(doc, 'g', { class: 'series', 'data-series': 'vgg/gn' })[0]!, 'rect', { class: 'band' })).toHaveLength(1);
+    expect(fig.caption).toContain('error bars: min–max over the seeds');
+    expect(fig.caption).toContain('10000 samples');
   });
 
-  it('writeResults writes the table, the JSON and two charts per model', () => {
+  it('error against steps at the smallest nb: step 0 left out, the collapsed run marked at its end, the diverged line explained', () => {
+    const fig = errorFigure(syn, 'vgg', 1);
+    const doc = parseXml(fig.svg);
+    expect(series(doc)).toEqual(['vgg/bn/nb1', 'vgg/brn/nb1', 'vgg/gn', 'vgg/bkn/nb1', 'vgg/bkn-paper/nb1']);
+    const bkn = findAll(doc, 'g', { class: 'series', 'data-series': 'vgg/bkn/nb1' })[0]!;
+    const xs = findAll(bkn, 'path', { class: 'marker' }).map((m) => Number(m.attrs['data-x']));
+    expect(xs).not.toContain(0);
+    expect(fig.caption).toContain('Step 0 (the untrained network, about 90 % error) is left out.');
+    expect(findAll(doc, 'g', { class: 'off-scale-mark' }).map((m) => m.attrs['data-series'])).toEqual(['vgg/bn/nb1']);
+    expect(fig.caption).toMatch(/BatchNorm: \d+\.\d\d % at the end/);
+    expect(fig.caption).toContain("BatchRenorm's line stops after step");
+    const brn = findAll(doc, 'g', { class: 'series', 'data-series': 'vgg/brn/nb1' })[0]!;
+    expect(findAll(brn, 'text', { class: 'end-note' }).map((t) => t.text)).toEqual(['diverged']);
+    expect(findAll(doc, 'text', { class: 'end-note' })).toHaveLength(1);
+    expect(fig.caption).toContain('the first 1000 test samples');
+  });
+
+  it('the binomial standard error of the caption: √(p(1−p)/n)', () => {
+    expect(binomialStandardError(90, 10000)).toBeCloseTo(0.3, 12);
+    expect(binomialStandardError(50, 100)).toBeCloseTo(5, 12);
+  });
+});
+
+function md(results: ExperimentResults): string {
+  return markdownReport(results);
+}
+
+describe('charts of the small fixture', () => {
+  it('writeResults writes the table, the JSON, and per model two accuracy charts and error charts at the smallest and largest nb', () => {
     const dir = join(tmp, 'out');
     const files = writeResults(dir, results).map((p) => basename(p)).sort();
-    expect(files).toEqual(['accuracy-cnn.svg', 'accuracy-mlp.svg', 'error-vs-steps-cnn.svg', 'error-vs-steps-mlp.svg', 'results.json', 'results.md']);
+    expect(files).toEqual([
+      'accuracy-cnn.svg', 'accuracy-mlp.svg', 'accuracy-train-mode-cnn.svg', 'accuracy-train-mode-mlp.svg',
+      'error-vs-steps-cnn-nb2.svg', 'error-vs-steps-cnn-nb32.svg', 'error-vs-steps-mlp-nb2.svg', 'error-vs-steps-mlp-nb32.svg',
+      'results.json', 'results.md',
+    ]);
     for (const f of files.filter((x) => x.endsWith('.svg'))) parseXml(readFileSync(join(dir, f), 'utf8'));
     expect(JSON.parse(readFileSync(join(dir, 'results.json'), 'utf8')).runs).toHaveLength(12);
+  });
+
+  it('an accuracy that is not a number is named in the caption, not silently left out', () => {
+    const broken = { ...results, runs: results.runs.map((r) => (r.configId === 'mlp/bn/nb32' ? { ...r, evalAccuracy: NaN } : r)) };
+    const fig = accuracyFigure(broken, 'mlp', 'eval');
+    expect(fig.caption).toContain('BatchNorm at nb 32: not a number (not drawn)');
+    const bn = findAll(parseXml(fig.svg), 'g', { class: 'series', 'data-series': 'mlp/bn' })[0]!;
+    // nb 2 (70 and 11: a seed at chance) is off the zoomed scale: an arrow with its mean, in the caption too
+    expect(findAll(bn, 'path', { class: 'marker' })).toHaveLength(0);
+    expect(fig.caption).toContain('BatchNorm at nb 2: 40.50 %');
+  });
+
+  it('a partial result draws the models that have runs', () => {
+    const syn = syntheticResults();
+    const firstModel = syn.configurations[0]!.model;
+    const files = allFigures({ ...syn, runs: syn.runs.slice(0, 2) }).map((f) => f.file);
+    expect(files.length).toBe(4);
+    for (const f of files) expect(f).toContain(firstModel);
+  });
+
+  it('the train-mode accuracy chart plots the train-mode numbers', () => {
+    const doc = parseXml(accuracyFigure(results, 'cnn', 'train-mode').svg);
+    const bn = findAll(doc, 'g', { class: 'series', 'data-series': 'cnn/bn' })[0]!;
+    // cnn/bn: eval 95, 96 (nb 2) and 96, 97 (nb 32); train-mode is one less
+    expect(findAll(bn, 'path', { class: 'marker' }).map((m) => Number(m.attrs['data-y']))).toEqual([94.5, 95.5]);
   });
 });

@@ -25,7 +25,7 @@ interface Chain {
 }
 
 /** BKN(2) → ReLU → Conv(2→3) → BKN(3) → ReLU → Conv(3→2, 1×1) → BKN(2), float64, groups 2. */
-function makeChain(transition: 'sampled' | 'sampled-prenorm' | 'linear' | 'custom', gain: KalmanGain, implementation: NormImplementation, seed: number, extra: Partial<BatchKalmanNormOptions> = {}): Chain {
+function makeChain(transition: 'sampled' | 'sampled-prenorm' | 'linear' | 'analytic' | 'custom', gain: KalmanGain, implementation: NormImplementation, seed: number, extra: Partial<BatchKalmanNormOptions> = {}): Chain {
   const noise = fixedNoise(seed);
   const common = { groups: 2, noise, noiseSamples: 8, implementation, guardRatio: Infinity, ...extra };
   const t = (cin: number, cout: number): KalmanTransition => (transition === 'custom' ? customTransition(cin, cout) : transition);
@@ -42,7 +42,7 @@ function makeChain(transition: 'sampled' | 'sampled-prenorm' | 'linear' | 'custo
   return { layers: [l1, l2, l3], convs: [c1, c2], run, modules };
 }
 
-const TRANSITIONS = ['sampled', 'sampled-prenorm', 'linear', 'custom'] as const;
+const TRANSITIONS = ['sampled', 'sampled-prenorm', 'linear', 'analytic', 'custom'] as const;
 const GAINS: KalmanGain[] = ['count', 0.3, 'learned'];
 
 describe('BKN chain: gradcheck and composite = fused (BKN.md "What the tests must show")', () => {
@@ -338,7 +338,7 @@ describe('wiring the chain', () => {
     const noise = fixedNoise(151);
     const a = new BatchKalmanNorm2d(2, { groups: 1, noise, noiseSamples: 8 });
     const linear = new Linear(8, 3);
-    const b = new BatchKalmanNorm1d(3, { groups: 1, noise, noiseSamples: 8 });
+    const b = new BatchKalmanNorm1d(3, { groups: 1, noise, noiseSamples: 8, transition: 'sampled' });
     const model = new Sequential(a, new Flatten(), linear, b).to('float64');
     randomizeParameters([a, linear], 152);
     model.call(seededRandn([3, 2, 2, 2], 153));
@@ -362,10 +362,10 @@ describe('wiring the chain', () => {
     expect(maxAbsDiff(m1.eval().call(x), m2.eval().call(x))).toBe(0);
   });
 
-  it('the default noise comes from the seeded global generator (manualSeed replays a training step)', () => {
+  it("the default noise of 'sampled' comes from the seeded global generator (manualSeed replays a training step)", () => {
     const build = () => {
       manualSeed(9);
-      return new Sequential(new Linear(4, 6), new BatchKalmanNorm1d(6), new ReLU(), new Linear(6, 3), new BatchKalmanNorm1d(3));
+      return new Sequential(new Linear(4, 6), new BatchKalmanNorm1d(6), new ReLU(), new Linear(6, 3), new BatchKalmanNorm1d(3, { transition: 'sampled' }));
     };
     const x = seededRandn([4, 4], 181, { dtype: 'float32' });
     const m1 = build();
@@ -396,7 +396,7 @@ describe('the residual rule (KalmanSum)', () => {
   it('with sampled transitions: branch moments summed at the join, resampled through the modules after it; gradcheck passes', () => {
     for (const impl of ['fused', 'composite'] as const) {
       const noise = fixedNoise(201);
-      const common = { noise, noiseSamples: 8, groups: 2, implementation: impl, guardRatio: Infinity };
+      const common = { noise, noiseSamples: 8, groups: 2, implementation: impl, guardRatio: Infinity, transition: 'sampled' as const };
       const l1 = new BatchKalmanNorm2d(2, { ...common, momentum: 0 });
       const conv = new Conv2d(2, 2, 3, { padding: 1 });
       const l2 = new BatchKalmanNorm2d(2, { ...common, prev: l1, between: [new ReLU(), conv] });
@@ -465,7 +465,9 @@ describe('clear errors, never a silent fallback', () => {
     const c = new BatchKalmanNorm1d(2);
     const d = new BatchKalmanNorm1d(2, { prev: c });
     c.call(x());
-    expect(() => d.call(x())).toThrow(/the 'sampled' transition needs the modules between/);
+    expect(() => d.call(x())).toThrow(/the 'analytic' transition needs the modules between/);
+    const dSampled = new BatchKalmanNorm1d(2, { prev: c, transition: 'sampled' });
+    expect(() => dSampled.call(x())).toThrow(/the 'sampled' transition needs the modules between/);
     const e = new BatchKalmanNorm1d(2);
     const f = new BatchKalmanNorm1d(3, { prev: e, between: [] });
     e.call(x());

@@ -46,13 +46,13 @@ describe('second derivatives of the normalizations in training mode', () => {
   });
 });
 
-describe('BatchKalmanNorm: gradgradcheck through a chain of two layers (sampled transition, fixed noise)', () => {
-  for (const implementation of ['fused', 'composite'] as const) {
-    it(`${implementation}: the prediction path included`, () => {
+describe('BatchKalmanNorm: gradgradcheck through a chain of two layers (sampled transition with fixed noise, and analytic)', () => {
+  for (const [implementation, transition] of [['fused', 'sampled'], ['composite', 'sampled'], ['fused', 'analytic']] as const) {
+    it(`${implementation}, ${transition}: the prediction path included`, () => {
       const common = { groups: 2, noise: fixedNoise(7), noiseSamples: 8, implementation, guardRatio: Infinity, momentum: 0 };
       const l1 = new BatchKalmanNorm2d(2, common);
       const conv = new Conv2d(2, 3, 3, { padding: 1 });
-      const l2 = new BatchKalmanNorm2d(3, { ...common, prev: l1, between: [new ReLU(), conv], transition: 'sampled', gain: 'count' });
+      const l2 = new BatchKalmanNorm2d(3, { ...common, prev: l1, between: [new ReLU(), conv], transition, gain: 'count' });
       const modules = [l1, conv, l2];
       for (const m of modules) m.to('float64');
       randomizeParameters(modules, 8);

@@ -1,4 +1,5 @@
-// Special functions for the kernels: erf (for the exact GELU).
+// Special functions for the kernels: erf (for the exact GELU) and erfc (for BKN's analytic
+// transition, which needs Φ(x) = ½·erfc(−x/√2) accurate in the far tails).
 
 const TWO_OVER_SQRT_PI = 2 / Math.sqrt(Math.PI);
 const ONE_OVER_SQRT_PI = 1 / Math.sqrt(Math.PI);
@@ -27,8 +28,26 @@ export function erf(x: number): number {
     return TWO_OVER_SQRT_PI * Math.exp(-x2) * sum;
   }
   if (Number.isNaN(x)) return x;
+  const tail = erfcTail(ax);
+  return x > 0 ? 1 - tail : tail - 1;
+}
+
+/**
+ * The complementary error function erfc(x) = 1 − erf(x), without the cancellation of 1 − erf(x)
+ * where erfc is small: for x ≥ 3 the continued fraction of `erf` (relative accuracy a few ulp, down
+ * to the underflow near x = 26.5), for x ≤ −3 2 − erfc(|x|), and 1 − erf(x) in between (there
+ * erfc ≥ 2.2e−5, so at most about 1e−11 relative error).
+ */
+export function erfc(x: number): number {
+  if (Number.isNaN(x)) return x;
+  if (x >= 3) return erfcTail(x);
+  if (x <= -3) return 2 - erfcTail(-x);
+  return 1 - erf(x);
+}
+
+/** erfc(x) for x ≥ 3 by the continued fraction e^(−x²)/√π · 1/(x + (1/2)/(x + 1/(x + …))). */
+function erfcTail(ax: number): number {
   let t = ax;
   for (let k = 40; k >= 1; k--) t = ax + k / 2 / t;
-  const erfc = (Math.exp(-ax * ax) * ONE_OVER_SQRT_PI) / t;
-  return x > 0 ? 1 - erfc : erfc - 1;
+  return (Math.exp(-ax * ax) * ONE_OVER_SQRT_PI) / t;
 }
