@@ -40,6 +40,17 @@ function identity(r: ExperimentResults): Record<string, string> {
   };
 }
 
+/** argv without the given value flags (as `--flag value` or `--flag=value`). */
+function withoutFlags(argv: readonly string[], flags: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (flags.includes(arg)) i++;
+    else if (!flags.some((f) => arg.startsWith(`${f}=`))) out.push(arg);
+  }
+  return out;
+}
+
 /**
  * Merges parts (each a parsed results.json, with the directory it came from for messages) into one.
  *
@@ -90,6 +101,8 @@ export function mergeResults(parts: readonly { dir: string; results: ExperimentR
     settings: {
       ...settings,
       options,
+      // The command of one part without the per-part flags (each part's own is in `parts`).
+      argv: withoutFlags(settings.argv, ['--shard', '--out', '--threads', '--progress']),
       // The parts ran side by side: the experiment took as long as its longest part.
       totalWallSeconds: Math.max(...parts.map((p) => p.results.settings.totalWallSeconds)),
       startedAt: started[0]!,

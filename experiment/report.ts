@@ -18,6 +18,12 @@ export interface ReportOptions {
   targetAccuracy?: number | null;
 }
 
+/** The line saying that the results were joined from parallel parts (experiment/merge.ts). */
+function partsLine(parts: NonNullable<ExperimentResults['settings']['parts']>): string {
+  const each = parts.map((p) => `${p.shard === null ? 'all' : `${p.shard.index}/${p.shard.count}`}: ${p.runs} runs, ${formatDuration(p.wallSeconds)}, ${p.threads} thread${p.threads === 1 ? '' : 's'}`);
+  return `Ran as ${parts.length} processes side by side (\`--shard K/${parts.length}\`, joined by experiment/merge.ts; the time above is the longest part's): ${each.join('; ')}.`;
+}
+
 function escapeCell(text: string): string {
   return text.replace(/\|/g, '\\|');
 }
@@ -108,10 +114,11 @@ export function markdownReport(results: ExperimentResults, options: ReportOption
     '',
     ...(results.runs.length < s.runsPlanned ? [`**Partial: ${results.runs.length} of ${s.runsPlanned} runs finished.**`, ''] : []),
     `Dataset: ${s.dataset.name} — ${s.dataset.trainSize} training and ${s.dataset.testSize} test samples, input ${s.dataset.inputShape.join('×')}, ${s.dataset.classes} classes.`,
-    `Training: SGD lr ${o.lr}, momentum ${o.momentum}, batch ${o.batch}, ${o.maxSteps === null ? `${o.epochs} epoch${o.epochs === 1 ? '' : 's'}` : `${o.maxSteps} steps`} (${s.stepsPerEpoch} steps per epoch); seeds ${o.seeds.join(', ')}.`,
+    `Training: SGD lr ${o.lr}${o.schedule === 'cosine' ? ' annealed to 0 along a cosine over the run' : ' (constant)'}, momentum ${o.momentum}, batch ${o.batch}, ${o.maxSteps === null ? `${o.epochs} epoch${o.epochs === 1 ? '' : 's'}` : `${o.maxSteps} steps`} (${s.stepsPerEpoch} steps per epoch); seeds ${o.seeds.join(', ')}.`,
     `Normalization batch (nb): samples per normalization chunk, made with the \`groups\` option inside each optimizer batch.`,
     `Run: ${s.startedAt}, ${formatDuration(s.totalWallSeconds)} in all; tsgrad ${s.versions.tsgrad}, Node ${s.versions.node}, ${s.threads} thread${s.threads === 1 ? '' : 's'}, ${s.backend ?? 'js'} kernels, ${s.cpu} (${s.platform}).`,
     `Command: \`${['npm run experiment --', ...s.argv].join(' ')}\``,
+    ...(s.parts === undefined ? [] : [partsLine(s.parts)]),
     `Code: ${s.code.commit === null ? 'not a git checkout' : `commit ${s.code.commit}${s.code.dirty ? ' with uncommitted changes' : ''}`}.`,
     '',
     `Test accuracy is measured on the whole test split after the last step, in eval mode (running statistics, what inference uses) and with train-mode statistics (each test batch of the optimizer batch size normalized in chunks of nb, as in training; running statistics untouched). Mean ± sample standard deviation over seeds. A run counts as at chance when its accuracy is below chance + 5 points (${chanceThreshold(s.dataset.classes)}%); such runs are counted, and stay in the mean. Final train loss: the mean training loss over the last tenth of the steps.`,

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { buildGrid, inShard, type ExperimentOptions } from '../../experiment/config.js';
 import { mergeResults } from '../../experiment/merge.js';
+import { markdownReport } from '../../experiment/report.js';
 import type { ExperimentResults, RunResult } from '../../experiment/results.js';
 
 const options: ExperimentOptions = {
@@ -24,7 +25,7 @@ function part(index: number, count: number, changes: Partial<ExperimentOptions> 
   const runs = allRuns.filter((_, i) => inShard(i, shard)).map((r) => run(r.configId, r.seed));
   return {
     settings: {
-      argv: [], options: { ...options, shard, outDir: `part${index}`, threads: index, ...changes },
+      argv: ['--full', '--shard', `${index}/${count}`, '--out', `part${index}`, '--threads=1'], options: { ...options, shard, outDir: `part${index}`, threads: index, ...changes },
       dataset: { name: 'test', trainSize: 100, testSize: 20, inputShape: [1, 28, 28], classes: 10 },
       curveTestSize: 20, stepsPerEpoch: 25, versions: { node: 'v20', tsgrad: '0.1.0' }, code: { commit: 'abc', dirty: false },
       backend: 'wasm', threads: index, platform: 'linux x64', cpu: 'cpu', startedAt: `2026-01-01T00:0${index}:00Z`,
@@ -51,6 +52,9 @@ describe('experiment shards and merge', () => {
     expect(merged.settings.startedAt).toBe('2026-01-01T00:01:00Z');
     expect(merged.settings.finishedAt).toBe('2026-01-01T01:02:00Z');
     expect(merged.settings.parts?.map((p) => p.runs)).toEqual([5, 5]);
+    // The command without the per-part flags; the report says how it ran.
+    expect(merged.settings.argv).toEqual(['--full']);
+    expect(markdownReport(merged)).toContain('Ran as 2 processes side by side (`--shard K/2`, joined by experiment/merge.ts; the time above is the longest part\'s): 2/2: 5 runs, 3:20, 2 threads; 1/2: 5 runs, 1:40, 1 thread.');
   });
 
   it('refuses parts that overlap, leave runs out, or differ in what they ran', () => {

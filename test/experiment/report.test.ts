@@ -72,6 +72,12 @@ describe('markdown report', () => {
   const md = markdownReport(results);
   const rows = md.split('\n').filter((l) => /^\| (cnn|mlp) \|/.test(l));
 
+  it('states the learning-rate schedule (cosine here; constant for results from before the option)', () => {
+    expect(md).toContain('Training: SGD lr 0.01 annealed to 0 along a cosine over the run, momentum 0.9, batch 32');
+    const old = { ...results, settings: { ...results.settings, options: { ...options, schedule: undefined as unknown as 'cosine' } } };
+    expect(markdownReport(old)).toContain('Training: SGD lr 0.01 (constant), momentum 0.9');
+  });
+
   it('has one row per configuration, in grid order', () => {
     expect(rows).toHaveLength(6);
     expect(rows.map((r) => r.split(' | ').slice(0, 3).join(' / '))).toEqual([
@@ -89,7 +95,7 @@ describe('markdown report', () => {
   });
 
   it('states the settings and links the charts', () => {
-    expect(md).toContain('SGD lr 0.01, momentum 0.9, batch 32, 1 epoch (250 steps per epoch); seeds 0, 1.');
+    expect(md).toContain('SGD lr 0.01 annealed to 0 along a cosine over the run, momentum 0.9, batch 32, 1 epoch (250 steps per epoch); seeds 0, 1.');
     expect(md).toContain('tsgrad 0.1.0, Node v20.0.0, 2 threads');
     expect(md).toContain('`npm run experiment -- --norms bn,gn`');
     expect(md).toContain('](error-vs-steps-cnn-nb2.svg)');
