@@ -299,6 +299,11 @@ function main(): void {
   const started = performance.now();
   const before = machineLine();
   const indices = ROWS.map((_, i) => i).filter((i) => filter === undefined || ROWS[i]!.name.includes(filter));
+  if (indices.length === 0) {
+    // A filter that matches nothing is a typo, not an empty benchmark.
+    process.stderr.write(`bench: --rows ${filter}: no row's name contains it (rows: ${ROWS.map((r) => r.name).join('; ')})\n`);
+    process.exit(2);
+  }
   process.stderr.write(`tsgrad bench: ${indices.length} rows; tsgrad on 1 and ${threads} threads; ${rounds} rounds\n`);
   const results = indices.map((i) => benchRow(i, columns, rounds));
   const memoryRow = indices.find((i) => ROWS[i]!.memory === true);
