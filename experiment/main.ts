@@ -1,10 +1,11 @@
 /**
  * `npm run experiment`: the micro-batch experiment of docs/experiment.md — BatchNorm against Batch Kalman
- * Normalization (and GroupNorm, BatchRenorm) when each normalization batch holds a few samples.
+ * Normalization (and GroupNorm, BatchRenorm) when each normalization batch holds a few samples, on
+ * Fashion-MNIST.
  *
- *   npm run experiment                   # the default run (2.5–5.5 minutes on 2 cores, docs/experiment.md)
- *   npm run experiment -- --quick        # a small run to see that everything works
- *   npm run experiment -- --full         # what docs/experiment.md reports
+ *   npm run experiment                   # the default run (about 2 minutes on 2 cores, docs/experiment.md)
+ *   npm run experiment -- --quick        # a small run that still shows the effect (seconds)
+ *   npm run experiment -- --full         # the sweep docs/experiment.md reports (138 runs)
  *   npm run experiment -- --help
  *
  * Order of work: parse and check every flag, load and check the data, then train — so a bad flag
