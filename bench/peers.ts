@@ -108,19 +108,27 @@ export async function loadConvnetjs(): Promise<Convnetjs> {
   return mod.default;
 }
 
+/**
+ * Switches a tfjs module to the wasm backend (SIMD, one thread: threads need shims), its .wasm files
+ * loaded from node_modules; throws unless the SIMD backend is the one running.
+ */
+async function startTfjsWasm(tf: Pick<Tf, 'env' | 'setBackend' | 'ready' | 'getBackend'>): Promise<void> {
+  const wasm = await import('@tensorflow/tfjs-backend-wasm');
+  const require = createRequire(import.meta.url);
+  wasm.setWasmPaths(`${dirname(require.resolve('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm'))}/`);
+  tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
+  await tf.setBackend('wasm');
+  await tf.ready();
+  if (tf.getBackend() !== 'wasm' || !tf.env().getBool('WASM_HAS_SIMD_SUPPORT')) throw new Error('tfjs-wasm: the SIMD wasm backend did not start');
+}
+
 let tfWasmPromise: Promise<Tf> | null = null;
 
 /** tfjs-core on the wasm backend (SIMD, one thread), its .wasm files loaded from node_modules. */
 export function loadTfjsWasm(): Promise<Tf> {
   tfWasmPromise ??= quietly(async () => {
     const tf = await import('@tensorflow/tfjs-core');
-    const wasm = await import('@tensorflow/tfjs-backend-wasm');
-    const require = createRequire(import.meta.url);
-    wasm.setWasmPaths(`${dirname(require.resolve('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm'))}/`);
-    tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
-    await tf.setBackend('wasm');
-    await tf.ready();
-    if (tf.getBackend() !== 'wasm' || !tf.env().getBool('WASM_HAS_SIMD_SUPPORT')) throw new Error('tfjs-wasm: the SIMD wasm backend did not start');
+    await startTfjsWasm(tf);
     return tf;
   });
   return tfWasmPromise;
@@ -135,13 +143,7 @@ let tfWasmGradPromise: Promise<TfFull> | null = null;
 export function loadTfjsWasmWithGradients(): Promise<TfFull> {
   tfWasmGradPromise ??= quietly(async () => {
     const tf = await import('@tensorflow/tfjs');
-    const wasm = await import('@tensorflow/tfjs-backend-wasm');
-    const require = createRequire(import.meta.url);
-    wasm.setWasmPaths(`${dirname(require.resolve('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm'))}/`);
-    tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
-    await tf.setBackend('wasm');
-    await tf.ready();
-    if (tf.getBackend() !== 'wasm' || !tf.env().getBool('WASM_HAS_SIMD_SUPPORT')) throw new Error('tfjs-wasm: the SIMD wasm backend did not start');
+    await startTfjsWasm(tf);
     tf.env().set('DEBUG', false);
     return tf;
   });

@@ -12,18 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { buildGrid, type Configuration, type ExperimentOptions, type ModelName, type NormName } from '../../experiment/config.js';
 import { jsonReport } from '../../experiment/report.js';
 import type { ExperimentResults, RunResult } from '../../experiment/results.js';
-
-/** A small deterministic generator (mulberry32), so the fixture is the same on every machine. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { makeRandom } from '../helpers/mulberry32.js';
 
 /** The made-up final accuracy and speed (steps to get 63 % of the way) of a configuration. */
 function profile(model: ModelName, norm: NormName, nb: number | null): { acc: number; trainMode: number; tau: number; collapsed: boolean } {
@@ -47,7 +36,7 @@ const STEPS = 1500;
 const CURVE_POINTS = 11;
 
 function syntheticRun(config: Configuration, seed: number, classes: number): RunResult {
-  const r = rng(seed * 7919 + config.id.length * 104729 + [...config.id].reduce((h, ch) => h * 31 + ch.charCodeAt(0), 0));
+  const r = makeRandom(seed * 7919 + config.id.length * 104729 + [...config.id].reduce((h, ch) => h * 31 + ch.charCodeAt(0), 0));
   const noise = (scale: number): number => (r() - 0.5) * 2 * scale;
   const p = profile(config.model, config.norm, config.normBatch);
   const chanceError = 100 - 100 / classes;

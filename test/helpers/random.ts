@@ -4,18 +4,9 @@
  * names the first differing value.
  */
 import { expect } from 'vitest';
+import { makeRandom } from './mulberry32.js';
 
-/** mulberry32: a deterministic stream of numbers in [0, 1) from a 32-bit seed. */
-export function makeRandom(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { makeRandom };
 
 /** `size` values uniform in [-1, 1) from seed `seed`. */
 export function uniformValues(size: number, seed: number): number[] {
