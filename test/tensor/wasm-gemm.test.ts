@@ -15,6 +15,7 @@ import { F, getBackend, setBackend, setNumThreads, tensor } from '../../src/inde
 import { gemmInPlace, gemmInPlaceBuffer, gemmPacked } from '../../src/tensor/kernels/gemm.js';
 import {
   WASM_TILE_F32, WASM_TILE_F64, wasmGemmInPlace, wasmGemmInPlaceBuffer, wasmGemmInPlaceFits, wasmGemmPacked,
+  wasmScratchRegion, wasmThreadMemory,
 } from '../../src/tensor/wasm/gemm.js';
 import { poolInfo, warmUpPool } from '../../src/tensor/parallel/pool.js';
 import { expectBitwise, makeRandom, uniformValues } from '../helpers/random.js';
@@ -188,6 +189,33 @@ describe('wasm GEMM against the JS reference', () => {
         }
       }
     }
+  });
+
+  it('the thread memory is one object, and its scratch region survives GEMMs of every path untouched', () => {
+    const memory = wasmThreadMemory();
+    const { byteOffset, byteLength } = wasmScratchRegion();
+    expect(byteLength).toBeGreaterThanOrEqual(4 << 20);
+    expect(byteOffset % 65536).toBe(0);
+    expect(byteOffset + byteLength).toBeLessThanOrEqual(memory.buffer.byteLength);
+    const scratch = new Uint8Array(memory.buffer, byteOffset, byteLength);
+    const pattern = (i: number): number => (i * 131 + 7) & 255;
+    for (let i = 0; i < scratch.length; i++) scratch[i] = pattern(i);
+    // Large enough to fill every GEMM region (C_ROWS rows, NC columns, KC deep), both dtypes, both paths.
+    for (const f64 of [false, true]) {
+      const rnd = makeRandom(f64 ? 1 : 2);
+      const [m, n, k] = [600, 530, 270];
+      const a = fill(m * k, f64, rnd);
+      const b = fill(k * n, f64, rnd);
+      wasmGemmPacked(m, n, k, a, 0, k, 1, b, 0, n, 1, fill(m * n, f64, rnd), 0, n);
+      wasmGemmPacked(m, n, k, a, 0, 1, m, b, 0, 1, k, fill(m * n, f64, rnd), 0, n);
+      const buf = wasmGemmInPlaceBuffer(a);
+      buf.buffer.set(b.subarray(0, 256 * 500), buf.offset);
+      wasmGemmInPlace(m, 500, 256, a, 0, k, 1, 500, 1, fill(m * 500, f64, rnd), 0, 500);
+    }
+    expect(wasmThreadMemory()).toBe(memory);
+    let changed = 0;
+    for (let i = 0; i < scratch.length; i++) if (scratch[i] !== pattern(i)) changed++;
+    expect(changed).toBe(0);
   });
 
   it('float32 operands into a float64 C compute in float64: bitwise the JS kernel', () => {

@@ -6,7 +6,7 @@
  *
  * Memory layout (wasm/gemm.ts; byte offsets in the imported memory, sized for float64):
  * A's block [MC×KC] | packed B [KC×NC] | C's rows [C_ROWS×NC] | staging [KC×NC] (B before packing,
- * or im2col's columns).
+ * or im2col's columns) | free scratch for other modules (≥ 4 MiB, wasm/gemm.ts `wasmScratchRegion`).
  */
 import { ModuleBuilder, type FunctionBuilder, type Local } from './emitter.js';
 

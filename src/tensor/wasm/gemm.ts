@@ -18,7 +18,7 @@
  */
 import type { FloatStorage as Storage } from '../dtype.js';
 import { elementBytes, gemmModuleBytes, tileColumns, type Tile, type WasmFloat } from './gemm-module.js';
-import { wasmApi, type WasmModule } from './runtime.js';
+import { wasmApi, type WasmMemory, type WasmModule } from './runtime.js';
 
 /**
  * Register tiles: 4 rows × 2 vectors (float32 4×8, float64 4×4), 8 accumulators + 2 B vectors + 1
@@ -71,7 +71,14 @@ const B_BYTES = A_BYTES + MC * KC * 8;
 const C_BYTES = B_BYTES + KC * NC * 8;
 const STAGE_BYTES = C_BYTES + C_ROWS * NC * 8;
 const SLACK = 1024;
-const MEMORY_BYTES = STAGE_BYTES + STAGE_CAPACITY * 8 + SLACK;
+/**
+ * Free for other modules' scratch use (see {@link wasmScratchRegion}): starts on a 64 KiB page
+ * boundary after the GEMM's regions and their slack.
+ */
+const SCRATCH_BYTES = Math.ceil((STAGE_BYTES + STAGE_CAPACITY * 8 + SLACK) / 65536) * 65536;
+/** Size of the free scratch region: 4 MiB. */
+const SCRATCH_SIZE = 4 << 20;
+const MEMORY_BYTES = SCRATCH_BYTES + SCRATCH_SIZE;
 
 type KernelFn = (
   mc: number, nc: number, kc: number, aPtr: number, aPanelBytes: number, aRowBytes: number, aStepBytes: number,
@@ -90,6 +97,44 @@ interface WasmGemm {
 
 let compiled: WasmModule | null = null;
 let instance: WasmGemm | null = null;
+/** This thread's memory: created once and kept even when the module is re-emitted for measuring. */
+let memory: WasmMemory | null = null;
+
+/**
+ * This thread's WebAssembly memory (the main thread and every pool worker has its own), created
+ * on first use and never grown or replaced, so views of its buffer stay valid for the life of the
+ * thread. Other emitted modules may import it ('env', 'memory') and use the bytes of
+ * {@link wasmScratchRegion} freely; every other byte belongs to the GEMM (its packed operands, C
+ * and staging regions are overwritten by every GEMM call).
+ *
+ * @example
+ * ```ts
+ * const memory = wasmThreadMemory();
+ * const { byteOffset, byteLength } = wasmScratchRegion();
+ * const scratch = new Float32Array(memory.buffer, byteOffset, byteLength / 4);
+ * ```
+ */
+export function wasmThreadMemory(): WasmMemory {
+  if (memory !== null) return memory;
+  const api = wasmApi();
+  if (api === null) throw new Error('wasm backend: this JavaScript runtime has no WebAssembly; use setBackend(\'js\')');
+  const pages = MEMORY_BYTES / 65536;
+  memory = new api.Memory({ initial: pages, maximum: pages });
+  return memory;
+}
+
+/**
+ * The bytes of {@link wasmThreadMemory} that the GEMM never touches, free for other modules'
+ * scratch use: at least 4 MiB, starting on a 64 KiB page boundary (the same in every thread).
+ *
+ * @example
+ * ```ts
+ * const { byteOffset, byteLength } = wasmScratchRegion(); // byteLength >= 4 * 1024 * 1024
+ * ```
+ */
+export function wasmScratchRegion(): { byteOffset: number; byteLength: number } {
+  return { byteOffset: SCRATCH_BYTES, byteLength: SCRATCH_SIZE };
+}
 
 /** The module's bytes for the tiles in use (emitted at start-up, validated by the caller). */
 export function wasmGemmBytes(): Uint8Array {
@@ -122,16 +167,14 @@ function wasmGemm(): WasmGemm {
     if (!api.validate(bytes)) throw new Error('wasm backend: the emitted GEMM module does not validate (no WebAssembly SIMD?)');
     compiled = new api.Module(bytes);
   }
-  const pages = Math.ceil(MEMORY_BYTES / 65536);
-  // Never grown, so the views below stay valid for the life of the thread.
-  const memory = new api.Memory({ initial: pages, maximum: pages });
-  const exports = new api.Instance(compiled, { env: { memory } }).exports;
+  const mem = wasmThreadMemory();
+  const exports = new api.Instance(compiled, { env: { memory: mem } }).exports;
   instance = {
     kernel: { f32: exports['gemm_f32'] as KernelFn, f64: exports['gemm_f64'] as KernelFn },
     packRows: { f32: exports['pack_rows_f32'] as PackFn, f64: exports['pack_rows_f64'] as PackFn },
     packCols: { f32: exports['pack_cols_f32'] as PackFn, f64: exports['pack_cols_f64'] as PackFn },
-    f32: new Float32Array(memory.buffer),
-    f64: new Float64Array(memory.buffer),
+    f32: new Float32Array(mem.buffer),
+    f64: new Float64Array(mem.buffer),
   };
   return instance;
 }
