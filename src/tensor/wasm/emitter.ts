@@ -134,6 +134,8 @@ class I32Ops {
   add(): void { this.c.op(0x6a); }
   sub(): void { this.c.op(0x6b); }
   mul(): void { this.c.op(0x6c); }
+  /** Signed division, rounding toward zero (traps on division by 0). */
+  div_s(): void { this.c.op(0x6d); }
   and(): void { this.c.op(0x71); }
   or(): void { this.c.op(0x72); }
   shl(): void { this.c.op(0x74); }

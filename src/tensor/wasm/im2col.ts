@@ -1,0 +1,74 @@
+/**
+ * im2col on the wasm backend: the image is copied (one memcpy) into the free scratch region of
+ * this thread's wasm memory (wasm/gemm.ts `wasmScratchRegion`), and the emitted kernel
+ * (wasm/im2col-module.ts) unfolds it into the GEMM's staging region, where `wasmGemmInPlace` reads
+ * it. The columns are bitwise those of the JS kernel (kernels/conv.ts `im2col`, the reference):
+ * the same copies and zeros, moved 16 bytes at a time.
+ *
+ * Each thread compiles the module once, on first use, and instantiates it on its own memory.
+ */
+import type { FloatStorage as Storage } from '../dtype.js';
+import type { Conv2dGeometry } from '../kernels/conv.js';
+import { wasmGemmInPlaceBuffer, wasmScratchRegion, wasmThreadMemory } from './gemm.js';
+import { im2colModuleBytes } from './im2col-module.js';
+import { wasmApi, type WasmModule } from './runtime.js';
+
+type Im2colFn = (
+  src: number, dst: number, channels: number, h: number, w: number, kH: number, kW: number, outH: number, outW: number,
+  sH: number, sW: number, pH: number, pW: number, dH: number, dW: number,
+) => void;
+
+let compiled: WasmModule | null = null;
+let kernels: { f32: Im2colFn; f64: Im2colFn } | null = null;
+
+/** This thread's instance of the im2col module, on the GEMM's memory. */
+function im2colKernels(): { f32: Im2colFn; f64: Im2colFn } {
+  if (kernels !== null) return kernels;
+  const api = wasmApi();
+  if (api === null) throw new Error('wasm backend: this JavaScript runtime has no WebAssembly; use setBackend(\'js\')');
+  if (compiled === null) {
+    const bytes = im2colModuleBytes();
+    if (!api.validate(bytes)) throw new Error('wasm backend: the emitted im2col module does not validate (no WebAssembly SIMD?)');
+    compiled = new api.Module(bytes);
+  }
+  const exports = new api.Instance(compiled, { env: { memory: wasmThreadMemory() } }).exports;
+  kernels = { f32: exports['im2col_f32'] as Im2colFn, f64: exports['im2col_f64'] as Im2colFn };
+  return kernels;
+}
+
+/**
+ * Whether {@link wasmIm2col} can unfold `channels` planes of `x` into columns of `like`'s type:
+ * the same element type, and the image fits the scratch region.
+ */
+export function wasmIm2colFits(g: Conv2dGeometry, channels: number, x: Storage, like: Storage): boolean {
+  const f32 = like instanceof Float32Array;
+  if ((x instanceof Float32Array) !== f32) return false;
+  return channels * g.h * g.w * (f32 ? 4 : 8) <= wasmScratchRegion().byteLength;
+}
+
+/**
+ * The wasm version of kernels/conv.ts `im2col(g, channels, x, xOffset, cols, colsOffset)` where
+ * cols is {@link wasmGemmInPlaceBuffer}'s buffer (of x's element type; check
+ * {@link wasmIm2colFits}) and `colsOffset` an element offset in it. Overwrites the scratch region.
+ *
+ * @example
+ * ```ts
+ * const g = conv2dGeometry([1, 1, 3, 3], [1, 1, 2, 2], { stride: [1, 1], padding: [0, 0], dilation: [1, 1], groups: 1 });
+ * const x = new Float32Array([1, 2, 3, 4, 5, 6, 7, 8, 9]);
+ * const { buffer, offset } = wasmGemmInPlaceBuffer(x);
+ * wasmIm2col(g, 1, x, 0, offset); // buffer[offset…offset+16] = 1 2 4 5, 2 3 5 6, 4 5 7 8, 5 6 8 9
+ * ```
+ */
+export function wasmIm2col(g: Conv2dGeometry, channels: number, x: Storage, xOffset: number, colsOffset: number): void {
+  const f32 = x instanceof Float32Array;
+  const size = f32 ? 4 : 8;
+  const view = wasmGemmInPlaceBuffer(x).buffer;
+  const scratch = wasmScratchRegion().byteOffset;
+  const count = channels * g.h * g.w;
+  view.set(x.subarray(xOffset, xOffset + count), scratch / size);
+  const kernel = im2colKernels()[f32 ? 'f32' : 'f64'];
+  kernel(
+    scratch, colsOffset * size, channels, g.h, g.w, g.kH, g.kW, g.outH, g.outW,
+    g.strideH, g.strideW, g.padH, g.padW, g.dilationH, g.dilationW,
+  );
+}
