@@ -2,11 +2,12 @@
  * The emitted im2col (src/tensor/wasm/im2col.ts) against the JS reference (kernels/conv.ts
  * `im2col`): bitwise the same columns on seeded random geometries — ragged sizes (widths not
  * multiples of the 4- or 2-lane vectors), stride, padding (also wider than the kernel) and
- * dilation in each direction, several channels, images read at an offset — for float32 and
- * float64, with every other byte of the staging region left as it was. Then the convolutions
+ * dilation in each direction, several channels, images read at an offset — for float32, float64
+ * and float32 images into float64 columns (the weight gradient's), with every other byte of the
+ * staging region left as it was. Then the convolutions
  * that use it: float64 conv2d forward and weight gradient on the wasm backend (wasm im2col +
  * wasm GEMM) bitwise equal to the JS backend's (float64 GEMMs agree bitwise across backends), with
- * groups and offset operands. Thread-count determinism of conv2d on the wasm backend:
+ * groups and offset operands, and the float32 weight gradient (float64 partials) likewise. Thread-count determinism of conv2d on the wasm backend:
  * test/tensor/wasm-gemm.test.ts.
  */
 import { afterAll, describe, expect, it } from 'vitest';
@@ -47,10 +48,11 @@ const savedBackend = getBackend();
 afterAll(() => setBackend(savedBackend));
 
 describe('wasm im2col', () => {
-  it('unfolds bitwise like the JS im2col (random geometries, both float types, offsets), writing nothing else', () => {
+  it('unfolds bitwise like the JS im2col (random geometries, float types, offsets), writing nothing else', () => {
     const rnd = makeRandom(11);
-    for (let trial = 0; trial < 400; trial++) {
-      const f64 = trial % 2 === 1;
+    for (let trial = 0; trial < 600; trial++) {
+      const f64 = trial % 3 === 1; // the image's type
+      const colsF64 = trial % 3 !== 0; // the columns' type (f32 image into f64 columns when trial % 3 = 2)
       const g = trial === 0
         ? conv2dGeometry([1, 8, 14, 14], [16, 8, 3, 3], { stride: [1, 1], padding: [1, 1], dilation: [1, 1], groups: 1 })
         : randomGeometry(rnd, 1);
@@ -59,18 +61,18 @@ describe('wasm im2col', () => {
       const x = filled(xOffset + channels * g.h * g.w + 5, f64, rnd);
       const k = channels * g.kH * g.kW;
       const p = g.outH * g.outW;
-      const expected = f64 ? new Float64Array(k * p) : new Float32Array(k * p);
+      const expected = colsF64 ? new Float64Array(k * p) : new Float32Array(k * p);
       expected.fill(Number.NaN); // the reference must write every entry too
       im2col(g, channels, x, xOffset, expected, 0);
-      expect(wasmIm2colFits(g, channels, x, x), 'fits').toBe(true);
-      const { buffer, offset } = wasmGemmInPlaceBuffer(x);
+      expect(wasmIm2colFits(g, channels, x, expected), 'fits').toBe(true);
+      const { buffer, offset } = wasmGemmInPlaceBuffer(expected);
       const colsOffset = offset + Math.floor(rnd() * 5);
       // Sentinels before and after the columns, stale NaNs inside them.
       buffer.fill(Number.NaN, colsOffset, colsOffset + k * p);
       buffer[colsOffset - 1] = 7;
       buffer[colsOffset + k * p] = 9;
-      wasmIm2col(g, channels, x, xOffset, colsOffset);
-      const label = `${f64 ? 'float64' : 'float32'} ${JSON.stringify(g)} at ${xOffset}`;
+      wasmIm2col(g, channels, x, xOffset, colsOffset, expected);
+      const label = `${f64 ? 'float64' : 'float32'} into ${colsF64 ? 'float64' : 'float32'} ${JSON.stringify(g)} at ${xOffset}`;
       expectBitwise(buffer.subarray(colsOffset, colsOffset + k * p), expected, label);
       expect(buffer[colsOffset - 1], `${label}: before`).toBe(7);
       expect(buffer[colsOffset + k * p], `${label}: after`).toBe(9);
@@ -80,14 +82,15 @@ describe('wasm im2col', () => {
   it('keeps −0, infinities and NaN as they are (pure copies)', () => {
     const g = conv2dGeometry([1, 1, 3, 5], [1, 1, 2, 2], { stride: [1, 1], padding: [1, 1], dilation: [1, 1], groups: 1 });
     const x = new Float32Array([-0, Infinity, -Infinity, Number.NaN, 1, 2, 3, 4, 5, 6, -0, 8, 9, 10, 11]);
-    const expected = new Float32Array(4 * g.outH * g.outW);
-    im2col(g, 1, x, 0, expected, 0);
-    const { buffer, offset } = wasmGemmInPlaceBuffer(x);
-    wasmIm2col(g, 1, x, 0, offset);
-    expectBitwise(buffer.subarray(offset, offset + expected.length), expected, 'special values');
+    for (const expected of [new Float32Array(4 * g.outH * g.outW), new Float64Array(4 * g.outH * g.outW)]) {
+      im2col(g, 1, x, 0, expected, 0);
+      const { buffer, offset } = wasmGemmInPlaceBuffer(expected);
+      wasmIm2col(g, 1, x, 0, offset, expected);
+      expectBitwise(buffer.subarray(offset, offset + expected.length), expected, `special values into ${expected.constructor.name}`);
+    }
   });
 
-  it('refuses an image of another float type than the columns', () => {
+  it('refuses float64 images into float32 columns (no such kernel)', () => {
     const g = conv2dGeometry([1, 1, 4, 4], [1, 1, 3, 3], { stride: [1, 1], padding: [1, 1], dilation: [1, 1], groups: 1 });
     expect(wasmIm2colFits(g, 1, new Float64Array(16), new Float32Array(1))).toBe(false);
   });
@@ -114,6 +117,25 @@ describe('wasm im2col', () => {
       const [yWasm, dwWasm] = run('wasm');
       expectBitwise(yWasm, yJs, `forward ${JSON.stringify(g)}`);
       expectBitwise(dwWasm, dwJs, `weight gradient ${JSON.stringify(g)}`);
+    }
+  });
+
+  it('float32 conv2d weight gradient (float64 partials) on the wasm backend is bitwise the JS backend\'s', () => {
+    const rnd = makeRandom(13);
+    for (let trial = 0; trial < 40; trial++) {
+      const g = randomGeometry(rnd, trial % 3 === 0 ? 2 : 1);
+      const kSize = g.cOut * (g.cIn / g.groups) * g.kH * g.kW;
+      const xOffset = Math.floor(rnd() * 5), yOffset = Math.floor(rnd() * 5);
+      const x = filled(xOffset + g.n * g.cIn * g.h * g.w, false, rnd);
+      const dy = filled(yOffset + g.n * g.cOut * g.outH * g.outW, false, rnd);
+      const run = (backend: 'wasm' | 'js'): Floats => {
+        setBackend(backend);
+        const dw = new Float64Array(kSize);
+        conv2dBackwardWeightImages(g, x, xOffset, dy, yOffset, dw, 0, 0, g.n);
+        return dw;
+      };
+      const dwJs = run('js');
+      expectBitwise(run('wasm'), dwJs, `weight gradient ${JSON.stringify(g)}`);
     }
   });
 });

@@ -212,8 +212,8 @@ function scratch(like: Storage, size: number): Storage {
 
 /**
  * Whether im2col runs as the emitted wasm kernel (wasm/im2col.ts, bitwise the same columns) when
- * the columns go into the wasm GEMM's staging region: on the wasm backend, when x has the GEMM's
- * element type and an image fits the scratch region.
+ * the columns go into the wasm GEMM's staging region (of C's element type): on the wasm backend,
+ * when there is a kernel for x's and C's types and an image fits the scratch region.
  */
 function unfoldsInWasm(g: Conv2dGeometry, channels: number, x: Storage, c: Storage): boolean {
   return getBackend() === 'wasm' && wasmIm2colFits(g, channels, x, c);
@@ -248,7 +248,7 @@ function convAccumulate(
     for (let grp = 0; grp < g.groups; grp++) {
       const yOff = yOffset + (n * g.cOut + grp * cOutG) * p;
       const xOff = xOffset + (n * g.cIn + grp * cInG) * g.h * g.w;
-      if (wasmCols) wasmIm2col(g, cInG, x, xOff, colsOffset);
+      if (wasmCols) wasmIm2col(g, cInG, x, xOff, colsOffset, y);
       else im2col(g, cInG, x, xOff, cols, colsOffset);
       if (inPlace) gemmInPlace(cOutG, p, k, wt, wOffset + grp * cOutG * k, k, 1, p, 1, y, yOff, p);
       else gemm(cOutG, p, k, wt, wOffset + grp * cOutG * k, k, 1, cols, 0, p, 1, y, yOff);
@@ -403,7 +403,7 @@ export function conv2dBackwardWeightImages(
   for (let n = n0; n < n1; n++) {
     for (let grp = 0; grp < g.groups; grp++) {
       const xOff = xOffset + (n * g.cIn + grp * cInG) * g.h * g.w;
-      if (wasmCols) wasmIm2col(g, cInG, x, xOff, colsOffset);
+      if (wasmCols) wasmIm2col(g, cInG, x, xOff, colsOffset, dw);
       else im2col(g, cInG, x, xOff, cols, colsOffset);
       const dyOff = dyOffset + (n * g.cOut + grp * cOutG) * p;
       const dwOff = dwOffset + grp * cOutG * k;

@@ -19,8 +19,17 @@ function whileFits(f: FunctionBuilder, i: Local, to: Local, step: number, body: 
   });
 }
 
+/** The (image, columns) float types of the im2col kernels: float64 columns of a float32 image are
+ * the weight gradient's (its GEMM sums into float64 partials, kernels/conv-parallel.ts). */
+export const IM2COL_TYPES = [['f32', 'f32'], ['f64', 'f64'], ['f32', 'f64']] as const satisfies readonly (readonly [WasmFloat, WasmFloat])[];
+
+/** The export name of the kernel from `from` images to `to` columns. */
+export function im2colName(from: WasmFloat, to: WasmFloat): string {
+  return from === to ? `im2col_${from}` : `im2col_${from}_${to}`;
+}
+
 /**
- * Emits `im2col_<t>(src, dst, channels, h, w, kH, kW, outH, outW, sH, sW, pH, pW, dH, dW)`, all
+ * Emits `im2col_<from>[_<to>](src, dst, channels, h, w, kH, kW, outH, outW, sH, sW, pH, pW, dH, dW)`, all
  * addresses in bytes, which computes (x the `channels` planes of h·w elements at src, cols at dst):
  *
  * ```ts
@@ -39,14 +48,24 @@ function whileFits(f: FunctionBuilder, i: Local, to: Local, step: number, body: 
  *
  * with lo = pW − j·dW ≤ 0 ? 0 : ⌈(pW − j·dW) / sW⌉ and hi = clamp(⌊(w − 1 + pW − j·dW) / sW⌋ + 1,
  * lo, outW) (0 when w − 1 + pW − j·dW < 0), as in kernels/conv.ts. The copies of [lo, hi) move
- * whole 128-bit vectors when sW = 1 (bits unchanged), one element at a time otherwise.
+ * whole 128-bit vectors when sW = 1 (bits unchanged), one element at a time otherwise. With
+ * `from` f32 and `to` f64 (`im2col_f32_f64`) each value is promoted to float64 (exact, as the JS
+ * kernel's store into a Float64Array), two lanes per vector.
  */
-export function emitIm2col(m: ModuleBuilder, t: WasmFloat): void {
-  const size = elementBytes(t);
-  const shiftBits = size === 4 ? 2 : 3;
-  const lanes = 16 / size;
-  const ops = (f: FunctionBuilder) => (t === 'f32' ? f.f32 : f.f64);
-  m.func(`im2col_${t}`, new Array<'i32'>(15).fill('i32'), [], (f, args) => {
+export function emitIm2col(m: ModuleBuilder, from: WasmFloat, to: WasmFloat): void {
+  const srcBits = elementBytes(from) === 4 ? 2 : 3;
+  const shiftBits = elementBytes(to) === 4 ? 2 : 3;
+  const promote = from !== to;
+  if (promote && (from !== 'f32' || to !== 'f64')) throw new Error(`im2col: no kernel from ${from} to ${to}`);
+  const lanes = 16 / elementBytes(to);
+  const dstOps = (f: FunctionBuilder) => (to === 'f32' ? f.f32 : f.f64);
+  const srcOps = (f: FunctionBuilder) => (from === 'f32' ? f.f32 : f.f64);
+  /** One element from the address on the stack, converted to the columns' type. */
+  const loadOne = (f: FunctionBuilder): void => {
+    srcOps(f).load();
+    if (promote) f.f64.promote_f32();
+  };
+  m.func(im2colName(from, to), new Array<'i32'>(15).fill('i32'), [], (f, args) => {
     const [src, dst, channels, h, w, kH, kW, outH, outW, sH, sW, pH, pW, dH, dW] = args as [
       Local, Local, Local, Local, Local, Local, Local, Local, Local, Local, Local, Local, Local, Local, Local,
     ];
@@ -55,15 +74,15 @@ export function emitIm2col(m: ModuleBuilder, t: WasmFloat): void {
       int(), int(), int(), int(), int(), int(), int(), int(), int(), int(), int(), int(), int(),
     ];
     /** Pushes base + index·size. */
-    const address = (base: Local, index: Local): void => {
-      f.get(base); f.get(index); f.i32.const(shiftBits); f.i32.shl(); f.i32.add();
+    const address = (base: Local, index: Local, bits = shiftBits): void => {
+      f.get(base); f.get(index); f.i32.const(bits); f.i32.shl(); f.i32.add();
     };
     /** cols[pos + ow] = 0 for ow in [ow, to): vectors, then single elements. */
     const zeroUpTo = (to: Local): void => {
       whileFits(f, ow, to, lanes, () => { address(pos, ow); f.v128.zero(); f.v128.store(0, 0); });
       f.block(() => f.loop(() => {
         f.get(ow); f.get(to); f.i32.ge_s(); f.br_if(1);
-        address(pos, ow); ops(f).const(0); ops(f).store();
+        address(pos, ow); dstOps(f).const(0); dstOps(f).store();
         f.addTo(ow, 1);
         f.br(0);
       }));
@@ -97,14 +116,18 @@ export function emitIm2col(m: ModuleBuilder, t: WasmFloat): void {
             f.ifElse(() => zeroUpTo(outW), () => {
               // row = plane + (ih·w + tap − pW)·size: x[c, ih, ow·sW + tap − pW] is at row + ow·sW·size
               f.get(plane); f.get(ih); f.get(w); f.i32.mul(); f.get(tap); f.i32.add(); f.get(pW); f.i32.sub();
-              f.i32.const(shiftBits); f.i32.shl(); f.i32.add(); f.set(row);
+              f.i32.const(srcBits); f.i32.shl(); f.i32.add(); f.set(row);
               zeroUpTo(lo);
               f.get(sW); f.i32.const(1); f.i32.eq();
               f.ifElse(() => {
-                whileFits(f, ow, hi, lanes, () => { address(pos, ow); address(row, ow); f.v128.load(0, 0); f.v128.store(0, 0); });
+                whileFits(f, ow, hi, lanes, () => {
+                  address(pos, ow); address(row, ow, srcBits);
+                  if (promote) { f.v128.load64_zero(0, 0); f.f64x2.promote_low_f32x4(); } else f.v128.load(0, 0);
+                  f.v128.store(0, 0);
+                });
                 f.block(() => f.loop(() => {
                   f.get(ow); f.get(hi); f.i32.ge_s(); f.br_if(1);
-                  address(pos, ow); address(row, ow); ops(f).load(); ops(f).store();
+                  address(pos, ow); address(row, ow, srcBits); loadOne(f); dstOps(f).store();
                   f.addTo(ow, 1);
                   f.br(0);
                 }));
@@ -112,8 +135,8 @@ export function emitIm2col(m: ModuleBuilder, t: WasmFloat): void {
                 f.block(() => f.loop(() => {
                   f.get(ow); f.get(hi); f.i32.ge_s(); f.br_if(1);
                   address(pos, ow);
-                  f.get(row); f.get(ow); f.get(sW); f.i32.mul(); f.i32.const(shiftBits); f.i32.shl(); f.i32.add();
-                  ops(f).load(); ops(f).store();
+                  f.get(row); f.get(ow); f.get(sW); f.i32.mul(); f.i32.const(srcBits); f.i32.shl(); f.i32.add();
+                  loadOne(f); dstOps(f).store();
                   f.addTo(ow, 1);
                   f.br(0);
                 }));
@@ -124,16 +147,15 @@ export function emitIm2col(m: ModuleBuilder, t: WasmFloat): void {
           });
         });
       });
-      f.get(plane); f.get(h); f.get(w); f.i32.mul(); f.i32.const(shiftBits); f.i32.shl(); f.i32.add(); f.set(plane);
+      f.get(plane); f.get(h); f.get(w); f.i32.mul(); f.i32.const(srcBits); f.i32.shl(); f.i32.add(); f.set(plane);
     });
   });
 }
 
-/** The im2col module: an imported memory ('env', 'memory') and `im2col_f32`, `im2col_f64`. */
+/** The im2col module: an imported memory ('env', 'memory') and one kernel per {@link IM2COL_TYPES}. */
 export function im2colModuleBytes(): Uint8Array {
   const m = new ModuleBuilder();
   m.importMemory('env', 'memory', 1);
-  emitIm2col(m, 'f32');
-  emitIm2col(m, 'f64');
+  for (const [from, to] of IM2COL_TYPES) emitIm2col(m, from, to);
   return m.bytes();
 }

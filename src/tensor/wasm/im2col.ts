@@ -10,7 +10,8 @@
 import type { FloatStorage as Storage } from '../dtype.js';
 import type { Conv2dGeometry } from '../kernels/conv.js';
 import { wasmGemmInPlaceBuffer, wasmScratchRegion, wasmThreadMemory } from './gemm.js';
-import { im2colModuleBytes } from './im2col-module.js';
+import type { WasmFloat } from './gemm-module.js';
+import { IM2COL_TYPES, im2colModuleBytes, im2colName } from './im2col-module.js';
 import { wasmApi, type WasmModule } from './runtime.js';
 
 type Im2colFn = (
@@ -19,10 +20,11 @@ type Im2colFn = (
 ) => void;
 
 let compiled: WasmModule | null = null;
-let kernels: { f32: Im2colFn; f64: Im2colFn } | null = null;
+/** The kernels by export name ({@link im2colName}). */
+let kernels: Map<string, Im2colFn> | null = null;
 
 /** This thread's instance of the im2col module, on the GEMM's memory. */
-function im2colKernels(): { f32: Im2colFn; f64: Im2colFn } {
+function im2colKernels(): Map<string, Im2colFn> {
   if (kernels !== null) return kernels;
   const api = wasmApi();
   if (api === null) throw new Error('wasm backend: this JavaScript runtime has no WebAssembly; use setBackend(\'js\')');
@@ -32,24 +34,30 @@ function im2colKernels(): { f32: Im2colFn; f64: Im2colFn } {
     compiled = new api.Module(bytes);
   }
   const exports = new api.Instance(compiled, { env: { memory: wasmThreadMemory() } }).exports;
-  kernels = { f32: exports['im2col_f32'] as Im2colFn, f64: exports['im2col_f64'] as Im2colFn };
+  kernels = new Map(IM2COL_TYPES.map(([from, to]) => [im2colName(from, to), exports[im2colName(from, to)] as Im2colFn]));
   return kernels;
+}
+
+function floatOf(a: Storage): WasmFloat {
+  return a instanceof Float32Array ? 'f32' : 'f64';
 }
 
 /**
  * Whether {@link wasmIm2col} can unfold `channels` planes of `x` into columns of `like`'s type:
- * the same element type, and the image fits the scratch region.
+ * a kernel for the pair of types (the same type, or float32 into float64), and the image fits
+ * the scratch region.
  */
 export function wasmIm2colFits(g: Conv2dGeometry, channels: number, x: Storage, like: Storage): boolean {
-  const f32 = like instanceof Float32Array;
-  if ((x instanceof Float32Array) !== f32) return false;
-  return channels * g.h * g.w * (f32 ? 4 : 8) <= wasmScratchRegion().byteLength;
+  const from = floatOf(x);
+  const to = floatOf(like);
+  if (!IM2COL_TYPES.some(([f, t]) => f === from && t === to)) return false;
+  return channels * g.h * g.w * x.BYTES_PER_ELEMENT <= wasmScratchRegion().byteLength;
 }
 
 /**
  * The wasm version of kernels/conv.ts `im2col(g, channels, x, xOffset, cols, colsOffset)` where
- * cols is {@link wasmGemmInPlaceBuffer}'s buffer (of x's element type; check
- * {@link wasmIm2colFits}) and `colsOffset` an element offset in it. Overwrites the scratch region.
+ * cols is {@link wasmGemmInPlaceBuffer}`(like).buffer` and `colsOffset` an element offset in it
+ * (check {@link wasmIm2colFits}; `like` defaults to x). Overwrites the scratch region.
  *
  * @example
  * ```ts
@@ -59,16 +67,17 @@ export function wasmIm2colFits(g: Conv2dGeometry, channels: number, x: Storage, 
  * wasmIm2col(g, 1, x, 0, offset); // buffer[offset…offset+16] = 1 2 4 5, 2 3 5 6, 4 5 7 8, 5 6 8 9
  * ```
  */
-export function wasmIm2col(g: Conv2dGeometry, channels: number, x: Storage, xOffset: number, colsOffset: number): void {
-  const f32 = x instanceof Float32Array;
-  const size = f32 ? 4 : 8;
+export function wasmIm2col(
+  g: Conv2dGeometry, channels: number, x: Storage, xOffset: number, colsOffset: number, like: Storage = x,
+): void {
+  // The image into the scratch region, in its own type.
   const view = wasmGemmInPlaceBuffer(x).buffer;
   const scratch = wasmScratchRegion().byteOffset;
   const count = channels * g.h * g.w;
-  view.set(x.subarray(xOffset, xOffset + count), scratch / size);
-  const kernel = im2colKernels()[f32 ? 'f32' : 'f64'];
+  view.set(x.subarray(xOffset, xOffset + count), scratch / x.BYTES_PER_ELEMENT);
+  const kernel = im2colKernels().get(im2colName(floatOf(x), floatOf(like)))!;
   kernel(
-    scratch, colsOffset * size, channels, g.h, g.w, g.kH, g.kW, g.outH, g.outW,
+    scratch, colsOffset * like.BYTES_PER_ELEMENT, channels, g.h, g.w, g.kH, g.kW, g.outH, g.outW,
     g.strideH, g.strideW, g.padH, g.padW, g.dilationH, g.dilationW,
   );
 }
