@@ -187,6 +187,21 @@ class V128Ops {
   load64_zero(offset = 0, alignLog2 = 3): void { this.c.simd(0x5d, ...this.c.memarg(alignLog2, offset)); }
   /** The all-zero vector. */
   zero(): void { this.c.simd(0x0c, ...new Array<number>(16).fill(0)); }
+  /** Bitwise not, and, a & ~b, or of whole vectors. */
+  not(): void { this.c.simd(0x4d); }
+  and(): void { this.c.simd(0x4e); }
+  andnot(): void { this.c.simd(0x4f); }
+  or(): void { this.c.simd(0x50); }
+}
+
+/** Lane-wise instructions on four 32-bit integers. */
+class I32VectorOps {
+  constructor(private readonly c: Code) {}
+  splat(): void { this.c.simd(0x11); }
+  /** Arithmetic shift right of every lane by the i32 on top of the stack (mod 32). */
+  shr_s(): void { this.c.simd(0xac); }
+  add(): void { this.c.simd(0xae); }
+  sub(): void { this.c.simd(0xb1); }
 }
 
 /**
@@ -231,6 +246,7 @@ export class FunctionBuilder {
   readonly v128: V128Ops;
   readonly f32x4: FloatVectorOps;
   readonly f64x2: FloatVectorOps;
+  readonly i32x4: I32VectorOps;
 
   constructor(readonly params: readonly ValType[]) {
     this.paramCount = params.length;
@@ -240,6 +256,7 @@ export class FunctionBuilder {
     this.v128 = new V128Ops(this.code);
     this.f32x4 = new FloatVectorOps(this.code, 4);
     this.f64x2 = new FloatVectorOps(this.code, 2);
+    this.i32x4 = new I32VectorOps(this.code);
   }
 
   /** The parameters as locals. */
