@@ -166,6 +166,11 @@ class FloatOps {
   min(): void { this.c.op(this.arith + 4); }
   max(): void { this.c.op(this.arith + 5); }
   sqrt(): void { this.c.op(this.width === 4 ? 0x91 : 0x9f); }
+  /** f32.demote_f64 (rounds to nearest, ties to even); only on the f32 ops. */
+  demote_f64(): void {
+    if (this.width !== 4) throw new Error('wasm emitter: demote_f64 is an f32 instruction');
+    this.c.op(0xb6);
+  }
   /** f64.promote_f32 (exact); only on the f64 ops. */
   promote_f32(): void {
     if (this.width !== 8) throw new Error('wasm emitter: promote_f32 is an f64 instruction');
@@ -183,6 +188,8 @@ class V128Ops {
   /** One 64-bit value from memory, copied into both lanes. */
   load64_splat(offset = 0): void { this.c.simd(0x0a, ...this.c.memarg(3, offset)); }
   store(offset = 0, alignLog2 = 4): void { this.c.simd(0x0b, ...this.c.memarg(alignLog2, offset)); }
+  /** Stores lane `lane` (0 or 1) of the vector as 8 bytes. */
+  store64_lane(lane: number, offset = 0, alignLog2 = 3): void { this.c.simd(0x5b, ...this.c.memarg(alignLog2, offset), lane); }
   /** 8 bytes from memory into the low half, the high half zero. */
   load64_zero(offset = 0, alignLog2 = 3): void { this.c.simd(0x5d, ...this.c.memarg(alignLog2, offset)); }
   /** The all-zero vector. */
@@ -222,6 +229,11 @@ class FloatVectorOps {
   div(): void { this.c.simd(this.arith + 3); }
   min(): void { this.c.simd(this.arith + 4); }
   max(): void { this.c.simd(this.arith + 5); }
+  /** f32x4.demote_f64x2_zero: the two float64 lanes rounded to float32 (nearest, ties to even) in lanes 0–1, zeros above; only on f32x4. */
+  demote_f64x2_zero(): void {
+    if (this.lanes !== 4) throw new Error('wasm emitter: demote_f64x2_zero is an f32x4 instruction');
+    this.c.simd(0x5e);
+  }
   /** f64x2.promote_low_f32x4: the two low float32 lanes as float64 (exact); only on f64x2. */
   promote_low_f32x4(): void {
     if (this.lanes !== 2) throw new Error('wasm emitter: promote_low_f32x4 is an f64x2 instruction');
