@@ -223,6 +223,8 @@ class FloatVectorOps {
   }
   splat(): void { this.c.simd(this.lanes === 4 ? 0x13 : 0x14); }
   extract_lane(lane: number): void { this.c.simd(this.lanes === 4 ? 0x1f : 0x21, lane); }
+  /** Replaces lane `lane` of the vector (below) by the scalar (on top). */
+  replace_lane(lane: number): void { this.c.simd(this.lanes === 4 ? 0x20 : 0x22, lane); }
   add(): void { this.c.simd(this.arith); }
   sub(): void { this.c.simd(this.arith + 1); }
   mul(): void { this.c.simd(this.arith + 2); }
