@@ -194,6 +194,18 @@ class V128Ops {
   load64_zero(offset = 0, alignLog2 = 3): void { this.c.simd(0x5d, ...this.c.memarg(alignLog2, offset)); }
   /** The all-zero vector. */
   zero(): void { this.c.simd(0x0c, ...new Array<number>(16).fill(0)); }
+  /** A constant vector of 16 bytes (lane 0 first, little-endian). */
+  const(bytes: readonly number[]): void {
+    if (bytes.length !== 16) throw new Error('wasm emitter: v128.const takes 16 bytes');
+    this.c.simd(0x0c, ...bytes);
+  }
+  /** i8x16.shuffle: byte i of the result is byte lanes[i] of the 32 bytes of the two vectors (below, top). */
+  shuffle(lanes: readonly number[]): void {
+    if (lanes.length !== 16 || lanes.some((l) => l < 0 || l > 31)) throw new Error('wasm emitter: i8x16.shuffle takes 16 lanes in 0…31');
+    this.c.simd(0x0d, ...lanes);
+  }
+  /** v128.bitselect(a, b, mask): the bits of a where mask is 1, of b where 0. */
+  bitselect(): void { this.c.simd(0x52); }
   /** Bitwise not, and, a & ~b, or of whole vectors. */
   not(): void { this.c.simd(0x4d); }
   and(): void { this.c.simd(0x4e); }
@@ -223,6 +235,9 @@ class FloatVectorOps {
   }
   splat(): void { this.c.simd(this.lanes === 4 ? 0x13 : 0x14); }
   extract_lane(lane: number): void { this.c.simd(this.lanes === 4 ? 0x1f : 0x21, lane); }
+  /** Lane-wise comparisons: all ones where true (no NaN is equal to anything). */
+  ne(): void { this.c.simd(this.lanes === 4 ? 0x42 : 0x48); }
+  gt(): void { this.c.simd(this.lanes === 4 ? 0x44 : 0x4a); }
   /** Replaces lane `lane` of the vector (below) by the scalar (on top). */
   replace_lane(lane: number): void { this.c.simd(this.lanes === 4 ? 0x20 : 0x22, lane); }
   add(): void { this.c.simd(this.arith); }
