@@ -44,6 +44,19 @@ function randomGeometry(rnd: () => number, groups: number): Conv2dGeometry {
   }
 }
 
+/**
+ * Stride-1 geometries with outW = w (the kernel's block path, as im2colBlock's): "same" padding,
+ * more or less padding in height, dilation, widths down to 1.
+ */
+const SAME: Conv2dGeometry[] = [
+  [8, 14, 14, 3, 3, 1, 1, 1, 1], [1, 28, 28, 3, 3, 1, 1, 1, 1], [2, 5, 7, 5, 5, 2, 2, 1, 1], [3, 9, 6, 3, 3, 2, 2, 2, 2],
+  [2, 4, 1, 1, 1, 0, 0, 1, 1], [1, 6, 3, 3, 3, 0, 1, 1, 1], [2, 3, 5, 5, 3, 4, 1, 1, 1], [1, 2, 2, 3, 3, 1, 1, 1, 1],
+  [2, 7, 9, 4, 3, 3, 1, 1, 1], [1, 1, 13, 1, 5, 0, 2, 1, 1],
+].flatMap(([c, h, w, kH, kW, pH, pW, dH, dW]) => {
+  const g = conv2dGeometry([1, c!, h!, w!], [1, c!, kH!, kW!], { stride: [1, 1], padding: [pH!, pW!], dilation: [dH!, dW!], groups: 1 });
+  return [g, g, g]; // once per float-type mode (trial % 3)
+});
+
 const savedBackend = getBackend();
 afterAll(() => setBackend(savedBackend));
 
@@ -53,9 +66,7 @@ describe('wasm im2col', () => {
     for (let trial = 0; trial < 600; trial++) {
       const f64 = trial % 3 === 1; // the image's type
       const colsF64 = trial % 3 !== 0; // the columns' type (f32 image into f64 columns when trial % 3 = 2)
-      const g = trial === 0
-        ? conv2dGeometry([1, 8, 14, 14], [16, 8, 3, 3], { stride: [1, 1], padding: [1, 1], dilation: [1, 1], groups: 1 })
-        : randomGeometry(rnd, 1);
+      const g = trial < SAME.length ? SAME[trial]! : randomGeometry(rnd, 1);
       const channels = g.cIn;
       const xOffset = Math.floor(rnd() * 7);
       const x = filled(xOffset + channels * g.h * g.w + 5, f64, rnd);

@@ -73,20 +73,43 @@ export function emitIm2col(m: ModuleBuilder, from: WasmFloat, to: WasmFloat): vo
     const [c, i, j, oh, ow, plane, pos, lo, hi, tap, ih, row, tmp] = [
       int(), int(), int(), int(), int(), int(), int(), int(), int(), int(), int(), int(), int(),
     ];
+    const [blocks, rowShift, ohLo, ohHi, dstp, count] = [int(), int(), int(), int(), int(), int()];
     /** Pushes base + index·size. */
     const address = (base: Local, index: Local, bits = shiftBits): void => {
       f.get(base); f.get(index); f.i32.const(bits); f.i32.shl(); f.i32.add();
     };
-    /** cols[pos + ow] = 0 for ow in [ow, to): vectors, then single elements. */
-    const zeroUpTo = (to: Local): void => {
-      whileFits(f, ow, to, lanes, () => { address(pos, ow); f.v128.zero(); f.v128.store(0, 0); });
+    /** cols[base + ow] = 0 for ow in [ow, to): vectors, then single elements. */
+    const zeroUpTo = (to: Local, base: Local = pos): void => {
+      whileFits(f, ow, to, lanes, () => { address(base, ow); f.v128.zero(); f.v128.store(0, 0); });
       f.block(() => f.loop(() => {
         f.get(ow); f.get(to); f.i32.ge_s(); f.br_if(1);
-        address(pos, ow); dstOps(f).const(0); dstOps(f).store();
+        address(base, ow); dstOps(f).const(0); dstOps(f).store();
         f.addTo(ow, 1);
         f.br(0);
       }));
     };
+    /** dst[dBase + ow] = src[sBase + ow] for ow in [ow, to): vectors, then single elements. */
+    const copyUpTo = (to: Local, dBase: Local, sBase: Local): void => {
+      whileFits(f, ow, to, lanes, () => {
+        address(dBase, ow); address(sBase, ow, srcBits);
+        if (promote) { f.v128.load64_zero(0, 0); f.f64x2.promote_low_f32x4(); } else f.v128.load(0, 0);
+        f.v128.store(0, 0);
+      });
+      f.block(() => f.loop(() => {
+        f.get(ow); f.get(to); f.i32.ge_s(); f.br_if(1);
+        address(dBase, ow); address(sBase, ow, srcBits); loadOne(f); dstOps(f).store();
+        f.addTo(ow, 1);
+        f.br(0);
+      }));
+    };
+    /** local = min(max(local, lo), hi) for i32 locals or constants. */
+    const clamp = (l: Local, low: Local | number, high: Local): void => {
+      f.get(l); f.push(low); f.i32.lt_s(); f.ifElse(() => { f.push(low); f.set(l); });
+      f.get(l); f.get(high); f.i32.gt_s(); f.ifElse(() => { f.get(high); f.set(l); });
+    };
+    // blocks: stride 1 and outW = w (a "same" convolution), as kernels/conv.ts im2colBlock.
+    f.get(sH); f.i32.const(1); f.i32.eq(); f.get(sW); f.i32.const(1); f.i32.eq(); f.i32.and();
+    f.get(outW); f.get(w); f.i32.eq(); f.i32.and(); f.set(blocks);
     f.get(src); f.set(plane);
     f.get(dst); f.set(pos);
     f.forRange(c, 0, channels, 1, () => {
@@ -108,6 +131,47 @@ export function emitIm2col(m: ModuleBuilder, from: WasmFloat, to: WasmFloat): vo
           });
           f.get(hi); f.get(lo); f.i32.lt_s();
           f.ifElse(() => { f.get(lo); f.set(hi); });
+          f.get(blocks);
+          f.ifElse(() => emitBlock(), () => emitRows());
+        });
+      });
+      f.get(plane); f.get(h); f.get(w); f.i32.mul(); f.i32.const(srcBits); f.i32.shl(); f.i32.add(); f.set(plane);
+    });
+
+    /**
+     * One (channel, tap) block when stride is 1 and outW = w: the valid rows [ohLo, ohHi) are
+     * one contiguous run of x, copied as one; the rows outside the plane are zeroed, then the
+     * columns outside [lo, hi) of every valid row (wrapped reads of a neighbouring row, or of
+     * the bytes just outside the plane) are zeroed. The same entries as the row loop. Measured
+     * against the row loop (µs per image, 3×3 pad 1, node /tmp micro-bench alternating both
+     * builds, load 3.4): float32 8×14×14 5.03 → 3.85, 16×14×14 9.81 → 7.03, 1×28×28 1.52 → 1.46;
+     * float32 into float64 columns 8×14×14 6.33 → 5.76, 1×28×28 3.14 → 2.45.
+     */
+    function emitBlock(): void {
+      // rowShift = i·dH − pH (ih = oh + rowShift); ohLo = clamp(−rowShift, 0, outH); ohHi = clamp(h − rowShift, ohLo, outH)
+      f.get(i); f.get(dH); f.i32.mul(); f.get(pH); f.i32.sub(); f.set(rowShift);
+      f.i32.const(0); f.get(rowShift); f.i32.sub(); f.set(ohLo); clamp(ohLo, 0, outH);
+      f.get(h); f.get(rowShift); f.i32.sub(); f.set(ohHi); clamp(ohHi, ohLo, outH);
+      // rows [0, ohLo) and [ohHi, outH): zero
+      f.i32.const(0); f.set(ow); f.get(ohLo); f.get(w); f.i32.mul(); f.set(count); zeroUpTo(count);
+      f.get(ohHi); f.get(w); f.i32.mul(); f.set(ow); f.get(outH); f.get(w); f.i32.mul(); f.set(count); zeroUpTo(count);
+      // rows [ohLo, ohHi): cols[pos + ohLo·w + t] = x[plane + (ohLo + rowShift)·w + tap − pW + t]
+      f.get(pos); f.get(ohLo); f.get(w); f.i32.mul(); f.i32.const(shiftBits); f.i32.shl(); f.i32.add(); f.set(dstp);
+      f.get(plane); f.get(ohLo); f.get(rowShift); f.i32.add(); f.get(w); f.i32.mul(); f.get(tap); f.i32.add(); f.get(pW); f.i32.sub();
+      f.i32.const(srcBits); f.i32.shl(); f.i32.add(); f.set(row);
+      f.i32.const(0); f.set(ow); f.get(ohHi); f.get(ohLo); f.i32.sub(); f.get(w); f.i32.mul(); f.set(count);
+      copyUpTo(count, dstp, row);
+      // the columns outside [lo, hi) of the valid rows: zero
+      f.forRange(oh, ohLo, ohHi, 1, () => {
+        f.get(pos); f.get(oh); f.get(w); f.i32.mul(); f.i32.const(shiftBits); f.i32.shl(); f.i32.add(); f.set(dstp);
+        f.i32.const(0); f.set(ow); zeroUpTo(lo, dstp);
+        f.get(hi); f.set(ow); zeroUpTo(w, dstp);
+      });
+      f.get(pos); f.get(outH); f.get(w); f.i32.mul(); f.i32.const(shiftBits); f.i32.shl(); f.i32.add(); f.set(pos);
+    }
+
+    /** One (channel, tap) block, row by row (any stride). */
+    function emitRows(): void {
           f.forRange(oh, 0, outH, 1, () => {
             // ih = oh·sH − pH + i·dH
             f.get(oh); f.get(sH); f.i32.mul(); f.get(pH); f.i32.sub(); f.get(i); f.get(dH); f.i32.mul(); f.i32.add(); f.tee(ih);
@@ -145,10 +209,7 @@ export function emitIm2col(m: ModuleBuilder, from: WasmFloat, to: WasmFloat): vo
             });
             f.get(pos); f.get(outW); f.i32.const(shiftBits); f.i32.shl(); f.i32.add(); f.set(pos);
           });
-        });
-      });
-      f.get(plane); f.get(h); f.get(w); f.i32.mul(); f.i32.const(srcBits); f.i32.shl(); f.i32.add(); f.set(plane);
-    });
+    }
   });
 }
 

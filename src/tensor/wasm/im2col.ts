@@ -51,7 +51,9 @@ export function wasmIm2colFits(g: Conv2dGeometry, channels: number, x: Storage, 
   const from = floatOf(x);
   const to = floatOf(like);
   if (!IM2COL_TYPES.some(([f, t]) => f === from && t === to)) return false;
-  return channels * g.h * g.w * x.BYTES_PER_ELEMENT <= wasmScratchRegion().byteLength;
+  // The block copies of a stride-1 conv read up to (kW − 1)·dilationW elements past the image
+  // (into columns they then zero): those bytes must lie in the memory too.
+  return (channels * g.h * g.w + (g.kW - 1) * g.dilationW) * x.BYTES_PER_ELEMENT <= wasmScratchRegion().byteLength;
 }
 
 /**
