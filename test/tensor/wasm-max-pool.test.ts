@@ -4,13 +4,15 @@
  * float32 on planes of even and odd sizes, with and without ceil mode (the windows the JS kernel
  * finishes), widths whose full windows are not a multiple of the 4-lane vector, more planes than
  * one WASM_POOL_PIECE holds, a plane bigger than a piece (all JS), inputs read at an offset, and
- * ties, NaN (positive and negative), −0 against +0 and windows of only −∞. The backward reads
- * that argmax: F.maxPool2d forward and backward bitwise equal across the backends. Thread-count
+ * ties, NaN (positive and negative), −0 against +0 and windows of only −∞. The backward scatter
+ * (wasm too) on overlapping and 2×2 windows, −0 and NaN gradients; and F.maxPool2d forward and
+ * backward bitwise equal across the backends. Thread-count
  * determinism: test/tensor/pool-relu-parallel.test.ts, on both backends (vitest.config.ts).
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { F, getBackend, setBackend, tensor } from '../../src/index.js';
 import { maxPool2dForward, pool2dGeometry } from '../../src/tensor/kernels/pool.js';
+import { maxPool2dBackwardSplit } from '../../src/tensor/kernels/pool-parallel.js';
 import { WASM_POOL_PIECE } from '../../src/tensor/wasm/max-pool.js';
 import { expectBitwise, makeRandom } from '../helpers/random.js';
 
@@ -60,6 +62,31 @@ describe('wasm max pooling 2×2', () => {
       expectBitwise(wasm[0], js[0], `${label} y`);
       expectBitwise(wasm[1], js[1], `${label} argmax`);
       expect(js[1].includes(-7), `${label}: the reference wrote every index`).toBe(false);
+    }
+  });
+
+  it('the backward scatter is bitwise the JS kernel\'s (overlapping windows add up, −0 and NaN gradients, offsets)', () => {
+    const rnd = makeRandom(43);
+    const windows: [number, number, number, boolean][] = [[2, 2, 0, false], [3, 1, 1, false], [3, 2, 1, true], [2, 2, 0, true], [4, 3, 2, false]];
+    for (const [kernel, stride, padding, ceilMode] of windows) {
+      for (const [planes, h, w] of [[64, 28, 28], [5, 9, 11], [3, 1, 1], [Math.ceil(WASM_POOL_PIECE / 80) + 1, 8, 10]] as const) {
+        const geom = pool2dGeometry([planes, h, w], { kernel: [kernel, kernel], stride: [stride, stride], padding: [padding, padding], dilation: [1, 1], ceilMode });
+        if (geom.outH < 1 || geom.outW < 1) continue;
+        const x = poolValues(planes * h * w, rnd);
+        const argmax = new Int32Array(geom.planes * geom.outH * geom.outW);
+        maxPool2dForward(geom, x, 0, new Float32Array(argmax.length), 0, argmax);
+        const dyOffset = Math.floor(rnd() * 4);
+        const dy = poolValues(dyOffset + argmax.length, rnd);
+        const dxOffset = Math.floor(rnd() * 4);
+        const run = (backend: 'js' | 'wasm'): Float32Array => {
+          setBackend(backend);
+          const dx = new Float32Array(dxOffset + planes * h * w + 2).fill(3); // stale values: the kernel overwrites its range
+          maxPool2dBackwardSplit(geom, dy, dyOffset, argmax, dx, dxOffset);
+          return dx;
+        };
+        const js = run('js');
+        expectBitwise(run('wasm'), js, `scatter k${kernel} s${stride} p${padding}${ceilMode ? ' ceil' : ''} ${planes}×${h}×${w}`);
+      }
     }
   });
 

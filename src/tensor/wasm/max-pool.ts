@@ -98,17 +98,62 @@ export function maxPoolModuleBytes(): Uint8Array {
       });
     });
   });
+  emitScatter(m);
   return m.bytes();
 }
+
+/**
+ * Emits `max_pool_scatter(dy, argmax, dx, planes, perIn, perOut)` (byte addresses), the backward
+ * of any max pooling (kernels/pool.ts `maxPool2dBackward`), in float32:
+ *
+ * ```ts
+ * dx.fill(0, 0, planes·perIn);
+ * for (let pl = 0; pl < planes; pl++)
+ *   for (let o = 0; o < perOut; o++) {
+ *     const index = argmax[pl·perOut + o];
+ *     if (index >= 0) dx[pl·perIn + index] += dy[pl·perOut + o];   // one float32 addition
+ *   }
+ * ```
+ *
+ * A float32 `+=` in JS adds in float64 and rounds once to float32, which is the correctly rounded
+ * float32 sum (float64 has more than 2·24 + 2 bits: the double rounding is innocuous), so
+ * f32.add gives the same bits.
+ */
+function emitScatter(m: ModuleBuilder): void {
+  m.func('max_pool_scatter', new Array<'i32'>(6).fill('i32'), [], (f, args) => {
+    const [dy, argmax, dx, planes, perIn, perOut] = args as [Local, Local, Local, Local, Local, Local];
+    const [b, end, pl, o, index, out, target] = [f.local('i32'), f.local('i32'), f.local('i32'), f.local('i32'), f.local('i32'), f.local('i32'), f.local('i32')];
+    // zero dx: whole vectors (the region has slack for the last one)
+    f.get(planes); f.get(perIn); f.i32.mul(); f.i32.const(2); f.i32.shl(); f.set(end);
+    f.forRange(b, 0, end, 16, () => { f.get(dx); f.get(b); f.i32.add(); f.v128.zero(); f.v128.store(0, 0); });
+    f.forRange(pl, 0, planes, 1, () => {
+      f.forRange(o, 0, perOut, 1, () => {
+        // out = pl·perOut + o
+        f.get(pl); f.get(perOut); f.i32.mul(); f.get(o); f.i32.add(); f.set(out);
+        f.get(argmax); f.get(out); f.i32.const(2); f.i32.shl(); f.i32.add(); f.i32.load(); f.tee(index);
+        f.i32.const(0); f.i32.ge_s();
+        f.ifElse(() => {
+          f.get(dx); f.get(pl); f.get(perIn); f.i32.mul(); f.get(index); f.i32.add(); f.i32.const(2); f.i32.shl(); f.i32.add(); f.set(target);
+          f.get(target);
+          f.get(target); f.f32.load();
+          f.get(dy); f.get(out); f.i32.const(2); f.i32.shl(); f.i32.add(); f.f32.load();
+          f.f32.add(); f.f32.store();
+        });
+      });
+    });
+  });
+}
+
+type ScatterFn = (dy: number, argmax: number, dx: number, planes: number, perIn: number, perOut: number) => void;
 
 type PoolFn = (
   x: number, y: number, argmax: number, planes: number, h: number, w: number, outH: number, outW: number, fullH: number, fullW: number,
 ) => void;
 
 let compiled: WasmModule | null = null;
-let instance: { pool: PoolFn; f32: Float32Array; i32: Int32Array } | null = null;
+let instance: { pool: PoolFn; scatter: ScatterFn; f32: Float32Array; i32: Int32Array } | null = null;
 
-function poolKernel(): { pool: PoolFn; f32: Float32Array; i32: Int32Array } {
+function poolKernel(): { pool: PoolFn; scatter: ScatterFn; f32: Float32Array; i32: Int32Array } {
   if (instance !== null) return instance;
   const api = wasmApi();
   if (api === null) throw new Error('wasm backend: this JavaScript runtime has no WebAssembly; use setBackend(\'js\')');
@@ -119,7 +164,12 @@ function poolKernel(): { pool: PoolFn; f32: Float32Array; i32: Int32Array } {
   }
   const memory = wasmThreadMemory();
   const exports = new api.Instance(compiled, { env: { memory } }).exports;
-  instance = { pool: exports['max_pool_2x2'] as PoolFn, f32: new Float32Array(memory.buffer), i32: new Int32Array(memory.buffer) };
+  instance = {
+    pool: exports['max_pool_2x2'] as PoolFn,
+    scatter: exports['max_pool_scatter'] as ScatterFn,
+    f32: new Float32Array(memory.buffer),
+    i32: new Int32Array(memory.buffer),
+  };
   return instance;
 }
 
@@ -157,5 +207,39 @@ export function wasmMaxPool2x2Full(
     k.pool(xAt, yAt, iAt, count, h, w, outH, outW, fullH, fullW);
     y.set(k.f32.subarray(yAt / 4, yAt / 4 + count * outPlane), yOffset + p0 * outPlane);
     argmax.set(k.i32.subarray(iAt / 4, iAt / 4 + count * outPlane), p0 * outPlane);
+  }
+}
+
+/** Whether planes of `perIn` inputs and `perOut` outputs fit a piece of {@link wasmMaxPoolBackward}. */
+export function wasmMaxPoolBackwardFits(perIn: number, perOut: number): boolean {
+  return Math.max(perIn, perOut) <= WASM_POOL_PIECE;
+}
+
+/**
+ * kernels/pool.ts `maxPool2dBackward` for float32 dy and dx in wasm, with dx's planes zeroed first
+ * (as pool-parallel.ts `maxPool2dBackwardSplit` does): dx[dxOffset + pl·h·w + argmax] += dy, the
+ * same bits. Check {@link wasmMaxPoolBackwardFits}.
+ *
+ * @example
+ * ```ts
+ * const dx = new Float32Array(4);
+ * wasmMaxPoolBackward(1, 2, 2, 1, new Float32Array([5]), 0, Int32Array.of(1), dx, 0); // dx = [0, 5, 0, 0]
+ * ```
+ */
+export function wasmMaxPoolBackward(
+  planes: number, h: number, w: number, perOut: number,
+  dy: Float32Array, dyOffset: number, argmax: Int32Array, dx: Float32Array, dxOffset: number,
+): void {
+  const k = poolKernel();
+  const base = wasmScratchRegion().byteOffset;
+  const [dxAt, dyAt, iAt] = [base, base + X_BYTES, base + X_BYTES + OUT_BYTES];
+  const perIn = h * w;
+  const per = Math.floor(WASM_POOL_PIECE / Math.max(perIn, perOut));
+  for (let p0 = 0; p0 < planes; p0 += per) {
+    const count = Math.min(per, planes - p0);
+    k.f32.set(dy.subarray(dyOffset + p0 * perOut, dyOffset + (p0 + count) * perOut), dyAt / 4);
+    k.i32.set(argmax.subarray(p0 * perOut, (p0 + count) * perOut), iAt / 4);
+    k.scatter(dyAt, iAt, dxAt, count, perIn, perOut);
+    dx.set(k.f32.subarray(dxAt / 4, dxAt / 4 + count * perIn), dxOffset + p0 * perIn);
   }
 }
