@@ -102,6 +102,34 @@ function worstRatioF32(t: Layout, o: ReturnType<typeof operands>, c0: Floats, go
   return worst;
 }
 
+/**
+ * The float32 wasm GEMM's operations written out: each element is C0 plus, k-block by k-block
+ * (KC = 256), a float32 sum from 0 of float32 products in the order p = 0, 1, …, each block's sum
+ * rounded onto C. (Math.fround after each float64 operation on float32 values gives the float32
+ * operation's bits: the product is exact in float64, and a float64 sum of two float32 values
+ * rounds to float32 correctly.)
+ */
+function referenceF32(t: Layout, o: ReturnType<typeof operands>): Float32Array {
+  const out = Float32Array.from(o.c);
+  const kcBlock = 256;
+  for (let i = 0; i < t.m; i++) {
+    for (let j = 0; j < t.n; j++) {
+      const ci = t.cOffset + i * o.ldc + j;
+      let c = out[ci]!;
+      for (let p0 = 0; p0 < t.k; p0 += kcBlock) {
+        let s = 0;
+        for (let p = p0; p < Math.min(t.k, p0 + kcBlock); p++) {
+          const prod = Math.fround(o.a[t.aOffset + i * o.aRs + p * o.aCs]! * o.b[t.bOffset + p * o.bRs + j * o.bCs]!);
+          s = Math.fround(s + prod);
+        }
+        c = Math.fround(c + s);
+      }
+      out[ci] = c;
+    }
+  }
+  return out;
+}
+
 afterAll(() => {
   setNumThreads(1);
 });
@@ -144,6 +172,16 @@ describe('wasm GEMM against the JS reference', () => {
         }
       }
       for (let x = 0; x < t.cOffset; x++) expect(wasm[x]).toBe(o.c[x]);
+    }
+  });
+
+  it('float32: bitwise the written-out float32 operations (k-blocks of 256 summed in order) on 40 random layouts', () => {
+    for (const [i, t] of layouts(40, 13).entries()) {
+      const o = operands(t, false, 300 + i);
+      poisonWasmMemory();
+      const wasm = o.c.slice();
+      wasmGemmPacked(t.m, t.n, t.k, o.a, t.aOffset, o.aRs, o.aCs, o.b, t.bOffset, o.bRs, o.bCs, wasm, t.cOffset, o.ldc);
+      expectBitwise(wasm, referenceF32(t, o), describeLayout(t));
     }
   });
 

@@ -128,12 +128,14 @@ class I32Ops {
   ne(): void { this.c.op(0x47); }
   lt_s(): void { this.c.op(0x48); }
   lt_u(): void { this.c.op(0x49); }
+  ge_u(): void { this.c.op(0x4f); }
   gt_s(): void { this.c.op(0x4a); }
   le_s(): void { this.c.op(0x4c); }
   ge_s(): void { this.c.op(0x4e); }
   add(): void { this.c.op(0x6a); }
   sub(): void { this.c.op(0x6b); }
   mul(): void { this.c.op(0x6c); }
+  rem_u(): void { this.c.op(0x70); }
   and(): void { this.c.op(0x71); }
   or(): void { this.c.op(0x72); }
   shl(): void { this.c.op(0x74); }

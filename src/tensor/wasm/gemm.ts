@@ -63,14 +63,19 @@ const STAGE_CAPACITY = KC * NC;
  */
 const COPY_MIN_RUN = 16;
 
-// Byte offsets of the regions, sized for float64 (float32 uses the first half of each). The
-// kernels read up to one tile past a block's end (lanes that meet only C's padding): SLACK bytes
-// after the last region keep those reads inside the memory.
+/** Widest register tile in elements (rows or columns) that the regions leave room for. */
+const TILE_MAX = 16;
+
+// Byte offsets of the regions, sized for float64 (float32 uses the first half of each), with
+// room for a block padded up to whole tiles. The kernels and packers read up to one tile past a
+// block's end (values that meet only C's padding): SLACK bytes after the last region keep those
+// reads inside the memory.
 const A_BYTES = 0;
-const B_BYTES = A_BYTES + MC * KC * 8;
-const C_BYTES = B_BYTES + KC * NC * 8;
-const STAGE_BYTES = C_BYTES + C_ROWS * NC * 8;
-const SLACK = 1024;
+const A_STAGE_BYTES = A_BYTES + (MC + TILE_MAX) * KC * 8;
+const B_BYTES = A_STAGE_BYTES + MC * KC * 8;
+const C_BYTES = B_BYTES + KC * (NC + TILE_MAX) * 8;
+const STAGE_BYTES = C_BYTES + C_ROWS * (NC + TILE_MAX) * 8;
+const SLACK = 4096;
 /**
  * Free for other modules' scratch use (see {@link wasmScratchRegion}): starts on a 64 KiB page
  * boundary after the GEMM's regions and their slack.
@@ -80,10 +85,7 @@ const SCRATCH_BYTES = Math.ceil((STAGE_BYTES + STAGE_CAPACITY * 8 + SLACK) / 655
 const SCRATCH_SIZE = 4 << 20;
 const MEMORY_BYTES = SCRATCH_BYTES + SCRATCH_SIZE;
 
-type KernelFn = (
-  mc: number, nc: number, kc: number, aPtr: number, aPanelBytes: number, aRowBytes: number, aStepBytes: number,
-  bPtr: number, bPanelBytes: number, bRowBytes: number, cPtr: number, ldcBytes: number,
-) => void;
+type KernelFn = (mc: number, nc: number, kc: number, aPtr: number, bPtr: number, cPtr: number, ldcBytes: number) => void;
 type PackFn = (kc: number, nc: number, src: number, srcStrideBytes: number, dst: number) => void;
 
 /** This thread's compiled module, memory and views of it. */
@@ -91,6 +93,8 @@ interface WasmGemm {
   kernel: Readonly<Record<WasmFloat, KernelFn>>;
   packRows: Readonly<Record<WasmFloat, PackFn>>;
   packCols: Readonly<Record<WasmFloat, PackFn>>;
+  packARows: Readonly<Record<WasmFloat, PackFn>>;
+  packACols: Readonly<Record<WasmFloat, PackFn>>;
   f32: Float32Array;
   f64: Float64Array;
 }
@@ -173,6 +177,8 @@ function wasmGemm(): WasmGemm {
     kernel: { f32: exports['gemm_f32'] as KernelFn, f64: exports['gemm_f64'] as KernelFn },
     packRows: { f32: exports['pack_rows_f32'] as PackFn, f64: exports['pack_rows_f64'] as PackFn },
     packCols: { f32: exports['pack_cols_f32'] as PackFn, f64: exports['pack_cols_f64'] as PackFn },
+    packARows: { f32: exports['pack_a_rows_f32'] as PackFn, f64: exports['pack_a_rows_f64'] as PackFn },
+    packACols: { f32: exports['pack_a_cols_f32'] as PackFn, f64: exports['pack_a_cols_f64'] as PackFn },
     f32: new Float32Array(mem.buffer),
     f64: new Float64Array(mem.buffer),
   };
@@ -227,33 +233,30 @@ function copyRuns(dst: Storage, at: number, dstStride: number, src: Storage, off
   }
 }
 
-/** Where the kernel reads A's block: its byte address and strides (see emitGemmKernel). */
-interface PlacedA {
-  panelBytes: number;
-  rowBytes: number;
-  stepBytes: number;
-}
-
 /**
- * Puts A's block [mc × kc] (element (i, p) at a[off + i·rs + p·cs]) into the A region: rows or
- * columns copied as they are when contiguous (the kernel reads them through the strides it is
- * given), otherwise packed in MR-tall panels.
+ * Packs A's block [mc × kc] (element (i, p) at a[off + i·rs + p·cs]) into MR-tall panels in the A
+ * region: a contiguous dimension is copied into A's staging region and packed there by wasm,
+ * otherwise packed in JS. The padding rows of the last panel are zeroed (stale values there would
+ * meet only C's padding rows, but a subnormal one would slow the multiplies down).
  */
-function placeA(view: Storage, t: WasmFloat, mc: number, kc: number, a: ArrayLike<number>, off: number, rs: number, cs: number): PlacedA {
+function packA(w: WasmGemm, view: Storage, t: WasmFloat, mc: number, kc: number, a: ArrayLike<number>, off: number, rs: number, cs: number): void {
   const size = elementBytes(t);
   const mr = tileOf(t).mr;
-  const at = A_BYTES / size;
+  const stage = A_STAGE_BYTES / size;
   if (isTyped(a) && cs === 1 && kc >= COPY_MIN_RUN) {
-    copyRuns(view, at, kc, a, off, rs, mc, kc);
-    return { panelBytes: mr * kc * size, rowBytes: kc * size, stepBytes: size };
+    copyRuns(view, stage, kc, a, off, rs, mc, kc);
+    w.packARows[t](kc, mc, A_STAGE_BYTES, kc * size, A_BYTES);
+  } else if (isTyped(a) && rs === 1 && mc >= COPY_MIN_RUN) {
+    copyRuns(view, stage, mc, a, off, cs, kc, mc);
+    w.packACols[t](kc, mc, A_STAGE_BYTES, mc * size, A_BYTES);
+  } else {
+    packPanels(view, A_BYTES / size, mc, kc, mr, a, off, rs, cs);
+    return;
   }
-  if (isTyped(a) && rs === 1 && mc >= COPY_MIN_RUN) {
-    const mcPad = roundUp(mc, mr);
-    copyRuns(view, at, mcPad, a, off, cs, kc, mc);
-    return { panelBytes: mr * size, rowBytes: size, stepBytes: mcPad * size };
-  }
-  packPanels(view, at, mc, kc, mr, a, off, rs, cs);
-  return { panelBytes: mr * kc * size, rowBytes: size, stepBytes: mr * size };
+  const rows = mc % mr;
+  if (rows === 0) return;
+  const last = A_BYTES / size + (mc - rows) * kc;
+  for (let p = 0; p < kc; p++) view.fill(0, last + p * mr + rows, last + (p + 1) * mr);
 }
 
 /**
@@ -322,13 +325,12 @@ function blocked(
       for (let pc = 0; pc < k; pc += KC) {
         const kc = Math.min(KC, k - pc);
         packB(w, view, t, kc, nc, b, bOffset + pc * bRowStride + jc * bColStride, bRowStride, bColStride, staged);
-        for (let ic = 0; ic < rows; ic += MC) {
-          const mc = Math.min(MC, rows - ic);
-          const pa = placeA(view, t, mc, kc, a, aOffset + (r0 + ic) * aRowStride + pc * aColStride, aRowStride, aColStride);
-          w.kernel[t](
-            roundUp(mc, tile.mr), ncPad, kc, A_BYTES, pa.panelBytes, pa.rowBytes, pa.stepBytes,
-            B_BYTES, kc * nr * size, nr * size, C_BYTES + ic * ncPad * size, ncPad * size,
-          );
+        // Row blocks of whole tiles, so a block's padding rows never reach the next block's rows.
+        const mcBlock = MC - (MC % tile.mr);
+        for (let ic = 0; ic < rows; ic += mcBlock) {
+          const mc = Math.min(mcBlock, rows - ic);
+          packA(w, view, t, mc, kc, a, aOffset + (r0 + ic) * aRowStride + pc * aColStride, aRowStride, aColStride);
+          w.kernel[t](roundUp(mc, tile.mr), ncPad, kc, A_BYTES, B_BYTES, C_BYTES + ic * ncPad * size, ncPad * size);
         }
       }
       copyC(view, false, rows, nc, ncPad, c, cOff, ldc);
