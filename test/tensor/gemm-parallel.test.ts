@@ -87,6 +87,23 @@ describe('parallel GEMM is bitwise the serial packed kernel', () => {
     }
   });
 
+  it.each(cases)('%s, C known to be zero (not read; in place when shared), on 1, 2 and 4 threads', async (_name, t) => {
+    for (const threads of [1, 2, 4]) {
+      setNumThreads(threads);
+      await warmUpPool();
+      const o = operands(t, 12);
+      // Serial: the packed kernel onto a C whose block is zeros (elsewhere C keeps its values).
+      const serial = o.c.slice();
+      for (let i = 0; i < t.m; i++) serial.fill(0, t.cOffset + i * o.ldc, t.cOffset + i * o.ldc + t.n);
+      gemmPacked(t.m, t.n, t.k, o.a, t.aOffset, o.aRs, o.aCs, o.b, t.bOffset, o.bRs, o.bCs, serial, t.cOffset, o.ldc);
+      // Parallel with cZero: the block's old contents (NaN here) must never be read.
+      const parallel = o.c;
+      for (let i = 0; i < t.m; i++) parallel.fill(Number.NaN, t.cOffset + i * o.ldc, t.cOffset + i * o.ldc + t.n);
+      gemmParallel(t.m, t.n, t.k, o.a, t.aOffset, o.aRs, o.aCs, o.b, t.bOffset, o.bRs, o.bCs, parallel, t.cOffset, o.ldc, true);
+      expectBitwise(parallel, serial, `${threads} threads, cZero`);
+    }
+  });
+
   it('workers compute blocks, and gemm() goes parallel only above GEMM_PARALLEL_MIN_MACS', async () => {
     setNumThreads(2);
     await warmUpPool();

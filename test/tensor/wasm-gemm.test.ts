@@ -15,7 +15,7 @@ import { F, getBackend, setBackend, setNumThreads, tensor } from '../../src/inde
 import { gemmInPlace, gemmInPlaceBuffer, gemmPacked } from '../../src/tensor/kernels/gemm.js';
 import {
   WASM_TILE_F32, WASM_TILE_F64, wasmGemmInPlace, wasmGemmInPlaceBuffer, wasmGemmInPlaceFits, wasmGemmPacked,
-  wasmScratchRegion, wasmThreadMemory,
+  wasmGemmOverwrite, wasmScratchRegion, wasmThreadMemory,
 } from '../../src/tensor/wasm/gemm.js';
 import { poolInfo, warmUpPool } from '../../src/tensor/parallel/pool.js';
 import { expectBitwise, makeRandom, uniformValues } from '../helpers/random.js';
@@ -182,6 +182,22 @@ describe('wasm GEMM against the JS reference', () => {
       const wasm = o.c.slice();
       wasmGemmPacked(t.m, t.n, t.k, o.a, t.aOffset, o.aRs, o.aCs, o.b, t.bOffset, o.bRs, o.bCs, wasm, t.cOffset, o.ldc);
       expectBitwise(wasm, referenceF32(t, o), describeLayout(t));
+    }
+  });
+
+  it('overwrite (C = A·B, C not read): bitwise the accumulating GEMM onto zeros, C outside its block untouched', () => {
+    for (const f64 of [false, true]) {
+      for (const [i, t] of layouts(20, f64 ? 14 : 15).entries()) {
+        const o = operands(t, f64, 400 + i);
+        const want = o.c.slice();
+        for (let r = 0; r < t.m; r++) want.fill(0, t.cOffset + r * o.ldc, t.cOffset + r * o.ldc + t.n);
+        wasmGemmPacked(t.m, t.n, t.k, o.a, t.aOffset, o.aRs, o.aCs, o.b, t.bOffset, o.bRs, o.bCs, want, t.cOffset, o.ldc);
+        const got = o.c.slice();
+        for (let r = 0; r < t.m; r++) got.fill(Number.NaN, t.cOffset + r * o.ldc, t.cOffset + r * o.ldc + t.n);
+        poisonWasmMemory();
+        wasmGemmOverwrite(t.m, t.n, t.k, o.a, t.aOffset, o.aRs, o.aCs, o.b, t.bOffset, o.bRs, o.bCs, got, t.cOffset, o.ldc);
+        expectBitwise(got, want, `${f64 ? 'float64' : 'float32'} ${describeLayout(t)}`);
+      }
     }
   });
 

@@ -21,7 +21,8 @@ import type { FloatStorage as Storage } from '../dtype.js';
 import { getNumThreads, poolAvailable, runChunks } from '../parallel/pool.js';
 import { arrayArg, numberArg, type TaskArg, type TaskFactory } from '../parallel/protocol.js';
 import { sharedOperand } from '../parallel/shared-memory.js';
-import { gemmPacked } from './gemm-backend.js';
+import { isShared } from '../parallel/pool.js';
+import { gemmPacked, gemmPackedOverwrite } from './gemm-backend.js';
 
 /**
  * Below this many multiply-adds (m·n·k) a GEMM runs on the calling thread. Measured
@@ -59,8 +60,19 @@ export function gemmParallelMinMacs(backend: Backend = getBackend()): number {
   return backend === 'wasm' ? GEMM_PARALLEL_MIN_MACS_WASM : GEMM_PARALLEL_MIN_MACS;
 }
 
-/** Chunks per thread: a worker that wakes late (≈ 50 µs) still finds work, at little packing cost. */
+/**
+ * Chunks per thread on the JS backend: a worker that wakes late (≈ 50 µs) still finds work, at
+ * little packing cost.
+ */
 const CHUNKS_PER_THREAD = 3;
+
+/**
+ * The same on the wasm backend. Every row block packs all of B again (and every column block all
+ * of A), and the wasm kernel does the same work ≈ 5× faster than the JS one, so packing weighs ≈ 5×
+ * more: at 512×512 float32, staging and packing B takes ≈ 0.14 ms against ≈ 2.9 ms of kernel per
+ * thread, so three chunks per thread would cost ≈ 10 % more per thread than one.
+ */
+const CHUNKS_PER_THREAD_WASM = Number(process.env['TSGRAD_GEMM_CHUNKS'] ?? 1);
 
 /**
  * At most this many elements of C per task: each participant has a result region as large as the
@@ -85,10 +97,22 @@ function gemmPlan(m: number, n: number, threads: number): GemmPlan {
   const splitN = n > m;
   const extent = splitN ? n : m;
   const unit = splitN ? 4 : 2; // whole register tiles (NR columns or MR rows)
-  const wanted = Math.max(1, Math.min(Math.ceil(extent / unit), threads * CHUNKS_PER_THREAD));
+  const perThread = getBackend() === 'wasm' ? CHUNKS_PER_THREAD_WASM : CHUNKS_PER_THREAD;
+  const wanted = Math.max(1, Math.min(Math.ceil(extent / unit), threads * perThread));
   const block = Math.ceil(extent / wanted / unit) * unit;
   const nChunks = Math.ceil(extent / block);
   return { splitN, block, nChunks, blockSize: block * (splitN ? m : n) };
+}
+
+/** How a 'gemm' chunk treats C0 (see gemmTask). */
+const MODE_READ_C = 0;
+const MODE_ZERO_C = 1;
+const MODE_IN_PLACE = 2;
+
+/** Copies a chunk's region (row-major, the block's width as row stride) into its block of C. */
+function copyBlockToC(region: Storage, r0: number, r1: number, j0: number, j1: number, c: Storage, cOffset: number, ldc: number): void {
+  const cols = j1 - j0;
+  for (let i = r0; i < r1; i++) c.set(region.subarray((i - r0) * cols, (i - r0 + 1) * cols), cOffset + i * ldc + j0);
 }
 
 /** Rows [r0, r1) and columns [j0, j1) of C in chunk `chunk`. */
@@ -104,8 +128,12 @@ function regionView(out: Float64Array, o: number, size: number, f32: boolean): S
 
 /**
  * Task 'gemm': args [a, aOffset, aRowStride, aColStride, b, bOffset, bRowStride, bColStride,
- * c0, c0Offset, ldc, m, n, k, splitN (0/1), block, f32 (0/1)]. Chunk i writes C0 + A·B of its block
- * into its region, row-major with the block's width as row stride.
+ * c0, c0Offset, ldc, m, n, k, splitN (0/1), block, f32 (0/1), mode]. Chunk i writes C0 + A·B of its
+ * block into its region, row-major with the block's width as row stride. Mode 0: C0 read from c0;
+ * 1: C0 is zero (c0 is not read; gemmPackedOverwrite); 2: C0 is zero and the chunk also copies its
+ * block into c0, which is then C itself, shared (in place: the calling thread copies nothing back;
+ * a chunk recomputed by the calling thread meanwhile is not copied, and a late copy would write the
+ * same values).
  */
 export const gemmTask: TaskFactory = (args) => {
   const name = 'gemm';
@@ -119,17 +147,23 @@ export const gemmTask: TaskFactory = (args) => {
   const splitN = numberArg(args, 14, name) === 1;
   const block = numberArg(args, 15, name);
   const f32 = numberArg(args, 16, name) === 1;
+  const mode = numberArg(args, 17, name);
   const plan: GemmPlan = { splitN, block, nChunks: 0, blockSize: 0 };
-  return (chunk, out, o) => {
+  return (chunk, out, o, current) => {
     const [r0, r1, j0, j1] = blockOf(plan, m, n, chunk);
     const rows = r1 - r0;
     const cols = j1 - j0;
     const region = regionView(out, o, rows * cols, f32);
-    for (let i = 0; i < rows; i++) {
-      const from = c0Off + (r0 + i) * ldc + j0;
-      region.set(c0.subarray(from, from + cols), i * cols);
+    if (mode === MODE_READ_C) {
+      for (let i = 0; i < rows; i++) {
+        const from = c0Off + (r0 + i) * ldc + j0;
+        region.set(c0.subarray(from, from + cols), i * cols);
+      }
+      gemmPacked(rows, cols, k, a, aOff + r0 * aRs, aRs, aCs, b, bOff + j0 * bCs, bRs, bCs, region, 0, cols);
+      return;
     }
-    gemmPacked(rows, cols, k, a, aOff + r0 * aRs, aRs, aCs, b, bOff + j0 * bCs, bRs, bCs, region, 0, cols);
+    gemmPackedOverwrite(rows, cols, k, a, aOff + r0 * aRs, aRs, aCs, b, bOff + j0 * bCs, bRs, bCs, region, 0, cols);
+    if (mode === MODE_IN_PLACE && (current === undefined || current())) copyBlockToC(region, r0, r1, j0, j1, c0, c0Off, ldc);
   };
 };
 
@@ -147,7 +181,8 @@ export function gemmShouldParallelize(m: number, n: number, k: number, aRs: numb
 /**
  * C[m×n] (row stride ldc, from cOffset) += A · B over the worker pool; bitwise the same as
  * `gemmPacked` on the calling thread (see the file comment). Call when
- * {@link gemmShouldParallelize} says so.
+ * {@link gemmShouldParallelize} says so. `cZero`: the caller knows C's block is all zeros (a fresh
+ * output): C is then not read, and when it is shared the chunks write it in place.
  *
  * @example
  * ```ts
@@ -160,13 +195,13 @@ export function gemmParallel(
   m: number, n: number, k: number,
   a: Storage, aOffset: number, aRowStride: number, aColStride: number,
   b: Storage, bOffset: number, bRowStride: number, bColStride: number,
-  c: Storage, cOffset: number, ldc: number,
+  c: Storage, cOffset: number, ldc: number, cZero = false,
 ): void {
   // Whole row panels of at most TASK_MAX_OUTPUT elements of C, one task each.
   const panelRows = Math.max(1, Math.floor(TASK_MAX_OUTPUT / n));
   for (let r = 0; r < m; r += panelRows) {
     const rows = Math.min(panelRows, m - r);
-    gemmTaskRun(rows, n, k, a, aOffset + r * aRowStride, aRowStride, aColStride, b, bOffset, bRowStride, bColStride, c, cOffset + r * ldc, ldc);
+    gemmTaskRun(rows, n, k, a, aOffset + r * aRowStride, aRowStride, aColStride, b, bOffset, bRowStride, bColStride, c, cOffset + r * ldc, ldc, cZero);
   }
 }
 
@@ -174,24 +209,26 @@ function gemmTaskRun(
   m: number, n: number, k: number,
   a: Storage, aOffset: number, aRs: number, aCs: number,
   b: Storage, bOffset: number, bRs: number, bCs: number,
-  c: Storage, cOffset: number, ldc: number,
+  c: Storage, cOffset: number, ldc: number, cZero: boolean,
 ): void {
   const sa = sharedOperand('gemm-a', a, aOffset, (m - 1) * aRs + (k - 1) * aCs + 1);
   const sb = sharedOperand('gemm-b', b, bOffset, (k - 1) * bRs + (n - 1) * bCs + 1);
-  const sc = sharedOperand('gemm-c', c, cOffset, (m - 1) * ldc + n);
+  const mode = !cZero ? MODE_READ_C : isShared(c) ? MODE_IN_PLACE : MODE_ZERO_C;
+  // Mode 1 reads nothing of C: no copy into shared scratch (an empty placeholder).
+  const sc = mode === MODE_ZERO_C ? c.subarray(0, 0) : sharedOperand('gemm-c', c, cOffset, (m - 1) * ldc + n);
   const f32 = c instanceof Float32Array;
   const plan = gemmPlan(m, n, getNumThreads());
   const resultSize = f32 ? Math.ceil(plan.blockSize / 2) : plan.blockSize;
   const args: TaskArg[] = [
     sa, 0, aRs, aCs, sb, 0, bRs, bCs, sc, 0, ldc,
-    m, n, k, plan.splitN ? 1 : 0, plan.block, f32 ? 1 : 0,
+    m, n, k, plan.splitN ? 1 : 0, plan.block, f32 ? 1 : 0, mode,
   ];
-  const { results, offsets } = runChunks('gemm', args, plan.nChunks, resultSize, gemmTask(args, 0));
+  const inPlace = mode === MODE_IN_PLACE;
+  const { results, offsets } = runChunks('gemm', args, plan.nChunks, resultSize, gemmTask(args, 0), { inPlace });
+  if (inPlace) return;
   // Copy each block into C (its region is row-major with the block's width as row stride).
   for (let chunk = 0; chunk < plan.nChunks; chunk++) {
     const [r0, r1, j0, j1] = blockOf(plan, m, n, chunk);
-    const cols = j1 - j0;
-    const region = regionView(results, offsets[chunk]!, (r1 - r0) * cols, f32);
-    for (let i = r0; i < r1; i++) c.set(region.subarray((i - r0) * cols, (i - r0 + 1) * cols), cOffset + i * ldc + j0);
+    copyBlockToC(regionView(results, offsets[chunk]!, (r1 - r0) * (j1 - j0), f32), r0, r1, j0, j1, c, cOffset, ldc);
   }
 }

@@ -307,7 +307,7 @@ function blocked(
   m: number, n: number, k: number,
   a: ArrayLike<number>, aOffset: number, aRowStride: number, aColStride: number,
   b: ArrayLike<number>, bOffset: number, bRowStride: number, bColStride: number, staged: boolean,
-  c: Storage, cOffset: number, ldc: number,
+  c: Storage, cOffset: number, ldc: number, cZero: boolean,
 ): void {
   const w = wasmGemm();
   const t = floatOf(c);
@@ -321,7 +321,8 @@ function blocked(
       const nc = Math.min(NC, n - jc);
       const ncPad = roundUp(nc, nr);
       const cOff = cOffset + r0 * ldc + jc;
-      copyC(view, true, rows, nc, ncPad, c, cOff, ldc);
+      if (cZero) view.fill(0, C_BYTES / size, C_BYTES / size + rows * ncPad);
+      else copyC(view, true, rows, nc, ncPad, c, cOff, ldc);
       for (let pc = 0; pc < k; pc += KC) {
         const kc = Math.min(KC, k - pc);
         packB(w, view, t, kc, nc, b, bOffset + pc * bRowStride + jc * bColStride, bRowStride, bColStride, staged);
@@ -355,7 +356,28 @@ export function wasmGemmPacked(
   b: ArrayLike<number>, bOffset: number, bRowStride: number, bColStride: number,
   c: Storage, cOffset: number, ldc: number,
 ): void {
-  blocked(m, n, k, a, aOffset, aRowStride, aColStride, b, bOffset, bRowStride, bColStride, false, c, cOffset, ldc);
+  blocked(m, n, k, a, aOffset, aRowStride, aColStride, b, bOffset, bRowStride, bColStride, false, c, cOffset, ldc, false);
+}
+
+/**
+ * C = A · B on the wasm backend: C's block [m×n] is overwritten and never read. Bitwise what
+ * {@link wasmGemmPacked} gives onto a C of zeros (the C region starts at +0 instead of a copy of
+ * C), without the copy of C into the module's memory. For a fresh output (matmul) and for
+ * chunks of the worker pool that must not read what another thread may be writing.
+ *
+ * @example
+ * ```ts
+ * const c = new Float32Array([7, 7, 7, 7]);
+ * wasmGemmOverwrite(2, 2, 2, [1, 2, 3, 4], 0, 2, 1, [5, 6, 7, 8], 0, 2, 1, c, 0, 2); // c = [19, 22, 43, 50]
+ * ```
+ */
+export function wasmGemmOverwrite(
+  m: number, n: number, k: number,
+  a: ArrayLike<number>, aOffset: number, aRowStride: number, aColStride: number,
+  b: ArrayLike<number>, bOffset: number, bRowStride: number, bColStride: number,
+  c: Storage, cOffset: number, ldc: number,
+): void {
+  blocked(m, n, k, a, aOffset, aRowStride, aColStride, b, bOffset, bRowStride, bColStride, false, c, cOffset, ldc, true);
 }
 
 /**
@@ -392,5 +414,5 @@ export function wasmGemmInPlace(
   const w = wasmGemm();
   const t = floatOf(c);
   const view = t === 'f32' ? w.f32 : w.f64;
-  blocked(m, n, k, a, aOffset, aRowStride, aColStride, view, STAGE_BYTES / elementBytes(t), bRowStride, bColStride, true, c, cOffset, ldc);
+  blocked(m, n, k, a, aOffset, aRowStride, aColStride, view, STAGE_BYTES / elementBytes(t), bRowStride, bColStride, true, c, cOffset, ldc, false);
 }
