@@ -22,6 +22,7 @@ import { getNumThreads, poolAvailable, runChunks } from '../parallel/pool.js';
 import { arrayArg, numberArg, type TaskArg, type TaskFactory } from '../parallel/protocol.js';
 import { sharedOperand } from '../parallel/shared-memory.js';
 import { isShared } from '../parallel/pool.js';
+import { wasmGemmOverwrite } from '../wasm/gemm.js';
 import { gemmPacked, gemmPackedOverwrite } from './gemm-backend.js';
 
 /**
@@ -162,7 +163,17 @@ export const gemmTask: TaskFactory = (args) => {
       gemmPacked(rows, cols, k, a, aOff + r0 * aRs, aRs, aCs, b, bOff + j0 * bCs, bRs, bCs, region, 0, cols);
       return;
     }
-    gemmPackedOverwrite(rows, cols, k, a, aOff + r0 * aRs, aRs, aCs, b, bOff + j0 * bCs, bRs, bCs, region, 0, cols);
+    const [aAt, bAt] = [aOff + r0 * aRs, bOff + j0 * bCs];
+    if (mode === MODE_IN_PLACE && getBackend() === 'wasm') {
+      // The wasm GEMM computes in its own memory and only then copies C's block out: straight
+      // into C, unless this chunk has been recomputed meanwhile.
+      const keep = (): boolean => current === undefined || current();
+      wasmGemmOverwrite(rows, cols, k, a, aAt, aRs, aCs, b, bAt, bRs, bCs, c0, c0Off + r0 * ldc + j0, ldc, keep);
+      return;
+    }
+    // The JS kernel adds each k-block onto C: a thread recomputing this chunk must not see it
+    // half done, so it works in the chunk's own region.
+    gemmPackedOverwrite(rows, cols, k, a, aAt, aRs, aCs, b, bAt, bRs, bCs, region, 0, cols);
     if (mode === MODE_IN_PLACE && (current === undefined || current())) copyBlockToC(region, r0, r1, j0, j1, c0, c0Off, ldc);
   };
 };

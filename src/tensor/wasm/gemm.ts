@@ -307,7 +307,7 @@ function blocked(
   m: number, n: number, k: number,
   a: ArrayLike<number>, aOffset: number, aRowStride: number, aColStride: number,
   b: ArrayLike<number>, bOffset: number, bRowStride: number, bColStride: number, staged: boolean,
-  c: Storage, cOffset: number, ldc: number, cZero: boolean,
+  c: Storage, cOffset: number, ldc: number, cZero: boolean, keep: (() => boolean) | undefined,
 ): void {
   const w = wasmGemm();
   const t = floatOf(c);
@@ -334,6 +334,7 @@ function blocked(
           w.kernel[t](roundUp(mc, tile.mr), ncPad, kc, A_BYTES, B_BYTES, C_BYTES + ic * ncPad * size, ncPad * size);
         }
       }
+      if (keep !== undefined && !keep()) return;
       copyC(view, false, rows, nc, ncPad, c, cOff, ldc);
     }
   }
@@ -356,14 +357,16 @@ export function wasmGemmPacked(
   b: ArrayLike<number>, bOffset: number, bRowStride: number, bColStride: number,
   c: Storage, cOffset: number, ldc: number,
 ): void {
-  blocked(m, n, k, a, aOffset, aRowStride, aColStride, b, bOffset, bRowStride, bColStride, false, c, cOffset, ldc, false);
+  blocked(m, n, k, a, aOffset, aRowStride, aColStride, b, bOffset, bRowStride, bColStride, false, c, cOffset, ldc, false, undefined);
 }
 
 /**
  * C = A · B on the wasm backend: C's block [m×n] is overwritten and never read. Bitwise what
  * {@link wasmGemmPacked} gives onto a C of zeros (the C region starts at +0 instead of a copy of
  * C), without the copy of C into the module's memory. For a fresh output (matmul) and for
- * chunks of the worker pool that must not read what another thread may be writing.
+ * chunks of the worker pool that must not read what another thread may be writing. `keep`, if
+ * given, is asked before each block of C is copied out; once it says false nothing more is written
+ * (a pool chunk that the calling thread has recomputed meanwhile).
  *
  * @example
  * ```ts
@@ -375,9 +378,9 @@ export function wasmGemmOverwrite(
   m: number, n: number, k: number,
   a: ArrayLike<number>, aOffset: number, aRowStride: number, aColStride: number,
   b: ArrayLike<number>, bOffset: number, bRowStride: number, bColStride: number,
-  c: Storage, cOffset: number, ldc: number,
+  c: Storage, cOffset: number, ldc: number, keep?: () => boolean,
 ): void {
-  blocked(m, n, k, a, aOffset, aRowStride, aColStride, b, bOffset, bRowStride, bColStride, false, c, cOffset, ldc, true);
+  blocked(m, n, k, a, aOffset, aRowStride, aColStride, b, bOffset, bRowStride, bColStride, false, c, cOffset, ldc, true, keep);
 }
 
 /**
@@ -414,5 +417,5 @@ export function wasmGemmInPlace(
   const w = wasmGemm();
   const t = floatOf(c);
   const view = t === 'f32' ? w.f32 : w.f64;
-  blocked(m, n, k, a, aOffset, aRowStride, aColStride, view, STAGE_BYTES / elementBytes(t), bRowStride, bColStride, true, c, cOffset, ldc, false);
+  blocked(m, n, k, a, aOffset, aRowStride, aColStride, view, STAGE_BYTES / elementBytes(t), bRowStride, bColStride, true, c, cOffset, ldc, false, undefined);
 }
