@@ -53,6 +53,18 @@ function bothWays(t: Case, seed: number): { serial: Floats; parallel: Floats } {
   return { serial, parallel };
 }
 
+/** The same with C known to be zero (`cZero`): the parallel C's block holds NaN, which must not be read. */
+function bothWaysZeroC(t: Case, seed: number): { serial: Floats; parallel: Floats } {
+  const o = operands(t, seed);
+  const serial = o.c.slice();
+  for (let i = 0; i < t.m; i++) serial.fill(0, t.cOffset + i * o.ldc, t.cOffset + i * o.ldc + t.n);
+  gemmPacked(t.m, t.n, t.k, o.a, t.aOffset, o.aRs, o.aCs, o.b, t.bOffset, o.bRs, o.bCs, serial, t.cOffset, o.ldc);
+  const parallel = o.c;
+  for (let i = 0; i < t.m; i++) parallel.fill(Number.NaN, t.cOffset + i * o.ldc, t.cOffset + i * o.ldc + t.n);
+  gemmParallel(t.m, t.n, t.k, o.a, t.aOffset, o.aRs, o.aCs, o.b, t.bOffset, o.bRs, o.bCs, parallel, t.cOffset, o.ldc, true);
+  return { serial, parallel };
+}
+
 function expectBitwise(got: Floats, want: Floats, what: string): void {
   expect(got.length, what).toBe(want.length);
   for (let i = 0; i < got.length; i++) {
@@ -91,15 +103,7 @@ describe('parallel GEMM is bitwise the serial packed kernel', () => {
     for (const threads of [1, 2, 4]) {
       setNumThreads(threads);
       await warmUpPool();
-      const o = operands(t, 12);
-      // Serial: the packed kernel onto a C whose block is zeros (elsewhere C keeps its values).
-      const serial = o.c.slice();
-      for (let i = 0; i < t.m; i++) serial.fill(0, t.cOffset + i * o.ldc, t.cOffset + i * o.ldc + t.n);
-      gemmPacked(t.m, t.n, t.k, o.a, t.aOffset, o.aRs, o.aCs, o.b, t.bOffset, o.bRs, o.bCs, serial, t.cOffset, o.ldc);
-      // Parallel with cZero: the block's old contents (NaN here) must never be read.
-      const parallel = o.c;
-      for (let i = 0; i < t.m; i++) parallel.fill(Number.NaN, t.cOffset + i * o.ldc, t.cOffset + i * o.ldc + t.n);
-      gemmParallel(t.m, t.n, t.k, o.a, t.aOffset, o.aRs, o.aCs, o.b, t.bOffset, o.bRs, o.bCs, parallel, t.cOffset, o.ldc, true);
+      const { serial, parallel } = bothWaysZeroC(t, 12);
       expectBitwise(parallel, serial, `${threads} threads, cZero`);
     }
   });
@@ -190,7 +194,8 @@ describe('faults during GEMM tasks', () => {
     expect(worker).toBeDefined();
     const stopped = worker!.terminate(); // takes effect on the worker thread while the GEMMs below run
     for (let r = 0; r < 10; r++) {
-      const { serial, parallel } = bothWays(t, 100 + r);
+      // Odd runs write C in place (cZero, shared C): a chunk the dead worker held is recomputed.
+      const { serial, parallel } = r % 2 === 0 ? bothWays(t, 100 + r) : bothWaysZeroC(t, 100 + r);
       expectBitwise(parallel, serial, `run ${r} after terminate`);
     }
     await stopped; // the pool sees the exit on the event loop, then starts a replacement
@@ -199,7 +204,7 @@ describe('faults during GEMM tasks', () => {
     expect(info.readyWorkers).toBe(1);
     let tookPart = false;
     for (let r = 0; r < 60 && !tookPart; r++) {
-      const { serial, parallel } = bothWays(t, 200 + r);
+      const { serial, parallel } = r % 2 === 0 ? bothWays(t, 200 + r) : bothWaysZeroC(t, 200 + r);
       expectBitwise(parallel, serial, `run ${r} with the replacement worker`);
       tookPart = poolInfo().lastTaskOwners.some((p) => p > 0);
     }
