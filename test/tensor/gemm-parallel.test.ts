@@ -103,8 +103,10 @@ describe('parallel GEMM is bitwise the serial packed kernel', () => {
     for (const threads of [1, 2, 4]) {
       setNumThreads(threads);
       await warmUpPool();
+      const errors = poolInfo().workerErrors;
       const { serial, parallel } = bothWaysZeroC(t, 12);
       expectBitwise(parallel, serial, `${threads} threads, cZero`);
+      expect(poolInfo().workerErrors, 'no chunk failed on a worker (and was recomputed here)').toBe(errors);
     }
   });
 

@@ -70,10 +70,12 @@ const CHUNKS_PER_THREAD = 3;
 /**
  * The same on the wasm backend. Every row block packs all of B again (and every column block all
  * of A), and the wasm kernel does the same work ≈ 5× faster than the JS one, so packing weighs ≈ 5×
- * more: at 512×512 float32, staging and packing B takes ≈ 0.14 ms against ≈ 2.9 ms of kernel per
- * thread, so three chunks per thread would cost ≈ 10 % more per thread than one.
+ * more: at 512×512 float32, staging and packing B takes ≈ 0.13 ms against ≈ 2.9 ms of kernel per
+ * thread. Measured (matmul 512×512 float32 through the op, 2 threads, each variant in its own
+ * process, 2 rounds, 2026-12-05 00:02, load 2.0–2.4): 1 chunk per thread 75.3 / 75.7 GFLOP/s,
+ * 2 chunks 73.6 / 74.8, 3 chunks 71.5 / 68.4 (1 thread: 41.6 / 41.9).
  */
-const CHUNKS_PER_THREAD_WASM = Number(process.env['TSGRAD_GEMM_CHUNKS'] ?? 1);
+const CHUNKS_PER_THREAD_WASM = 1;
 
 /**
  * At most this many elements of C per task: each participant has a result region as large as the
@@ -109,6 +111,7 @@ function gemmPlan(m: number, n: number, threads: number): GemmPlan {
 const MODE_READ_C = 0;
 const MODE_ZERO_C = 1;
 const MODE_IN_PLACE = 2;
+const MODE_IN_PLACE_WASM = 3;
 
 /** Copies a chunk's region (row-major, the block's width as row stride) into its block of C. */
 function copyBlockToC(region: Storage, r0: number, r1: number, j0: number, j1: number, c: Storage, cOffset: number, ldc: number): void {
@@ -134,7 +137,8 @@ function regionView(out: Float64Array, o: number, size: number, f32: boolean): S
  * 1: C0 is zero (c0 is not read; gemmPackedOverwrite); 2: C0 is zero and the chunk also copies its
  * block into c0, which is then C itself, shared (in place: the calling thread copies nothing back;
  * a chunk recomputed by the calling thread meanwhile is not copied, and a late copy would write the
- * same values).
+ * same values); 3: the same on the wasm backend, whose GEMM copies the block from its own memory
+ * straight into C (the task has no result regions).
  */
 export const gemmTask: TaskFactory = (args) => {
   const name = 'gemm';
@@ -154,21 +158,21 @@ export const gemmTask: TaskFactory = (args) => {
     const [r0, r1, j0, j1] = blockOf(plan, m, n, chunk);
     const rows = r1 - r0;
     const cols = j1 - j0;
+    const [aAt, bAt] = [aOff + r0 * aRs, bOff + j0 * bCs];
+    if (mode === MODE_IN_PLACE_WASM) {
+      // The wasm GEMM computes in its own memory and only then copies C's block out: straight
+      // into C, unless this chunk has been recomputed meanwhile.
+      const keep = (): boolean => current === undefined || current();
+      wasmGemmOverwrite(rows, cols, k, a, aAt, aRs, aCs, b, bAt, bRs, bCs, c0, c0Off + r0 * ldc + j0, ldc, keep);
+      return;
+    }
     const region = regionView(out, o, rows * cols, f32);
     if (mode === MODE_READ_C) {
       for (let i = 0; i < rows; i++) {
         const from = c0Off + (r0 + i) * ldc + j0;
         region.set(c0.subarray(from, from + cols), i * cols);
       }
-      gemmPacked(rows, cols, k, a, aOff + r0 * aRs, aRs, aCs, b, bOff + j0 * bCs, bRs, bCs, region, 0, cols);
-      return;
-    }
-    const [aAt, bAt] = [aOff + r0 * aRs, bOff + j0 * bCs];
-    if (mode === MODE_IN_PLACE && getBackend() === 'wasm') {
-      // The wasm GEMM computes in its own memory and only then copies C's block out: straight
-      // into C, unless this chunk has been recomputed meanwhile.
-      const keep = (): boolean => current === undefined || current();
-      wasmGemmOverwrite(rows, cols, k, a, aAt, aRs, aCs, b, bAt, bRs, bCs, c0, c0Off + r0 * ldc + j0, ldc, keep);
+      gemmPacked(rows, cols, k, a, aAt, aRs, aCs, b, bAt, bRs, bCs, region, 0, cols);
       return;
     }
     // The JS kernel adds each k-block onto C: a thread recomputing this chunk must not see it
@@ -224,17 +228,18 @@ function gemmTaskRun(
 ): void {
   const sa = sharedOperand('gemm-a', a, aOffset, (m - 1) * aRs + (k - 1) * aCs + 1);
   const sb = sharedOperand('gemm-b', b, bOffset, (k - 1) * bRs + (n - 1) * bCs + 1);
-  const mode = !cZero ? MODE_READ_C : isShared(c) ? MODE_IN_PLACE : MODE_ZERO_C;
+  const inPlaceMode = getBackend() === 'wasm' ? MODE_IN_PLACE_WASM : MODE_IN_PLACE;
+  const mode = !cZero ? MODE_READ_C : isShared(c) ? inPlaceMode : MODE_ZERO_C;
   // Mode 1 reads nothing of C: no copy into shared scratch (an empty placeholder).
   const sc = mode === MODE_ZERO_C ? c.subarray(0, 0) : sharedOperand('gemm-c', c, cOffset, (m - 1) * ldc + n);
   const f32 = c instanceof Float32Array;
   const plan = gemmPlan(m, n, getNumThreads());
-  const resultSize = f32 ? Math.ceil(plan.blockSize / 2) : plan.blockSize;
+  const resultSize = mode === MODE_IN_PLACE_WASM ? 0 : f32 ? Math.ceil(plan.blockSize / 2) : plan.blockSize;
   const args: TaskArg[] = [
     sa, 0, aRs, aCs, sb, 0, bRs, bCs, sc, 0, ldc,
     m, n, k, plan.splitN ? 1 : 0, plan.block, f32 ? 1 : 0, mode,
   ];
-  const inPlace = mode === MODE_IN_PLACE;
+  const inPlace = mode === MODE_IN_PLACE || mode === MODE_IN_PLACE_WASM;
   const { results, offsets } = runChunks('gemm', args, plan.nChunks, resultSize, gemmTask(args, 0), { inPlace });
   if (inPlace) return;
   // Copy each block into C (its region is row-major with the block's width as row stride).
