@@ -225,8 +225,15 @@ function packPanels(
   }
 }
 
-/** Copies `count` runs of `len` elements, src[off + i·stride …] → dst[at + i·dstStride …]. */
+/**
+ * Copies `count` runs of `len` elements, src[off + i·stride …] → dst[at + i·dstStride …]; runs
+ * that lie back to back on both sides are one copy.
+ */
 function copyRuns(dst: Storage, at: number, dstStride: number, src: Storage, off: number, stride: number, count: number, len: number): void {
+  if (stride === len && dstStride === len) {
+    dst.set(src.subarray(off, off + count * len), at);
+    return;
+  }
   for (let i = 0; i < count; i++) {
     const from = off + i * stride;
     dst.set(src.subarray(from, from + len), at + i * dstStride);
@@ -289,6 +296,10 @@ function copyC(view: Storage, toRegion: boolean, m: number, nc: number, ncPad: n
   const base = C_BYTES / (view instanceof Float32Array ? 4 : 8);
   if (toRegion) {
     copyRuns(view, base, ncPad, c, cOff, ldc, m, nc);
+    return;
+  }
+  if (nc === ncPad && ldc === nc) {
+    c.set(view.subarray(base, base + m * nc), cOff);
     return;
   }
   for (let i = 0; i < m; i++) {
