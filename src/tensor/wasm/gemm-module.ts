@@ -4,9 +4,11 @@
  * accumulators. The JavaScript driver (wasm/gemm.ts) packs the panels into the module's memory
  * and copies C in and out, exactly where the JS GEMM (kernels/gemm.ts) packs.
  *
- * Memory layout (wasm/gemm.ts; byte offsets in the imported memory, sized for float64):
- * A's block [MC×KC] | packed B [KC×NC] | C's rows [C_ROWS×NC] | staging [KC×NC] (B before packing,
- * or im2col's columns) | free scratch for other modules (≥ 4 MiB, wasm/gemm.ts `wasmScratchRegion`).
+ * Memory layout (wasm/gemm.ts; byte offsets in the imported memory, sized for float64): packed A
+ * [MC×KC] | A's staging [MC×KC] (its rows or columns as copied) | packed B [KC×NC] | C's rows
+ * [C_ROWS×NC] | staging [KC×NC] (B before packing, or im2col's columns) | free scratch for other
+ * modules (≥ 4 MiB, wasm/gemm.ts `wasmScratchRegion`). The packed regions have room for a block
+ * padded up to whole tiles.
  */
 import { ModuleBuilder, type FunctionBuilder, type Local } from './emitter.js';
 

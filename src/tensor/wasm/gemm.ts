@@ -2,8 +2,10 @@
  * GEMM on the wasm backend: C[m×n] += A[m×k] · B[k×n] with the same blocking as the JS reference
  * (kernels/gemm.ts — read it first): columns of C in blocks of NC → k in blocks of KC → rows in
  * blocks of MC → register tiles. Here the packing writes into the WebAssembly module's memory
- * (where the JS GEMM packs into its own Float64Array anyway), C's block is copied in and out, and
- * the register tiles run in the emitted kernel (wasm/gemm-module.ts).
+ * (where the JS GEMM packs into its own Float64Array anyway): A's and B's blocks are copied into
+ * staging regions and packed there by wasm into MR-tall and NR-wide panels, C's block is copied in
+ * (or, for C = A·B, zeroed) and out, and the register tiles run in the emitted kernel
+ * (wasm/gemm-module.ts).
  *
  * Numbers: float64 operands are packed as float64 and each element is C0 + Σ over k-blocks of a
  * float64 sum in order p = 0, 1, … — the same operations as the JS kernel, so float64 results are
@@ -22,16 +24,15 @@ import { wasmApi, type WasmMemory, type WasmModule } from './runtime.js';
 
 /**
  * Register tiles: 4 rows × 2 vectors (float32 4×8, float64 4×4), 8 accumulators + 2 B vectors + 1
- * splat of A = 11 of the 16 xmm registers V8 uses on x64. Measured with
- * `ROUNDS=9 npx tsx bench/measure-wasm-gemm.ts tiles` (whole GEMM 512×512×512, 1 thread, Node
- * 20.20, the 2-core Xeon of bench/README.md, 2026-12-04, with other agents' jobs running: load
- * average 11), GFLOP/s, median of rounds / best round — float32: 4×2 15.7 / 39.6, 2×4 18.8 / 40.2,
- * 4×3 20.5 / 24.5, 4×4 14.7 / 20.7, 6×2 14.5 / 21.3, 3×3 12.3 / 16.6, 8×1 15.1 / 22.1; float64:
- * 4×2 7.9 / 19.8, 2×4 10.2 / 14.5, 4×3 8.3 / 15.9, 6×2 6.3 / 11.4, 4×4 6.2 / 10.4. An earlier run
- * at load 4.7 (5 rounds, medians): float32 4×2 35.2, 2×4 34.9, 4×3 30.7, 6×2 29.7, 3×3 29.1, 4×4
- * 27.4, 8×1 26.1; float64 4×2 19.2, 2×4 19.1, 4×3 16.7, 6×2 14.6, 4×4 14.4. 4×2 and 2×4 lead in
- * both; bigger tiles lose (register spills, as the issue found for 4×4). (The earlier run packed A
- * and B in JS; the tile comparison is the same for every tile.)
+ * splat of A + 1 product = 12 of the 15 xmm registers V8 allocates on x64. Measured with
+ * `npx tsc -p tsconfig.bench.json && ROUNDS=5 node .bench-build/bench/measure-wasm-gemm.js tiles`
+ * (whole GEMM 512×512×512, both operands packed, 1 thread, Node 20.20, the 2-core Xeon of
+ * bench/README.md, 2026-12-05 00:07, load 2.6–2.8), GFLOP/s, median of rounds (worst–best) —
+ * float32: 4×2 42.7 (38.1–43.8), 2×4 43.7 (39.3–44.2), 4×3 37.9, 5×2 35.8, 6×2 34.7, 3×3 34.2,
+ * 8×1 29.8; float64: 4×2 21.2 (20.7–21.5), 2×4 21.2, 4×3 18.3, 5×2 17.5, 6×2 17.3. 4×2 and 2×4
+ * tie (also the kernel alone on blocks in L1: float32 47.8 and 48.0, float64 23.6 and 23.6); the
+ * bigger tiles lose (V8 spills accumulators: with the products' temporaries they need 14–16
+ * registers). 4×2 stays: fewer padding columns on the narrow products of conv2d.
  */
 export const WASM_TILE_F32: Tile = { mr: 4, nv: 2 };
 export const WASM_TILE_F64: Tile = { mr: 4, nv: 2 };
