@@ -12,6 +12,7 @@ import { conv2dGeometry } from '../../src/tensor/kernels/conv.js';
 import { CONV_PARALLEL_MIN_MACS, conv2dBackwardWeight } from '../../src/tensor/kernels/conv-parallel.js';
 import { poolInfo, poolWorkersForTest, warmUpPool } from '../../src/tensor/parallel/pool.js';
 import { naiveConv } from '../helpers/conv-reference.js';
+import { untilWorkerTakesPart } from '../helpers/pool-participation.js';
 import { expectBitwise, uniformValues } from '../helpers/random.js';
 
 afterAll(() => setNumThreads(1));
@@ -51,11 +52,7 @@ describe('conv2d over the pool is bitwise the same on any thread count', () => {
       setNumThreads(threads);
       await warmUpPool();
       const before = poolInfo().tasksRun;
-      let tookPart = false;
-      for (let r = 0; r < 20 && !tookPart; r++) {
-        expectBitwise(convRun(c).out, one.out, `${threads} threads, run ${r}`);
-        tookPart = poolInfo().lastTaskOwners.some((p) => p > 0);
-      }
+      const tookPart = await untilWorkerTakesPart((r) => expectBitwise(convRun(c).out, one.out, `${threads} threads, run ${r}`));
       expect(poolInfo().tasksRun, 'the conv went through the pool').toBeGreaterThan(before);
       expect(tookPart, 'a worker computed images').toBe(true);
     }
@@ -101,15 +98,7 @@ describe('faults during conv tasks', () => {
     await stopped;
     await new Promise((resolve) => setTimeout(resolve, 20));
     expect((await warmUpPool()).readyWorkers).toBe(1);
-    // On a loaded machine the calling thread may finish every chunk before the woken worker
-    // claims one: keep running (yielding between runs) for up to 10 s until the worker takes part.
-    let tookPart = false;
-    const deadline = Date.now() + 10_000;
-    for (let r = 0; !tookPart && (r < 20 || Date.now() < deadline); r++) {
-      expectBitwise(convRun(c).out, one, `run ${r} with the replacement worker`);
-      tookPart = poolInfo().lastTaskOwners.some((p) => p > 0);
-      if (!tookPart) await new Promise((resolve) => setTimeout(resolve, 5));
-    }
+    const tookPart = await untilWorkerTakesPart((r) => expectBitwise(convRun(c).out, one, `run ${r} with the replacement worker`));
     expect(tookPart, 'the replacement worker computed images').toBe(true);
   });
 });

@@ -13,6 +13,7 @@ import { gemmPacked } from '../../src/tensor/kernels/gemm-backend.js';
 import { GEMM_PARALLEL_MIN_MACS, GEMM_PARALLEL_MIN_MACS_WASM, gemmParallel, gemmParallelMinMacs, gemmShouldParallelize } from '../../src/tensor/kernels/gemm-parallel.js';
 import { gemm } from '../../src/tensor/kernels/matmul.js';
 import { poolInfo, poolWorkersForTest, warmUpPool } from '../../src/tensor/parallel/pool.js';
+import { untilWorkerTakesPart } from '../helpers/pool-participation.js';
 import { makeRandom } from '../helpers/random.js';
 
 type Floats = Float32Array | Float64Array;
@@ -114,12 +115,10 @@ describe('parallel GEMM is bitwise the serial packed kernel', () => {
     setNumThreads(2);
     await warmUpPool();
     const t: Case = { ...base, m: 256, n: 256, k: 256 };
-    let tookPart = false;
-    for (let r = 0; r < 60 && !tookPart; r++) {
+    const tookPart = await untilWorkerTakesPart((r) => {
       const { serial, parallel } = bothWays(t, r);
       expectBitwise(parallel, serial, `run ${r}`);
-      tookPart = poolInfo().lastTaskOwners.some((p) => p > 0);
-    }
+    });
     expect(tookPart, 'a worker computed a block').toBe(true);
     expect(256 ** 3).toBeGreaterThanOrEqual(gemmParallelMinMacs());
     expect(gemmShouldParallelize(256, 256, 256, 256, 1, 256, 1)).toBe(true);
@@ -204,12 +203,10 @@ describe('faults during GEMM tasks', () => {
     await new Promise((resolve) => setTimeout(resolve, 20));
     const info = await warmUpPool();
     expect(info.readyWorkers).toBe(1);
-    let tookPart = false;
-    for (let r = 0; r < 60 && !tookPart; r++) {
+    const tookPart = await untilWorkerTakesPart((r) => {
       const { serial, parallel } = r % 2 === 0 ? bothWays(t, 200 + r) : bothWaysZeroC(t, 200 + r);
       expectBitwise(parallel, serial, `run ${r} with the replacement worker`);
-      tookPart = poolInfo().lastTaskOwners.some((p) => p > 0);
-    }
+    });
     expect(tookPart, 'the replacement worker computed blocks').toBe(true);
   });
 });

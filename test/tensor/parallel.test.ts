@@ -13,6 +13,7 @@ import {
   PARALLEL_MIN_ELEMENTS, poolInfo, poolWorkersForTest, runChunks, setNumThreads, warmUpPool,
 } from '../../src/tensor/parallel/pool.js';
 import { debugFaultTask } from '../../src/tensor/parallel/tasks.js';
+import { untilWorkerTakesPart } from '../helpers/pool-participation.js';
 
 /** A shared Float32Array of `size` deterministic values with a per-channel offset. */
 function sharedInput(size: number, seed: number): Float32Array {
@@ -27,15 +28,6 @@ function allSums(x: Float32Array, g: Float32Array, shape: number[], mean: Float6
   const b = channelSums(x, 0, shape, mean);
   const c = channelGradSums(g, 0, x, 0, shape, mean);
   return [...a, ...b.sum, ...b.sumSq, ...c.sumG, ...c.sumGX];
-}
-
-/** Runs `fn` until a worker computed at least one chunk of the last task (or `tries` runs). */
-function untilWorkersTakePart(fn: () => void, tries = 60): boolean {
-  for (let t = 0; t < tries; t++) {
-    fn();
-    if (poolInfo().lastTaskOwners.some((p) => p > 0)) return true;
-  }
-  return false;
 }
 
 afterAll(() => setNumThreads(1));
@@ -69,7 +61,7 @@ describe('determinism across thread counts', () => {
       const info = await warmUpPool();
       expect(info.readyWorkers).toBe(threads - 1);
       let parallel: number[] = [];
-      const tookPart = untilWorkersTakePart(() => {
+      const tookPart = await untilWorkerTakesPart(() => {
         parallel = allSums(x, g, shape, mean);
         expect(parallel).toEqual(serial);
       });
@@ -119,12 +111,12 @@ describe('faults', () => {
   it('a worker that throws mid-task: its chunk is recomputed here, the result is right, later calls work', async () => {
     setNumThreads(2);
     await warmUpPool();
-    let hit = false;
-    for (let t = 0; t < 40 && !hit; t++) {
+    let workerChunks = 0;
+    const hit = await untilWorkerTakesPart(() => {
       const r = runDebug(1, -1); // every chunk a worker runs throws
       expect(r.values).toEqual(expected);
-      hit = r.workerChunks > 0;
-    }
+      workerChunks = r.workerChunks;
+    }, { tookPart: () => workerChunks > 0 });
     expect(hit, 'a worker ran (and failed) a chunk').toBe(true);
     expect(poolInfo().workerErrors).toBeGreaterThan(0);
     expect(poolInfo().lastWorkerError).toMatch(/debug-fault: chunk \d+ fails on worker 1/);
@@ -134,12 +126,12 @@ describe('faults', () => {
   it('a worker that exits mid-task: no hang, the right result, and the pool replaces it', async () => {
     setNumThreads(2);
     await warmUpPool();
-    let died = false;
-    for (let t = 0; t < 40 && !died; t++) {
+    let workerChunks = 0;
+    const died = await untilWorkerTakesPart(() => {
       const r = runDebug(2, -1); // the first chunk a worker runs ends that worker
       expect(r.values).toEqual(expected);
-      died = r.workerChunks > 0;
-    }
+      workerChunks = r.workerChunks;
+    }, { tookPart: () => workerChunks > 0 });
     expect(died, 'a worker ran a chunk and exited').toBe(true);
     // Straight away (the exit not yet noticed by the pool) the calling thread does the work.
     expect(runDebug(0, -1).values).toEqual(expected);
@@ -147,12 +139,12 @@ describe('faults', () => {
     await new Promise((resolve) => setTimeout(resolve, 50));
     const info = await warmUpPool();
     expect(info.readyWorkers).toBe(1);
-    let tookPart = false;
-    for (let t = 0; t < 40 && !tookPart; t++) {
+    workerChunks = 0;
+    const tookPart = await untilWorkerTakesPart(() => {
       const r = runDebug(0, -1);
       expect(r.values).toEqual(expected);
-      tookPart = r.workerChunks > 0;
-    }
+      workerChunks = r.workerChunks;
+    }, { tookPart: () => workerChunks > 0 });
     expect(tookPart, 'the replacement worker computed chunks').toBe(true);
   });
 

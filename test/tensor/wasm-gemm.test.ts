@@ -17,7 +17,8 @@ import {
   WASM_TILE_F32, WASM_TILE_F64, wasmGemmInPlace, wasmGemmInPlaceBuffer, wasmGemmInPlaceFits, wasmGemmPacked,
   wasmGemmOverwrite, wasmScratchRegion, wasmThreadMemory,
 } from '../../src/tensor/wasm/gemm.js';
-import { poolInfo, warmUpPool } from '../../src/tensor/parallel/pool.js';
+import { warmUpPool } from '../../src/tensor/parallel/pool.js';
+import { untilWorkerTakesPart } from '../helpers/pool-participation.js';
 import { expectBitwise, makeRandom, uniformValues } from '../helpers/random.js';
 
 type Floats = Float32Array | Float64Array;
@@ -305,12 +306,9 @@ describe('the wasm backend through the ops and the pool', () => {
       const b = tensor(uniformValues(190 * 210, 2), { shape: [190, 210], dtype });
       const one = await onThreads(1, () => a.matmul(b).toArray());
       for (const threads of [2, 4]) {
-        let tookPart = false;
-        for (let r = 0; r < 30 && !tookPart; r++) {
-          const many = await onThreads(threads, () => a.matmul(b).toArray());
-          expectBitwise(many, one, `${dtype} matmul on ${threads} threads`);
-          tookPart = poolInfo().lastTaskOwners.some((p) => p > 0);
-        }
+        setNumThreads(threads);
+        await warmUpPool();
+        const tookPart = await untilWorkerTakesPart(() => expectBitwise(a.matmul(b).toArray(), one, `${dtype} matmul on ${threads} threads`));
         expect(tookPart, `a worker computed a block (${threads} threads)`).toBe(true);
       }
     }
