@@ -8,13 +8,16 @@
  * depends on the element's neighbours. So the parallel result is bitwise the serial
  * `gemmPacked` result, for any block size and any number of threads.
  *
- * A chunk never writes C itself: it copies its block of C0 into its own result region (protocol.ts:
- * one region per participant, so the calling thread can recompute a chunk that a slow or dead
- * worker holds without a race), runs the packed kernel there (a float32 view of the region for a
- * float32 C, so the per-k-block rounding is the same), and the calling thread copies the blocks into
- * C after the task. Workers can only read shared memory: an operand that is not shared is first
- * copied (the span of storage it covers) into a shared scratch array kept between calls — O(n²)
- * copying for O(n³) work.
+ * When C is to be added onto, a chunk never writes C itself: it copies its block of C0 into its
+ * own result region (protocol.ts: one region per participant, so the calling thread can recompute a
+ * chunk that a slow or dead worker holds without a race), runs the packed kernel there (a float32
+ * view of the region for a float32 C, so the per-k-block rounding is the same), and the calling
+ * thread copies the blocks into C after the task. When the caller knows C is all zeros (matmul's
+ * fresh output) and C is shared, the chunks write their blocks into C themselves (the pool's
+ * in-place mode): C is never read, so a chunk recomputed by the calling thread writes the same
+ * values whatever the worker has written so far. Workers can only read shared memory: an operand
+ * that is not shared is first copied (the span of storage it covers) into a shared scratch array
+ * kept between calls — O(n²) copying for O(n³) work.
  */
 import { getBackend, type Backend } from '../backend.js';
 import type { FloatStorage as Storage } from '../dtype.js';
