@@ -15,7 +15,7 @@ import { F, getBackend, setBackend, setNumThreads, tensor } from '../../src/inde
 import { gemmInPlace, gemmInPlaceBuffer, gemmPacked } from '../../src/tensor/kernels/gemm.js';
 import {
   WASM_TILE_F32, WASM_TILE_F64, wasmGemmInPlace, wasmGemmInPlaceBuffer, wasmGemmInPlaceFits, wasmGemmPacked,
-  wasmScratchRegion, wasmThreadMemory,
+  wasmGemmOverwrite, wasmScratchRegion, wasmThreadMemory,
 } from '../../src/tensor/wasm/gemm.js';
 import { warmUpPool } from '../../src/tensor/parallel/pool.js';
 import { untilWorkerTakesPart } from '../helpers/pool-participation.js';
@@ -60,7 +60,7 @@ function poisonWasmMemory(): void {
   wasmGemmInPlaceBuffer(new Float64Array(0)).buffer.fill(Number.NaN);
 }
 
-/** Random layouts with ragged edges: sizes around the tile (4×8 / 4×4), KC = 256, MC = 128, NC = 512. */
+/** Random layouts with ragged edges: sizes around the tile (4×8 / 4×4), KC = 256, MC = 128, NC = 512 (and n = 64: whole tiles, C copied out in one piece). */
 function layouts(count: number, seed: number): Layout[] {
   const rnd = makeRandom(seed);
   const pick = (xs: number[]): number => xs[Math.floor(rnd() * xs.length)]!;
@@ -68,7 +68,7 @@ function layouts(count: number, seed: number): Layout[] {
   for (let i = 0; i < count; i++) {
     out.push({
       m: pick([2, 3, 5, 7, 13, 31, 129, 133]),
-      n: pick([2, 3, 9, 15, 17, 33, 70, 515]),
+      n: pick([2, 3, 9, 15, 17, 33, 64, 70, 515]),
       k: pick([1, 3, 15, 17, 40, 255, 257, 300]),
       aT: rnd() < 0.5, bT: rnd() < 0.5, gapped: rnd() < 0.2,
       aOffset: pick([0, 1, 3]), bOffset: pick([0, 2, 5]), cOffset: pick([0, 1, 7]), ldcGap: pick([0, 0, 3]),
@@ -101,6 +101,34 @@ function worstRatioF32(t: Layout, o: ReturnType<typeof operands>, c0: Floats, go
     }
   }
   return worst;
+}
+
+/**
+ * The float32 wasm GEMM's operations written out: each element is C0 plus, k-block by k-block
+ * (KC = 256), a float32 sum from 0 of float32 products in the order p = 0, 1, …, each block's sum
+ * rounded onto C. (Math.fround after each float64 operation on float32 values gives the float32
+ * operation's bits: the product is exact in float64, and a float64 sum of two float32 values
+ * rounds to float32 correctly.)
+ */
+function referenceF32(t: Layout, o: ReturnType<typeof operands>): Float32Array {
+  const out = Float32Array.from(o.c);
+  const kcBlock = 256;
+  for (let i = 0; i < t.m; i++) {
+    for (let j = 0; j < t.n; j++) {
+      const ci = t.cOffset + i * o.ldc + j;
+      let c = out[ci]!;
+      for (let p0 = 0; p0 < t.k; p0 += kcBlock) {
+        let s = 0;
+        for (let p = p0; p < Math.min(t.k, p0 + kcBlock); p++) {
+          const prod = Math.fround(o.a[t.aOffset + i * o.aRs + p * o.aCs]! * o.b[t.bOffset + p * o.bRs + j * o.bCs]!);
+          s = Math.fround(s + prod);
+        }
+        c = Math.fround(c + s);
+      }
+      out[ci] = c;
+    }
+  }
+  return out;
 }
 
 afterAll(() => {
@@ -145,6 +173,34 @@ describe('wasm GEMM against the JS reference', () => {
         }
       }
       for (let x = 0; x < t.cOffset; x++) expect(wasm[x]).toBe(o.c[x]);
+    }
+  });
+
+  it('float32: bitwise the written-out float32 operations (k-blocks of 256 summed in order) on 40 random layouts', () => {
+    // Whole tiles across and no gap between C's rows: C leaves the module's memory in one copy.
+    const whole: Layout = { m: 37, n: 64, k: 300, aT: false, bT: false, gapped: false, aOffset: 1, bOffset: 0, cOffset: 3, ldcGap: 0, plain: false };
+    for (const [i, t] of [...layouts(40, 13), whole].entries()) {
+      const o = operands(t, false, 300 + i);
+      poisonWasmMemory();
+      const wasm = o.c.slice();
+      wasmGemmPacked(t.m, t.n, t.k, o.a, t.aOffset, o.aRs, o.aCs, o.b, t.bOffset, o.bRs, o.bCs, wasm, t.cOffset, o.ldc);
+      expectBitwise(wasm, referenceF32(t, o), describeLayout(t));
+    }
+  });
+
+  it('overwrite (C = A·B, C not read): bitwise the accumulating GEMM onto zeros, C outside its block untouched', () => {
+    for (const f64 of [false, true]) {
+      for (const [i, t] of layouts(20, f64 ? 14 : 15).entries()) {
+        const o = operands(t, f64, 400 + i);
+        const want = o.c.slice();
+        for (let r = 0; r < t.m; r++) want.fill(0, t.cOffset + r * o.ldc, t.cOffset + r * o.ldc + t.n);
+        wasmGemmPacked(t.m, t.n, t.k, o.a, t.aOffset, o.aRs, o.aCs, o.b, t.bOffset, o.bRs, o.bCs, want, t.cOffset, o.ldc);
+        const got = o.c.slice();
+        for (let r = 0; r < t.m; r++) got.fill(Number.NaN, t.cOffset + r * o.ldc, t.cOffset + r * o.ldc + t.n);
+        poisonWasmMemory();
+        wasmGemmOverwrite(t.m, t.n, t.k, o.a, t.aOffset, o.aRs, o.aCs, o.b, t.bOffset, o.bRs, o.bCs, got, t.cOffset, o.ldc);
+        expectBitwise(got, want, `${f64 ? 'float64' : 'float32'} ${describeLayout(t)}`);
+      }
     }
   });
 

@@ -128,6 +128,7 @@ class I32Ops {
   ne(): void { this.c.op(0x47); }
   lt_s(): void { this.c.op(0x48); }
   lt_u(): void { this.c.op(0x49); }
+  ge_u(): void { this.c.op(0x4f); }
   gt_s(): void { this.c.op(0x4a); }
   le_s(): void { this.c.op(0x4c); }
   ge_s(): void { this.c.op(0x4e); }
@@ -136,6 +137,7 @@ class I32Ops {
   mul(): void { this.c.op(0x6c); }
   /** Signed division, rounding toward zero (traps on division by 0). */
   div_s(): void { this.c.op(0x6d); }
+  rem_u(): void { this.c.op(0x70); }
   and(): void { this.c.op(0x71); }
   or(): void { this.c.op(0x72); }
   shl(): void { this.c.op(0x74); }
