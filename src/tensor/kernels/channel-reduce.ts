@@ -18,7 +18,9 @@ import type { Storage } from '../dtype.js';
 import { runChunks, shouldParallelize } from '../parallel/pool.js';
 import { arrayArg, numberArg, type ChunkFn, type TaskArg, type TaskFactory } from '../parallel/protocol.js';
 import { shapeString } from '../shape.js';
-import { wasmChannelGradSumsChunk, wasmChannelSumsChunk, wasmChunkFits } from '../wasm/channel-reduce.js';
+import {
+  wasmChannelGradSumsChunk, wasmChannelSumsChunk, wasmChunkFits, wasmPlaneSums, wasmPlaneSumsFit,
+} from '../wasm/channel-reduce.js';
 
 /** Elements per chunk: big enough that a chunk outweighs claiming it, small enough to balance. */
 const CHUNK_ELEMENTS = 32768;
@@ -276,6 +278,27 @@ function sumsChunkWasm(x: Float32Array, xOff: number, p: ChannelPlan, shift: Flo
   };
 }
 
+/**
+ * {@link sumsChunk} without squares (its plane sums, planeSum32) for float32 x in wasm when the
+ * chunk is contiguous and fits, else in JS; the plane sums are added up here as sumsChunk does.
+ */
+function planeSumsChunkWasm(x: Float32Array, xOff: number, p: ChannelPlan): ChunkFn {
+  return (chunk, out, o) => {
+    const at = wasmChunk(p, chunk);
+    if (at === null || !wasmPlaneSumsFit(at.nb * at.nc, p.inner)) {
+      sumsChunk(x, xOff, p, chunk, null, false, out, o);
+      return;
+    }
+    const sums = wasmPlaneSums(x, xOff + at.first, at.nb * at.nc, p.inner);
+    for (let j = 0; j < at.nc; j++) {
+      let s0 = 0;
+      const s1 = 0, s2 = 0, s3 = 0; // as sumsChunk's, which only s0 takes when there are no squares
+      for (let b = 0; b < at.nb; b++) s0 += sums[b * at.nc + j]!;
+      out[o + j] = (s0 + s1) + (s2 + s3);
+    }
+  };
+}
+
 /** {@link gradChunk} for float32 g and x in wasm when the chunk is contiguous and fits, else in JS. */
 function gradChunkWasm(g: Float32Array, gOff: number, x: Float32Array, xOff: number, p: ChannelPlan, mean: Float64Array | null): ChunkFn {
   return (chunk, out, o) => {
@@ -332,7 +355,8 @@ export function channelSum(x: Storage, offset: number, shape: readonly number[])
   const sum = new Float64Array(c);
   const args: TaskArg[] = [x, offset, n, c, inner, null, 0];
   const parallel = shouldParallelize(n * c * inner, x);
-  reduceChunks(p, p.chanPer, parallel, 'channel-sums', args, channelSumsTask(args, 0), sum, null);
+  const run = !parallel && x instanceof Float32Array && getBackend() === 'wasm' ? planeSumsChunkWasm(x, offset, p) : channelSumsTask(args, 0);
+  reduceChunks(p, p.chanPer, parallel, 'channel-sums', args, run, sum, null);
   return sum;
 }
 

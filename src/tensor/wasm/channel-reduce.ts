@@ -127,13 +127,62 @@ export function channelReduceModuleBytes(): Uint8Array {
       }
     });
   });
+  emitPlaneSums(m);
   return m.bytes();
 }
+
+/**
+ * Emits `plane_sums(x, planes, inner, out)`: out[p] (float64) = kernels/channel-reduce.ts
+ * `planeSum32` of the p-th plane of `inner` float32 values at x — eight float64 accumulators a0…a7
+ * (the lanes of four f64x2) taking x[i … i + 7] for i = inner − 8, inner − 16, … ≥ 0, then the first
+ * inner mod 8 values from the top down into a0, merged ((a0 + a1) + (a2 + a3)) + ((a4 + a5) + (a6 + a7)).
+ * Measured through channelSum (the conv bias gradient; node micro-bench, load 3.5, JS → wasm):
+ * [32, 8, 784] 77–81 → 43–51 µs, [32, 16, 196] 41–43 → 21 µs.
+ */
+function emitPlaneSums(m: ModuleBuilder): void {
+  m.func('plane_sums', ['i32', 'i32', 'i32', 'i32'], [], (f, args) => {
+    const [x, planes, inner, out] = args as [Local, Local, Local, Local];
+    const [p, base, i] = [f.local('i32'), f.local('i32'), f.local('i32')];
+    const acc = [f.local('v128'), f.local('v128'), f.local('v128'), f.local('v128')];
+    const lane = (a: number, l: number): void => { f.get(acc[a]!); f.f64x2.extract_lane(l); };
+    f.forRange(p, 0, planes, 1, () => {
+      f.get(x); f.get(p); f.get(inner); f.i32.mul(); f.i32.const(2); f.i32.shl(); f.i32.add(); f.set(base);
+      for (const a of acc) { f.v128.zero(); f.set(a); }
+      f.get(inner); f.i32.const(8); f.i32.sub(); f.set(i);
+      f.block(() => f.loop(() => {
+        f.get(i); f.i32.const(0); f.i32.lt_s(); f.br_if(1);
+        acc.forEach((a, k) => {
+          f.get(a); f.get(base); f.get(i); f.i32.const(2); f.i32.shl(); f.i32.add();
+          f.v128.load64_zero(8 * k, 0); f.f64x2.promote_low_f32x4(); f.f64x2.add(); f.set(a);
+        });
+        f.addTo(i, -8);
+        f.br(0);
+      }));
+      f.addTo(i, 7);
+      f.block(() => f.loop(() => {
+        f.get(i); f.i32.const(0); f.i32.lt_s(); f.br_if(1);
+        f.get(acc[0]!); lane(0, 0);
+        f.get(base); f.get(i); f.i32.const(2); f.i32.shl(); f.i32.add(); f.f32.load(); f.f64.promote_f32();
+        f.f64.add(); f.f64x2.replace_lane(0); f.set(acc[0]!);
+        f.addTo(i, -1);
+        f.br(0);
+      }));
+      f.get(out); f.get(p); f.i32.const(3); f.i32.shl(); f.i32.add();
+      lane(0, 0); lane(0, 1); f.f64.add(); lane(1, 0); lane(1, 1); f.f64.add(); f.f64.add();
+      lane(2, 0); lane(2, 1); f.f64.add(); lane(3, 0); lane(3, 1); f.f64.add(); f.f64.add();
+      f.f64.add();
+      f.f64.store();
+    });
+  });
+}
+
+type PlaneSumsFn = (x: number, planes: number, inner: number, out: number) => void;
 
 type SumsFn = (x: number, nb: number, nc: number, inner: number, shift: number, out: number) => void;
 type GradFn = (g: number, x: number, nb: number, nc: number, inner: number, mean: number, out: number) => void;
 
 interface ReduceKernels {
+  planeSums: PlaneSumsFn;
   sums: SumsFn;
   grad: GradFn;
   f32: Float32Array;
@@ -155,6 +204,7 @@ function reduceKernels(): ReduceKernels {
   const memory = wasmThreadMemory();
   const exports = new api.Instance(compiled, { env: { memory } }).exports;
   instance = {
+    planeSums: exports['plane_sums'] as PlaneSumsFn,
     sums: exports['channel_sums'] as SumsFn,
     grad: exports['channel_grad_sums'] as GradFn,
     f32: new Float32Array(memory.buffer),
@@ -228,4 +278,27 @@ export function wasmChannelGradSumsChunk(
   else k.f64.set(mean.subarray(meanOffset, meanOffset + nc), at.consts / 8);
   k.grad(at.first, at.second, nb, nc, inner, at.consts, at.out);
   return accumulators(k, at.out, nc);
+}
+
+/** Whether `planes` plane sums of `inner` elements fit {@link wasmPlaneSums}'s regions. */
+export function wasmPlaneSumsFit(planes: number, inner: number): boolean {
+  return planes * inner <= WASM_REDUCE_MAX && planes <= WASM_REDUCE_MAX_CHANNELS;
+}
+
+/**
+ * kernels/channel-reduce.ts `planeSum32` of each of the `planes` planes of `inner` float32 values
+ * from x[from] (one contiguous run), in wasm, the same bits. Returns the sums (float64, one per
+ * plane), valid until the next wasm call. Check {@link wasmPlaneSumsFit}.
+ *
+ * @example
+ * ```ts
+ * wasmPlaneSums(new Float32Array([1, 2, 3, 4]), 0, 2, 2); // [3, 7]
+ * ```
+ */
+export function wasmPlaneSums(x: Float32Array, from: number, planes: number, inner: number): Float64Array {
+  const k = reduceKernels();
+  const at = regions();
+  k.f32.set(x.subarray(from, from + planes * inner), at.first / 4);
+  k.planeSums(at.first, planes, inner, at.consts);
+  return k.f64.subarray(at.consts / 8, at.consts / 8 + planes);
 }
