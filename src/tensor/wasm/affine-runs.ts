@@ -7,8 +7,8 @@
  * float32 as a Float32Array store rounds), and copied out. So the bits are the JS kernels'.
  */
 import { ModuleBuilder, type FunctionBuilder, type Local } from './emitter.js';
-import { wasmScratchRegion, wasmThreadMemory } from './gemm.js';
-import { wasmApi, type WasmModule } from './runtime.js';
+import { wasmScratchRegion } from './gemm.js';
+import { threadModule } from './thread-module.js';
 
 /**
  * Elements per piece: three float32 regions of this many elements (x, g, out) and the constants
@@ -110,26 +110,13 @@ interface AffineKernels {
   f64: Float64Array;
 }
 
-let compiled: WasmModule | null = null;
+const affineModule = threadModule('affine-runs', affineModuleBytes);
 let instance: AffineKernels | null = null;
 
 function affineKernels(): AffineKernels {
   if (instance !== null) return instance;
-  const api = wasmApi();
-  if (api === null) throw new Error('wasm backend: this JavaScript runtime has no WebAssembly; use setBackend(\'js\')');
-  if (compiled === null) {
-    const bytes = affineModuleBytes();
-    if (!api.validate(bytes)) throw new Error('wasm backend: the emitted affine-runs module does not validate (no WebAssembly SIMD?)');
-    compiled = new api.Module(bytes);
-  }
-  const memory = wasmThreadMemory();
-  const exports = new api.Instance(compiled, { env: { memory } }).exports;
-  instance = {
-    affine: exports['affine_runs'] as AffineFn,
-    gradient: exports['gradient_runs'] as GradientFn,
-    f32: new Float32Array(memory.buffer),
-    f64: new Float64Array(memory.buffer),
-  };
+  const { exports, f32, f64 } = affineModule();
+  instance = { affine: exports['affine_runs'] as AffineFn, gradient: exports['gradient_runs'] as GradientFn, f32, f64 };
   return instance;
 }
 

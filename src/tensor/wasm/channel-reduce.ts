@@ -8,8 +8,8 @@
  * same order, and the JS merge (s0 + s1) + (s2 + s3) follows. The bits are the JS kernels'.
  */
 import { ModuleBuilder, type FunctionBuilder, type Local } from './emitter.js';
-import { wasmScratchRegion, wasmThreadMemory } from './gemm.js';
-import { wasmApi, type WasmModule } from './runtime.js';
+import { wasmScratchRegion } from './gemm.js';
+import { threadModule } from './thread-module.js';
 
 /**
  * Elements of a chunk at most, and channels: two float32 regions of that many elements, a float64
@@ -189,26 +189,18 @@ interface ReduceKernels {
   f64: Float64Array;
 }
 
-let compiled: WasmModule | null = null;
+const reduceModule = threadModule('channel-reduce', channelReduceModuleBytes);
 let instance: ReduceKernels | null = null;
 
 function reduceKernels(): ReduceKernels {
   if (instance !== null) return instance;
-  const api = wasmApi();
-  if (api === null) throw new Error('wasm backend: this JavaScript runtime has no WebAssembly; use setBackend(\'js\')');
-  if (compiled === null) {
-    const bytes = channelReduceModuleBytes();
-    if (!api.validate(bytes)) throw new Error('wasm backend: the emitted channel-reduce module does not validate (no WebAssembly SIMD?)');
-    compiled = new api.Module(bytes);
-  }
-  const memory = wasmThreadMemory();
-  const exports = new api.Instance(compiled, { env: { memory } }).exports;
+  const { exports, f32, f64 } = reduceModule();
   instance = {
     planeSums: exports['plane_sums'] as PlaneSumsFn,
     sums: exports['channel_sums'] as SumsFn,
     grad: exports['channel_grad_sums'] as GradFn,
-    f32: new Float32Array(memory.buffer),
-    f64: new Float64Array(memory.buffer),
+    f32,
+    f64,
   };
   return instance;
 }

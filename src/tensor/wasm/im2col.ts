@@ -9,31 +9,24 @@
  */
 import type { FloatStorage as Storage } from '../dtype.js';
 import type { Conv2dGeometry } from '../kernels/conv.js';
-import { wasmGemmInPlaceBuffer, wasmScratchRegion, wasmThreadMemory } from './gemm.js';
+import { wasmGemmInPlaceBuffer, wasmScratchRegion } from './gemm.js';
 import type { WasmFloat } from './gemm-module.js';
 import { IM2COL_TYPES, im2colModuleBytes, im2colName } from './im2col-module.js';
-import { wasmApi, type WasmModule } from './runtime.js';
+import { threadModule } from './thread-module.js';
 
 type Im2colFn = (
   src: number, dst: number, channels: number, h: number, w: number, kH: number, kW: number, outH: number, outW: number,
   sH: number, sW: number, pH: number, pW: number, dH: number, dW: number,
 ) => void;
 
-let compiled: WasmModule | null = null;
+const im2colModule = threadModule('im2col', im2colModuleBytes);
 /** The kernels by export name ({@link im2colName}). */
 let kernels: Map<string, Im2colFn> | null = null;
 
-/** This thread's instance of the im2col module, on the GEMM's memory. */
+/** This thread's im2col kernels, on the GEMM's memory. */
 function im2colKernels(): Map<string, Im2colFn> {
   if (kernels !== null) return kernels;
-  const api = wasmApi();
-  if (api === null) throw new Error('wasm backend: this JavaScript runtime has no WebAssembly; use setBackend(\'js\')');
-  if (compiled === null) {
-    const bytes = im2colModuleBytes();
-    if (!api.validate(bytes)) throw new Error('wasm backend: the emitted im2col module does not validate (no WebAssembly SIMD?)');
-    compiled = new api.Module(bytes);
-  }
-  const exports = new api.Instance(compiled, { env: { memory: wasmThreadMemory() } }).exports;
+  const { exports } = im2colModule();
   kernels = new Map(IM2COL_TYPES.map(([from, to]) => [im2colName(from, to), exports[im2colName(from, to)] as Im2colFn]));
   return kernels;
 }

@@ -8,8 +8,8 @@
  * The windows that are not full (odd sizes, ceil mode) are left to the JS kernel.
  */
 import { ModuleBuilder, type Local } from './emitter.js';
-import { wasmScratchRegion, wasmThreadMemory } from './gemm.js';
-import { wasmApi, type WasmModule } from './runtime.js';
+import { wasmScratchRegion } from './gemm.js';
+import { threadModule } from './thread-module.js';
 
 /**
  * Input elements per piece (whole planes): x, y and argmax regions of this many elements each (a
@@ -150,26 +150,13 @@ type PoolFn = (
   x: number, y: number, argmax: number, planes: number, h: number, w: number, outH: number, outW: number, fullH: number, fullW: number,
 ) => void;
 
-let compiled: WasmModule | null = null;
+const poolModule = threadModule('max-pool', maxPoolModuleBytes);
 let instance: { pool: PoolFn; scatter: ScatterFn; f32: Float32Array; i32: Int32Array } | null = null;
 
 function poolKernel(): { pool: PoolFn; scatter: ScatterFn; f32: Float32Array; i32: Int32Array } {
   if (instance !== null) return instance;
-  const api = wasmApi();
-  if (api === null) throw new Error('wasm backend: this JavaScript runtime has no WebAssembly; use setBackend(\'js\')');
-  if (compiled === null) {
-    const bytes = maxPoolModuleBytes();
-    if (!api.validate(bytes)) throw new Error('wasm backend: the emitted max-pool module does not validate (no WebAssembly SIMD?)');
-    compiled = new api.Module(bytes);
-  }
-  const memory = wasmThreadMemory();
-  const exports = new api.Instance(compiled, { env: { memory } }).exports;
-  instance = {
-    pool: exports['max_pool_2x2'] as PoolFn,
-    scatter: exports['max_pool_scatter'] as ScatterFn,
-    f32: new Float32Array(memory.buffer),
-    i32: new Int32Array(memory.buffer),
-  };
+  const { exports, f32, i32 } = poolModule();
+  instance = { pool: exports['max_pool_2x2'] as PoolFn, scatter: exports['max_pool_scatter'] as ScatterFn, f32, i32 };
   return instance;
 }
 

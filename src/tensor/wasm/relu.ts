@@ -12,8 +12,8 @@
  * in + wasm + copy out 116 µs with a one-vector loop (the kernels here do four vectors per step).
  */
 import { ModuleBuilder, type FunctionBuilder, type Local } from './emitter.js';
-import { wasmScratchRegion, wasmThreadMemory } from './gemm.js';
-import { wasmApi, type WasmModule } from './runtime.js';
+import { wasmScratchRegion } from './gemm.js';
+import { threadModule } from './thread-module.js';
 
 /**
  * Words per piece: three regions of this many words (x, g, out) and a vector step of slack each
@@ -82,22 +82,14 @@ export function reluModuleBytes(): Uint8Array {
 type WordsFn = (src: number, dst: number, bytes: number) => void;
 type GradFn = (g: number, x: number, dst: number, bytes: number) => void;
 
-let compiled: WasmModule | null = null;
+const reluModule = threadModule('relu', reluModuleBytes);
 let instance: { relu: WordsFn; grad: GradFn; words: Int32Array } | null = null;
 
-/** This thread's instance of the module, on the GEMM's memory, and an int32 view of that memory. */
+/** This thread's relu kernels, on the GEMM's memory, and an int32 view of that memory. */
 function reluKernels(): { relu: WordsFn; grad: GradFn; words: Int32Array } {
   if (instance !== null) return instance;
-  const api = wasmApi();
-  if (api === null) throw new Error('wasm backend: this JavaScript runtime has no WebAssembly; use setBackend(\'js\')');
-  if (compiled === null) {
-    const bytes = reluModuleBytes();
-    if (!api.validate(bytes)) throw new Error('wasm backend: the emitted relu module does not validate (no WebAssembly SIMD?)');
-    compiled = new api.Module(bytes);
-  }
-  const memory = wasmThreadMemory();
-  const exports = new api.Instance(compiled, { env: { memory } }).exports;
-  instance = { relu: exports['relu_words'] as WordsFn, grad: exports['relu_grad_words'] as GradFn, words: new Int32Array(memory.buffer) };
+  const { exports, i32 } = reluModule();
+  instance = { relu: exports['relu_words'] as WordsFn, grad: exports['relu_grad_words'] as GradFn, words: i32 };
   return instance;
 }
 
