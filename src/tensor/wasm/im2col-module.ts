@@ -48,7 +48,8 @@ export function im2colName(from: WasmFloat, to: WasmFloat): string {
  *
  * with lo = pW − j·dW ≤ 0 ? 0 : ⌈(pW − j·dW) / sW⌉ and hi = clamp(⌊(w − 1 + pW − j·dW) / sW⌋ + 1,
  * lo, outW) (0 when w − 1 + pW − j·dW < 0), as in kernels/conv.ts. The copies of [lo, hi) move
- * whole 128-bit vectors when sW = 1 (bits unchanged), one element at a time otherwise. With
+ * whole 128-bit vectors when sW = 1 (bits unchanged), one element at a time otherwise; with stride
+ * 1 and outW = w a (c, i, j) block is one contiguous copy fixed up afterwards (emitBlock). With
  * `from` f32 and `to` f64 (`im2col_f32_f64`) each value is promoted to float64 (exact, as the JS
  * kernel's store into a Float64Array), two lanes per vector.
  */
@@ -172,43 +173,31 @@ export function emitIm2col(m: ModuleBuilder, from: WasmFloat, to: WasmFloat): vo
 
     /** One (channel, tap) block, row by row (any stride). */
     function emitRows(): void {
-          f.forRange(oh, 0, outH, 1, () => {
-            // ih = oh·sH − pH + i·dH
-            f.get(oh); f.get(sH); f.i32.mul(); f.get(pH); f.i32.sub(); f.get(i); f.get(dH); f.i32.mul(); f.i32.add(); f.tee(ih);
-            f.i32.const(0); f.i32.lt_s(); f.get(ih); f.get(h); f.i32.ge_s(); f.i32.or();
-            f.i32.const(0); f.set(ow);
-            f.ifElse(() => zeroUpTo(outW), () => {
-              // row = plane + (ih·w + tap − pW)·size: x[c, ih, ow·sW + tap − pW] is at row + ow·sW·size
-              f.get(plane); f.get(ih); f.get(w); f.i32.mul(); f.get(tap); f.i32.add(); f.get(pW); f.i32.sub();
-              f.i32.const(srcBits); f.i32.shl(); f.i32.add(); f.set(row);
-              zeroUpTo(lo);
-              f.get(sW); f.i32.const(1); f.i32.eq();
-              f.ifElse(() => {
-                whileFits(f, ow, hi, lanes, () => {
-                  address(pos, ow); address(row, ow, srcBits);
-                  if (promote) { f.v128.load64_zero(0, 0); f.f64x2.promote_low_f32x4(); } else f.v128.load(0, 0);
-                  f.v128.store(0, 0);
-                });
-                f.block(() => f.loop(() => {
-                  f.get(ow); f.get(hi); f.i32.ge_s(); f.br_if(1);
-                  address(pos, ow); address(row, ow, srcBits); loadOne(f); dstOps(f).store();
-                  f.addTo(ow, 1);
-                  f.br(0);
-                }));
-              }, () => {
-                f.block(() => f.loop(() => {
-                  f.get(ow); f.get(hi); f.i32.ge_s(); f.br_if(1);
-                  address(pos, ow);
-                  f.get(row); f.get(ow); f.get(sW); f.i32.mul(); f.i32.const(srcBits); f.i32.shl(); f.i32.add();
-                  loadOne(f); dstOps(f).store();
-                  f.addTo(ow, 1);
-                  f.br(0);
-                }));
-              });
-              zeroUpTo(outW);
-            });
-            f.get(pos); f.get(outW); f.i32.const(shiftBits); f.i32.shl(); f.i32.add(); f.set(pos);
+      f.forRange(oh, 0, outH, 1, () => {
+        // ih = oh·sH − pH + i·dH
+        f.get(oh); f.get(sH); f.i32.mul(); f.get(pH); f.i32.sub(); f.get(i); f.get(dH); f.i32.mul(); f.i32.add(); f.tee(ih);
+        f.i32.const(0); f.i32.lt_s(); f.get(ih); f.get(h); f.i32.ge_s(); f.i32.or();
+        f.i32.const(0); f.set(ow);
+        f.ifElse(() => zeroUpTo(outW), () => {
+          // row = plane + (ih·w + tap − pW)·size: x[c, ih, ow·sW + tap − pW] is at row + ow·sW·size
+          f.get(plane); f.get(ih); f.get(w); f.i32.mul(); f.get(tap); f.i32.add(); f.get(pW); f.i32.sub();
+          f.i32.const(srcBits); f.i32.shl(); f.i32.add(); f.set(row);
+          zeroUpTo(lo);
+          f.get(sW); f.i32.const(1); f.i32.eq();
+          f.ifElse(() => copyUpTo(hi, pos, row), () => {
+            f.block(() => f.loop(() => {
+              f.get(ow); f.get(hi); f.i32.ge_s(); f.br_if(1);
+              address(pos, ow);
+              f.get(row); f.get(ow); f.get(sW); f.i32.mul(); f.i32.const(srcBits); f.i32.shl(); f.i32.add();
+              loadOne(f); dstOps(f).store();
+              f.addTo(ow, 1);
+              f.br(0);
+            }));
           });
+          zeroUpTo(outW);
+        });
+        f.get(pos); f.get(outW); f.i32.const(shiftBits); f.i32.shl(); f.i32.add(); f.set(pos);
+      });
     }
   });
 }
