@@ -1,6 +1,8 @@
 /**
  * Measurements behind the wasm GEMM tiles (src/tensor/wasm/gemm.ts, bench/README.md):
- * `npx tsx bench/measure-wasm-gemm.ts [tiles|backends]`, and `threads`: `a.matmul(b)` 512×512 on
+ * `npx tsx bench/measure-wasm-gemm.ts [tiles|backends|kernel]` (`kernel`: the emitted kernel
+ * alone, called on packed blocks already in the module's memory — the ceiling the whole GEMM's
+ * packing and copying take from), and `threads`: `a.matmul(b)` 512×512 on
  * 1 and 2 threads, js and wasm, float32 and float64 (compiled, as `npm run bench` runs:
  * `npx tsc -p tsconfig.bench.json && node .bench-build/bench/measure-wasm-gemm.js threads`). GFLOP/s of C += A·B, 512×512×512,
  * row-major, on the calling thread; the variants are interleaved in rounds so machine noise hits
@@ -9,6 +11,8 @@
  * estimate of the speed without them).
  */
 import { gemmPacked } from '../src/tensor/kernels/gemm.js';
+import { wasmApi } from '../src/tensor/wasm/runtime.js';
+import { gemmModuleBytes, tileColumns, elementBytes } from '../src/tensor/wasm/gemm-module.js';
 import { setWasmTilesForMeasurement, wasmGemmPacked, WASM_TILE_F32, WASM_TILE_F64 } from '../src/tensor/wasm/gemm.js';
 import type { Tile } from '../src/tensor/wasm/gemm-module.js';
 import { setBackend, setNumThreads, tensor } from '../src/index.js';
@@ -26,9 +30,14 @@ function median(xs: number[]): number {
   return s[Math.floor(s.length / 2)]!;
 }
 
-/** Median GFLOP/s of 7 runs after 3 warm-up runs. */
+/**
+ * Median GFLOP/s of 7 runs after ≥ 300 ms of warm-up runs (a freshly emitted module starts in
+ * V8's baseline compiler; the optimized code replaces it once compiled in the background, which
+ * takes longer when the other core is busy).
+ */
 function gflops(run: Run): number {
-  for (let i = 0; i < 3; i++) run();
+  const warm = performance.now();
+  for (let i = 0; i < 3 || performance.now() - warm < 300; i++) run();
   const times: number[] = [];
   for (let i = 0; i < 7; i++) {
     const t = performance.now();
@@ -88,15 +97,58 @@ async function threadsTable(): Promise<void> {
   }
 }
 
+/**
+ * The kernel alone: `gemm_<t>` on packed blocks of A [mc×256] and B [256×nc] that stay in the
+ * module's memory (values sin(i)), from blocks that fit L1 to the whole GEMM's MC×NC block.
+ */
+function kernelTable(): void {
+  const api = wasmApi();
+  if (api === null) throw new Error('no WebAssembly');
+  type Kernel = (mc: number, nc: number, kc: number, aPtr: number, bPtr: number, cPtr: number, ldcBytes: number) => void;
+  console.log('| dtype | tile | mc×nc×kc | GFLOP/s, median of 7 |');
+  console.log('| --- | --- | --- | --- |');
+  for (const tile of [WASM_TILE_F32, { mr: 2, nv: 4 }]) {
+    const memory = new api.Memory({ initial: 200, maximum: 200 });
+    const exports = new api.Instance(new api.Module(gemmModuleBytes({ f32: tile, f64: tile })), { env: { memory } }).exports;
+    for (const t of ['f32', 'f64'] as const) {
+      const view = t === 'f32' ? new Float32Array(memory.buffer) : new Float64Array(memory.buffer);
+      for (let i = 0; i < view.length; i++) view[i] = Math.sin(i);
+      const kernel = exports[`gemm_${t}`] as Kernel;
+      const nr = tileColumns(t, tile);
+      for (const [mc, nc] of [[tile.mr, nr], [tile.mr * 8, nr * 8], [tile.mr * Math.floor(128 / tile.mr), nr * Math.floor(512 / nr)]] as const) {
+        const kc = 256;
+        const reps = Math.max(1, Math.round(2e8 / (mc * nc * kc)));
+        const run = (): void => { for (let r = 0; r < reps; r++) kernel(mc, nc, kc, 0, 1 << 20, 8 << 20, nc * elementBytes(t)); };
+        const warm = performance.now();
+        while (performance.now() - warm < 300) run();
+        const times: number[] = [];
+        for (let i = 0; i < 7; i++) {
+          const start = performance.now();
+          run();
+          times.push(performance.now() - start);
+        }
+        console.log(`| ${t} | ${tile.mr}×${tile.nv} | ${mc}×${nc}×${kc} | ${((2 * mc * nc * kc * reps) / (median(times) * 1e6)).toFixed(1)} |`);
+      }
+    }
+  }
+}
+
 const mode = process.argv[2] ?? 'backends';
-if (mode === 'threads') {
+if (mode === 'kernel') {
+  kernelTable();
+} else if (mode === 'threads') {
   await threadsTable();
   process.exit(0);
 } else if (mode === 'tiles') {
   const f32 = operands(true);
   const f64 = operands(false);
-  const tiles32: Tile[] = [{ mr: 4, nv: 2 }, { mr: 4, nv: 3 }, { mr: 4, nv: 4 }, { mr: 6, nv: 2 }, { mr: 3, nv: 3 }, { mr: 2, nv: 4 }, { mr: 8, nv: 1 }];
-  const tiles64: Tile[] = [{ mr: 4, nv: 2 }, { mr: 4, nv: 3 }, { mr: 6, nv: 2 }, { mr: 2, nv: 4 }, { mr: 4, nv: 4 }];
+  // TILES='4x2,5x2' (rows × vectors) measures only those, for both dtypes.
+  const only = process.env['TILES']?.split(',').map((x): Tile => {
+    const [mr, nv] = x.split('x').map(Number);
+    return { mr: mr!, nv: nv! };
+  });
+  const tiles32: Tile[] = only ?? [{ mr: 4, nv: 2 }, { mr: 5, nv: 2 }, { mr: 6, nv: 2 }, { mr: 4, nv: 3 }, { mr: 3, nv: 3 }, { mr: 2, nv: 4 }, { mr: 8, nv: 1 }];
+  const tiles64: Tile[] = only ?? [{ mr: 4, nv: 2 }, { mr: 5, nv: 2 }, { mr: 6, nv: 2 }, { mr: 4, nv: 3 }, { mr: 2, nv: 4 }];
   variantsTable([
     ...tiles32.map((t) => ({
       name: `float32 ${t.mr}×${t.nv} vectors`, setup: () => setWasmTilesForMeasurement({ f32: t, f64: WASM_TILE_F64 }),

@@ -54,6 +54,18 @@ function bothWays(t: Case, seed: number): { serial: Floats; parallel: Floats } {
   return { serial, parallel };
 }
 
+/** The same with C known to be zero (`cZero`): the parallel C's block holds NaN, which must not be read. */
+function bothWaysZeroC(t: Case, seed: number): { serial: Floats; parallel: Floats } {
+  const o = operands(t, seed);
+  const serial = o.c.slice();
+  for (let i = 0; i < t.m; i++) serial.fill(0, t.cOffset + i * o.ldc, t.cOffset + i * o.ldc + t.n);
+  gemmPacked(t.m, t.n, t.k, o.a, t.aOffset, o.aRs, o.aCs, o.b, t.bOffset, o.bRs, o.bCs, serial, t.cOffset, o.ldc);
+  const parallel = o.c;
+  for (let i = 0; i < t.m; i++) parallel.fill(Number.NaN, t.cOffset + i * o.ldc, t.cOffset + i * o.ldc + t.n);
+  gemmParallel(t.m, t.n, t.k, o.a, t.aOffset, o.aRs, o.aCs, o.b, t.bOffset, o.bRs, o.bCs, parallel, t.cOffset, o.ldc, true);
+  return { serial, parallel };
+}
+
 function expectBitwise(got: Floats, want: Floats, what: string): void {
   expect(got.length, what).toBe(want.length);
   for (let i = 0; i < got.length; i++) {
@@ -85,6 +97,17 @@ describe('parallel GEMM is bitwise the serial packed kernel', () => {
       await warmUpPool();
       const { serial, parallel } = bothWays(t, 11);
       expectBitwise(parallel, serial, `${threads} threads`);
+    }
+  });
+
+  it.each(cases)('%s, C known to be zero (not read; in place when shared), on 1, 2 and 4 threads', async (_name, t) => {
+    for (const threads of [1, 2, 4]) {
+      setNumThreads(threads);
+      await warmUpPool();
+      const errors = poolInfo().workerErrors;
+      const { serial, parallel } = bothWaysZeroC(t, 12);
+      expectBitwise(parallel, serial, `${threads} threads, cZero`);
+      expect(poolInfo().workerErrors, 'no chunk failed on a worker (and was recomputed here)').toBe(errors);
     }
   });
 
@@ -172,7 +195,8 @@ describe('faults during GEMM tasks', () => {
     expect(worker).toBeDefined();
     const stopped = worker!.terminate(); // takes effect on the worker thread while the GEMMs below run
     for (let r = 0; r < 10; r++) {
-      const { serial, parallel } = bothWays(t, 100 + r);
+      // Odd runs write C in place (cZero, shared C): a chunk the dead worker held is recomputed.
+      const { serial, parallel } = r % 2 === 0 ? bothWays(t, 100 + r) : bothWaysZeroC(t, 100 + r);
       expectBitwise(parallel, serial, `run ${r} after terminate`);
     }
     await stopped; // the pool sees the exit on the event loop, then starts a replacement
@@ -180,7 +204,7 @@ describe('faults during GEMM tasks', () => {
     const info = await warmUpPool();
     expect(info.readyWorkers).toBe(1);
     const tookPart = await untilWorkerTakesPart((r) => {
-      const { serial, parallel } = bothWays(t, 200 + r);
+      const { serial, parallel } = r % 2 === 0 ? bothWays(t, 200 + r) : bothWaysZeroC(t, 200 + r);
       expectBitwise(parallel, serial, `run ${r} with the replacement worker`);
     });
     expect(tookPart, 'the replacement worker computed blocks').toBe(true);

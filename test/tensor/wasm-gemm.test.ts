@@ -15,6 +15,7 @@ import { F, getBackend, setBackend, setNumThreads, tensor } from '../../src/inde
 import { gemmInPlace, gemmInPlaceBuffer, gemmPacked } from '../../src/tensor/kernels/gemm.js';
 import {
   WASM_TILE_F32, WASM_TILE_F64, wasmGemmInPlace, wasmGemmInPlaceBuffer, wasmGemmInPlaceFits, wasmGemmPacked,
+  wasmGemmOverwrite, wasmScratchRegion, wasmThreadMemory,
 } from '../../src/tensor/wasm/gemm.js';
 import { warmUpPool } from '../../src/tensor/parallel/pool.js';
 import { untilWorkerTakesPart } from '../helpers/pool-participation.js';
@@ -59,7 +60,7 @@ function poisonWasmMemory(): void {
   wasmGemmInPlaceBuffer(new Float64Array(0)).buffer.fill(Number.NaN);
 }
 
-/** Random layouts with ragged edges: sizes around the tile (4×8 / 4×4), KC = 256, MC = 128, NC = 512. */
+/** Random layouts with ragged edges: sizes around the tile (4×8 / 4×4), KC = 256, MC = 128, NC = 512 (and n = 64: whole tiles, C copied out in one piece). */
 function layouts(count: number, seed: number): Layout[] {
   const rnd = makeRandom(seed);
   const pick = (xs: number[]): number => xs[Math.floor(rnd() * xs.length)]!;
@@ -67,7 +68,7 @@ function layouts(count: number, seed: number): Layout[] {
   for (let i = 0; i < count; i++) {
     out.push({
       m: pick([2, 3, 5, 7, 13, 31, 129, 133]),
-      n: pick([2, 3, 9, 15, 17, 33, 70, 515]),
+      n: pick([2, 3, 9, 15, 17, 33, 64, 70, 515]),
       k: pick([1, 3, 15, 17, 40, 255, 257, 300]),
       aT: rnd() < 0.5, bT: rnd() < 0.5, gapped: rnd() < 0.2,
       aOffset: pick([0, 1, 3]), bOffset: pick([0, 2, 5]), cOffset: pick([0, 1, 7]), ldcGap: pick([0, 0, 3]),
@@ -100,6 +101,34 @@ function worstRatioF32(t: Layout, o: ReturnType<typeof operands>, c0: Floats, go
     }
   }
   return worst;
+}
+
+/**
+ * The float32 wasm GEMM's operations written out: each element is C0 plus, k-block by k-block
+ * (KC = 256), a float32 sum from 0 of float32 products in the order p = 0, 1, …, each block's sum
+ * rounded onto C. (Math.fround after each float64 operation on float32 values gives the float32
+ * operation's bits: the product is exact in float64, and a float64 sum of two float32 values
+ * rounds to float32 correctly.)
+ */
+function referenceF32(t: Layout, o: ReturnType<typeof operands>): Float32Array {
+  const out = Float32Array.from(o.c);
+  const kcBlock = 256;
+  for (let i = 0; i < t.m; i++) {
+    for (let j = 0; j < t.n; j++) {
+      const ci = t.cOffset + i * o.ldc + j;
+      let c = out[ci]!;
+      for (let p0 = 0; p0 < t.k; p0 += kcBlock) {
+        let s = 0;
+        for (let p = p0; p < Math.min(t.k, p0 + kcBlock); p++) {
+          const prod = Math.fround(o.a[t.aOffset + i * o.aRs + p * o.aCs]! * o.b[t.bOffset + p * o.bRs + j * o.bCs]!);
+          s = Math.fround(s + prod);
+        }
+        c = Math.fround(c + s);
+      }
+      out[ci] = c;
+    }
+  }
+  return out;
 }
 
 afterAll(() => {
@@ -147,6 +176,34 @@ describe('wasm GEMM against the JS reference', () => {
     }
   });
 
+  it('float32: bitwise the written-out float32 operations (k-blocks of 256 summed in order) on 40 random layouts', () => {
+    // Whole tiles across and no gap between C's rows: C leaves the module's memory in one copy.
+    const whole: Layout = { m: 37, n: 64, k: 300, aT: false, bT: false, gapped: false, aOffset: 1, bOffset: 0, cOffset: 3, ldcGap: 0, plain: false };
+    for (const [i, t] of [...layouts(40, 13), whole].entries()) {
+      const o = operands(t, false, 300 + i);
+      poisonWasmMemory();
+      const wasm = o.c.slice();
+      wasmGemmPacked(t.m, t.n, t.k, o.a, t.aOffset, o.aRs, o.aCs, o.b, t.bOffset, o.bRs, o.bCs, wasm, t.cOffset, o.ldc);
+      expectBitwise(wasm, referenceF32(t, o), describeLayout(t));
+    }
+  });
+
+  it('overwrite (C = A·B, C not read): bitwise the accumulating GEMM onto zeros, C outside its block untouched', () => {
+    for (const f64 of [false, true]) {
+      for (const [i, t] of layouts(20, f64 ? 14 : 15).entries()) {
+        const o = operands(t, f64, 400 + i);
+        const want = o.c.slice();
+        for (let r = 0; r < t.m; r++) want.fill(0, t.cOffset + r * o.ldc, t.cOffset + r * o.ldc + t.n);
+        wasmGemmPacked(t.m, t.n, t.k, o.a, t.aOffset, o.aRs, o.aCs, o.b, t.bOffset, o.bRs, o.bCs, want, t.cOffset, o.ldc);
+        const got = o.c.slice();
+        for (let r = 0; r < t.m; r++) got.fill(Number.NaN, t.cOffset + r * o.ldc, t.cOffset + r * o.ldc + t.n);
+        poisonWasmMemory();
+        wasmGemmOverwrite(t.m, t.n, t.k, o.a, t.aOffset, o.aRs, o.aCs, o.b, t.bOffset, o.bRs, o.bCs, got, t.cOffset, o.ldc);
+        expectBitwise(got, want, `${f64 ? 'float64' : 'float32'} ${describeLayout(t)}`);
+      }
+    }
+  });
+
   it('a wrong product is caught by the float32 bound (the check can fail)', () => {
     const t: Layout = { m: 5, n: 9, k: 17, aT: false, bT: false, gapped: false, aOffset: 0, bOffset: 0, cOffset: 0, ldcGap: 0, plain: false };
     const o = operands(t, false, 5);
@@ -189,6 +246,33 @@ describe('wasm GEMM against the JS reference', () => {
         }
       }
     }
+  });
+
+  it('the thread memory is one object, and its scratch region survives GEMMs of every path untouched', () => {
+    const memory = wasmThreadMemory();
+    const { byteOffset, byteLength } = wasmScratchRegion();
+    expect(byteLength).toBeGreaterThanOrEqual(4 << 20);
+    expect(byteOffset % 65536).toBe(0);
+    expect(byteOffset + byteLength).toBeLessThanOrEqual(memory.buffer.byteLength);
+    const scratch = new Uint8Array(memory.buffer, byteOffset, byteLength);
+    const pattern = (i: number): number => (i * 131 + 7) & 255;
+    for (let i = 0; i < scratch.length; i++) scratch[i] = pattern(i);
+    // Large enough to fill every GEMM region (C_ROWS rows, NC columns, KC deep), both dtypes, both paths.
+    for (const f64 of [false, true]) {
+      const rnd = makeRandom(f64 ? 1 : 2);
+      const [m, n, k] = [600, 530, 270];
+      const a = fill(m * k, f64, rnd);
+      const b = fill(k * n, f64, rnd);
+      wasmGemmPacked(m, n, k, a, 0, k, 1, b, 0, n, 1, fill(m * n, f64, rnd), 0, n);
+      wasmGemmPacked(m, n, k, a, 0, 1, m, b, 0, 1, k, fill(m * n, f64, rnd), 0, n);
+      const buf = wasmGemmInPlaceBuffer(a);
+      buf.buffer.set(b.subarray(0, 256 * 500), buf.offset);
+      wasmGemmInPlace(m, 500, 256, a, 0, k, 1, 500, 1, fill(m * 500, f64, rnd), 0, 500);
+    }
+    expect(wasmThreadMemory()).toBe(memory);
+    let changed = 0;
+    for (let i = 0; i < scratch.length; i++) if (scratch[i] !== pattern(i)) changed++;
+    expect(changed).toBe(0);
   });
 
   it('float32 operands into a float64 C compute in float64: bitwise the JS kernel', () => {

@@ -6,7 +6,7 @@
  */
 import { getBackend } from '../backend.js';
 import type { FloatStorage as Storage } from '../dtype.js';
-import { wasmGemmInPlace, wasmGemmInPlaceBuffer, wasmGemmInPlaceFits, wasmGemmPacked } from '../wasm/gemm.js';
+import { wasmGemmInPlace, wasmGemmInPlaceBuffer, wasmGemmInPlaceFits, wasmGemmOverwrite, wasmGemmPacked } from '../wasm/gemm.js';
 import {
   gemmDirect, gemmInPlace as jsGemmInPlace, gemmInPlaceBuffer as jsGemmInPlaceBuffer, gemmInPlaceFits as jsGemmInPlaceFits,
   gemmIsDirect, gemmPacked as jsGemmPacked,
@@ -30,6 +30,31 @@ export function gemmPacked(
 ): void {
   const kernel = getBackend() === 'wasm' ? wasmGemmPacked : jsGemmPacked;
   kernel(m, n, k, a, aOffset, aRowStride, aColStride, b, bOffset, bRowStride, bColStride, c, cOffset, ldc);
+}
+
+/**
+ * C = A · B with packed panels on the current backend: C's block [m×n] (row stride ldc) is
+ * overwritten, bitwise what {@link gemmPacked} gives onto a C of zeros. The wasm backend then
+ * never reads C (wasm/gemm.ts `wasmGemmOverwrite`); the JS kernel zeroes the block first.
+ *
+ * @example
+ * ```ts
+ * const c = new Float64Array([9, 9, 9, 9]);
+ * gemmPackedOverwrite(2, 2, 2, [1, 2, 3, 4], 0, 2, 1, [5, 6, 7, 8], 0, 2, 1, c, 0, 2); // c = [19, 22, 43, 50]
+ * ```
+ */
+export function gemmPackedOverwrite(
+  m: number, n: number, k: number,
+  a: ArrayLike<number>, aOffset: number, aRowStride: number, aColStride: number,
+  b: ArrayLike<number>, bOffset: number, bRowStride: number, bColStride: number,
+  c: Storage, cOffset: number, ldc: number,
+): void {
+  if (getBackend() === 'wasm') {
+    wasmGemmOverwrite(m, n, k, a, aOffset, aRowStride, aColStride, b, bOffset, bRowStride, bColStride, c, cOffset, ldc);
+    return;
+  }
+  for (let i = 0; i < m; i++) c.fill(0, cOffset + i * ldc, cOffset + i * ldc + n);
+  jsGemmPacked(m, n, k, a, aOffset, aRowStride, aColStride, b, bOffset, bRowStride, bColStride, c, cOffset, ldc);
 }
 
 /**

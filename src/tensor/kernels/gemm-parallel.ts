@@ -8,20 +8,25 @@
  * depends on the element's neighbours. So the parallel result is bitwise the serial
  * `gemmPacked` result, for any block size and any number of threads.
  *
- * A chunk never writes C itself: it copies its block of C0 into its own result region (protocol.ts:
- * one region per participant, so the calling thread can recompute a chunk that a slow or dead
- * worker holds without a race), runs the packed kernel there (a float32 view of the region for a
- * float32 C, so the per-k-block rounding is the same), and the calling thread copies the blocks into
- * C after the task. Workers can only read shared memory: an operand that is not shared is first
- * copied (the span of storage it covers) into a shared scratch array kept between calls — O(n²)
- * copying for O(n³) work.
+ * When C is to be added onto, a chunk never writes C itself: it copies its block of C0 into its
+ * own result region (protocol.ts: one region per participant, so the calling thread can recompute a
+ * chunk that a slow or dead worker holds without a race), runs the packed kernel there (a float32
+ * view of the region for a float32 C, so the per-k-block rounding is the same), and the calling
+ * thread copies the blocks into C after the task. When the caller knows C is all zeros (matmul's
+ * fresh output) and C is shared, the chunks write their blocks into C themselves (the pool's
+ * in-place mode): C is never read, so a chunk recomputed by the calling thread writes the same
+ * values whatever the worker has written so far. Workers can only read shared memory: an operand
+ * that is not shared is first copied (the span of storage it covers) into a shared scratch array
+ * kept between calls — O(n²) copying for O(n³) work.
  */
 import { getBackend, type Backend } from '../backend.js';
 import type { FloatStorage as Storage } from '../dtype.js';
 import { getNumThreads, poolAvailable, runChunks } from '../parallel/pool.js';
 import { arrayArg, numberArg, type TaskArg, type TaskFactory } from '../parallel/protocol.js';
 import { sharedOperand } from '../parallel/shared-memory.js';
-import { gemmPacked } from './gemm-backend.js';
+import { isShared } from '../parallel/pool.js';
+import { wasmGemmOverwrite } from '../wasm/gemm.js';
+import { gemmPacked, gemmPackedOverwrite } from './gemm-backend.js';
 
 /**
  * Below this many multiply-adds (m·n·k) a GEMM runs on the calling thread. Measured
@@ -59,8 +64,21 @@ export function gemmParallelMinMacs(backend: Backend = getBackend()): number {
   return backend === 'wasm' ? GEMM_PARALLEL_MIN_MACS_WASM : GEMM_PARALLEL_MIN_MACS;
 }
 
-/** Chunks per thread: a worker that wakes late (≈ 50 µs) still finds work, at little packing cost. */
+/**
+ * Chunks per thread on the JS backend: a worker that wakes late (≈ 50 µs) still finds work, at
+ * little packing cost.
+ */
 const CHUNKS_PER_THREAD = 3;
+
+/**
+ * The same on the wasm backend. Every row block packs all of B again (and every column block all
+ * of A), and the wasm kernel does the same work ≈ 5× faster than the JS one, so packing weighs ≈ 5×
+ * more: at 512×512 float32, staging and packing B takes ≈ 0.13 ms against ≈ 2.9 ms of kernel per
+ * thread. Measured (matmul 512×512 float32 through the op, 2 threads, each variant in its own
+ * process, 2 rounds, 2026-12-05 00:02, load 2.0–2.4): 1 chunk per thread 75.3 / 75.7 GFLOP/s,
+ * 2 chunks 73.6 / 74.8, 3 chunks 71.5 / 68.4 (1 thread: 41.6 / 41.9).
+ */
+const CHUNKS_PER_THREAD_WASM = 1;
 
 /**
  * At most this many elements of C per task: each participant has a result region as large as the
@@ -85,10 +103,23 @@ function gemmPlan(m: number, n: number, threads: number): GemmPlan {
   const splitN = n > m;
   const extent = splitN ? n : m;
   const unit = splitN ? 4 : 2; // whole register tiles (NR columns or MR rows)
-  const wanted = Math.max(1, Math.min(Math.ceil(extent / unit), threads * CHUNKS_PER_THREAD));
+  const perThread = getBackend() === 'wasm' ? CHUNKS_PER_THREAD_WASM : CHUNKS_PER_THREAD;
+  const wanted = Math.max(1, Math.min(Math.ceil(extent / unit), threads * perThread));
   const block = Math.ceil(extent / wanted / unit) * unit;
   const nChunks = Math.ceil(extent / block);
   return { splitN, block, nChunks, blockSize: block * (splitN ? m : n) };
+}
+
+/** How a 'gemm' chunk treats C0 (see gemmTask). */
+const MODE_READ_C = 0;
+const MODE_ZERO_C = 1;
+const MODE_IN_PLACE = 2;
+const MODE_IN_PLACE_WASM = 3;
+
+/** Copies a chunk's region (row-major, the block's width as row stride) into its block of C. */
+function copyBlockToC(region: Storage, r0: number, r1: number, j0: number, j1: number, c: Storage, cOffset: number, ldc: number): void {
+  const cols = j1 - j0;
+  for (let i = r0; i < r1; i++) c.set(region.subarray((i - r0) * cols, (i - r0 + 1) * cols), cOffset + i * ldc + j0);
 }
 
 /** Rows [r0, r1) and columns [j0, j1) of C in chunk `chunk`. */
@@ -104,8 +135,13 @@ function regionView(out: Float64Array, o: number, size: number, f32: boolean): S
 
 /**
  * Task 'gemm': args [a, aOffset, aRowStride, aColStride, b, bOffset, bRowStride, bColStride,
- * c0, c0Offset, ldc, m, n, k, splitN (0/1), block, f32 (0/1)]. Chunk i writes C0 + A·B of its block
- * into its region, row-major with the block's width as row stride.
+ * c0, c0Offset, ldc, m, n, k, splitN (0/1), block, f32 (0/1), mode]. Chunk i writes C0 + A·B of its
+ * block into its region, row-major with the block's width as row stride. Mode 0: C0 read from c0;
+ * 1: C0 is zero (c0 is not read; gemmPackedOverwrite); 2: C0 is zero and the chunk also copies its
+ * block into c0, which is then C itself, shared (in place: the calling thread copies nothing back;
+ * a chunk recomputed by the calling thread meanwhile is not copied, and a late copy would write the
+ * same values); 3: the same on the wasm backend, whose GEMM copies the block from its own memory
+ * straight into C (the task has no result regions).
  */
 export const gemmTask: TaskFactory = (args) => {
   const name = 'gemm';
@@ -119,17 +155,33 @@ export const gemmTask: TaskFactory = (args) => {
   const splitN = numberArg(args, 14, name) === 1;
   const block = numberArg(args, 15, name);
   const f32 = numberArg(args, 16, name) === 1;
+  const mode = numberArg(args, 17, name);
   const plan: GemmPlan = { splitN, block, nChunks: 0, blockSize: 0 };
-  return (chunk, out, o) => {
+  return (chunk, out, o, current) => {
     const [r0, r1, j0, j1] = blockOf(plan, m, n, chunk);
     const rows = r1 - r0;
     const cols = j1 - j0;
-    const region = regionView(out, o, rows * cols, f32);
-    for (let i = 0; i < rows; i++) {
-      const from = c0Off + (r0 + i) * ldc + j0;
-      region.set(c0.subarray(from, from + cols), i * cols);
+    const [aAt, bAt] = [aOff + r0 * aRs, bOff + j0 * bCs];
+    if (mode === MODE_IN_PLACE_WASM) {
+      // The wasm GEMM computes in its own memory and only then copies C's block out: straight
+      // into C, unless this chunk has been recomputed meanwhile.
+      const keep = (): boolean => current === undefined || current();
+      wasmGemmOverwrite(rows, cols, k, a, aAt, aRs, aCs, b, bAt, bRs, bCs, c0, c0Off + r0 * ldc + j0, ldc, keep);
+      return;
     }
-    gemmPacked(rows, cols, k, a, aOff + r0 * aRs, aRs, aCs, b, bOff + j0 * bCs, bRs, bCs, region, 0, cols);
+    const region = regionView(out, o, rows * cols, f32);
+    if (mode === MODE_READ_C) {
+      for (let i = 0; i < rows; i++) {
+        const from = c0Off + (r0 + i) * ldc + j0;
+        region.set(c0.subarray(from, from + cols), i * cols);
+      }
+      gemmPacked(rows, cols, k, a, aAt, aRs, aCs, b, bAt, bRs, bCs, region, 0, cols);
+      return;
+    }
+    // The JS kernel adds each k-block onto C: a thread recomputing this chunk must not see it
+    // half done, so it works in the chunk's own region.
+    gemmPackedOverwrite(rows, cols, k, a, aAt, aRs, aCs, b, bAt, bRs, bCs, region, 0, cols);
+    if (mode === MODE_IN_PLACE && (current === undefined || current())) copyBlockToC(region, r0, r1, j0, j1, c0, c0Off, ldc);
   };
 };
 
@@ -147,7 +199,8 @@ export function gemmShouldParallelize(m: number, n: number, k: number, aRs: numb
 /**
  * C[m×n] (row stride ldc, from cOffset) += A · B over the worker pool; bitwise the same as
  * `gemmPacked` on the calling thread (see the file comment). Call when
- * {@link gemmShouldParallelize} says so.
+ * {@link gemmShouldParallelize} says so. `cZero`: the caller knows C's block is all zeros (a fresh
+ * output): C is then not read, and when it is shared the chunks write it in place.
  *
  * @example
  * ```ts
@@ -160,13 +213,13 @@ export function gemmParallel(
   m: number, n: number, k: number,
   a: Storage, aOffset: number, aRowStride: number, aColStride: number,
   b: Storage, bOffset: number, bRowStride: number, bColStride: number,
-  c: Storage, cOffset: number, ldc: number,
+  c: Storage, cOffset: number, ldc: number, cZero = false,
 ): void {
   // Whole row panels of at most TASK_MAX_OUTPUT elements of C, one task each.
   const panelRows = Math.max(1, Math.floor(TASK_MAX_OUTPUT / n));
   for (let r = 0; r < m; r += panelRows) {
     const rows = Math.min(panelRows, m - r);
-    gemmTaskRun(rows, n, k, a, aOffset + r * aRowStride, aRowStride, aColStride, b, bOffset, bRowStride, bColStride, c, cOffset + r * ldc, ldc);
+    gemmTaskRun(rows, n, k, a, aOffset + r * aRowStride, aRowStride, aColStride, b, bOffset, bRowStride, bColStride, c, cOffset + r * ldc, ldc, cZero);
   }
 }
 
@@ -174,24 +227,27 @@ function gemmTaskRun(
   m: number, n: number, k: number,
   a: Storage, aOffset: number, aRs: number, aCs: number,
   b: Storage, bOffset: number, bRs: number, bCs: number,
-  c: Storage, cOffset: number, ldc: number,
+  c: Storage, cOffset: number, ldc: number, cZero: boolean,
 ): void {
   const sa = sharedOperand('gemm-a', a, aOffset, (m - 1) * aRs + (k - 1) * aCs + 1);
   const sb = sharedOperand('gemm-b', b, bOffset, (k - 1) * bRs + (n - 1) * bCs + 1);
-  const sc = sharedOperand('gemm-c', c, cOffset, (m - 1) * ldc + n);
+  const inPlaceMode = getBackend() === 'wasm' ? MODE_IN_PLACE_WASM : MODE_IN_PLACE;
+  const mode = !cZero ? MODE_READ_C : isShared(c) ? inPlaceMode : MODE_ZERO_C;
+  // Mode 1 reads nothing of C: no copy into shared scratch (an empty placeholder).
+  const sc = mode === MODE_ZERO_C ? c.subarray(0, 0) : sharedOperand('gemm-c', c, cOffset, (m - 1) * ldc + n);
   const f32 = c instanceof Float32Array;
   const plan = gemmPlan(m, n, getNumThreads());
-  const resultSize = f32 ? Math.ceil(plan.blockSize / 2) : plan.blockSize;
+  const resultSize = mode === MODE_IN_PLACE_WASM ? 0 : f32 ? Math.ceil(plan.blockSize / 2) : plan.blockSize;
   const args: TaskArg[] = [
     sa, 0, aRs, aCs, sb, 0, bRs, bCs, sc, 0, ldc,
-    m, n, k, plan.splitN ? 1 : 0, plan.block, f32 ? 1 : 0,
+    m, n, k, plan.splitN ? 1 : 0, plan.block, f32 ? 1 : 0, mode,
   ];
-  const { results, offsets } = runChunks('gemm', args, plan.nChunks, resultSize, gemmTask(args, 0));
+  const inPlace = mode === MODE_IN_PLACE || mode === MODE_IN_PLACE_WASM;
+  const { results, offsets } = runChunks('gemm', args, plan.nChunks, resultSize, gemmTask(args, 0), { inPlace });
+  if (inPlace) return;
   // Copy each block into C (its region is row-major with the block's width as row stride).
   for (let chunk = 0; chunk < plan.nChunks; chunk++) {
     const [r0, r1, j0, j1] = blockOf(plan, m, n, chunk);
-    const cols = j1 - j0;
-    const region = regionView(results, offsets[chunk]!, (r1 - r0) * cols, f32);
-    for (let i = r0; i < r1; i++) c.set(region.subarray((i - r0) * cols, (i - r0 + 1) * cols), cOffset + i * ldc + j0);
+    copyBlockToC(regionView(results, offsets[chunk]!, (r1 - r0) * (j1 - j0), f32), r0, r1, j0, j1, c, cOffset, ldc);
   }
 }

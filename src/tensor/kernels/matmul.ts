@@ -1,7 +1,8 @@
 import { allocate, floatStorage, promoteTypes } from '../dtype.js';
 import { NDArray } from '../ndarray.js';
 import { broadcastShapes, shapeString } from '../shape.js';
-import { gemmStrided } from './gemm-backend.js';
+import { gemmIsDirect } from './gemm.js';
+import { gemmPackedOverwrite, gemmStrided } from './gemm-backend.js';
 import { gemmParallel, gemmShouldParallelize } from './gemm-parallel.js';
 
 /**
@@ -9,7 +10,8 @@ import { gemmParallel, gemmShouldParallelize } from './gemm-parallel.js';
  * contiguous (row stride n) from `cOffset`. Packed panels and register tiles (kernels/gemm.ts, or
  * wasm/gemm.ts on the wasm backend: gemm-backend.ts),
  * or a direct loop for tiny products; split over the worker pool when big enough
- * (kernels/gemm-parallel.ts: bitwise the same result).
+ * (kernels/gemm-parallel.ts: bitwise the same result). `cZero`: C's block is known to be all zeros
+ * (matmul's fresh output), so it need not be read (the same result).
  *
  * @example
  * ```ts
@@ -21,11 +23,16 @@ export function gemm(
   m: number, n: number, k: number,
   a: ArrayLike<number>, aOffset: number, aRowStride: number, aColStride: number,
   b: ArrayLike<number>, bOffset: number, bRowStride: number, bColStride: number,
-  c: Float32Array | Float64Array, cOffset: number,
+  c: Float32Array | Float64Array, cOffset: number, cZero = false,
 ): void {
   if ((a instanceof Float32Array || a instanceof Float64Array) && (b instanceof Float32Array || b instanceof Float64Array)
     && gemmShouldParallelize(m, n, k, aRowStride, aColStride, bRowStride, bColStride)) {
-    gemmParallel(m, n, k, a, aOffset, aRowStride, aColStride, b, bOffset, bRowStride, bColStride, c, cOffset, n);
+    gemmParallel(m, n, k, a, aOffset, aRowStride, aColStride, b, bOffset, bRowStride, bColStride, c, cOffset, n, cZero);
+    return;
+  }
+  if (cZero && m > 0 && n > 0 && k > 0 && !gemmIsDirect(m, n, k)) {
+    // A fresh output: not read (on the wasm backend, no copy of zeros into the module's memory).
+    gemmPackedOverwrite(m, n, k, a, aOffset, aRowStride, aColStride, b, bOffset, bRowStride, bColStride, c, cOffset, n);
     return;
   }
   gemmStrided(m, n, k, a, aOffset, aRowStride, aColStride, b, bOffset, bRowStride, bColStride, c, cOffset, n);
@@ -62,7 +69,7 @@ export function matmul(a: NDArray, b: NDArray): NDArray {
       bOff += index[d]! * be.strides[d]!;
     }
     const nd = batch.length;
-    gemm(m, n, k, ae.data, aOff, ae.strides[nd]!, ae.strides[nd + 1]!, be.data, bOff, be.strides[nd]!, be.strides[nd + 1]!, out, t * m * n);
+    gemm(m, n, k, ae.data, aOff, ae.strides[nd]!, ae.strides[nd + 1]!, be.data, bOff, be.strides[nd]!, be.strides[nd + 1]!, out, t * m * n, true);
     for (let d = batch.length - 1; d >= 0; d--) {
       if (++index[d]! < batch[d]!) break;
       index[d] = 0;

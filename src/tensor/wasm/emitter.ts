@@ -134,6 +134,7 @@ class I32Ops {
   add(): void { this.c.op(0x6a); }
   sub(): void { this.c.op(0x6b); }
   mul(): void { this.c.op(0x6c); }
+  rem_u(): void { this.c.op(0x70); }
   and(): void { this.c.op(0x71); }
   or(): void { this.c.op(0x72); }
   shl(): void { this.c.op(0x74); }
@@ -178,6 +179,16 @@ class V128Ops {
   store(offset = 0, alignLog2 = 4): void { this.c.simd(0x0b, ...this.c.memarg(alignLog2, offset)); }
   /** The all-zero vector. */
   zero(): void { this.c.simd(0x0c, ...new Array<number>(16).fill(0)); }
+  /**
+   * i8x16.shuffle: byte i of the result is byte `bytes[i]` of the two vectors on the stack taken
+   * as one 32-byte array (0–15 the first, 16–31 the second).
+   */
+  shuffle(bytes: readonly number[]): void {
+    if (bytes.length !== 16 || bytes.some((b) => !Number.isInteger(b) || b < 0 || b > 31)) {
+      throw new Error(`wasm emitter: i8x16.shuffle needs 16 byte indices in 0…31, got [${bytes.join(', ')}]`);
+    }
+    this.c.simd(0x0d, ...bytes);
+  }
 }
 
 /**

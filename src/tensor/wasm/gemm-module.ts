@@ -4,9 +4,11 @@
  * accumulators. The JavaScript driver (wasm/gemm.ts) packs the panels into the module's memory
  * and copies C in and out, exactly where the JS GEMM (kernels/gemm.ts) packs.
  *
- * Memory layout (wasm/gemm.ts; byte offsets in the imported memory, sized for float64):
- * A's block [MC×KC] | packed B [KC×NC] | C's rows [C_ROWS×NC] | staging [KC×NC] (B before packing,
- * or im2col's columns).
+ * Memory layout (wasm/gemm.ts; byte offsets in the imported memory, sized for float64): packed A
+ * [MC×KC] | A's staging [MC×KC] (its rows or columns as copied) | packed B [KC×NC] | C's rows
+ * [C_ROWS×NC] | staging [KC×NC] (B before packing, or im2col's columns) | free scratch for other
+ * modules (≥ 4 MiB, wasm/gemm.ts `wasmScratchRegion`). The packed regions have room for a block
+ * padded up to whole tiles.
  */
 import { ModuleBuilder, type FunctionBuilder, type Local } from './emitter.js';
 
@@ -35,9 +37,8 @@ export function tileColumns(t: WasmFloat, tile: Tile): number {
 }
 
 /**
- * Emits `gemm_<t>(mc, nc, kc, aPtr, aPanelBytes, aRowBytes, aStepBytes, bPtr, bPanelBytes,
- * bRowBytes, cPtr, ldcBytes)`, which computes, with MR = tile.mr, NR = tile.nv · (16 / element
- * bytes), all addresses in bytes:
+ * Emits `gemm_<t>(mc, nc, kc, aPtr, bPtr, cPtr, ldcBytes)`, which computes, with MR = tile.mr,
+ * NR = tile.nv · (16 / element bytes), all addresses in bytes:
  *
  * ```ts
  * for (let jr = 0; jr < nc; jr += NR)          // one column panel of B
@@ -51,156 +52,224 @@ export function tileColumns(t: WasmFloat, tile: Tile): number {
  *   }
  * ```
  *
- * where A(ir + r, p) is at aPtr + (ir / MR)·aPanelBytes + r·aRowBytes + p·aStepBytes and
- * B(p, jr + j) at bPtr + (jr / NR)·bPanelBytes + p·bRowBytes + j·size. So A may be packed in
- * MR-tall panels (aRowBytes = size, aStepBytes = MR·size) or lie row- or column-major as copied;
- * B's NR values of a step must be contiguous: packed NR-wide panels (bRowBytes = NR·size,
- * bPanelBytes = kc·NR·size) or a row-major block read in place (bRowBytes = its row stride,
- * bPanelBytes = NR·size). mc and nc are multiples of MR and NR (the driver pads; padding rows and
- * columns compute values that are never copied out), C's rows are ldcBytes apart. Each lane sums
- * its own products in the order p = 0, 1, … with a separate multiply and add (no fused
- * multiply-add), so a float64 element gets the same bits as the JS micro-kernel's `c += a * b`.
+ * where both operands are packed (emitPackA*, emitPackRows / emitPackCols): A(ir + r, p) at
+ * aPtr + ir·kc·size + (p·MR + r)·size (MR-tall panels, one after another) and B(p, jr + j) at
+ * bPtr + jr·kc·size + (p·NR + j)·size (NR-wide panels), so every load in the p loop has a constant
+ * offset from one of two pointers that step by MR·size and NR·size. (Not unrolled: V8's
+ * optimizing compiler unrolls the loop itself, and unrolling it here by 2 made V8 load both steps'
+ * operands first and spill accumulators: 37 against 43 GFLOP/s, bench/README.md.) kc ≥ 1; mc and
+ * nc are multiples of MR and NR (the driver pads; padding rows and columns compute values that are
+ * never copied out), C's rows are ldcBytes apart. Each lane sums its own products in the order
+ * p = 0, 1, … with a separate multiply and add (no fused multiply-add), so a float64 element gets
+ * the same bits as the JS micro-kernel's `c += a * b`.
  */
 export function emitGemmKernel(m: ModuleBuilder, t: WasmFloat, tile: Tile): void {
   const size = elementBytes(t);
   const nr = tileColumns(t, tile);
-  const params = new Array<'i32'>(12).fill('i32');
-  m.func(`gemm_${t}`, params, [], (f, args) => {
-    const [mc, nc, kc, aPtr, aPanelBytes, aRowBytes, aStepBytes, bPtr, bPanelBytes, bRowBytes, cPtr, ldcBytes] = args as [
-      Local, Local, Local, Local, Local, Local, Local, Local, Local, Local, Local, Local,
-    ];
+  const aStep = tile.mr * size;
+  const bStep = nr * size;
+  m.func(`gemm_${t}`, ['i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32'], [], (f, args) => {
+    const [mc, nc, kc, aPtr, bPtr, cPtr, ldcBytes] = args as [Local, Local, Local, Local, Local, Local, Local];
     const int = (): Local => f.local('i32');
-    const [jr, ir, p, ap, aPanel, bp, bPanel, cRow] = [int(), int(), int(), int(), int(), int(), int(), int()];
-    /** r·aRowBytes for each row r of the tile. */
-    const rowOffset = Array.from({ length: tile.mr }, () => int());
+    const [jr, ir, ap, bp, bPanel, bEnd, bPanelBytes, cCol, cRow] = [int(), int(), int(), int(), int(), int(), int(), int(), int()];
     const acc: Local[][] = [];
     for (let r = 0; r < tile.mr; r++) acc.push(Array.from({ length: tile.nv }, () => f.local('v128')));
     const b = Array.from({ length: tile.nv }, () => f.local('v128'));
     const a = f.local('v128');
     const vec = t === 'f32' ? f.f32x4 : f.f64x2;
 
-    for (let r = 1; r < tile.mr; r++) { f.get(aRowBytes); f.i32.const(r); f.i32.mul(); f.set(rowOffset[r]!); }
+    /** One step p: acc[r][v] += A(r, p) · B(p, v), A's MR values at ap and B's NR values at bp. */
+    const step = (): void => {
+      for (let v = 0; v < tile.nv; v++) { f.get(bp); f.v128.load(v * 16, 0); f.set(b[v]!); }
+      for (let r = 0; r < tile.mr; r++) {
+        f.get(ap); splatLoad(f, t, r * size); f.set(a);
+        for (let v = 0; v < tile.nv; v++) {
+          f.get(acc[r]![v]!); f.get(a); f.get(b[v]!); vec.mul(); vec.add(); f.set(acc[r]![v]!);
+        }
+      }
+    };
+
+    f.get(kc); f.i32.const(bStep); f.i32.mul(); f.set(bPanelBytes);
     f.get(bPtr); f.set(bPanel);
+    f.get(cPtr); f.set(cCol);
     f.forRange(jr, 0, nc, nr, () => {
-      f.get(aPtr); f.set(aPanel);
+      f.get(aPtr); f.set(ap);
+      f.get(cCol); f.set(cRow);
+      f.get(bPanel); f.get(bPanelBytes); f.i32.add(); f.set(bEnd);
       f.forRange(ir, 0, mc, tile.mr, () => {
         for (const row of acc) for (const x of row) { f.v128.zero(); f.set(x); }
-        f.get(aPanel); f.set(ap);
         f.get(bPanel); f.set(bp);
-        f.forRange(p, 0, kc, 1, () => {
-          for (let v = 0; v < tile.nv; v++) { f.get(bp); f.v128.load(v * 16, 0); f.set(b[v]!); }
-          for (let r = 0; r < tile.mr; r++) {
-            f.get(ap);
-            if (r > 0) { f.get(rowOffset[r]!); f.i32.add(); }
-            splatLoad(f, t);
-            f.set(a);
-            for (let v = 0; v < tile.nv; v++) {
-              // acc[r][v] += a · b[v]
-              f.get(acc[r]![v]!); f.get(a); f.get(b[v]!); vec.mul(); vec.add(); f.set(acc[r]![v]!);
-            }
-          }
-          f.addTo(ap, aStepBytes);
-          f.addTo(bp, bRowBytes);
+        // ap runs on from the previous panel: A's panels lie one after another. kc ≥ 1, so the
+        // test can sit at the loop's end (one compare and branch per step).
+        f.loop(() => {
+          step();
+          f.addTo(ap, aStep);
+          f.addTo(bp, bStep);
+          f.get(bp); f.get(bEnd); f.i32.lt_u(); f.br_if(0);
         });
         // C[ir + r][jr …] += acc[r]
-        f.get(cPtr); f.get(ir); f.get(ldcBytes); f.i32.mul(); f.i32.add(); f.get(jr); f.i32.const(size); f.i32.mul(); f.i32.add(); f.set(cRow);
         for (let r = 0; r < tile.mr; r++) {
           for (let v = 0; v < tile.nv; v++) {
             f.get(cRow); f.get(cRow); f.v128.load(v * 16, 0); f.get(acc[r]![v]!); vec.add(); f.v128.store(v * 16, 0);
           }
           f.addTo(cRow, ldcBytes);
         }
-        f.addTo(aPanel, aPanelBytes);
       });
       f.addTo(bPanel, bPanelBytes);
+      f.addTo(cCol, bStep);
     });
   });
 }
 
 /** Loads one element at the address on the stack into every lane. */
-function splatLoad(f: FunctionBuilder, t: WasmFloat): void {
-  if (t === 'f32') f.v128.load32_splat();
-  else f.v128.load64_splat();
+function splatLoad(f: FunctionBuilder, t: WasmFloat, offset: number): void {
+  if (t === 'f32') f.v128.load32_splat(offset);
+  else f.v128.load64_splat(offset);
 }
 
 /**
- * Emits `pack_rows_<t>(kc, nc, src, srcRowBytes, dst)`: B's block [kc × nc], row-major at src
- * (rows srcRowBytes apart, columns contiguous), into NR-wide panels at dst:
+ * Emits `<name>(kc, count, src, srcStepBytes, dst)`, packing `count` lines of kc elements into
+ * panels of W = `width` lines, where the lines lie side by side (line l's element p at
+ * src + p·srcStepBytes + l·size): the rows of a row-major B block (pack_rows, W = NR) or the
+ * columns of a column-major A block (pack_a_cols, W = MR):
  *
  * ```ts
- * for (let jr = 0; jr < nc; jr += NR)
+ * for (let l0 = 0; l0 < count; l0 += W)
  *   for (let p = 0; p < kc; p++)
- *     for (let j = 0; j < NR; j++) dst[(jr·kc + p·NR + j)] = src(p, jr + j);  // nv vector copies
+ *     for (let w = 0; w < W; w++) dst[l0·kc + p·W + w] = src(line l0 + w, p);  // W·size bytes copied
  * ```
  *
- * The last panel copies whole vectors past nc: those lanes meet only C's padding columns.
+ * The last panel copies whole W-runs past `count`: those values meet only C's padding.
  */
-export function emitPackRows(m: ModuleBuilder, t: WasmFloat, tile: Tile): void {
+export function emitPackAcross(m: ModuleBuilder, name: string, t: WasmFloat, width: number): void {
   const size = elementBytes(t);
-  const nr = tileColumns(t, tile);
-  m.func(`pack_rows_${t}`, ['i32', 'i32', 'i32', 'i32', 'i32'], [], (f, args) => {
-    const [kc, nc, src, srcRowBytes, dst] = args as [Local, Local, Local, Local, Local];
-    const [jr, p, s, d] = [f.local('i32'), f.local('i32'), f.local('i32'), f.local('i32')];
+  const runBytes = width * size;
+  m.func(name, ['i32', 'i32', 'i32', 'i32', 'i32'], [], (f, args) => {
+    const [kc, count, src, srcStepBytes, dst] = args as [Local, Local, Local, Local, Local];
+    const [l0, p, s, d] = [f.local('i32'), f.local('i32'), f.local('i32'), f.local('i32')];
     f.get(dst); f.set(d);
-    f.forRange(jr, 0, nc, nr, () => {
-      f.get(src); f.get(jr); f.i32.const(size); f.i32.mul(); f.i32.add(); f.set(s);
+    f.forRange(l0, 0, count, width, () => {
+      f.get(src); f.get(l0); f.i32.const(size); f.i32.mul(); f.i32.add(); f.set(s);
       f.forRange(p, 0, kc, 1, () => {
-        for (let v = 0; v < tile.nv; v++) { f.get(d); f.get(s); f.v128.load(v * 16, 0); f.v128.store(v * 16, 0); }
-        f.addTo(d, nr * size);
-        f.addTo(s, srcRowBytes);
+        // W·size bytes: 16 at a time, then 8, then 4 (loads and stores keep the bits).
+        let at = 0;
+        for (; at + 16 <= runBytes; at += 16) { f.get(d); f.get(s); f.v128.load(at, 0); f.v128.store(at, 0); }
+        if (at + 8 <= runBytes) { f.get(d); f.get(s); f.f64.load(at); f.f64.store(at); at += 8; }
+        if (at + 4 <= runBytes) { f.get(d); f.get(s); f.i32.load(at); f.i32.store(at); at += 4; }
+        f.addTo(d, runBytes);
+        f.addTo(s, srcStepBytes);
       });
     });
   });
 }
 
 /**
- * Emits `pack_cols_<t>(kc, nc, src, srcColBytes, dst)`: B's block [kc × nc], column-major at src
- * (columns srcColBytes apart, rows contiguous: a transposed operand), into NR-wide panels at dst:
+ * Emits `<name>(kc, count, src, srcLineBytes, dst)`, packing `count` lines of kc elements into
+ * panels of W = `width` lines, where each line is contiguous (line l's element p at
+ * src + l·srcLineBytes + p·size): the columns of a column-major (transposed) B block (pack_cols,
+ * W = NR) or the rows of a row-major A block (pack_a_rows, W = MR):
  *
  * ```ts
- * for (let jr = 0; jr < nc; jr += NR)
+ * for (let l0 = 0; l0 < count; l0 += W)
  *   for (let p = 0; p < kc; p++)
- *     for (let j = 0; j < NR; j++) dst[jr·kc + p·NR + j] = src[(jr + j)·srcCol + p];
+ *     for (let w = 0; w < W; w++) dst[l0·kc + p·W + w] = src[(l0 + w)·srcLine + p];
  * ```
+ *
+ * When W is a multiple of the lanes per vector (L = 16 / size), p goes L at a time: L lines' next
+ * L elements are loaded as L vectors and transposed with shuffles (an L×L block), then the rest of
+ * p one element at a time. The last panel reads lines past `count` (what lies there meets only
+ * C's padding).
  */
-export function emitPackCols(m: ModuleBuilder, t: WasmFloat, tile: Tile): void {
+export function emitPackAlong(m: ModuleBuilder, name: string, t: WasmFloat, width: number): void {
   const size = elementBytes(t);
-  const nr = tileColumns(t, tile);
-  m.func(`pack_cols_${t}`, ['i32', 'i32', 'i32', 'i32', 'i32'], [], (f, args) => {
-    const [kc, nc, src, srcColBytes, dst] = args as [Local, Local, Local, Local, Local];
-    const [jr, p, s, d] = [f.local('i32'), f.local('i32'), f.local('i32'), f.local('i32')];
+  const lanes = 16 / size;
+  const vectors = width % lanes === 0;
+  m.func(name, ['i32', 'i32', 'i32', 'i32', 'i32'], [], (f, args) => {
+    const [kc, count, src, srcLineBytes, dst] = args as [Local, Local, Local, Local, Local];
+    const [l0, p, s, d, kcVectors] = [f.local('i32'), f.local('i32'), f.local('i32'), f.local('i32'), f.local('i32')];
     const ops = t === 'f32' ? f.f32 : f.f64;
-    const colOffset = Array.from({ length: nr }, () => f.local('i32'));
-    for (let j = 1; j < nr; j++) { f.get(srcColBytes); f.i32.const(j); f.i32.mul(); f.set(colOffset[j]!); }
+    const lineOffset = Array.from({ length: width }, () => f.local('i32'));
+    const row = Array.from({ length: lanes }, () => f.local('v128'));
+    const half = Array.from({ length: lanes }, () => f.local('v128'));
+    for (let w = 1; w < width; w++) { f.get(srcLineBytes); f.i32.const(w); f.i32.mul(); f.set(lineOffset[w]!); }
+    // kcVectors: the steps of p done L at a time (0 when W is not a multiple of L).
+    if (vectors) { f.get(kc); f.get(kc); f.i32.const(lanes); f.i32.rem_u(); f.i32.sub(); f.set(kcVectors); }
     f.get(dst); f.set(d);
-    f.forRange(jr, 0, nc, nr, () => {
-      f.get(src); f.get(jr); f.get(srcColBytes); f.i32.mul(); f.i32.add(); f.set(s);
-      f.forRange(p, 0, kc, 1, () => {
-        for (let j = 0; j < nr; j++) {
+    f.forRange(l0, 0, count, width, () => {
+      f.get(src); f.get(l0); f.get(srcLineBytes); f.i32.mul(); f.i32.add(); f.set(s);
+      if (vectors) {
+        f.forRange(p, 0, kcVectors, lanes, () => {
+          for (let g = 0; g < width / lanes; g++) {
+            for (let i = 0; i < lanes; i++) {
+              f.get(s);
+              if (g * lanes + i > 0) { f.get(lineOffset[g * lanes + i]!); f.i32.add(); }
+              f.v128.load(0, 0);
+              f.set(row[i]!);
+            }
+            // row[i] = line (g·L + i), elements p … p+L−1; out[q] = element p+q of those L lines.
+            const out = transpose(f, size, row, half);
+            out.forEach((emitOut, q) => { f.get(d); emitOut(); f.v128.store(q * width * size + g * 16, 0); });
+          }
+          f.addTo(d, lanes * width * size);
+          f.addTo(s, lanes * size);
+        });
+      }
+      f.forRange(p, vectors ? kcVectors : 0, kc, 1, () => {
+        for (let w = 0; w < width; w++) {
           f.get(d);
           f.get(s);
-          if (j > 0) { f.get(colOffset[j]!); f.i32.add(); }
+          if (w > 0) { f.get(lineOffset[w]!); f.i32.add(); }
           ops.load();
-          ops.store(j * size);
+          ops.store(w * size);
         }
-        f.addTo(d, nr * size);
+        f.addTo(d, width * size);
         f.addTo(s, size);
       });
     });
   });
 }
 
+/** Shuffles two vectors (on the stack) by element: `picks` index the 2L elements of a then b. */
+function shuffleElements(f: FunctionBuilder, size: number, picks: readonly number[]): void {
+  f.v128.shuffle(picks.flatMap((e) => Array.from({ length: size }, (_, byte) => e * size + byte)));
+}
+
+/**
+ * The transpose of the L×L block in `row` (row[i] = line i's L elements): returns, for each
+ * element index q, an emitter pushing the vector of element q of every line. For L = 4 the first
+ * level interleaves pairs of lines into `half`; for L = 2 one level does it.
+ */
+function transpose(f: FunctionBuilder, size: number, row: readonly Local[], half: readonly Local[]): (() => void)[] {
+  if (row.length === 2) {
+    return [0, 1].map((q) => () => { f.get(row[0]!); f.get(row[1]!); shuffleElements(f, size, [q, q + 2]); });
+  }
+  // half[0] = a0 b0 a1 b1, half[1] = a2 b2 a3 b3, half[2] = c0 d0 c1 d1, half[3] = c2 d2 c3 d3
+  for (const [h, x, y, lo] of [[0, 0, 1, 0], [1, 0, 1, 2], [2, 2, 3, 0], [3, 2, 3, 2]] as const) {
+    f.get(row[x]!); f.get(row[y]!); shuffleElements(f, size, [lo, lo + 4, lo + 1, lo + 5]); f.set(half[h]!);
+  }
+  // element q of lines a, b, c, d: the matching halves of half[⌊q/2⌋] and half[⌊q/2⌋ + 2]
+  return [0, 1, 2, 3].map((q) => () => {
+    const lo = (q % 2) * 2;
+    f.get(half[q >> 1]!); f.get(half[(q >> 1) + 2]!); shuffleElements(f, size, [lo, lo + 1, lo + 4, lo + 5]);
+  });
+}
+
 /**
  * The whole GEMM module: an imported memory ('env', 'memory'), and per float type the kernel
- * `gemm_<t>` and the packing functions `pack_rows_<t>`, `pack_cols_<t>`.
+ * `gemm_<t>` and the packing functions: `pack_rows_<t>`, `pack_cols_<t>` (B into NR-wide
+ * panels, from a row-major or a column-major block), `pack_a_rows_<t>`, `pack_a_cols_<t>` (A into
+ * MR-tall panels, likewise).
  */
 export function gemmModuleBytes(tiles: Readonly<Record<WasmFloat, Tile>>): Uint8Array {
   const m = new ModuleBuilder();
   m.importMemory('env', 'memory', 1);
   for (const t of ['f32', 'f64'] as const) {
     emitGemmKernel(m, t, tiles[t]);
-    emitPackRows(m, t, tiles[t]);
-    emitPackCols(m, t, tiles[t]);
+    const nr = tileColumns(t, tiles[t]);
+    emitPackAcross(m, `pack_rows_${t}`, t, nr);
+    emitPackAlong(m, `pack_cols_${t}`, t, nr);
+    emitPackAlong(m, `pack_a_rows_${t}`, t, tiles[t].mr);
+    emitPackAcross(m, `pack_a_cols_${t}`, t, tiles[t].mr);
   }
   return m.bytes();
 }

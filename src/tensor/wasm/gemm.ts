@@ -2,8 +2,10 @@
  * GEMM on the wasm backend: C[m×n] += A[m×k] · B[k×n] with the same blocking as the JS reference
  * (kernels/gemm.ts — read it first): columns of C in blocks of NC → k in blocks of KC → rows in
  * blocks of MC → register tiles. Here the packing writes into the WebAssembly module's memory
- * (where the JS GEMM packs into its own Float64Array anyway), C's block is copied in and out, and
- * the register tiles run in the emitted kernel (wasm/gemm-module.ts).
+ * (where the JS GEMM packs into its own Float64Array anyway): A's and B's blocks are copied into
+ * staging regions and packed there by wasm into MR-tall and NR-wide panels, C's block is copied in
+ * (or, for C = A·B, zeroed) and out, and the register tiles run in the emitted kernel
+ * (wasm/gemm-module.ts).
  *
  * Numbers: float64 operands are packed as float64 and each element is C0 + Σ over k-blocks of a
  * float64 sum in order p = 0, 1, … — the same operations as the JS kernel, so float64 results are
@@ -18,20 +20,19 @@
  */
 import type { FloatStorage as Storage } from '../dtype.js';
 import { elementBytes, gemmModuleBytes, tileColumns, type Tile, type WasmFloat } from './gemm-module.js';
-import { wasmApi, type WasmModule } from './runtime.js';
+import { wasmApi, type WasmMemory, type WasmModule } from './runtime.js';
 
 /**
  * Register tiles: 4 rows × 2 vectors (float32 4×8, float64 4×4), 8 accumulators + 2 B vectors + 1
- * splat of A = 11 of the 16 xmm registers V8 uses on x64. Measured with
- * `ROUNDS=9 npx tsx bench/measure-wasm-gemm.ts tiles` (whole GEMM 512×512×512, 1 thread, Node
- * 20.20, the 2-core Xeon of bench/README.md, 2026-12-04, with other agents' jobs running: load
- * average 11), GFLOP/s, median of rounds / best round — float32: 4×2 15.7 / 39.6, 2×4 18.8 / 40.2,
- * 4×3 20.5 / 24.5, 4×4 14.7 / 20.7, 6×2 14.5 / 21.3, 3×3 12.3 / 16.6, 8×1 15.1 / 22.1; float64:
- * 4×2 7.9 / 19.8, 2×4 10.2 / 14.5, 4×3 8.3 / 15.9, 6×2 6.3 / 11.4, 4×4 6.2 / 10.4. An earlier run
- * at load 4.7 (5 rounds, medians): float32 4×2 35.2, 2×4 34.9, 4×3 30.7, 6×2 29.7, 3×3 29.1, 4×4
- * 27.4, 8×1 26.1; float64 4×2 19.2, 2×4 19.1, 4×3 16.7, 6×2 14.6, 4×4 14.4. 4×2 and 2×4 lead in
- * both; bigger tiles lose (register spills, as the issue found for 4×4). (The earlier run packed A
- * and B in JS; the tile comparison is the same for every tile.)
+ * splat of A + 1 product = 12 of the 15 xmm registers V8 allocates on x64. Measured with
+ * `npx tsc -p tsconfig.bench.json && ROUNDS=5 node .bench-build/bench/measure-wasm-gemm.js tiles`
+ * (whole GEMM 512×512×512, both operands packed, 1 thread, Node 20.20, the 2-core Xeon of
+ * bench/README.md, 2026-12-05 00:07, load 2.6–2.8), GFLOP/s, median of rounds (worst–best) —
+ * float32: 4×2 42.7 (38.1–43.8), 2×4 43.7 (39.3–44.2), 4×3 37.9, 5×2 35.8, 6×2 34.7, 3×3 34.2,
+ * 8×1 29.8; float64: 4×2 21.2 (20.7–21.5), 2×4 21.2, 4×3 18.3, 5×2 17.5, 6×2 17.3. 4×2 and 2×4
+ * tie (also the kernel alone on blocks in L1: float32 47.8 and 48.0, float64 23.6 and 23.6); the
+ * bigger tiles lose (V8 spills accumulators: with the products' temporaries they need 14–16
+ * registers). 4×2 stays: fewer padding columns on the narrow products of conv2d.
  */
 export const WASM_TILE_F32: Tile = { mr: 4, nv: 2 };
 export const WASM_TILE_F64: Tile = { mr: 4, nv: 2 };
@@ -63,20 +64,29 @@ const STAGE_CAPACITY = KC * NC;
  */
 const COPY_MIN_RUN = 16;
 
-// Byte offsets of the regions, sized for float64 (float32 uses the first half of each). The
-// kernels read up to one tile past a block's end (lanes that meet only C's padding): SLACK bytes
-// after the last region keep those reads inside the memory.
-const A_BYTES = 0;
-const B_BYTES = A_BYTES + MC * KC * 8;
-const C_BYTES = B_BYTES + KC * NC * 8;
-const STAGE_BYTES = C_BYTES + C_ROWS * NC * 8;
-const SLACK = 1024;
-const MEMORY_BYTES = STAGE_BYTES + STAGE_CAPACITY * 8 + SLACK;
+/** Widest register tile in elements (rows or columns) that the regions leave room for. */
+const TILE_MAX = 16;
 
-type KernelFn = (
-  mc: number, nc: number, kc: number, aPtr: number, aPanelBytes: number, aRowBytes: number, aStepBytes: number,
-  bPtr: number, bPanelBytes: number, bRowBytes: number, cPtr: number, ldcBytes: number,
-) => void;
+// Byte offsets of the regions, sized for float64 (float32 uses the first half of each), with
+// room for a block padded up to whole tiles. The kernels and packers read up to one tile past a
+// block's end (values that meet only C's padding): SLACK bytes after the last region keep those
+// reads inside the memory.
+const A_BYTES = 0;
+const A_STAGE_BYTES = A_BYTES + (MC + TILE_MAX) * KC * 8;
+const B_BYTES = A_STAGE_BYTES + MC * KC * 8;
+const C_BYTES = B_BYTES + KC * (NC + TILE_MAX) * 8;
+const STAGE_BYTES = C_BYTES + C_ROWS * (NC + TILE_MAX) * 8;
+const SLACK = 4096;
+/**
+ * Free for other modules' scratch use (see {@link wasmScratchRegion}): starts on a 64 KiB page
+ * boundary after the GEMM's regions and their slack.
+ */
+const SCRATCH_BYTES = Math.ceil((STAGE_BYTES + STAGE_CAPACITY * 8 + SLACK) / 65536) * 65536;
+/** Size of the free scratch region: 4 MiB. */
+const SCRATCH_SIZE = 4 << 20;
+const MEMORY_BYTES = SCRATCH_BYTES + SCRATCH_SIZE;
+
+type KernelFn = (mc: number, nc: number, kc: number, aPtr: number, bPtr: number, cPtr: number, ldcBytes: number) => void;
 type PackFn = (kc: number, nc: number, src: number, srcStrideBytes: number, dst: number) => void;
 
 /** This thread's compiled module, memory and views of it. */
@@ -84,12 +94,52 @@ interface WasmGemm {
   kernel: Readonly<Record<WasmFloat, KernelFn>>;
   packRows: Readonly<Record<WasmFloat, PackFn>>;
   packCols: Readonly<Record<WasmFloat, PackFn>>;
+  packARows: Readonly<Record<WasmFloat, PackFn>>;
+  packACols: Readonly<Record<WasmFloat, PackFn>>;
   f32: Float32Array;
   f64: Float64Array;
 }
 
 let compiled: WasmModule | null = null;
 let instance: WasmGemm | null = null;
+/** This thread's memory: created once and kept even when the module is re-emitted for measuring. */
+let memory: WasmMemory | null = null;
+
+/**
+ * This thread's WebAssembly memory (the main thread and every pool worker has its own), created
+ * on first use and never grown or replaced, so views of its buffer stay valid for the life of the
+ * thread. Other emitted modules may import it ('env', 'memory') and use the bytes of
+ * {@link wasmScratchRegion} freely; every other byte belongs to the GEMM (its packed operands, C
+ * and staging regions are overwritten by every GEMM call).
+ *
+ * @example
+ * ```ts
+ * const memory = wasmThreadMemory();
+ * const { byteOffset, byteLength } = wasmScratchRegion();
+ * const scratch = new Float32Array(memory.buffer, byteOffset, byteLength / 4);
+ * ```
+ */
+export function wasmThreadMemory(): WasmMemory {
+  if (memory !== null) return memory;
+  const api = wasmApi();
+  if (api === null) throw new Error('wasm backend: this JavaScript runtime has no WebAssembly; use setBackend(\'js\')');
+  const pages = MEMORY_BYTES / 65536;
+  memory = new api.Memory({ initial: pages, maximum: pages });
+  return memory;
+}
+
+/**
+ * The bytes of {@link wasmThreadMemory} that the GEMM never touches, free for other modules'
+ * scratch use: at least 4 MiB, starting on a 64 KiB page boundary (the same in every thread).
+ *
+ * @example
+ * ```ts
+ * const { byteOffset, byteLength } = wasmScratchRegion(); // byteLength >= 4 * 1024 * 1024
+ * ```
+ */
+export function wasmScratchRegion(): { byteOffset: number; byteLength: number } {
+  return { byteOffset: SCRATCH_BYTES, byteLength: SCRATCH_SIZE };
+}
 
 /** The module's bytes for the tiles in use (emitted at start-up, validated by the caller). */
 export function wasmGemmBytes(): Uint8Array {
@@ -122,16 +172,16 @@ function wasmGemm(): WasmGemm {
     if (!api.validate(bytes)) throw new Error('wasm backend: the emitted GEMM module does not validate (no WebAssembly SIMD?)');
     compiled = new api.Module(bytes);
   }
-  const pages = Math.ceil(MEMORY_BYTES / 65536);
-  // Never grown, so the views below stay valid for the life of the thread.
-  const memory = new api.Memory({ initial: pages, maximum: pages });
-  const exports = new api.Instance(compiled, { env: { memory } }).exports;
+  const mem = wasmThreadMemory();
+  const exports = new api.Instance(compiled, { env: { memory: mem } }).exports;
   instance = {
     kernel: { f32: exports['gemm_f32'] as KernelFn, f64: exports['gemm_f64'] as KernelFn },
     packRows: { f32: exports['pack_rows_f32'] as PackFn, f64: exports['pack_rows_f64'] as PackFn },
     packCols: { f32: exports['pack_cols_f32'] as PackFn, f64: exports['pack_cols_f64'] as PackFn },
-    f32: new Float32Array(memory.buffer),
-    f64: new Float64Array(memory.buffer),
+    packARows: { f32: exports['pack_a_rows_f32'] as PackFn, f64: exports['pack_a_rows_f64'] as PackFn },
+    packACols: { f32: exports['pack_a_cols_f32'] as PackFn, f64: exports['pack_a_cols_f64'] as PackFn },
+    f32: new Float32Array(mem.buffer),
+    f64: new Float64Array(mem.buffer),
   };
   return instance;
 }
@@ -176,41 +226,45 @@ function packPanels(
   }
 }
 
-/** Copies `count` runs of `len` elements, src[off + i·stride …] → dst[at + i·dstStride …]. */
+/**
+ * Copies `count` runs of `len` elements, src[off + i·stride …] → dst[at + i·dstStride …]; runs
+ * that lie back to back on both sides are one copy.
+ */
 function copyRuns(dst: Storage, at: number, dstStride: number, src: Storage, off: number, stride: number, count: number, len: number): void {
+  if (stride === len && dstStride === len) {
+    dst.set(src.subarray(off, off + count * len), at);
+    return;
+  }
   for (let i = 0; i < count; i++) {
     const from = off + i * stride;
     dst.set(src.subarray(from, from + len), at + i * dstStride);
   }
 }
 
-/** Where the kernel reads A's block: its byte address and strides (see emitGemmKernel). */
-interface PlacedA {
-  panelBytes: number;
-  rowBytes: number;
-  stepBytes: number;
-}
-
 /**
- * Puts A's block [mc × kc] (element (i, p) at a[off + i·rs + p·cs]) into the A region: rows or
- * columns copied as they are when contiguous (the kernel reads them through the strides it is
- * given), otherwise packed in MR-tall panels.
+ * Packs A's block [mc × kc] (element (i, p) at a[off + i·rs + p·cs]) into MR-tall panels in the A
+ * region: a contiguous dimension is copied into A's staging region and packed there by wasm,
+ * otherwise packed in JS. The padding rows of the last panel are zeroed (stale values there would
+ * meet only C's padding rows, but a subnormal one would slow the multiplies down).
  */
-function placeA(view: Storage, t: WasmFloat, mc: number, kc: number, a: ArrayLike<number>, off: number, rs: number, cs: number): PlacedA {
+function packA(w: WasmGemm, view: Storage, t: WasmFloat, mc: number, kc: number, a: ArrayLike<number>, off: number, rs: number, cs: number): void {
   const size = elementBytes(t);
   const mr = tileOf(t).mr;
-  const at = A_BYTES / size;
+  const stage = A_STAGE_BYTES / size;
   if (isTyped(a) && cs === 1 && kc >= COPY_MIN_RUN) {
-    copyRuns(view, at, kc, a, off, rs, mc, kc);
-    return { panelBytes: mr * kc * size, rowBytes: kc * size, stepBytes: size };
+    copyRuns(view, stage, kc, a, off, rs, mc, kc);
+    w.packARows[t](kc, mc, A_STAGE_BYTES, kc * size, A_BYTES);
+  } else if (isTyped(a) && rs === 1 && mc >= COPY_MIN_RUN) {
+    copyRuns(view, stage, mc, a, off, cs, kc, mc);
+    w.packACols[t](kc, mc, A_STAGE_BYTES, mc * size, A_BYTES);
+  } else {
+    packPanels(view, A_BYTES / size, mc, kc, mr, a, off, rs, cs);
+    return;
   }
-  if (isTyped(a) && rs === 1 && mc >= COPY_MIN_RUN) {
-    const mcPad = roundUp(mc, mr);
-    copyRuns(view, at, mcPad, a, off, cs, kc, mc);
-    return { panelBytes: mr * size, rowBytes: size, stepBytes: mcPad * size };
-  }
-  packPanels(view, at, mc, kc, mr, a, off, rs, cs);
-  return { panelBytes: mr * kc * size, rowBytes: size, stepBytes: mr * size };
+  const rows = mc % mr;
+  if (rows === 0) return;
+  const last = A_BYTES / size + (mc - rows) * kc;
+  for (let p = 0; p < kc; p++) view.fill(0, last + p * mr + rows, last + (p + 1) * mr);
 }
 
 /**
@@ -245,6 +299,10 @@ function copyC(view: Storage, toRegion: boolean, m: number, nc: number, ncPad: n
     copyRuns(view, base, ncPad, c, cOff, ldc, m, nc);
     return;
   }
+  if (nc === ncPad && ldc === nc) {
+    c.set(view.subarray(base, base + m * nc), cOff);
+    return;
+  }
   for (let i = 0; i < m; i++) {
     const from = base + i * ncPad;
     c.set(view.subarray(from, from + nc), cOff + i * ldc);
@@ -261,7 +319,7 @@ function blocked(
   m: number, n: number, k: number,
   a: ArrayLike<number>, aOffset: number, aRowStride: number, aColStride: number,
   b: ArrayLike<number>, bOffset: number, bRowStride: number, bColStride: number, staged: boolean,
-  c: Storage, cOffset: number, ldc: number,
+  c: Storage, cOffset: number, ldc: number, cZero: boolean, keep: (() => boolean) | undefined,
 ): void {
   const w = wasmGemm();
   const t = floatOf(c);
@@ -275,19 +333,20 @@ function blocked(
       const nc = Math.min(NC, n - jc);
       const ncPad = roundUp(nc, nr);
       const cOff = cOffset + r0 * ldc + jc;
-      copyC(view, true, rows, nc, ncPad, c, cOff, ldc);
+      if (cZero) view.fill(0, C_BYTES / size, C_BYTES / size + rows * ncPad);
+      else copyC(view, true, rows, nc, ncPad, c, cOff, ldc);
       for (let pc = 0; pc < k; pc += KC) {
         const kc = Math.min(KC, k - pc);
         packB(w, view, t, kc, nc, b, bOffset + pc * bRowStride + jc * bColStride, bRowStride, bColStride, staged);
-        for (let ic = 0; ic < rows; ic += MC) {
-          const mc = Math.min(MC, rows - ic);
-          const pa = placeA(view, t, mc, kc, a, aOffset + (r0 + ic) * aRowStride + pc * aColStride, aRowStride, aColStride);
-          w.kernel[t](
-            roundUp(mc, tile.mr), ncPad, kc, A_BYTES, pa.panelBytes, pa.rowBytes, pa.stepBytes,
-            B_BYTES, kc * nr * size, nr * size, C_BYTES + ic * ncPad * size, ncPad * size,
-          );
+        // Row blocks of whole tiles, so a block's padding rows never reach the next block's rows.
+        const mcBlock = MC - (MC % tile.mr);
+        for (let ic = 0; ic < rows; ic += mcBlock) {
+          const mc = Math.min(mcBlock, rows - ic);
+          packA(w, view, t, mc, kc, a, aOffset + (r0 + ic) * aRowStride + pc * aColStride, aRowStride, aColStride);
+          w.kernel[t](roundUp(mc, tile.mr), ncPad, kc, A_BYTES, B_BYTES, C_BYTES + ic * ncPad * size, ncPad * size);
         }
       }
+      if (keep !== undefined && !keep()) return;
       copyC(view, false, rows, nc, ncPad, c, cOff, ldc);
     }
   }
@@ -310,7 +369,30 @@ export function wasmGemmPacked(
   b: ArrayLike<number>, bOffset: number, bRowStride: number, bColStride: number,
   c: Storage, cOffset: number, ldc: number,
 ): void {
-  blocked(m, n, k, a, aOffset, aRowStride, aColStride, b, bOffset, bRowStride, bColStride, false, c, cOffset, ldc);
+  blocked(m, n, k, a, aOffset, aRowStride, aColStride, b, bOffset, bRowStride, bColStride, false, c, cOffset, ldc, false, undefined);
+}
+
+/**
+ * C = A · B on the wasm backend: C's block [m×n] is overwritten and never read. Bitwise what
+ * {@link wasmGemmPacked} gives onto a C of zeros (the C region starts at +0 instead of a copy of
+ * C), without the copy of C into the module's memory. For a fresh output (matmul) and for
+ * chunks of the worker pool that must not read what another thread may be writing. `keep`, if
+ * given, is asked before each block of C is copied out; once it says false nothing more is written
+ * (a pool chunk that the calling thread has recomputed meanwhile).
+ *
+ * @example
+ * ```ts
+ * const c = new Float32Array([7, 7, 7, 7]);
+ * wasmGemmOverwrite(2, 2, 2, [1, 2, 3, 4], 0, 2, 1, [5, 6, 7, 8], 0, 2, 1, c, 0, 2); // c = [19, 22, 43, 50]
+ * ```
+ */
+export function wasmGemmOverwrite(
+  m: number, n: number, k: number,
+  a: ArrayLike<number>, aOffset: number, aRowStride: number, aColStride: number,
+  b: ArrayLike<number>, bOffset: number, bRowStride: number, bColStride: number,
+  c: Storage, cOffset: number, ldc: number, keep?: () => boolean,
+): void {
+  blocked(m, n, k, a, aOffset, aRowStride, aColStride, b, bOffset, bRowStride, bColStride, false, c, cOffset, ldc, true, keep);
 }
 
 /**
@@ -347,5 +429,5 @@ export function wasmGemmInPlace(
   const w = wasmGemm();
   const t = floatOf(c);
   const view = t === 'f32' ? w.f32 : w.f64;
-  blocked(m, n, k, a, aOffset, aRowStride, aColStride, view, STAGE_BYTES / elementBytes(t), bRowStride, bColStride, true, c, cOffset, ldc);
+  blocked(m, n, k, a, aOffset, aRowStride, aColStride, view, STAGE_BYTES / elementBytes(t), bRowStride, bColStride, true, c, cOffset, ldc, false, undefined);
 }
