@@ -130,6 +130,29 @@ describe('emitted modules', () => {
     expect(pick(0)).toBe(-1);
   });
 
+  it('i8x16.shuffle picks bytes of the two vectors as indexed, and rejects bad indices', () => {
+    const memory = new WebAssembly.Memory({ initial: 1 });
+    const m = new ModuleBuilder();
+    m.importMemory('env', 'memory', 1);
+    // out (at 32) = bytes [31, 0, 17, 2, …] of a (at 0) and b (at 16) taken as one 32-byte array.
+    const picks = [31, 0, 17, 2, 16, 15, 8, 24, 1, 30, 3, 29, 4, 28, 5, 27];
+    m.func('shuffle', [], [], (f) => {
+      f.i32.const(32);
+      f.i32.const(0); f.v128.load(0);
+      f.i32.const(0); f.v128.load(16);
+      f.v128.shuffle(picks);
+      f.v128.store(0);
+    });
+    const run = instantiate(m, memory)['shuffle'] as () => void;
+    const bytes = new Uint8Array(memory.buffer);
+    for (let i = 0; i < 32; i++) bytes[i] = 100 + i;
+    run();
+    expect(Array.from(bytes.subarray(32, 48))).toEqual(picks.map((i) => 100 + i));
+    const f = new ModuleBuilder();
+    expect(() => f.func('bad', [], [], (b) => b.v128.shuffle([32, ...new Array<number>(15).fill(0)]))).toThrow(/16 byte indices in 0…31/);
+    expect(() => f.func('short', [], [], (b) => b.v128.shuffle([0, 1]))).toThrow(/16 byte indices/);
+  });
+
   it('declaring a function twice is an error naming it', () => {
     const m = new ModuleBuilder();
     m.func('f', [], [], () => undefined);

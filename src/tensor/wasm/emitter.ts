@@ -128,7 +128,6 @@ class I32Ops {
   ne(): void { this.c.op(0x47); }
   lt_s(): void { this.c.op(0x48); }
   lt_u(): void { this.c.op(0x49); }
-  ge_u(): void { this.c.op(0x4f); }
   gt_s(): void { this.c.op(0x4a); }
   le_s(): void { this.c.op(0x4c); }
   ge_s(): void { this.c.op(0x4e); }
@@ -201,11 +200,6 @@ class V128Ops {
     if (bytes.length !== 16) throw new Error('wasm emitter: v128.const takes 16 bytes');
     this.c.simd(0x0c, ...bytes);
   }
-  /** i8x16.shuffle: byte i of the result is byte lanes[i] of the 32 bytes of the two vectors (below, top). */
-  shuffle(lanes: readonly number[]): void {
-    if (lanes.length !== 16 || lanes.some((l) => l < 0 || l > 31)) throw new Error('wasm emitter: i8x16.shuffle takes 16 lanes in 0…31');
-    this.c.simd(0x0d, ...lanes);
-  }
   /** v128.bitselect(a, b, mask): the bits of a where mask is 1, of b where 0. */
   bitselect(): void { this.c.simd(0x52); }
   /** Bitwise not, and, a & ~b, or of whole vectors. */
@@ -213,6 +207,16 @@ class V128Ops {
   and(): void { this.c.simd(0x4e); }
   andnot(): void { this.c.simd(0x4f); }
   or(): void { this.c.simd(0x50); }
+  /**
+   * i8x16.shuffle: byte i of the result is byte `bytes[i]` of the two vectors on the stack taken
+   * as one 32-byte array (0–15 the first, 16–31 the second).
+   */
+  shuffle(bytes: readonly number[]): void {
+    if (bytes.length !== 16 || bytes.some((b) => !Number.isInteger(b) || b < 0 || b > 31)) {
+      throw new Error(`wasm emitter: i8x16.shuffle needs 16 byte indices in 0…31, got [${bytes.join(', ')}]`);
+    }
+    this.c.simd(0x0d, ...bytes);
+  }
 }
 
 /** Lane-wise instructions on four 32-bit integers. */

@@ -175,20 +175,46 @@ export function emitPackAcross(m: ModuleBuilder, name: string, t: WasmFloat, wid
  *     for (let w = 0; w < W; w++) dst[l0·kc + p·W + w] = src[(l0 + w)·srcLine + p];
  * ```
  *
- * The last panel reads lines past `count` (what lies there meets only C's padding).
+ * When W is a multiple of the lanes per vector (L = 16 / size), p goes L at a time: L lines' next
+ * L elements are loaded as L vectors and transposed with shuffles (an L×L block), then the rest of
+ * p one element at a time. The last panel reads lines past `count` (what lies there meets only
+ * C's padding).
  */
 export function emitPackAlong(m: ModuleBuilder, name: string, t: WasmFloat, width: number): void {
   const size = elementBytes(t);
+  const lanes = 16 / size;
+  const vectors = width % lanes === 0;
   m.func(name, ['i32', 'i32', 'i32', 'i32', 'i32'], [], (f, args) => {
     const [kc, count, src, srcLineBytes, dst] = args as [Local, Local, Local, Local, Local];
-    const [l0, p, s, d] = [f.local('i32'), f.local('i32'), f.local('i32'), f.local('i32')];
+    const [l0, p, s, d, kcVectors] = [f.local('i32'), f.local('i32'), f.local('i32'), f.local('i32'), f.local('i32')];
     const ops = t === 'f32' ? f.f32 : f.f64;
     const lineOffset = Array.from({ length: width }, () => f.local('i32'));
+    const row = Array.from({ length: lanes }, () => f.local('v128'));
+    const half = Array.from({ length: lanes }, () => f.local('v128'));
     for (let w = 1; w < width; w++) { f.get(srcLineBytes); f.i32.const(w); f.i32.mul(); f.set(lineOffset[w]!); }
+    // kcVectors: the steps of p done L at a time (0 when W is not a multiple of L).
+    if (vectors) { f.get(kc); f.get(kc); f.i32.const(lanes); f.i32.rem_u(); f.i32.sub(); f.set(kcVectors); }
     f.get(dst); f.set(d);
     f.forRange(l0, 0, count, width, () => {
       f.get(src); f.get(l0); f.get(srcLineBytes); f.i32.mul(); f.i32.add(); f.set(s);
-      f.forRange(p, 0, kc, 1, () => {
+      if (vectors) {
+        f.forRange(p, 0, kcVectors, lanes, () => {
+          for (let g = 0; g < width / lanes; g++) {
+            for (let i = 0; i < lanes; i++) {
+              f.get(s);
+              if (g * lanes + i > 0) { f.get(lineOffset[g * lanes + i]!); f.i32.add(); }
+              f.v128.load(0, 0);
+              f.set(row[i]!);
+            }
+            // row[i] = line (g·L + i), elements p … p+L−1; out[q] = element p+q of those L lines.
+            const out = transpose(f, size, row, half);
+            out.forEach((emitOut, q) => { f.get(d); emitOut(); f.v128.store(q * width * size + g * 16, 0); });
+          }
+          f.addTo(d, lanes * width * size);
+          f.addTo(s, lanes * size);
+        });
+      }
+      f.forRange(p, vectors ? kcVectors : 0, kc, 1, () => {
         for (let w = 0; w < width; w++) {
           f.get(d);
           f.get(s);
@@ -200,6 +226,31 @@ export function emitPackAlong(m: ModuleBuilder, name: string, t: WasmFloat, widt
         f.addTo(s, size);
       });
     });
+  });
+}
+
+/** Shuffles two vectors (on the stack) by element: `picks` index the 2L elements of a then b. */
+function shuffleElements(f: FunctionBuilder, size: number, picks: readonly number[]): void {
+  f.v128.shuffle(picks.flatMap((e) => Array.from({ length: size }, (_, byte) => e * size + byte)));
+}
+
+/**
+ * The transpose of the L×L block in `row` (row[i] = line i's L elements): returns, for each
+ * element index q, an emitter pushing the vector of element q of every line. For L = 4 the first
+ * level interleaves pairs of lines into `half`; for L = 2 one level does it.
+ */
+function transpose(f: FunctionBuilder, size: number, row: readonly Local[], half: readonly Local[]): (() => void)[] {
+  if (row.length === 2) {
+    return [0, 1].map((q) => () => { f.get(row[0]!); f.get(row[1]!); shuffleElements(f, size, [q, q + 2]); });
+  }
+  // half[0] = a0 b0 a1 b1, half[1] = a2 b2 a3 b3, half[2] = c0 d0 c1 d1, half[3] = c2 d2 c3 d3
+  for (const [h, x, y, lo] of [[0, 0, 1, 0], [1, 0, 1, 2], [2, 2, 3, 0], [3, 2, 3, 2]] as const) {
+    f.get(row[x]!); f.get(row[y]!); shuffleElements(f, size, [lo, lo + 4, lo + 1, lo + 5]); f.set(half[h]!);
+  }
+  // element q of lines a, b, c, d: the matching halves of half[⌊q/2⌋] and half[⌊q/2⌋ + 2]
+  return [0, 1, 2, 3].map((q) => () => {
+    const lo = (q % 2) * 2;
+    f.get(half[q >> 1]!); f.get(half[(q >> 1) + 2]!); shuffleElements(f, size, [lo, lo + 1, lo + 4, lo + 5]);
   });
 }
 
