@@ -6,6 +6,7 @@
  *   npx tsx bench/profile-train-step.ts --only train # just the train steps (also: conv, bn)
  *   npx tsx bench/profile-train-step.ts --threads 2  # on 2 threads (the pool's workers are not timed per op)
  *   npx tsx bench/profile-train-step.ts --threads 2 --spin 500  # with the pool's spin set to 500 µs
+ *   npx tsx bench/profile-train-step.ts --no-buffer-reuse  # released gradient buffers not reused
  *
  * The train step is the issue-5 MNIST CNN, conv(1→8)-BN-ReLU-pool-conv(8→16)-BN-ReLU-pool-linear,
  * cross-entropy, SGD (lr 0.01, momentum 0.9), float32, on fixed random 28×28 inputs. Each figure is
@@ -17,6 +18,7 @@ import { F, nn, optim, randn, setNumThreads, manualSeed, tensor, type Tensor } f
 import { ops } from '../src/autograd/ops/index.js';
 import type { OpName } from '../src/autograd/op.js';
 import { setSpinMicroseconds } from '../src/tensor/parallel/pool.js';
+import { setBufferReuse } from '../src/tensor/parallel/shared-memory.js';
 import type { NDArray } from '../src/tensor/ndarray.js';
 import { mnistCnn } from './mnist-cnn.js';
 
@@ -26,6 +28,8 @@ setNumThreads(threadsIndex >= 0 ? Number(args[threadsIndex + 1]) : 1);
 const spinIndex = args.indexOf('--spin');
 if (spinIndex >= 0) setSpinMicroseconds(Number(args[spinIndex + 1]));
 manualSeed(1);
+// --no-buffer-reuse: every allocation fresh (to measure what the reuse of released gradient buffers saves).
+if (args.includes('--no-buffer-reuse')) setBufferReuse(false);
 
 const perOp = args.includes('--ops');
 const onlyIndex = args.indexOf('--only');

@@ -6,7 +6,7 @@
 // built-in op that returned nothing sharing its buffer, or by a sum — its buffer goes back to
 // shared-memory.ts for the next allocation of its size: a fresh big shared buffer costs its page
 // faults (measured ≈ 100 µs per 800 KB), a reused one a zero fill.
-import { releaseShared } from '../tensor/parallel/shared-memory.js';
+import { releaseStorage } from '../tensor/parallel/shared-memory.js';
 import type { GraphNode } from './node.js';
 import type { Tensor } from './tensor.js';
 
@@ -38,12 +38,12 @@ export const recyclingMemory: GradientMemory = {
   consumed(node, incoming, grads) {
     const buffer = incoming.g.array.data.buffer;
     if (incoming.owned && node.builtIn && !grads.some((x) => x !== null && x !== undefined && x.array.data.buffer === buffer)) {
-      releaseShared(incoming.g.array.data);
+      releaseStorage(incoming.g.array.data);
     }
   },
   summed(a, b) {
-    if (a.owned) releaseShared(a.g.array.data);
-    if (b.owned) releaseShared(b.g.array.data);
+    if (a.owned) releaseStorage(a.g.array.data);
+    if (b.owned) releaseStorage(b.g.array.data);
   },
 };
 

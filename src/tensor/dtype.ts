@@ -1,4 +1,4 @@
-import { sharedStorage } from './parallel/shared-memory.js';
+import { reusedStorage, sharedStorage } from './parallel/shared-memory.js';
 
 export {
   DTYPES, bytesPerElement, isFloatingDtype, storageOf, type DType, type FloatDType, type FloatStorage, type Storage,
@@ -55,7 +55,7 @@ export function allocate(dtype: FloatDType, size: number, sharedFrom?: number, s
 export function allocate(dtype: DType, size: number, sharedFrom?: number, shape?: readonly number[]): Storage;
 export function allocate(dtype: DType, size: number, sharedFrom?: number, shape?: readonly number[]): Storage {
   try {
-    return sharedStorage(dtype, size, sharedFrom) ?? storageOf(dtype, size);
+    return sharedStorage(dtype, size, sharedFrom) ?? reusedStorage(dtype, size) ?? storageOf(dtype, size);
   } catch (error) {
     // V8's own message ("Array buffer allocation failed", "Invalid typed array length: …") says
     // neither what nor how much: name the shape (when known), the dtype and the bytes.

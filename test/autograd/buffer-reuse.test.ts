@@ -1,18 +1,41 @@
 /**
- * The engine hands back the shared buffers of gradients it made and consumed (engine.ts,
- * shared-memory.ts releaseShared), and later allocations reuse them: gradients stay bitwise the
- * same as on one thread (where nothing is shared or reused) over several steps, buffers are
- * actually reused, a custom op's backward may keep the gradient it received without it being
- * overwritten, two backward passes through a retained graph accumulate correctly, and a gradient
- * used twice (summed) is right. No timing is asserted.
+ * The engine hands back the buffers of gradients it made and consumed (engine.ts, shared-memory.ts
+ * releaseStorage) — shared ones on 2 threads, ordinary ones on 1 — and later allocations reuse
+ * them: gradients stay bitwise the same as on one thread with reuse switched off
+ * (setBufferReuse(false): every buffer fresh) over several steps, buffers are actually reused, a
+ * custom op's backward may keep the gradient it received without it being overwritten, two
+ * backward passes through a retained graph accumulate correctly, and a gradient used twice
+ * (summed) is right. Each on 1 thread with reuse and on 2 threads. No timing is asserted.
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { F, NDArray, customOp, nn, setNumThreads, tensor, type Tensor } from '../../src/index.js';
 import { warmUpPool } from '../../src/tensor/parallel/pool.js';
-import { sharedMemoryInfo } from '../../src/tensor/parallel/shared-memory.js';
+import { setBufferReuse, sharedMemoryInfo } from '../../src/tensor/parallel/shared-memory.js';
 import { uniformValues } from '../helpers/random.js';
 
-afterAll(() => setNumThreads(1));
+afterAll(() => {
+  setNumThreads(1);
+  setBufferReuse(true);
+});
+
+/** The reference: one thread, every buffer fresh. */
+function withoutReuse<T>(run: () => T): T {
+  setNumThreads(1);
+  setBufferReuse(false);
+  try {
+    return run();
+  } finally {
+    setBufferReuse(true);
+  }
+}
+
+/** The runs compared with the reference: 1 thread reusing ordinary buffers, 2 threads reusing shared ones. */
+const REUSING = [1, 2] as const;
+
+async function onThreads(threads: number): Promise<void> {
+  setNumThreads(threads);
+  if (threads > 1) await warmUpPool();
+}
 
 /** Three forward/backward passes of a small CNN on [32, 1, 28, 28]; every gradient of every pass. */
 function threeSteps(): number[] {
@@ -38,21 +61,22 @@ function threeSteps(): number[] {
 }
 
 describe('reuse of gradient buffers', () => {
-  it('gradients over several steps are bitwise those of one thread, and buffers are reused', async () => {
-    setNumThreads(1);
-    const one = threeSteps();
-    setNumThreads(2);
-    await warmUpPool();
-    const before = sharedMemoryInfo().reused;
-    const two = threeSteps();
-    expect(sharedMemoryInfo().reused - before, 'released gradient buffers were allocated again').toBeGreaterThan(0);
-    expect(two.length).toBe(one.length);
-    for (let i = 0; i < one.length; i++) if (!Object.is(two[i], one[i])) throw new Error(`value ${i}: ${two[i]} vs ${one[i]}`);
+  it('gradients over several steps are bitwise those without reuse, and buffers are reused', async () => {
+    const before0 = sharedMemoryInfo().reused;
+    const one = withoutReuse(threeSteps);
+    expect(sharedMemoryInfo().reused, 'nothing reused with reuse off').toBe(before0);
+    for (const threads of REUSING) {
+      await onThreads(threads);
+      const before = sharedMemoryInfo().reused;
+      const two = threeSteps();
+      expect(sharedMemoryInfo().reused - before, `released gradient buffers were allocated again (${threads} threads)`).toBeGreaterThan(0);
+      expect(two.length).toBe(one.length);
+      for (let i = 0; i < one.length; i++) if (!Object.is(two[i], one[i])) throw new Error(`${threads} threads, value ${i}: ${two[i]} vs ${one[i]}`);
+    }
   });
 
-  it('a custom op may keep the gradient it receives: it is not handed back for reuse', async () => {
-    setNumThreads(2);
-    await warmUpPool();
+  it.each(REUSING)('a custom op may keep the gradient it receives: it is not handed back for reuse (%i threads)', async (threads) => {
+    await onThreads(threads);
     const kept: NDArray[] = [];
     const identity = customOp<null>({
       name: 'keep-gradient',
@@ -62,7 +86,7 @@ describe('reuse of gradient buffers', () => {
         return [g.copy()];
       },
     });
-    const size = 32 * 8 * 28 * 28; // big enough to be shared on 2 threads
+    const size = 32 * 8 * 28 * 28; // big enough to be shared on 2 threads, and to be kept for reuse
     const x = tensor(uniformValues(size, 3), { shape: [32, 8, 28, 28], requiresGrad: true });
     // relu's backward makes a fresh shared gradient, which the custom op then receives.
     identity(F.relu(x).mul(tensor(2))).relu().sum().backward();
@@ -88,13 +112,13 @@ describe('reuse of gradient buffers', () => {
       loss.backward();
       return [...first, ...Array.from(x.grad!.toArray().slice(0, 4000))];
     };
-    setNumThreads(1);
-    const one = run();
-    setNumThreads(2);
-    await warmUpPool();
-    for (let r = 0; r < 2; r++) {
-      const two = run();
-      for (let i = 0; i < one.length; i++) if (!Object.is(two[i], one[i])) throw new Error(`run ${r}, value ${i}: ${two[i]} vs ${one[i]}`);
+    const one = withoutReuse(run);
+    for (const threads of REUSING) {
+      await onThreads(threads);
+      for (let r = 0; r < 2; r++) {
+        const two = run();
+        for (let i = 0; i < one.length; i++) if (!Object.is(two[i], one[i])) throw new Error(`${threads} threads, run ${r}, value ${i}: ${two[i]} vs ${one[i]}`);
+      }
     }
   });
 
@@ -107,13 +131,13 @@ describe('reuse of gradient buffers', () => {
       y.mul(y).sum().backward();
       return Array.from(x.grad!.toArray().slice(0, 5000));
     };
-    setNumThreads(1);
-    const one = run();
-    setNumThreads(2);
-    await warmUpPool();
-    for (let r = 0; r < 3; r++) {
-      const two = run();
-      for (let i = 0; i < one.length; i++) if (!Object.is(two[i], one[i])) throw new Error(`run ${r}, value ${i}: ${two[i]} vs ${one[i]}`);
+    const one = withoutReuse(run);
+    for (const threads of REUSING) {
+      await onThreads(threads);
+      for (let r = 0; r < 3; r++) {
+        const two = run();
+        for (let i = 0; i < one.length; i++) if (!Object.is(two[i], one[i])) throw new Error(`${threads} threads, run ${r}, value ${i}: ${two[i]} vs ${one[i]}`);
+      }
     }
   });
 });

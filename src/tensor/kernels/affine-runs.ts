@@ -12,9 +12,11 @@
  * (protocol.ts ChunkFn), so it cannot write into an output that was already returned, except
  * within the one run it may be in the middle of — and then the same values.
  */
+import { getBackend } from '../backend.js';
 import type { Storage } from '../dtype.js';
 import { runChunks, shouldParallelize } from '../parallel/pool.js';
 import { arrayArg, numberArg, type TaskArg, type TaskFactory } from '../parallel/protocol.js';
+import { wasmAffineRuns, wasmAffineRunsFit, wasmGradientRuns } from '../wasm/affine-runs.js';
 
 /** Elements per chunk (whole runs): enough work to outweigh claiming a chunk. */
 const CHUNK_ELEMENTS = 32768;
@@ -132,6 +134,14 @@ export const gradientRunsTask: TaskFactory = (args) => {
   };
 };
 
+/**
+ * Whether a float32 pass that stays on this thread runs in wasm (wasm/affine-runs.ts, the same
+ * bits): on the wasm backend, for runs of at least MIN_RUN_LENGTH that fit its pieces.
+ */
+function inWasm(length: number): boolean {
+  return length >= MIN_RUN_LENGTH && getBackend() === 'wasm' && wasmAffineRunsFit(length);
+}
+
 /** Runs the chunks of a task: over the pool when it pays, else here, in chunk order. */
 function runAll(task: string, args: TaskArg[], factory: TaskFactory, runs: number, length: number, parallel: boolean): void {
   const nChunks = Math.ceil(runs / runsPerChunk(length));
@@ -164,6 +174,10 @@ export function affineRuns(
   checkRuns('affineRuns', runs, [m, scale, add]);
   const args: TaskArg[] = [x, xOffset, out, outOffset, runs, length, m, scale, add];
   const parallel = length >= MIN_RUN_LENGTH && shouldParallelize(runs * length, x, out);
+  if (!parallel && x instanceof Float32Array && out instanceof Float32Array && inWasm(length)) {
+    wasmAffineRuns(x, xOffset, out, outOffset, runs, length, m, scale, add);
+    return;
+  }
   runAll('affine-runs', args, affineRunsTask, runs, length, parallel);
 }
 
@@ -187,5 +201,9 @@ export function gradientRuns(
   checkRuns('gradientRuns', runs, [m, a, b, c]);
   const args: TaskArg[] = [g, gOffset, x, xOffset, out, outOffset, runs, length, m, a, b, c];
   const parallel = length >= MIN_RUN_LENGTH && shouldParallelize(runs * length, g, x, out);
+  if (!parallel && g instanceof Float32Array && x instanceof Float32Array && out instanceof Float32Array && inWasm(length)) {
+    wasmGradientRuns(g, gOffset, x, xOffset, out, outOffset, runs, length, m, a, b, c);
+    return;
+  }
   runAll('gradient-runs', args, gradientRunsTask, runs, length, parallel);
 }

@@ -13,10 +13,14 @@
  * (sample, channel), read with four accumulators per sum to break the floating-point add
  * dependency chain (one accumulator is bound by the add latency, several times slower).
  */
+import { getBackend } from '../backend.js';
 import type { Storage } from '../dtype.js';
 import { runChunks, shouldParallelize } from '../parallel/pool.js';
 import { arrayArg, numberArg, type ChunkFn, type TaskArg, type TaskFactory } from '../parallel/protocol.js';
 import { shapeString } from '../shape.js';
+import {
+  wasmChannelGradSumsChunk, wasmChannelSumsChunk, wasmChunkFits, wasmPlaneSums, wasmPlaneSumsFit,
+} from '../wasm/channel-reduce.js';
 
 /** Elements per chunk: big enough that a chunk outweighs claiming it, small enough to balance. */
 const CHUNK_ELEMENTS = 32768;
@@ -232,6 +236,82 @@ function reduceChunks(
   }
 }
 
+// ---- the wasm chunks (wasm/channel-reduce.ts: the same accumulators, the same bits) ---------------
+
+/**
+ * The samples [b0, b1) and channels [c0, c1) of `chunk`, its first element, and whether it is
+ * one contiguous range laid out [b1 − b0][c1 − c0][inner] (all channels, or one sample) that
+ * fits the wasm kernels.
+ */
+function wasmChunk(p: ChannelPlan, chunk: number): { c0: number; nb: number; nc: number; first: number } | null {
+  const bg = Math.floor(chunk / p.chanGroups);
+  const cg = chunk - bg * p.chanGroups;
+  const b0 = bg * p.batchPer;
+  const c0 = cg * p.chanPer;
+  const nb = Math.min(p.n, b0 + p.batchPer) - b0;
+  const nc = Math.min(p.c, c0 + p.chanPer) - c0;
+  if ((nc !== p.c && nb !== 1) || !wasmChunkFits(nb, nc, p.inner)) return null;
+  return { c0, nb, nc, first: (b0 * p.c + c0) * p.inner };
+}
+
+/** out[o + j] and out[o + chanPer + j] from the wasm accumulators, merged as the JS kernels merge theirs. */
+function mergeAccumulators(acc: Float64Array, nc: number, chanPer: number, out: Float64Array, o: number): void {
+  for (let j = 0; j < nc; j++) {
+    const a = 8 * j;
+    out[o + j] = (acc[a]! + acc[a + 1]!) + (acc[a + 2]! + acc[a + 3]!);
+    out[o + chanPer + j] = (acc[a + 4]! + acc[a + 5]!) + (acc[a + 6]! + acc[a + 7]!);
+  }
+}
+
+/**
+ * {@link sumsChunk} with squares, for float32 x in wasm when the chunk is contiguous and fits,
+ * else in JS. On this thread only (the serial path).
+ */
+function sumsChunkWasm(x: Float32Array, xOff: number, p: ChannelPlan, shift: Float64Array | null): ChunkFn {
+  return (chunk, out, o) => {
+    const at = wasmChunk(p, chunk);
+    if (at === null) {
+      sumsChunk(x, xOff, p, chunk, shift, true, out, o);
+      return;
+    }
+    mergeAccumulators(wasmChannelSumsChunk(x, xOff + at.first, at.nb, at.nc, p.inner, shift, at.c0), at.nc, p.chanPer, out, o);
+  };
+}
+
+/**
+ * {@link sumsChunk} without squares (its plane sums, planeSum32) for float32 x in wasm when the
+ * chunk is contiguous and fits, else in JS; the plane sums are added up here as sumsChunk does.
+ */
+function planeSumsChunkWasm(x: Float32Array, xOff: number, p: ChannelPlan): ChunkFn {
+  return (chunk, out, o) => {
+    const at = wasmChunk(p, chunk);
+    if (at === null || !wasmPlaneSumsFit(at.nb * at.nc, p.inner)) {
+      sumsChunk(x, xOff, p, chunk, null, false, out, o);
+      return;
+    }
+    const sums = wasmPlaneSums(x, xOff + at.first, at.nb * at.nc, p.inner);
+    for (let j = 0; j < at.nc; j++) {
+      let s0 = 0;
+      const s1 = 0, s2 = 0, s3 = 0; // as sumsChunk's, which only s0 takes when there are no squares
+      for (let b = 0; b < at.nb; b++) s0 += sums[b * at.nc + j]!;
+      out[o + j] = (s0 + s1) + (s2 + s3);
+    }
+  };
+}
+
+/** {@link gradChunk} for float32 g and x in wasm when the chunk is contiguous and fits, else in JS. */
+function gradChunkWasm(g: Float32Array, gOff: number, x: Float32Array, xOff: number, p: ChannelPlan, mean: Float64Array | null): ChunkFn {
+  return (chunk, out, o) => {
+    const at = wasmChunk(p, chunk);
+    if (at === null) {
+      gradChunk(g, gOff, x, xOff, p, chunk, mean, out, o);
+      return;
+    }
+    const acc = wasmChannelGradSumsChunk(g, gOff + at.first, x, xOff + at.first, at.nb, at.nc, p.inner, mean, at.c0);
+    mergeAccumulators(acc, at.nc, p.chanPer, out, o);
+  };
+}
+
 // ---- tasks (also run by the pool's workers, see parallel/tasks.ts) -------------------------------
 
 /** Task 'channel-sums': args [x, xOffset, n, c, inner, shift | null, withSq (0/1)]. */
@@ -275,7 +355,8 @@ export function channelSum(x: Storage, offset: number, shape: readonly number[])
   const sum = new Float64Array(c);
   const args: TaskArg[] = [x, offset, n, c, inner, null, 0];
   const parallel = shouldParallelize(n * c * inner, x);
-  reduceChunks(p, p.chanPer, parallel, 'channel-sums', args, channelSumsTask(args, 0), sum, null);
+  const run = !parallel && x instanceof Float32Array && getBackend() === 'wasm' ? planeSumsChunkWasm(x, offset, p) : channelSumsTask(args, 0);
+  reduceChunks(p, p.chanPer, parallel, 'channel-sums', args, run, sum, null);
   return sum;
 }
 
@@ -301,7 +382,8 @@ export function channelSums(
   const sumSq = new Float64Array(c);
   const args: TaskArg[] = [x, offset, n, c, inner, shift, 1];
   const parallel = shouldParallelize(n * c * inner, x);
-  reduceChunks(p, 2 * p.chanPer, parallel, 'channel-sums', args, channelSumsTask(args, 0), sum, sumSq);
+  const run = !parallel && x instanceof Float32Array && getBackend() === 'wasm' ? sumsChunkWasm(x, offset, p, shift) : channelSumsTask(args, 0);
+  reduceChunks(p, 2 * p.chanPer, parallel, 'channel-sums', args, run, sum, sumSq);
   return { sum, sumSq };
 }
 
@@ -329,6 +411,9 @@ export function channelGradSums(
   const sumGX = new Float64Array(c);
   const args: TaskArg[] = [g, gOffset, x, xOffset, n, c, inner, mean];
   const parallel = shouldParallelize(n * c * inner, g, x);
-  reduceChunks(p, 2 * p.chanPer, parallel, 'channel-grad-sums', args, channelGradSumsTask(args, 0), sumG, sumGX);
+  const run = !parallel && g instanceof Float32Array && x instanceof Float32Array && getBackend() === 'wasm'
+    ? gradChunkWasm(g, gOffset, x, xOffset, p, mean)
+    : channelGradSumsTask(args, 0);
+  reduceChunks(p, 2 * p.chanPer, parallel, 'channel-grad-sums', args, run, sumG, sumGX);
   return { sumG, sumGX };
 }

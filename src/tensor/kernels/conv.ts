@@ -5,7 +5,9 @@
 //   forward      y_g  [Cout/g, P] = W_g [Cout/g, K] · cols [K, P]           (+ bias per row)
 //   grad input   dcols [K, P]     = W_gᵀ · dy_g,  then col2im adds dcols back onto dx
 //   grad weight  dW_g [Cout/g, K] += dy_g · colsᵀ
+import { getBackend } from '../backend.js';
 import type { FloatStorage as Storage } from '../dtype.js';
+import { wasmIm2col, wasmIm2colFits } from '../wasm/im2col.js';
 import { channelSum } from './channel-reduce.js';
 import { gemmInPlace, gemmInPlaceBuffer, gemmInPlaceFits } from './gemm-backend.js';
 import { gemmShouldParallelize } from './gemm-parallel.js';
@@ -209,6 +211,15 @@ function scratch(like: Storage, size: number): Storage {
 }
 
 /**
+ * Whether im2col runs as the emitted wasm kernel (wasm/im2col.ts, bitwise the same columns) when
+ * the columns go into the wasm GEMM's staging region (of C's element type): on the wasm backend,
+ * when there is a kernel for x's and C's types and an image fits the scratch region.
+ */
+function unfoldsInWasm(g: Conv2dGeometry, channels: number, x: Storage, c: Storage): boolean {
+  return getBackend() === 'wasm' && wasmIm2colFits(g, channels, x, c);
+}
+
+/**
  * y += conv2d(x, w) (no bias) for images [n0, n1), per image and group: im2col, then one GEMM
  * y_g [Cout/g, P] += W_g [Cout/g, K] · cols [K, P]. One GEMM per image measured faster than one
  * over the whole batch (6.1 vs 5.7 GFLOP/s at the MNIST CNN's second conv: a smaller working set).
@@ -232,10 +243,13 @@ function convAccumulate(
   const buf = gemmInPlaceBuffer(y);
   const cols = inPlace ? buf.buffer : scratch(y, k * p);
   const colsOffset = inPlace ? buf.offset : 0;
+  const wasmCols = inPlace && unfoldsInWasm(g, cInG, x, y);
   for (let n = n0; n < n1; n++) {
     for (let grp = 0; grp < g.groups; grp++) {
       const yOff = yOffset + (n * g.cOut + grp * cOutG) * p;
-      im2col(g, cInG, x, xOffset + (n * g.cIn + grp * cInG) * g.h * g.w, cols, colsOffset);
+      const xOff = xOffset + (n * g.cIn + grp * cInG) * g.h * g.w;
+      if (wasmCols) wasmIm2col(g, cInG, x, xOff, colsOffset, y);
+      else im2col(g, cInG, x, xOff, cols, colsOffset);
       if (inPlace) gemmInPlace(cOutG, p, k, wt, wOffset + grp * cOutG * k, k, 1, p, 1, y, yOff, p);
       else gemm(cOutG, p, k, wt, wOffset + grp * cOutG * k, k, 1, cols, 0, p, 1, y, yOff);
     }
@@ -385,9 +399,12 @@ export function conv2dBackwardWeightImages(
   const buf = gemmInPlaceBuffer(dw);
   const cols = inPlace ? buf.buffer : scratch(dy, k * p);
   const colsOffset = inPlace ? buf.offset : 0;
+  const wasmCols = inPlace && unfoldsInWasm(g, cInG, x, dw);
   for (let n = n0; n < n1; n++) {
     for (let grp = 0; grp < g.groups; grp++) {
-      im2col(g, cInG, x, xOffset + (n * g.cIn + grp * cInG) * g.h * g.w, cols, colsOffset);
+      const xOff = xOffset + (n * g.cIn + grp * cInG) * g.h * g.w;
+      if (wasmCols) wasmIm2col(g, cInG, x, xOff, colsOffset, dw);
+      else im2col(g, cInG, x, xOff, cols, colsOffset);
       const dyOff = dyOffset + (n * g.cOut + grp * cOutG) * p;
       const dwOff = dwOffset + grp * cOutG * k;
       if (inPlace) gemmInPlace(cOutG, k, p, dy, dyOff, p, 1, 1, p, dw, dwOff, k);

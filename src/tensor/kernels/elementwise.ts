@@ -3,11 +3,13 @@
 // The hot ops — add, mul (incl. the scalar cases) and relu forward/backward — have dedicated loops
 // below, with no call per element. All of them accept any view; contiguous inputs take the fast
 // paths.
+import { getBackend } from '../backend.js';
 import { allocate, promoteTypes, type DType, type Storage } from '../dtype.js';
 import { NDArray, forEachStrided2 } from '../ndarray.js';
 import { runChunks, shouldParallelize } from '../parallel/pool.js';
 import { arrayArg, numberArg, type TaskArg, type TaskFactory } from '../parallel/protocol.js';
 import { broadcastShapes, coalesceDims } from '../shape.js';
+import { wasmReluGradWords, wasmReluWords } from '../wasm/relu.js';
 
 /** out[i] = fn(x[i]) over all elements; a straight loop when x is contiguous. */
 export function mapUnary(x: NDArray, fn: (v: number) => number, dtype: DType = x.dtype): NDArray {
@@ -241,7 +243,9 @@ function reluRange(x: Storage, xo: number, g: Storage | null, go: number, out: S
     const src = int32View(x, xo, n);
     const dst = int32View(out, o, n);
     // An int32 word is relu'd by the same sign-bit mask as a float32 word.
-    if (x instanceof Float32Array || x instanceof Int32Array) {
+    if ((x instanceof Float32Array || x instanceof Int32Array) && getBackend() === 'wasm') {
+      wasmReluWords(src, dst, n); // the same masks in wasm (wasm/relu.ts)
+    } else if (x instanceof Float32Array || x instanceof Int32Array) {
       reluWords32(src, dst, n4);
       reluWordsTail(src, dst, n4, n);
     } else {
@@ -251,6 +255,10 @@ function reluRange(x: Storage, xo: number, g: Storage | null, go: number, out: S
     const gw = int32View(g, go, n);
     const xw = int32View(x, xo, n);
     const dst = int32View(out, o, n);
+    if (getBackend() === 'wasm') {
+      wasmReluGradWords(gw, xw, dst, n); // the same masks in wasm (wasm/relu.ts)
+      return;
+    }
     reluGradWords32(gw, xw, dst, n4);
     reluGradWordsTail(gw, xw, dst, n4, n);
   } else {

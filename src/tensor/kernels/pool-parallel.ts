@@ -6,10 +6,12 @@
  * part: the op allocates y and argmax there when {@link maxPoolSplits} says the pool will be used,
  * and dy is copied into shared scratch when it is not shared.
  */
+import { getBackend } from '../backend.js';
 import type { Storage } from '../dtype.js';
 import { runChunks, shouldParallelize } from '../parallel/pool.js';
 import { arrayArg, indexArg, numberArg, recordArg, type ChunkFn, type TaskArg, type TaskFactory } from '../parallel/protocol.js';
 import { sharedOperand } from '../parallel/shared-memory.js';
+import { wasmMaxPoolBackward, wasmMaxPoolBackwardFits } from '../wasm/max-pool.js';
 import { maxPool2dBackward, maxPool2dForward, type Pool2dGeometry } from './pool.js';
 
 /** Input elements per chunk (whole planes). */
@@ -127,6 +129,12 @@ export function maxPool2dBackwardSplit(
 ): void {
   const inputSize = g.planes * g.h * g.w;
   if (g.planes <= planesPerChunk(g) || !shouldParallelize(inputSize, dx, argmax)) {
+    const outPlane = g.outH * g.outW;
+    if (getBackend() === 'wasm' && dy instanceof Float32Array && dx instanceof Float32Array && wasmMaxPoolBackwardFits(g.h * g.w, outPlane)) {
+      // The same zeros and float32 additions in wasm (wasm/max-pool.ts).
+      wasmMaxPoolBackward(g.planes, g.h, g.w, outPlane, dy, dyOffset, argmax, dx, dxOffset);
+      return;
+    }
     dx.fill(0, dxOffset, dxOffset + inputSize);
     maxPool2dBackward(g, dy, dyOffset, argmax, dx, dxOffset);
     return;

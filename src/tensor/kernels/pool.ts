@@ -1,7 +1,9 @@
 // 2-d pooling over NCHW planes: max, average and adaptive average, forward and backward. Plain
 // loops over flat arrays (no tensors). Every kernel treats the input as `planes` = n·c independent
 // h×w planes, contiguous, and loops plane → output row → output column → window.
+import { getBackend } from '../backend.js';
 import type { Storage } from '../dtype.js';
+import { wasmMaxPool2x2Full, wasmMaxPoolFits } from '../wasm/max-pool.js';
 
 /** The shapes and window of a max or average pooling, as plain numbers. */
 export interface Pool2dGeometry {
@@ -126,11 +128,17 @@ function maxPool2x2(
 ): void {
   const fullH = Math.min(outH, h >> 1);
   const fullW = Math.min(outW, w >> 1);
+  // On the wasm backend the full windows of float32 planes run in wasm (wasm/max-pool.ts, the same
+  // tournament on lanes, the same bits); the loops below then do only the other windows.
+  const fullInWasm = getBackend() === 'wasm' && x instanceof Float32Array && y instanceof Float32Array && wasmMaxPoolFits(h, w);
+  if (fullInWasm) wasmMaxPool2x2Full(planes, h, w, outH, outW, fullH, fullW, x, xOffset, y, yOffset, argmax);
   let out = 0;
   for (let pl = 0; pl < planes; pl++) {
     const plane = xOffset + pl * h * w;
     for (let oh = 0; oh < outH; oh++) {
-      if (oh < fullH) {
+      if (oh < fullH && fullInWasm) {
+        out += fullW;
+      } else if (oh < fullH) {
         const top = plane + 2 * oh * w;
         for (let ow = 0; ow < fullW; ow++, out++) {
           const a = top + 2 * ow; // window row 0: a, a + 1; row 1: c, c + 1

@@ -388,7 +388,7 @@ function dispatch(
 /**
  * In-place chunks recomputed here while a worker held them: that worker may still write into the
  * task's output after the task returned (the same values), so the output's buffer must never be
- * reused for another tensor once this is non-zero (shared-memory.ts, releaseShared).
+ * reused for another tensor once this is non-zero (shared-memory.ts, releaseStorage).
  */
 let inPlaceSteals = 0;
 

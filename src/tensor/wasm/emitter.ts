@@ -134,6 +134,8 @@ class I32Ops {
   add(): void { this.c.op(0x6a); }
   sub(): void { this.c.op(0x6b); }
   mul(): void { this.c.op(0x6c); }
+  /** Signed division, rounding toward zero (traps on division by 0). */
+  div_s(): void { this.c.op(0x6d); }
   rem_u(): void { this.c.op(0x70); }
   and(): void { this.c.op(0x71); }
   or(): void { this.c.op(0x72); }
@@ -165,6 +167,16 @@ class FloatOps {
   min(): void { this.c.op(this.arith + 4); }
   max(): void { this.c.op(this.arith + 5); }
   sqrt(): void { this.c.op(this.width === 4 ? 0x91 : 0x9f); }
+  /** f32.demote_f64 (rounds to nearest, ties to even); only on the f32 ops. */
+  demote_f64(): void {
+    if (this.width !== 4) throw new Error('wasm emitter: demote_f64 is an f32 instruction');
+    this.c.op(0xb6);
+  }
+  /** f64.promote_f32 (exact); only on the f64 ops. */
+  promote_f32(): void {
+    if (this.width !== 8) throw new Error('wasm emitter: promote_f32 is an f64 instruction');
+    this.c.op(0xbb);
+  }
 }
 
 /** Instructions on a whole 128-bit vector. */
@@ -177,8 +189,24 @@ class V128Ops {
   /** One 64-bit value from memory, copied into both lanes. */
   load64_splat(offset = 0): void { this.c.simd(0x0a, ...this.c.memarg(3, offset)); }
   store(offset = 0, alignLog2 = 4): void { this.c.simd(0x0b, ...this.c.memarg(alignLog2, offset)); }
+  /** Stores lane `lane` (0 or 1) of the vector as 8 bytes. */
+  store64_lane(lane: number, offset = 0, alignLog2 = 3): void { this.c.simd(0x5b, ...this.c.memarg(alignLog2, offset), lane); }
+  /** 8 bytes from memory into the low half, the high half zero. */
+  load64_zero(offset = 0, alignLog2 = 3): void { this.c.simd(0x5d, ...this.c.memarg(alignLog2, offset)); }
   /** The all-zero vector. */
   zero(): void { this.c.simd(0x0c, ...new Array<number>(16).fill(0)); }
+  /** A constant vector of 16 bytes (lane 0 first, little-endian). */
+  const(bytes: readonly number[]): void {
+    if (bytes.length !== 16) throw new Error('wasm emitter: v128.const takes 16 bytes');
+    this.c.simd(0x0c, ...bytes);
+  }
+  /** v128.bitselect(a, b, mask): the bits of a where mask is 1, of b where 0. */
+  bitselect(): void { this.c.simd(0x52); }
+  /** Bitwise not, and, a & ~b, or of whole vectors. */
+  not(): void { this.c.simd(0x4d); }
+  and(): void { this.c.simd(0x4e); }
+  andnot(): void { this.c.simd(0x4f); }
+  or(): void { this.c.simd(0x50); }
   /**
    * i8x16.shuffle: byte i of the result is byte `bytes[i]` of the two vectors on the stack taken
    * as one 32-byte array (0–15 the first, 16–31 the second).
@@ -189,6 +217,16 @@ class V128Ops {
     }
     this.c.simd(0x0d, ...bytes);
   }
+}
+
+/** Lane-wise instructions on four 32-bit integers. */
+class I32VectorOps {
+  constructor(private readonly c: Code) {}
+  splat(): void { this.c.simd(0x11); }
+  /** Arithmetic shift right of every lane by the i32 on top of the stack (mod 32). */
+  shr_s(): void { this.c.simd(0xac); }
+  add(): void { this.c.simd(0xae); }
+  sub(): void { this.c.simd(0xb1); }
 }
 
 /**
@@ -203,12 +241,27 @@ class FloatVectorOps {
   }
   splat(): void { this.c.simd(this.lanes === 4 ? 0x13 : 0x14); }
   extract_lane(lane: number): void { this.c.simd(this.lanes === 4 ? 0x1f : 0x21, lane); }
+  /** Lane-wise comparisons: all ones where true (no NaN is equal to anything). */
+  ne(): void { this.c.simd(this.lanes === 4 ? 0x42 : 0x48); }
+  gt(): void { this.c.simd(this.lanes === 4 ? 0x44 : 0x4a); }
+  /** Replaces lane `lane` of the vector (below) by the scalar (on top). */
+  replace_lane(lane: number): void { this.c.simd(this.lanes === 4 ? 0x20 : 0x22, lane); }
   add(): void { this.c.simd(this.arith); }
   sub(): void { this.c.simd(this.arith + 1); }
   mul(): void { this.c.simd(this.arith + 2); }
   div(): void { this.c.simd(this.arith + 3); }
   min(): void { this.c.simd(this.arith + 4); }
   max(): void { this.c.simd(this.arith + 5); }
+  /** f32x4.demote_f64x2_zero: the two float64 lanes rounded to float32 (nearest, ties to even) in lanes 0–1, zeros above; only on f32x4. */
+  demote_f64x2_zero(): void {
+    if (this.lanes !== 4) throw new Error('wasm emitter: demote_f64x2_zero is an f32x4 instruction');
+    this.c.simd(0x5e);
+  }
+  /** f64x2.promote_low_f32x4: the two low float32 lanes as float64 (exact); only on f64x2. */
+  promote_low_f32x4(): void {
+    if (this.lanes !== 2) throw new Error('wasm emitter: promote_low_f32x4 is an f64x2 instruction');
+    this.c.simd(0x5f);
+  }
 }
 
 // ---- functions -----------------------------------------------------------------------------------
@@ -228,6 +281,7 @@ export class FunctionBuilder {
   readonly v128: V128Ops;
   readonly f32x4: FloatVectorOps;
   readonly f64x2: FloatVectorOps;
+  readonly i32x4: I32VectorOps;
 
   constructor(readonly params: readonly ValType[]) {
     this.paramCount = params.length;
@@ -237,6 +291,7 @@ export class FunctionBuilder {
     this.v128 = new V128Ops(this.code);
     this.f32x4 = new FloatVectorOps(this.code, 4);
     this.f64x2 = new FloatVectorOps(this.code, 2);
+    this.i32x4 = new I32VectorOps(this.code);
   }
 
   /** The parameters as locals. */
