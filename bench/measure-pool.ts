@@ -10,7 +10,7 @@
  */
 import { channelSum } from '../src/tensor/kernels/channel-reduce.js';
 import {
-  PARALLEL_MIN_ELEMENTS, SPIN_MICROSECONDS, allocateShared, runChunks, setNumThreads, setParallelMinElements, setSpinMicroseconds, warmUpPool,
+  SPIN_MICROSECONDS, allocateShared, runChunks, setNumThreads, setParallelMinElements, setSpinMicroseconds, warmUpPool,
 } from '../src/tensor/parallel/pool.js';
 import { debugFaultTask } from '../src/tensor/parallel/tasks.js';
 
@@ -84,5 +84,5 @@ await wakeUp();
 setSpinMicroseconds(SPIN_MICROSECONDS);
 setParallelMinElements(0);
 await threshold();
-setParallelMinElements(PARALLEL_MIN_ELEMENTS);
+setParallelMinElements(null);
 setNumThreads(1);

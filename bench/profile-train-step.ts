@@ -7,6 +7,7 @@
  *   npx tsx bench/profile-train-step.ts --threads 2  # on 2 threads (the pool's workers are not timed per op)
  *   npx tsx bench/profile-train-step.ts --threads 2 --spin 500  # with the pool's spin set to 500 µs
  *   npx tsx bench/profile-train-step.ts --no-buffer-reuse  # released gradient buffers not reused
+ *   npx tsx bench/profile-train-step.ts --threads 2 --min-elements 262144  # the pool's elementwise threshold
  *
  * The train step is the issue-5 MNIST CNN, conv(1→8)-BN-ReLU-pool-conv(8→16)-BN-ReLU-pool-linear,
  * cross-entropy, SGD (lr 0.01, momentum 0.9), float32, on fixed random 28×28 inputs. Each figure is
@@ -17,7 +18,7 @@
 import { F, nn, optim, randn, setNumThreads, manualSeed, tensor, type Tensor } from '../src/index.js';
 import { ops } from '../src/autograd/ops/index.js';
 import type { OpName } from '../src/autograd/op.js';
-import { setSpinMicroseconds } from '../src/tensor/parallel/pool.js';
+import { setParallelMinElements, setSpinMicroseconds } from '../src/tensor/parallel/pool.js';
 import { setBufferReuse } from '../src/tensor/parallel/shared-memory.js';
 import type { NDArray } from '../src/tensor/ndarray.js';
 import { mnistCnn } from './mnist-cnn.js';
@@ -30,6 +31,9 @@ if (spinIndex >= 0) setSpinMicroseconds(Number(args[spinIndex + 1]));
 manualSeed(1);
 // --no-buffer-reuse: every allocation fresh (to measure what the reuse of released gradient buffers saves).
 if (args.includes('--no-buffer-reuse')) setBufferReuse(false);
+// --min-elements N: the pool's threshold for the elementwise, norm, pooling and reduction kernels.
+const minElementsIndex = args.indexOf('--min-elements');
+if (minElementsIndex >= 0) setParallelMinElements(Number(args[minElementsIndex + 1]));
 
 const perOp = args.includes('--ops');
 const onlyIndex = args.indexOf('--only');

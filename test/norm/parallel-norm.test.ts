@@ -5,11 +5,17 @@
  * on 1, 2 and 4 threads, with their per-channel reductions going through the pool (the inputs are
  * tensors computed in the step, which live in shared memory). No timing is asserted.
  */
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { manualSeed, nn, randn, setNumThreads, type Tensor } from '../../src/index.js';
-import { PARALLEL_MIN_ELEMENTS, poolInfo, warmUpPool } from '../../src/tensor/parallel/pool.js';
+import { PARALLEL_MIN_ELEMENTS, poolInfo, setParallelMinElements, warmUpPool } from '../../src/tensor/parallel/pool.js';
 
-afterAll(() => setNumThreads(1));
+// The pool's path on both backends: the wasm backend's own threshold (PARALLEL_MIN_ELEMENTS_WASM)
+// would keep these inputs on the calling thread.
+beforeAll(() => setParallelMinElements(PARALLEL_MIN_ELEMENTS));
+afterAll(() => {
+  setNumThreads(1);
+  setParallelMinElements(null);
+});
 
 const shape = [4, 16, 48, 48]; // 147 456 elements: above PARALLEL_MIN_ELEMENTS
 

@@ -6,12 +6,23 @@
  * float64, NaN and −0 inputs for relu — with the workers taking part, and small inputs staying on
  * the calling thread. No timing is asserted.
  */
-import { afterAll, describe, expect, it } from 'vitest';
-import { F, setNumThreads, tensor, type Tensor } from '../../src/index.js';
-import { poolInfo, warmUpPool } from '../../src/tensor/parallel/pool.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { F, getBackend, setBackend, setNumThreads, tensor, type Tensor } from '../../src/index.js';
+import {
+  PARALLEL_MIN_ELEMENTS, PARALLEL_MIN_ELEMENTS_WASM, poolInfo, setParallelMinElements, warmUpPool,
+} from '../../src/tensor/parallel/pool.js';
+import { untilWorkerTakesPart } from '../helpers/pool-participation.js';
 import { expectBitwise, makeRandom } from '../helpers/random.js';
 
-afterAll(() => setNumThreads(1));
+// The pool's path on both backends: the wasm backend's own threshold (PARALLEL_MIN_ELEMENTS_WASM)
+// would keep these inputs on the calling thread (tested last, with the defaults back).
+beforeAll(() => setParallelMinElements(PARALLEL_MIN_ELEMENTS));
+const backendBefore = getBackend();
+afterAll(() => {
+  setNumThreads(1);
+  setParallelMinElements(null);
+  setBackend(backendBefore);
+});
 
 /** Values in [-1, 1), with ties (rounded to 1/8), a NaN, −0 and −∞ sprinkled in. */
 function values(size: number, seed: number): number[] {
@@ -57,11 +68,7 @@ describe('max pooling and relu over the pool are bitwise the same on any thread 
       setNumThreads(threads);
       await warmUpPool();
       const before = poolInfo().tasksRun;
-      let tookPart = false;
-      for (let r = 0; r < 20 && !tookPart; r++) {
-        expectBitwise(run(c), one, `${threads} threads, run ${r}`);
-        tookPart = poolInfo().lastTaskOwners.some((p) => p > 0);
-      }
+      const tookPart = await untilWorkerTakesPart((r) => expectBitwise(run(c), one, `${threads} threads, run ${r}`));
       expect(poolInfo().tasksRun - before, 'forward and backward went through the pool').toBeGreaterThanOrEqual(2);
       expect(tookPart, 'a worker computed chunks').toBe(true);
     }
@@ -73,5 +80,33 @@ describe('max pooling and relu over the pool are bitwise the same on any thread 
     const before = poolInfo().tasksRun;
     run({ shape: [2, 4, 8, 8], dtype: 'float32', forward: (x) => F.maxPool2d(F.relu(x), 2) });
     expect(poolInfo().tasksRun).toBe(before);
+  });
+});
+
+describe('the pool threshold of each backend', () => {
+  // [32, 8, 28, 28]: 200 704 elements, between the two thresholds (the MNIST CNN's first block).
+  const between: Case = { shape: [32, 8, 28, 28], dtype: 'float32', forward: (x) => F.maxPool2d(F.relu(x), 2) };
+
+  it('splits a pass of 200 K elements on the js backend but not on the wasm one, with the same bits', async () => {
+    setParallelMinElements(null);
+    expect(PARALLEL_MIN_ELEMENTS).toBeLessThan(200_704);
+    expect(PARALLEL_MIN_ELEMENTS_WASM).toBeGreaterThan(200_704);
+    const tasks: Record<string, number> = {};
+    const results: Record<string, number[]> = {};
+    for (const backend of ['js', 'wasm'] as const) {
+      setBackend(backend);
+      setNumThreads(1);
+      const one = run(between);
+      setNumThreads(2);
+      await warmUpPool();
+      const before = poolInfo().tasksRun;
+      results[backend] = run(between);
+      tasks[backend] = poolInfo().tasksRun - before;
+      expectBitwise(results[backend]!, one, `${backend}: 2 threads against 1`);
+    }
+    expect(tasks['js'], 'js: relu and max pooling, forward and backward, over the pool').toBeGreaterThanOrEqual(4);
+    expect(tasks['wasm'], 'wasm: everything on the calling thread').toBe(0);
+    // The wasm kernels of these passes are bitwise the JS ones.
+    expectBitwise(results['wasm']!, results['js']!, 'wasm against js');
   });
 });

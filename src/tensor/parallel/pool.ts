@@ -51,6 +51,20 @@ import {
 export const PARALLEL_MIN_ELEMENTS = 65536;
 
 /**
+ * The same threshold on the wasm backend, whose single-thread kernels for these passes (relu,
+ * the norms' passes and sums, max pooling: wasm/*.ts) run ≈ 1.5–2× the JS ones, while the pool's
+ * chunks run the JS kernels: below this, one thread in wasm beats two in JS. Measured 2026-12-05
+ * (ad-hoc script, wasm backend, 2 threads with this threshold at 64 K against no split, and 1
+ * thread; load 1.2–1.5; ms, two alternations): BatchNorm2d fwd+bwd [8,32,32,32] (256 K) 1.36–1.43
+ * split against 1.15 not split (1 thread 0.96–1.01); at 1 M elements the split wins — BN
+ * 3.57–4.07 against 4.16–4.54, relu fwd+bwd 1.23–1.66 against 2.55–2.72, max pool fwd+bwd
+ * 1.44–1.98 against 1.85–2.63. The MNIST CNN train step (batch 32, largest tensor 200 K) on 2
+ * threads: 6.73–7.18 ms with 64 K, 6.26–6.34 with 256 K, 5.71–6.00 with no split (1 thread
+ * 6.70) — `bench/profile-train-step.ts --threads 2 --min-elements N`.
+ */
+export const PARALLEL_MIN_ELEMENTS_WASM = 1 << 19;
+
+/**
  * How long a waiting thread spins (re-reading a shared word) before it sleeps in `Atomics.wait`:
  * a wake-up from `Atomics.wait` costs far more than from a spin (bench/README.md), so a short spin
  * catches back-to-back tasks and chunks that finish soon. Bounded: never spin forever.
@@ -73,21 +87,35 @@ const STEAL_CHUNK_FACTOR = 20;
 const MAX_START_FAILURES = 3;
 
 let requestedThreads: number | null = null;
-let parallelMinElements = PARALLEL_MIN_ELEMENTS;
+/** An override of the per-backend threshold ({@link setParallelMinElements}), or null. */
+let parallelMinElementsOverride: number | null = null;
 
 /**
- * Overrides {@link PARALLEL_MIN_ELEMENTS}, for measuring where parallel starts to pay
- * (bench/measure-pool.ts) and for tests.
+ * Overrides {@link PARALLEL_MIN_ELEMENTS} and {@link PARALLEL_MIN_ELEMENTS_WASM} (on both
+ * backends), for measuring where parallel starts to pay (bench/measure-pool.ts) and for tests;
+ * `null` restores the per-backend defaults.
  *
  * @example
  * ```ts
  * setParallelMinElements(0); // split even tiny work (slower; for measurements)
- * setParallelMinElements(PARALLEL_MIN_ELEMENTS); // back to the default
+ * setParallelMinElements(null); // back to the defaults
  * ```
  */
-export function setParallelMinElements(n: number): void {
-  if (!(n >= 0)) throw new Error(`setParallelMinElements: expected a number ≥ 0, got ${n}`);
-  parallelMinElements = n;
+export function setParallelMinElements(n: number | null): void {
+  if (n !== null && !(n >= 0)) throw new Error(`setParallelMinElements: expected a number ≥ 0 or null, got ${n}`);
+  parallelMinElementsOverride = n;
+}
+
+/**
+ * The elements a pass needs to go over the pool on the current backend (the override if set).
+ *
+ * @example
+ * ```ts
+ * parallelMinElements(); // 524 288 on the wasm backend, 65 536 on the js one
+ * ```
+ */
+export function parallelMinElements(): number {
+  return parallelMinElementsOverride ?? (getBackend() === 'wasm' ? PARALLEL_MIN_ELEMENTS_WASM : PARALLEL_MIN_ELEMENTS);
 }
 
 /** Whether this thread is one of the pool's workers (their kernels never dispatch further). */
@@ -170,7 +198,7 @@ export function isShared(a: ArrayBufferView): boolean {
  * enough work, called from outside the pool, and every big array in shared memory.
  */
 export function shouldParallelize(elements: number, ...arrays: ArrayBufferView[]): boolean {
-  if (elements < parallelMinElements || !poolAvailable()) return false;
+  if (elements < parallelMinElements() || !poolAvailable()) return false;
   for (const a of arrays) if (!isShared(a)) return false;
   return true;
 }
