@@ -12,7 +12,7 @@
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { F, getBackend, setBackend, setNumThreads, tensor } from '../../src/index.js';
-import { gemmInPlace, gemmInPlaceBuffer, gemmPacked } from '../../src/tensor/kernels/gemm.js';
+import { gemmInPlace, gemmInPlaceBuffer, gemmInPlaceFits, gemmPacked } from '../../src/tensor/kernels/gemm.js';
 import {
   WASM_TILE_F32, WASM_TILE_F64, wasmGemmInPlace, wasmGemmInPlaceBuffer, wasmGemmInPlaceFits, wasmGemmPacked,
   wasmGemmOverwrite, wasmScratchRegion, wasmThreadMemory,
@@ -218,6 +218,8 @@ describe('wasm GEMM against the JS reference', () => {
       for (const [name, k, n, rs, cs] of [
         ['row-major B (forward conv)', 72, 196, 196, 1], ['transposed B (weight gradient)', 196, 72, 1, 196],
         ['gapped B', 40, 30, 61, 2], ['k past one block', 300, 37, 37, 1],
+        // Bigger than one packed block (KC·NC = 131 072): the bench's conv2d columns, 16 and 32 channels on 32×32.
+        ['conv columns past KC·NC', 144, 1024, 1024, 1], ['their transpose', 1024, 144, 1, 1024], ['input-gradient columns', 288, 1024, 1024, 1],
       ] as const) {
         expect(wasmGemmInPlaceFits(k, n, rs, cs), name).toBe(true);
         const m = 19;
@@ -233,9 +235,14 @@ describe('wasm GEMM against the JS reference', () => {
         buf.buffer.set(bValues, buf.offset);
         const wasm = c0.slice();
         wasmGemmInPlace(m, n, k, a, 0, k, 1, rs, cs, wasm, 0, n);
+        // In place or packed from where B lies: the same bits (conv2d takes either path by size).
+        const packed = c0.slice();
+        wasmGemmPacked(m, n, k, a, 0, k, 1, bValues, 0, rs, cs, packed, 0, n);
+        expectBitwise(wasm, packed, `${f64 ? 'float64' : 'float32'} ${name}: in place against packed`);
         if (f64) {
           expectBitwise(wasm, js, `float64 ${name}`);
-          // And the JS in-place kernel agrees too (its own buffer).
+          // And the JS in-place kernel agrees too (its own buffer, where B fits it).
+          if (!gemmInPlaceFits(k, n, rs, cs)) continue;
           const jsBuf = gemmInPlaceBuffer();
           jsBuf.buffer.set(bValues, jsBuf.offset);
           const jsInPlace = c0.slice();
@@ -254,6 +261,8 @@ describe('wasm GEMM against the JS reference', () => {
     expect(byteLength).toBeGreaterThanOrEqual(4 << 20);
     expect(byteOffset % 65536).toBe(0);
     expect(byteOffset + byteLength).toBeLessThanOrEqual(memory.buffer.byteLength);
+    const staging = wasmGemmInPlaceBuffer(new Float64Array(0));
+    expect((staging.offset + staging.capacity) * 8, 'the whole staging region lies below the scratch region').toBeLessThanOrEqual(byteOffset);
     const scratch = new Uint8Array(memory.buffer, byteOffset, byteLength);
     const pattern = (i: number): number => (i * 131 + 7) & 255;
     for (let i = 0; i < scratch.length; i++) scratch[i] = pattern(i);

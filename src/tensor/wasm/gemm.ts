@@ -55,8 +55,16 @@ const NC = 512;
  * (measured: the copies were 7% of the MLP train step's time at batch 32, 4 k-blocks).
  */
 const C_ROWS = 512;
-/** Elements of the staging region: B's block before packing, or im2col's columns ({@link wasmGemmInPlace}). */
-const STAGE_CAPACITY = KC * NC;
+/**
+ * Elements of the staging region: B's block before packing (KC·NC), or im2col's columns of one
+ * image ({@link wasmGemmInPlace}), which may be larger: 2¹⁹ holds the columns of a 3×3 conv with
+ * up to 56 input channels on 32×32 planes (K·P = 9·56·1024). Columns that do not fit take the
+ * JS im2col and a packed GEMM instead (the same bits, slower): the bench's conv2d row (16 → 32
+ * channels, 32×32; its input gradient unfolds 32 channels, 295 K elements) ran that way with a
+ * region of KC·NC = 131 K — measured 2026-12-05 (`bench/profile-train-step.ts --only conv`, wasm,
+ * 1 thread, load ≈ 1.2, alternated): 11.2–11.8 ms with KC·NC, see bench/README.md for after.
+ */
+const STAGE_CAPACITY = 1 << 19;
 /**
  * A contiguous run of at least this many elements is copied with `TypedArray.prototype.set` (a
  * memcpy) and packed in wasm; shorter runs are packed element by element in JS, where the call
