@@ -182,11 +182,12 @@ function int32View(data: Storage, offset: number, size: number): Int32Array {
 }
 
 /**
- * max(x, 0), branch-free on the bits: a word with its sign bit set (negative, −0, −∞, a negative
- * NaN) is masked to +0 by `w & ~(w >> 31)`; everything else is copied unchanged (so NaN stays NaN,
- * as in PyTorch). Float32: measured 0.16 ms for 200 704 elements, against 0.94 ms for
- * `v > 0 ? v : 0` (a mispredicted branch on every other element of zero-mean data) and 1.07 ms for
- * `Math.max(v, 0)` (bench/README.md).
+ * max(x, 0), branch-free on the bits: a word with its sign bit set (negative, −0, −∞) is masked to
+ * +0 by `w & ~(w >> 31)`, except a NaN of either sign, which is kept (NaN propagates, as in
+ * PyTorch — and x86 makes NaNs with the sign bit set: ∞ − ∞, 0 · ∞ in a kernel give one);
+ * everything else is copied unchanged. Float32: measured 0.16 ms for 200 704 elements, against
+ * 0.94 ms for `v > 0 ? v : 0` (a mispredicted branch on every other element of zero-mean data) and
+ * 1.07 ms for `Math.max(v, 0)` (bench/README.md).
  *
  * @example
  * ```ts
@@ -242,12 +243,15 @@ function reluRange(x: Storage, xo: number, g: Storage | null, go: number, out: S
   if (g === null) {
     const src = int32View(x, xo, n);
     const dst = int32View(out, o, n);
-    // An int32 word is relu'd by the same sign-bit mask as a float32 word.
+    // An int32 word is relu'd by the sign-bit mask alone (no NaN among integers).
     if ((x instanceof Float32Array || x instanceof Int32Array) && getBackend() === 'wasm') {
-      wasmReluWords(src, dst, n); // the same masks in wasm (wasm/relu.ts)
-    } else if (x instanceof Float32Array || x instanceof Int32Array) {
-      reluWords32(src, dst, n4);
-      reluWordsTail(src, dst, n4, n);
+      wasmReluWords(src, dst, n, x instanceof Float32Array); // the same masks in wasm (wasm/relu.ts)
+    } else if (x instanceof Float32Array) {
+      reluFloatWords32(src, dst, n4);
+      reluFloatWordsTail(src, dst, n4, n);
+    } else if (x instanceof Int32Array) {
+      reluIntWords32(src, dst, n4);
+      reluIntWordsTail(src, dst, n4, n);
     } else {
       reluWords64(src, dst, n);
     }
@@ -271,8 +275,38 @@ function reluRange(x: Storage, xo: number, g: Storage | null, go: number, out: S
 // mid-loop, and any code after the loop that had not run yet (even a call) made that compiled code
 // deoptimize on every later call (measured 0.16 → 0.5 ms per call, node --trace-deopt).
 
-/** dst = relu of src for the first n4 (a multiple of 4) float32 words, four per iteration. */
-function reluWords32(src: Int32Array, dst: Int32Array, n4: number): void {
+/**
+ * All ones when the float32 word w is a NaN (of either sign), else 0: its magnitude bits
+ * `w & 0x7fffffff` exceed those of ∞ (0x7f800000) exactly for NaNs, so `0x7f800000 − |w|` is
+ * negative and its sign, spread by `>> 31`, is the mask.
+ */
+function nanMask32(w: number): number {
+  return (0x7f800000 - (w & 0x7fffffff)) >> 31;
+}
+
+/**
+ * dst = relu of src for the first n4 (a multiple of 4) float32 words, four per iteration: a word
+ * is kept when its sign bit is clear or it is a NaN, else +0.
+ */
+function reluFloatWords32(src: Int32Array, dst: Int32Array, n4: number): void {
+  for (let i = 0; i < n4; i = (i + 4) | 0) {
+    const w0 = src[i]!, w1 = src[(i + 1) | 0]!, w2 = src[(i + 2) | 0]!, w3 = src[(i + 3) | 0]!;
+    dst[i] = w0 & (~(w0 >> 31) | nanMask32(w0));
+    dst[(i + 1) | 0] = w1 & (~(w1 >> 31) | nanMask32(w1));
+    dst[(i + 2) | 0] = w2 & (~(w2 >> 31) | nanMask32(w2));
+    dst[(i + 3) | 0] = w3 & (~(w3 >> 31) | nanMask32(w3));
+  }
+}
+
+function reluFloatWordsTail(src: Int32Array, dst: Int32Array, from: number, size: number): void {
+  for (let i = from; i < size; i++) {
+    const w = src[i]!;
+    dst[i] = w & (~(w >> 31) | nanMask32(w));
+  }
+}
+
+/** dst = max(src, 0) for the first n4 (a multiple of 4) int32 words: the sign-bit mask. */
+function reluIntWords32(src: Int32Array, dst: Int32Array, n4: number): void {
   for (let i = 0; i < n4; i = (i + 4) | 0) {
     const w0 = src[i]!, w1 = src[(i + 1) | 0]!, w2 = src[(i + 2) | 0]!, w3 = src[(i + 3) | 0]!;
     dst[i] = w0 & ~(w0 >> 31);
@@ -282,28 +316,36 @@ function reluWords32(src: Int32Array, dst: Int32Array, n4: number): void {
   }
 }
 
-function reluWordsTail(src: Int32Array, dst: Int32Array, from: number, size: number): void {
+function reluIntWordsTail(src: Int32Array, dst: Int32Array, from: number, size: number): void {
   for (let i = from; i < size; i++) {
     const w = src[i]!;
     dst[i] = w & ~(w >> 31);
   }
 }
 
-/** dst = relu of src, two words per float64 element: the high word's sign decides for both. */
+/**
+ * dst = relu of src, two words per float64 element (low, then high with the sign and exponent):
+ * both kept when the high word's sign is clear or the element is a NaN (exponent all ones and a
+ * non-zero mantissa, in either word), else both +0.
+ */
 function reluWords64(src: Int32Array, dst: Int32Array, size: number): void {
   for (let i = 0; i < 2 * size; i = (i + 2) | 0) {
-    const keep = ~(src[(i + 1) | 0]! >> 31);
-    dst[i] = src[i]! & keep;
-    dst[(i + 1) | 0] = src[(i + 1) | 0]! & keep;
+    const low = src[i]!;
+    const high = src[(i + 1) | 0]!;
+    const magnitude = high & 0x7fffffff;
+    const isNaN = magnitude > 0x7ff00000 || (magnitude === 0x7ff00000 && low !== 0);
+    const keep = isNaN ? -1 : ~(high >> 31);
+    dst[i] = low & keep;
+    dst[(i + 1) | 0] = high & keep;
   }
 }
 
 /**
  * The gradient of relu: g where x > 0, else 0 (the subgradient at 0 is 0, as PyTorch's; a NaN x
- * passes g, as PyTorch's threshold_backward does). g and x have the same shape and dtype.
- * Float32 is branch-free on the bits: for an x word w, `(w − 1) | w` has its sign bit clear exactly
- * when w > 0 as an integer, i.e. when x is positive (or a positive NaN), so `~(… >> 31)` is an
- * all-ones mask there and 0 elsewhere; g's word is ANDed with it. Measured 0.24 ms for 200 704
+ * of either sign passes g, as PyTorch's threshold_backward does). g and x have the same shape and
+ * dtype. Float32 is branch-free on the bits: for an x word w, `(w − 1) | w` has its sign bit clear
+ * exactly when w > 0 as an integer, i.e. when x is positive (or a positive NaN), so `~(… >> 31)` is
+ * an all-ones mask there and 0 elsewhere; OR-ed with the NaN mask, g's word is ANDed with it. Measured 0.24 ms for 200 704
  * elements against 1.2 ms for `x > 0 ? g : 0`. Float64 keeps the plain comparison.
  *
  * @example
@@ -325,17 +367,17 @@ export function reluBackward(g: NDArray, x: NDArray): NDArray {
 function reluGradWords32(gw: Int32Array, xw: Int32Array, dst: Int32Array, n4: number): void {
   for (let i = 0; i < n4; i = (i + 4) | 0) {
     const w0 = xw[i]!, w1 = xw[(i + 1) | 0]!, w2 = xw[(i + 2) | 0]!, w3 = xw[(i + 3) | 0]!;
-    dst[i] = gw[i]! & ~(((w0 - 1) | w0) >> 31);
-    dst[(i + 1) | 0] = gw[(i + 1) | 0]! & ~(((w1 - 1) | w1) >> 31);
-    dst[(i + 2) | 0] = gw[(i + 2) | 0]! & ~(((w2 - 1) | w2) >> 31);
-    dst[(i + 3) | 0] = gw[(i + 3) | 0]! & ~(((w3 - 1) | w3) >> 31);
+    dst[i] = gw[i]! & (~(((w0 - 1) | w0) >> 31) | nanMask32(w0));
+    dst[(i + 1) | 0] = gw[(i + 1) | 0]! & (~(((w1 - 1) | w1) >> 31) | nanMask32(w1));
+    dst[(i + 2) | 0] = gw[(i + 2) | 0]! & (~(((w2 - 1) | w2) >> 31) | nanMask32(w2));
+    dst[(i + 3) | 0] = gw[(i + 3) | 0]! & (~(((w3 - 1) | w3) >> 31) | nanMask32(w3));
   }
 }
 
 function reluGradWordsTail(gw: Int32Array, xw: Int32Array, dst: Int32Array, from: number, size: number): void {
   for (let i = from; i < size; i++) {
     const w = xw[i]!;
-    dst[i] = gw[i]! & ~(((w - 1) | w) >> 31);
+    dst[i] = gw[i]! & (~(((w - 1) | w) >> 31) | nanMask32(w));
   }
 }
 

@@ -227,6 +227,8 @@ class I32VectorOps {
   shr_s(): void { this.c.simd(0xac); }
   add(): void { this.c.simd(0xae); }
   sub(): void { this.c.simd(0xb1); }
+  /** Signed a > b per lane: all ones where true, else 0. */
+  gt_s(): void { this.c.simd(0x3b); }
 }
 
 /**

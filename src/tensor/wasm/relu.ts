@@ -37,42 +37,61 @@ function forSteps(f: FunctionBuilder, i: Local, bytes: Local, body: (v: number) 
 }
 
 /**
- * The module: `relu_words(src, dst, bytes)` and `relu_grad_words(g, x, dst, bytes)` (addresses and
- * byte counts, a multiple of 64), computing for each 32-bit word w = src[i] (x[i]):
+ * Leaves on the stack the all-ones lanes of the float32 NaNs (either sign) in the vector `w`:
+ * `|w| > bits of ∞`, as kernels/elementwise.ts `nanMask32` (i32x4.gt_s of the magnitude bits).
+ */
+function nanLanes(f: FunctionBuilder, w: Local, magnitude: Local, infinity: Local): void {
+  f.get(w); f.get(magnitude); f.v128.and(); f.get(infinity); f.i32x4.gt_s();
+}
+
+/**
+ * The module: `relu_words_f32(src, dst, bytes)`, `relu_words_i32(src, dst, bytes)` and
+ * `relu_grad_words(g, x, dst, bytes)` (addresses and byte counts, a multiple of 64), computing for
+ * each 32-bit word w = src[i] (x[i]), with nan(w) all ones when w is a float32 NaN of either sign:
  *
  * ```ts
- * dst[i] = w & ~(w >> 31);                 // relu: sign bit set (negative, −0, negative NaN) → +0
- * dst[i] = g[i] & ~(((w − 1) | w) >> 31);  // gradient: g where x > 0 (or a positive NaN), else +0
+ * dst[i] = w & (~(w >> 31) | nan(w));                 // float32 relu: sign bit set → +0, NaN kept
+ * dst[i] = w & ~(w >> 31);                            // int32 relu
+ * dst[i] = g[i] & (~(((w − 1) | w) >> 31) | nan(w));  // gradient: g where x > 0 or x is NaN, else +0
  * ```
  */
 export function reluModuleBytes(): Uint8Array {
   const m = new ModuleBuilder();
   m.importMemory('env', 'memory', 1);
-  m.func('relu_words', ['i32', 'i32', 'i32'], [], (f, args) => {
-    const [src, dst, bytes] = args as [Local, Local, Local];
-    const i = f.local('i32');
-    const w = f.local('v128');
-    forSteps(f, i, bytes, (v) => {
-      f.get(dst); f.get(i); f.i32.add();
-      f.get(src); f.get(i); f.i32.add(); f.v128.load(16 * v, 0); f.tee(w);
-      f.get(w); f.i32.const(31); f.i32x4.shr_s(); // w >> 31
-      f.v128.andnot(); // w & ~(w >> 31)
-      f.v128.store(16 * v, 0);
+  for (const float of [true, false]) {
+    m.func(float ? 'relu_words_f32' : 'relu_words_i32', ['i32', 'i32', 'i32'], [], (f, args) => {
+      const [src, dst, bytes] = args as [Local, Local, Local];
+      const i = f.local('i32');
+      const w = f.local('v128');
+      const [magnitude, infinity] = [f.local('v128'), f.local('v128')];
+      f.i32.const(0x7fffffff); f.i32x4.splat(); f.set(magnitude);
+      f.i32.const(0x7f800000); f.i32x4.splat(); f.set(infinity);
+      forSteps(f, i, bytes, (v) => {
+        f.get(dst); f.get(i); f.i32.add();
+        f.get(src); f.get(i); f.i32.add(); f.v128.load(16 * v, 0); f.tee(w);
+        f.get(w); f.i32.const(31); f.i32x4.shr_s(); f.v128.not(); // ~(w >> 31)
+        if (float) { nanLanes(f, w, magnitude, infinity); f.v128.or(); } // | nan(w)
+        f.v128.and(); // w & keep
+        f.v128.store(16 * v, 0);
+      });
     });
-  });
+  }
   m.func('relu_grad_words', ['i32', 'i32', 'i32', 'i32'], [], (f, args) => {
     const [g, x, dst, bytes] = args as [Local, Local, Local, Local];
     const i = f.local('i32');
     const w = f.local('v128');
-    const one = f.local('v128');
+    const [one, magnitude, infinity] = [f.local('v128'), f.local('v128'), f.local('v128')];
     f.i32.const(1); f.i32x4.splat(); f.set(one);
+    f.i32.const(0x7fffffff); f.i32x4.splat(); f.set(magnitude);
+    f.i32.const(0x7f800000); f.i32x4.splat(); f.set(infinity);
     forSteps(f, i, bytes, (v) => {
       f.get(dst); f.get(i); f.i32.add();
       f.get(g); f.get(i); f.i32.add(); f.v128.load(16 * v, 0);
       f.get(x); f.get(i); f.i32.add(); f.v128.load(16 * v, 0); f.tee(w);
       f.get(one); f.i32x4.sub(); f.get(w); f.v128.or(); // (w − 1) | w
-      f.i32.const(31); f.i32x4.shr_s();
-      f.v128.andnot(); // g & ~(…)
+      f.i32.const(31); f.i32x4.shr_s(); f.v128.not(); // ~(…)
+      nanLanes(f, w, magnitude, infinity); f.v128.or(); // | nan(w)
+      f.v128.and(); // g & mask
       f.v128.store(16 * v, 0);
     });
   });
@@ -83,13 +102,16 @@ type WordsFn = (src: number, dst: number, bytes: number) => void;
 type GradFn = (g: number, x: number, dst: number, bytes: number) => void;
 
 const reluModule = threadModule('relu', reluModuleBytes);
-let instance: { relu: WordsFn; grad: GradFn; words: Int32Array } | null = null;
+let instance: { reluFloat: WordsFn; reluInt: WordsFn; grad: GradFn; words: Int32Array } | null = null;
 
 /** This thread's relu kernels, on the GEMM's memory, and an int32 view of that memory. */
-function reluKernels(): { relu: WordsFn; grad: GradFn; words: Int32Array } {
+function reluKernels(): { reluFloat: WordsFn; reluInt: WordsFn; grad: GradFn; words: Int32Array } {
   if (instance !== null) return instance;
   const { exports, i32 } = reluModule();
-  instance = { relu: exports['relu_words'] as WordsFn, grad: exports['relu_grad_words'] as GradFn, words: i32 };
+  instance = {
+    reluFloat: exports['relu_words_f32'] as WordsFn, reluInt: exports['relu_words_i32'] as WordsFn,
+    grad: exports['relu_grad_words'] as GradFn, words: i32,
+  };
   return instance;
 }
 
@@ -99,16 +121,17 @@ function stepBytes(n: number): number {
 }
 
 /**
- * dst[i] = relu of the 32-bit word src[i] for i < n (float32 or int32 bits), in wasm; the same
- * bits as kernels/elementwise.ts `reluWords32`.
+ * dst[i] = relu of the 32-bit word src[i] for i < n — float32 bits (`float`: a NaN is kept) or
+ * int32 ones — in wasm; the same bits as kernels/elementwise.ts `reluFloatWords32` /
+ * `reluIntWords32`.
  *
  * @example
  * ```ts
  * const out = new Float32Array(3);
- * wasmReluWords(new Int32Array(new Float32Array([-1, 0, 2]).buffer), new Int32Array(out.buffer), 3); // out = [0, 0, 2]
+ * wasmReluWords(new Int32Array(new Float32Array([-1, 0, 2]).buffer), new Int32Array(out.buffer), 3, true); // out = [0, 0, 2]
  * ```
  */
-export function wasmReluWords(src: Int32Array, dst: Int32Array, n: number): void {
+export function wasmReluWords(src: Int32Array, dst: Int32Array, n: number, float: boolean): void {
   const k = reluKernels();
   const base = wasmScratchRegion().byteOffset;
   const inAt = base;
@@ -116,14 +139,14 @@ export function wasmReluWords(src: Int32Array, dst: Int32Array, n: number): void
   for (let lo = 0; lo < n; lo += WASM_RELU_PIECE) {
     const count = Math.min(WASM_RELU_PIECE, n - lo);
     k.words.set(src.subarray(lo, lo + count), inAt / 4);
-    k.relu(inAt, outAt, stepBytes(count));
+    (float ? k.reluFloat : k.reluInt)(inAt, outAt, stepBytes(count));
     dst.set(k.words.subarray(outAt / 4, outAt / 4 + count), lo);
   }
 }
 
 /**
- * dst[i] = g[i] where the float32 x[i] > 0, else +0, for i < n (all as 32-bit words), in wasm; the
- * same bits as kernels/elementwise.ts `reluGradWords32`.
+ * dst[i] = g[i] where the float32 x[i] > 0 or is a NaN, else +0, for i < n (all as 32-bit words),
+ * in wasm; the same bits as kernels/elementwise.ts `reluGradWords32`.
  *
  * @example
  * ```ts

@@ -23,7 +23,7 @@ export interface ThreadModule {
  * @example
  * ```ts
  * const relu = threadModule('relu', reluModuleBytes);
- * const fn = relu().exports['relu_words'];
+ * const fn = relu().exports['relu_words_f32'];
  * ```
  */
 export function threadModule(what: string, bytes: () => Uint8Array): () => ThreadModule {
