@@ -1,5 +1,5 @@
 /**
- * relu propagates NaN, whatever its sign bit, as PyTorch does (torch 1.13: relu(−nan) = nan and
+ * relu (and the activations below) propagate NaN, whatever its sign bit, as PyTorch does (torch 1.13: relu(−nan) = nan and
  * its gradient passes g). x86 makes NaNs with the sign bit set (∞ − ∞, 0 · ∞ in any kernel), and
  * tsgrad's relu, which works on the bits, once masked those to +0: a NaN vanished after a ReLU and
  * a diverging run looked finite. Checked against the rule written out here (not the kernels), for
@@ -129,4 +129,41 @@ describe('relu keeps NaNs of either sign (forward) and passes the gradient throu
       expect(Array.from(y), backend).toEqual(ints.map((v) => Math.max(v, 0)));
     }
   });
+});
+
+/**
+ * The class beyond relu: activations whose backward chooses a side by comparing x. At a NaN x (of
+ * either sign) every forward gives NaN, and the gradient is what torch 1.13's backward gives there
+ * (run with `/usr/bin/python3`, torch 1.13.1, on [−nan, nan] with upstream 1): a test written as
+ * `x ≤ bound ? … : g` passes g at NaN, one written as `bound < x < bound` passes 0.
+ */
+describe('activations at NaN: the forward propagates it, the gradient is torch 1.13\'s', () => {
+  const cases: [string, (x: Tensor) => Tensor, number][] = [
+    ['relu', (x) => F.relu(x), 1],
+    ['relu6', (x) => F.relu6(x), 1],
+    ['hardtanh', (x) => F.hardtanh(x), 1],
+    ['elu', (x) => F.elu(x), 1],
+    ['selu', (x) => F.selu(x), 1.0507009873554804934193349852946],
+    ['leakyRelu', (x) => F.leakyRelu(x), 0.01],
+    ['hardsigmoid', (x) => F.hardsigmoid(x), 0],
+    ['clamp(0, 1)', (x) => x.clamp(0, 1), 0],
+    ['abs', (x) => x.abs(), 0],
+  ];
+  for (const dtype of ['float32', 'float64'] as const) {
+    it.each(cases)(`%s, ${dtype}`, (_name, fn, gradient) => {
+      for (const backend of ['js', 'wasm'] as const) {
+        setBackend(backend);
+        const x = dtype === 'float32' ? new Float32Array(2) : new Float64Array(2);
+        const words = new Uint32Array(x.buffer);
+        if (dtype === 'float32') [words[0], words[1]] = [0xffc00000, 0x7fc00000];
+        else [words[1], words[3]] = [0xfff80000, 0x7ff80000];
+        const xt = tensor(x, { shape: [2], dtype, requiresGrad: true });
+        const y = fn(xt);
+        y.sum().backward();
+        for (const v of y.toArray()) expect(Number.isNaN(v), `${backend}: forward ${v}`).toBe(true);
+        const want = dtype === 'float32' ? Math.fround(gradient) : gradient;
+        expect(Array.from(xt.grad!.toArray()), backend).toEqual([want, want]);
+      }
+    });
+  }
 });

@@ -97,10 +97,14 @@ export interface EluOptions {
  * the gradient there is α — as PyTorch's backward), for `elu(x, scale)` with scale on both sides.
  */
 function scaledElu(x: Tensor, alpha: number, scale: number): Tensor {
-  // torch 1.13's kernel: x ≤ 0 ? (exp(x) − 1)·(α·scale) : x·scale (exp − 1, not expm1). exp of
-  // min(x, 0): on the discarded side e^x could overflow, and its zero gradient times ∞ is NaN.
-  const negative = x.clamp(null, 0).exp().sub(1).mul(alpha * scale);
-  return where(x.gt(0), scale === 1 ? x : x.mul(scale), negative);
+  // torch 1.13's kernel: x ≤ 0 ? (exp(x) − 1)·(α·scale) : x·scale (exp − 1, not expm1). The
+  // exponential side sees x only where x ≤ 0, else 0: on the discarded side e^x could overflow
+  // (or be NaN at a NaN x), and its zero gradient times ∞ or NaN is NaN.
+  const exponentInput = where(x.le(0), x, 0);
+  const negative = exponentInput.exp().sub(1).mul(alpha * scale);
+  // `x ≤ 0` picks the exponential side, as torch's kernel tests it: a NaN takes the linear side,
+  // so its gradient is scale (torch's), not the NaN of the exponential side.
+  return where(x.le(0), negative, scale === 1 ? x : x.mul(scale));
 }
 
 /**
@@ -198,8 +202,8 @@ export function mish(x: Tensor): Tensor {
 }
 
 /**
- * `y` (computed from `x`) with its gradient kept only where lo < x < hi: PyTorch's hardtanh and
- * hardsigmoid backward pass 0 at the clamp's edges themselves, where clamp's own gradient passes 1.
+ * `y` (computed from `x`) with its gradient kept only where lo < x < hi: PyTorch's hardsigmoid
+ * backward passes 0 at the clamp's edges themselves (where clamp's own gradient passes 1) and at NaN.
  * The value is unchanged (`where` picks y or its detached copy).
  */
 function gradStrictlyInside(y: Tensor, x: Tensor, lo: number, hi: number): Tensor {
@@ -216,7 +220,7 @@ export interface HardtanhOptions {
 
 /**
  * x clamped to [minVal, maxVal] (default [−1, 1]), as `torch.nn.functional.hardtanh`. The gradient
- * is 1 strictly inside and 0 at and beyond the bounds (PyTorch's backward). NOTE: minVal > maxVal
+ * is 1 strictly inside and 0 at and beyond the bounds, and 1 at a NaN (PyTorch's backward). NOTE: minVal > maxVal
  * is an error here (torch's F.hardtanh returns maxVal everywhere; its nn.Hardtanh asserts).
  *
  * @example
@@ -229,7 +233,9 @@ export interface HardtanhOptions {
 export function hardtanh(x: Tensor, options: HardtanhOptions = {}): Tensor {
   checkTensor(x, 'input', 'hardtanh');
   const { minVal, maxVal } = hardtanhBounds(options, 'hardtanh');
-  return gradStrictlyInside(x.clamp(minVal, maxVal), x, minVal, maxVal);
+  // torch's backward: 0 where x ≤ minVal or x ≥ maxVal, else the gradient — so a NaN passes it
+  // (x itself there, whose value clamp would also give), and the bounds pass 0.
+  return where(x.le(minVal).logicalOr(x.ge(maxVal)), x.clamp(minVal, maxVal).detach(), x);
 }
 
 /** The checked bounds of hardtanh options (shared with nn.Hardtanh). */
