@@ -265,7 +265,8 @@ export function relu6(x: Tensor): Tensor {
 
 /**
  * Hard swish: x·min(max(x + 3, 0), 6)/6, as `torch.nn.functional.hardswish`. At x = ±3 the gradient
- * is x/3 + 1/2 (−0.5 and 1.5), as PyTorch's backward (clamp's gradient includes its bounds).
+ * is x/3 + 1/2 (−0.5 and 1.5), as PyTorch's backward (clamp's gradient includes its bounds), and 1
+ * at a NaN.
  *
  * @example
  * ```ts
@@ -275,7 +276,11 @@ export function relu6(x: Tensor): Tensor {
  */
 export function hardswish(x: Tensor): Tensor {
   checkTensor(x, 'input', 'hardswish');
-  return x.mul(x.add(3).clamp(0, 6)).div(6);
+  // At a NaN x, torch's backward passes the gradient (its tests x < −3 and x ≤ 3 both fail): the
+  // product below would turn it into NaN, so a NaN takes x itself, and the product sees 0 there.
+  const nan = x.isnan();
+  const safe = where(nan, 0, x);
+  return where(nan, x, safe.mul(safe.add(3).clamp(0, 6)).div(6));
 }
 
 /**
