@@ -110,20 +110,33 @@ interface AffineKernels {
   f64: Float64Array;
 }
 
-const affineModule = threadModule('affine-runs', affineModuleBytes);
-let instance: AffineKernels | null = null;
-
-function affineKernels(): AffineKernels {
-  if (instance !== null) return instance;
-  const { exports, f32, f64 } = affineModule();
-  instance = { affine: exports['affine_runs'] as AffineFn, gradient: exports['gradient_runs'] as GradientFn, f32, f64 };
-  return instance;
-}
+const affineKernels = threadModule('affine-runs', affineModuleBytes, ({ exports, f32, f64 }): AffineKernels => ({
+  affine: exports['affine_runs'] as AffineFn, gradient: exports['gradient_runs'] as GradientFn, f32, f64,
+}));
 
 /** Byte addresses of the regions: x, g, out, then the constant arrays. */
 function regions(): { x: number; g: number; out: number; consts: number } {
   const base = wasmScratchRegion().byteOffset;
   return { x: base, g: base + REGION_BYTES, out: base + 2 * REGION_BYTES, consts: base + 3 * REGION_BYTES };
+}
+
+/**
+ * Cuts `runs` runs of `length` elements into pieces of whole runs that fit the scratch regions,
+ * copies each piece's per-run constants (`constants`, one value per run each) into the constant
+ * region — array i from `at.consts + i·per·8` — and calls `body(count, from, size)` for it: `count`
+ * runs starting at element `from`, `size` elements, `constantAt(i)` the byte address of array i.
+ */
+function forEachPiece(
+  k: AffineKernels, at: { consts: number }, runs: number, length: number, constants: readonly Float64Array[],
+  body: (count: number, from: number, size: number, constantAt: (i: number) => number) => void,
+): void {
+  const per = Math.floor(WASM_AFFINE_PIECE / length);
+  const constantAt = (i: number): number => at.consts + i * per * 8;
+  for (let r0 = 0; r0 < runs; r0 += per) {
+    const count = Math.min(per, runs - r0);
+    constants.forEach((values, i) => k.f64.set(values.subarray(r0, r0 + count), constantAt(i) / 8));
+    body(count, r0 * length, count * length, constantAt);
+  }
 }
 
 /** Whether runs of `length` elements fit a piece (else the caller runs the JS kernels). */
@@ -149,19 +162,11 @@ export function wasmAffineRuns(
 ): void {
   const k = affineKernels();
   const at = regions();
-  const per = Math.floor(WASM_AFFINE_PIECE / length);
-  const c = at.consts / 8;
-  for (let r0 = 0; r0 < runs; r0 += per) {
-    const count = Math.min(per, runs - r0);
-    const from = r0 * length;
-    const size = count * length;
+  forEachPiece(k, at, runs, length, [m, scale, add], (count, from, size, constantAt) => {
     k.f32.set(x.subarray(xOffset + from, xOffset + from + size), at.x / 4);
-    k.f64.set(m.subarray(r0, r0 + count), c);
-    k.f64.set(scale.subarray(r0, r0 + count), c + per);
-    k.f64.set(add.subarray(r0, r0 + count), c + 2 * per);
-    k.affine(at.x, at.out, count, length, at.consts, at.consts + per * 8, at.consts + 2 * per * 8);
+    k.affine(at.x, at.out, count, length, constantAt(0), constantAt(1), constantAt(2));
     out.set(k.f32.subarray(at.out / 4, at.out / 4 + size), outOffset + from);
-  }
+  });
 }
 
 /**
@@ -181,16 +186,10 @@ export function wasmGradientRuns(
 ): void {
   const k = affineKernels();
   const at = regions();
-  const per = Math.floor(WASM_AFFINE_PIECE / length);
-  const cs = at.consts / 8;
-  for (let r0 = 0; r0 < runs; r0 += per) {
-    const count = Math.min(per, runs - r0);
-    const from = r0 * length;
-    const size = count * length;
+  forEachPiece(k, at, runs, length, [m, a, b, c], (count, from, size, constantAt) => {
     k.f32.set(g.subarray(gOffset + from, gOffset + from + size), at.g / 4);
     k.f32.set(x.subarray(xOffset + from, xOffset + from + size), at.x / 4);
-    [m, a, b, c].forEach((values, i) => k.f64.set(values.subarray(r0, r0 + count), cs + i * per));
-    k.gradient(at.g, at.x, at.out, count, length, at.consts, at.consts + per * 8, at.consts + 2 * per * 8, at.consts + 3 * per * 8);
+    k.gradient(at.g, at.x, at.out, count, length, constantAt(0), constantAt(1), constantAt(2), constantAt(3));
     out.set(k.f32.subarray(at.out / 4, at.out / 4 + size), outOffset + from);
-  }
+  });
 }

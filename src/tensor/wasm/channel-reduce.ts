@@ -189,21 +189,13 @@ interface ReduceKernels {
   f64: Float64Array;
 }
 
-const reduceModule = threadModule('channel-reduce', channelReduceModuleBytes);
-let instance: ReduceKernels | null = null;
-
-function reduceKernels(): ReduceKernels {
-  if (instance !== null) return instance;
-  const { exports, f32, f64 } = reduceModule();
-  instance = {
-    planeSums: exports['plane_sums'] as PlaneSumsFn,
-    sums: exports['channel_sums'] as SumsFn,
-    grad: exports['channel_grad_sums'] as GradFn,
-    f32,
-    f64,
-  };
-  return instance;
-}
+const reduceKernels = threadModule('channel-reduce', channelReduceModuleBytes, ({ exports, f32, f64 }): ReduceKernels => ({
+  planeSums: exports['plane_sums'] as PlaneSumsFn,
+  sums: exports['channel_sums'] as SumsFn,
+  grad: exports['channel_grad_sums'] as GradFn,
+  f32,
+  f64,
+}));
 
 /** Byte addresses: region 1 (x, or g), region 2 (x of the gradient sums), constants, accumulators. */
 function regions(): { first: number; second: number; consts: number; out: number } {

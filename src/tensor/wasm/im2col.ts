@@ -19,17 +19,9 @@ type Im2colFn = (
   sH: number, sW: number, pH: number, pW: number, dH: number, dW: number,
 ) => void;
 
-const im2colModule = threadModule('im2col', im2colModuleBytes);
-/** The kernels by export name ({@link im2colName}). */
-let kernels: Map<string, Im2colFn> | null = null;
-
-/** This thread's im2col kernels, on the GEMM's memory. */
-function im2colKernels(): Map<string, Im2colFn> {
-  if (kernels !== null) return kernels;
-  const { exports } = im2colModule();
-  kernels = new Map(IM2COL_TYPES.map(([from, to]) => [im2colName(from, to), exports[im2colName(from, to)] as Im2colFn]));
-  return kernels;
-}
+/** This thread's im2col kernels, on the GEMM's memory, by export name ({@link im2colName}). */
+const im2colKernels = threadModule('im2col', im2colModuleBytes, ({ exports }) =>
+  new Map(IM2COL_TYPES.map(([from, to]) => [im2colName(from, to), exports[im2colName(from, to)] as Im2colFn])));
 
 function floatOf(a: Storage): WasmFloat {
   return a instanceof Float32Array ? 'f32' : 'f64';

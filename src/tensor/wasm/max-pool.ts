@@ -150,15 +150,9 @@ type PoolFn = (
   x: number, y: number, argmax: number, planes: number, h: number, w: number, outH: number, outW: number, fullH: number, fullW: number,
 ) => void;
 
-const poolModule = threadModule('max-pool', maxPoolModuleBytes);
-let instance: { pool: PoolFn; scatter: ScatterFn; f32: Float32Array; i32: Int32Array } | null = null;
-
-function poolKernel(): { pool: PoolFn; scatter: ScatterFn; f32: Float32Array; i32: Int32Array } {
-  if (instance !== null) return instance;
-  const { exports, f32, i32 } = poolModule();
-  instance = { pool: exports['max_pool_2x2'] as PoolFn, scatter: exports['max_pool_scatter'] as ScatterFn, f32, i32 };
-  return instance;
-}
+const poolKernel = threadModule('max-pool', maxPoolModuleBytes, ({ exports, f32, i32 }) => ({
+  pool: exports['max_pool_2x2'] as PoolFn, scatter: exports['max_pool_scatter'] as ScatterFn, f32, i32,
+}));
 
 /** Whether a plane of h×w fits a piece (else the JS kernel does all of it). */
 export function wasmMaxPoolFits(h: number, w: number): boolean {

@@ -101,19 +101,11 @@ export function reluModuleBytes(): Uint8Array {
 type WordsFn = (src: number, dst: number, bytes: number) => void;
 type GradFn = (g: number, x: number, dst: number, bytes: number) => void;
 
-const reluModule = threadModule('relu', reluModuleBytes);
-let instance: { reluFloat: WordsFn; reluInt: WordsFn; grad: GradFn; words: Int32Array } | null = null;
-
 /** This thread's relu kernels, on the GEMM's memory, and an int32 view of that memory. */
-function reluKernels(): { reluFloat: WordsFn; reluInt: WordsFn; grad: GradFn; words: Int32Array } {
-  if (instance !== null) return instance;
-  const { exports, i32 } = reluModule();
-  instance = {
-    reluFloat: exports['relu_words_f32'] as WordsFn, reluInt: exports['relu_words_i32'] as WordsFn,
-    grad: exports['relu_grad_words'] as GradFn, words: i32,
-  };
-  return instance;
-}
+const reluKernels = threadModule('relu', reluModuleBytes, ({ exports, i32 }) => ({
+  reluFloat: exports['relu_words_f32'] as WordsFn, reluInt: exports['relu_words_i32'] as WordsFn,
+  grad: exports['relu_grad_words'] as GradFn, words: i32,
+}));
 
 /** Bytes of `n` words rounded up to a whole unrolled step. */
 function stepBytes(n: number): number {

@@ -17,18 +17,19 @@ export interface ThreadModule {
 }
 
 /**
- * A getter of the module emitted by `bytes` (`what` names it in errors), compiled and instantiated
- * on this thread's memory at its first call and the same object afterwards.
+ * A getter of the kernels of the module emitted by `bytes` (`what` names it in errors): at its
+ * first call the module is compiled and instantiated on this thread's memory and `pick` takes the
+ * typed functions and views the caller needs from it; later calls return that same object.
  *
  * @example
  * ```ts
- * const relu = threadModule('relu', reluModuleBytes);
- * const fn = relu().exports['relu_words_f32'];
+ * const reluKernels = threadModule('relu', reluModuleBytes, (m) => ({ relu: m.exports['relu_words_f32'] as WordsFn, words: m.i32 }));
+ * reluKernels().relu(src, dst, bytes);
  * ```
  */
-export function threadModule(what: string, bytes: () => Uint8Array): () => ThreadModule {
+export function threadModule<K>(what: string, bytes: () => Uint8Array, pick: (module: ThreadModule) => K): () => K {
   let compiled: WasmModule | null = null;
-  let instance: ThreadModule | null = null;
+  let instance: K | null = null;
   return () => {
     if (instance !== null) return instance;
     const api = wasmApi();
@@ -40,10 +41,10 @@ export function threadModule(what: string, bytes: () => Uint8Array): () => Threa
     }
     const memory = wasmThreadMemory();
     const exports = new api.Instance(compiled, { env: { memory } }).exports;
-    instance = {
+    instance = pick({
       exports, memory,
       f32: new Float32Array(memory.buffer), f64: new Float64Array(memory.buffer), i32: new Int32Array(memory.buffer),
-    };
+    });
     return instance;
   };
 }
