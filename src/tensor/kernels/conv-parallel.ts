@@ -5,8 +5,9 @@
  * fewer), chosen from the shape alone: about CHUNK_MACS multiply-adds per chunk. The output and the input gradient of an image
  * depend on that image only, so a chunk computes them exactly as the calling thread would: the
  * result is bitwise the same on any number of threads. The weight gradient sums over images: each
- * chunk sums its own images into a float64 partial, and the partials are added in chunk order —
+ * chunk sums its own images into a partial, and the partials are added in chunk order, in float64 —
  * on one thread too (the same chunks, one after the other), so that is bitwise the same as well.
+ * A partial is float64 except for float32 operands on the wasm backend (see {@link partialType}).
  *
  * Why images and not the GEMM (gemm-parallel.ts): at the sizes of small CNNs one image's GEMM is
  * small (the MNIST CNN's second conv: 16 × 196 × 72), so splitting it costs a task per image and
@@ -28,6 +29,7 @@ import {
   conv2dBackwardInputImages, conv2dBackwardWeightImages, conv2dForwardImages, inputGradPlan, type Conv2dGeometry,
   type InputGradPlan,
 } from './conv.js';
+import { getBackend } from '../backend.js';
 import { GEMM_PARALLEL_MIN_MACS } from './gemm-parallel.js';
 
 /** Multiply-adds per chunk at least (whole images): enough that a chunk outweighs claiming it. */
@@ -233,8 +235,10 @@ export function conv2dBackwardInput(
 // ---- weight gradient -----------------------------------------------------------------------------
 
 /**
- * Task 'conv2d-weight-grad': args [geometry, x (shared), xOffset, dy (shared), dyOffset, perChunk]. Chunk i writes the
- * float64 sum over its images of their weight gradients into its region (cOut·cIn/g·kH·kW values).
+ * Task 'conv2d-weight-grad': args [geometry, x (shared), xOffset, dy (shared), dyOffset, perChunk,
+ * partial bits (32 or 64)]. Chunk i writes the sum over its images of their weight gradients
+ * (cOut·cIn/g·kH·kW values) into its region: as float64 values, or with 32 bits as float32 values
+ * in the region's first half.
  */
 export const convWeightGradTask: TaskFactory = (args) => {
   const name = 'conv2d-weight-grad';
@@ -244,25 +248,50 @@ export const convWeightGradTask: TaskFactory = (args) => {
   const dy = arrayArg(args, 3, name);
   const dyOffset = numberArg(args, 4, name);
   const plan: ImagePlan = { perChunk: numberArg(args, 5, name), nChunks: 0, macs: 0 };
-  return weightGradChunk(g, plan, x, xOffset, dy, dyOffset);
+  const type: PartialType = numberArg(args, 6, name) === 32 ? 'float32' : 'float64';
+  return weightGradChunk(g, plan, x, xOffset, dy, dyOffset, type);
 };
 
-function weightGradChunk(g: Conv2dGeometry, plan: ImagePlan, x: Storage, xOffset: number, dy: Storage, dyOffset: number): ChunkFn {
+/** What a chunk's partial sum of the weight gradient is computed in. */
+type PartialType = 'float32' | 'float64';
+
+/**
+ * float32 operands on the wasm backend sum each chunk's weight gradient in float32, as PyTorch
+ * does and as the other float32 GEMMs (matmul, linear's weight gradient) do: the float32 GEMM runs
+ * four lanes where the float64 one runs two, and it was half the time of the conv's backward
+ * (measured 2026-12-05, wasm, 1 thread, the MNIST CNN's convs: 546 → 322 µs and 991 → 565 µs;
+ * the bench's conv2d row 4.3 → 2.2 ms; bench/README.md). The JS reference keeps float64 partials
+ * (its float64 GEMM is no slower than its float32 one); float64 operands are float64 throughout.
+ */
+function partialType(x: Storage, dy: Storage): PartialType {
+  return getBackend() === 'wasm' && x instanceof Float32Array && dy instanceof Float32Array ? 'float32' : 'float64';
+}
+
+/** The partial of the chunk whose float64 region starts at out[o], as a zeroed array of `type`. */
+function partialIn(out: Float64Array, o: number, size: number, type: PartialType): Storage {
+  const partial = type === 'float32' ? new Float32Array(out.buffer, out.byteOffset + o * 8, size) : out.subarray(o, o + size);
+  partial.fill(0);
+  return partial;
+}
+
+function weightGradChunk(
+  g: Conv2dGeometry, plan: ImagePlan, x: Storage, xOffset: number, dy: Storage, dyOffset: number, type: PartialType,
+): ChunkFn {
   const weightSize = g.cOut * (g.cIn / g.groups) * g.kH * g.kW;
   return (chunk, out, o) => {
     const [n0, n1] = imagesOf(plan, g.n, chunk);
-    out.fill(0, o, o + weightSize);
-    conv2dBackwardWeightImages(g, x, xOffset, dy, dyOffset, out, o, n0, n1);
+    conv2dBackwardWeightImages(g, x, xOffset, dy, dyOffset, partialIn(out, o, weightSize, type), 0, n0, n1);
   };
 }
 
-/** One float64 partial per chunk, for the serial path (grown when needed). */
+/** One float64 region per chunk's partial, for the serial path (grown when needed). */
 let serialPartials = new Float64Array(0);
 
 /**
  * dw += the gradient of conv2d with respect to its weight, given x and dy: Σ over images of
- * dy_g · colsᵀ, summed per chunk of images in float64 and the chunks added in order (so the same
- * bits on any number of threads; see the file comment).
+ * dy_g · colsᵀ, summed per chunk of images (in float64, or in float32 for float32 operands on the
+ * wasm backend: {@link partialType}) and the chunks added in order in float64 (so the same bits on
+ * any number of threads; see the file comment).
  *
  * @example
  * ```ts
@@ -279,17 +308,18 @@ export function conv2dBackwardWeight(
 ): void {
   const plan = imagePlan(g);
   const weightSize = g.cOut * (g.cIn / g.groups) * g.kH * g.kW;
+  const type = partialType(x, dy);
   let results: Float64Array;
   let offsets: ArrayLike<number>;
   if (useImagePool(plan)) {
     const sx = sharedOperand('conv-x', x, xOffset, g.n * g.cIn * g.h * g.w);
     const sdy = sharedOperand('conv-dy', dy, dyOffset, g.n * g.cOut * g.outH * g.outW);
-    const args: TaskArg[] = [geometryArg(g), sx, 0, sdy, 0, plan.perChunk];
+    const args: TaskArg[] = [geometryArg(g), sx, 0, sdy, 0, plan.perChunk, type === 'float32' ? 32 : 64];
     ({ results, offsets } = runChunks('conv2d-weight-grad', args, plan.nChunks, weightSize, convWeightGradTask(args, 0)));
   } else {
     if (serialPartials.length < plan.nChunks * weightSize) serialPartials = new Float64Array(plan.nChunks * weightSize);
     results = serialPartials;
-    const run = weightGradChunk(g, plan, x, xOffset, dy, dyOffset);
+    const run = weightGradChunk(g, plan, x, xOffset, dy, dyOffset, type);
     const at: number[] = [];
     for (let chunk = 0; chunk < plan.nChunks; chunk++) {
       at.push(chunk * weightSize);
@@ -297,10 +327,13 @@ export function conv2dBackwardWeight(
     }
     offsets = at;
   }
-  // The partials in chunk order, in float64, then once onto dw.
+  // The partials in chunk order, in float64, then once onto dw. A float32 partial lies in the
+  // first half of its float64 region: element i at float32 index 2·offset + i.
+  const partials = type === 'float32' ? new Float32Array(results.buffer, results.byteOffset) : results;
+  const scale = type === 'float32' ? 2 : 1;
   for (let i = 0; i < weightSize; i++) {
     let total = 0;
-    for (let chunk = 0; chunk < plan.nChunks; chunk++) total += results[offsets[chunk]! + i]!;
+    for (let chunk = 0; chunk < plan.nChunks; chunk++) total += partials[offsets[chunk]! * scale + i]!;
     dw[dwOffset + i] += total;
   }
 }
