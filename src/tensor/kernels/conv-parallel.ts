@@ -258,9 +258,9 @@ type PartialType = 'float32' | 'float64';
 /**
  * float32 operands on the wasm backend sum each chunk's weight gradient in float32, as PyTorch
  * does and as the other float32 GEMMs (matmul, linear's weight gradient) do: the float32 GEMM runs
- * four lanes where the float64 one runs two, and it was half the time of the conv's backward
- * (measured 2026-12-05, wasm, 1 thread, the MNIST CNN's convs: 546 → 322 µs and 991 → 565 µs;
- * the bench's conv2d row 4.3 → 2.2 ms; bench/README.md). The JS reference keeps float64 partials
+ * four lanes where the float64 one runs two (measured 2026-12-05, wasm, 1 thread,
+ * `bench/measure-conv-grads.ts weight`: the MNIST CNN's convs 502 → 308 µs and 970 → 573 µs, the
+ * bench's conv2d row 4.36 → 2.20 ms; bench/README.md). The JS reference keeps float64 partials
  * (its float64 GEMM is no slower than its float32 one); float64 operands are float64 throughout.
  */
 function partialType(x: Storage, dy: Storage): PartialType {
