@@ -248,7 +248,7 @@ function convAccumulate(
     for (let grp = 0; grp < g.groups; grp++) {
       const yOff = yOffset + (n * g.cOut + grp * cOutG) * p;
       const xOff = xOffset + (n * g.cIn + grp * cInG) * g.h * g.w;
-      if (wasmCols) wasmIm2col(g, cInG, x, xOff, colsOffset, y);
+      if (wasmCols) wasmIm2col(g, cInG, x, xOff, colsOffset);
       else im2col(g, cInG, x, xOff, cols, colsOffset);
       if (inPlace) gemmInPlace(cOutG, p, k, wt, wOffset + grp * cOutG * k, k, 1, p, 1, y, yOff, p);
       else gemm(cOutG, p, k, wt, wOffset + grp * cOutG * k, k, 1, cols, 0, p, 1, y, yOff);
@@ -403,7 +403,7 @@ export function conv2dBackwardWeightImages(
   for (let n = n0; n < n1; n++) {
     for (let grp = 0; grp < g.groups; grp++) {
       const xOff = xOffset + (n * g.cIn + grp * cInG) * g.h * g.w;
-      if (wasmCols) wasmIm2col(g, cInG, x, xOff, colsOffset, dw);
+      if (wasmCols) wasmIm2col(g, cInG, x, xOff, colsOffset);
       else im2col(g, cInG, x, xOff, cols, colsOffset);
       const dyOff = dyOffset + (n * g.cOut + grp * cOutG) * p;
       const dwOff = dwOffset + grp * cOutG * k;

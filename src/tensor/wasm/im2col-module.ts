@@ -19,17 +19,16 @@ function whileFits(f: FunctionBuilder, i: Local, to: Local, step: number, body: 
   });
 }
 
-/** The (image, columns) float types of the im2col kernels: float64 columns of a float32 image are
- * the weight gradient's (its GEMM sums into float64 partials, kernels/conv-parallel.ts). */
-export const IM2COL_TYPES = [['f32', 'f32'], ['f64', 'f64'], ['f32', 'f64']] as const satisfies readonly (readonly [WasmFloat, WasmFloat])[];
+/** The float types of the im2col kernels (image and columns of the same type). */
+export const IM2COL_TYPES = ['f32', 'f64'] as const satisfies readonly WasmFloat[];
 
-/** The export name of the kernel from `from` images to `to` columns. */
-export function im2colName(from: WasmFloat, to: WasmFloat): string {
-  return from === to ? `im2col_${from}` : `im2col_${from}_${to}`;
+/** The export name of the kernel for images and columns of type `t`. */
+export function im2colName(t: WasmFloat): string {
+  return `im2col_${t}`;
 }
 
 /**
- * Emits `im2col_<from>[_<to>](src, dst, channels, h, w, kH, kW, outH, outW, sH, sW, pH, pW, dH, dW)`, all
+ * Emits `im2col_<t>(src, dst, channels, h, w, kH, kW, outH, outW, sH, sW, pH, pW, dH, dW)`, all
  * addresses in bytes, which computes (x the `channels` planes of h·w elements at src, cols at dst):
  *
  * ```ts
@@ -49,24 +48,13 @@ export function im2colName(from: WasmFloat, to: WasmFloat): string {
  * with lo = pW − j·dW ≤ 0 ? 0 : ⌈(pW − j·dW) / sW⌉ and hi = clamp(⌊(w − 1 + pW − j·dW) / sW⌋ + 1,
  * lo, outW) (0 when w − 1 + pW − j·dW < 0), as in kernels/conv.ts. The copies of [lo, hi) move
  * whole 128-bit vectors when sW = 1 (bits unchanged), one element at a time otherwise; with stride
- * 1 and outW = w a (c, i, j) block is one contiguous copy fixed up afterwards (emitBlock). With
- * `from` f32 and `to` f64 (`im2col_f32_f64`) each value is promoted to float64 (exact, as the JS
- * kernel's store into a Float64Array), two lanes per vector.
+ * 1 and outW = w a (c, i, j) block is one contiguous copy fixed up afterwards (emitBlock).
  */
-export function emitIm2col(m: ModuleBuilder, from: WasmFloat, to: WasmFloat): void {
-  const srcBits = elementBytes(from) === 4 ? 2 : 3;
-  const shiftBits = elementBytes(to) === 4 ? 2 : 3;
-  const promote = from !== to;
-  if (promote && (from !== 'f32' || to !== 'f64')) throw new Error(`im2col: no kernel from ${from} to ${to}`);
-  const lanes = 16 / elementBytes(to);
-  const dstOps = (f: FunctionBuilder) => (to === 'f32' ? f.f32 : f.f64);
-  const srcOps = (f: FunctionBuilder) => (from === 'f32' ? f.f32 : f.f64);
-  /** One element from the address on the stack, converted to the columns' type. */
-  const loadOne = (f: FunctionBuilder): void => {
-    srcOps(f).load();
-    if (promote) f.f64.promote_f32();
-  };
-  m.func(im2colName(from, to), new Array<'i32'>(15).fill('i32'), [], (f, args) => {
+export function emitIm2col(m: ModuleBuilder, t: WasmFloat): void {
+  const shiftBits = elementBytes(t) === 4 ? 2 : 3;
+  const lanes = 16 / elementBytes(t);
+  const ops = (f: FunctionBuilder) => (t === 'f32' ? f.f32 : f.f64);
+  m.func(im2colName(t), new Array<'i32'>(15).fill('i32'), [], (f, args) => {
     const [src, dst, channels, h, w, kH, kW, outH, outW, sH, sW, pH, pW, dH, dW] = args as [
       Local, Local, Local, Local, Local, Local, Local, Local, Local, Local, Local, Local, Local, Local, Local,
     ];
@@ -76,15 +64,15 @@ export function emitIm2col(m: ModuleBuilder, from: WasmFloat, to: WasmFloat): vo
     ];
     const [blocks, rowShift, ohLo, ohHi, dstp, count] = [int(), int(), int(), int(), int(), int()];
     /** Pushes base + index·size. */
-    const address = (base: Local, index: Local, bits = shiftBits): void => {
-      f.get(base); f.get(index); f.i32.const(bits); f.i32.shl(); f.i32.add();
+    const address = (base: Local, index: Local): void => {
+      f.get(base); f.get(index); f.i32.const(shiftBits); f.i32.shl(); f.i32.add();
     };
     /** cols[base + ow] = 0 for ow in [ow, to): vectors, then single elements. */
     const zeroUpTo = (to: Local, base: Local = pos): void => {
       whileFits(f, ow, to, lanes, () => { address(base, ow); f.v128.zero(); f.v128.store(0, 0); });
       f.block(() => f.loop(() => {
         f.get(ow); f.get(to); f.i32.ge_s(); f.br_if(1);
-        address(base, ow); dstOps(f).const(0); dstOps(f).store();
+        address(base, ow); ops(f).const(0); ops(f).store();
         f.addTo(ow, 1);
         f.br(0);
       }));
@@ -92,13 +80,13 @@ export function emitIm2col(m: ModuleBuilder, from: WasmFloat, to: WasmFloat): vo
     /** dst[dBase + ow] = src[sBase + ow] for ow in [ow, to): vectors, then single elements. */
     const copyUpTo = (to: Local, dBase: Local, sBase: Local): void => {
       whileFits(f, ow, to, lanes, () => {
-        address(dBase, ow); address(sBase, ow, srcBits);
-        if (promote) { f.v128.load64_zero(0, 0); f.f64x2.promote_low_f32x4(); } else f.v128.load(0, 0);
+        address(dBase, ow); address(sBase, ow);
+        f.v128.load(0, 0);
         f.v128.store(0, 0);
       });
       f.block(() => f.loop(() => {
         f.get(ow); f.get(to); f.i32.ge_s(); f.br_if(1);
-        address(dBase, ow); address(sBase, ow, srcBits); loadOne(f); dstOps(f).store();
+        address(dBase, ow); address(sBase, ow); ops(f).load(); ops(f).store();
         f.addTo(ow, 1);
         f.br(0);
       }));
@@ -136,7 +124,7 @@ export function emitIm2col(m: ModuleBuilder, from: WasmFloat, to: WasmFloat): vo
           f.ifElse(() => emitBlock(), () => emitRows());
         });
       });
-      f.get(plane); f.get(h); f.get(w); f.i32.mul(); f.i32.const(srcBits); f.i32.shl(); f.i32.add(); f.set(plane);
+      f.get(plane); f.get(h); f.get(w); f.i32.mul(); f.i32.const(shiftBits); f.i32.shl(); f.i32.add(); f.set(plane);
     });
 
     /**
@@ -145,8 +133,7 @@ export function emitIm2col(m: ModuleBuilder, from: WasmFloat, to: WasmFloat): vo
      * columns outside [lo, hi) of every valid row (wrapped reads of a neighbouring row, or of
      * the bytes just outside the plane) are zeroed. The same entries as the row loop. Measured
      * against the row loop (µs per image, 3×3 pad 1, node /tmp micro-bench alternating both
-     * builds, load 3.4): float32 8×14×14 5.03 → 3.85, 16×14×14 9.81 → 7.03, 1×28×28 1.52 → 1.46;
-     * float32 into float64 columns 8×14×14 6.33 → 5.76, 1×28×28 3.14 → 2.45.
+     * builds, load 3.4): float32 8×14×14 5.03 → 3.85, 16×14×14 9.81 → 7.03, 1×28×28 1.52 → 1.46.
      */
     function emitBlock(): void {
       // rowShift = i·dH − pH (ih = oh + rowShift); ohLo = clamp(−rowShift, 0, outH); ohHi = clamp(h − rowShift, ohLo, outH)
@@ -159,7 +146,7 @@ export function emitIm2col(m: ModuleBuilder, from: WasmFloat, to: WasmFloat): vo
       // rows [ohLo, ohHi): cols[pos + ohLo·w + t] = x[plane + (ohLo + rowShift)·w + tap − pW + t]
       f.get(pos); f.get(ohLo); f.get(w); f.i32.mul(); f.i32.const(shiftBits); f.i32.shl(); f.i32.add(); f.set(dstp);
       f.get(plane); f.get(ohLo); f.get(rowShift); f.i32.add(); f.get(w); f.i32.mul(); f.get(tap); f.i32.add(); f.get(pW); f.i32.sub();
-      f.i32.const(srcBits); f.i32.shl(); f.i32.add(); f.set(row);
+      f.i32.const(shiftBits); f.i32.shl(); f.i32.add(); f.set(row);
       f.i32.const(0); f.set(ow); f.get(ohHi); f.get(ohLo); f.i32.sub(); f.get(w); f.i32.mul(); f.set(count);
       copyUpTo(count, dstp, row);
       // the columns outside [lo, hi) of the valid rows: zero
@@ -181,15 +168,15 @@ export function emitIm2col(m: ModuleBuilder, from: WasmFloat, to: WasmFloat): vo
         f.ifElse(() => zeroUpTo(outW), () => {
           // row = plane + (ih·w + tap − pW)·size: x[c, ih, ow·sW + tap − pW] is at row + ow·sW·size
           f.get(plane); f.get(ih); f.get(w); f.i32.mul(); f.get(tap); f.i32.add(); f.get(pW); f.i32.sub();
-          f.i32.const(srcBits); f.i32.shl(); f.i32.add(); f.set(row);
+          f.i32.const(shiftBits); f.i32.shl(); f.i32.add(); f.set(row);
           zeroUpTo(lo);
           f.get(sW); f.i32.const(1); f.i32.eq();
           f.ifElse(() => copyUpTo(hi, pos, row), () => {
             f.block(() => f.loop(() => {
               f.get(ow); f.get(hi); f.i32.ge_s(); f.br_if(1);
               address(pos, ow);
-              f.get(row); f.get(ow); f.get(sW); f.i32.mul(); f.i32.const(srcBits); f.i32.shl(); f.i32.add();
-              loadOne(f); dstOps(f).store();
+              f.get(row); f.get(ow); f.get(sW); f.i32.mul(); f.i32.const(shiftBits); f.i32.shl(); f.i32.add();
+              ops(f).load(); ops(f).store();
               f.addTo(ow, 1);
               f.br(0);
             }));
@@ -206,6 +193,6 @@ export function emitIm2col(m: ModuleBuilder, from: WasmFloat, to: WasmFloat): vo
 export function im2colModuleBytes(): Uint8Array {
   const m = new ModuleBuilder();
   m.importMemory('env', 'memory', 1);
-  for (const [from, to] of IM2COL_TYPES) emitIm2col(m, from, to);
+  for (const t of IM2COL_TYPES) emitIm2col(m, t);
   return m.bytes();
 }

@@ -21,7 +21,7 @@ type Im2colFn = (
 
 /** This thread's im2col kernels, on the GEMM's memory, by export name ({@link im2colName}). */
 const im2colKernels = threadModule('im2col', im2colModuleBytes, ({ exports }) =>
-  new Map(IM2COL_TYPES.map(([from, to]) => [im2colName(from, to), exports[im2colName(from, to)] as Im2colFn])));
+  new Map(IM2COL_TYPES.map((t) => [t, exports[im2colName(t)] as Im2colFn])));
 
 function floatOf(a: Storage): WasmFloat {
   return a instanceof Float32Array ? 'f32' : 'f64';
@@ -29,13 +29,10 @@ function floatOf(a: Storage): WasmFloat {
 
 /**
  * Whether {@link wasmIm2col} can unfold `channels` planes of `x` into columns of `like`'s type:
- * a kernel for the pair of types (the same type, or float32 into float64), and the image fits
- * the scratch region.
+ * the same type (there is no converting kernel), and the image fits the scratch region.
  */
 export function wasmIm2colFits(g: Conv2dGeometry, channels: number, x: Storage, like: Storage): boolean {
-  const from = floatOf(x);
-  const to = floatOf(like);
-  if (!IM2COL_TYPES.some(([f, t]) => f === from && t === to)) return false;
+  if (floatOf(x) !== floatOf(like)) return false;
   // The block copies of a stride-1 conv read up to (kW − 1)·dilationW elements past the image
   // (into columns they then zero): those bytes must lie in the memory too.
   return (channels * g.h * g.w + (g.kW - 1) * g.dilationW) * x.BYTES_PER_ELEMENT <= wasmScratchRegion().byteLength;
@@ -43,8 +40,8 @@ export function wasmIm2colFits(g: Conv2dGeometry, channels: number, x: Storage, 
 
 /**
  * The wasm version of kernels/conv.ts `im2col(g, channels, x, xOffset, cols, colsOffset)` where
- * cols is {@link wasmGemmInPlaceBuffer}`(like).buffer` and `colsOffset` an element offset in it
- * (check {@link wasmIm2colFits}; `like` defaults to x). Overwrites the scratch region.
+ * cols is {@link wasmGemmInPlaceBuffer}`(x).buffer` and `colsOffset` an element offset in it
+ * (check {@link wasmIm2colFits}). Overwrites the scratch region.
  *
  * @example
  * ```ts
@@ -55,16 +52,16 @@ export function wasmIm2colFits(g: Conv2dGeometry, channels: number, x: Storage, 
  * ```
  */
 export function wasmIm2col(
-  g: Conv2dGeometry, channels: number, x: Storage, xOffset: number, colsOffset: number, like: Storage = x,
+  g: Conv2dGeometry, channels: number, x: Storage, xOffset: number, colsOffset: number,
 ): void {
   // The image into the scratch region, in its own type.
   const view = wasmGemmInPlaceBuffer(x).buffer;
   const scratch = wasmScratchRegion().byteOffset;
   const count = channels * g.h * g.w;
   view.set(x.subarray(xOffset, xOffset + count), scratch / x.BYTES_PER_ELEMENT);
-  const kernel = im2colKernels().get(im2colName(floatOf(x), floatOf(like)))!;
+  const kernel = im2colKernels().get(floatOf(x))!;
   kernel(
-    scratch, colsOffset * like.BYTES_PER_ELEMENT, channels, g.h, g.w, g.kH, g.kW, g.outH, g.outW,
+    scratch, colsOffset * x.BYTES_PER_ELEMENT, channels, g.h, g.w, g.kH, g.kW, g.outH, g.outW,
     g.strideH, g.strideW, g.padH, g.padW, g.dilationH, g.dilationW,
   );
 }
