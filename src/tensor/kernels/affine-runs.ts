@@ -98,6 +98,15 @@ export const affineRunsTask: TaskFactory = (args) => {
   const scale = arrayArg(args, 7, name);
   const add = arrayArg(args, 8, name);
   const per = runsPerChunk(length);
+  if (x instanceof Float32Array && out instanceof Float32Array && inWasm(length)
+    && m instanceof Float64Array && scale instanceof Float64Array && add instanceof Float64Array) {
+    // The chunk's runs in one call of the wasm kernel (the same bits; a worker adopts the backend).
+    return (chunk) => {
+      const [r0, count] = [chunk * per, Math.min(runs, (chunk + 1) * per) - chunk * per];
+      const at = (v: Float64Array): Float64Array => v.subarray(r0, r0 + count);
+      wasmAffineRuns(x, xOff + r0 * length, out, oOff + r0 * length, count, length, at(m), at(scale), at(add));
+    };
+  }
   return (chunk, _out, _o, current) => {
     const end = Math.min(runs, (chunk + 1) * per);
     for (let r = chunk * per; r < end; r++) {
@@ -125,6 +134,14 @@ export const gradientRunsTask: TaskFactory = (args) => {
   const b = arrayArg(args, 10, name);
   const c = arrayArg(args, 11, name);
   const per = runsPerChunk(length);
+  if (g instanceof Float32Array && x instanceof Float32Array && out instanceof Float32Array && inWasm(length)
+    && m instanceof Float64Array && a instanceof Float64Array && b instanceof Float64Array && c instanceof Float64Array) {
+    return (chunk) => {
+      const [r0, count] = [chunk * per, Math.min(runs, (chunk + 1) * per) - chunk * per];
+      const at = (v: Float64Array): Float64Array => v.subarray(r0, r0 + count);
+      wasmGradientRuns(g, gOff + r0 * length, x, xOff + r0 * length, out, oOff + r0 * length, count, length, at(m), at(a), at(b), at(c));
+    };
+  }
   return (chunk, _out, _o, current) => {
     const end = Math.min(runs, (chunk + 1) * per);
     for (let r = chunk * per; r < end; r++) {
@@ -135,7 +152,7 @@ export const gradientRunsTask: TaskFactory = (args) => {
 };
 
 /**
- * Whether a float32 pass that stays on this thread runs in wasm (wasm/affine-runs.ts, the same
+ * Whether a float32 pass (or a pool chunk of one) runs in wasm (wasm/affine-runs.ts, the same
  * bits): on the wasm backend, for runs of at least MIN_RUN_LENGTH that fit its pieces.
  */
 function inWasm(length: number): boolean {

@@ -322,6 +322,12 @@ export const channelSumsTask: TaskFactory = (args) => {
   const p = channelPlan(numberArg(args, 2, name), numberArg(args, 3, name), numberArg(args, 4, name));
   const shift = arrayArg(args, 5, name, true) as Float64Array | null;
   const withSq = numberArg(args, 6, name) === 1;
+  // On the wasm backend (a worker adopts the task's) float32 chunks run the emitted kernels,
+  // which give sumsChunk's bits.
+  if (x instanceof Float32Array && getBackend() === 'wasm') {
+    if (withSq) return sumsChunkWasm(x, xOff, p, shift);
+    if (shift === null) return planeSumsChunkWasm(x, xOff, p);
+  }
   return (chunk, out, o) => sumsChunk(x, xOff, p, chunk, shift, withSq, out, o);
 };
 
@@ -334,6 +340,7 @@ export const channelGradSumsTask: TaskFactory = (args) => {
   const xOff = numberArg(args, 3, name);
   const p = channelPlan(numberArg(args, 4, name), numberArg(args, 5, name), numberArg(args, 6, name));
   const mean = arrayArg(args, 7, name, true) as Float64Array | null;
+  if (g instanceof Float32Array && x instanceof Float32Array && getBackend() === 'wasm') return gradChunkWasm(g, gOff, x, xOff, p, mean);
   return (chunk, out, o) => gradChunk(g, gOff, x, xOff, p, chunk, mean, out, o);
 };
 
@@ -355,8 +362,7 @@ export function channelSum(x: Storage, offset: number, shape: readonly number[])
   const sum = new Float64Array(c);
   const args: TaskArg[] = [x, offset, n, c, inner, null, 0];
   const parallel = shouldParallelize(n * c * inner, x);
-  const run = !parallel && x instanceof Float32Array && getBackend() === 'wasm' ? planeSumsChunkWasm(x, offset, p) : channelSumsTask(args, 0);
-  reduceChunks(p, p.chanPer, parallel, 'channel-sums', args, run, sum, null);
+  reduceChunks(p, p.chanPer, parallel, 'channel-sums', args, channelSumsTask(args, 0), sum, null);
   return sum;
 }
 
@@ -382,8 +388,7 @@ export function channelSums(
   const sumSq = new Float64Array(c);
   const args: TaskArg[] = [x, offset, n, c, inner, shift, 1];
   const parallel = shouldParallelize(n * c * inner, x);
-  const run = !parallel && x instanceof Float32Array && getBackend() === 'wasm' ? sumsChunkWasm(x, offset, p, shift) : channelSumsTask(args, 0);
-  reduceChunks(p, 2 * p.chanPer, parallel, 'channel-sums', args, run, sum, sumSq);
+  reduceChunks(p, 2 * p.chanPer, parallel, 'channel-sums', args, channelSumsTask(args, 0), sum, sumSq);
   return { sum, sumSq };
 }
 
@@ -411,9 +416,6 @@ export function channelGradSums(
   const sumGX = new Float64Array(c);
   const args: TaskArg[] = [g, gOffset, x, xOffset, n, c, inner, mean];
   const parallel = shouldParallelize(n * c * inner, g, x);
-  const run = !parallel && g instanceof Float32Array && x instanceof Float32Array && getBackend() === 'wasm'
-    ? gradChunkWasm(g, gOffset, x, xOffset, p, mean)
-    : channelGradSumsTask(args, 0);
-  reduceChunks(p, 2 * p.chanPer, parallel, 'channel-grad-sums', args, run, sumG, sumGX);
+  reduceChunks(p, 2 * p.chanPer, parallel, 'channel-grad-sums', args, channelGradSumsTask(args, 0), sumG, sumGX);
   return { sumG, sumGX };
 }

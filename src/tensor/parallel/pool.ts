@@ -51,9 +51,14 @@ import {
 export const PARALLEL_MIN_ELEMENTS = 65536;
 
 /**
- * The same threshold on the wasm backend, whose single-thread kernels for these passes (relu,
- * the norms' passes and sums, max pooling: wasm/*.ts) run ≈ 1.5–2× the JS ones, while the pool's
- * chunks run the JS kernels: below this, one thread in wasm beats two in JS. Measured 2026-12-05
+ * The same threshold on the wasm backend, whose kernels for these passes (relu, the norms' passes
+ * and sums, max pooling: wasm/*.ts) run ≈ 1.5–2× the JS ones; the pool's chunks run them too (a
+ * worker adopts the task's backend). Below this, one thread beats two: re-measured 2026-12-05
+ * once the norms' chunks ran wasm (they had run the JS kernels), the MNIST CNN train step on 2
+ * threads (`profile-train-step.ts --threads 2 --min-elements N`, two alternations, load ≈ 1):
+ * 6.08–6.60 ms with 64 K, 5.98–6.32 with 128 K, 5.43–6.01 with 256 K, 5.48–5.55 with 512 K;
+ * BatchNorm2d fwd+bwd on [8, 32, 64, 64] (1 M elements, ad-hoc script) on 2 threads 3.22–3.40 ms with wasm
+ * chunks against 4.17–4.21 with JS ones (1 thread 3.88). The first measurement, 2026-12-05
  * (ad-hoc script, wasm backend, 2 threads with this threshold at 64 K against no split, and 1
  * thread; load 1.2–1.5; ms, two alternations): BatchNorm2d fwd+bwd [8,32,32,32] (256 K) 1.36–1.43
  * split against 1.15 not split (1 thread 0.96–1.01); at 1 M elements the split wins — BN
