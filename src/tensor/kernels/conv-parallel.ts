@@ -21,6 +21,7 @@
  * calling thread recomputed meanwhile (a worker stalled for STEAL_IN_PLACE_MS, pool.ts) stops before
  * its next copy, and a copy only ever writes the values the recomputation wrote.
  */
+import { getBackend } from '../backend.js';
 import type { FloatStorage as Storage } from '../dtype.js';
 import { MAX_CHUNKS, arrayArg, numberArg, recordArg, type ChunkFn, type TaskArg, type TaskFactory } from '../parallel/protocol.js';
 import { isShared, poolAvailable, runChunks } from '../parallel/pool.js';
@@ -29,7 +30,6 @@ import {
   conv2dBackwardInputImages, conv2dBackwardWeightImages, conv2dForwardImages, inputGradPlan, type Conv2dGeometry,
   type InputGradPlan,
 } from './conv.js';
-import { getBackend } from '../backend.js';
 import { GEMM_PARALLEL_MIN_MACS } from './gemm-parallel.js';
 
 /** Multiply-adds per chunk at least (whole images): enough that a chunk outweighs claiming it. */
