@@ -83,6 +83,16 @@ function checkRuns(op: string, runs: number, params: readonly Float64Array[]): v
 }
 
 /**
+ * The runs of pool chunk `chunk` (`per` runs each, `runs` in all): the first, how many, and a
+ * per-run constant array cut to them.
+ */
+function chunkRuns(chunk: number, per: number, runs: number): { r0: number; count: number; at: (v: Float64Array) => Float64Array } {
+  const r0 = chunk * per;
+  const count = Math.min(runs, r0 + per) - r0;
+  return { r0, count, at: (v) => v.subarray(r0, r0 + count) };
+}
+
+/**
  * Task 'affine-runs': args [x, xOffset, out, outOffset, runs, length, m, scale, add].
  * Chunk i covers runs [i·per, (i+1)·per).
  */
@@ -102,8 +112,7 @@ export const affineRunsTask: TaskFactory = (args) => {
     && m instanceof Float64Array && scale instanceof Float64Array && add instanceof Float64Array) {
     // The chunk's runs in one call of the wasm kernel (the same bits; a worker adopts the backend).
     return (chunk) => {
-      const [r0, count] = [chunk * per, Math.min(runs, (chunk + 1) * per) - chunk * per];
-      const at = (v: Float64Array): Float64Array => v.subarray(r0, r0 + count);
+      const { r0, count, at } = chunkRuns(chunk, per, runs);
       wasmAffineRuns(x, xOff + r0 * length, out, oOff + r0 * length, count, length, at(m), at(scale), at(add));
     };
   }
@@ -137,8 +146,7 @@ export const gradientRunsTask: TaskFactory = (args) => {
   if (g instanceof Float32Array && x instanceof Float32Array && out instanceof Float32Array && inWasm(length)
     && m instanceof Float64Array && a instanceof Float64Array && b instanceof Float64Array && c instanceof Float64Array) {
     return (chunk) => {
-      const [r0, count] = [chunk * per, Math.min(runs, (chunk + 1) * per) - chunk * per];
-      const at = (v: Float64Array): Float64Array => v.subarray(r0, r0 + count);
+      const { r0, count, at } = chunkRuns(chunk, per, runs);
       wasmGradientRuns(g, gOff + r0 * length, x, xOff + r0 * length, out, oOff + r0 * length, count, length, at(m), at(a), at(b), at(c));
     };
   }
