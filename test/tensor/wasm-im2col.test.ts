@@ -7,16 +7,21 @@
  * Then the convolutions that use it: float64 conv2d forward and weight gradient on the wasm
  * backend (wasm im2col + wasm GEMM) bitwise equal to the JS backend's (float64 GEMMs agree bitwise
  * across backends), with groups and offset operands, and a float32 image's weight gradient summed
- * into float64 (the JS im2col on both backends) likewise. Thread-count determinism of conv2d on the
- * wasm backend: test/tensor/wasm-gemm.test.ts.
+ * into float64 (the JS im2col on both backends) likewise. The GEMM that packs the columns straight
+ * from the image (`wasmUnfoldedGemm`, stride 1 and outW = w) against im2col + `wasmGemmInPlace`,
+ * bitwise, with NaN, infinities and −0 in the image (masked reads must give im2col's zeros), and
+ * float64 convolutions through it (forward and the transposed input gradient, several k-blocks and
+ * column blocks) against the JS backend. Thread-count determinism of conv2d on the wasm backend:
+ * test/tensor/wasm-gemm.test.ts.
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { getBackend, setBackend } from '../../src/index.js';
 import {
-  conv2dBackwardWeightImages, conv2dForwardImages, conv2dGeometry, im2col, type Conv2dGeometry,
+  conv2dBackwardInputImages, conv2dBackwardWeightImages, conv2dForwardImages, conv2dGeometry, im2col, inputGradPlan,
+  type Conv2dGeometry,
 } from '../../src/tensor/kernels/conv.js';
-import { wasmGemmInPlaceBuffer } from '../../src/tensor/wasm/gemm.js';
-import { wasmIm2col, wasmIm2colFits } from '../../src/tensor/wasm/im2col.js';
+import { wasmGemmInPlace, wasmGemmInPlaceBuffer } from '../../src/tensor/wasm/gemm.js';
+import { wasmIm2col, wasmIm2colFits, wasmUnfoldedGemm, wasmUnfoldPlan } from '../../src/tensor/wasm/im2col.js';
 import { expectBitwise, makeRandom } from '../helpers/random.js';
 
 type Floats = Float32Array | Float64Array;
@@ -56,6 +61,19 @@ const SAME: Conv2dGeometry[] = [
   const g = conv2dGeometry([1, c!, h!, w!], [1, c!, kH!, kW!], { stride: [1, 1], padding: [pH!, pW!], dilation: [dH!, dW!], groups: 1 });
   return [g, g]; // once per float type (trial % 2)
 });
+
+/** Random float64 operands of a convolution, each at a random offset in its array. */
+function float64Operands(g: Conv2dGeometry, rnd: () => number): {
+  kSize: number; xOffset: number; wOffset: number; yOffset: number; x: Floats; wt: Floats; bias: Floats; dy: Floats;
+} {
+  const kSize = g.cOut * (g.cIn / g.groups) * g.kH * g.kW;
+  const xOffset = Math.floor(rnd() * 5), wOffset = Math.floor(rnd() * 5), yOffset = Math.floor(rnd() * 5);
+  const x = filled(xOffset + g.n * g.cIn * g.h * g.w, true, rnd);
+  const wt = filled(wOffset + kSize, true, rnd);
+  const bias = filled(g.cOut, true, rnd);
+  const dy = filled(yOffset + g.n * g.cOut * g.outH * g.outW, true, rnd);
+  return { kSize, xOffset, wOffset, yOffset, x, wt, bias, dy };
+}
 
 const savedBackend = getBackend();
 afterAll(() => setBackend(savedBackend));
@@ -112,12 +130,7 @@ describe('wasm im2col', () => {
     const rnd = makeRandom(12);
     for (let trial = 0; trial < 60; trial++) {
       const g = randomGeometry(rnd, trial % 3 === 0 ? 2 : 1);
-      const kSize = g.cOut * (g.cIn / g.groups) * g.kH * g.kW;
-      const xOffset = Math.floor(rnd() * 5), wOffset = Math.floor(rnd() * 5), yOffset = Math.floor(rnd() * 5);
-      const x = filled(xOffset + g.n * g.cIn * g.h * g.w, true, rnd);
-      const wt = filled(wOffset + kSize, true, rnd);
-      const bias = filled(g.cOut, true, rnd);
-      const dy = filled(yOffset + g.n * g.cOut * g.outH * g.outW, true, rnd);
+      const { kSize, xOffset, wOffset, yOffset, x, wt, bias, dy } = float64Operands(g, rnd);
       const run = (backend: 'wasm' | 'js'): [Floats, Floats] => {
         setBackend(backend);
         const y = new Float64Array(yOffset + g.n * g.cOut * g.outH * g.outW);
@@ -149,6 +162,103 @@ describe('wasm im2col', () => {
       };
       const dwJs = run('js');
       expectBitwise(run('wasm'), dwJs, `weight gradient ${JSON.stringify(g)}`);
+    }
+  });
+});
+
+/**
+ * A random stride-1 geometry with outW = w (2·pW = dW·(kW − 1)) and any padding in height, from tiny
+ * to big enough for several k-blocks (K > 256) and column blocks (P > 512).
+ */
+function randomSameGeometry(rnd: () => number): Conv2dGeometry {
+  const int = (lo: number, hi: number): number => lo + Math.floor(rnd() * (hi - lo + 1));
+  for (;;) {
+    const kW = 1 + 2 * int(0, 2), dW = int(1, 2);
+    const kH = int(1, 5), dH = int(1, 2), pH = int(0, 3);
+    const big = rnd() < 0.25;
+    const cIn = big ? int(20, 40) : int(1, 4);
+    const h = big ? int(3, 30) : int(1, 12), w = big ? int(20, 33) : int(1, 17);
+    const g = conv2dGeometry([int(1, 2), cIn, h, w], [int(1, 9), cIn, kH, kW], {
+      stride: [1, 1], padding: [pH, (dW * (kW - 1)) / 2], dilation: [dH, dW], groups: 1,
+    });
+    if (g.outH > 0 && g.outW === g.w) return g;
+  }
+}
+
+/** An image of random values with NaN, ±infinity and −0 at random places (also at the borders). */
+function specialFilled(size: number, f64: boolean, rnd: () => number): Floats {
+  const a = filled(size, f64, rnd);
+  const specials = [Number.NaN, Infinity, -Infinity, -0];
+  for (let i = 0; i < size; i++) if (rnd() < 0.03) a[i] = specials[Math.floor(rnd() * specials.length)]!;
+  return a;
+}
+
+describe('the unfolded GEMM (columns packed straight from the image)', () => {
+  it('gives bitwise what im2col then wasmGemmInPlace give (random "same" geometries, float types, specials)', () => {
+    const rnd = makeRandom(14);
+    let multiBlock = 0;
+    for (let trial = 0; trial < 300; trial++) {
+      const f64 = trial % 2 === 1;
+      const g = trial < SAME.length ? SAME[trial]! : randomSameGeometry(rnd);
+      const channels = g.cIn;
+      const k = channels * g.kH * g.kW;
+      const p = g.outH * g.outW;
+      if (k > 256 && p > 512) multiBlock++;
+      const m = 1 + Math.floor(rnd() * 9);
+      const xOffset = Math.floor(rnd() * 7), wOffset = Math.floor(rnd() * 5), cOffset = Math.floor(rnd() * 5);
+      const x = specialFilled(xOffset + channels * g.h * g.w, f64, rnd);
+      const wt = filled(wOffset + m * k, f64, rnd);
+      const c0 = filled(cOffset + m * p, f64, rnd);
+      const label = `${f64 ? 'float64' : 'float32'} m ${m} ${JSON.stringify(g)}`;
+      // The reference: the columns written by im2col, then packed from the staging region.
+      const expected = c0.slice();
+      const { offset } = wasmGemmInPlaceBuffer(x);
+      wasmIm2col(g, channels, x, xOffset, offset);
+      wasmGemmInPlace(m, p, k, wt, wOffset, k, 1, p, 1, expected, cOffset, p);
+      const plan = wasmUnfoldPlan(g, channels, x, c0);
+      expect(plan, label).not.toBeNull();
+      const actual = c0.slice();
+      wasmUnfoldedGemm(plan!, m, p, k, x, xOffset, wt, wOffset, actual, cOffset);
+      expectBitwise(actual, expected, label);
+    }
+    expect(multiBlock, 'trials with several k-blocks and column blocks').toBeGreaterThan(5);
+  });
+
+  it('is not planned where it does not apply: a stride, outW ≠ w, mixed types, or an image too big for the scratch region', () => {
+    const geometry = (stride: number, pad: number, size: number, channels = 2): Conv2dGeometry =>
+      conv2dGeometry([1, channels, size, size], [1, channels, 3, 3], { stride: [stride, stride], padding: [pad, pad], dilation: [1, 1], groups: 1 });
+    const f32 = new Float32Array(1), f64 = new Float64Array(1);
+    expect(wasmUnfoldPlan(geometry(1, 1, 8), 2, f32, f32)).not.toBeNull();
+    expect(wasmUnfoldPlan(geometry(2, 1, 8), 2, f32, f32)).toBeNull();
+    expect(wasmUnfoldPlan(geometry(1, 0, 8), 2, f32, f32)).toBeNull();
+    expect(wasmUnfoldPlan(geometry(1, 1, 8), 2, f32, f64)).toBeNull();
+    expect(wasmUnfoldPlan(geometry(1, 1, 8), 2, f64, f32)).toBeNull();
+    expect(wasmUnfoldPlan(geometry(1, 1, 512, 4), 4, f32, f32)).toBeNull(); // 4 MiB of image alone
+  });
+
+  it('float64 conv2d forward and input gradient through it are bitwise the JS backend\'s (several blocks, offsets)', () => {
+    const rnd = makeRandom(15);
+    for (let trial = 0; trial < 40; trial++) {
+      const g0 = randomSameGeometry(rnd);
+      // At least 8 input channels in half the trials: the input gradient then runs as a transposed
+      // convolution (kernels/conv.ts inputGradPlan), itself through the unfolded GEMM.
+      const cIn = trial % 2 === 0 ? Math.max(8, g0.cIn) : g0.cIn;
+      const g = conv2dGeometry([g0.n, cIn, g0.h, g0.w], [g0.cOut, cIn, g0.kH, g0.kW], {
+        stride: [1, 1], padding: [g0.padH, g0.padW], dilation: [g0.dilationH, g0.dilationW], groups: 1,
+      });
+      const { xOffset, wOffset, yOffset, x, wt, bias, dy } = float64Operands(g, rnd);
+      const run = (backend: 'wasm' | 'js'): [Floats, Floats] => {
+        setBackend(backend);
+        const y = new Float64Array(yOffset + g.n * g.cOut * g.outH * g.outW);
+        conv2dForwardImages(g, x, xOffset, wt, wOffset, bias, 0, y, yOffset, 0, g.n);
+        const dx = new Float64Array(xOffset + g.n * g.cIn * g.h * g.w);
+        conv2dBackwardInputImages(g, inputGradPlan(g, wt, wOffset, dx), dy, yOffset, dx, xOffset, 0, g.n);
+        return [y, dx];
+      };
+      const [yJs, dxJs] = run('js');
+      const [yWasm, dxWasm] = run('wasm');
+      expectBitwise(yWasm, yJs, `forward ${JSON.stringify(g)}`);
+      expectBitwise(dxWasm, dxJs, `input gradient ${JSON.stringify(g)}`);
     }
   });
 });

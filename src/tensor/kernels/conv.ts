@@ -7,7 +7,7 @@
 //   grad weight  dW_g [Cout/g, K] += dy_g · colsᵀ
 import { getBackend } from '../backend.js';
 import type { FloatStorage as Storage } from '../dtype.js';
-import { wasmIm2col, wasmIm2colFits } from '../wasm/im2col.js';
+import { wasmIm2col, wasmIm2colFits, wasmUnfoldedGemm, wasmUnfoldPlan, type UnfoldPlan } from '../wasm/im2col.js';
 import { channelSum } from './channel-reduce.js';
 import { gemmInPlace, gemmInPlaceBuffer, gemmInPlaceFits } from './gemm-backend.js';
 import { gemmShouldParallelize } from './gemm-parallel.js';
@@ -220,6 +220,18 @@ function unfoldsInWasm(g: Conv2dGeometry, channels: number, x: Storage, c: Stora
 }
 
 /**
+ * On the wasm backend, the plan of the GEMM that packs im2col's columns straight from the image
+ * (wasm/im2col.ts `wasmUnfoldPlan`: stride 1 and outW = w, one float type), else null. It skips
+ * writing the columns and packing them again. Measured (`npx tsx bench/measure-conv-grads.ts`, 1
+ * thread, float32, two runs alternated with the build before, 2026-12-05): the MNIST CNN's second
+ * conv forward 556–559 → 466–476 µs, its input gradient (a transposed conv) 668 → 481–484 µs, the
+ * bench's conv2d row forward 2089–2150 → 1933–1985 µs, input gradient 2621–2633 → 2090–2215 µs.
+ */
+function unfoldPlan(g: Conv2dGeometry, channels: number, x: Storage, c: Storage): UnfoldPlan | null {
+  return getBackend() === 'wasm' ? wasmUnfoldPlan(g, channels, x, c) : null;
+}
+
+/**
  * y += conv2d(x, w) (no bias) for images [n0, n1), per image and group: im2col, then one GEMM
  * y_g [Cout/g, P] += W_g [Cout/g, K] · cols [K, P]. One GEMM per image measured faster than one
  * over the whole batch (6.1 vs 5.7 GFLOP/s at the MNIST CNN's second conv: a smaller working set).
@@ -239,7 +251,9 @@ function convAccumulate(
   // The columns go straight into the GEMM's buffer when they fit and the GEMM stays on this
   // thread (a GEMM big enough for the pool takes the usual path, which the pool can split; both
   // give the same bits).
-  const inPlace = !gemmShouldParallelize(cOutG, p, k, k, 1, p, 1) && gemmInPlaceFits(k, p, p, 1);
+  const serial = !gemmShouldParallelize(cOutG, p, k, k, 1, p, 1);
+  const unfold = serial ? unfoldPlan(g, cInG, x, y) : null;
+  const inPlace = serial && gemmInPlaceFits(k, p, p, 1);
   const buf = gemmInPlaceBuffer(y);
   const cols = inPlace ? buf.buffer : scratch(y, k * p);
   const colsOffset = inPlace ? buf.offset : 0;
@@ -248,6 +262,10 @@ function convAccumulate(
     for (let grp = 0; grp < g.groups; grp++) {
       const yOff = yOffset + (n * g.cOut + grp * cOutG) * p;
       const xOff = xOffset + (n * g.cIn + grp * cInG) * g.h * g.w;
+      if (unfold !== null) {
+        wasmUnfoldedGemm(unfold, cOutG, p, k, x, xOff, wt, wOffset + grp * cOutG * k, y, yOff);
+        continue;
+      }
       if (wasmCols) wasmIm2col(g, cInG, x, xOff, colsOffset);
       else im2col(g, cInG, x, xOff, cols, colsOffset);
       if (inPlace) gemmInPlace(cOutG, p, k, wt, wOffset + grp * cOutG * k, k, 1, p, 1, y, yOff, p);

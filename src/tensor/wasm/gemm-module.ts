@@ -229,6 +229,60 @@ export function emitPackAlong(m: ModuleBuilder, name: string, t: WasmFloat, widt
   });
 }
 
+/**
+ * Emits `<name>(kc, count, src, table, dst, first)`, packing `count` columns, from column
+ * `first` on, of an im2col matrix that is
+ * never written out into NR-wide panels (W = `width`), straight from the image: row p of the
+ * columns is the image read at a fixed shift, with a mask of 0 or all-ones bits per column (0
+ * where im2col writes a 0: padding, or a read that wrapped onto the next row). The table holds, for
+ * each p, the row's byte offset from `src` and the address of its mask row, two i32s:
+ *
+ * ```ts
+ * for (let l0 = 0; l0 < count; l0 += W)
+ *   for (let p = 0; p < kc; p++)
+ *     for (let w = 0; w < W; w++)
+ *       dst[l0·kc + p·W + w] = bits(src[table[p].offset + first + l0 + w]) & bits(mask[table[p].mask + first + l0 + w]);
+ * ```
+ *
+ * (`first` in elements here; the kernel takes it in bytes.) Loads and ANDs
+ * of whole vectors move the bits unchanged, so a panel is bitwise what im2col then emitPackAcross
+ * would write (wasm/im2col.ts `wasmUnfoldedGemm` builds the table and masks).
+ */
+export function emitPackUnfolded(m: ModuleBuilder, name: string, t: WasmFloat, width: number): void {
+  const size = elementBytes(t);
+  const runBytes = width * size;
+  if (runBytes % 16 !== 0) throw new Error(`wasm emitter: an unfolded panel must be whole vectors, got ${runBytes} bytes`);
+  m.func(name, ['i32', 'i32', 'i32', 'i32', 'i32', 'i32'], [], (f, args) => {
+    const [kc, count, src, table, dst, first] = args as [Local, Local, Local, Local, Local, Local];
+    const [l0, column, entry, tableEnd, s, mask, d] = [
+      f.local('i32'), f.local('i32'), f.local('i32'), f.local('i32'), f.local('i32'), f.local('i32'), f.local('i32'),
+    ];
+    f.get(dst); f.set(d);
+    f.get(table); f.get(kc); f.i32.const(8); f.i32.mul(); f.i32.add(); f.set(tableEnd);
+    // column: the byte offset of panel l0's first column
+    f.get(first); f.set(column);
+    f.forRange(l0, 0, count, width, () => {
+      f.get(table); f.set(entry);
+      // kc ≥ 1: the test sits at the loop's end.
+      f.loop(() => {
+        f.get(src); f.get(entry); f.i32.load(0); f.i32.add(); f.get(column); f.i32.add(); f.set(s);
+        f.get(entry); f.i32.load(4); f.get(column); f.i32.add(); f.set(mask);
+        for (let at = 0; at < runBytes; at += 16) {
+          f.get(d);
+          f.get(s); f.v128.load(at, 0);
+          f.get(mask); f.v128.load(at, 0);
+          f.v128.and();
+          f.v128.store(at, 0);
+        }
+        f.addTo(d, runBytes);
+        f.addTo(entry, 8);
+        f.get(entry); f.get(tableEnd); f.i32.lt_u(); f.br_if(0);
+      });
+      f.addTo(column, runBytes);
+    });
+  });
+}
+
 /** Shuffles two vectors (on the stack) by element: `picks` index the 2L elements of a then b. */
 function shuffleElements(f: FunctionBuilder, size: number, picks: readonly number[]): void {
   f.v128.shuffle(picks.flatMap((e) => Array.from({ length: size }, (_, byte) => e * size + byte)));
@@ -258,7 +312,7 @@ function transpose(f: FunctionBuilder, size: number, row: readonly Local[], half
  * The whole GEMM module: an imported memory ('env', 'memory'), and per float type the kernel
  * `gemm_<t>` and the packing functions: `pack_rows_<t>`, `pack_cols_<t>` (B into NR-wide
  * panels, from a row-major or a column-major block), `pack_a_rows_<t>`, `pack_a_cols_<t>` (A into
- * MR-tall panels, likewise).
+ * MR-tall panels, likewise), `pack_unfolded_<t>` (B as im2col's columns, read from the image).
  */
 export function gemmModuleBytes(tiles: Readonly<Record<WasmFloat, Tile>>): Uint8Array {
   const m = new ModuleBuilder();
@@ -270,6 +324,7 @@ export function gemmModuleBytes(tiles: Readonly<Record<WasmFloat, Tile>>): Uint8
     emitPackAlong(m, `pack_cols_${t}`, t, nr);
     emitPackAlong(m, `pack_a_rows_${t}`, t, tiles[t].mr);
     emitPackAcross(m, `pack_a_cols_${t}`, t, tiles[t].mr);
+    emitPackUnfolded(m, `pack_unfolded_${t}`, t, nr);
   }
   return m.bytes();
 }

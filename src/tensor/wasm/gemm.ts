@@ -96,6 +96,7 @@ const MEMORY_BYTES = SCRATCH_BYTES + SCRATCH_SIZE;
 
 type KernelFn = (mc: number, nc: number, kc: number, aPtr: number, bPtr: number, cPtr: number, ldcBytes: number) => void;
 type PackFn = (kc: number, nc: number, src: number, srcStrideBytes: number, dst: number) => void;
+type PackUnfoldedFn = (kc: number, nc: number, src: number, table: number, dst: number, firstBytes: number) => void;
 
 /** This thread's compiled module, memory and views of it. */
 interface WasmGemm {
@@ -104,6 +105,7 @@ interface WasmGemm {
   packCols: Readonly<Record<WasmFloat, PackFn>>;
   packARows: Readonly<Record<WasmFloat, PackFn>>;
   packACols: Readonly<Record<WasmFloat, PackFn>>;
+  packUnfolded: Readonly<Record<WasmFloat, PackUnfoldedFn>>;
   f32: Float32Array;
   f64: Float64Array;
 }
@@ -188,6 +190,7 @@ function wasmGemm(): WasmGemm {
     packCols: { f32: exports['pack_cols_f32'] as PackFn, f64: exports['pack_cols_f64'] as PackFn },
     packARows: { f32: exports['pack_a_rows_f32'] as PackFn, f64: exports['pack_a_rows_f64'] as PackFn },
     packACols: { f32: exports['pack_a_cols_f32'] as PackFn, f64: exports['pack_a_cols_f64'] as PackFn },
+    packUnfolded: { f32: exports['pack_unfolded_f32'] as PackUnfoldedFn, f64: exports['pack_unfolded_f64'] as PackUnfoldedFn },
     f32: new Float32Array(mem.buffer),
     f64: new Float64Array(mem.buffer),
   };
@@ -317,6 +320,15 @@ function copyC(view: Storage, toRegion: boolean, m: number, nc: number, ncPad: n
   }
 }
 
+/** Packs B's block [kc × nc] at (pc, jc) into the B region: how B is read is the caller's. */
+type PackBlockB = (w: WasmGemm, view: Storage, t: WasmFloat, kc: number, nc: number, pc: number, jc: number) => void;
+
+/** A {@link PackBlockB} for B read through strides from `b` (or, `staged`, from the staging region). */
+function stridedB(b: ArrayLike<number>, bOffset: number, bRowStride: number, bColStride: number, staged: boolean): PackBlockB {
+  return (w, view, t, kc, nc, pc, jc) =>
+    packB(w, view, t, kc, nc, b, bOffset + pc * bRowStride + jc * bColStride, bRowStride, bColStride, staged);
+}
+
 /**
  * The blocked loop shared by {@link wasmGemmPacked} and {@link wasmGemmInPlace}: columns in blocks
  * of NC, then k in blocks of KC (B packed once per block), then rows in blocks of MC (A placed),
@@ -326,7 +338,7 @@ function copyC(view: Storage, toRegion: boolean, m: number, nc: number, ncPad: n
 function blocked(
   m: number, n: number, k: number,
   a: ArrayLike<number>, aOffset: number, aRowStride: number, aColStride: number,
-  b: ArrayLike<number>, bOffset: number, bRowStride: number, bColStride: number, staged: boolean,
+  packBlockB: PackBlockB,
   c: Storage, cOffset: number, ldc: number, cZero: boolean, keep: (() => boolean) | undefined,
 ): void {
   const w = wasmGemm();
@@ -345,7 +357,7 @@ function blocked(
       else copyC(view, true, rows, nc, ncPad, c, cOff, ldc);
       for (let pc = 0; pc < k; pc += KC) {
         const kc = Math.min(KC, k - pc);
-        packB(w, view, t, kc, nc, b, bOffset + pc * bRowStride + jc * bColStride, bRowStride, bColStride, staged);
+        packBlockB(w, view, t, kc, nc, pc, jc);
         // Row blocks of whole tiles, so a block's padding rows never reach the next block's rows.
         const mcBlock = MC - (MC % tile.mr);
         for (let ic = 0; ic < rows; ic += mcBlock) {
@@ -377,7 +389,7 @@ export function wasmGemmPacked(
   b: ArrayLike<number>, bOffset: number, bRowStride: number, bColStride: number,
   c: Storage, cOffset: number, ldc: number,
 ): void {
-  blocked(m, n, k, a, aOffset, aRowStride, aColStride, b, bOffset, bRowStride, bColStride, false, c, cOffset, ldc, false, undefined);
+  blocked(m, n, k, a, aOffset, aRowStride, aColStride, stridedB(b, bOffset, bRowStride, bColStride, false), c, cOffset, ldc, false, undefined);
 }
 
 /**
@@ -400,7 +412,7 @@ export function wasmGemmOverwrite(
   b: ArrayLike<number>, bOffset: number, bRowStride: number, bColStride: number,
   c: Storage, cOffset: number, ldc: number, keep?: () => boolean,
 ): void {
-  blocked(m, n, k, a, aOffset, aRowStride, aColStride, b, bOffset, bRowStride, bColStride, false, c, cOffset, ldc, true, keep);
+  blocked(m, n, k, a, aOffset, aRowStride, aColStride, stridedB(b, bOffset, bRowStride, bColStride, false), c, cOffset, ldc, true, keep);
 }
 
 /**
@@ -437,5 +449,25 @@ export function wasmGemmInPlace(
   const w = wasmGemm();
   const t = floatOf(c);
   const view = t === 'f32' ? w.f32 : w.f64;
-  blocked(m, n, k, a, aOffset, aRowStride, aColStride, view, STAGE_BYTES / elementBytes(t), bRowStride, bColStride, true, c, cOffset, ldc, false, undefined);
+  const staged = stridedB(view, STAGE_BYTES / elementBytes(t), bRowStride, bColStride, true);
+  blocked(m, n, k, a, aOffset, aRowStride, aColStride, staged, c, cOffset, ldc, false, undefined);
+}
+
+/**
+ * C[m×n] += A[m×k] · B where B is im2col's columns of an image already in the module's memory,
+ * never written out: each block of B is packed straight from the image (the `pack_unfolded`
+ * kernel of wasm/gemm-module.ts). `tableBytes` is the address of k entries of two i32s — row p's
+ * byte offset from `srcBytes` (the image's column 0) and the address of its mask row —, which the
+ * caller (wasm/im2col.ts `wasmUnfoldedGemm`) writes with the masks into the scratch region.
+ * Bitwise what {@link wasmGemmInPlace} gives on the columns im2col writes.
+ */
+export function wasmGemmUnfolded(
+  m: number, n: number, k: number,
+  a: ArrayLike<number>, aOffset: number, aRowStride: number, aColStride: number,
+  srcBytes: number, tableBytes: number,
+  c: Storage, cOffset: number, ldc: number,
+): void {
+  const unfolded: PackBlockB = (w, _view, t, kc, nc, pc, jc) =>
+    w.packUnfolded[t](kc, nc, srcBytes, tableBytes + pc * 8, B_BYTES, jc * elementBytes(t));
+  blocked(m, n, k, a, aOffset, aRowStride, aColStride, unfolded, c, cOffset, ldc, false, undefined);
 }

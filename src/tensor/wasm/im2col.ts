@@ -9,7 +9,7 @@
  */
 import type { FloatStorage as Storage } from '../dtype.js';
 import type { Conv2dGeometry } from '../kernels/conv.js';
-import { wasmGemmInPlaceBuffer, wasmScratchRegion } from './gemm.js';
+import { wasmGemmInPlaceBuffer, wasmGemmUnfolded, wasmScratchRegion } from './gemm.js';
 import type { WasmFloat } from './gemm-module.js';
 import { IM2COL_TYPES, im2colModuleBytes, im2colName } from './im2col-module.js';
 import { threadModule } from './thread-module.js';
@@ -19,9 +19,11 @@ type Im2colFn = (
   sH: number, sW: number, pH: number, pW: number, dH: number, dW: number,
 ) => void;
 
-/** This thread's im2col kernels, on the GEMM's memory, by export name ({@link im2colName}). */
-const im2colKernels = threadModule('im2col', im2colModuleBytes, ({ exports }) =>
-  new Map(IM2COL_TYPES.map((t) => [t, exports[im2colName(t)] as Im2colFn])));
+/** This thread's im2col kernels, on the GEMM's memory, by type ({@link im2colName}), and a view of that memory. */
+const im2colModule = threadModule('im2col', im2colModuleBytes, ({ exports, i32 }) => ({
+  kernels: new Map(IM2COL_TYPES.map((t) => [t, exports[im2colName(t)] as Im2colFn])),
+  i32,
+}));
 
 function floatOf(a: Storage): WasmFloat {
   return a instanceof Float32Array ? 'f32' : 'f64';
@@ -59,9 +61,96 @@ export function wasmIm2col(
   const scratch = wasmScratchRegion().byteOffset;
   const count = channels * g.h * g.w;
   view.set(x.subarray(xOffset, xOffset + count), scratch / x.BYTES_PER_ELEMENT);
-  const kernel = im2colKernels().get(floatOf(x))!;
+  const kernel = im2colModule().kernels.get(floatOf(x))!;
   kernel(
     scratch, colsOffset * x.BYTES_PER_ELEMENT, channels, g.h, g.w, g.kH, g.kW, g.outH, g.outW,
     g.strideH, g.strideW, g.padH, g.padW, g.dilationH, g.dilationW,
   );
+}
+
+/**
+ * Where {@link wasmUnfoldedGemm} finds the image, its table and masks in the scratch region (byte
+ * addresses), for one geometry; made by {@link wasmUnfoldPlan}.
+ */
+export interface UnfoldPlan {
+  /** The image's first element. */
+  srcBytes: number;
+  /** K entries of two i32s: row p's offset from srcBytes and its mask row's address. */
+  tableBytes: number;
+  /** Elements of one image (channels·h·w). */
+  imageSize: number;
+}
+
+/** Elements of a mask row: P rounded up to 16, the widest panel (float32, 4 × 4 lanes). */
+function maskRow(p: number): number {
+  return Math.ceil(p / 16) * 16;
+}
+
+/**
+ * Prepares {@link wasmUnfoldedGemm} for `channels` planes of images like `x` (C of `c`'s type), or
+ * returns null where it does not apply: it needs stride 1 and outW = w (then row p = (ch, i, j) of
+ * im2col's columns is the image read at one shift, ch·h·w + (i·dH − pH)·w + j·dW − pW, with the
+ * entries im2col zeroes masked out: rows outside the plane and reads that wrapped onto the next
+ * row), x and C of one type, and the image, its masks (one row per tap) and table in the scratch
+ * region. Writes the masks and the table there; images then go in with each call.
+ */
+export function wasmUnfoldPlan(g: Conv2dGeometry, channels: number, x: Storage, c: Storage): UnfoldPlan | null {
+  if (g.strideH !== 1 || g.strideW !== 1 || g.outW !== g.w || floatOf(x) !== floatOf(c)) return null;
+  const size = x.BYTES_PER_ELEMENT;
+  const { h, w, kH, kW, padH, padW, dilationH, dilationW } = g;
+  const p = g.outH * g.outW;
+  const row = maskRow(p);
+  const taps = kH * kW;
+  const k = channels * taps;
+  const imageSize = channels * h * w;
+  // Reads reach from the first shift (−pH·w − pW) to the last panel's end past the last shift.
+  const before = Math.max(0, padH * w + padW);
+  const lastShift = ((kH - 1) * dilationH - padH) * w + (kW - 1) * dilationW - padW;
+  const after = Math.max(imageSize, (channels - 1) * h * w + row + Math.max(0, lastShift));
+  const roundTo16 = (bytes: number): number => Math.ceil(bytes / 16) * 16;
+  const region = wasmScratchRegion();
+  const srcBytes = region.byteOffset + roundTo16(before * size);
+  const maskBytes = srcBytes + roundTo16(after * size + 16);
+  const tableBytes = maskBytes + taps * row * size;
+  if (tableBytes + k * 8 > region.byteOffset + region.byteLength) return null;
+  const { i32 } = im2colModule();
+  // Masks: all-ones bits (−1 in each 32-bit word of an element) where im2col copies, else 0.
+  const words = size / 4;
+  for (let i = 0; i < kH; i++) {
+    for (let j = 0; j < kW; j++) {
+      const base = (maskBytes + (i * kW + j) * row * size) / 4;
+      i32.fill(0, base, base + row * words);
+      for (let oh = 0; oh < g.outH; oh++) {
+        const ih = oh + i * dilationH - padH;
+        if (ih < 0 || ih >= h) continue;
+        const lo = Math.max(0, padW - j * dilationW);
+        const hi = Math.min(w, w + padW - j * dilationW);
+        if (hi > lo) i32.fill(-1, base + (oh * w + lo) * words, base + (oh * w + hi) * words);
+      }
+    }
+  }
+  for (let ch = 0, entry = tableBytes / 4; ch < channels; ch++) {
+    for (let i = 0; i < kH; i++) {
+      for (let j = 0; j < kW; j++, entry += 2) {
+        i32[entry] = (ch * h * w + (i * dilationH - padH) * w + j * dilationW - padW) * size;
+        i32[entry + 1] = maskBytes + (i * kW + j) * row * size;
+      }
+    }
+  }
+  return { srcBytes, tableBytes, imageSize };
+}
+
+/**
+ * y[m × P] += W[m × K] · im2col(image) on the wasm backend without writing the columns: the image
+ * (from `xOffset`) is copied into the scratch region where `plan` ({@link wasmUnfoldPlan}, for
+ * this geometry, and not overwritten since) expects it, and the GEMM packs B straight from it
+ * (wasm/gemm.ts `wasmGemmUnfolded`). Bitwise what im2col then `wasmGemmInPlace` give.
+ */
+export function wasmUnfoldedGemm(
+  plan: UnfoldPlan, m: number, p: number, k: number, x: Storage, xOffset: number,
+  wt: ArrayLike<number>, wOffset: number, y: Storage, yOffset: number,
+): void {
+  const view = wasmGemmInPlaceBuffer(x).buffer;
+  view.set(x.subarray(xOffset, xOffset + plan.imageSize), plan.srcBytes / x.BYTES_PER_ELEMENT);
+  wasmGemmUnfolded(m, p, k, wt, wOffset, k, 1, plan.srcBytes, plan.tableBytes, y, yOffset, p);
 }
