@@ -320,6 +320,21 @@ function copyC(view: Storage, toRegion: boolean, m: number, nc: number, ncPad: n
   }
 }
 
+/**
+ * What C's block starts from in the C region before the k-blocks are added onto it: C itself
+ * ('add': C += A·B), zeros ('zero': C = A·B, C never read), or one value per row (C = v[row] + A·B,
+ * C never read: conv2d's bias, `values[offset + i]` for row i).
+ */
+type CStart = 'add' | 'zero' | { values: ArrayLike<number>; offset: number };
+
+/** Fills the C region's rows [r0, r0 + rows) of a block of nc columns as `start` says. */
+function startC(view: Storage, start: CStart, r0: number, rows: number, nc: number, ncPad: number, c: Storage, cOff: number, ldc: number): void {
+  const base = C_BYTES / (view instanceof Float32Array ? 4 : 8);
+  if (start === 'add') copyC(view, true, rows, nc, ncPad, c, cOff, ldc);
+  else if (start === 'zero') view.fill(0, base, base + rows * ncPad);
+  else for (let i = 0; i < rows; i++) view.fill(start.values[start.offset + r0 + i]!, base + i * ncPad, base + (i + 1) * ncPad);
+}
+
 /** Packs B's block [kc × nc] at (pc, jc) into the B region: how B is read is the caller's. */
 type PackBlockB = (w: WasmGemm, view: Storage, t: WasmFloat, kc: number, nc: number, pc: number, jc: number) => void;
 
@@ -339,7 +354,7 @@ function blocked(
   m: number, n: number, k: number,
   a: ArrayLike<number>, aOffset: number, aRowStride: number, aColStride: number,
   packBlockB: PackBlockB,
-  c: Storage, cOffset: number, ldc: number, cZero: boolean, keep: (() => boolean) | undefined,
+  c: Storage, cOffset: number, ldc: number, cStart: CStart, keep: (() => boolean) | undefined,
 ): void {
   const w = wasmGemm();
   const t = floatOf(c);
@@ -353,8 +368,7 @@ function blocked(
       const nc = Math.min(NC, n - jc);
       const ncPad = roundUp(nc, nr);
       const cOff = cOffset + r0 * ldc + jc;
-      if (cZero) view.fill(0, C_BYTES / size, C_BYTES / size + rows * ncPad);
-      else copyC(view, true, rows, nc, ncPad, c, cOff, ldc);
+      startC(view, cStart, r0, rows, nc, ncPad, c, cOff, ldc);
       for (let pc = 0; pc < k; pc += KC) {
         const kc = Math.min(KC, k - pc);
         packBlockB(w, view, t, kc, nc, pc, jc);
@@ -389,7 +403,7 @@ export function wasmGemmPacked(
   b: ArrayLike<number>, bOffset: number, bRowStride: number, bColStride: number,
   c: Storage, cOffset: number, ldc: number,
 ): void {
-  blocked(m, n, k, a, aOffset, aRowStride, aColStride, stridedB(b, bOffset, bRowStride, bColStride, false), c, cOffset, ldc, false, undefined);
+  blocked(m, n, k, a, aOffset, aRowStride, aColStride, stridedB(b, bOffset, bRowStride, bColStride, false), c, cOffset, ldc, 'add', undefined);
 }
 
 /**
@@ -412,7 +426,7 @@ export function wasmGemmOverwrite(
   b: ArrayLike<number>, bOffset: number, bRowStride: number, bColStride: number,
   c: Storage, cOffset: number, ldc: number, keep?: () => boolean,
 ): void {
-  blocked(m, n, k, a, aOffset, aRowStride, aColStride, stridedB(b, bOffset, bRowStride, bColStride, false), c, cOffset, ldc, true, keep);
+  blocked(m, n, k, a, aOffset, aRowStride, aColStride, stridedB(b, bOffset, bRowStride, bColStride, false), c, cOffset, ldc, 'zero', keep);
 }
 
 /**
@@ -450,24 +464,28 @@ export function wasmGemmInPlace(
   const t = floatOf(c);
   const view = t === 'f32' ? w.f32 : w.f64;
   const staged = stridedB(view, STAGE_BYTES / elementBytes(t), bRowStride, bColStride, true);
-  blocked(m, n, k, a, aOffset, aRowStride, aColStride, staged, c, cOffset, ldc, false, undefined);
+  blocked(m, n, k, a, aOffset, aRowStride, aColStride, staged, c, cOffset, ldc, 'add', undefined);
 }
 
 /**
- * C[m×n] += A[m×k] · B where B is im2col's columns of an image already in the module's memory,
+ * C[m×n] = rowStart[i] + A[m×k] · B (row i's value from `rowStartOffset + i`; zeros when rowStart
+ * is null; C is overwritten and never read) where B is im2col's columns of an image already in the
+ * module's memory,
  * never written out: each block of B is packed straight from the image (the `pack_unfolded`
  * kernel of wasm/gemm-module.ts). `tableBytes` is the address of k entries of two i32s — row p's
  * byte offset from `srcBytes` (the image's column 0) and the address of its mask row —, which the
  * caller (wasm/im2col.ts `wasmUnfoldedGemm`) writes with the masks into the scratch region.
- * Bitwise what {@link wasmGemmInPlace} gives on the columns im2col writes.
+ * Bitwise what {@link wasmGemmInPlace} gives, on the columns im2col writes, onto a C filled with
+ * each row's value.
  */
 export function wasmGemmUnfolded(
   m: number, n: number, k: number,
   a: ArrayLike<number>, aOffset: number, aRowStride: number, aColStride: number,
   srcBytes: number, tableBytes: number,
-  c: Storage, cOffset: number, ldc: number,
+  c: Storage, cOffset: number, ldc: number, rowStart: ArrayLike<number> | null, rowStartOffset: number,
 ): void {
   const unfolded: PackBlockB = (w, _view, t, kc, nc, pc, jc) =>
     w.packUnfolded[t](kc, nc, srcBytes, tableBytes + pc * 8, B_BYTES, jc * elementBytes(t));
-  blocked(m, n, k, a, aOffset, aRowStride, aColStride, unfolded, c, cOffset, ldc, false, undefined);
+  const start: CStart = rowStart === null ? 'zero' : { values: rowStart, offset: rowStartOffset };
+  blocked(m, n, k, a, aOffset, aRowStride, aColStride, unfolded, c, cOffset, ldc, start, undefined);
 }

@@ -141,16 +141,18 @@ export function wasmUnfoldPlan(g: Conv2dGeometry, channels: number, x: Storage, 
 }
 
 /**
- * y[m × P] += W[m × K] · im2col(image) on the wasm backend without writing the columns: the image
+ * y[m × P] = bias[i] + W[m × K] · im2col(image) (row i's bias at `biasOffset + i`, 0 when bias is
+ * null; y is overwritten, never read) on the wasm backend without writing the columns: the image
  * (from `xOffset`) is copied into the scratch region where `plan` ({@link wasmUnfoldPlan}, for
  * this geometry, and not overwritten since) expects it, and the GEMM packs B straight from it
- * (wasm/gemm.ts `wasmGemmUnfolded`). Bitwise what im2col then `wasmGemmInPlace` give.
+ * (wasm/gemm.ts `wasmGemmUnfolded`). Bitwise what im2col then `wasmGemmInPlace` give onto a y
+ * filled with the bias.
  */
 export function wasmUnfoldedGemm(
   plan: UnfoldPlan, m: number, p: number, k: number, x: Storage, xOffset: number,
-  wt: ArrayLike<number>, wOffset: number, y: Storage, yOffset: number,
+  wt: ArrayLike<number>, wOffset: number, y: Storage, yOffset: number, bias: ArrayLike<number> | null, biasOffset: number,
 ): void {
   const view = wasmGemmInPlaceBuffer(x).buffer;
   view.set(x.subarray(xOffset, xOffset + plan.imageSize), plan.srcBytes / x.BYTES_PER_ELEMENT);
-  wasmGemmUnfolded(m, p, k, wt, wOffset, k, 1, plan.srcBytes, plan.tableBytes, y, yOffset, p);
+  wasmGemmUnfolded(m, p, k, wt, wOffset, k, 1, plan.srcBytes, plan.tableBytes, y, yOffset, p, bias, biasOffset);
 }
