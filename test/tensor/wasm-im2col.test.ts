@@ -21,7 +21,9 @@ import {
   type Conv2dGeometry,
 } from '../../src/tensor/kernels/conv.js';
 import { wasmGemmInPlace, wasmGemmInPlaceBuffer } from '../../src/tensor/wasm/gemm.js';
-import { wasmIm2col, wasmIm2colFits, wasmUnfoldedGemm, wasmUnfoldPlan } from '../../src/tensor/wasm/im2col.js';
+import {
+  wasmIm2col, wasmIm2colFits, wasmUnfoldedGemm, wasmUnfoldedWeightGrad, wasmUnfoldPlan,
+} from '../../src/tensor/wasm/im2col.js';
 import { expectBitwise, makeRandom } from '../helpers/random.js';
 
 type Floats = Float32Array | Float64Array;
@@ -193,40 +195,71 @@ function specialFilled(size: number, f64: boolean, rnd: () => number): Floats {
   return a;
 }
 
+/** One trial of the unfolded GEMM's tests: a geometry, a float type, an image (with specials) at an offset, m rows. */
+interface UnfoldTrial {
+  trial: number; f64: boolean; g: Conv2dGeometry; k: number; p: number; m: number; x: Floats; xOffset: number; label: string;
+}
+
+/** 300 trials: the SAME geometries, then random "same" ones; each float type in turn. */
+function unfoldTrials(rnd: () => number): UnfoldTrial[] {
+  return Array.from({ length: 300 }, (_, trial) => {
+    const f64 = trial % 2 === 1;
+    const g = trial < SAME.length ? SAME[trial]! : randomSameGeometry(rnd);
+    const m = 1 + Math.floor(rnd() * 9);
+    const xOffset = Math.floor(rnd() * 7);
+    const x = specialFilled(xOffset + g.cIn * g.h * g.w, f64, rnd);
+    const label = `${f64 ? 'float64' : 'float32'} m ${m} ${JSON.stringify(g)}`;
+    return { trial, f64, g, k: g.cIn * g.kH * g.kW, p: g.outH * g.outW, m, x, xOffset, label };
+  });
+}
+
 describe('the unfolded GEMM (columns packed straight from the image)', () => {
   it('gives bitwise what im2col then wasmGemmInPlace give onto the bias (random "same" geometries, float types, specials)', () => {
     const rnd = makeRandom(14);
-    let multiBlock = 0;
-    for (let trial = 0; trial < 300; trial++) {
-      const f64 = trial % 2 === 1;
-      const g = trial < SAME.length ? SAME[trial]! : randomSameGeometry(rnd);
-      const channels = g.cIn;
-      const k = channels * g.kH * g.kW;
-      const p = g.outH * g.outW;
-      if (k > 256 && p > 512) multiBlock++;
-      const m = 1 + Math.floor(rnd() * 9);
-      const xOffset = Math.floor(rnd() * 7), wOffset = Math.floor(rnd() * 5), cOffset = Math.floor(rnd() * 5);
-      const x = specialFilled(xOffset + channels * g.h * g.w, f64, rnd);
+    const trials = unfoldTrials(rnd);
+    for (const { trial, f64, g, k, p, m, x, xOffset, label } of trials) {
+      const wOffset = Math.floor(rnd() * 5), cOffset = Math.floor(rnd() * 5);
       const wt = filled(wOffset + m * k, f64, rnd);
       // Rows start at a bias (at an offset), or at 0 without one; C's old values are never read.
       const biasOffset = Math.floor(rnd() * 3);
       const bias = trial % 3 === 0 ? null : filled(biasOffset + m, f64, rnd);
       const c0 = specialFilled(cOffset + m * p, f64, rnd);
-      const label = `${f64 ? 'float64' : 'float32'} m ${m} ${bias === null ? 'no bias' : 'bias'} ${JSON.stringify(g)}`;
       // The reference: C's rows filled with the bias, the columns written by im2col, then packed
       // from the staging region.
       const expected = c0.slice();
       for (let i = 0; i < m; i++) expected.fill(bias === null ? 0 : bias[biasOffset + i]!, cOffset + i * p, cOffset + (i + 1) * p);
       const { offset } = wasmGemmInPlaceBuffer(x);
-      wasmIm2col(g, channels, x, xOffset, offset);
+      wasmIm2col(g, g.cIn, x, xOffset, offset);
       wasmGemmInPlace(m, p, k, wt, wOffset, k, 1, p, 1, expected, cOffset, p);
-      const plan = wasmUnfoldPlan(g, channels, x, c0);
+      const plan = wasmUnfoldPlan(g, g.cIn, x, c0);
       expect(plan, label).not.toBeNull();
       const actual = c0.slice();
       wasmUnfoldedGemm(plan!, m, p, k, x, xOffset, wt, wOffset, actual, cOffset, bias, biasOffset);
+      expectBitwise(actual, expected, `${label} ${bias === null ? 'no bias' : 'bias'}`);
+    }
+    const multiBlock = trials.filter(({ k, p }) => k > 256 && p > 512).length;
+    expect(multiBlock, 'trials with several k-blocks and column blocks').toBeGreaterThanOrEqual(3);
+  });
+
+  it('transposed (the weight gradient, dw += dy · colsᵀ) gives bitwise what im2col then wasmGemmInPlace give', () => {
+    const rnd = makeRandom(16);
+    const trials = unfoldTrials(rnd);
+    for (const { f64, g, k, p, m, x, xOffset, label } of trials) {
+      const dyOffset = Math.floor(rnd() * 5), dwOffset = Math.floor(rnd() * 5);
+      const dy = filled(dyOffset + m * p, f64, rnd);
+      const dw0 = filled(dwOffset + m * k, f64, rnd); // accumulated onto
+      const expected = dw0.slice();
+      const { offset } = wasmGemmInPlaceBuffer(x);
+      wasmIm2col(g, g.cIn, x, xOffset, offset);
+      wasmGemmInPlace(m, k, p, dy, dyOffset, p, 1, 1, p, expected, dwOffset, k);
+      const plan = wasmUnfoldPlan(g, g.cIn, x, dw0);
+      expect(plan, label).not.toBeNull();
+      const actual = dw0.slice();
+      wasmUnfoldedWeightGrad(plan!, m, p, k, x, xOffset, dy, dyOffset, actual, dwOffset);
       expectBitwise(actual, expected, label);
     }
-    expect(multiBlock, 'trials with several k-blocks and column blocks').toBeGreaterThanOrEqual(3);
+    const multiBlock = trials.filter(({ k, p }) => k > 512 && p > 256).length;
+    expect(multiBlock, 'trials with several column blocks (K > 512) and k-blocks (P > 256)').toBeGreaterThanOrEqual(3);
   });
 
   it('is not planned where it does not apply: a stride, outW ≠ w, mixed types, or an image too big for the scratch region', () => {
@@ -241,7 +274,7 @@ describe('the unfolded GEMM (columns packed straight from the image)', () => {
     expect(wasmUnfoldPlan(geometry(1, 1, 512, 4), 4, f32, f32)).toBeNull(); // 4 MiB of image alone
   });
 
-  it('float64 conv2d forward and input gradient through it are bitwise the JS backend\'s (several blocks, offsets)', () => {
+  it('float64 conv2d forward, input and weight gradients through it are bitwise the JS backend\'s (several blocks, offsets)', () => {
     const rnd = makeRandom(15);
     for (let trial = 0; trial < 40; trial++) {
       const g0 = randomSameGeometry(rnd);
@@ -251,19 +284,22 @@ describe('the unfolded GEMM (columns packed straight from the image)', () => {
       const g = conv2dGeometry([g0.n, cIn, g0.h, g0.w], [g0.cOut, cIn, g0.kH, g0.kW], {
         stride: [1, 1], padding: [g0.padH, g0.padW], dilation: [g0.dilationH, g0.dilationW], groups: 1,
       });
-      const { xOffset, wOffset, yOffset, x, wt, bias, dy } = float64Operands(g, rnd);
-      const run = (backend: 'wasm' | 'js'): [Floats, Floats] => {
+      const { kSize, xOffset, wOffset, yOffset, x, wt, bias, dy } = float64Operands(g, rnd);
+      const run = (backend: 'wasm' | 'js'): [Floats, Floats, Floats] => {
         setBackend(backend);
         const y = new Float64Array(yOffset + g.n * g.cOut * g.outH * g.outW);
         conv2dForwardImages(g, x, xOffset, wt, wOffset, bias, 0, y, yOffset, 0, g.n);
         const dx = new Float64Array(xOffset + g.n * g.cIn * g.h * g.w);
         conv2dBackwardInputImages(g, inputGradPlan(g, wt, wOffset, dx), dy, yOffset, dx, xOffset, 0, g.n);
-        return [y, dx];
+        const dw = filled(wOffset + kSize, true, makeRandom(trial)); // accumulated onto
+        conv2dBackwardWeightImages(g, x, xOffset, dy, yOffset, dw, wOffset, 0, g.n);
+        return [y, dx, dw];
       };
-      const [yJs, dxJs] = run('js');
-      const [yWasm, dxWasm] = run('wasm');
+      const [yJs, dxJs, dwJs] = run('js');
+      const [yWasm, dxWasm, dwWasm] = run('wasm');
       expectBitwise(yWasm, yJs, `forward ${JSON.stringify(g)}`);
       expectBitwise(dxWasm, dxJs, `input gradient ${JSON.stringify(g)}`);
+      expectBitwise(dwWasm, dwJs, `weight gradient ${JSON.stringify(g)}`);
     }
   });
 });

@@ -7,7 +7,9 @@
 //   grad weight  dW_g [Cout/g, K] += dy_g · colsᵀ
 import { getBackend } from '../backend.js';
 import type { FloatStorage as Storage } from '../dtype.js';
-import { wasmIm2col, wasmIm2colFits, wasmUnfoldedGemm, wasmUnfoldPlan, type UnfoldPlan } from '../wasm/im2col.js';
+import {
+  wasmIm2col, wasmIm2colFits, wasmUnfoldedGemm, wasmUnfoldedWeightGrad, wasmUnfoldPlan, type UnfoldPlan,
+} from '../wasm/im2col.js';
 import { channelSum } from './channel-reduce.js';
 import { gemmInPlace, gemmInPlaceBuffer, gemmInPlaceFits } from './gemm-backend.js';
 import { gemmShouldParallelize } from './gemm-parallel.js';
@@ -395,6 +397,17 @@ function flippedWeight(g: Conv2dGeometry, wt: ArrayLike<number>, wOffset: number
 }
 
 /**
+ * The weight gradient packs the transposed columns straight from the image (wasm/im2col.ts
+ * `wasmUnfoldedWeightGrad`) when they have at least this many rows (K = Cin/groups·kH·kW): its
+ * panels are 8 rows wide and read every row through a mask, so a small K pays for its padding
+ * rows and its masks where im2col's copies are cheap. Measured (bench/measure-conv-grads.ts
+ * weight, 1 thread, float32, two runs alternated with im2col + the in-place GEMM, 2026-12-05):
+ * K = 9 (MNIST CNN conv 1) 301–308 → 335–336 µs, K = 72 (its conv 2) 564–573 → 517–518 µs, K = 144
+ * (the bench's conv2d row) 2201–2234 → 2102–2117 µs.
+ */
+const UNFOLDED_WEIGHT_GRAD_MIN_ROWS = 32;
+
+/**
  * dw += Σ over images [n0, n1) of the gradient of conv2d with respect to its weight, given x and
  * dy: dW_g [Cout/g, K] += dy_g [Cout/g, P] · colsᵀ per image and group.
  */
@@ -412,7 +425,9 @@ export function conv2dBackwardWeightImages(
   // B = colsᵀ: element (p, r) at cols[r·P + p] (row stride 1, column stride P), read in place in
   // the GEMM's buffer when it fits, else from the scratch columns (the packing then reads it
   // through the same strides).
-  const inPlace = !gemmShouldParallelize(cOutG, k, p, p, 1, 1, p) && gemmInPlaceFits(p, k, 1, p);
+  const serial = !gemmShouldParallelize(cOutG, k, p, p, 1, 1, p);
+  const unfold = serial && k >= UNFOLDED_WEIGHT_GRAD_MIN_ROWS ? unfoldPlan(g, cInG, x, dw) : null;
+  const inPlace = serial && gemmInPlaceFits(p, k, 1, p);
   const buf = gemmInPlaceBuffer(dw);
   const cols = inPlace ? buf.buffer : scratch(dy, k * p);
   const colsOffset = inPlace ? buf.offset : 0;
@@ -420,6 +435,11 @@ export function conv2dBackwardWeightImages(
   for (let n = n0; n < n1; n++) {
     for (let grp = 0; grp < g.groups; grp++) {
       const xOff = xOffset + (n * g.cIn + grp * cInG) * g.h * g.w;
+      if (unfold !== null) {
+        const dyOff = dyOffset + (n * g.cOut + grp * cOutG) * p;
+        wasmUnfoldedWeightGrad(unfold, cOutG, p, k, x, xOff, dy, dyOff, dw, dwOffset + grp * cOutG * k);
+        continue;
+      }
       if (wasmCols) wasmIm2col(g, cInG, x, xOff, colsOffset);
       else im2col(g, cInG, x, xOff, cols, colsOffset);
       const dyOff = dyOffset + (n * g.cOut + grp * cOutG) * p;

@@ -283,6 +283,77 @@ export function emitPackUnfolded(m: ModuleBuilder, name: string, t: WasmFloat, w
   });
 }
 
+/**
+ * Emits `<name>(kc, count, src, table, dst, first)`, the transposed case of emitPackUnfolded: B is
+ * the transpose of im2col's columns (conv2d's weight gradient, dW += dy · colsᵀ), so B's line l (a
+ * column of B) is row l of the columns, read from the image at `src + table[l].offset` with the
+ * mask at `table[l].mask`, and B's row p is pixel `first + p`:
+ *
+ * ```ts
+ * for (let l0 = 0; l0 < count; l0 += W)
+ *   for (let p = 0; p < kc; p++)
+ *     for (let w = 0; w < W; w++)
+ *       dst[l0·kc + p·W + w] = bits(src[table[l0 + w].offset + first + p]) & bits(mask[table[l0 + w].mask + first + p]);
+ * ```
+ *
+ * (`first` in elements here; the kernel takes it in bytes.) As emitPackAlong, p goes L = 16 / size
+ * at a time through an L×L transpose of masked vectors, then one element at a time (its 32-bit
+ * words ANDed). The last panel reads the table past `count`: the caller pads the table with
+ * entries whose mask is all zeros.
+ */
+export function emitPackUnfoldedAlong(m: ModuleBuilder, name: string, t: WasmFloat, width: number): void {
+  const size = elementBytes(t);
+  const lanes = 16 / size;
+  if (width % lanes !== 0) throw new Error(`wasm emitter: a transposed unfolded panel must be whole vectors, got ${width} lines`);
+  m.func(name, ['i32', 'i32', 'i32', 'i32', 'i32', 'i32'], [], (f, args) => {
+    const [kc, count, src, table, dst, first] = args as [Local, Local, Local, Local, Local, Local];
+    const [l0, p, at, d, kcVectors, entry] = [f.local('i32'), f.local('i32'), f.local('i32'), f.local('i32'), f.local('i32'), f.local('i32')];
+    const lineSrc = Array.from({ length: width }, () => f.local('i32'));
+    const lineMask = Array.from({ length: width }, () => f.local('i32'));
+    const row = Array.from({ length: lanes }, () => f.local('v128'));
+    const half = Array.from({ length: lanes }, () => f.local('v128'));
+    f.get(kc); f.get(kc); f.i32.const(lanes); f.i32.rem_u(); f.i32.sub(); f.set(kcVectors);
+    f.get(dst); f.set(d);
+    f.get(table); f.set(entry);
+    f.forRange(l0, 0, count, width, () => {
+      // Each line's first element and first mask word of this block.
+      for (let w = 0; w < width; w++) {
+        f.get(src); f.get(entry); f.i32.load(w * 8); f.i32.add(); f.get(first); f.i32.add(); f.set(lineSrc[w]!);
+        f.get(entry); f.i32.load(w * 8 + 4); f.get(first); f.i32.add(); f.set(lineMask[w]!);
+      }
+      f.addTo(entry, width * 8);
+      f.i32.const(0); f.set(at);
+      f.forRange(p, 0, kcVectors, lanes, () => {
+        for (let g = 0; g < width / lanes; g++) {
+          for (let i = 0; i < lanes; i++) {
+            f.get(lineSrc[g * lanes + i]!); f.get(at); f.i32.add(); f.v128.load(0, 0);
+            f.get(lineMask[g * lanes + i]!); f.get(at); f.i32.add(); f.v128.load(0, 0);
+            f.v128.and();
+            f.set(row[i]!);
+          }
+          const out = transpose(f, size, row, half);
+          out.forEach((emitOut, q) => { f.get(d); emitOut(); f.v128.store(q * width * size + g * 16, 0); });
+        }
+        f.addTo(d, lanes * width * size);
+        f.addTo(at, lanes * size);
+      });
+      f.forRange(p, kcVectors, kc, 1, () => {
+        for (let w = 0; w < width; w++) {
+          for (let word = 0; word < size; word += 4) {
+            f.get(d);
+            f.get(lineSrc[w]!); f.get(at); f.i32.add(); f.i32.load(word);
+            f.get(lineMask[w]!); f.get(at); f.i32.add(); f.i32.load(word);
+            f.i32.and();
+            f.i32.store(w * size + word);
+          }
+        }
+        f.addTo(d, width * size);
+        f.addTo(at, size);
+      });
+    });
+  });
+}
+
 /** Shuffles two vectors (on the stack) by element: `picks` index the 2L elements of a then b. */
 function shuffleElements(f: FunctionBuilder, size: number, picks: readonly number[]): void {
   f.v128.shuffle(picks.flatMap((e) => Array.from({ length: size }, (_, byte) => e * size + byte)));
@@ -312,7 +383,8 @@ function transpose(f: FunctionBuilder, size: number, row: readonly Local[], half
  * The whole GEMM module: an imported memory ('env', 'memory'), and per float type the kernel
  * `gemm_<t>` and the packing functions: `pack_rows_<t>`, `pack_cols_<t>` (B into NR-wide
  * panels, from a row-major or a column-major block), `pack_a_rows_<t>`, `pack_a_cols_<t>` (A into
- * MR-tall panels, likewise), `pack_unfolded_<t>` (B as im2col's columns, read from the image).
+ * MR-tall panels, likewise), `pack_unfolded_<t>`, `pack_unfolded_cols_<t>` (B as im2col's columns or their
+ * transpose, read from the image).
  */
 export function gemmModuleBytes(tiles: Readonly<Record<WasmFloat, Tile>>): Uint8Array {
   const m = new ModuleBuilder();
@@ -325,6 +397,7 @@ export function gemmModuleBytes(tiles: Readonly<Record<WasmFloat, Tile>>): Uint8
     emitPackAlong(m, `pack_a_rows_${t}`, t, tiles[t].mr);
     emitPackAcross(m, `pack_a_cols_${t}`, t, tiles[t].mr);
     emitPackUnfolded(m, `pack_unfolded_${t}`, t, nr);
+    emitPackUnfoldedAlong(m, `pack_unfolded_cols_${t}`, t, nr);
   }
   return m.bytes();
 }

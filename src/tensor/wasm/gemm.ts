@@ -106,6 +106,7 @@ interface WasmGemm {
   packARows: Readonly<Record<WasmFloat, PackFn>>;
   packACols: Readonly<Record<WasmFloat, PackFn>>;
   packUnfolded: Readonly<Record<WasmFloat, PackUnfoldedFn>>;
+  packUnfoldedCols: Readonly<Record<WasmFloat, PackUnfoldedFn>>;
   f32: Float32Array;
   f64: Float64Array;
 }
@@ -191,6 +192,7 @@ function wasmGemm(): WasmGemm {
     packARows: { f32: exports['pack_a_rows_f32'] as PackFn, f64: exports['pack_a_rows_f64'] as PackFn },
     packACols: { f32: exports['pack_a_cols_f32'] as PackFn, f64: exports['pack_a_cols_f64'] as PackFn },
     packUnfolded: { f32: exports['pack_unfolded_f32'] as PackUnfoldedFn, f64: exports['pack_unfolded_f64'] as PackUnfoldedFn },
+    packUnfoldedCols: { f32: exports['pack_unfolded_cols_f32'] as PackUnfoldedFn, f64: exports['pack_unfolded_cols_f64'] as PackUnfoldedFn },
     f32: new Float32Array(mem.buffer),
     f64: new Float64Array(mem.buffer),
   };
@@ -488,4 +490,23 @@ export function wasmGemmUnfolded(
     w.packUnfolded[t](kc, nc, srcBytes, tableBytes + pc * 8, B_BYTES, jc * elementBytes(t));
   const start: CStart = rowStart === null ? 'zero' : { values: rowStart, offset: rowStartOffset };
   blocked(m, n, k, a, aOffset, aRowStride, aColStride, unfolded, c, cOffset, ldc, start, undefined);
+}
+
+/**
+ * C[m×n] += A[m×k] · Bᵀ-of-columns: B[k×n] is the transpose of im2col's columns (n = K rows of
+ * columns, k = P pixels), packed straight from the image in the module's memory as
+ * {@link wasmGemmUnfolded} does (the `pack_unfolded_cols` kernel; the table must be padded to a
+ * whole panel past n, wasm/im2col.ts `wasmUnfoldPlan` does). conv2d's weight gradient. Bitwise what
+ * {@link wasmGemmInPlace} gives on the columns im2col writes, read with row stride 1 and column
+ * stride P.
+ */
+export function wasmGemmUnfoldedTransposed(
+  m: number, n: number, k: number,
+  a: ArrayLike<number>, aOffset: number, aRowStride: number, aColStride: number,
+  srcBytes: number, tableBytes: number,
+  c: Storage, cOffset: number, ldc: number,
+): void {
+  const unfolded: PackBlockB = (w, _view, t, kc, nc, pc, jc) =>
+    w.packUnfoldedCols[t](kc, nc, srcBytes, tableBytes + jc * 8, B_BYTES, pc * elementBytes(t));
+  blocked(m, n, k, a, aOffset, aRowStride, aColStride, unfolded, c, cOffset, ldc, 'add', undefined);
 }

@@ -9,7 +9,7 @@
  */
 import type { FloatStorage as Storage } from '../dtype.js';
 import type { Conv2dGeometry } from '../kernels/conv.js';
-import { wasmGemmInPlaceBuffer, wasmGemmUnfolded, wasmScratchRegion } from './gemm.js';
+import { wasmGemmInPlaceBuffer, wasmGemmUnfolded, wasmGemmUnfoldedTransposed, wasmScratchRegion } from './gemm.js';
 import type { WasmFloat } from './gemm-module.js';
 import { IM2COL_TYPES, im2colModuleBytes, im2colName } from './im2col-module.js';
 import { threadModule } from './thread-module.js';
@@ -75,7 +75,11 @@ export function wasmIm2col(
 export interface UnfoldPlan {
   /** The image's first element. */
   srcBytes: number;
-  /** K entries of two i32s: row p's offset from srcBytes and its mask row's address. */
+  /**
+   * K entries of two i32s, row p's offset from srcBytes and its mask row's address, then entries
+   * up to a multiple of 16 that read the image's start through a mask of zeros (the transposed
+   * packing reads whole panels of rows).
+   */
   tableBytes: number;
   /** Elements of one image (channels·h·w). */
   imageSize: number;
@@ -111,9 +115,13 @@ export function wasmUnfoldPlan(g: Conv2dGeometry, channels: number, x: Storage, 
   const region = wasmScratchRegion();
   const srcBytes = region.byteOffset + roundTo16(before * size);
   const maskBytes = srcBytes + roundTo16(after * size + 16);
-  const tableBytes = maskBytes + taps * row * size;
-  if (tableBytes + k * 8 > region.byteOffset + region.byteLength) return null;
+  // One mask row per tap, then a row of zeros for the table's padding entries.
+  const zeroMaskBytes = maskBytes + taps * row * size;
+  const tableBytes = zeroMaskBytes + row * size;
+  const entries = Math.ceil(k / 16) * 16;
+  if (tableBytes + entries * 8 > region.byteOffset + region.byteLength) return null;
   const { i32 } = im2colModule();
+  i32.fill(0, zeroMaskBytes / 4, tableBytes / 4);
   // Masks: all-ones bits (−1 in each 32-bit word of an element) where im2col copies, else 0.
   const words = size / 4;
   for (let i = 0; i < kH; i++) {
@@ -137,6 +145,10 @@ export function wasmUnfoldPlan(g: Conv2dGeometry, channels: number, x: Storage, 
       }
     }
   }
+  for (let entry = (tableBytes + k * 8) / 4; entry < (tableBytes + entries * 8) / 4; entry += 2) {
+    i32[entry] = 0;
+    i32[entry + 1] = zeroMaskBytes;
+  }
   return { srcBytes, tableBytes, imageSize };
 }
 
@@ -155,4 +167,19 @@ export function wasmUnfoldedGemm(
   const view = wasmGemmInPlaceBuffer(x).buffer;
   view.set(x.subarray(xOffset, xOffset + plan.imageSize), plan.srcBytes / x.BYTES_PER_ELEMENT);
   wasmGemmUnfolded(m, p, k, wt, wOffset, k, 1, plan.srcBytes, plan.tableBytes, y, yOffset, p, bias, biasOffset);
+}
+
+/**
+ * dw[m × K] += dy[m × P] · im2col(image)ᵀ (conv2d's weight gradient for one image and group) on the
+ * wasm backend without writing the columns: the image goes into the scratch region as for
+ * {@link wasmUnfoldedGemm} and the GEMM packs the transposed columns straight from it
+ * (wasm/gemm.ts `wasmGemmUnfoldedTransposed`). Bitwise what im2col then `wasmGemmInPlace` give.
+ */
+export function wasmUnfoldedWeightGrad(
+  plan: UnfoldPlan, m: number, p: number, k: number, x: Storage, xOffset: number,
+  dy: ArrayLike<number>, dyOffset: number, dw: Storage, dwOffset: number,
+): void {
+  const view = wasmGemmInPlaceBuffer(x).buffer;
+  view.set(x.subarray(xOffset, xOffset + plan.imageSize), plan.srcBytes / x.BYTES_PER_ELEMENT);
+  wasmGemmUnfoldedTransposed(m, k, p, dy, dyOffset, p, 1, plan.srcBytes, plan.tableBytes, dw, dwOffset, k);
 }
