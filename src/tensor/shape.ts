@@ -95,7 +95,8 @@ export function normalizeDims(dim: number | readonly number[] | undefined, ndim:
 
 /** Resolves a reshape target with at most one -1 entry; `inputShape` (if given) is named in errors. */
 export function inferShape(shape: readonly number[], size: number, where: string, inputShape?: Shape): number[] {
-  const input = inputShape === undefined ? `size ${size}` : `shape ${shapeString(inputShape)} (size ${size})`;
+  // The input's description, built only for an error (reshape is on the hot path of every op chain).
+  const input = (): string => (inputShape === undefined ? `size ${size}` : `shape ${shapeString(inputShape)} (size ${size})`);
   let inferred = -1;
   let known = 1;
   for (let i = 0; i < shape.length; i++) {
@@ -112,11 +113,11 @@ export function inferShape(shape: readonly number[], size: number, where: string
   const out = [...shape];
   if (inferred >= 0) {
     if (known === 0 || size % known !== 0) {
-      throw new Error(`${where}: shape [${shape.join(', ')}] is invalid for input of ${input}`);
+      throw new Error(`${where}: shape [${shape.join(', ')}] is invalid for input of ${input()}`);
     }
     out[inferred] = size / known;
   } else if (known !== size) {
-    throw new Error(`${where}: shape [${shape.join(', ')}] is invalid for input of ${input}`);
+    throw new Error(`${where}: shape [${shape.join(', ')}] is invalid for input of ${input()}`);
   }
   return out;
 }

@@ -79,9 +79,9 @@ export function conv2d(x: Tensor, weight: Tensor, bias?: Tensor | null, options:
   if (!Number.isInteger(groups) || groups < 1) throw new Error(`${fn}: groups must be a positive integer, got ${groups}`);
   const cIn = x.shape[1]!;
   const [cOut, cInG, kH, kW] = weight.shape as [number, number, number, number];
-  const shapes = `input ${shapeString(x.shape)}, weight ${shapeString(weight.shape)}`;
+  const shapes = (): string => `input ${shapeString(x.shape)}, weight ${shapeString(weight.shape)}`; // for errors only
   if (cOut % groups !== 0) {
-    throw new Error(`${fn}: groups=${groups} must divide the ${cOut} output channels of the weight (${shapes})`);
+    throw new Error(`${fn}: groups=${groups} must divide the ${cOut} output channels of the weight (${shapes()})`);
   }
   if (cInG * groups !== cIn) {
     throw new Error(`${fn}: with groups=${groups}, a weight of shape ${shapeString(weight.shape)} expects ${cInG * groups} input channels, but the input of shape ${shapeString(x.shape)} has ${cIn}`);
@@ -89,7 +89,7 @@ export function conv2d(x: Tensor, weight: Tensor, bias?: Tensor | null, options:
   if (bias !== undefined && bias !== null) {
     checkTensor(bias, 'bias', fn);
     if (bias.ndim !== 1 || bias.shape[0] !== cOut) {
-      throw new Error(`${fn}: bias must have shape [${cOut}] (one per output channel), got ${shapeString(bias.shape)} (${shapes})`);
+      throw new Error(`${fn}: bias must have shape [${cOut}] (one per output channel), got ${shapeString(bias.shape)} (${shapes()})`);
     }
   }
 
@@ -113,7 +113,7 @@ export function conv2d(x: Tensor, weight: Tensor, bias?: Tensor | null, options:
   const paddedH = input.shape[2]! + 2 * padding[0];
   const paddedW = input.shape[3]! + 2 * padding[1];
   if (spanH > paddedH || spanW > paddedW) {
-    throw new Error(`${fn}: the kernel (${spanH}×${spanW} with dilation) is larger than the padded input (${paddedH}×${paddedW}): ${shapes}, padding [${padding.join(', ')}]`);
+    throw new Error(`${fn}: the kernel (${spanH}×${spanW} with dilation) is larger than the padded input (${paddedH}×${paddedW}): ${shapes()}, padding [${padding.join(', ')}]`);
   }
   const [xp, wp, bp] = promoted(input, weight, bias);
   const inputs = bp ? [xp, wp, bp] : [xp, wp];

@@ -55,7 +55,10 @@ export function matmul(a: NDArray, b: NDArray): NDArray {
   if (k !== kb) {
     throw new Error(`matmul: shapes ${shapeString(a.shape)} and ${shapeString(b.shape)} cannot be multiplied (${k} != ${kb})`);
   }
-  const batch = broadcastShapes(a2.shape.slice(0, -2), b2.shape.slice(0, -2), `matmul of ${shapeString(a.shape)} and ${shapeString(b.shape)}: batch dims`);
+  // Batch dims only when either side has them (the label is built only then, for an error).
+  const batch = a2.ndim === 2 && b2.ndim === 2
+    ? []
+    : broadcastShapes(a2.shape.slice(0, -2), b2.shape.slice(0, -2), `matmul of ${shapeString(a.shape)} and ${shapeString(b.shape)}: batch dims`);
   const ae = a2.expand([...batch, m, k]);
   const be = b2.expand([...batch, k, n]);
   const batchSize = batch.reduce((p, d) => p * d, 1);
