@@ -60,7 +60,11 @@ function poisonWasmMemory(): void {
   wasmGemmInPlaceBuffer(new Float64Array(0)).buffer.fill(Number.NaN);
 }
 
-/** Random layouts with ragged edges: sizes around the tile (4×8 / 4×4), KC = 256, MC = 128, NC = 512 (and n = 64: whole tiles, C copied out in one piece). */
+/**
+ * Random layouts with ragged edges: sizes around the tile (4×8 / 4×4), KC = 256, MC = 128, the
+ * column blocks (512 float64, 1024 float32 columns), and n = 64 (whole tiles, C copied out in one
+ * piece); with C's rows back to back and n ragged, C's block is compacted in wasm before its copy.
+ */
 function layouts(count: number, seed: number): Layout[] {
   const rnd = makeRandom(seed);
   const pick = (xs: number[]): number => xs[Math.floor(rnd() * xs.length)]!;
@@ -68,7 +72,7 @@ function layouts(count: number, seed: number): Layout[] {
   for (let i = 0; i < count; i++) {
     out.push({
       m: pick([2, 3, 5, 7, 13, 31, 129, 133]),
-      n: pick([2, 3, 9, 15, 17, 33, 64, 70, 515]),
+      n: pick([2, 3, 9, 15, 17, 33, 64, 70, 515, 1030]),
       k: pick([1, 3, 15, 17, 40, 255, 257, 300]),
       aT: rnd() < 0.5, bT: rnd() < 0.5, gapped: rnd() < 0.2,
       aOffset: pick([0, 1, 3]), bOffset: pick([0, 2, 5]), cOffset: pick([0, 1, 7]), ldcGap: pick([0, 0, 3]),

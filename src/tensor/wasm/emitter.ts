@@ -353,6 +353,11 @@ export class FunctionBuilder {
   br(depth: number): void { this.code.op(0x0c, ...encodeU32(depth)); }
   br_if(depth: number): void { this.code.op(0x0d, ...encodeU32(depth)); }
   drop(): void { this.code.op(0x1a); }
+  /**
+   * memory.copy (bulk memory, WebAssembly 2.0): pops dst, src, byte count (pushed in that order)
+   * and copies with memmove semantics (the ranges may overlap).
+   */
+  memoryCopy(): void { this.code.op(0xfc, ...encodeU32(10), 0, 0); }
   private end(): void { this.code.op(0x0b); }
 
   /**

@@ -354,6 +354,31 @@ export function emitPackUnfoldedAlong(m: ModuleBuilder, name: string, t: WasmFlo
   });
 }
 
+/**
+ * Emits `compact_rows(base, rows, fromStride, toStride)` (bytes): moves rows 1 … rows−1 of a block
+ * whose rows lie `fromStride` apart down to `toStride` apart (toStride ≤ fromStride, each row
+ * toStride bytes long), in order, so the block becomes one contiguous run:
+ *
+ * ```ts
+ * for (let i = 1; i < rows; i++) memmove(base + i·toStride, base + i·fromStride, toStride);
+ * ```
+ *
+ * Row i's new place ends before row i+1's old place begins, so no row is overwritten before it moves.
+ */
+export function emitCompactRows(m: ModuleBuilder): void {
+  m.func('compact_rows', ['i32', 'i32', 'i32', 'i32'], [], (f, args) => {
+    const [base, rows, fromStride, toStride] = args as [Local, Local, Local, Local];
+    const [i, from, to] = [f.local('i32'), f.local('i32'), f.local('i32')];
+    f.get(base); f.get(fromStride); f.i32.add(); f.set(from);
+    f.get(base); f.get(toStride); f.i32.add(); f.set(to);
+    f.forRange(i, 1, rows, 1, () => {
+      f.get(to); f.get(from); f.get(toStride); f.memoryCopy();
+      f.addTo(from, fromStride);
+      f.addTo(to, toStride);
+    });
+  });
+}
+
 /** Shuffles two vectors (on the stack) by element: `picks` index the 2L elements of a then b. */
 function shuffleElements(f: FunctionBuilder, size: number, picks: readonly number[]): void {
   f.v128.shuffle(picks.flatMap((e) => Array.from({ length: size }, (_, byte) => e * size + byte)));
@@ -384,11 +409,12 @@ function transpose(f: FunctionBuilder, size: number, row: readonly Local[], half
  * `gemm_<t>` and the packing functions: `pack_rows_<t>`, `pack_cols_<t>` (B into NR-wide
  * panels, from a row-major or a column-major block), `pack_a_rows_<t>`, `pack_a_cols_<t>` (A into
  * MR-tall panels, likewise), `pack_unfolded_<t>`, `pack_unfolded_cols_<t>` (B as im2col's columns or their
- * transpose, read from the image).
+ * transpose, read from the image), and `compact_rows` (C's block made contiguous before its copy out).
  */
 export function gemmModuleBytes(tiles: Readonly<Record<WasmFloat, Tile>>): Uint8Array {
   const m = new ModuleBuilder();
   m.importMemory('env', 'memory', 1);
+  emitCompactRows(m);
   for (const t of ['f32', 'f64'] as const) {
     emitGemmKernel(m, t, tiles[t]);
     const nr = tileColumns(t, tiles[t]);

@@ -47,8 +47,23 @@ let tiles: Readonly<Record<WasmFloat, Tile>> = { f32: WASM_TILE_F32, f64: WASM_T
 const KC = 256;
 /** Rows of A packed at once (a multiple of every MR). */
 const MC = 128;
-/** Columns of B packed at once (a multiple of every NR). */
+/**
+ * Columns of B packed at once in float64 (a multiple of every NR). The regions are sized in bytes
+ * for float64, so a float32 block takes twice the columns in the same bytes ({@link blockColumns}).
+ */
 const NC = 512;
+
+/**
+ * Columns per block of C in type t: 4 KiB of a row, NC float64 or 2·NC float32 values. Which
+ * columns share a block changes no value (each element sums over k on its own). Measured for
+ * float32 (bench/measure-conv-grads.ts forward, 1 thread): the MNIST CNN's first conv, 784 output
+ * pixels per row, 198 µs with blocks of 512 columns (each row copied out in two pieces) and
+ * 163–177 µs with 1024 (two runs alternated, 2026-12-05); the bench's conv2d row (1024 pixels)
+ * and its second conv did not move.
+ */
+function blockColumns(t: WasmFloat): number {
+  return t === 'f32' ? 2 * NC : NC;
+}
 /**
  * Rows of C kept in the module's memory while every k-block is added onto them (C_ROWS×NC
  * float64 = 2 MB): C is copied in and out once per NC columns instead of once per k-block
@@ -97,6 +112,7 @@ const MEMORY_BYTES = SCRATCH_BYTES + SCRATCH_SIZE;
 type KernelFn = (mc: number, nc: number, kc: number, aPtr: number, bPtr: number, cPtr: number, ldcBytes: number) => void;
 type PackFn = (kc: number, nc: number, src: number, srcStrideBytes: number, dst: number) => void;
 type PackUnfoldedFn = (kc: number, nc: number, src: number, table: number, dst: number, firstBytes: number) => void;
+type CompactFn = (base: number, rows: number, fromStrideBytes: number, toStrideBytes: number) => void;
 
 /** This thread's compiled module, memory and views of it. */
 interface WasmGemm {
@@ -107,6 +123,7 @@ interface WasmGemm {
   packACols: Readonly<Record<WasmFloat, PackFn>>;
   packUnfolded: Readonly<Record<WasmFloat, PackUnfoldedFn>>;
   packUnfoldedCols: Readonly<Record<WasmFloat, PackUnfoldedFn>>;
+  compactRows: CompactFn;
   f32: Float32Array;
   f64: Float64Array;
 }
@@ -193,6 +210,7 @@ function wasmGemm(): WasmGemm {
     packACols: { f32: exports['pack_a_cols_f32'] as PackFn, f64: exports['pack_a_cols_f64'] as PackFn },
     packUnfolded: { f32: exports['pack_unfolded_f32'] as PackUnfoldedFn, f64: exports['pack_unfolded_f64'] as PackUnfoldedFn },
     packUnfoldedCols: { f32: exports['pack_unfolded_cols_f32'] as PackUnfoldedFn, f64: exports['pack_unfolded_cols_f64'] as PackUnfoldedFn },
+    compactRows: exports['compact_rows'] as CompactFn,
     f32: new Float32Array(mem.buffer),
     f64: new Float64Array(mem.buffer),
   };
@@ -364,10 +382,11 @@ function blocked(
   const tile = tileOf(t);
   const size = elementBytes(t);
   const nr = tileColumns(t, tile);
+  const columns = blockColumns(t);
   for (let r0 = 0; r0 < m; r0 += C_ROWS) {
     const rows = Math.min(C_ROWS, m - r0);
-    for (let jc = 0; jc < n; jc += NC) {
-      const nc = Math.min(NC, n - jc);
+    for (let jc = 0; jc < n; jc += columns) {
+      const nc = Math.min(columns, n - jc);
       const ncPad = roundUp(nc, nr);
       const cOff = cOffset + r0 * ldc + jc;
       startC(view, cStart, r0, rows, nc, ncPad, c, cOff, ldc);
@@ -383,7 +402,15 @@ function blocked(
         }
       }
       if (keep !== undefined && !keep()) return;
-      copyC(view, false, rows, nc, ncPad, c, cOff, ldc);
+      if (ldc === nc && nc !== ncPad && rows > 1) {
+        // C's rows are back to back: close the padding between them in wasm, then one copy out
+        // instead of one per row (measured, bench/measure-conv-grads.ts, 1 thread: the MNIST CNN's
+        // second conv forward, 16 rows of 196 per image, 431–434 → 400 µs).
+        w.compactRows(C_BYTES, rows, ncPad * size, nc * size);
+        c.set(view.subarray(C_BYTES / size, C_BYTES / size + rows * nc), cOff);
+      } else {
+        copyC(view, false, rows, nc, ncPad, c, cOff, ldc);
+      }
     }
   }
 }
