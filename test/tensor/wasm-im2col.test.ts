@@ -22,7 +22,7 @@ import {
 } from '../../src/tensor/kernels/conv.js';
 import { wasmGemmInPlace, wasmGemmInPlaceBuffer } from '../../src/tensor/wasm/gemm.js';
 import {
-  wasmIm2col, wasmIm2colFits, wasmUnfoldedGemm, wasmUnfoldedWeightGrad, wasmUnfoldPlan,
+  wasmIm2col, wasmIm2colFits, wasmUnfoldedGemm, wasmUnfoldedWeightGrad, wasmUnfoldedWeightGradT, wasmUnfoldPlan,
 } from '../../src/tensor/wasm/im2col.js';
 import { expectBitwise, makeRandom } from '../helpers/random.js';
 
@@ -241,7 +241,7 @@ describe('the unfolded GEMM (columns packed straight from the image)', () => {
     expect(multiBlock, 'trials with several k-blocks and column blocks').toBeGreaterThanOrEqual(3);
   });
 
-  it('transposed (the weight gradient, dw += dy · colsᵀ) gives bitwise what im2col then wasmGemmInPlace give', () => {
+  it('transposed (the weight gradient, dw += dy · colsᵀ, and its transpose dwᵀ += cols · dyᵀ) gives bitwise what im2col then wasmGemmInPlace give', () => {
     const rnd = makeRandom(16);
     const trials = unfoldTrials(rnd);
     for (const { f64, g, k, p, m, x, xOffset, label } of trials) {
@@ -254,12 +254,38 @@ describe('the unfolded GEMM (columns packed straight from the image)', () => {
       wasmGemmInPlace(m, k, p, dy, dyOffset, p, 1, 1, p, expected, dwOffset, k);
       const plan = wasmUnfoldPlan(g, g.cIn, x, dw0);
       expect(plan, label).not.toBeNull();
-      const actual = dw0.slice();
-      wasmUnfoldedWeightGrad(plan!, m, p, k, x, xOffset, dy, dyOffset, actual, dwOffset);
-      expectBitwise(actual, expected, label);
+      for (const grad of [wasmUnfoldedWeightGrad, wasmUnfoldedWeightGradT]) {
+        const actual = dw0.slice();
+        grad(plan!, m, p, k, x, xOffset, dy, dyOffset, actual, dwOffset);
+        expectBitwise(actual, expected, `${label} (${grad.name})`);
+      }
     }
     const multiBlock = trials.filter(({ k, p }) => k > 512 && p > 256).length;
     expect(multiBlock, 'trials with several column blocks (K > 512) and k-blocks (P > 256)').toBeGreaterThanOrEqual(3);
+  });
+
+  it('reuses a geometry\'s plan across calls, still right after other geometries\' plans were written', () => {
+    const rnd = makeRandom(17);
+    const [ga, gb] = [SAME[0]!, SAME[4]!];
+    const run = (g: Conv2dGeometry): { plan: unknown; got: Floats; want: Floats } => {
+      const m = 3, k = g.cIn * g.kH * g.kW, p = g.outH * g.outW;
+      const x = specialFilled(g.cIn * g.h * g.w, false, rnd);
+      const wt = filled(m * k, false, rnd);
+      const want = new Float32Array(m * p);
+      const { offset } = wasmGemmInPlaceBuffer(x);
+      wasmIm2col(g, g.cIn, x, 0, offset);
+      wasmGemmInPlace(m, p, k, wt, 0, k, 1, p, 1, want, 0, p);
+      const plan = wasmUnfoldPlan(g, g.cIn, x, want)!;
+      const got = new Float32Array(m * p).fill(Number.NaN);
+      wasmUnfoldedGemm(plan, m, p, k, x, 0, wt, 0, got, 0, null, 0);
+      return { plan, got, want };
+    };
+    const first = run(ga);
+    const other = run(gb);
+    const again = run(ga);
+    expect(again.plan, 'the same plan object').toBe(first.plan);
+    expect(other.plan).not.toBe(first.plan);
+    for (const r of [first, other, again]) expectBitwise(r.got, r.want, 'plan reused');
   });
 
   it('is not planned where it does not apply: a stride, outW ≠ w, mixed types, or an image too big for the scratch region', () => {

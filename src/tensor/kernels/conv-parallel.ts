@@ -26,6 +26,7 @@ import type { FloatStorage as Storage } from '../dtype.js';
 import { MAX_CHUNKS, arrayArg, numberArg, recordArg, type ChunkFn, type TaskArg, type TaskFactory } from '../parallel/protocol.js';
 import { isShared, poolAvailable, runChunks } from '../parallel/pool.js';
 import { sharedOperand } from '../parallel/shared-memory.js';
+import { scratchArrays } from '../scratch.js';
 import {
   conv2dBackwardInputImages, conv2dBackwardWeightImages, conv2dForwardImages, inputGradPlan, type Conv2dGeometry,
   type InputGradPlan,
@@ -74,17 +75,7 @@ export function convSplits(g: Conv2dGeometry): boolean {
 }
 
 /** One image's output, computed here before it is copied into the shared output (per thread). */
-let image32 = new Float32Array(0);
-let image64 = new Float64Array(0);
-
-function imageScratch(like: Storage, size: number): Storage {
-  if (like instanceof Float64Array) {
-    if (image64.length < size) image64 = new Float64Array(size);
-    return image64;
-  }
-  if (image32.length < size) image32 = new Float32Array(size);
-  return image32;
-}
+const imageScratch = scratchArrays();
 
 /**
  * A chunk that computes its images one by one into {@link imageScratch} with `compute(n, out,

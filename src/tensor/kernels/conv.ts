@@ -7,8 +7,10 @@
 //   grad weight  dW_g [Cout/g, K] += dy_g · colsᵀ
 import { getBackend } from '../backend.js';
 import type { FloatStorage as Storage } from '../dtype.js';
+import { scratchArrays } from '../scratch.js';
 import {
-  wasmIm2col, wasmIm2colFits, wasmUnfoldedGemm, wasmUnfoldedWeightGrad, wasmUnfoldPlan, type UnfoldPlan,
+  wasmIm2col, wasmIm2colFits, wasmUnfoldedGemm, wasmUnfoldedWeightGrad, wasmUnfoldedWeightGradT, wasmUnfoldPlan,
+  type UnfoldPlan,
 } from '../wasm/im2col.js';
 import { channelSum } from './channel-reduce.js';
 import { gemmInPlace, gemmInPlaceBuffer, gemmInPlaceFits } from './gemm-backend.js';
@@ -193,24 +195,8 @@ export function col2im(g: Conv2dGeometry, channels: number, cols: ArrayLike<numb
   }
 }
 
-/**
- * Scratch arrays for the columns, one per dtype, kept between calls and grown when a call needs
- * more: a fresh array per call costs an allocation and a zero fill (a fresh 16M-float output
- * measured 2.2× slower than a reused one, issue 5). Each worker thread has its own copy of this
- * module, hence its own scratch. Callers must not keep a reference past their call.
- */
-let scratch32 = new Float32Array(0);
-let scratch64 = new Float64Array(0);
-
-/** A scratch array of at least `size` elements, of the same element type as `like` (contents undefined). */
-function scratch(like: Storage, size: number): Storage {
-  if (like instanceof Float64Array) {
-    if (scratch64.length < size) scratch64 = new Float64Array(size);
-    return scratch64;
-  }
-  if (scratch32.length < size) scratch32 = new Float32Array(size);
-  return scratch32;
-}
+/** Scratch arrays for the columns (scratch.ts: kept between calls, grown on demand). */
+const scratch = scratchArrays();
 
 /**
  * Whether im2col runs as the emitted wasm kernel (wasm/im2col.ts, bitwise the same columns) when
@@ -397,13 +383,15 @@ function flippedWeight(g: Conv2dGeometry, wt: ArrayLike<number>, wOffset: number
 }
 
 /**
- * The weight gradient packs the transposed columns straight from the image (wasm/im2col.ts
- * `wasmUnfoldedWeightGrad`) when they have at least this many rows (K = Cin/groups·kH·kW): its
- * panels are 8 rows wide and read every row through a mask, so a small K pays for its padding
- * rows and its masks where im2col's copies are cheap. Measured (bench/measure-conv-grads.ts
- * weight, 1 thread, float32, two runs alternated with im2col + the in-place GEMM, 2026-12-05):
- * K = 9 (MNIST CNN conv 1) 301–308 → 335–336 µs, K = 72 (its conv 2) 564–573 → 517–518 µs, K = 144
- * (the bench's conv2d row) 2201–2234 → 2102–2117 µs.
+ * On the wasm backend the weight gradient packs the columns straight from the image in one of two
+ * forms: dw += dy · colsᵀ (wasm/im2col.ts `wasmUnfoldedWeightGrad`) when they have at least this
+ * many rows (K = Cin/groups·kH·kW), else transposed, dwᵀ += cols · dyᵀ (`wasmUnfoldedWeightGradT`):
+ * the first pads K up to panels of 8 columns (9 → 16 for one channel), the second up to tiles of 4
+ * rows but packs dy in pieces of one k-block per channel. Measured (bench/measure-conv-grads.ts
+ * weight, 1 thread, float32, 2026-12-05), dy · colsᵀ against cols · dyᵀ: K = 9 (MNIST CNN conv 1)
+ * 295 against 246–248 µs, K = 72 (its conv 2) 475 against 599 µs, K = 144 (the bench's conv2d row)
+ * 1995 against 2179 µs; before either, im2col then the in-place GEMM: 301–314, 519–539 and
+ * 2145–2265 µs.
  */
 const UNFOLDED_WEIGHT_GRAD_MIN_ROWS = 32;
 
@@ -426,7 +414,8 @@ export function conv2dBackwardWeightImages(
   // the GEMM's buffer when it fits, else from the scratch columns (the packing then reads it
   // through the same strides).
   const serial = !gemmShouldParallelize(cOutG, k, p, p, 1, 1, p);
-  const unfold = serial && k >= UNFOLDED_WEIGHT_GRAD_MIN_ROWS ? unfoldPlan(g, cInG, x, dw) : null;
+  const unfold = serial ? unfoldPlan(g, cInG, x, dw) : null;
+  const unfoldedGrad = k >= UNFOLDED_WEIGHT_GRAD_MIN_ROWS ? wasmUnfoldedWeightGrad : wasmUnfoldedWeightGradT;
   const inPlace = serial && gemmInPlaceFits(p, k, 1, p);
   const buf = gemmInPlaceBuffer(dw);
   const cols = inPlace ? buf.buffer : scratch(dy, k * p);
@@ -437,7 +426,7 @@ export function conv2dBackwardWeightImages(
       const xOff = xOffset + (n * g.cIn + grp * cInG) * g.h * g.w;
       if (unfold !== null) {
         const dyOff = dyOffset + (n * g.cOut + grp * cOutG) * p;
-        wasmUnfoldedWeightGrad(unfold, cOutG, p, k, x, xOff, dy, dyOff, dw, dwOffset + grp * cOutG * k);
+        unfoldedGrad(unfold, cOutG, p, k, x, xOff, dy, dyOff, dw, dwOffset + grp * cOutG * k);
         continue;
       }
       if (wasmCols) wasmIm2col(g, cInG, x, xOff, colsOffset);

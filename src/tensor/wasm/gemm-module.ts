@@ -287,7 +287,8 @@ export function emitPackUnfolded(m: ModuleBuilder, name: string, t: WasmFloat, w
  * Emits `<name>(kc, count, src, table, dst, first)`, the transposed case of emitPackUnfolded: B is
  * the transpose of im2col's columns (conv2d's weight gradient, dW += dy · colsᵀ), so B's line l (a
  * column of B) is row l of the columns, read from the image at `src + table[l].offset` with the
- * mask at `table[l].mask`, and B's row p is pixel `first + p`:
+ * mask at `table[l].mask`, and B's row p is pixel `first + p` (with W = MR, the same packs A as
+ * the columns themselves: A's row l is row l of the columns):
  *
  * ```ts
  * for (let l0 = 0; l0 < count; l0 += W)
@@ -409,7 +410,7 @@ function transpose(f: FunctionBuilder, size: number, row: readonly Local[], half
  * `gemm_<t>` and the packing functions: `pack_rows_<t>`, `pack_cols_<t>` (B into NR-wide
  * panels, from a row-major or a column-major block), `pack_a_rows_<t>`, `pack_a_cols_<t>` (A into
  * MR-tall panels, likewise), `pack_unfolded_<t>`, `pack_unfolded_cols_<t>` (B as im2col's columns or their
- * transpose, read from the image), and `compact_rows` (C's block made contiguous before its copy out).
+ * transpose, read from the image), `pack_unfolded_a_<t>` (A as im2col's columns, likewise), and `compact_rows` (C's block made contiguous before its copy out).
  */
 export function gemmModuleBytes(tiles: Readonly<Record<WasmFloat, Tile>>): Uint8Array {
   const m = new ModuleBuilder();
@@ -424,6 +425,7 @@ export function gemmModuleBytes(tiles: Readonly<Record<WasmFloat, Tile>>): Uint8
     emitPackAcross(m, `pack_a_cols_${t}`, t, tiles[t].mr);
     emitPackUnfolded(m, `pack_unfolded_${t}`, t, nr);
     emitPackUnfoldedAlong(m, `pack_unfolded_cols_${t}`, t, nr);
+    emitPackUnfoldedAlong(m, `pack_unfolded_a_${t}`, t, tiles[t].mr);
   }
   return m.bytes();
 }

@@ -107,7 +107,13 @@ const SLACK = 4096;
 const SCRATCH_BYTES = Math.ceil((STAGE_BYTES + STAGE_CAPACITY * 8 + SLACK) / 65536) * 65536;
 /** Size of the free scratch region: 4 MiB. */
 const SCRATCH_SIZE = 4 << 20;
-const MEMORY_BYTES = SCRATCH_BYTES + SCRATCH_SIZE;
+/**
+ * The region of im2col's plans (wasm/im2col.ts `wasmUnfoldPlan`), after the scratch region: 2 MiB,
+ * room for the masks of a 3×3 float32 conv on 224×224 planes (9 × 50 176 × 4 bytes).
+ */
+const PLANS_BYTES = SCRATCH_BYTES + SCRATCH_SIZE;
+const PLANS_SIZE = 2 << 20;
+const MEMORY_BYTES = PLANS_BYTES + PLANS_SIZE;
 
 type KernelFn = (mc: number, nc: number, kc: number, aPtr: number, bPtr: number, cPtr: number, ldcBytes: number) => void;
 type PackFn = (kc: number, nc: number, src: number, srcStrideBytes: number, dst: number) => void;
@@ -123,6 +129,7 @@ interface WasmGemm {
   packACols: Readonly<Record<WasmFloat, PackFn>>;
   packUnfolded: Readonly<Record<WasmFloat, PackUnfoldedFn>>;
   packUnfoldedCols: Readonly<Record<WasmFloat, PackUnfoldedFn>>;
+  packUnfoldedA: Readonly<Record<WasmFloat, PackUnfoldedFn>>;
   compactRows: CompactFn;
   f32: Float32Array;
   f64: Float64Array;
@@ -169,6 +176,20 @@ export function wasmScratchRegion(): { byteOffset: number; byteLength: number } 
   return { byteOffset: SCRATCH_BYTES, byteLength: SCRATCH_SIZE };
 }
 
+/**
+ * The bytes of {@link wasmThreadMemory} kept for the unfolded convolutions' masks and tables
+ * (wasm/im2col.ts `wasmUnfoldPlan`, their only user): 2 MiB after the scratch region, which the
+ * other modules overwrite freely, so a plan written here stays valid for later calls.
+ *
+ * @example
+ * ```ts
+ * const { byteOffset, byteLength } = wasmPlansRegion(); // byteLength = 2 * 1024 * 1024
+ * ```
+ */
+export function wasmPlansRegion(): { byteOffset: number; byteLength: number } {
+  return { byteOffset: PLANS_BYTES, byteLength: PLANS_SIZE };
+}
+
 /** The module's bytes for the tiles in use (emitted at start-up, validated by the caller). */
 export function wasmGemmBytes(): Uint8Array {
   return gemmModuleBytes(tiles);
@@ -210,6 +231,7 @@ function wasmGemm(): WasmGemm {
     packACols: { f32: exports['pack_a_cols_f32'] as PackFn, f64: exports['pack_a_cols_f64'] as PackFn },
     packUnfolded: { f32: exports['pack_unfolded_f32'] as PackUnfoldedFn, f64: exports['pack_unfolded_f64'] as PackUnfoldedFn },
     packUnfoldedCols: { f32: exports['pack_unfolded_cols_f32'] as PackUnfoldedFn, f64: exports['pack_unfolded_cols_f64'] as PackUnfoldedFn },
+    packUnfoldedA: { f32: exports['pack_unfolded_a_f32'] as PackUnfoldedFn, f64: exports['pack_unfolded_a_f64'] as PackUnfoldedFn },
     compactRows: exports['compact_rows'] as CompactFn,
     f32: new Float32Array(mem.buffer),
     f64: new Float64Array(mem.buffer),
@@ -355,6 +377,14 @@ function startC(view: Storage, start: CStart, r0: number, rows: number, nc: numb
   else for (let i = 0; i < rows; i++) view.fill(start.values[start.offset + r0 + i]!, base + i * ncPad, base + (i + 1) * ncPad);
 }
 
+/** Packs A's block [mc × kc] at (row, pc) into the A region: how A is read is the caller's. */
+type PackBlockA = (w: WasmGemm, view: Storage, t: WasmFloat, mc: number, kc: number, row: number, pc: number) => void;
+
+/** A {@link PackBlockA} for A read through strides from `a`. */
+function stridedA(a: ArrayLike<number>, aOffset: number, aRowStride: number, aColStride: number): PackBlockA {
+  return (w, view, t, mc, kc, row, pc) => packA(w, view, t, mc, kc, a, aOffset + row * aRowStride + pc * aColStride, aRowStride, aColStride);
+}
+
 /** Packs B's block [kc × nc] at (pc, jc) into the B region: how B is read is the caller's. */
 type PackBlockB = (w: WasmGemm, view: Storage, t: WasmFloat, kc: number, nc: number, pc: number, jc: number) => void;
 
@@ -372,7 +402,7 @@ function stridedB(b: ArrayLike<number>, bOffset: number, bRowStride: number, bCo
  */
 function blocked(
   m: number, n: number, k: number,
-  a: ArrayLike<number>, aOffset: number, aRowStride: number, aColStride: number,
+  packBlockA: PackBlockA,
   packBlockB: PackBlockB,
   c: Storage, cOffset: number, ldc: number, cStart: CStart, keep: (() => boolean) | undefined,
 ): void {
@@ -397,7 +427,7 @@ function blocked(
         const mcBlock = MC - (MC % tile.mr);
         for (let ic = 0; ic < rows; ic += mcBlock) {
           const mc = Math.min(mcBlock, rows - ic);
-          packA(w, view, t, mc, kc, a, aOffset + (r0 + ic) * aRowStride + pc * aColStride, aRowStride, aColStride);
+          packBlockA(w, view, t, mc, kc, r0 + ic, pc);
           w.kernel[t](roundUp(mc, tile.mr), ncPad, kc, A_BYTES, B_BYTES, C_BYTES + ic * ncPad * size, ncPad * size);
         }
       }
@@ -432,7 +462,7 @@ export function wasmGemmPacked(
   b: ArrayLike<number>, bOffset: number, bRowStride: number, bColStride: number,
   c: Storage, cOffset: number, ldc: number,
 ): void {
-  blocked(m, n, k, a, aOffset, aRowStride, aColStride, stridedB(b, bOffset, bRowStride, bColStride, false), c, cOffset, ldc, 'add', undefined);
+  blocked(m, n, k, stridedA(a, aOffset, aRowStride, aColStride), stridedB(b, bOffset, bRowStride, bColStride, false), c, cOffset, ldc, 'add', undefined);
 }
 
 /**
@@ -455,7 +485,7 @@ export function wasmGemmOverwrite(
   b: ArrayLike<number>, bOffset: number, bRowStride: number, bColStride: number,
   c: Storage, cOffset: number, ldc: number, keep?: () => boolean,
 ): void {
-  blocked(m, n, k, a, aOffset, aRowStride, aColStride, stridedB(b, bOffset, bRowStride, bColStride, false), c, cOffset, ldc, 'zero', keep);
+  blocked(m, n, k, stridedA(a, aOffset, aRowStride, aColStride), stridedB(b, bOffset, bRowStride, bColStride, false), c, cOffset, ldc, 'zero', keep);
 }
 
 /**
@@ -493,7 +523,7 @@ export function wasmGemmInPlace(
   const t = floatOf(c);
   const view = t === 'f32' ? w.f32 : w.f64;
   const staged = stridedB(view, STAGE_BYTES / elementBytes(t), bRowStride, bColStride, true);
-  blocked(m, n, k, a, aOffset, aRowStride, aColStride, staged, c, cOffset, ldc, 'add', undefined);
+  blocked(m, n, k, stridedA(a, aOffset, aRowStride, aColStride), staged, c, cOffset, ldc, 'add', undefined);
 }
 
 /**
@@ -516,7 +546,7 @@ export function wasmGemmUnfolded(
   const unfolded: PackBlockB = (w, _view, t, kc, nc, pc, jc) =>
     w.packUnfolded[t](kc, nc, srcBytes, tableBytes + pc * 8, B_BYTES, jc * elementBytes(t));
   const start: CStart = rowStart === null ? 'zero' : { values: rowStart, offset: rowStartOffset };
-  blocked(m, n, k, a, aOffset, aRowStride, aColStride, unfolded, c, cOffset, ldc, start, undefined);
+  blocked(m, n, k, stridedA(a, aOffset, aRowStride, aColStride), unfolded, c, cOffset, ldc, start, undefined);
 }
 
 /**
@@ -535,5 +565,23 @@ export function wasmGemmUnfoldedTransposed(
 ): void {
   const unfolded: PackBlockB = (w, _view, t, kc, nc, pc, jc) =>
     w.packUnfoldedCols[t](kc, nc, srcBytes, tableBytes + jc * 8, B_BYTES, pc * elementBytes(t));
-  blocked(m, n, k, a, aOffset, aRowStride, aColStride, unfolded, c, cOffset, ldc, 'add', undefined);
+  blocked(m, n, k, stridedA(a, aOffset, aRowStride, aColStride), unfolded, c, cOffset, ldc, 'add', undefined);
+}
+
+/**
+ * C[m×n] += A · B[k×n] where A[m×k] is im2col's columns (m = K rows, k = P pixels), packed straight
+ * from the image in the module's memory into MR-tall panels (the `pack_unfolded_a` kernel; the
+ * table padded past m as for {@link wasmGemmUnfoldedTransposed}), and B is read through strides.
+ * conv2d's weight gradient transposed, dWᵀ += cols · dyᵀ, for a small K (wasm/im2col.ts
+ * `wasmUnfoldedWeightGradT`). Bitwise what {@link wasmGemmPacked} gives on the columns im2col writes.
+ */
+export function wasmGemmUnfoldedA(
+  m: number, n: number, k: number,
+  srcBytes: number, tableBytes: number,
+  b: ArrayLike<number>, bOffset: number, bRowStride: number, bColStride: number,
+  c: Storage, cOffset: number, ldc: number,
+): void {
+  const unfolded: PackBlockA = (w, _view, t, mc, kc, row, pc) =>
+    w.packUnfoldedA[t](kc, mc, srcBytes, tableBytes + row * 8, A_BYTES, pc * elementBytes(t));
+  blocked(m, n, k, unfolded, stridedB(b, bOffset, bRowStride, bColStride, false), c, cOffset, ldc, 'add', undefined);
 }

@@ -9,7 +9,10 @@
  */
 import type { FloatStorage as Storage } from '../dtype.js';
 import type { Conv2dGeometry } from '../kernels/conv.js';
-import { wasmGemmInPlaceBuffer, wasmGemmUnfolded, wasmGemmUnfoldedTransposed, wasmScratchRegion } from './gemm.js';
+import { scratchArrays } from '../scratch.js';
+import {
+  wasmGemmInPlaceBuffer, wasmGemmUnfolded, wasmGemmUnfoldedA, wasmGemmUnfoldedTransposed, wasmPlansRegion, wasmScratchRegion,
+} from './gemm.js';
 import type { WasmFloat } from './gemm-module.js';
 import { IM2COL_TYPES, im2colModuleBytes, im2colName } from './im2col-module.js';
 import { threadModule } from './thread-module.js';
@@ -90,17 +93,40 @@ function maskRow(p: number): number {
   return Math.ceil(p / 16) * 16;
 }
 
+/** This thread's plans by geometry ({@link planKey}), all in the plans region from its start. */
+const plans = new Map<string, UnfoldPlan>();
+/** The first byte of the plans region that no plan uses. */
+let plansEnd = 0;
+
+/** What a plan depends on: the element type, the channels unfolded and the geometry's sizes. */
+function planKey(g: Conv2dGeometry, channels: number, size: number): string {
+  return [size, channels, g.h, g.w, g.kH, g.kW, g.outH, g.padH, g.padW, g.dilationH, g.dilationW].join(',');
+}
+
 /**
  * Prepares {@link wasmUnfoldedGemm} for `channels` planes of images like `x` (C of `c`'s type), or
  * returns null where it does not apply: it needs stride 1 and outW = w (then row p = (ch, i, j) of
  * im2col's columns is the image read at one shift, ch·h·w + (i·dH − pH)·w + j·dW − pW, with the
  * entries im2col zeroes masked out: rows outside the plane and reads that wrapped onto the next
- * row), x and C of one type, and the image, its masks (one row per tap) and table in the scratch
- * region. Writes the masks and the table there; images then go in with each call.
+ * row), x and C of one type, the image in the scratch region and its masks (one row per tap) and
+ * table in the plans region (wasm/gemm.ts `wasmPlansRegion`). A geometry's plan is written there
+ * once and kept (the region starts over when full: a plan is valid until the next call for another
+ * geometry); images go in with each call. Measured (bench/measure-conv-grads.ts weight, 1 thread):
+ * the MNIST CNN's second conv weight gradient, which plans once per chunk of about 5 images
+ * (kernels/conv-parallel.ts), 519–539 → 468–475 µs.
  */
 export function wasmUnfoldPlan(g: Conv2dGeometry, channels: number, x: Storage, c: Storage): UnfoldPlan | null {
   if (g.strideH !== 1 || g.strideW !== 1 || g.outW !== g.w || floatOf(x) !== floatOf(c)) return null;
-  const size = x.BYTES_PER_ELEMENT;
+  const key = planKey(g, channels, x.BYTES_PER_ELEMENT);
+  const known = plans.get(key);
+  if (known !== undefined) return known;
+  const plan = writePlan(g, channels, x.BYTES_PER_ELEMENT);
+  if (plan !== null) plans.set(key, plan);
+  return plan;
+}
+
+/** Writes the masks and table of a plan into the plans region (see {@link wasmUnfoldPlan}), or returns null if it cannot. */
+function writePlan(g: Conv2dGeometry, channels: number, size: number): UnfoldPlan | null {
   const { h, w, kH, kW, padH, padW, dilationH, dilationW } = g;
   const p = g.outH * g.outW;
   const row = maskRow(p);
@@ -112,14 +138,22 @@ export function wasmUnfoldPlan(g: Conv2dGeometry, channels: number, x: Storage, 
   const lastShift = ((kH - 1) * dilationH - padH) * w + (kW - 1) * dilationW - padW;
   const after = Math.max(imageSize, (channels - 1) * h * w + row + Math.max(0, lastShift));
   const roundTo16 = (bytes: number): number => Math.ceil(bytes / 16) * 16;
-  const region = wasmScratchRegion();
-  const srcBytes = region.byteOffset + roundTo16(before * size);
-  const maskBytes = srcBytes + roundTo16(after * size + 16);
-  // One mask row per tap, then a row of zeros for the table's padding entries.
+  const scratch = wasmScratchRegion();
+  const srcBytes = scratch.byteOffset + roundTo16(before * size);
+  if (srcBytes + roundTo16(after * size + 16) > scratch.byteOffset + scratch.byteLength) return null;
+  // One mask row per tap, then a row of zeros for the table's padding entries, then the table.
+  const entries = Math.ceil(k / 16) * 16;
+  const bytes = (taps + 1) * row * size + entries * 8;
+  const region = wasmPlansRegion();
+  if (bytes > region.byteLength) return null;
+  if (plansEnd === 0 || plansEnd + bytes > region.byteOffset + region.byteLength) {
+    plans.clear();
+    plansEnd = region.byteOffset;
+  }
+  const maskBytes = plansEnd;
   const zeroMaskBytes = maskBytes + taps * row * size;
   const tableBytes = zeroMaskBytes + row * size;
-  const entries = Math.ceil(k / 16) * 16;
-  if (tableBytes + entries * 8 > region.byteOffset + region.byteLength) return null;
+  plansEnd = roundTo16(tableBytes + entries * 8);
   const { i32 } = im2colModule();
   i32.fill(0, zeroMaskBytes / 4, tableBytes / 4);
   // Masks: all-ones bits (−1 in each 32-bit word of an element) where im2col copies, else 0.
@@ -152,6 +186,12 @@ export function wasmUnfoldPlan(g: Conv2dGeometry, channels: number, x: Storage, 
   return { srcBytes, tableBytes, imageSize };
 }
 
+/** Copies image `x` (from `xOffset`) into the scratch region where `plan` reads it. */
+function placeImage(plan: UnfoldPlan, x: Storage, xOffset: number): void {
+  const view = wasmGemmInPlaceBuffer(x).buffer;
+  view.set(x.subarray(xOffset, xOffset + plan.imageSize), plan.srcBytes / x.BYTES_PER_ELEMENT);
+}
+
 /**
  * y[m × P] = bias[i] + W[m × K] · im2col(image) (row i's bias at `biasOffset + i`, 0 when bias is
  * null; y is overwritten, never read) on the wasm backend without writing the columns: the image
@@ -164,8 +204,7 @@ export function wasmUnfoldedGemm(
   plan: UnfoldPlan, m: number, p: number, k: number, x: Storage, xOffset: number,
   wt: ArrayLike<number>, wOffset: number, y: Storage, yOffset: number, bias: ArrayLike<number> | null, biasOffset: number,
 ): void {
-  const view = wasmGemmInPlaceBuffer(x).buffer;
-  view.set(x.subarray(xOffset, xOffset + plan.imageSize), plan.srcBytes / x.BYTES_PER_ELEMENT);
+  placeImage(plan, x, xOffset);
   wasmGemmUnfolded(m, p, k, wt, wOffset, k, 1, plan.srcBytes, plan.tableBytes, y, yOffset, p, bias, biasOffset);
 }
 
@@ -179,7 +218,29 @@ export function wasmUnfoldedWeightGrad(
   plan: UnfoldPlan, m: number, p: number, k: number, x: Storage, xOffset: number,
   dy: ArrayLike<number>, dyOffset: number, dw: Storage, dwOffset: number,
 ): void {
-  const view = wasmGemmInPlaceBuffer(x).buffer;
-  view.set(x.subarray(xOffset, xOffset + plan.imageSize), plan.srcBytes / x.BYTES_PER_ELEMENT);
+  placeImage(plan, x, xOffset);
   wasmGemmUnfoldedTransposed(m, k, p, dy, dyOffset, p, 1, plan.srcBytes, plan.tableBytes, dw, dwOffset, k);
+}
+
+/** This thread's scratch array for dWᵀ. */
+const transposedScratch = scratchArrays();
+
+/**
+ * {@link wasmUnfoldedWeightGrad} computed transposed, dWᵀ[K × m] += im2col(image) · dyᵀ, for a
+ * small K: the GEMM's rows are then the K rows of the columns (padded to whole MR-tall panels) and
+ * its columns the m output channels, where dw += dy · colsᵀ pads K up to whole NR-wide panels (9
+ * rows to 16 for a 3×3 kernel on one channel). dw's block is transposed into a scratch array, the
+ * GEMM adds onto it, and it is transposed back: each element gets the same products (a·b = b·a)
+ * summed in the same order, so the bits are those of im2col then `wasmGemmInPlace`.
+ */
+export function wasmUnfoldedWeightGradT(
+  plan: UnfoldPlan, m: number, p: number, k: number, x: Storage, xOffset: number,
+  dy: ArrayLike<number>, dyOffset: number, dw: Storage, dwOffset: number,
+): void {
+  placeImage(plan, x, xOffset);
+  const dwT = transposedScratch(dw, k * m);
+  for (let o = 0; o < m; o++) for (let r = 0; r < k; r++) dwT[r * m + o] = dw[dwOffset + o * k + r]!;
+  // B = dyᵀ: element (pixel, o) at dy[o·P + pixel].
+  wasmGemmUnfoldedA(k, m, p, plan.srcBytes, plan.tableBytes, dy, dyOffset, 1, p, dwT, 0, m);
+  for (let o = 0; o < m; o++) for (let r = 0; r < k; r++) dw[dwOffset + o * k + r] = dwT[r * m + o]!;
 }
