@@ -327,22 +327,32 @@ describe('the wasm backend through the ops and the pool', () => {
     }
   });
 
-  it('conv2d forward and both gradients (float32) are bitwise the same on 1, 2 and 4 threads', async () => {
-    setBackend('wasm');
-    const xData = uniformValues(16 * 8 * 14 * 14, 3);
-    const wData = uniformValues(16 * 8 * 9, 4);
-    const gData = uniformValues(16 * 16 * 14 * 14, 5);
-    const run = (): Float32Array[] => {
-      const x = tensor(xData, { shape: [16, 8, 14, 14], requiresGrad: true });
-      const w = tensor(wData, { shape: [16, 8, 3, 3], requiresGrad: true });
-      const y = F.conv2d(x, w, null, { padding: 1 });
-      y.backward(tensor(gData, { shape: [16, 16, 14, 14] }));
-      return [y.toArray(), x.grad!.toArray(), w.grad!.toArray()] as Float32Array[];
-    };
-    const one = await onThreads(1, run);
-    for (const threads of [2, 4]) {
-      const many = await onThreads(threads, run);
-      ['y', 'dx', 'dw'].forEach((name, i) => expectBitwise(many[i]!, one[i]!, `conv2d ${name} on ${threads} threads`));
-    }
-  });
+  // Each split over the pool by images: the MNIST CNN's second conv (columns packed from the image,
+  // the input gradient a transposed conv), its first (one channel: the weight gradient transposed,
+  // K = 9 < 32) and a stride-2 conv (im2col's columns written out).
+  const CONVS: { x: number[]; w: number[]; stride: number }[] = [
+    { x: [16, 8, 14, 14], w: [16, 8, 3, 3], stride: 1 },
+    { x: [32, 1, 28, 28], w: [8, 1, 3, 3], stride: 1 },
+    { x: [16, 8, 29, 29], w: [16, 8, 3, 3], stride: 2 },
+  ];
+  for (const { x: xShape, w: wShape, stride } of CONVS) {
+    it(`conv2d forward and both gradients (float32) are bitwise the same on 1, 2 and 4 threads: x [${xShape}], w [${wShape}], stride ${stride}`, async () => {
+      setBackend('wasm');
+      const size = (shape: number[]): number => shape.reduce((a, b) => a * b, 1);
+      const xData = uniformValues(size(xShape), 3);
+      const wData = uniformValues(size(wShape), 4);
+      const run = (): Float32Array[] => {
+        const x = tensor(xData, { shape: xShape, requiresGrad: true });
+        const w = tensor(wData, { shape: wShape, requiresGrad: true });
+        const y = F.conv2d(x, w, null, { padding: 1, stride });
+        y.backward(tensor(uniformValues(y.numel, 5), { shape: y.shape }));
+        return [y.toArray(), x.grad!.toArray(), w.grad!.toArray()] as Float32Array[];
+      };
+      const one = await onThreads(1, run);
+      for (const threads of [2, 4]) {
+        const many = await onThreads(threads, run);
+        ['y', 'dx', 'dw'].forEach((name, i) => expectBitwise(many[i]!, one[i]!, `conv2d ${name} on ${threads} threads`));
+      }
+    });
+  }
 });
