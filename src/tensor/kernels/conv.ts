@@ -224,8 +224,9 @@ function unfoldPlan(g: Conv2dGeometry, channels: number, x: Storage, c: Storage)
  * one GEMM y_g [Cout/g, P] = bias_g + W_g [Cout/g, K] · cols [K, P]. Each output plane starts at its
  * bias (or 0) and the GEMM adds onto it; the unfolded wasm GEMM starts its C block there itself
  * instead of reading back a filled y (measured as below, after the unfolded GEMM: the MNIST CNN's
- * first conv forward 234–239 → 194–201 µs, its second 466–476 → 438–439 µs). One GEMM per image measured faster than one
- * over the whole batch (6.1 vs 5.7 GFLOP/s at the MNIST CNN's second conv: a smaller working set).
+ * first conv forward 234–239 → 194–201 µs, its second 466–476 → 438–439 µs). One GEMM per image
+ * measured faster than one over the whole batch (6.1 vs 5.7 GFLOP/s at the MNIST CNN's second
+ * conv: a smaller working set).
  * When K·P fits (gemmInPlaceFits), im2col writes the columns into the GEMM's own buffer and
  * gemmInPlace reads them there, skipping the packing of B: measured 16% faster for the MNIST
  * CNN's second conv forward, 25% for its input gradient, 19% for the first conv (bench/README.md).

@@ -7,8 +7,10 @@
  * Memory layout (wasm/gemm.ts; byte offsets in the imported memory, sized for float64): packed A
  * [MC×KC] | A's staging [MC×KC] (its rows or columns as copied) | packed B [KC×NC] | C's rows
  * [C_ROWS×NC] | staging [KC×NC] (B before packing, or im2col's columns) | free scratch for other
- * modules (≥ 4 MiB, wasm/gemm.ts `wasmScratchRegion`). The packed regions have room for a block
- * padded up to whole tiles.
+ * modules (≥ 4 MiB, wasm/gemm.ts `wasmScratchRegion`; a conv's image for the unfolded packers) |
+ * im2col's plans (2 MiB, `wasmPlansRegion`: the unfolded packers' masks and tables). The packed
+ * regions have room for a block padded up to whole tiles; float32 blocks take NC·2 columns in the
+ * bytes of NC float64 ones.
  */
 import { ModuleBuilder, type FunctionBuilder, type Local } from './emitter.js';
 

@@ -395,10 +395,12 @@ function stridedB(b: ArrayLike<number>, bOffset: number, bRowStride: number, bCo
 }
 
 /**
- * The blocked loop shared by {@link wasmGemmPacked} and {@link wasmGemmInPlace}: columns in blocks
- * of NC, then k in blocks of KC (B packed once per block), then rows in blocks of MC (A placed),
- * each running the kernel onto C's block in the C region. When more rows than C_ROWS would not
- * fit the region, the rows are done C_ROWS at a time (each with its own pass over k).
+ * The blocked loop shared by every entry point here ({@link wasmGemmPacked}, {@link wasmGemmInPlace},
+ * the unfolded ones…), which differ in how A's and B's blocks are packed and how C's block starts:
+ * columns in blocks ({@link blockColumns}), then k in blocks of KC (B packed once per block), then
+ * rows in blocks of MC (A placed), each running the kernel onto C's block in the C region. When
+ * more rows than C_ROWS would not fit the region, the rows are done C_ROWS at a time (each with its
+ * own pass over k).
  */
 function blocked(
   m: number, n: number, k: number,
@@ -529,11 +531,10 @@ export function wasmGemmInPlace(
 /**
  * C[m×n] = rowStart[i] + A[m×k] · B (row i's value from `rowStartOffset + i`; zeros when rowStart
  * is null; C is overwritten and never read) where B is im2col's columns of an image already in the
- * module's memory,
- * never written out: each block of B is packed straight from the image (the `pack_unfolded`
- * kernel of wasm/gemm-module.ts). `tableBytes` is the address of k entries of two i32s — row p's
- * byte offset from `srcBytes` (the image's column 0) and the address of its mask row —, which the
- * caller (wasm/im2col.ts `wasmUnfoldedGemm`) writes with the masks into the scratch region.
+ * module's memory, never written out: each block of B is packed straight from the image (the
+ * `pack_unfolded` kernel of wasm/gemm-module.ts). `tableBytes` is the address of k entries of two
+ * i32s — row p's byte offset from `srcBytes` (the image's column 0) and the address of its mask
+ * row —, which wasm/im2col.ts `wasmUnfoldPlan` writes with the masks into the plans region.
  * Bitwise what {@link wasmGemmInPlace} gives, on the columns im2col writes, onto a C filled with
  * each row's value.
  */

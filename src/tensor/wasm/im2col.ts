@@ -1,9 +1,13 @@
 /**
- * im2col on the wasm backend: the image is copied (one memcpy) into the free scratch region of
- * this thread's wasm memory (wasm/gemm.ts `wasmScratchRegion`), and the emitted kernel
- * (wasm/im2col-module.ts) unfolds it into the GEMM's staging region, where `wasmGemmInPlace` reads
- * it. The columns are bitwise those of the JS kernel (kernels/conv.ts `im2col`, the reference):
- * the same copies and zeros, moved 16 bytes at a time.
+ * im2col on the wasm backend, two ways. For a stride-1 conv that keeps the width (outW = w), the
+ * columns are never written: the image is copied (one memcpy) into the free scratch region of this
+ * thread's wasm memory (wasm/gemm.ts `wasmScratchRegion`) and the GEMM packs its panels straight
+ * from it, row p of the columns being the image at one shift with a mask for im2col's zeros
+ * (`wasmUnfoldPlan` and the `wasmUnfolded…` functions; the masks and the table of shifts are kept per
+ * geometry in `wasmPlansRegion`). Otherwise the emitted kernel (wasm/im2col-module.ts,
+ * {@link wasmIm2col}) unfolds the image into the GEMM's staging region, where `wasmGemmInPlace`
+ * reads it. Either way the GEMM sees bitwise the columns of the JS kernel (kernels/conv.ts
+ * `im2col`, the reference): the same copies and zeros, moved 16 bytes at a time.
  *
  * Each thread compiles the module once, on first use, and instantiates it on its own memory.
  */
