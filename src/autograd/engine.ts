@@ -89,6 +89,7 @@ function addGradient(
     map.set(key, next);
     return;
   }
+  if (memory.addedInPlace(previous, next)) return;
   map.set(key, { g: previous.g.add(next.g), owned: true });
   memory.summed(previous, next);
 }

@@ -8,7 +8,7 @@ import { allocate, promoteTypes, type DType, type Storage } from '../dtype.js';
 import { NDArray, forEachStrided2 } from '../ndarray.js';
 import { runChunks, shouldParallelize } from '../parallel/pool.js';
 import { arrayArg, numberArg, type TaskArg, type TaskFactory } from '../parallel/protocol.js';
-import { broadcastShapes, coalesceDims } from '../shape.js';
+import { broadcastShapes, coalesceDims, sameShape, shapeString } from '../shape.js';
 import { wasmReluGradWords, wasmReluWords } from '../wasm/relu.js';
 
 /** out[i] = fn(x[i]) over all elements; a straight loop when x is contiguous. */
@@ -142,6 +142,30 @@ function binaryKernel(a: NDArray, b: NDArray, row: RowKernel, op: string): NDArr
     }
   }
   return new NDArray(out, shape);
+}
+
+/**
+ * target += source, elementwise and in place, for two contiguous arrays of one shape and dtype:
+ * target[i] = target[i] + source[i], the expression addArrays evaluates for the same operands, so
+ * the same bits without a new buffer. The autograd engine sums a second gradient into one it owns
+ * this way (grad-memory.ts).
+ *
+ * @example
+ * ```ts
+ * const t = new NDArray(new Float32Array([1, 2]), [2]);
+ * addInto(t, new NDArray(new Float32Array([10, 20]), [2])); // t.data = [11, 22]
+ * ```
+ */
+export function addInto(target: NDArray, source: NDArray): void {
+  if (target.dtype !== source.dtype || !sameShape(target.shape, source.shape) || !target.isContiguous() || !source.isContiguous()) {
+    throw new Error(`addInto: needs two contiguous arrays of one shape and dtype, got ${target.dtype} ${shapeString(target.shape)} and ${source.dtype} ${shapeString(source.shape)}`);
+  }
+  const t = target.data;
+  const s = source.data;
+  const to = target.offset;
+  const so = source.offset;
+  const n = target.size; // a getter: read once
+  for (let i = 0; i < n; i++) t[to + i] = t[to + i]! + s[so + i]!;
 }
 
 /**
