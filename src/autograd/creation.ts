@@ -324,7 +324,8 @@ export function randint(low: number, high: number, shape: readonly number[], opt
   const dtype = options.dtype === undefined ? 'int32' : resolveDtype(options.dtype, where);
   const gen = generatorOf({ generator: options.generator }, where);
   const out = creating(where, () => NDArray.zeros(checked, dtype));
-  for (let i = 0; i < out.size; i++) out.data[i] = low + gen.int(high - low);
+  const size = out.size; // a getter (the shape's product): read once, not per element
+  for (let i = 0; i < size; i++) out.data[i] = low + gen.int(high - low);
   return new Tensor(out);
 }
 

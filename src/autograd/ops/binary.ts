@@ -42,7 +42,8 @@ export const binaryOps: BinaryOps = {
       const av = a!.expand(shape).contiguous().flat();
       const bv = b!.expand(shape).contiguous().flat();
       const out = NDArray.zeros(shape, a!.dtype);
-      for (let i = 0; i < out.size; i++) out.data[i] = c[i] !== 0 ? av[i]! : bv[i]!;
+      const size = out.size; // a getter (the shape's product): read once, not per element
+      for (let i = 0; i < size; i++) out.data[i] = c[i] !== 0 ? av[i]! : bv[i]!;
       return [out, null];
     },
     // ∂/∂a = g where cond, 0 elsewhere; ∂/∂b the other way round. cond gets no gradient.

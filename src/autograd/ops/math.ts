@@ -147,6 +147,7 @@ function map3(a: NDArray, b: NDArray, c: NDArray, fn: (u: number, v: number, w: 
   const values = (t: NDArray): ArrayLike<number> | number => (t.size === 1 ? t.data[t.offset]! : t.expand(shape).contiguous().flat());
   const [av, bv, cv] = [values(a), values(b), values(c)];
   const at = (v: ArrayLike<number> | number, i: number): number => (typeof v === 'number' ? v : v[i]!);
-  for (let i = 0; i < out.size; i++) out.data[i] = fn(at(av, i), at(bv, i), at(cv, i));
+  const size = out.size; // a getter (the shape's product): read once, not per element
+  for (let i = 0; i < size; i++) out.data[i] = fn(at(av, i), at(bv, i), at(cv, i));
   return out;
 }
