@@ -46,8 +46,12 @@ export function runBackward(roots: readonly Tensor[], seeds: readonly Tensor[], 
       const complete = pending.get(node);
       pending.delete(node);
       if (complete === undefined) continue;
-      const entry = withHooks(node, complete, node.opName);
-      if (capturedNodes.has(node)) captured.set(node, entry.g);
+      let entry = withHooks(node, complete, node.opName);
+      if (capturedNodes.has(node)) {
+        // Handed to the caller: from here on the gradient is theirs, never recycled nor added into.
+        captured.set(node, entry.g);
+        entry = { g: entry.g, owned: false };
+      }
       if (needed !== null && !needed.has(node)) continue; // leads to no captured tensor
       const inputs = node.inputs;
       const grads = node.backward(entry.g, run.createGraph);
@@ -71,11 +75,14 @@ export function runBackward(roots: readonly Tensor[], seeds: readonly Tensor[], 
   return (run.capture ?? []).map((t) => (t.gradFn !== null ? captured.get(t.gradFn) : leafGrads.get(t)?.g) ?? null);
 }
 
-/** The complete gradient at a node or leaf after its hooks (registerHook); a replaced one is not owned. */
+/**
+ * The complete gradient at a node or leaf after its hooks (registerHook). Once a hook has run, the
+ * gradient is not owned, replaced or not: a hook may keep the tensor it was given (PyTorch allows
+ * it), so its buffer must never be recycled or added into.
+ */
 function withHooks(key: GraphNode | Tensor, entry: OwnedGrad, where: string): OwnedGrad {
   if (!hasGradHooks(key)) return entry;
-  const g = runGradHooks(key, entry.g, where);
-  return g === entry.g ? entry : { g, owned: false };
+  return { g: runGradHooks(key, entry.g, where), owned: false };
 }
 
 /** Adds a gradient contribution at a tensor: at its node if it has one, else at the leaf. */

@@ -5,10 +5,12 @@
  * (setBufferReuse(false): every buffer fresh) over several steps, buffers are actually reused, a
  * custom op's backward may keep the gradient it received without it being overwritten, two
  * backward passes through a retained graph accumulate correctly, and a gradient used twice
- * (summed) is right. Each on 1 thread with reuse and on 2 threads. No timing is asserted.
+ * (summed) is right. Each on 1 thread with reuse and on 2 threads. No timing is asserted. And a
+ * gradient handed to the caller — kept by a hook (on a node or a leaf), or returned by
+ * autograd.grad for a non-leaf — is never recycled: later passes leave it as it was.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { F, NDArray, customOp, nn, setNumThreads, tensor, type Tensor } from '../../src/index.js';
+import { F, NDArray, autograd, customOp, nn, setNumThreads, tensor, type Tensor } from '../../src/index.js';
 import { warmUpPool } from '../../src/tensor/parallel/pool.js';
 import { setBufferReuse, sharedMemoryInfo } from '../../src/tensor/parallel/shared-memory.js';
 import { uniformValues } from '../helpers/random.js';
@@ -138,6 +140,56 @@ describe('reuse of gradient buffers', () => {
         const two = run();
         for (let i = 0; i < one.length; i++) if (!Object.is(two[i], one[i])) throw new Error(`${threads} threads, run ${r}, value ${i}: ${two[i]} vs ${one[i]}`);
       }
+    }
+  });
+
+  it('a gradient handed to the caller (kept by a hook, returned by autograd.grad) is never recycled by later passes', async () => {
+    const size = 32 * 8 * 28 * 28;
+    const uValues = uniformValues(size, 30);
+    /** h = 2x, y = Σ 3h·u: dh = 3u and dx = 2·dh, in float32. */
+    const graph = (): { x: Tensor; h: Tensor; y: Tensor } => {
+      const x = tensor(uniformValues(size, 31), { requiresGrad: true });
+      const h = x.mul(2);
+      return { x, h, y: h.mul(3).mul(tensor(uValues)).sum() };
+    };
+    /** Passes of the same sizes that allocate and release gradient buffers. */
+    const laterWork = (): void => {
+      for (let i = 0; i < 3; i++) graph().y.backward();
+    };
+    const expectUnchanged = (kept: Tensor, snapshot: Float32Array, what: string): void => {
+      const now = kept.toArray();
+      for (let i = 0; i < size; i++) if (now[i] !== snapshot[i]) throw new Error(`${what}: changed at ${i}`);
+    };
+    for (const threads of REUSING) {
+      await onThreads(threads);
+      // A hook on a node that keeps its argument (and returns nothing), and one on the leaf.
+      const { x, h, y } = graph();
+      let keptH: Tensor | null = null;
+      let keptX: Tensor | null = null;
+      h.registerHook((g) => {
+        keptH = g;
+      });
+      x.registerHook((g) => {
+        keptX = g;
+        return g;
+      });
+      y.backward();
+      const hSnapshot = keptH!.toArray() as Float32Array;
+      const xSnapshot = keptX!.toArray() as Float32Array;
+      for (let i = 0; i < size; i++) {
+        const dh = Math.fround(3 * Math.fround(uValues[i]!));
+        if (hSnapshot[i] !== dh || xSnapshot[i] !== Math.fround(2 * dh)) throw new Error(`${threads} threads: wrong gradient at ${i}`);
+      }
+      // autograd.grad of a non-leaf and of the leaf behind it (so the non-leaf's node runs its
+      // backward after its gradient was captured).
+      const second = graph();
+      const [gh] = autograd.grad([second.y], [second.h, second.x]);
+      const ghSnapshot = gh!.toArray() as Float32Array;
+      expect(ghSnapshot[7]).toBe(Math.fround(3 * Math.fround(uValues[7]!)));
+      laterWork();
+      expectUnchanged(keptH!, hSnapshot, `${threads} threads: the node hook's gradient`);
+      expectUnchanged(keptX!, xSnapshot, `${threads} threads: the leaf hook's gradient`);
+      expectUnchanged(gh!, ghSnapshot, `${threads} threads: autograd.grad's gradient of a non-leaf`);
     }
   });
 });
