@@ -241,11 +241,21 @@ function convInto(
   const cOutG = g.cOut / g.groups;
   const k = cInG * g.kH * g.kW;
   const p = g.outH * g.outW;
-  // The columns go straight into the GEMM's buffer when they fit and the GEMM stays on this
-  // thread (a GEMM big enough for the pool takes the usual path, which the pool can split; both
-  // give the same bits).
+  // The GEMM stays on this thread unless it is big enough for the pool (which then splits the
+  // usual path; both give the same bits). On this thread it packs the columns straight from the
+  // image where it can (wasm, stride 1, outW = w), else they go into its buffer when they fit.
   const serial = !gemmShouldParallelize(cOutG, p, k, k, 1, p, 1);
   const unfold = serial ? unfoldPlan(g, cInG, x, y) : null;
+  if (unfold !== null) {
+    for (let n = n0; n < n1; n++) {
+      for (let grp = 0; grp < g.groups; grp++) {
+        const yOff = yOffset + (n * g.cOut + grp * cOutG) * p;
+        const xOff = xOffset + (n * g.cIn + grp * cInG) * g.h * g.w;
+        wasmUnfoldedGemm(unfold, cOutG, p, k, x, xOff, wt, wOffset + grp * cOutG * k, y, yOff, bias, biasOffset + grp * cOutG);
+      }
+    }
+    return;
+  }
   const inPlace = serial && gemmInPlaceFits(k, p, p, 1);
   const buf = gemmInPlaceBuffer(y);
   const cols = inPlace ? buf.buffer : scratch(y, k * p);
@@ -255,10 +265,6 @@ function convInto(
     for (let grp = 0; grp < g.groups; grp++) {
       const yOff = yOffset + (n * g.cOut + grp * cOutG) * p;
       const xOff = xOffset + (n * g.cIn + grp * cInG) * g.h * g.w;
-      if (unfold !== null) {
-        wasmUnfoldedGemm(unfold, cOutG, p, k, x, xOff, wt, wOffset + grp * cOutG * k, y, yOff, bias, biasOffset + grp * cOutG);
-        continue;
-      }
       for (let o = 0; o < cOutG; o++) {
         y.fill(bias === null ? 0 : bias[biasOffset + grp * cOutG + o]!, yOff + o * p, yOff + (o + 1) * p);
       }
@@ -411,12 +417,23 @@ export function conv2dBackwardWeightImages(
   const cOutG = g.cOut / g.groups;
   const k = cInG * g.kH * g.kW;
   const p = g.outH * g.outW;
-  // B = colsᵀ: element (p, r) at cols[r·P + p] (row stride 1, column stride P), read in place in
-  // the GEMM's buffer when it fits, else from the scratch columns (the packing then reads it
-  // through the same strides).
+  // On this thread (see convInto) the wasm GEMM packs the columns straight from the image where it
+  // can. Otherwise B = colsᵀ: element (p, r) at cols[r·P + p] (row stride 1, column stride P),
+  // read in place in the GEMM's buffer when it fits, else from the scratch columns (the packing
+  // then reads it through the same strides).
   const serial = !gemmShouldParallelize(cOutG, k, p, p, 1, 1, p);
   const unfold = serial ? unfoldPlan(g, cInG, x, dw) : null;
-  const unfoldedGrad = k >= UNFOLDED_WEIGHT_GRAD_MIN_ROWS ? wasmUnfoldedWeightGrad : wasmUnfoldedWeightGradT;
+  if (unfold !== null) {
+    const unfoldedGrad = k >= UNFOLDED_WEIGHT_GRAD_MIN_ROWS ? wasmUnfoldedWeightGrad : wasmUnfoldedWeightGradT;
+    for (let n = n0; n < n1; n++) {
+      for (let grp = 0; grp < g.groups; grp++) {
+        const xOff = xOffset + (n * g.cIn + grp * cInG) * g.h * g.w;
+        const dyOff = dyOffset + (n * g.cOut + grp * cOutG) * p;
+        unfoldedGrad(unfold, cOutG, p, k, x, xOff, dy, dyOff, dw, dwOffset + grp * cOutG * k);
+      }
+    }
+    return;
+  }
   const inPlace = serial && gemmInPlaceFits(p, k, 1, p);
   const buf = gemmInPlaceBuffer(dw);
   const cols = inPlace ? buf.buffer : scratch(dy, k * p);
@@ -425,11 +442,6 @@ export function conv2dBackwardWeightImages(
   for (let n = n0; n < n1; n++) {
     for (let grp = 0; grp < g.groups; grp++) {
       const xOff = xOffset + (n * g.cIn + grp * cInG) * g.h * g.w;
-      if (unfold !== null) {
-        const dyOff = dyOffset + (n * g.cOut + grp * cOutG) * p;
-        unfoldedGrad(unfold, cOutG, p, k, x, xOff, dy, dyOff, dw, dwOffset + grp * cOutG * k);
-        continue;
-      }
       if (wasmCols) wasmIm2col(g, cInG, x, xOff, colsOffset);
       else im2col(g, cInG, x, xOff, cols, colsOffset);
       const dyOff = dyOffset + (n * g.cOut + grp * cOutG) * p;
