@@ -1,6 +1,7 @@
 import { AllocationError, assertDtype, allocate, castInto, dtypeOf, isFloatingDtype, type DType } from '../tensor/dtype.js';
 import { NDArray } from '../tensor/ndarray.js';
 import { randArray, randnArray, randperm as permutation, Generator, defaultGenerator } from '../tensor/rng.js';
+import { checkOptions, type OptionNames } from '../tensor/options.js';
 import { checkShape, formatValue } from '../tensor/shape.js';
 import { Tensor, resolveDtype, type NestedArray } from './tensor.js';
 
@@ -25,6 +26,10 @@ export interface RandomOptions extends CreationOptions {
   /** The generator to draw from (default: the global one seeded by `manualSeed`). */
   generator?: Generator;
 }
+
+const CREATION_OPTIONS: OptionNames<CreationOptions> = { dtype: true, requiresGrad: true };
+const TENSOR_OPTIONS: OptionNames<TensorOptions> = { ...CREATION_OPTIONS, shape: true };
+const RANDOM_OPTIONS: OptionNames<RandomOptions> = { ...CREATION_OPTIONS, generator: true };
 
 function make(array: NDArray, options: CreationOptions): Tensor {
   return new Tensor(array, { requiresGrad: options.requiresGrad ?? false });
@@ -76,6 +81,7 @@ function checkTensorArg(t: unknown, where: string): asserts t is Tensor {
  * ```
  */
 export function tensor(data: NestedArray | Float32Array | Float64Array | Int32Array | Uint8Array | readonly number[], options: TensorOptions = {}): Tensor {
+  checkOptions(options, TENSOR_OPTIONS, 'tensor');
   if (options.dtype !== undefined) assertDtype(options.dtype, 'tensor');
   let flat: ArrayLike<number>;
   let shape: number[];
@@ -148,6 +154,7 @@ function flattenNested(data: NestedArray, out: number[], depth = 0, shape = nest
  * ```
  */
 export function zeros(shape: readonly number[], options: CreationOptions = {}): Tensor {
+  checkOptions(options, CREATION_OPTIONS, 'zeros');
   return make(creating('zeros', () => NDArray.zeros(checkedShape(shape, 'zeros'), resolveDtype(options.dtype, 'zeros'))), options);
 }
 
@@ -161,6 +168,7 @@ export function zeros(shape: readonly number[], options: CreationOptions = {}): 
  * ```
  */
 export function ones(shape: readonly number[], options: CreationOptions = {}): Tensor {
+  checkOptions(options, CREATION_OPTIONS, 'ones');
   return full(shape, 1, options);
 }
 
@@ -174,6 +182,7 @@ export function ones(shape: readonly number[], options: CreationOptions = {}): T
  * ```
  */
 export function full(shape: readonly number[], value: number, options: CreationOptions = {}): Tensor {
+  checkOptions(options, CREATION_OPTIONS, 'full');
   const checked = checkedShape(shape, 'full');
   checkNumber(value, 'the fill value', 'full');
   return make(creating('full', () => NDArray.full(checked, value, resolveDtype(options.dtype, 'full'))), options);
@@ -191,6 +200,7 @@ export function full(shape: readonly number[], value: number, options: CreationO
  * ```
  */
 export function zerosLike(t: Tensor, options: CreationOptions = {}): Tensor {
+  checkOptions(options, CREATION_OPTIONS, 'zerosLike');
   checkTensorArg(t, 'zerosLike');
   return zeros(t.shape, { dtype: t.dtype, ...options });
 }
@@ -205,6 +215,7 @@ export function zerosLike(t: Tensor, options: CreationOptions = {}): Tensor {
  * ```
  */
 export function onesLike(t: Tensor, options: CreationOptions = {}): Tensor {
+  checkOptions(options, CREATION_OPTIONS, 'onesLike');
   checkTensorArg(t, 'onesLike');
   return ones(t.shape, { dtype: t.dtype, ...options });
 }
@@ -223,6 +234,7 @@ export function onesLike(t: Tensor, options: CreationOptions = {}): Tensor {
  * ```
  */
 export function arange(start: number, end?: number, step = 1, options: CreationOptions = {}): Tensor {
+  checkOptions(options, CREATION_OPTIONS, 'arange');
   const [from, to] = end === undefined ? [0, start] : [start, end];
   checkNumber(from, 'start', 'arange');
   checkNumber(to, 'end', 'arange');
@@ -250,6 +262,7 @@ export function arange(start: number, end?: number, step = 1, options: CreationO
  * ```
  */
 export function eye(n: number, m = n, options: CreationOptions = {}): Tensor {
+  checkOptions(options, CREATION_OPTIONS, 'eye');
   const out = creating('eye', () => NDArray.zeros(checkedShape([n, m], 'eye'), resolveDtype(options.dtype, 'eye')));
   for (let i = 0; i < Math.min(n, m); i++) out.data[i * m + i] = 1;
   return make(out, options);
@@ -266,6 +279,7 @@ export function eye(n: number, m = n, options: CreationOptions = {}): Tensor {
  * ```
  */
 export function rand(shape: readonly number[], options: RandomOptions = {}): Tensor {
+  checkOptions(options, RANDOM_OPTIONS, 'rand');
   floatOnly(options.dtype, 'rand');
   return make(creating('rand', () => randArray(checkedShape(shape, 'rand'), resolveDtype(options.dtype, 'rand'), generatorOf(options, 'rand'))), options);
 }
@@ -281,6 +295,7 @@ export function rand(shape: readonly number[], options: RandomOptions = {}): Ten
  * ```
  */
 export function randn(shape: readonly number[], options: RandomOptions = {}): Tensor {
+  checkOptions(options, RANDOM_OPTIONS, 'randn');
   floatOnly(options.dtype, 'randn');
   return make(creating('randn', () => randnArray(checkedShape(shape, 'randn'), resolveDtype(options.dtype, 'randn'), generatorOf(options, 'randn'))), options);
 }
@@ -300,6 +315,8 @@ export interface RandintOptions {
   generator?: Generator;
 }
 
+const RANDINT_OPTIONS: OptionNames<RandintOptions> = { dtype: true, generator: true };
+
 /**
  * Uniform random integers in [low, high), from the seeded generator (int32 by default). The draws
  * are plain IEEE arithmetic on the generator's bits, so a seed gives the same values on every
@@ -313,6 +330,7 @@ export interface RandintOptions {
  * ```
  */
 export function randint(low: number, high: number, shape: readonly number[], options: RandintOptions = {}): Tensor {
+  checkOptions(options, RANDINT_OPTIONS, 'randint');
   const where = 'randint';
   checkNumber(low, 'low', where);
   checkNumber(high, 'high', where);
@@ -341,6 +359,7 @@ export function randint(low: number, high: number, shape: readonly number[], opt
  * ```
  */
 export function randperm(n: number, options: RandintOptions = {}): Tensor {
+  checkOptions(options, RANDINT_OPTIONS, 'randperm');
   const where = 'randperm';
   checkNumber(n, 'n', where);
   if (!Number.isInteger(n) || n < 0) throw new Error(`randperm: n must be a non-negative integer, got ${n}`);

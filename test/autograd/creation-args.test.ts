@@ -6,7 +6,7 @@
 // TypeError, `torch.arange(0, nan)` "unsupported range", `torch.arange(5, 0)` "upper bound and
 // larger bound inconsistent with step sign", `torch.arange(0, 0)` empty, `torch.full([2], nan)` NaNs.
 import { describe, expect, it } from 'vitest';
-import { arange, eye, full, ones, onesLike, rand, randn, setNumThreads, tensor, zeros, zerosLike, getNumThreads } from '../../src/index.js';
+import { arange, eye, full, ones, onesLike, rand, randint, randn, randperm, setNumThreads, Tensor, tensor, zeros, zerosLike, getNumThreads } from '../../src/index.js';
 
 function errorOf(fn: () => unknown): string {
   try {
@@ -164,5 +164,44 @@ describe('storage too big to allocate: the error names the function, the shape, 
     const big = zeros([2 ** 20, 1]).expand(2 ** 20, 2 ** 20);
     expect(errorOf(() => big.contiguous())).toMatch(/^contiguous: cannot allocate a float32 tensor of shape \[1048576, 1048576\] \(1099511627776 elements\): 4398046511104 bytes \(4\.0 TiB\): /);
     expect(errorOf(() => zeros([2 ** 20, 1]).mul(zeros([1, 2 ** 20])))).toMatch(/^mul: cannot allocate 1099511627776 float32 elements: 4398046511104 bytes \(4\.0 TiB\): /);
+  });
+});
+
+describe('the options object: an unknown key or something else where the options go is an error naming the function', () => {
+  // Each creation function, called with `options` where its options go; the accepted keys as the message lists them.
+  const takers: [string, (options: unknown) => unknown, string][] = [
+    ['tensor', (o) => tensor([1, 2, 3, 4], o as object), 'dtype, requiresGrad, shape'],
+    ['zeros', (o) => zeros([2], o as object), 'dtype, requiresGrad'],
+    ['ones', (o) => ones([2], o as object), 'dtype, requiresGrad'],
+    ['full', (o) => full([2], 1, o as object), 'dtype, requiresGrad'],
+    ['zerosLike', (o) => zerosLike(zeros([2]), o as object), 'dtype, requiresGrad'],
+    ['onesLike', (o) => onesLike(zeros([2]), o as object), 'dtype, requiresGrad'],
+    ['arange', (o) => arange(0, 4, 1, o as object), 'dtype, requiresGrad'],
+    ['eye', (o) => eye(2, 2, o as object), 'dtype, requiresGrad'],
+    ['rand', (o) => rand([2], o as object), 'dtype, requiresGrad, generator'],
+    ['randn', (o) => randn([2], o as object), 'dtype, requiresGrad, generator'],
+    ['randint', (o) => randint(0, 5, [2], o as object), 'dtype, generator'],
+    ['randperm', (o) => randperm(4, o as object), 'dtype, generator'],
+  ];
+  for (const [name, create, expected] of takers) {
+    it(name, () => {
+      expect(errorOf(() => create({ dtpye: 'float64' }))).toBe(`${name}: unknown option 'dtpye' (expected ${expected})`);
+      expect(errorOf(() => create({ requires_grad: true }))).toBe(
+        expected.includes('requiresGrad')
+          ? `${name}: unknown option 'requires_grad' — did you mean 'requiresGrad'? (expected ${expected})`
+          : `${name}: unknown option 'requires_grad' (expected ${expected})`,
+      );
+      expect(errorOf(() => create('float64'))).toBe(`${name}: options must be an object with keys among ${expected}, got string "float64"`);
+      // The accepted keys still work, and no options at all is fine.
+      expect((create({ dtype: 'float64' }) as Tensor).dtype).toBe('float64');
+      expect(create(undefined)).toBeInstanceOf(Tensor);
+    });
+  }
+
+  it('tensor(data, [2, 2]): the shape where the options go is an error with the fix, not a 1-d tensor', () => {
+    expect(errorOf(() => tensor([1, 2, 3, 4], [2, 2] as object))).toBe(
+      'tensor: options must be an object with keys among dtype, requiresGrad, shape, got an array [2, 2] — did you mean { shape: [2, 2] }?',
+    );
+    expect(tensor([1, 2, 3, 4], { shape: [2, 2] }).shape).toEqual([2, 2]);
   });
 });

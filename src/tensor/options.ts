@@ -1,0 +1,47 @@
+// Checks the options object of a public function. PyTorch rejects a keyword it does not know
+// (`TypeError: conv2d() got an unexpected keyword argument 'strid'`); an options object in
+// JavaScript does not, so a typo, PyTorch's snake_case name or a shape array passed where the
+// options go would be silently ignored and the call would compute something else. Every public
+// function that takes options checks them here first.
+import { formatValue } from './shape.js';
+
+/**
+ * Every name an options type accepts, each mapped to `true`. Written as a record (not a list) so
+ * the compiler checks it against the type: a missing or an extra name is a type error.
+ */
+export type OptionNames<T> = { readonly [K in keyof Required<T>]: true };
+
+/** How an options argument that is not an object is shown in an error. */
+function describeOptions(options: unknown): string {
+  if (options === null) return 'null';
+  if (Array.isArray(options)) return `an array ${formatValue(options)}`;
+  if (typeof options === 'object') return `a ${(options as object).constructor?.name ?? 'non-plain object'}`;
+  return `${typeof options} ${formatValue(options)}`;
+}
+
+/** 'label_smoothing' → 'labelSmoothing': PyTorch's keyword as tsgrad spells it. */
+function camelCase(name: string): string {
+  return name.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
+}
+
+/**
+ * Throws unless `options` is undefined or a plain object whose keys are all in `names`. The error
+ * names the function (`where`), the unknown key and the accepted ones, and suggests the camelCase
+ * name when the key is PyTorch's snake_case spelling of one.
+ */
+export function checkOptions<T extends object>(options: T | undefined, names: NoInfer<OptionNames<T>>, where: string): void {
+  if (options === undefined) return;
+  const expected = Object.keys(names).length > 0 ? Object.keys(names).join(', ') : 'none';
+  const prototype: unknown = typeof options === 'object' && options !== null ? Object.getPrototypeOf(options) : undefined;
+  if (typeof options !== 'object' || options === null || (prototype !== Object.prototype && prototype !== null)) {
+    // tensor(data, [2, 3]) is the likely slip: the shape given where the options go.
+    const hint = Array.isArray(options) && Object.prototype.hasOwnProperty.call(names, 'shape') ? ` — did you mean { shape: ${formatValue(options)} }?` : '';
+    throw new Error(`${where}: options must be an object with keys among ${expected}, got ${describeOptions(options)}${hint}`);
+  }
+  for (const key of Object.keys(options)) {
+    if (Object.prototype.hasOwnProperty.call(names, key)) continue;
+    const camel = camelCase(key);
+    const hint = camel !== key && Object.prototype.hasOwnProperty.call(names, camel) ? ` — did you mean '${camel}'?` : '';
+    throw new Error(`${where}: unknown option '${key}'${hint} (expected ${expected})`);
+  }
+}
