@@ -14,9 +14,10 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { F, getBackend, setBackend, setNumThreads, tensor } from '../../src/index.js';
 import { gemmInPlace, gemmInPlaceBuffer, gemmInPlaceFits, gemmPacked } from '../../src/tensor/kernels/gemm.js';
 import {
-  WASM_TILE_F32, WASM_TILE_F64, wasmGemmInPlace, wasmGemmInPlaceBuffer, wasmGemmInPlaceFits, wasmGemmPacked,
+  WASM_TILE_F32, WASM_TILE_F64, setWasmTilesForMeasurement, wasmGemmInPlace, wasmGemmInPlaceBuffer, wasmGemmInPlaceFits, wasmGemmPacked,
   wasmGemmOverwrite, wasmScratchRegion, wasmThreadMemory,
 } from '../../src/tensor/wasm/gemm.js';
+import type { Tile } from '../../src/tensor/wasm/gemm-module.js';
 import { warmUpPool } from '../../src/tensor/parallel/pool.js';
 import { untilWorkerTakesPart } from '../helpers/pool-participation.js';
 import { expectBitwise, makeRandom, uniformValues } from '../helpers/random.js';
@@ -189,6 +190,31 @@ describe('wasm GEMM against the JS reference', () => {
       const wasm = o.c.slice();
       wasmGemmPacked(t.m, t.n, t.k, o.a, t.aOffset, o.aRs, o.aCs, o.b, t.bOffset, o.bRs, o.bCs, wasm, t.cOffset, o.ldc);
       expectBitwise(wasm, referenceF32(t, o), describeLayout(t));
+    }
+  });
+
+  it('every tile measure-wasm-gemm.ts tries emits a valid module and computes the same bits (float64: the JS kernel; float32: the written-out sums)', () => {
+    // The tile table in WASM_TILE_F32's comment comes from these; an MR that is not whole vectors
+    // once made the module's emitter throw (the transposed weight-gradient packer), unnoticed.
+    const tried: Tile[] = [{ mr: 5, nv: 2 }, { mr: 6, nv: 2 }, { mr: 4, nv: 3 }, { mr: 3, nv: 3 }, { mr: 2, nv: 4 }, { mr: 8, nv: 1 }];
+    try {
+      for (const tile of tried) {
+        setWasmTilesForMeasurement({ f32: tile, f64: tile });
+        for (const [i, t] of layouts(6, 16).entries()) {
+          const o64 = operands(t, true, 500 + i);
+          const js = o64.c.slice();
+          gemmPacked(t.m, t.n, t.k, o64.a, t.aOffset, o64.aRs, o64.aCs, o64.b, t.bOffset, o64.bRs, o64.bCs, js, t.cOffset, o64.ldc);
+          const wasm64 = o64.c.slice();
+          wasmGemmPacked(t.m, t.n, t.k, o64.a, t.aOffset, o64.aRs, o64.aCs, o64.b, t.bOffset, o64.bRs, o64.bCs, wasm64, t.cOffset, o64.ldc);
+          expectBitwise(wasm64, js, `${tile.mr}×${tile.nv} float64 ${describeLayout(t)}`);
+          const o32 = operands(t, false, 600 + i);
+          const wasm32 = o32.c.slice();
+          wasmGemmPacked(t.m, t.n, t.k, o32.a, t.aOffset, o32.aRs, o32.aCs, o32.b, t.bOffset, o32.bRs, o32.bCs, wasm32, t.cOffset, o32.ldc);
+          expectBitwise(wasm32, referenceF32(t, o32), `${tile.mr}×${tile.nv} float32 ${describeLayout(t)}`);
+        }
+      }
+    } finally {
+      setWasmTilesForMeasurement(null);
     }
   });
 

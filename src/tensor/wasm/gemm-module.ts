@@ -427,7 +427,9 @@ export function gemmModuleBytes(tiles: Readonly<Record<WasmFloat, Tile>>): Uint8
     emitPackAcross(m, `pack_a_cols_${t}`, t, tiles[t].mr);
     emitPackUnfolded(m, `pack_unfolded_${t}`, t, nr);
     emitPackUnfoldedAlong(m, `pack_unfolded_cols_${t}`, t, nr);
-    emitPackUnfoldedAlong(m, `pack_unfolded_a_${t}`, t, tiles[t].mr);
+    // The transposed weight gradient's panels are MR lines read as whole vectors: a tile tried
+    // for measurement with another MR (measure-wasm-gemm.ts) has no such packer.
+    if (tiles[t].mr % (16 / elementBytes(t)) === 0) emitPackUnfoldedAlong(m, `pack_unfolded_a_${t}`, t, tiles[t].mr);
   }
   return m.bytes();
 }

@@ -129,7 +129,8 @@ interface WasmGemm {
   packACols: Readonly<Record<WasmFloat, PackFn>>;
   packUnfolded: Readonly<Record<WasmFloat, PackUnfoldedFn>>;
   packUnfoldedCols: Readonly<Record<WasmFloat, PackUnfoldedFn>>;
-  packUnfoldedA: Readonly<Record<WasmFloat, PackUnfoldedFn>>;
+  /** Absent for a measurement tile whose MR is not whole vectors (gemm-module.ts). */
+  packUnfoldedA: Readonly<Record<WasmFloat, PackUnfoldedFn | undefined>>;
   compactRows: CompactFn;
   f32: Float32Array;
   f64: Float64Array;
@@ -231,7 +232,7 @@ function wasmGemm(): WasmGemm {
     packACols: { f32: exports['pack_a_cols_f32'] as PackFn, f64: exports['pack_a_cols_f64'] as PackFn },
     packUnfolded: { f32: exports['pack_unfolded_f32'] as PackUnfoldedFn, f64: exports['pack_unfolded_f64'] as PackUnfoldedFn },
     packUnfoldedCols: { f32: exports['pack_unfolded_cols_f32'] as PackUnfoldedFn, f64: exports['pack_unfolded_cols_f64'] as PackUnfoldedFn },
-    packUnfoldedA: { f32: exports['pack_unfolded_a_f32'] as PackUnfoldedFn, f64: exports['pack_unfolded_a_f64'] as PackUnfoldedFn },
+    packUnfoldedA: { f32: exports['pack_unfolded_a_f32'] as PackUnfoldedFn | undefined, f64: exports['pack_unfolded_a_f64'] as PackUnfoldedFn | undefined },
     compactRows: exports['compact_rows'] as CompactFn,
     f32: new Float32Array(mem.buffer),
     f64: new Float64Array(mem.buffer),
@@ -582,7 +583,10 @@ export function wasmGemmUnfoldedA(
   b: ArrayLike<number>, bOffset: number, bRowStride: number, bColStride: number,
   c: Storage, cOffset: number, ldc: number,
 ): void {
-  const unfolded: PackBlockA = (w, _view, t, mc, kc, row, pc) =>
-    w.packUnfoldedA[t](kc, mc, srcBytes, tableBytes + row * 8, A_BYTES, pc * elementBytes(t));
+  const unfolded: PackBlockA = (w, _view, t, mc, kc, row, pc) => {
+    const pack = w.packUnfoldedA[t];
+    if (pack === undefined) throw new Error(`wasm backend: no transposed unfolded packer for the ${t} tile with MR = ${tiles[t].mr} (a measurement tile)`);
+    pack(kc, mc, srcBytes, tableBytes + row * 8, A_BYTES, pc * elementBytes(t));
+  };
   blocked(m, n, k, unfolded, stridedB(b, bOffset, bRowStride, bColStride, false), c, cOffset, ldc, 'add', undefined);
 }
