@@ -154,8 +154,10 @@ function flattenNested(data: NestedArray, out: number[], depth = 0, shape = nest
  * ```
  */
 export function zeros(shape: readonly number[], options: CreationOptions = {}): Tensor {
+  // The shape first: zeros(2, 3), PyTorch's spelling, is about the shape, not the options.
+  const checked = checkedShape(shape, 'zeros');
   checkOptions(options, CREATION_OPTIONS, 'zeros');
-  return make(creating('zeros', () => NDArray.zeros(checkedShape(shape, 'zeros'), resolveDtype(options.dtype, 'zeros'))), options);
+  return make(creating('zeros', () => NDArray.zeros(checked, resolveDtype(options.dtype, 'zeros'))), options);
 }
 
 /**
@@ -168,6 +170,7 @@ export function zeros(shape: readonly number[], options: CreationOptions = {}): 
  * ```
  */
 export function ones(shape: readonly number[], options: CreationOptions = {}): Tensor {
+  checkedShape(shape, 'ones');
   checkOptions(options, CREATION_OPTIONS, 'ones');
   return full(shape, 1, options);
 }
@@ -182,8 +185,8 @@ export function ones(shape: readonly number[], options: CreationOptions = {}): T
  * ```
  */
 export function full(shape: readonly number[], value: number, options: CreationOptions = {}): Tensor {
-  checkOptions(options, CREATION_OPTIONS, 'full');
   const checked = checkedShape(shape, 'full');
+  checkOptions(options, CREATION_OPTIONS, 'full');
   checkNumber(value, 'the fill value', 'full');
   return make(creating('full', () => NDArray.full(checked, value, resolveDtype(options.dtype, 'full'))), options);
 }
@@ -279,9 +282,10 @@ export function eye(n: number, m = n, options: CreationOptions = {}): Tensor {
  * ```
  */
 export function rand(shape: readonly number[], options: RandomOptions = {}): Tensor {
+  const checked = checkedShape(shape, 'rand');
   checkOptions(options, RANDOM_OPTIONS, 'rand');
   floatOnly(options.dtype, 'rand');
-  return make(creating('rand', () => randArray(checkedShape(shape, 'rand'), resolveDtype(options.dtype, 'rand'), generatorOf(options, 'rand'))), options);
+  return make(creating('rand', () => randArray(checked, resolveDtype(options.dtype, 'rand'), generatorOf(options, 'rand'))), options);
 }
 
 /**
@@ -295,9 +299,10 @@ export function rand(shape: readonly number[], options: RandomOptions = {}): Ten
  * ```
  */
 export function randn(shape: readonly number[], options: RandomOptions = {}): Tensor {
+  const checked = checkedShape(shape, 'randn');
   checkOptions(options, RANDOM_OPTIONS, 'randn');
   floatOnly(options.dtype, 'randn');
-  return make(creating('randn', () => randnArray(checkedShape(shape, 'randn'), resolveDtype(options.dtype, 'randn'), generatorOf(options, 'randn'))), options);
+  return make(creating('randn', () => randnArray(checked, resolveDtype(options.dtype, 'randn'), generatorOf(options, 'randn'))), options);
 }
 
 /** rand/randn draw floats: an int32/bool dtype is an error (as PyTorch), not a tensor of zeros. */

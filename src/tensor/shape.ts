@@ -39,7 +39,11 @@ export function formatValue(value: unknown): string {
 
 /** Throws unless every entry is a non-negative integer. */
 export function checkShape(shape: readonly unknown[], where: string): number[] {
-  if (!Array.isArray(shape)) throw new Error(`${where}: shape must be an array of sizes, got ${formatValue(shape)}`);
+  if (!Array.isArray(shape)) {
+    // PyTorch also takes the sizes as separate arguments, zeros(2, 3); here they are one array.
+    const example = typeof shape === 'number' ? ` (the sizes as one array: ${where}([${formatValue(shape)}, …]))` : '';
+    throw new Error(`${where}: shape must be an array of sizes, got ${formatValue(shape)}${example}`);
+  }
   for (const d of shape) {
     if (typeof d !== 'number' || !Number.isInteger(d) || d < 0) {
       throw new Error(`${where}: sizes must be non-negative integers, got ${formatValue(shape)}`);

@@ -20,7 +20,7 @@ function errorOf(fn: () => unknown): string {
 /** Every creation function that takes a shape, called with `shape`. */
 const shapeTakers: [string, (shape: number[]) => unknown][] = [
   ['zeros', (s) => zeros(s)],
-  ['full', (s) => ones(s)],
+  ['ones', (s) => ones(s)],
   ['full', (s) => full(s, 3)],
   ['rand', (s) => rand(s)],
   ['randn', (s) => randn(s)],
@@ -58,7 +58,11 @@ describe('creation functions: every bad size is an error naming the function and
   });
 
   it('a shape that is not an array', () => {
-    expect(errorOf(() => zeros(3 as unknown as number[]))).toBe('zeros: shape must be an array of sizes, got 3');
+    expect(errorOf(() => zeros(3 as unknown as number[]))).toBe('zeros: shape must be an array of sizes, got 3 (the sizes as one array: zeros([3, …]))');
+    // PyTorch's zeros(2, 3): the error is about the shape, not about 3 where the options go.
+    expect(errorOf(() => (zeros as (...args: unknown[]) => unknown)(2, 3))).toBe('zeros: shape must be an array of sizes, got 2 (the sizes as one array: zeros([2, …]))');
+    expect(errorOf(() => (ones as (...args: unknown[]) => unknown)(2, 3))).toBe('ones: shape must be an array of sizes, got 2 (the sizes as one array: ones([2, …]))');
+    expect(errorOf(() => (randn as (...args: unknown[]) => unknown)(2, 3))).toBe('randn: shape must be an array of sizes, got 2 (the sizes as one array: randn([2, …]))');
     expect(errorOf(() => rand('2,3' as unknown as number[]))).toBe('rand: shape must be an array of sizes, got "2,3"');
   });
 
