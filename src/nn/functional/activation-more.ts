@@ -5,6 +5,7 @@
 // PyTorch's backward takes unless a NOTE says otherwise.
 import type { Tensor } from '../../autograd/tensor.js';
 import { where } from '../../autograd/where.js';
+import { checkOptions, type OptionNames } from '../../tensor/options.js';
 import { normalizeDim, shapeString } from '../../tensor/shape.js';
 import { checkTensor, promoted } from './args.js';
 
@@ -92,6 +93,8 @@ export interface EluOptions {
   alpha?: number;
 }
 
+const ELU_OPTIONS: OptionNames<EluOptions> = { alpha: true };
+
 /**
  * α·(e^x − 1) where x ≤ 0, else x (the branch taken at 0 is the exponential one, as PyTorch's, so
  * the gradient there is α — as PyTorch's backward), for `elu(x, scale)` with scale on both sides.
@@ -119,12 +122,17 @@ function scaledElu(x: Tensor, alpha: number, scale: number): Tensor {
  * ```
  */
 export function elu(x: Tensor, options: EluOptions = {}): Tensor {
+  checkOptions(options, ELU_OPTIONS, 'elu');
   checkTensor(x, 'input', 'elu');
   return scaledElu(x, eluAlpha(options, 'elu'), 1);
 }
 
-/** The checked α of ELU options (shared with nn.ELU, which checks at construction). */
+/**
+ * The checked α of ELU options (shared with nn.ELU, which checks at construction). The options
+ * object is checked here too, as nn.ELU's constructor hands it over as given.
+ */
 export function eluAlpha(options: EluOptions, fn: string): number {
+  checkOptions(options, ELU_OPTIONS, fn);
   return finiteOption(options.alpha ?? 1, 'alpha', fn);
 }
 
@@ -155,6 +163,8 @@ export interface SoftplusOptions {
   threshold?: number;
 }
 
+const SOFTPLUS_OPTIONS: OptionNames<SoftplusOptions> = { beta: true, threshold: true };
+
 /**
  * Softplus: log(1 + e^(β·x))/β, and x itself where β·x > threshold (where the two agree to rounding),
  * as `torch.nn.functional.softplus` (β = 1, threshold = 20 by default).
@@ -167,6 +177,7 @@ export interface SoftplusOptions {
  * ```
  */
 export function softplus(x: Tensor, options: SoftplusOptions = {}): Tensor {
+  checkOptions(options, SOFTPLUS_OPTIONS, 'softplus');
   checkTensor(x, 'input', 'softplus');
   const { beta, threshold } = softplusParams(options, 'softplus');
   const bx = x.mul(beta);
@@ -176,8 +187,12 @@ export function softplus(x: Tensor, options: SoftplusOptions = {}): Tensor {
   return where(bx.gt(threshold), x, smooth);
 }
 
-/** The checked β and threshold of softplus options (shared with nn.Softplus). */
+/**
+ * The checked β and threshold of softplus options (shared with nn.Softplus, whose constructor
+ * hands its options over as given: the object is checked here too).
+ */
 export function softplusParams(options: SoftplusOptions, fn: string): Required<SoftplusOptions> {
+  checkOptions(options, SOFTPLUS_OPTIONS, fn);
   const beta = finiteOption(options.beta ?? 1, 'beta', fn);
   if (beta === 0) throw new Error(`${fn}: beta must not be 0 (log(1 + e^(βx))/β divides by it)`);
   const threshold = options.threshold ?? 20;
@@ -218,6 +233,8 @@ export interface HardtanhOptions {
   maxVal?: number;
 }
 
+const HARDTANH_OPTIONS: OptionNames<HardtanhOptions> = { minVal: true, maxVal: true };
+
 /**
  * x clamped to [minVal, maxVal] (default [−1, 1]), as `torch.nn.functional.hardtanh`. The gradient
  * is 1 strictly inside and 0 at and beyond the bounds, and 1 at a NaN (PyTorch's backward). NOTE: minVal > maxVal
@@ -231,6 +248,7 @@ export interface HardtanhOptions {
  * ```
  */
 export function hardtanh(x: Tensor, options: HardtanhOptions = {}): Tensor {
+  checkOptions(options, HARDTANH_OPTIONS, 'hardtanh');
   checkTensor(x, 'input', 'hardtanh');
   const { minVal, maxVal } = hardtanhBounds(options, 'hardtanh');
   // torch's backward: 0 where x ≤ minVal or x ≥ maxVal, else the gradient — so a NaN passes it
@@ -238,8 +256,12 @@ export function hardtanh(x: Tensor, options: HardtanhOptions = {}): Tensor {
   return where(x.le(minVal).logicalOr(x.ge(maxVal)), x.clamp(minVal, maxVal).detach(), x);
 }
 
-/** The checked bounds of hardtanh options (shared with nn.Hardtanh). */
+/**
+ * The checked bounds of hardtanh options (shared with nn.Hardtanh, whose constructor hands its
+ * options over as given: the object is checked here too).
+ */
 export function hardtanhBounds(options: HardtanhOptions, fn: string): Required<HardtanhOptions> {
+  checkOptions(options, HARDTANH_OPTIONS, fn);
   const minVal = options.minVal ?? -1;
   const maxVal = options.maxVal ?? 1;
   for (const [name, v] of [['minVal', minVal], ['maxVal', maxVal]] as const) {

@@ -2,6 +2,7 @@
 // primitives of their own (ops/activation.ts); softmax and logSoftmax are composites.
 import { applyOp } from '../../autograd/apply.js';
 import type { Tensor } from '../../autograd/tensor.js';
+import { checkOptions, type OptionNames } from '../../tensor/options.js';
 import { normalizeDim } from '../../tensor/shape.js';
 import { checkTensor } from './args.js';
 
@@ -41,6 +42,8 @@ export interface GeluOptions {
   approximate?: 'none' | 'tanh';
 }
 
+const GELU_OPTIONS: OptionNames<GeluOptions> = { approximate: true };
+
 /**
  * The Gaussian error linear unit, as `torch.nn.functional.gelu`: x·Φ(x) = x/2·(1 + erf(x/√2)), or
  * with `approximate: 'tanh'`, x/2·(1 + tanh(√(2/π)·(x + 0.044715·x³))).
@@ -53,6 +56,7 @@ export interface GeluOptions {
  * ```
  */
 export function gelu(x: Tensor, options: GeluOptions = {}): Tensor {
+  checkOptions(options, GELU_OPTIONS, 'gelu');
   checkTensor(x, 'input', 'gelu');
   const approximate = options.approximate ?? 'none';
   if (approximate !== 'none' && approximate !== 'tanh') {

@@ -3,6 +3,7 @@
 // conv1d is conv2d on a height-1 image.
 import { applyOp } from '../../autograd/apply.js';
 import type { Tensor } from '../../autograd/tensor.js';
+import { checkOptions, type OptionNames } from '../../tensor/options.js';
 import { shapeString } from '../../tensor/shape.js';
 import { checkNdim, checkTensor, pair, promoted, type Pair } from './args.js';
 import { conv2d } from './conv.js';
@@ -24,6 +25,8 @@ export interface ConvTranspose2dOptions {
   dilation?: Pair;
 }
 
+const CONV_TRANSPOSE2D_OPTIONS: OptionNames<ConvTranspose2dOptions> = { stride: true, padding: true, outputPadding: true, groups: true, dilation: true };
+
 /**
  * The transposed convolution (`torch.nn.functional.conv_transpose2d`): the adjoint of conv2d with
  * the same weight, so ⟨conv2d(x, W), y⟩ = ⟨x, convTranspose2d(y, W)⟩. Input [N, Cin, H, W] (or
@@ -39,6 +42,7 @@ export interface ConvTranspose2dOptions {
  */
 export function convTranspose2d(x: Tensor, weight: Tensor, bias?: Tensor | null, options: ConvTranspose2dOptions = {}): Tensor {
   const fn = 'convTranspose2d';
+  checkOptions(options, CONV_TRANSPOSE2D_OPTIONS, fn);
   checkTensor(x, 'input', fn);
   checkTensor(weight, 'weight', fn);
   checkNdim(x, [3, 4], 'input', 'shape [N, Cin, H, W] (or unbatched [Cin, H, W])', fn);
@@ -86,6 +90,8 @@ export interface Conv1dOptions {
   groups?: number;
 }
 
+const CONV1D_OPTIONS: OptionNames<Conv1dOptions> = { stride: true, padding: true, dilation: true, groups: true };
+
 /**
  * 1-d convolution (`torch.nn.functional.conv1d`): input [N, Cin, L] (or unbatched [Cin, L]),
  * weight [Cout, Cin/groups, k], bias [Cout]; computed as conv2d on a height-1 image.
@@ -98,6 +104,7 @@ export interface Conv1dOptions {
  */
 export function conv1d(x: Tensor, weight: Tensor, bias?: Tensor | null, options: Conv1dOptions = {}): Tensor {
   const fn = 'conv1d';
+  checkOptions(options, CONV1D_OPTIONS, fn);
   checkTensor(x, 'input', fn);
   checkTensor(weight, 'weight', fn);
   checkNdim(x, [2, 3], 'input', 'shape [N, Cin, L] (or unbatched [Cin, L])', fn);

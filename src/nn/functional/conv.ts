@@ -2,6 +2,7 @@
 // see tensor/kernels/conv.ts) because its composite form would be far slower.
 import { applyOp } from '../../autograd/apply.js';
 import type { Tensor } from '../../autograd/tensor.js';
+import { checkOptions, type OptionNames } from '../../tensor/options.js';
 import { shapeString } from '../../tensor/shape.js';
 import { checkNdim, checkTensor, pair, promoted, type Pair } from './args.js';
 import { pad } from './join.js';
@@ -52,6 +53,8 @@ export interface Conv2dOptions {
   groups?: number;
 }
 
+const CONV2D_OPTIONS: OptionNames<Conv2dOptions> = { stride: true, padding: true, dilation: true, groups: true };
+
 /**
  * 2-d convolution (cross-correlation, as PyTorch) over NCHW input: x [N, Cin, H, W] (or
  * unbatched [Cin, H, W]), weight [Cout, Cin/groups, kH, kW], bias [Cout] (optional). Output
@@ -67,6 +70,7 @@ export interface Conv2dOptions {
  */
 export function conv2d(x: Tensor, weight: Tensor, bias?: Tensor | null, options: Conv2dOptions = {}): Tensor {
   const fn = 'conv2d';
+  checkOptions(options, CONV2D_OPTIONS, fn);
   checkTensor(x, 'input', fn);
   checkTensor(weight, 'weight', fn);
   checkNdim(x, [3, 4], 'input', 'shape [N, C, H, W] (or unbatched [C, H, W])', fn);

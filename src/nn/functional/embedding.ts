@@ -7,6 +7,7 @@ import { noGrad } from '../../autograd/grad-mode.js';
 import { Tensor, type IndexLike } from '../../autograd/tensor.js';
 import { where } from '../../autograd/where.js';
 import { NDArray } from '../../tensor/ndarray.js';
+import { checkOptions, type OptionNames } from '../../tensor/options.js';
 import { shapeString } from '../../tensor/shape.js';
 import { checkTensor, describe } from './args.js';
 
@@ -87,6 +88,8 @@ export interface EmbeddingOptions {
   normType?: number;
 }
 
+const EMBEDDING_OPTIONS: OptionNames<EmbeddingOptions> = { paddingIdx: true, maxNorm: true, normType: true };
+
 /** paddingIdx as a row number in [0, rows), or null; out of range is an error, as PyTorch's assert. */
 export function normalizePaddingIdx(paddingIdx: number | null | undefined, rows: number, fn: string): number | null {
   if (paddingIdx === undefined || paddingIdx === null) return null;
@@ -121,6 +124,7 @@ export function normalizePaddingIdx(paddingIdx: number | null | undefined, rows:
  */
 export function embedding(indices: IndexLike, weight: Tensor, options: EmbeddingOptions = {}): Tensor {
   const fn = 'embedding';
+  checkOptions(options, EMBEDDING_OPTIONS, fn);
   checkTensor(weight, 'weight', fn);
   if (weight.ndim !== 2) throw new Error(`${fn}: weight must be 2-d [numEmbeddings, embeddingDim], got shape ${shapeString(weight.shape)}`);
   if (weight.dtype !== 'float32' && weight.dtype !== 'float64') throw new Error(`${fn}: weight must be float32 or float64, got ${weight.dtype}`);

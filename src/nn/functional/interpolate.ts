@@ -3,6 +3,7 @@
 // pixel per output pixel, bilinear blends four.
 import { applyOp } from '../../autograd/apply.js';
 import type { Tensor } from '../../autograd/tensor.js';
+import { checkOptions, type OptionNames } from '../../tensor/options.js';
 import { formatValue, shapeString } from '../../tensor/shape.js';
 import { checkNdim, checkTensor } from './args.js';
 
@@ -18,6 +19,8 @@ export interface InterpolateOptions {
   alignCorners?: boolean;
 }
 
+const INTERPOLATE_OPTIONS: OptionNames<InterpolateOptions> = { size: true, scaleFactor: true, mode: true, alignCorners: true };
+
 /**
  * Resizes [N, C, H, W] (or unbatched [C, H, W]) images, as `torch.nn.functional.interpolate`.
  * NOTE: with `scaleFactor`, the source index uses 1/scaleFactor itself (PyTorch's rule when
@@ -32,9 +35,11 @@ export interface InterpolateOptions {
  */
 export function interpolate(x: Tensor, options: InterpolateOptions): Tensor {
   const fn = 'interpolate';
+  checkOptions(options, INTERPOLATE_OPTIONS, fn);
   checkTensor(x, 'input', fn);
   checkNdim(x, [3, 4], 'input', 'shape [N, C, H, W] (or unbatched [C, H, W])', fn);
-  if (typeof options !== 'object' || options === null) throw new Error(`${fn}: expected an options object with size or scaleFactor, got ${formatValue(options)}`);
+  // The options are required here: checkOptions lets undefined through.
+  if (options === undefined) throw new Error(`${fn}: expected an options object with size or scaleFactor, got ${formatValue(options)}`);
   const mode = options.mode ?? 'nearest';
   if (mode !== 'nearest' && mode !== 'bilinear') throw new Error(`${fn}: mode must be 'nearest' or 'bilinear', got ${formatValue(mode)}`);
   if (options.alignCorners !== undefined && mode === 'nearest') {

@@ -2,6 +2,7 @@
 // copies slices, and its gradient copies them back; stack is unsqueeze + cat.
 import { applyOp } from '../../autograd/apply.js';
 import type { Tensor } from '../../autograd/tensor.js';
+import { checkOptions, type OptionNames } from '../../tensor/options.js';
 import { normalizeDim, shapeString } from '../../tensor/shape.js';
 import { padRegions } from '../../autograd/ops/cat-pad.js';
 import { checkTensor, describe, promoted } from './args.js';
@@ -16,6 +17,8 @@ export interface PadOptions {
   /** The fill of 'constant' mode (default 0). */
   value?: number;
 }
+
+const PAD_OPTIONS: OptionNames<PadOptions> = { mode: true, value: true };
 
 /**
  * Pads, as `torch.nn.functional.pad`: `pads` lists (before, after) pairs starting from the LAST
@@ -34,6 +37,8 @@ export interface PadOptions {
  */
 export function pad(x: Tensor, pads: readonly number[], valueOrOptions: number | PadOptions = 0): Tensor {
   const fn = 'pad';
+  // A number is the fill value; any object (an array too) must be the options.
+  if (typeof valueOrOptions === 'object' && valueOrOptions !== null) checkOptions(valueOrOptions, PAD_OPTIONS, fn);
   checkTensor(x, 'input', fn);
   if (!Array.isArray(pads as unknown) || pads.length % 2 !== 0 || pads.length > 2 * x.ndim) {
     throw new Error(`${fn}: pads must list (before, after) pairs for at most the ${x.ndim} dims of the input of shape ${shapeString(x.shape)}, got ${JSON.stringify(pads)}`);

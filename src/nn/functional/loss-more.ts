@@ -4,6 +4,7 @@
 // and the distances cosineSimilarity and pairwiseDistance.
 import type { Tensor } from '../../autograd/tensor.js';
 import { where } from '../../autograd/where.js';
+import { checkOptions, type OptionNames } from '../../tensor/options.js';
 import { broadcastShapes, normalizeDim, sameShape, shapeString } from '../../tensor/shape.js';
 import { checkReduction, checkTensor, promoted, type Reduction } from './args.js';
 import { pointwiseLoss } from './loss.js';
@@ -28,6 +29,8 @@ export interface SmoothL1LossOptions {
   beta?: number;
 }
 
+const SMOOTH_L1_LOSS_OPTIONS: OptionNames<SmoothL1LossOptions> = { reduction: true, beta: true };
+
 /**
  * The smooth L1 loss, as `torch.nn.functional.smooth_l1_loss`: with d = |input − target|,
  * 0.5·d²/β where d < β, else d − 0.5·β; β = 0 is the L1 loss. Operands broadcast (PyTorch warns and
@@ -41,6 +44,7 @@ export interface SmoothL1LossOptions {
  */
 export function smoothL1Loss(input: Tensor, target: Tensor, options: SmoothL1LossOptions = {}): Tensor {
   const fn = 'smoothL1Loss';
+  checkOptions(options, SMOOTH_L1_LOSS_OPTIONS, fn);
   const beta = numberOption(options.beta ?? 1, 'beta', fn, (v) => v >= 0 && v < Infinity, 'a finite number ≥ 0');
   return pointwiseLoss(fn, input, target, options.reduction, (d) => {
     const z = d.abs();
@@ -57,6 +61,8 @@ export interface HuberLossOptions {
   delta?: number;
 }
 
+const HUBER_LOSS_OPTIONS: OptionNames<HuberLossOptions> = { reduction: true, delta: true };
+
 /**
  * The Huber loss, as `torch.nn.functional.huber_loss`: with d = |input − target|, 0.5·d² where
  * d < δ, else δ·(d − 0.5·δ) (smoothL1Loss with β = δ, times δ). Operands broadcast.
@@ -69,6 +75,7 @@ export interface HuberLossOptions {
  */
 export function huberLoss(input: Tensor, target: Tensor, options: HuberLossOptions = {}): Tensor {
   const fn = 'huberLoss';
+  checkOptions(options, HUBER_LOSS_OPTIONS, fn);
   const delta = numberOption(options.delta ?? 1, 'delta', fn, (v) => v > 0 && v < Infinity, 'a finite number > 0');
   return pointwiseLoss(fn, input, target, options.reduction, (d) => {
     const z = d.abs();
@@ -115,6 +122,8 @@ export interface BinaryCrossEntropyOptions {
   reduction?: Reduction;
 }
 
+const BINARY_CROSS_ENTROPY_OPTIONS: OptionNames<BinaryCrossEntropyOptions> = { weight: true, reduction: true };
+
 /**
  * The binary cross-entropy of probabilities, as `torch.nn.functional.binary_cross_entropy`:
  * −w·(y·log(x) + (1 − y)·log(1 − x)), each log clamped below at −100 (torch 1.13 computes
@@ -134,6 +143,7 @@ export interface BinaryCrossEntropyOptions {
  */
 export function binaryCrossEntropy(input: Tensor, target: Tensor, options: BinaryCrossEntropyOptions = {}): Tensor {
   const fn = 'binaryCrossEntropy';
+  checkOptions(options, BINARY_CROSS_ENTROPY_OPTIONS, fn);
   checkSameShape(fn, input, target);
   const reduction = options.reduction ?? 'mean';
   checkReduction(reduction, fn);
@@ -156,6 +166,8 @@ export interface BinaryCrossEntropyWithLogitsOptions extends BinaryCrossEntropyO
   posWeight?: Tensor | null;
 }
 
+const BINARY_CROSS_ENTROPY_WITH_LOGITS_OPTIONS: OptionNames<BinaryCrossEntropyWithLogitsOptions> = { ...BINARY_CROSS_ENTROPY_OPTIONS, posWeight: true };
+
 /**
  * The binary cross-entropy of logits, as `torch.nn.functional.binary_cross_entropy_with_logits`:
  * the loss of σ(x) without computing σ, in torch 1.13's stable form with m = max(−x, 0):
@@ -172,6 +184,7 @@ export interface BinaryCrossEntropyWithLogitsOptions extends BinaryCrossEntropyO
  */
 export function binaryCrossEntropyWithLogits(input: Tensor, target: Tensor, options: BinaryCrossEntropyWithLogitsOptions = {}): Tensor {
   const fn = 'binaryCrossEntropyWithLogits';
+  checkOptions(options, BINARY_CROSS_ENTROPY_WITH_LOGITS_OPTIONS, fn);
   checkSameShape(fn, input, target);
   const reduction = options.reduction ?? 'mean';
   checkReduction(reduction, fn);
@@ -197,6 +210,8 @@ export interface KlDivOptions {
   logTarget?: boolean;
 }
 
+const KL_DIV_OPTIONS: OptionNames<KlDivOptions> = { reduction: true, logTarget: true };
+
 /**
  * The Kullback–Leibler divergence loss, as `torch.nn.functional.kl_div`, with `input` holding
  * log-probabilities: pointwise target·(log(target) − input), computed as xlogy(t, t) − t·input
@@ -215,6 +230,7 @@ export interface KlDivOptions {
  */
 export function klDiv(input: Tensor, target: Tensor, options: KlDivOptions = {}): Tensor {
   const fn = 'klDiv';
+  checkOptions(options, KL_DIV_OPTIONS, fn);
   checkTensor(input, 'input', fn);
   checkTensor(target, 'target', fn);
   const reduction = options.reduction ?? 'mean';
@@ -242,6 +258,8 @@ export interface CosineSimilarityOptions {
   eps?: number;
 }
 
+const COSINE_SIMILARITY_OPTIONS: OptionNames<CosineSimilarityOptions> = { dim: true, eps: true };
+
 /**
  * The cosine of the angle between x1 and x2 along `dim`, as `torch.nn.functional.cosine_similarity`
  * in torch 1.13: Σ (x1/max(‖x1‖, ε))·(x2/max(‖x2‖, ε)) (each vector normalized first; operands
@@ -260,6 +278,7 @@ export interface CosineSimilarityOptions {
  */
 export function cosineSimilarity(x1: Tensor, x2: Tensor, options: CosineSimilarityOptions = {}): Tensor {
   const fn = 'cosineSimilarity';
+  checkOptions(options, COSINE_SIMILARITY_OPTIONS, fn);
   checkTensor(x1, 'x1', fn);
   checkTensor(x2, 'x2', fn);
   const eps = numberOption(options.eps ?? 1e-8, 'eps', fn, (v) => v >= 0 && v < Infinity, 'a finite number ≥ 0');
@@ -280,6 +299,8 @@ export interface PairwiseDistanceOptions {
   keepdim?: boolean;
 }
 
+const PAIRWISE_DISTANCE_OPTIONS: OptionNames<PairwiseDistanceOptions> = { p: true, eps: true, keepdim: true };
+
 /**
  * The p-norm of x1 − x2 + ε over the last dim, as `torch.nn.functional.pairwise_distance`
  * (operands broadcast; ε keeps the gradient of the 2-norm finite when x1 = x2).
@@ -292,6 +313,7 @@ export interface PairwiseDistanceOptions {
  */
 export function pairwiseDistance(x1: Tensor, x2: Tensor, options: PairwiseDistanceOptions = {}): Tensor {
   const fn = 'pairwiseDistance';
+  checkOptions(options, PAIRWISE_DISTANCE_OPTIONS, fn);
   checkTensor(x1, 'x1', fn);
   checkTensor(x2, 'x2', fn);
   const p = numberOption(options.p ?? 2, 'p', fn, (v) => v >= 0, 'a number ≥ 0 or Infinity');

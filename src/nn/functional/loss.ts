@@ -8,6 +8,7 @@
 import { applyOp } from '../../autograd/apply.js';
 import { Tensor } from '../../autograd/tensor.js';
 import { NDArray } from '../../tensor/ndarray.js';
+import { checkOptions, type OptionNames } from '../../tensor/options.js';
 import { broadcastShapes, sameShape, shapeString } from '../../tensor/shape.js';
 import { logSoftmax } from './activation.js';
 import { checkReduction, checkTensor, describe, promoted, type Reduction } from './args.js';
@@ -33,6 +34,9 @@ export interface CrossEntropyOptions extends NllLossOptions {
   /** ε in [0, 1]: mixes the one-hot target with the uniform distribution, as PyTorch (default 0). */
   labelSmoothing?: number;
 }
+
+const NLL_LOSS_OPTIONS: OptionNames<NllLossOptions> = { reduction: true, ignoreIndex: true, weight: true };
+const CROSS_ENTROPY_OPTIONS: OptionNames<CrossEntropyOptions> = { ...NLL_LOSS_OPTIONS, labelSmoothing: true };
 
 /** Checked targets and per-element class weights, derived from the input's shape [N, C, d…] or [C]. */
 interface TargetInfo {
@@ -182,6 +186,7 @@ function reduce(loss: Tensor, reduction: Reduction, divisor: number): Tensor {
  */
 export function nllLoss(logProbs: Tensor, targets: Targets, options: NllLossOptions = {}): Tensor {
   const fn = 'nllLoss';
+  checkOptions(options, NLL_LOSS_OPTIONS, fn);
   const reduction = options.reduction ?? 'mean';
   checkReduction(reduction, fn);
   const info = readTargets(fn, logProbs, targets, options.ignoreIndex ?? -100, options.weight);
@@ -220,6 +225,7 @@ function nllFromInfo(logProbs: Tensor, info: TargetInfo, reduction: Reduction): 
  */
 export function crossEntropy(logits: Tensor, targets: Targets, options: CrossEntropyOptions = {}): Tensor {
   const fn = 'crossEntropy';
+  checkOptions(options, CROSS_ENTROPY_OPTIONS, fn);
   const reduction = options.reduction ?? 'mean';
   checkReduction(reduction, fn);
   const eps = options.labelSmoothing ?? 0;
@@ -276,6 +282,8 @@ export interface MseLossOptions {
   reduction?: Reduction;
 }
 
+const MSE_LOSS_OPTIONS: OptionNames<MseLossOptions> = { reduction: true };
+
 /**
  * The mean squared error (input − target)², reduced as PyTorch's `mse_loss` (the operands
  * broadcast, as in PyTorch).
@@ -287,6 +295,7 @@ export interface MseLossOptions {
  * ```
  */
 export function mseLoss(input: Tensor, target: Tensor, options: MseLossOptions = {}): Tensor {
+  checkOptions(options, MSE_LOSS_OPTIONS, 'mseLoss');
   return pointwiseLoss('mseLoss', input, target, options.reduction, (d) => d.mul(d));
 }
 
@@ -309,6 +318,8 @@ export interface L1LossOptions {
   reduction?: Reduction;
 }
 
+const L1_LOSS_OPTIONS: OptionNames<L1LossOptions> = { reduction: true };
+
 /**
  * The mean absolute error |input − target|, reduced as PyTorch's `l1_loss` (operands broadcast).
  * NOTE: the gradient at input = target is 0 (abs's subgradient), as PyTorch.
@@ -320,5 +331,6 @@ export interface L1LossOptions {
  * ```
  */
 export function l1Loss(input: Tensor, target: Tensor, options: L1LossOptions = {}): Tensor {
+  checkOptions(options, L1_LOSS_OPTIONS, 'l1Loss');
   return pointwiseLoss('l1Loss', input, target, options.reduction, (d) => d.abs());
 }

@@ -3,6 +3,7 @@
 import { applyOp } from '../../autograd/apply.js';
 import type { Tensor } from '../../autograd/tensor.js';
 import { poolOutputSize } from '../../tensor/kernels/pool.js';
+import { checkOptions, type OptionNames } from '../../tensor/options.js';
 import { formatValue, shapeString } from '../../tensor/shape.js';
 import { checkNdim, checkTensor, describe, pair, type Pair } from './args.js';
 
@@ -36,6 +37,16 @@ export interface AvgPool2dOptions {
   countIncludePad?: boolean;
   /** Divide every window by this instead (default: none). */
   divisorOverride?: number;
+}
+
+const MAX_POOL2D_OPTIONS: OptionNames<MaxPool2dOptions> = { kernelSize: true, stride: true, padding: true, dilation: true, ceilMode: true };
+const AVG_POOL2D_OPTIONS: OptionNames<AvgPool2dOptions> = {
+  kernelSize: true, stride: true, padding: true, ceilMode: true, countIncludePad: true, divisorOverride: true,
+};
+
+/** True when the pooling argument is an options object, not a kernel size (a number or [h, w]). */
+function isOptionsObject<T extends object>(options: T | Pair): options is T {
+  return typeof options === 'object' && options !== null && !Array.isArray(options);
 }
 
 /** Resolves and checks the window of a pooling op; returns it with the output size. */
@@ -87,6 +98,7 @@ function asOptions<T extends { kernelSize: Pair }>(options: T | Pair, fn: string
  * ```
  */
 export function maxPool2d(x: Tensor, options: MaxPool2dOptions | Pair): Tensor {
+  if (isOptionsObject(options)) checkOptions(options, MAX_POOL2D_OPTIONS, 'maxPool2d');
   const o = asOptions(options, 'maxPool2d');
   const ceilMode = o.ceilMode ?? false;
   const win = poolWindow('maxPool2d', x, o.kernelSize, o.stride, o.padding, o.dilation, ceilMode);
@@ -107,6 +119,7 @@ export function maxPool2d(x: Tensor, options: MaxPool2dOptions | Pair): Tensor {
  */
 export function avgPool2d(x: Tensor, options: AvgPool2dOptions | Pair): Tensor {
   const fn = 'avgPool2d';
+  if (isOptionsObject(options)) checkOptions(options, AVG_POOL2D_OPTIONS, fn);
   const o = asOptions(options, fn);
   const ceilMode = o.ceilMode ?? false;
   const win = poolWindow(fn, x, o.kernelSize, o.stride, o.padding, 1, ceilMode);

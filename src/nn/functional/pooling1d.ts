@@ -1,6 +1,7 @@
 // 1-d max and average pooling over [N, C, L] (or unbatched [C, L]): the 2-d kernels on a height-1
 // image, so they share their gradients (and second derivatives) with maxPool2d and avgPool2d.
 import type { Tensor } from '../../autograd/tensor.js';
+import { checkOptions, type OptionNames } from '../../tensor/options.js';
 import { checkNdim, checkTensor, describe } from './args.js';
 import { avgPool2d, maxPool2d } from './pooling.js';
 
@@ -32,6 +33,9 @@ export interface AvgPool1dOptions {
   countIncludePad?: boolean;
 }
 
+const MAX_POOL1D_OPTIONS: OptionNames<MaxPool1dOptions> = { kernelSize: true, stride: true, padding: true, dilation: true, ceilMode: true };
+const AVG_POOL1D_OPTIONS: OptionNames<AvgPool1dOptions> = { kernelSize: true, stride: true, padding: true, ceilMode: true, countIncludePad: true };
+
 function options1d<T extends { kernelSize: number }>(options: T | number, fn: string): T {
   if (typeof options === 'number') return { kernelSize: options } as T;
   if (typeof options !== 'object' || options === null || typeof options.kernelSize !== 'number') {
@@ -57,6 +61,8 @@ function asImage(x: Tensor, fn: string): Tensor {
  * ```
  */
 export function maxPool1d(x: Tensor, options: MaxPool1dOptions | number): Tensor {
+  // A number is the kernel size; any object (an array too) must be the options.
+  if (typeof options === 'object' && options !== null) checkOptions(options, MAX_POOL1D_OPTIONS, 'maxPool1d');
   const o = options1d(options, 'maxPool1d');
   const image = asImage(x, 'maxPool1d');
   return maxPool2d(image, {
@@ -74,6 +80,7 @@ export function maxPool1d(x: Tensor, options: MaxPool1dOptions | number): Tensor
  * ```
  */
 export function avgPool1d(x: Tensor, options: AvgPool1dOptions | number): Tensor {
+  if (typeof options === 'object' && options !== null) checkOptions(options, AVG_POOL1D_OPTIONS, 'avgPool1d');
   const o = options1d(options, 'avgPool1d');
   const image = asImage(x, 'avgPool1d');
   return avgPool2d(image, {
