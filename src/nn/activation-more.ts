@@ -3,10 +3,11 @@
 // module holds its options and is called as loss.call(input, target)).
 import { full } from '../autograd/creation.js';
 import type { Tensor } from '../autograd/tensor.js';
+import { checkOptions, type OptionNames } from '../tensor/options.js';
 import { crossEntropy, glu, l1Loss, logSoftmax, mseLoss, nllLoss, prelu, silu, softmax, softsign } from './functional.js';
-import { checkTensor, type Reduction } from './functional/args.js';
-import type { CrossEntropyOptions, NllLossOptions, Targets } from './functional/loss.js';
-import { checkSize, type LayerOptions } from './layers.js';
+import { checkTensor } from './functional/args.js';
+import type { CrossEntropyOptions, L1LossOptions, MseLossOptions, NllLossOptions, Targets } from './functional/loss.js';
+import { checkSize, LAYER_OPTIONS, type LayerOptions } from './layers.js';
 import { Module, Parameter } from './module.js';
 
 /**
@@ -47,6 +48,8 @@ export interface PReLUOptions extends LayerOptions {
   init?: number;
 }
 
+const PRELU_OPTIONS: OptionNames<PReLUOptions> = { numParameters: true, init: true, ...LAYER_OPTIONS };
+
 /**
  * PReLU with learned slopes (`torch.nn.PReLU`): parameter `weight` of shape [numParameters],
  * initialised to 0.25.
@@ -66,6 +69,7 @@ export class PReLU extends Module {
    */
   constructor(options: PReLUOptions = {}) {
     super();
+    checkOptions(options, PRELU_OPTIONS, 'PReLU');
     const n = options.numParameters ?? 1;
     checkSize(n, 'numParameters', 'PReLU');
     const init = options.init ?? 0.25;
@@ -144,6 +148,11 @@ export class LogSoftmax extends Module {
   }
 }
 
+const NLL_LOSS_OPTIONS: OptionNames<NllLossOptions> = { weight: true, ignoreIndex: true, reduction: true };
+const CROSS_ENTROPY_OPTIONS: OptionNames<CrossEntropyOptions> = { ...NLL_LOSS_OPTIONS, labelSmoothing: true };
+const MSE_LOSS_OPTIONS: OptionNames<MseLossOptions> = { reduction: true };
+const L1_LOSS_OPTIONS: OptionNames<L1LossOptions> = { reduction: true };
+
 /** A loss module: called with the input and the target, not a single tensor. */
 export abstract class Loss extends Module {
   /** The loss of `input` against `target`. */
@@ -172,6 +181,8 @@ export class CrossEntropyLoss extends Loss {
    */
   constructor(readonly options: CrossEntropyOptions = {}) {
     super();
+    // Now, not at the first call: the options are kept and spread into F.crossEntropy's.
+    checkOptions(options, CROSS_ENTROPY_OPTIONS, 'CrossEntropyLoss');
     registerWeight(this, 'weight', options.weight);
   }
 
@@ -195,6 +206,7 @@ export class NLLLoss extends Loss {
    */
   constructor(readonly options: NllLossOptions = {}) {
     super();
+    checkOptions(options, NLL_LOSS_OPTIONS, 'NLLLoss');
     registerWeight(this, 'weight', options.weight);
   }
 
@@ -216,8 +228,9 @@ export class MSELoss extends Loss {
   /**
    * @param options - reduction ('mean', 'sum' or 'none').
    */
-  constructor(readonly options: { reduction?: Reduction } = {}) {
+  constructor(readonly options: MseLossOptions = {}) {
     super();
+    checkOptions(options, MSE_LOSS_OPTIONS, 'MSELoss');
   }
 
   loss(input: Tensor, target: Tensor | Targets): Tensor {
@@ -238,8 +251,9 @@ export class L1Loss extends Loss {
   /**
    * @param options - reduction ('mean', 'sum' or 'none').
    */
-  constructor(readonly options: { reduction?: Reduction } = {}) {
+  constructor(readonly options: L1LossOptions = {}) {
     super();
+    checkOptions(options, L1_LOSS_OPTIONS, 'L1Loss');
   }
 
   loss(input: Tensor, target: Tensor | Targets): Tensor {

@@ -1,11 +1,17 @@
 // Activation layers: thin modules over the F functions.
 import type { Tensor } from '../autograd/tensor.js';
+import { checkOptions, type OptionNames } from '../tensor/options.js';
 import {
   elu, gelu, hardsigmoid, hardswish, hardtanh, leakyRelu, logSigmoid, mish, relu, relu6, selu, sigmoid, softplus, tanh,
   type EluOptions, type GeluOptions, type HardtanhOptions, type SoftplusOptions,
 } from './functional.js';
 import { eluAlpha, hardtanhBounds, softplusParams } from './functional/activation-more.js';
 import { Module } from './module.js';
+
+const GELU_OPTIONS: OptionNames<GeluOptions> = { approximate: true };
+const ELU_OPTIONS: OptionNames<EluOptions> = { alpha: true };
+const SOFTPLUS_OPTIONS: OptionNames<SoftplusOptions> = { beta: true, threshold: true };
+const HARDTANH_OPTIONS: OptionNames<HardtanhOptions> = { minVal: true, maxVal: true };
 
 /**
  * max(x, 0) elementwise, as `torch.nn.ReLU`.
@@ -64,6 +70,7 @@ export class GELU extends Module {
 
   constructor(options: GeluOptions = {}) {
     super();
+    checkOptions(options, GELU_OPTIONS, 'GELU');
     const approximate = options.approximate ?? 'none';
     if (approximate !== 'none' && approximate !== 'tanh') {
       throw new Error(`GELU: approximate must be 'none' or 'tanh', got ${JSON.stringify(approximate)}`);
@@ -125,6 +132,7 @@ export class ELU extends Module {
 
   constructor(options: EluOptions = {}) {
     super();
+    checkOptions(options, ELU_OPTIONS, 'ELU');
     this.alpha = eluAlpha(options, 'ELU');
   }
 
@@ -169,6 +177,7 @@ export class Softplus extends Module {
 
   constructor(options: SoftplusOptions = {}) {
     super();
+    checkOptions(options, SOFTPLUS_OPTIONS, 'Softplus');
     ({ beta: this.beta, threshold: this.threshold } = softplusParams(options, 'Softplus'));
   }
 
@@ -213,6 +222,7 @@ export class Hardtanh extends Module {
 
   constructor(options: HardtanhOptions = {}) {
     super();
+    checkOptions(options, HARDTANH_OPTIONS, 'Hardtanh');
     ({ minVal: this.minVal, maxVal: this.maxVal } = hardtanhBounds(options, 'Hardtanh'));
   }
 

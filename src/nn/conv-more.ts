@@ -2,11 +2,12 @@
 // F.maxPool1d and F.avgPool1d, with PyTorch's parameter layouts, initialisation and state-dict keys.
 import { zeros } from '../autograd/creation.js';
 import type { Tensor } from '../autograd/tensor.js';
+import { checkOptions, type OptionNames } from '../tensor/options.js';
 import { shapeString } from '../tensor/shape.js';
 import { avgPool1d, conv1d, convTranspose2d, maxPool1d } from './functional.js';
 import { pair, type Pair } from './functional/args.js';
 import type { AvgPool1dOptions, MaxPool1dOptions } from './functional/pooling1d.js';
-import { checkSize, resetLinearLike, type LayerOptions } from './layers.js';
+import { checkSize, LAYER_OPTIONS, resetLinearLike, type LayerOptions } from './layers.js';
 import { checkImageInput } from './conv.js';
 import { Module, Parameter } from './module.js';
 
@@ -25,6 +26,10 @@ export interface ConvTranspose2dModuleOptions extends LayerOptions {
   /** Add a learned bias per output channel (default true). */
   bias?: boolean;
 }
+
+const CONV_TRANSPOSE2D_OPTIONS: OptionNames<ConvTranspose2dModuleOptions> = {
+  stride: true, padding: true, outputPadding: true, groups: true, dilation: true, bias: true, ...LAYER_OPTIONS,
+};
 
 /**
  * The transposed convolution layer (`torch.nn.ConvTranspose2d`): weight [Cin, Cout/groups, kH, kW]
@@ -57,6 +62,7 @@ export class ConvTranspose2d extends Module {
   constructor(readonly inChannels: number, readonly outChannels: number, kernelSize: Pair, options: ConvTranspose2dModuleOptions = {}) {
     super();
     const fn = 'ConvTranspose2d';
+    checkOptions(options, CONV_TRANSPOSE2D_OPTIONS, fn);
     checkSize(inChannels, 'inChannels', fn);
     checkSize(outChannels, 'outChannels', fn);
     const groups = options.groups ?? 1;
@@ -107,6 +113,8 @@ export interface Conv1dModuleOptions extends LayerOptions {
   bias?: boolean;
 }
 
+const CONV1D_OPTIONS: OptionNames<Conv1dModuleOptions> = { stride: true, padding: true, dilation: true, groups: true, bias: true, ...LAYER_OPTIONS };
+
 /**
  * 1-d convolution layer (`torch.nn.Conv1d`): weight [Cout, Cin/groups, k], bias [Cout], PyTorch's
  * initialisation.
@@ -132,6 +140,7 @@ export class Conv1d extends Module {
   constructor(readonly inChannels: number, readonly outChannels: number, readonly kernelSize: number, readonly options: Conv1dModuleOptions = {}) {
     super();
     const fn = 'Conv1d';
+    checkOptions(options, CONV1D_OPTIONS, fn);
     checkSize(inChannels, 'inChannels', fn);
     checkSize(outChannels, 'outChannels', fn);
     checkSize(kernelSize, 'kernelSize', fn);
@@ -158,6 +167,15 @@ export class Conv1d extends Module {
   }
 }
 
+/** Options of `nn.MaxPool1d`: those of `F.maxPool1d` but the kernel size (a constructor argument). */
+export type MaxPool1dModuleOptions = Omit<MaxPool1dOptions, 'kernelSize'>;
+
+/** Options of `nn.AvgPool1d`: those of `F.avgPool1d` but the kernel size (a constructor argument). */
+export type AvgPool1dModuleOptions = Omit<AvgPool1dOptions, 'kernelSize'>;
+
+const MAX_POOL1D_OPTIONS: OptionNames<MaxPool1dModuleOptions> = { stride: true, padding: true, dilation: true, ceilMode: true };
+const AVG_POOL1D_OPTIONS: OptionNames<AvgPool1dModuleOptions> = { stride: true, padding: true, ceilMode: true, countIncludePad: true };
+
 /**
  * 1-d max pooling layer (`torch.nn.MaxPool1d`).
  *
@@ -170,8 +188,10 @@ export class Conv1d extends Module {
 export class MaxPool1d extends Module {
   private readonly _options: MaxPool1dOptions;
 
-  constructor(kernelSize: number, options: Omit<MaxPool1dOptions, 'kernelSize'> = {}) {
+  constructor(kernelSize: number, options: MaxPool1dModuleOptions = {}) {
     super();
+    // Here, under this module's name: F.maxPool1d would see a stray key only at the first call.
+    checkOptions(options, MAX_POOL1D_OPTIONS, 'MaxPool1d');
     checkSize(kernelSize, 'kernelSize', 'MaxPool1d');
     this._options = { ...options, kernelSize };
   }
@@ -193,8 +213,9 @@ export class MaxPool1d extends Module {
 export class AvgPool1d extends Module {
   private readonly _options: AvgPool1dOptions;
 
-  constructor(kernelSize: number, options: Omit<AvgPool1dOptions, 'kernelSize'> = {}) {
+  constructor(kernelSize: number, options: AvgPool1dModuleOptions = {}) {
     super();
+    checkOptions(options, AVG_POOL1D_OPTIONS, 'AvgPool1d');
     checkSize(kernelSize, 'kernelSize', 'AvgPool1d');
     this._options = { ...options, kernelSize };
   }

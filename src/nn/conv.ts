@@ -1,10 +1,11 @@
 // Conv2d.
 import { zeros } from '../autograd/creation.js';
 import type { Tensor } from '../autograd/tensor.js';
+import { checkOptions, type OptionNames } from '../tensor/options.js';
 import { shapeString } from '../tensor/shape.js';
 import { conv2d } from './functional.js';
 import type { Pair } from './functional/args.js';
-import { checkSize, resetLinearLike, type LayerOptions } from './layers.js';
+import { checkSize, LAYER_OPTIONS, resetLinearLike, type LayerOptions } from './layers.js';
 import { Module, Parameter } from './module.js';
 
 /** Options of `nn.Conv2d`: those of `F.conv2d` plus the bias and the dtype. */
@@ -23,6 +24,8 @@ export interface Conv2dModuleOptions extends LayerOptions {
   /** Add a learned bias per output channel (default true). */
   bias?: boolean;
 }
+
+const CONV2D_OPTIONS: OptionNames<Conv2dModuleOptions> = { stride: true, padding: true, dilation: true, groups: true, bias: true, ...LAYER_OPTIONS };
 
 function pairOf(value: Pair, name: string, min: number): [number, number] {
   const [h, w] = typeof value === 'number' ? [value, value] : Array.isArray(value) && value.length === 2 ? value : [NaN, NaN];
@@ -69,6 +72,7 @@ export class Conv2d extends Module {
 
   constructor(inChannels: number, outChannels: number, kernelSize: Pair, options: Conv2dModuleOptions = {}) {
     super();
+    checkOptions(options, CONV2D_OPTIONS, 'Conv2d');
     checkSize(inChannels, 'inChannels', 'Conv2d');
     checkSize(outChannels, 'outChannels', 'Conv2d');
     const groups = options.groups ?? 1;

@@ -1,5 +1,6 @@
 // Dropout.
 import type { Tensor } from '../autograd/tensor.js';
+import { checkOptions, type OptionNames } from '../tensor/options.js';
 import type { Generator } from '../tensor/rng.js';
 import { dropout, dropout2d } from './functional.js';
 import { Module } from './module.js';
@@ -9,6 +10,8 @@ export interface DropoutOptions {
   /** Where the masks come from (default: the global generator that `manualSeed` seeds). */
   generator?: Generator;
 }
+
+const DROPOUT_OPTIONS: OptionNames<DropoutOptions> = { generator: true };
 
 /**
  * In training mode, zeroes each element with probability `p` and scales the others by 1/(1 − p),
@@ -33,6 +36,7 @@ export class Dropout extends Module {
    */
   constructor(readonly p = 0.5, options: DropoutOptions = {}) {
     super();
+    checkOptions(options, DROPOUT_OPTIONS, 'Dropout');
     if (typeof p !== 'number' || !(p >= 0 && p <= 1)) throw new Error(`Dropout: p must be a probability in [0, 1], got ${p}`);
     this._generator = options.generator;
   }

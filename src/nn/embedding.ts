@@ -4,9 +4,10 @@
 import { zeros } from '../autograd/creation.js';
 import { noGrad } from '../autograd/grad-mode.js';
 import type { IndexLike, Tensor } from '../autograd/tensor.js';
+import { checkOptions, type OptionNames } from '../tensor/options.js';
 import { embedding, normalizePaddingIdx } from './functional/embedding.js';
 import * as init from './init.js';
-import { checkSize, type LayerOptions } from './layers.js';
+import { checkSize, LAYER_OPTIONS, type LayerOptions } from './layers.js';
 import { Module, Parameter } from './module.js';
 
 /** Options of `nn.Embedding` (PyTorch's keywords). */
@@ -23,6 +24,15 @@ export interface EmbeddingModuleOptions extends LayerOptions {
    */
   weight?: Tensor;
 }
+
+/** Options of `nn.Embedding.fromPretrained` (PyTorch's keywords). */
+export interface EmbeddingFromPretrainedOptions extends Omit<EmbeddingModuleOptions, 'dtype' | 'weight'> {
+  /** Keep the table out of training: the weight does not require grad (default true). */
+  freeze?: boolean;
+}
+
+const EMBEDDING_OPTIONS: OptionNames<EmbeddingModuleOptions> = { paddingIdx: true, maxNorm: true, normType: true, weight: true, ...LAYER_OPTIONS };
+const FROM_PRETRAINED_OPTIONS: OptionNames<EmbeddingFromPretrainedOptions> = { freeze: true, paddingIdx: true, maxNorm: true, normType: true };
 
 /**
  * A table of `numEmbeddings` learned vectors of size `embeddingDim` (`torch.nn.Embedding`):
@@ -56,6 +66,7 @@ export class Embedding extends Module {
   constructor(readonly numEmbeddings: number, readonly embeddingDim: number, options: EmbeddingModuleOptions = {}) {
     super();
     const fn = 'Embedding';
+    checkOptions(options, EMBEDDING_OPTIONS, fn);
     checkSize(numEmbeddings, 'numEmbeddings', fn);
     checkSize(embeddingDim, 'embeddingDim', fn);
     this.paddingIdx = normalizePaddingIdx(options.paddingIdx, numEmbeddings, fn);
@@ -85,12 +96,14 @@ export class Embedding extends Module {
    * e.forward([1, 1]).toNested(); // [[3, 4], [3, 4]]
    * ```
    */
-  static fromPretrained(embeddings: Tensor, options: Omit<EmbeddingModuleOptions, 'dtype' | 'weight'> & { freeze?: boolean } = {}): Embedding {
+  static fromPretrained(embeddings: Tensor, options: EmbeddingFromPretrainedOptions = {}): Embedding {
+    checkOptions(options, FROM_PRETRAINED_OPTIONS, 'Embedding.fromPretrained');
     if (embeddings.ndim !== 2) throw new Error(`Embedding.fromPretrained: embeddings must be 2-d [numEmbeddings, embeddingDim], got shape [${embeddings.shape.join(', ')}]`);
     if (embeddings.dtype !== 'float32' && embeddings.dtype !== 'float64') throw new Error(`Embedding.fromPretrained: embeddings must be float32 or float64, got ${embeddings.dtype}`);
     const [rows, dim] = embeddings.shape as [number, number];
-    const e = new Embedding(rows, dim, { ...options, weight: embeddings });
-    e.weight.requiresGrad = !(options.freeze ?? true);
+    const { freeze, ...layerOptions } = options; // freeze is not the constructor's
+    const e = new Embedding(rows, dim, { ...layerOptions, weight: embeddings });
+    e.weight.requiresGrad = !(freeze ?? true);
     return e;
   }
 

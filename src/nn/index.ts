@@ -1,7 +1,7 @@
 // The nn namespace (without the normalization layers, which live in src/norm and are merged into
 // the public `nn` in src/index.ts).
 export { Module, Parameter } from './module.js';
-export type { StateDict, LoadStateDictResult, ForwardHook, ForwardPreHook } from './module.js';
+export type { StateDict, LoadStateDictOptions, LoadStateDictResult, ForwardHook, ForwardPreHook } from './module.js';
 export { Sequential, ModuleList, ModuleDict, ParameterList, isSequenceAware } from './container.js';
 export type { SequenceAware } from './container.js';
 export { Linear, Flatten, Identity } from './layers.js';
@@ -17,9 +17,9 @@ export { Dropout, Dropout2d } from './dropout.js';
 export { SiLU, Softsign, PReLU, GLU, Softmax, LogSoftmax, CrossEntropyLoss, NLLLoss, MSELoss, L1Loss } from './activation-more.js';
 export type { PReLUOptions } from './activation-more.js';
 export { ConvTranspose2d, Conv1d, MaxPool1d, AvgPool1d } from './conv-more.js';
-export type { ConvTranspose2dModuleOptions, Conv1dModuleOptions } from './conv-more.js';
+export type { ConvTranspose2dModuleOptions, Conv1dModuleOptions, MaxPool1dModuleOptions, AvgPool1dModuleOptions } from './conv-more.js';
 export { Embedding } from './embedding.js';
-export type { EmbeddingModuleOptions } from './embedding.js';
+export type { EmbeddingModuleOptions, EmbeddingFromPretrainedOptions } from './embedding.js';
 export type { DropoutOptions } from './dropout.js';
 export * as init from './init.js';
 export { saveSafetensors, loadSafetensors, readSafetensors, serializeSafetensors, parseSafetensors } from './safetensors.js';

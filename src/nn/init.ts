@@ -17,6 +17,7 @@
 import type { Tensor } from '../autograd/tensor.js';
 import { allocate } from '../tensor/dtype.js';
 import { NDArray, copyInto } from '../tensor/ndarray.js';
+import { checkOptions, type OptionNames } from '../tensor/options.js';
 import { defaultGenerator, type Generator } from '../tensor/rng.js';
 import { shapeString } from '../tensor/shape.js';
 
@@ -49,6 +50,10 @@ export interface XavierOptions extends GeneratorOption {
   /** Scales the standard deviation. Default 1. */
   gain?: number;
 }
+
+const GENERATOR_OPTION: OptionNames<GeneratorOption> = { generator: true };
+const KAIMING_OPTIONS: OptionNames<KaimingOptions> = { a: true, mode: true, nonlinearity: true, ...GENERATOR_OPTION };
+const XAVIER_OPTIONS: OptionNames<XavierOptions> = { gain: true, ...GENERATOR_OPTION };
 
 /**
  * The recommended gain for a nonlinearity (PyTorch's `calculate_gain`); `param` is leaky_relu's
@@ -119,6 +124,7 @@ function fill(t: Tensor, draw: () => number): Tensor {
  * ```
  */
 export function uniform(t: Tensor, a = 0, b = 1, options: GeneratorOption = {}): Tensor {
+  checkOptions(options, GENERATOR_OPTION, 'init.uniform');
   if (!(a <= b)) throw new Error(`init.uniform: expected a <= b, got a=${a}, b=${b}`);
   const gen = options.generator ?? defaultGenerator;
   return fill(t, () => a + (b - a) * gen.uniform());
@@ -134,6 +140,7 @@ export function uniform(t: Tensor, a = 0, b = 1, options: GeneratorOption = {}):
  * ```
  */
 export function normal(t: Tensor, mean = 0, std = 1, options: GeneratorOption = {}): Tensor {
+  checkOptions(options, GENERATOR_OPTION, 'init.normal');
   if (!(std >= 0)) throw new Error(`init.normal: std must be non-negative, got ${std}`);
   const gen = options.generator ?? defaultGenerator;
   return fill(t, () => mean + std * gen.normal());
@@ -198,9 +205,10 @@ function kaimingStd(t: Tensor, options: KaimingOptions, where: string): number {
  * ```
  */
 export function kaimingUniform(t: Tensor, options: KaimingOptions = {}): Tensor {
+  checkOptions(options, KAIMING_OPTIONS, 'init.kaimingUniform');
   if (t.numel === 0) return t; // nothing to draw (PyTorch warns and returns)
   const bound = Math.sqrt(3) * kaimingStd(t, options, 'init.kaimingUniform');
-  return uniform(t, -bound, bound, options);
+  return uniform(t, -bound, bound, { generator: options.generator });
 }
 
 /**
@@ -213,8 +221,9 @@ export function kaimingUniform(t: Tensor, options: KaimingOptions = {}): Tensor 
  * ```
  */
 export function kaimingNormal(t: Tensor, options: KaimingOptions = {}): Tensor {
+  checkOptions(options, KAIMING_OPTIONS, 'init.kaimingNormal');
   if (t.numel === 0) return t; // nothing to draw (PyTorch warns and returns)
-  return normal(t, 0, kaimingStd(t, options, 'init.kaimingNormal'), options);
+  return normal(t, 0, kaimingStd(t, options, 'init.kaimingNormal'), { generator: options.generator });
 }
 
 function xavierStd(t: Tensor, options: XavierOptions, where: string): number {
@@ -233,9 +242,10 @@ function xavierStd(t: Tensor, options: XavierOptions, where: string): number {
  * ```
  */
 export function xavierUniform(t: Tensor, options: XavierOptions = {}): Tensor {
+  checkOptions(options, XAVIER_OPTIONS, 'init.xavierUniform');
   if (t.numel === 0) return t; // nothing to draw (PyTorch warns and returns)
   const a = Math.sqrt(3) * xavierStd(t, options, 'init.xavierUniform');
-  return uniform(t, -a, a, options);
+  return uniform(t, -a, a, { generator: options.generator });
 }
 
 /**
@@ -249,6 +259,7 @@ export function xavierUniform(t: Tensor, options: XavierOptions = {}): Tensor {
  * ```
  */
 export function xavierNormal(t: Tensor, options: XavierOptions = {}): Tensor {
+  checkOptions(options, XAVIER_OPTIONS, 'init.xavierNormal');
   if (t.numel === 0) return t; // nothing to draw (PyTorch warns and returns)
-  return normal(t, 0, xavierStd(t, options, 'init.xavierNormal'), options);
+  return normal(t, 0, xavierStd(t, options, 'init.xavierNormal'), { generator: options.generator });
 }

@@ -2,6 +2,7 @@
 import { zeros } from '../autograd/creation.js';
 import { Tensor } from '../autograd/tensor.js';
 import type { DType } from '../tensor/dtype.js';
+import { checkOptions, type OptionNames } from '../tensor/options.js';
 import { shapeString } from '../tensor/shape.js';
 import { linear } from './functional.js';
 import { calculateFanInAndFanOut, kaimingUniform, uniform } from './init.js';
@@ -18,6 +19,10 @@ export interface LinearOptions extends LayerOptions {
   /** Add a learned bias (default true). */
   bias?: boolean;
 }
+
+/** The names of `LayerOptions`, spread into each layer's own list. */
+export const LAYER_OPTIONS: OptionNames<LayerOptions> = { dtype: true };
+const LINEAR_OPTIONS: OptionNames<LinearOptions> = { bias: true, ...LAYER_OPTIONS };
 
 /** Throws unless `n` is a positive integer (a layer size). */
 export function checkSize(n: number, name: string, where: string): void {
@@ -63,6 +68,7 @@ export class Linear extends Module {
 
   constructor(inFeatures: number, outFeatures: number, options: LinearOptions = {}) {
     super();
+    checkOptions(options, LINEAR_OPTIONS, 'Linear');
     checkSize(inFeatures, 'inFeatures', 'Linear');
     checkSize(outFeatures, 'outFeatures', 'Linear');
     this.inFeatures = inFeatures;

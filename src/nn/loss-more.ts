@@ -3,11 +3,16 @@
 // BCELoss and BCEWithLogitsLoss keep `weight` and `pos_weight` as buffers, as PyTorch registers
 // them, so their state-dict keys are PyTorch's.
 import type { Tensor } from '../autograd/tensor.js';
+import { checkOptions, type OptionNames } from '../tensor/options.js';
 import { binaryCrossEntropy, binaryCrossEntropyWithLogits, huberLoss, klDiv, smoothL1Loss } from './functional.js';
 import { checkReduction, type Reduction } from './functional/args.js';
 import type { HuberLossOptions, KlDivOptions, SmoothL1LossOptions } from './functional/loss-more.js';
 import type { Targets } from './functional/loss.js';
 import { Loss, optionalBuffer, registerWeight } from './activation-more.js';
+
+const SMOOTH_L1_LOSS_OPTIONS: OptionNames<SmoothL1LossOptions> = { reduction: true, beta: true };
+const HUBER_LOSS_OPTIONS: OptionNames<HuberLossOptions> = { reduction: true, delta: true };
+const KL_DIV_LOSS_OPTIONS: OptionNames<KlDivOptions> = { reduction: true, logTarget: true };
 
 /** The target of a pointwise loss: a tensor (class-index arrays belong to crossEntropy/nllLoss). */
 function targetTensor(module: string, target: Tensor | Targets): Tensor {
@@ -32,6 +37,7 @@ export class SmoothL1Loss extends Loss {
    */
   constructor(readonly options: SmoothL1LossOptions = {}) {
     super();
+    checkOptions(options, SMOOTH_L1_LOSS_OPTIONS, 'SmoothL1Loss');
     checkReduction(options.reduction ?? 'mean', 'SmoothL1Loss');
   }
 
@@ -55,6 +61,7 @@ export class HuberLoss extends Loss {
    */
   constructor(readonly options: HuberLossOptions = {}) {
     super();
+    checkOptions(options, HUBER_LOSS_OPTIONS, 'HuberLoss');
     checkReduction(options.reduction ?? 'mean', 'HuberLoss');
   }
 
@@ -71,7 +78,8 @@ export interface BCELossOptions {
   reduction?: Reduction;
 }
 
-/** Registers an optional weight tensor as a buffer (null when absent), checking it is a Tensor. */
+const BCE_LOSS_OPTIONS: OptionNames<BCELossOptions> = { weight: true, reduction: true };
+
 /**
  * `torch.nn.BCELoss`: binary cross-entropy of probabilities (see `F.binaryCrossEntropy`); the
  * optional `weight` is the buffer `weight`, as in PyTorch's state dict.
@@ -91,6 +99,7 @@ export class BCELoss extends Loss {
    */
   constructor(options: BCELossOptions = {}) {
     super();
+    checkOptions(options, BCE_LOSS_OPTIONS, 'BCELoss');
     this.reduction = options.reduction ?? 'mean';
     checkReduction(this.reduction, 'BCELoss');
     registerWeight(this, 'weight', options.weight);
@@ -106,6 +115,8 @@ export interface BCEWithLogitsLossOptions extends BCELossOptions {
   /** The weight of the positive term, broadcast against the target (kept as the buffer `pos_weight`). */
   posWeight?: Tensor | null;
 }
+
+const BCE_WITH_LOGITS_LOSS_OPTIONS: OptionNames<BCEWithLogitsLossOptions> = { ...BCE_LOSS_OPTIONS, posWeight: true };
 
 /**
  * `torch.nn.BCEWithLogitsLoss`: binary cross-entropy of logits, stable for any logits (see
@@ -128,6 +139,7 @@ export class BCEWithLogitsLoss extends Loss {
    */
   constructor(options: BCEWithLogitsLossOptions = {}) {
     super();
+    checkOptions(options, BCE_WITH_LOGITS_LOSS_OPTIONS, 'BCEWithLogitsLoss');
     this.reduction = options.reduction ?? 'mean';
     checkReduction(this.reduction, 'BCEWithLogitsLoss');
     registerWeight(this, 'weight', options.weight);
@@ -158,6 +170,7 @@ export class KLDivLoss extends Loss {
    */
   constructor(readonly options: KlDivOptions = {}) {
     super();
+    checkOptions(options, KL_DIV_LOSS_OPTIONS, 'KLDivLoss');
     const reduction = options.reduction ?? 'mean';
     if (reduction !== 'batchmean') checkReduction(reduction, 'KLDivLoss');
   }

@@ -2,6 +2,7 @@ import type { RemovableHandle } from '../autograd/hooks.js';
 import { Tensor } from '../autograd/tensor.js';
 import { assertDtype, type DType } from '../tensor/dtype.js';
 import { NDArray } from '../tensor/ndarray.js';
+import { checkOptions, type OptionNames } from '../tensor/options.js';
 import { sameShape, shapeString } from '../tensor/shape.js';
 import { describe } from './functional/args.js';
 
@@ -40,6 +41,14 @@ function addHook<H>(list: H[], hook: H, where: string): RemovableHandle {
     },
   };
 }
+
+/** Options of `Module.loadStateDict`. */
+export interface LoadStateDictOptions {
+  /** Throw on missing or unexpected keys and on values that are not Tensors (default true, as PyTorch). */
+  strict?: boolean;
+}
+
+const LOAD_STATE_DICT_OPTIONS: OptionNames<LoadStateDictOptions> = { strict: true };
 
 /** What `loadStateDict` reports (with `strict: false`; a strict load throws instead). */
 export interface LoadStateDictResult {
@@ -358,7 +367,8 @@ export abstract class Module {
    * too, and so does a value that is not a Tensor (`null` included). The error lists every problem
    * at once. Nothing is written unless every check passes.
    */
-  loadStateDict(state: StateDict | Record<string, Tensor>, options: { strict?: boolean } = {}): LoadStateDictResult {
+  loadStateDict(state: StateDict | Record<string, Tensor>, options: LoadStateDictOptions = {}): LoadStateDictResult {
+    checkOptions(options, LOAD_STATE_DICT_OPTIONS, 'loadStateDict');
     const strict = options.strict ?? true;
     if (!(state instanceof Map) && (typeof state !== 'object' || state === null || Array.isArray(state))) {
       throw new Error(`loadStateDict: expected a state dict (a Map or an object of Tensors, e.g. from stateDict() or loadSafetensors()), got ${describe(state)}`);

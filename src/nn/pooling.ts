@@ -1,5 +1,6 @@
 // MaxPool2d, AvgPool2d, AdaptiveAvgPool2d.
 import type { Tensor } from '../autograd/tensor.js';
+import { checkOptions, type OptionNames } from '../tensor/options.js';
 import { shapeString } from '../tensor/shape.js';
 import { adaptiveAvgPool2d, adaptiveMaxPool2d, interpolate, avgPool2d, maxPool2d } from './functional.js';
 import type { InterpolateOptions } from './functional/interpolate.js';
@@ -31,6 +32,10 @@ export interface AvgPool2dModuleOptions {
   /** Divide every window's sum by this number instead. */
   divisorOverride?: number;
 }
+
+const MAX_POOL2D_OPTIONS: OptionNames<MaxPool2dModuleOptions> = { stride: true, padding: true, dilation: true, ceilMode: true };
+const AVG_POOL2D_OPTIONS: OptionNames<AvgPool2dModuleOptions> = { stride: true, padding: true, ceilMode: true, countIncludePad: true, divisorOverride: true };
+const UPSAMPLE_OPTIONS: OptionNames<InterpolateOptions> = { size: true, scaleFactor: true, mode: true, alignCorners: true };
 
 /** Throws a clear error naming `module` unless x is [N, C, H, W] or [C, H, W]. */
 function checkSpatial(module: Module, x: Tensor): void {
@@ -64,6 +69,7 @@ export class MaxPool2d extends Module {
    */
   constructor(readonly kernelSize: Pair, options: MaxPool2dModuleOptions = {}) {
     super();
+    checkOptions(options, MAX_POOL2D_OPTIONS, 'MaxPool2d');
     pair(kernelSize, 'kernelSize', 'MaxPool2d', 1);
     this.options = Object.freeze({ ...options });
   }
@@ -101,6 +107,7 @@ export class AvgPool2d extends Module {
    */
   constructor(readonly kernelSize: Pair, options: AvgPool2dModuleOptions = {}) {
     super();
+    checkOptions(options, AVG_POOL2D_OPTIONS, 'AvgPool2d');
     pair(kernelSize, 'kernelSize', 'AvgPool2d', 1);
     this.options = Object.freeze({ ...options });
   }
@@ -185,6 +192,7 @@ export class Upsample extends Module {
    */
   constructor(readonly options: InterpolateOptions) {
     super();
+    checkOptions(options, UPSAMPLE_OPTIONS, 'Upsample');
   }
 
   forward(x: Tensor): Tensor {

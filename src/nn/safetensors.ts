@@ -23,6 +23,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { Tensor } from '../autograd/tensor.js';
 import { allocate, type DType } from '../tensor/dtype.js';
 import { NDArray } from '../tensor/ndarray.js';
+import { checkOptions, type OptionNames } from '../tensor/options.js';
 import { shapeString, sizeOf } from '../tensor/shape.js';
 import type { StateDict } from './module.js';
 
@@ -44,6 +45,8 @@ export interface SaveSafetensorsOptions {
   /** Free-form string pairs stored under `__metadata__` (e.g. `{ format: 'pt' }`). */
   metadata?: Record<string, string>;
 }
+
+const SAVE_SAFETENSORS_OPTIONS: OptionNames<SaveSafetensorsOptions> = { metadata: true };
 
 /** A safetensors file read back: its tensors (in file order) and its metadata. */
 export interface SafetensorsContents {
@@ -74,6 +77,7 @@ function fileDtype(key: string, dtype: DType): SafetensorsDtype {
  * ```
  */
 export function serializeSafetensors(state: StateDict | Record<string, Tensor>, options: SaveSafetensorsOptions = {}): Uint8Array {
+  checkOptions(options, SAVE_SAFETENSORS_OPTIONS, 'serializeSafetensors');
   const entries = state instanceof Map ? [...state] : Object.entries(state);
   const header: Record<string, unknown> = {};
   if (options.metadata !== undefined) {
@@ -141,6 +145,8 @@ export function serializeSafetensors(state: StateDict | Record<string, Tensor>, 
  * ```
  */
 export function saveSafetensors(path: string, state: StateDict | Record<string, Tensor>, options: SaveSafetensorsOptions = {}): void {
+  // Before any file is touched (a bad call loses nothing), and under this function's name.
+  checkOptions(options, SAVE_SAFETENSORS_OPTIONS, 'saveSafetensors');
   if (typeof path !== 'string' || path === '') {
     throw new Error(`saveSafetensors: path must be a non-empty string, got ${JSON.stringify(path) ?? String(path)}`);
   }

@@ -6,12 +6,15 @@
 import { Tensor } from '../autograd/tensor.js';
 import type { DType } from '../tensor/dtype.js';
 import { NDArray, copyInto } from '../tensor/ndarray.js';
+import { checkOptions, type OptionNames } from '../tensor/options.js';
 
 /** Options of `clipGradNorm_`. */
 export interface ClipGradNormOptions {
   /** Throw when the total norm is NaN or ±Infinity instead of scaling by it (default false, as PyTorch 1.13). */
   errorIfNonfinite?: boolean;
 }
+
+const CLIP_GRAD_NORM_OPTIONS: OptionNames<ClipGradNormOptions> = { errorIfNonfinite: true };
 
 /**
  * Scales all gradients together so that their joint norm — the p-norm of every gradient element
@@ -42,6 +45,7 @@ export interface ClipGradNormOptions {
  */
 export function clipGradNorm_(params: Tensor | Iterable<Tensor>, maxNorm: number, normType = 2, options: ClipGradNormOptions = {}): Tensor {
   const where = 'clipGradNorm_';
+  checkOptions(options, CLIP_GRAD_NORM_OPTIONS, where);
   if (typeof maxNorm !== 'number' || !(maxNorm >= 0)) throw new Error(`${where}: maxNorm must be a number >= 0, got ${String(maxNorm)}`);
   if (typeof normType !== 'number' || !(normType > 0)) {
     throw new Error(`${where}: normType must be a number > 0 or Infinity, got ${String(normType)}`);
