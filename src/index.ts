@@ -1,6 +1,6 @@
 // The public surface of tsgrad: re-exports only.
 export { Tensor } from './autograd/tensor.js';
-export type { Operand, VarOptions, BackwardOptions, NestedArray, IndexLike, SortOptions, TopkOptions, ValuesIndices } from './autograd/tensor.js';
+export type { Operand, TensorInit, VarOptions, BackwardOptions, NestedArray, IndexLike, SortOptions, TopkOptions, ValuesIndices } from './autograd/tensor.js';
 export { tensor, zeros, ones, full, zerosLike, onesLike, arange, eye, rand, randn, randint, randperm } from './autograd/creation.js';
 export type { CreationOptions, TensorOptions, RandomOptions, RandintOptions } from './autograd/creation.js';
 export { where } from './autograd/where.js';

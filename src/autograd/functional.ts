@@ -1,5 +1,6 @@
 // autograd.functional: derivatives of a function, as PyTorch's torch.autograd.functional — each a
 // few calls of autograd.grad, the double-vjp trick for jvp included.
+import { checkOptions, type OptionNames } from '../tensor/options.js';
 import { applyOp } from './apply.js';
 import { onesLike, zeros, zerosLike } from './creation.js';
 import { enableGrad, noGrad } from './grad-mode.js';
@@ -36,6 +37,9 @@ export interface JacobianOptions extends FunctionalOptions {
   /** Only `false` (one backward per output element, PyTorch's default) is implemented. */
   vectorize?: false;
 }
+
+const FUNCTIONAL_OPTIONS: OptionNames<FunctionalOptions> = { createGraph: true, strict: true };
+const JACOBIAN_OPTIONS: OptionNames<JacobianOptions> = { ...FUNCTIONAL_OPTIONS, vectorize: true };
 
 /** Fresh leaves that require grad (or, with createGraph, differentiable aliases of the inputs). */
 function prepareInputs(inputs: Tensor | readonly Tensor[], createGraph: boolean, where: string): Tensor[] {
@@ -98,6 +102,7 @@ function detachAll(ts: readonly Tensor[], createGraph: boolean): Tensor[] {
 export function vjp<I extends Tensors, O extends Tensors>(
   fn: (...inputs: Tensor[]) => O, inputs: I, v?: Tensors, options: FunctionalOptions = {},
 ): { output: Structured<O>; vjp: Structured<I> } {
+  checkOptions(options, FUNCTIONAL_OPTIONS, 'vjp');
   const createGraph = options.createGraph ?? false;
   const xs = prepareInputs(inputs, createGraph, 'vjp');
   const { outputs, single } = evaluateWithForm(fn, xs, 'vjp');
@@ -124,6 +129,7 @@ export function vjp<I extends Tensors, O extends Tensors>(
 export function jvp<I extends Tensors, O extends Tensors>(
   fn: (...inputs: Tensor[]) => O, inputs: I, v?: Tensors, options: FunctionalOptions = {},
 ): { output: Structured<O>; jvp: Structured<O> } {
+  checkOptions(options, FUNCTIONAL_OPTIONS, 'jvp');
   const createGraph = options.createGraph ?? false;
   const xs = prepareInputs(inputs, createGraph, 'jvp');
   const { outputs, single } = evaluateWithForm(fn, xs, 'jvp');
@@ -160,6 +166,7 @@ export function jvp<I extends Tensors, O extends Tensors>(
 export function hvp<I extends Tensors>(
   fn: TensorFunction, inputs: I, v: Tensors, options: FunctionalOptions = {},
 ): { output: Tensor; hvp: Structured<I> } {
+  checkOptions(options, FUNCTIONAL_OPTIONS, 'hvp');
   const createGraph = options.createGraph ?? false;
   const xs = prepareInputs(inputs, createGraph, 'hvp');
   const outputs = evaluate(fn, xs, 'hvp');
@@ -189,6 +196,7 @@ export function hvp<I extends Tensors>(
 export function jacobian<I extends Tensors, O extends Tensors>(
   fn: (...inputs: Tensor[]) => O, inputs: I, options: JacobianOptions = {},
 ): JacobianOf<I, O> {
+  checkOptions(options, JACOBIAN_OPTIONS, 'jacobian');
   if (options.vectorize !== undefined && options.vectorize !== false) throw new Error('jacobian: vectorize: true is not implemented; use vectorize: false (the default)');
   const createGraph = options.createGraph ?? false;
   const xs = prepareInputs(inputs, createGraph, 'jacobian');
@@ -229,6 +237,7 @@ function jacobianBlocks(out: Tensor, xs: readonly Tensor[], createGraph: boolean
  * ```
  */
 export function hessian<I extends Tensors>(fn: TensorFunction, inputs: I, options: JacobianOptions = {}): I extends Tensor ? Tensor : Tensor[][] {
+  checkOptions(options, JACOBIAN_OPTIONS, 'hessian');
   const strict = options.strict ?? false;
   const gradient = (...xs: Tensor[]): Tensor[] => {
     const outputs = evaluate(fn, xs, 'hessian');

@@ -1,6 +1,7 @@
 // autograd.grad: the gradients of outputs with respect to given inputs, returned rather than
 // accumulated into .grad — the building block of gradients of gradients (functional.ts).
 import { isFloatingDtype } from '../tensor/dtype.js';
+import { checkOptions, type OptionNames } from '../tensor/options.js';
 import { runBackward } from './engine.js';
 import type { GraphNode } from './node.js';
 import { seedGradient, Tensor } from './tensor.js';
@@ -25,6 +26,8 @@ export interface GradOptions {
   allowUnused?: boolean;
 }
 
+const GRAD_OPTIONS: OptionNames<GradOptions> = { gradOutputs: true, retainGraph: true, createGraph: true, allowUnused: true };
+
 /**
  * The gradients of `outputs` with respect to `inputs` (PyTorch's `torch.autograd.grad`): the sum of
  * the vector-Jacobian products of each output with its `gradOutputs`. Nothing accumulates into
@@ -41,6 +44,7 @@ export interface GradOptions {
  * ```
  */
 export function grad(outputs: Tensor | readonly Tensor[], inputs: Tensor | readonly Tensor[], options: GradOptions = {}): (Tensor | null)[] {
+  checkOptions(options, GRAD_OPTIONS, 'autograd.grad');
   const outs = asList(outputs, 'outputs');
   const ins = asList(inputs, 'inputs');
   const createGraph = options.createGraph ?? false;

@@ -1,4 +1,5 @@
 import { NDArray } from '../tensor/ndarray.js';
+import { checkOptions, type OptionNames } from '../tensor/options.js';
 import { Generator } from '../tensor/rng.js';
 import { zerosLike } from './creation.js';
 import { enableGrad, noGrad } from './grad-mode.js';
@@ -26,6 +27,10 @@ export interface GradcheckOptions {
   /** How many of the worst entries the failure report lists (default 8). */
   reportRows?: number;
 }
+
+const GRADCHECK_OPTIONS: OptionNames<GradcheckOptions> = {
+  eps: true, atol: true, rtol: true, fastMode: true, maxFullEntries: true, seed: true, reportRows: true,
+};
 
 /** What `gradcheck` returns: whether every check passed, and a short report. */
 export interface GradcheckResult {
@@ -64,6 +69,7 @@ interface Mismatch {
  * ```
  */
 export function gradcheck(fn: Fn, inputs: readonly Tensor[], options: GradcheckOptions = {}): GradcheckResult {
+  checkOptions(options, GRADCHECK_OPTIONS, 'gradcheck');
   return checkGradients(fn, inputs, options, { label: 'gradcheck', inputName: String });
 }
 
@@ -308,6 +314,8 @@ export interface GradgradcheckOptions extends GradcheckOptions {
   gradOutputs?: readonly Tensor[];
 }
 
+const GRADGRADCHECK_OPTIONS: OptionNames<GradgradcheckOptions> = { ...GRADCHECK_OPTIONS, gradOutputs: true };
+
 /**
  * Checks second derivatives (PyTorch's `gradgradcheck`): runs `gradcheck` on the first derivative
  * itself — the function (x, v) ↦ vᵀ·∂fn/∂x computed by `autograd.grad` with `createGraph` — so
@@ -323,6 +331,7 @@ export interface GradgradcheckOptions extends GradcheckOptions {
  * ```
  */
 export function gradgradcheck(fn: Fn, inputs: readonly Tensor[], options: GradgradcheckOptions = {}): GradcheckResult {
+  checkOptions(options, GRADGRADCHECK_OPTIONS, 'gradgradcheck');
   inputs.forEach((t, i) => {
     if (!(t instanceof Tensor)) throw new Error(`gradgradcheck: input ${i} is not a Tensor`);
   });

@@ -7,6 +7,7 @@ import { allAny, argExtreme, sortIndices } from '../tensor/kernels/compare.js';
 import { nonzeroFlat } from '../tensor/kernels/indexing.js';
 import { maxDims, reducedShape } from '../tensor/kernels/reduce.js';
 import { resolveSlice } from '../tensor/kernels/slicing.js';
+import { checkOptions, type OptionNames } from '../tensor/options.js';
 import { broadcastShapes, checkShape, formatValue, normalizeDim, normalizeDims, sameShape, shapeString, sizeOf } from '../tensor/shape.js';
 import { applyOp } from './apply.js';
 import { runBackward } from './engine.js';
@@ -40,6 +41,23 @@ export interface BackwardOptions {
 }
 
 /**
+ * Options of the `Tensor` constructor, which wraps an `NDArray` without copying it (`tensor()`,
+ * `zeros()` and the other creation functions are the usual way to make a tensor).
+ */
+export interface TensorInit {
+  /** Make the tensor a leaf that collects gradients in `.grad` (default false; float dtypes only). */
+  requiresGrad?: boolean;
+  /** The graph node that produced the tensor (ops set it; null, the default, for a leaf). */
+  gradFn?: GraphNode | null;
+}
+
+const TENSOR_INIT: OptionNames<TensorInit> = { requiresGrad: true, gradFn: true };
+const VAR_OPTIONS: OptionNames<VarOptions> = { unbiased: true, keepdim: true };
+const BACKWARD_OPTIONS: OptionNames<BackwardOptions> = { retainGraph: true, createGraph: true };
+const SORT_OPTIONS: OptionNames<SortOptions> = { descending: true };
+const TOPK_OPTIONS: OptionNames<TopkOptions> = { largest: true, sorted: true };
+
+/**
  * An n-dimensional array that records the operations applied to it, so `backward()` can compute
  * gradients. Wraps an `NDArray` (flat typed storage + shape/strides/offset).
  *
@@ -62,11 +80,12 @@ export class Tensor {
   private requiresGradFlag: boolean;
   private retainsGrad = false;
 
-  constructor(array: NDArray, options: { requiresGrad?: boolean; gradFn?: GraphNode | null } = {}) {
+  constructor(array: NDArray, options?: TensorInit) {
+    checkOptions(options, TENSOR_INIT, 'Tensor');
     this.array = array;
-    this.gradFn = options.gradFn ?? null;
+    this.gradFn = options?.gradFn ?? null;
     this.requiresGradFlag = false;
-    if (options.requiresGrad === true) this.requiresGrad = true; // the setter checks the dtype
+    if (options?.requiresGrad === true) this.requiresGrad = true; // the setter checks the dtype
   }
 
   // ---- properties ----------------------------------------------------------------------------
@@ -309,8 +328,10 @@ export class Tensor {
    * Variance over `dim` (all dims when omitted): Σ(x − mean)² / (n − 1) when `unbiased` (the
    * default, as in PyTorch), else / n. A composite of mean, sub, mul and sum.
    */
-  var(dim?: number | readonly number[], options: VarOptions = {}): Tensor {
-    const { unbiased = true, keepdim = false } = options;
+  var(dim?: number | readonly number[], options?: VarOptions): Tensor {
+    checkOptions(options, VAR_OPTIONS, 'var');
+    const unbiased = options?.unbiased ?? true;
+    const keepdim = options?.keepdim ?? false;
     requireFloat(this, 'var');
     const dims = normalizeDims(dim, this.ndim, 'var');
     const count = dims.reduce((p, d) => p * this.shape[d]!, 1);
@@ -666,6 +687,7 @@ export class Tensor {
    * ```
    */
   sort(dim = -1, options: SortOptions = {}): ValuesIndices {
+    checkOptions(options, SORT_OPTIONS, 'sort');
     const d = normalizeDim(dim, this.ndim, 'sort');
     return sortedPart(this, d, options.descending ?? false, undefined, 'sort');
   }
@@ -685,6 +707,7 @@ export class Tensor {
    * ```
    */
   topk(k: number, dim = -1, options: TopkOptions = {}): ValuesIndices {
+    checkOptions(options, TOPK_OPTIONS, 'topk');
     const d = normalizeDim(dim, this.ndim, 'topk');
     const size = this.ndim === 0 ? 1 : this.shape[d]!;
     if (!Number.isInteger(k) || k < 0 || k > size) {
@@ -1084,7 +1107,8 @@ export class Tensor {
    * tensor([[1, 3], [5, 5]]).std(1, { unbiased: false }).toArray(); // Float32Array [1, 0]
    * ```
    */
-  std(dim?: number | readonly number[], options: VarOptions = {}): Tensor {
+  std(dim?: number | readonly number[], options?: VarOptions): Tensor {
+    checkOptions(options, VAR_OPTIONS, 'std'); // var checks them too, but the error names std
     normalizeDims(dim, this.ndim, 'std');
     return applyOp('rootOrZero', [this.var(dim, options)], { p: 2 });
   }
@@ -1376,16 +1400,17 @@ export class Tensor {
    * x.grad!.item(); // 18
    * ```
    */
-  backward(grad?: Tensor, options: BackwardOptions = {}): void {
+  backward(grad?: Tensor, options?: BackwardOptions): void {
+    checkOptions(options, BACKWARD_OPTIONS, 'backward');
     if (!this.requiresGrad) {
       throw new Error('backward: this tensor does not require grad and has no grad_fn (did you forget requiresGrad: true, or run inside noGrad?)');
     }
     if (grad !== undefined && !(grad instanceof Tensor)) {
       throw new Error('backward: the gradient must be a Tensor (options go second: backward(undefined, { retainGraph: true }))');
     }
-    const createGraph = options.createGraph ?? false;
+    const createGraph = options?.createGraph ?? false;
     const seed = seedGradient(this, grad, 'backward');
-    runBackward([this], [seed], { retainGraph: options.retainGraph ?? createGraph, createGraph });
+    runBackward([this], [seed], { retainGraph: options?.retainGraph ?? createGraph, createGraph });
   }
 
   /**

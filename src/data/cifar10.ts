@@ -7,8 +7,9 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { allocate, assertDtype, type DType } from '../tensor/dtype.js';
 import { NDArray } from '../tensor/ndarray.js';
+import { checkOptions } from '../tensor/options.js';
 import { Tensor } from '../autograd/tensor.js';
-import { readBytes, type ImageLoadOptions, type LabeledImages, type TrainTest } from './idx.js';
+import { IMAGE_LOAD_OPTIONS, readBytes, type ImageLoadOptions, type LabeledImages, type TrainTest } from './idx.js';
 
 /** The class names of CIFAR-10, indexed by label. */
 export const CIFAR10_CLASSES = ['airplane', 'automobile', 'bird', 'cat', 'deer', 'dog', 'frog', 'horse', 'ship', 'truck'] as const;
@@ -67,6 +68,7 @@ function toLabeledImages(batches: readonly RawBatch[], dtype: DType): LabeledIma
  * ```
  */
 export function readCifar10Batch(path: string, options: ImageLoadOptions = {}): LabeledImages {
+  checkOptions(options, IMAGE_LOAD_OPTIONS, 'readCifar10Batch');
   const dtype = options.dtype ?? 'float32';
   assertDtype(dtype, 'readCifar10Batch');
   return toLabeledImages([readRawBatch(path)], dtype);
@@ -85,6 +87,7 @@ export function readCifar10Batch(path: string, options: ImageLoadOptions = {}): 
  * ```
  */
 export function loadCifar10(dir: string, options: ImageLoadOptions = {}): TrainTest {
+  checkOptions(options, IMAGE_LOAD_OPTIONS, 'loadCifar10');
   const dtype = options.dtype ?? 'float32';
   assertDtype(dtype, 'loadCifar10');
   const nested = join(dir, 'cifar-10-batches-bin');

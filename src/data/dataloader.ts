@@ -5,6 +5,7 @@
 import { Tensor } from '../autograd/tensor.js';
 import { allocate, getDefaultDtype } from '../tensor/dtype.js';
 import { NDArray } from '../tensor/ndarray.js';
+import { checkOptions, type OptionNames } from '../tensor/options.js';
 import { Generator, defaultGenerator, randperm } from '../tensor/rng.js';
 import { sameShape, shapeString } from '../tensor/shape.js';
 import { Subset, TensorDataset, type Dataset } from './dataset.js';
@@ -37,6 +38,10 @@ export interface DataLoaderOptions<T, B> {
   collate?: (samples: T[]) => B;
 }
 
+const DATA_LOADER_OPTIONS: OptionNames<DataLoaderOptions<unknown, unknown>> = {
+  batchSize: true, shuffle: true, seed: true, generator: true, dropLast: true, collate: true,
+};
+
 /**
  * Iterates over a dataset in batches; each `for … of` is one epoch. With `shuffle`, every epoch
  * draws a new permutation from the loader's generator, so epochs differ and a given `seed`
@@ -68,6 +73,7 @@ export class DataLoader<T, B = Collated<T>> implements Iterable<B> {
   private readonly collate: ((samples: T[]) => B) | null;
 
   constructor(dataset: Dataset<T>, options: DataLoaderOptions<T, B> = {}) {
+    checkOptions(options, DATA_LOADER_OPTIONS, 'DataLoader');
     const { batchSize = 1, shuffle = false, dropLast = false } = options;
     if (typeof dataset !== 'object' || dataset === null || typeof dataset.get !== 'function' || !Number.isInteger(dataset.length) || dataset.length < 0) {
       throw new Error('DataLoader: expected a dataset with an integer length and get(index)');

@@ -4,6 +4,7 @@
  */
 import { Tensor } from '../autograd/tensor.js';
 import { NDArray } from '../tensor/ndarray.js';
+import { checkOptions, type OptionNames } from '../tensor/options.js';
 import { Generator, defaultGenerator, randperm } from '../tensor/rng.js';
 import { shapeString } from '../tensor/shape.js';
 
@@ -123,6 +124,8 @@ export interface RandomSplitOptions {
   generator?: Generator;
 }
 
+const RANDOM_SPLIT_OPTIONS: OptionNames<RandomSplitOptions> = { seed: true, generator: true };
+
 /**
  * Splits a dataset into non-overlapping random subsets of the given lengths (which sum to the
  * dataset's length), or fractions (which sum to 1; the remainder goes one by one to the first
@@ -137,6 +140,7 @@ export interface RandomSplitOptions {
  * ```
  */
 export function randomSplit<T>(dataset: Dataset<T>, lengths: readonly number[], options: RandomSplitOptions = {}): Subset<T>[] {
+  checkOptions(options, RANDOM_SPLIT_OPTIONS, 'randomSplit');
   const n = dataset.length;
   let sizes = [...lengths];
   const total = sizes.reduce((a, b) => a + b, 0);

@@ -8,7 +8,8 @@
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { assertDtype } from '../tensor/dtype.js';
-import type { ImageLoadOptions, LabeledImages } from './idx.js';
+import { checkOptions, type OptionNames } from '../tensor/options.js';
+import { IMAGE_LOAD_OPTIONS, type ImageLoadOptions, type LabeledImages } from './idx.js';
 import { stackClasses, withOptionalPackage } from './mnist-package.js';
 
 /** The class names of Fashion-MNIST, indexed by label. */
@@ -25,6 +26,8 @@ export interface FashionMnistPackageOptions extends ImageLoadOptions {
    */
   dir?: string;
 }
+
+const FASHION_MNIST_PACKAGE_OPTIONS: OptionNames<FashionMnistPackageOptions> = { ...IMAGE_LOAD_OPTIONS, dir: true };
 
 /** What {@link loadFashionMnistPackage} returns: the images, their labels, and what it skipped. */
 export interface FashionMnistPackage extends LabeledImages {
@@ -102,6 +105,7 @@ function readClassFile(file: string, emptyRows: string[]): Uint8Array {
  * ```
  */
 export function loadFashionMnistPackage(options: FashionMnistPackageOptions = {}): FashionMnistPackage {
+  checkOptions(options, FASHION_MNIST_PACKAGE_OPTIONS, CALLER);
   const dtype = options.dtype ?? 'float32';
   assertDtype(dtype, CALLER);
   const dir = options.dir ?? fashionMnistPackageDir();

@@ -9,6 +9,7 @@ import { gunzipSync } from 'node:zlib';
 import { Tensor } from '../autograd/tensor.js';
 import { allocate, assertDtype, type DType } from '../tensor/dtype.js';
 import { NDArray } from '../tensor/ndarray.js';
+import { checkOptions, type OptionNames } from '../tensor/options.js';
 
 /** The element types of the IDX format. */
 export type IdxType = 'uint8' | 'int8' | 'int16' | 'int32' | 'float32' | 'float64';
@@ -47,6 +48,9 @@ export interface ImageLoadOptions {
   /** The dtype of the images (default float32). Labels are always int32 class indices. */
   dtype?: DType;
 }
+
+/** The names of {@link ImageLoadOptions}, for the loaders' options check. */
+export const IMAGE_LOAD_OPTIONS: OptionNames<ImageLoadOptions> = { dtype: true };
 
 const TYPE_CODES: Record<number, { type: IdxType; bytes: number }> = {
   0x08: { type: 'uint8', bytes: 1 },
@@ -173,6 +177,7 @@ function findFile(dir: string, stems: readonly string[], what: string): string {
  * ```
  */
 export function loadMnist(dir: string, options: ImageLoadOptions = {}): TrainTest {
+  checkOptions(options, IMAGE_LOAD_OPTIONS, 'loadMnist');
   const dtype = options.dtype ?? 'float32';
   assertDtype(dtype, 'loadMnist');
   const split = (images: readonly string[], labels: readonly string[], name: string): LabeledImages => {

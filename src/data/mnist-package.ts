@@ -6,8 +6,9 @@
 import { createRequire } from 'node:module';
 import { assertDtype, allocate, type DType } from '../tensor/dtype.js';
 import { NDArray } from '../tensor/ndarray.js';
+import { checkOptions } from '../tensor/options.js';
 import { Tensor } from '../autograd/tensor.js';
-import type { ImageLoadOptions, LabeledImages } from './idx.js';
+import { IMAGE_LOAD_OPTIONS, type ImageLoadOptions, type LabeledImages } from './idx.js';
 
 const SIZE = 28 * 28;
 
@@ -41,6 +42,7 @@ export function withOptionalPackage<T>(packageName: string, caller: string, alte
  * ```
  */
 export function loadMnistPackage(options: ImageLoadOptions = {}): LabeledImages {
+  checkOptions(options, IMAGE_LOAD_OPTIONS, 'loadMnistPackage');
   return loadDigitsPackage('mnist', options);
 }
 
