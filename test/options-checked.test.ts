@@ -25,6 +25,8 @@ const NOT_CHECKED: Record<string, string> = {
   'tensor/options.ts:checkOptions': 'the check itself',
   'data/mnist-package.ts:loadDigitsPackage': 'internal (not exported from data/index.ts): loadMnistPackage, its public caller, checks the options',
   'tensor/parallel/pool.ts:runChunks': 'internal (not exported from index.ts): the kernels call it with literal options',
+  'norm/kalman.ts:BatchKalmanNorm1d.constructor': "BatchKalmanNorm's constructor checks them, under this class's name",
+  'norm/kalman.ts:BatchKalmanNorm2d.constructor': "BatchKalmanNorm's constructor checks them, under this class's name",
 };
 
 function sourceFiles(dir: string): string[] {

@@ -12,6 +12,7 @@ import { noGrad } from '../autograd/grad-mode.js';
 import type { Tensor } from '../autograd/tensor.js';
 import { Module, Parameter } from '../nn/module.js';
 import { normMoments } from '../tensor/kernels/norm.js';
+import { checkOptions, type OptionNames } from '../tensor/options.js';
 import { batchNormComposite, momentsComposite } from './composite.js';
 import { batchNorm } from './functional.js';
 import {
@@ -37,6 +38,10 @@ export interface BatchNormOptions {
   /** 'fused' kernels (default) or the 'composite' built from autograd primitives (the oracle). */
   implementation?: NormImplementation;
 }
+
+const BATCH_NORM_OPTIONS: OptionNames<BatchNormOptions> = {
+  eps: true, momentum: true, affine: true, trackRunningStats: true, groups: true, implementation: true,
+};
 
 /** The parameters and buffers every batch-statistics norm shares. */
 abstract class BatchNormBase extends Module {
@@ -154,6 +159,7 @@ function renamed(e: unknown, name: string): unknown {
  */
 export class BatchNorm1d extends BatchNormNd {
   constructor(numFeatures: number, options: BatchNormOptions = {}) {
+    checkOptions(options, BATCH_NORM_OPTIONS, 'BatchNorm1d');
     super(numFeatures, options, 'BatchNorm1d');
   }
 
@@ -175,6 +181,7 @@ export class BatchNorm1d extends BatchNormNd {
  */
 export class BatchNorm2d extends BatchNormNd {
   constructor(numFeatures: number, options: BatchNormOptions = {}) {
+    checkOptions(options, BATCH_NORM_OPTIONS, 'BatchNorm2d');
     super(numFeatures, options, 'BatchNorm2d');
   }
 
@@ -196,6 +203,11 @@ export interface BatchRenormOptions extends Omit<BatchNormOptions, 'trackRunning
   /** Steps over which rmax and dmax then grow linearly to their maxima (default 0: at once). */
   rampSteps?: number;
 }
+
+// No trackRunningStats: Batch Renormalization always keeps its running statistics.
+const BATCH_RENORM_OPTIONS: OptionNames<BatchRenormOptions> = {
+  eps: true, momentum: true, affine: true, groups: true, implementation: true, rmax: true, dmax: true, warmupSteps: true, rampSteps: true,
+};
 
 /** The clipping bounds in force, and the r and d of the last training step. */
 export interface RenormState {
@@ -357,6 +369,7 @@ function constant(values: ArrayLike<number>, shape: readonly number[], like: Ten
  */
 export class BatchRenorm1d extends BatchRenormNd {
   constructor(numFeatures: number, options: BatchRenormOptions = {}) {
+    checkOptions(options, BATCH_RENORM_OPTIONS, 'BatchRenorm1d');
     super(numFeatures, options, 'BatchRenorm1d');
   }
 
@@ -377,6 +390,7 @@ export class BatchRenorm1d extends BatchRenormNd {
  */
 export class BatchRenorm2d extends BatchRenormNd {
   constructor(numFeatures: number, options: BatchRenormOptions = {}) {
+    checkOptions(options, BATCH_RENORM_OPTIONS, 'BatchRenorm2d');
     super(numFeatures, options, 'BatchRenorm2d');
   }
 

@@ -8,7 +8,11 @@ import {
   batchLayout, checkBatchCount, checkInstanceCount, float64Values, groupLayout, instanceLayout, layerLayout, updateRunningStats, type NormLayout,
 } from './layout.js';
 import { momentsComposite, normalizeWithComposite } from '../autograd/ops/norm-composite.js';
-import type { BatchNormFnOptions, GroupNormFnOptions, InstanceNormFnOptions, LayerNormFnOptions } from './functional.js';
+import {
+  BATCH_NORM_FN_OPTIONS, GROUP_NORM_FN_OPTIONS, INSTANCE_NORM_FN_OPTIONS,
+  type BatchNormFnOptions, type GroupNormFnOptions, type InstanceNormFnOptions, type LayerNormFnOptions,
+} from './functional.js';
+import { checkOptions } from '../tensor/options.js';
 
 /** Batch statistics of x as constants (for the running-statistics update). */
 export { momentsComposite, normalizeWithComposite };
@@ -35,6 +39,7 @@ function runningAsStats(runningMean: Tensor, runningVar: Tensor, x: Tensor): [Te
  * ```
  */
 export function batchNormComposite(x: Tensor, runningMean: Tensor | null, runningVar: Tensor | null, options: BatchNormFnOptions = {}): Tensor {
+  checkOptions(options, BATCH_NORM_FN_OPTIONS, 'batchNorm');
   const { weight = null, bias = null, training = false, momentum = 0.1, eps = 1e-5, groups = 1 } = options;
   const where = 'batchNorm';
   if (training) {
@@ -65,6 +70,7 @@ export function batchNormComposite(x: Tensor, runningMean: Tensor | null, runnin
  * ```
  */
 export function groupNormComposite(x: Tensor, numGroups: number, options: GroupNormFnOptions = {}): Tensor {
+  checkOptions(options, GROUP_NORM_FN_OPTIONS, 'groupNorm');
   const { weight = null, bias = null, eps = 1e-5 } = options;
   const layout = groupLayout(x.shape, numGroups, 'groupNorm');
   const { mean, variance } = momentsComposite(x, layout);
@@ -81,6 +87,7 @@ export function groupNormComposite(x: Tensor, numGroups: number, options: GroupN
  * ```
  */
 export function layerNormComposite(x: Tensor, normalizedShape: readonly number[], options: LayerNormFnOptions = {}): Tensor {
+  checkOptions(options, GROUP_NORM_FN_OPTIONS, 'layerNorm');
   const { weight = null, bias = null, eps = 1e-5 } = options;
   const layout = layerLayout(x.shape, normalizedShape, 'layerNorm');
   const { mean, variance } = momentsComposite(x, layout);
@@ -97,6 +104,7 @@ export function layerNormComposite(x: Tensor, normalizedShape: readonly number[]
  * ```
  */
 export function instanceNormComposite(x: Tensor, options: InstanceNormFnOptions = {}): Tensor {
+  checkOptions(options, INSTANCE_NORM_FN_OPTIONS, 'instanceNorm');
   const {
     runningMean = null, runningVar = null, weight = null, bias = null, useInputStats = true, momentum = 0.1, eps = 1e-5,
   } = options;

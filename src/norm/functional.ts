@@ -5,6 +5,7 @@
 import { applyOp } from '../autograd/apply.js';
 import { ones, zeros } from '../autograd/creation.js';
 import type { Tensor } from '../autograd/tensor.js';
+import { checkOptions, type OptionNames } from '../tensor/options.js';
 import { invStd, normMoments, type NormLayout } from '../tensor/kernels/norm.js';
 import {
   batchLayout, checkBatchCount, checkInstanceCount, float64Values, groupLayout, instanceLayout, layerLayout, updateRunningStats,
@@ -59,6 +60,14 @@ export interface InstanceNormFnOptions {
   /** Added to the variance before the square root (default 1e-5). */
   eps?: number;
 }
+
+// The names each function's options may hold (also checked by the composite twins).
+export const BATCH_NORM_FN_OPTIONS: OptionNames<BatchNormFnOptions> = { weight: true, bias: true, training: true, momentum: true, eps: true, groups: true };
+/** `groupNorm`'s and `layerNorm`'s (the same type). */
+export const GROUP_NORM_FN_OPTIONS: OptionNames<GroupNormFnOptions> = { weight: true, bias: true, eps: true };
+export const INSTANCE_NORM_FN_OPTIONS: OptionNames<InstanceNormFnOptions> = {
+  runningMean: true, runningVar: true, weight: true, bias: true, useInputStats: true, momentum: true, eps: true,
+};
 
 /** [x] or [x, γ, β] with a missing γ or β replaced by a constant 1 or 0. */
 function normInputs(x: Tensor, layout: NormLayout, weight: Tensor | null, bias: Tensor | null): Tensor[] {
@@ -144,6 +153,7 @@ function normalizeFixed(x: Tensor, runningMean: Tensor, runningVar: Tensor, eps:
  * ```
  */
 export function batchNorm(x: Tensor, runningMean: Tensor | null, runningVar: Tensor | null, options: BatchNormFnOptions = {}): Tensor {
+  checkOptions(options, BATCH_NORM_FN_OPTIONS, 'batchNorm');
   const { weight = null, bias = null, training = false, momentum = 0.1, eps = 1e-5, groups = 1 } = options;
   const where = 'batchNorm';
   if (training) {
@@ -171,6 +181,7 @@ export function batchNorm(x: Tensor, runningMean: Tensor | null, runningVar: Ten
  * ```
  */
 export function groupNorm(x: Tensor, numGroups: number, options: GroupNormFnOptions = {}): Tensor {
+  checkOptions(options, GROUP_NORM_FN_OPTIONS, 'groupNorm');
   const { weight = null, bias = null, eps = 1e-5 } = options;
   return normalizeBatch(x, groupLayout(x.shape, numGroups, 'groupNorm'), eps, weight, bias).y;
 }
@@ -186,6 +197,7 @@ export function groupNorm(x: Tensor, numGroups: number, options: GroupNormFnOpti
  * ```
  */
 export function layerNorm(x: Tensor, normalizedShape: readonly number[], options: LayerNormFnOptions = {}): Tensor {
+  checkOptions(options, GROUP_NORM_FN_OPTIONS, 'layerNorm');
   const { weight = null, bias = null, eps = 1e-5 } = options;
   return normalizeBatch(x, layerLayout(x.shape, normalizedShape, 'layerNorm'), eps, weight, bias).y;
 }
@@ -203,6 +215,7 @@ export function layerNorm(x: Tensor, normalizedShape: readonly number[], options
  * ```
  */
 export function instanceNorm(x: Tensor, options: InstanceNormFnOptions = {}): Tensor {
+  checkOptions(options, INSTANCE_NORM_FN_OPTIONS, 'instanceNorm');
   const {
     runningMean = null, runningVar = null, weight = null, bias = null, useInputStats = true, momentum = 0.1, eps = 1e-5,
   } = options;

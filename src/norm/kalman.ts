@@ -17,6 +17,7 @@ import { Tensor } from '../autograd/tensor.js';
 import { Module, Parameter } from '../nn/module.js';
 import { type DType } from '../tensor/dtype.js';
 import { NDArray } from '../tensor/ndarray.js';
+import { checkOptions, type OptionNames } from '../tensor/options.js';
 import { shapeString, sizeOf } from '../tensor/shape.js';
 import { check1d, check2d, checkChannels } from './batchnorm.js';
 import { batchNormComposite, momentsComposite, normalizeWithComposite } from './composite.js';
@@ -41,6 +42,11 @@ export type {
   KalmanTransitionFn, NoiseFn,
 } from './kalman-types.js';
 export { guardRatio, kalmanUpdate } from './kalman-math.js';
+
+const BATCH_KALMAN_NORM_OPTIONS: OptionNames<BatchKalmanNormOptions> = {
+  prev: true, between: true, transition: true, gain: true, priorCount: true, noiseSamples: true, firstPrior: true, groups: true,
+  eps: true, momentum: true, affine: true, guardRatio: true, guardMean: true, processNoise: true, noise: true, implementation: true,
+};
 
 // ---- prediction sources ------------------------------------------------------------------------
 
@@ -232,6 +238,8 @@ export abstract class BatchKalmanNorm extends Module {
   private readonly _where: string;
 
   constructor(numFeatures: number, options: BatchKalmanNormOptions, where: string) {
+    // Checked here, under the subclass's name, for every subclass (BatchKalmanNorm1d/2d included).
+    checkOptions(options, BATCH_KALMAN_NORM_OPTIONS, where);
     super();
     this._where = where;
     checkPositiveInt(numFeatures, 'numFeatures', where);

@@ -5,6 +5,7 @@
 import { ones, zeros } from '../autograd/creation.js';
 import type { Tensor } from '../autograd/tensor.js';
 import { Module, Parameter } from '../nn/module.js';
+import { checkOptions, type OptionNames } from '../tensor/options.js';
 import { sizeOf } from '../tensor/shape.js';
 import { checkChannels } from './batchnorm.js';
 import { groupNormComposite, instanceNormComposite, layerNormComposite } from './composite.js';
@@ -20,6 +21,8 @@ export interface GroupNormOptions {
   /** 'fused' kernels (default) or the 'composite' oracle. */
   implementation?: NormImplementation;
 }
+
+const GROUP_NORM_OPTIONS: OptionNames<GroupNormOptions> = { eps: true, affine: true, implementation: true };
 
 /**
  * Group Normalization, as `torch.nn.GroupNorm(numGroups, numChannels)`: the C channels of each
@@ -50,6 +53,7 @@ export class GroupNorm extends Module {
   bias: Parameter | null;
 
   constructor(numGroups: number, numChannels: number, options: GroupNormOptions = {}) {
+    checkOptions(options, GROUP_NORM_OPTIONS, 'GroupNorm');
     super();
     checkPositiveInt(numGroups, 'numGroups', 'GroupNorm');
     checkPositiveInt(numChannels, 'numChannels', 'GroupNorm');
@@ -84,6 +88,8 @@ export interface LayerNormOptions {
   implementation?: NormImplementation;
 }
 
+const LAYER_NORM_OPTIONS: OptionNames<LayerNormOptions> = { eps: true, elementwiseAffine: true, implementation: true };
+
 /**
  * Layer Normalization, as `torch.nn.LayerNorm(normalizedShape)`: each sample normalized over its
  * trailing dims `normalizedShape` (biased variance), then an elementwise γ, β of that shape.
@@ -110,6 +116,7 @@ export class LayerNorm extends Module {
   bias: Parameter | null;
 
   constructor(normalizedShape: number | readonly number[], options: LayerNormOptions = {}) {
+    checkOptions(options, LAYER_NORM_OPTIONS, 'LayerNorm');
     super();
     this.normalizedShape = typeof normalizedShape === 'number' ? [normalizedShape] : [...normalizedShape];
     if (this.normalizedShape.length === 0) throw new Error('LayerNorm: normalizedShape must have at least one dim');
@@ -150,6 +157,10 @@ export interface InstanceNormOptions {
   implementation?: NormImplementation;
 }
 
+const INSTANCE_NORM_OPTIONS: OptionNames<InstanceNormOptions> = {
+  eps: true, momentum: true, affine: true, trackRunningStats: true, implementation: true,
+};
+
 /**
  * Instance Normalization over [N, C, H, W] (or an unbatched [C, H, W]), as
  * `torch.nn.InstanceNorm2d`: each (sample, channel) normalized over its H·W positions. With
@@ -182,6 +193,7 @@ export class InstanceNorm2d extends Module {
   bias: Parameter | null;
 
   constructor(numFeatures: number, options: InstanceNormOptions = {}) {
+    checkOptions(options, INSTANCE_NORM_OPTIONS, 'InstanceNorm2d');
     super();
     checkPositiveInt(numFeatures, 'numFeatures', 'InstanceNorm2d');
     this.numFeatures = numFeatures;

@@ -1,6 +1,7 @@
 import { Tensor } from '../autograd/tensor.js';
 import type { Storage } from '../tensor/dtype.js';
 import { NDArray } from '../tensor/ndarray.js';
+import { checkOptions, type OptionNames } from '../tensor/options.js';
 import { Optimizer, checkNonNegative, checkStepCount, stateStorage, type ParamGroup, type ParamsInput } from './optimizer.js';
 
 /** The hyperparameters of an Adagrad group. */
@@ -21,6 +22,10 @@ export interface AdagradHyper {
 
 /** Adagrad's options (defaults: lr 1e-2, eps 1e-10, the rest 0 / false). */
 export type AdagradOptions = Partial<AdagradHyper>;
+
+const ADAGRAD_OPTIONS: OptionNames<AdagradOptions> = {
+  lr: true, lrDecay: true, weightDecay: true, initialAccumulatorValue: true, eps: true, maximize: true,
+};
 
 /** Adagrad's per-parameter state, as PyTorch's: the number of steps and the sum of squared gradients. */
 export type AdagradState = { step: number; sum: Tensor };
@@ -57,6 +62,7 @@ export class Adagrad extends Optimizer<AdagradHyper, AdagradState> {
   protected readonly name = 'Adagrad';
 
   constructor(params: ParamsInput<AdagradHyper>, options: AdagradOptions = {}) {
+    checkOptions(options, ADAGRAD_OPTIONS, 'Adagrad');
     const defaults: AdagradHyper = {
       lr: options.lr ?? 1e-2,
       lrDecay: options.lrDecay ?? 0,

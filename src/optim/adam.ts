@@ -1,6 +1,7 @@
 import { Tensor } from '../autograd/tensor.js';
 import type { Storage } from '../tensor/dtype.js';
 import { NDArray } from '../tensor/ndarray.js';
+import { checkOptions, type OptionNames } from '../tensor/options.js';
 import { Optimizer, checkNonNegative, checkStepCount, stateStorage, type ParamGroup, type ParamsInput } from './optimizer.js';
 
 /** The hyperparameters of an Adam or AdamW group. */
@@ -21,6 +22,8 @@ export interface AdamHyper {
 
 /** Adam's and AdamW's options (defaults: lr 1e-3, betas [0.9, 0.999], eps 1e-8, amsgrad false). */
 export type AdamOptions = Partial<AdamHyper>;
+
+const ADAM_OPTIONS: OptionNames<AdamOptions> = { lr: true, betas: true, eps: true, weightDecay: true, amsgrad: true, maximize: true };
 
 /**
  * Adam's per-parameter state, as PyTorch's: the number of steps taken, the running averages m (of
@@ -131,6 +134,7 @@ export class Adam extends AdamBase {
   protected readonly decoupled = false;
 
   constructor(params: ParamsInput<AdamHyper>, options: AdamOptions = {}) {
+    checkOptions(options, ADAM_OPTIONS, 'Adam');
     super(adamDefaults(options, 0), options, 'Adam');
     this.addParams(params);
   }
@@ -155,6 +159,7 @@ export class AdamW extends AdamBase {
   protected readonly decoupled = true;
 
   constructor(params: ParamsInput<AdamHyper>, options: AdamOptions = {}) {
+    checkOptions(options, ADAM_OPTIONS, 'AdamW');
     super(adamDefaults(options, 0.01), options, 'AdamW');
     this.addParams(params);
   }

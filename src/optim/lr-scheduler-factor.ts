@@ -3,6 +3,7 @@
  * LinearLR (a linear ramp, the usual warm-up) and ExponentialLR (γ^epoch), as
  * `torch.optim.lr_scheduler`. LinearLR and ExponentialLR step in PyTorch's recursive form.
  */
+import { checkOptions, type OptionNames } from '../tensor/options.js';
 import { LRScheduler, finiteNumber, positiveInteger, type LRSchedulerStateDict, type SchedulableOptimizer, type SchedulerSetting } from './lr-scheduler.js';
 
 /** A function of the epoch giving the factor that multiplies a group's base lr. */
@@ -15,6 +16,8 @@ export interface LambdaLROptions {
   /** −1 (default) to start, or the epoch to resume from. */
   lastEpoch?: number;
 }
+
+const LAMBDA_LR_OPTIONS: OptionNames<LambdaLROptions> = { lrLambda: true, lastEpoch: true };
 
 /**
  * Sets each group's lr to its base lr times a function of the epoch, lr = base·λ(epoch), as
@@ -38,6 +41,7 @@ export class LambdaLR extends LRScheduler {
   readonly lrLambdas: LrLambda[];
 
   constructor(optimizer: SchedulableOptimizer, options: LambdaLROptions) {
+    checkOptions(options, LAMBDA_LR_OPTIONS, 'LambdaLR');
     const lambdas = perGroupLambdas(options.lrLambda, optimizer.paramGroups?.length ?? 0);
     super(optimizer, options.lastEpoch ?? -1, 'LambdaLR');
     this.lrLambdas = lambdas;
@@ -90,6 +94,8 @@ export interface LinearLROptions {
   lastEpoch?: number;
 }
 
+const LINEAR_LR_OPTIONS: OptionNames<LinearLROptions> = { startFactor: true, endFactor: true, totalIters: true, lastEpoch: true };
+
 /**
  * Ramps the factor on the base lr linearly from `startFactor` to `endFactor` over `totalIters`
  * epochs, then keeps it: lr = base·(s + (e − s)·min(epoch, T)/T), as
@@ -114,6 +120,7 @@ export class LinearLR extends LRScheduler {
   totalIters: number;
 
   constructor(optimizer: SchedulableOptimizer, options: LinearLROptions = {}) {
+    checkOptions(options, LINEAR_LR_OPTIONS, 'LinearLR');
     const startFactor = checkStartFactor(options.startFactor ?? 1 / 3, 'LinearLR');
     const endFactor = checkEndFactor(options.endFactor ?? 1, 'LinearLR');
     const totalIters = positiveInteger(options.totalIters ?? 5, 'totalIters', 'LinearLR');
@@ -169,6 +176,8 @@ export interface ExponentialLROptions {
   lastEpoch?: number;
 }
 
+const EXPONENTIAL_LR_OPTIONS: OptionNames<ExponentialLROptions> = { gamma: true, lastEpoch: true };
+
 /**
  * Multiplies the lr by `gamma` every epoch: lr = base·γ^epoch, as
  * `torch.optim.lr_scheduler.ExponentialLR` (recursive form in `step()`).
@@ -187,6 +196,7 @@ export class ExponentialLR extends LRScheduler {
   gamma: number;
 
   constructor(optimizer: SchedulableOptimizer, options: ExponentialLROptions) {
+    checkOptions(options, EXPONENTIAL_LR_OPTIONS, 'ExponentialLR');
     const gamma = finiteNumber(options.gamma, 'gamma', 'ExponentialLR');
     super(optimizer, options.lastEpoch ?? -1, 'ExponentialLR');
     this.gamma = gamma;

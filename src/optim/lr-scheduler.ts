@@ -8,6 +8,7 @@
  * and ExponentialLR are in lr-scheduler-factor.ts, OneCycleLR, ReduceLROnPlateau and SequentialLR
  * in files of their own.
  */
+import { checkOptions, type OptionNames } from '../tensor/options.js';
 
 /** What a scheduler needs of an optimizer: its groups' learning rates. */
 export interface SchedulableOptimizer {
@@ -241,6 +242,8 @@ export interface StepLROptions {
   lastEpoch?: number;
 }
 
+const STEP_LR_OPTIONS: OptionNames<StepLROptions> = { stepSize: true, gamma: true, lastEpoch: true };
+
 /**
  * Multiplies the lr by `gamma` every `stepSize` epochs: lr = base·γ^⌊epoch / stepSize⌋, as
  * `torch.optim.lr_scheduler.StepLR`.
@@ -260,6 +263,7 @@ export class StepLR extends LRScheduler {
   gamma: number;
 
   constructor(optimizer: SchedulableOptimizer, options: StepLROptions) {
+    checkOptions(options, STEP_LR_OPTIONS, 'StepLR');
     super(optimizer, options.lastEpoch ?? -1, 'StepLR');
     this.stepSize = positiveInteger(options.stepSize, 'stepSize', 'StepLR');
     this.gamma = finiteNumber(options.gamma ?? 0.1, 'gamma', 'StepLR');
@@ -296,6 +300,8 @@ export interface MultiStepLROptions {
   lastEpoch?: number;
 }
 
+const MULTI_STEP_LR_OPTIONS: OptionNames<MultiStepLROptions> = { milestones: true, gamma: true, lastEpoch: true };
+
 /**
  * Multiplies the lr by `gamma` at each milestone epoch: lr = base·γ^(milestones ≤ epoch), as
  * `torch.optim.lr_scheduler.MultiStepLR`.
@@ -315,6 +321,7 @@ export class MultiStepLR extends LRScheduler {
   gamma: number;
 
   constructor(optimizer: SchedulableOptimizer, options: MultiStepLROptions) {
+    checkOptions(options, MULTI_STEP_LR_OPTIONS, 'MultiStepLR');
     super(optimizer, options.lastEpoch ?? -1, 'MultiStepLR');
     this.milestones = checkMilestones(options.milestones, 'MultiStepLR');
     this.gamma = finiteNumber(options.gamma ?? 0.1, 'gamma', 'MultiStepLR');
@@ -361,6 +368,8 @@ export interface CosineAnnealingLROptions {
   lastEpoch?: number;
 }
 
+const COSINE_ANNEALING_LR_OPTIONS: OptionNames<CosineAnnealingLROptions> = { tMax: true, etaMin: true, lastEpoch: true };
+
 /**
  * Cosine annealing (Loshchilov & Hutter, SGDR, arXiv 1608.03983, without restarts), as
  * `torch.optim.lr_scheduler.CosineAnnealingLR`:
@@ -382,6 +391,7 @@ export class CosineAnnealingLR extends LRScheduler {
   etaMin: number;
 
   constructor(optimizer: SchedulableOptimizer, options: CosineAnnealingLROptions) {
+    checkOptions(options, COSINE_ANNEALING_LR_OPTIONS, 'CosineAnnealingLR');
     super(optimizer, options.lastEpoch ?? -1, 'CosineAnnealingLR');
     this.tMax = positiveInteger(options.tMax, 'tMax', 'CosineAnnealingLR');
     this.etaMin = finiteNumber(options.etaMin ?? 0, 'etaMin', 'CosineAnnealingLR');

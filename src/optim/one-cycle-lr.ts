@@ -4,6 +4,7 @@
  * to maxLr and anneals down to a minimum far below the start, while the momentum (or Adam's β₁)
  * moves the opposite way.
  */
+import { checkOptions, type OptionNames } from '../tensor/options.js';
 import { LRScheduler, finiteNumber, positiveInteger, type LRSchedulerStateDict, type SchedulableOptimizer, type SchedulerSetting } from './lr-scheduler.js';
 
 /** OneCycleLR's options: `maxLr` and either `totalSteps` or `epochs` and `stepsPerEpoch`. */
@@ -35,6 +36,11 @@ export interface OneCycleLROptions {
   /** −1 (default) to start, or the step to resume from. */
   lastEpoch?: number;
 }
+
+const ONE_CYCLE_LR_OPTIONS: OptionNames<OneCycleLROptions> = {
+  maxLr: true, totalSteps: true, epochs: true, stepsPerEpoch: true, pctStart: true, annealStrategy: true, cycleMomentum: true,
+  baseMomentum: true, maxMomentum: true, divFactor: true, finalDivFactor: true, threePhase: true, lastEpoch: true,
+};
 
 /** One phase of the cycle: it ends at step `endStep` and anneals between two named per-group values. */
 interface Phase {
@@ -108,6 +114,7 @@ export class OneCycleLR extends LRScheduler {
 
   constructor(optimizer: SchedulableOptimizer, options: OneCycleLROptions) {
     const where = 'OneCycleLR';
+    checkOptions(options, ONE_CYCLE_LR_OPTIONS, where);
     const groups = (optimizer.paramGroups ?? []) as readonly MomentumGroup[];
     const totalSteps = cycleLength(options);
     const pctStart = options.pctStart ?? 0.3;

@@ -12,6 +12,7 @@ import { noGrad, enableGrad } from '../autograd/grad-mode.js';
 import { Tensor } from '../autograd/tensor.js';
 import type { Storage } from '../tensor/dtype.js';
 import { NDArray } from '../tensor/ndarray.js';
+import { checkOptions, type OptionNames } from '../tensor/options.js';
 import { sameShape, shapeString } from '../tensor/shape.js';
 
 /** The hyperparameters every optimizer's groups have. */
@@ -77,17 +78,16 @@ export abstract class Optimizer<H extends BaseHyper = BaseHyper, S extends Param
    */
   protected constructor(defaults: Partial<H>, options: object, name: string) {
     this.defaults = defaults;
-    this.checkKeys(options, [], `${name}: options`);
+    // tsgrad's optimizers have checked `options` already, before reading them; this is for subclasses
+    // written elsewhere.
+    checkOptions<Record<string, unknown>>(options as Record<string, unknown>, this.hyperNames([]), name);
   }
 
-  /** Throws on keys that are not hyperparameters (a typo, or PyTorch's snake_case). */
-  private checkKeys(obj: object, extra: readonly string[], where: string): void {
-    const known = new Set([...Object.keys(this.defaults), 'lr', ...extra]);
-    for (const key of Object.keys(obj)) {
-      if (!known.has(key)) {
-        throw new Error(`${where}: unknown option '${key}' (expected ${[...known].join(', ')})`);
-      }
-    }
+  /** The hyperparameter names (from the defaults, and lr) plus `extra`, for `checkOptions`. */
+  private hyperNames(extra: readonly string[]): OptionNames<Record<string, unknown>> {
+    const names: Record<string, true> = {};
+    for (const key of [...Object.keys(this.defaults), 'lr', ...extra]) names[key] = true;
+    return names;
   }
 
   /** Splits the constructor's `params` into groups and adds them. */
@@ -124,7 +124,7 @@ export abstract class Optimizer<H extends BaseHyper = BaseHyper, S extends Param
     if (typeof group !== 'object' || group === null || !('params' in group)) {
       throw new Error(`${where} must be an object { params, …options }, got ${describe(group)}`);
     }
-    this.checkKeys(group, ['params', 'initialLr'], where);
+    checkOptions<Record<string, unknown>>(group as Record<string, unknown>, this.hyperNames(['params', 'initialLr']), where);
     const raw = group.params;
     const params: unknown[] = raw instanceof Tensor ? [raw] : [...raw];
     const seen = new Set<Tensor>();

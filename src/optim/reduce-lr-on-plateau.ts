@@ -4,6 +4,7 @@
  * LRScheduler — its `step` takes the metric.
  */
 import { Tensor } from '../autograd/tensor.js';
+import { checkOptions, type OptionNames } from '../tensor/options.js';
 import { finiteNumber, type SchedulableOptimizer } from './lr-scheduler.js';
 
 /** ReduceLROnPlateau's options. */
@@ -25,6 +26,10 @@ export interface ReduceLROnPlateauOptions {
   /** A reduction smaller than eps is skipped (default 1e-8). */
   eps?: number;
 }
+
+const REDUCE_LR_ON_PLATEAU_OPTIONS: OptionNames<ReduceLROnPlateauOptions> = {
+  mode: true, factor: true, patience: true, threshold: true, thresholdMode: true, cooldown: true, minLr: true, eps: true,
+};
 
 /** ReduceLROnPlateau's state: its settings and counters (`best` is ±Infinity before the first step). */
 export interface ReduceLROnPlateauStateDict {
@@ -112,6 +117,7 @@ export class ReduceLROnPlateau {
 
   constructor(optimizer: SchedulableOptimizer, options: ReduceLROnPlateauOptions = {}) {
     const where = 'ReduceLROnPlateau';
+    checkOptions(options, REDUCE_LR_ON_PLATEAU_OPTIONS, where);
     if (typeof optimizer !== 'object' || optimizer === null || !Array.isArray(optimizer.paramGroups)) {
       throw new Error(`${where}: expected an optimizer (an object with paramGroups)`);
     }

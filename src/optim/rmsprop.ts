@@ -1,5 +1,6 @@
 import { Tensor } from '../autograd/tensor.js';
 import type { Storage } from '../tensor/dtype.js';
+import { checkOptions, type OptionNames } from '../tensor/options.js';
 import { Optimizer, checkNonNegative, checkStepCount, stateStorage, zerosLikeParam, type ParamGroup, type ParamsInput } from './optimizer.js';
 
 /** The hyperparameters of an RMSprop group. */
@@ -22,6 +23,10 @@ export interface RMSpropHyper {
 
 /** RMSprop's options (defaults: lr 1e-2, alpha 0.99, eps 1e-8, the rest 0 / false). */
 export type RMSpropOptions = Partial<RMSpropHyper>;
+
+const RMSPROP_OPTIONS: OptionNames<RMSpropOptions> = {
+  lr: true, alpha: true, eps: true, weightDecay: true, momentum: true, centered: true, maximize: true,
+};
 
 /**
  * RMSprop's per-parameter state, as PyTorch's: the number of steps, the running average v of g²,
@@ -63,6 +68,7 @@ export class RMSprop extends Optimizer<RMSpropHyper, RMSpropState> {
   protected readonly name = 'RMSprop';
 
   constructor(params: ParamsInput<RMSpropHyper>, options: RMSpropOptions = {}) {
+    checkOptions(options, RMSPROP_OPTIONS, 'RMSprop');
     const defaults: RMSpropHyper = {
       lr: options.lr ?? 1e-2,
       alpha: options.alpha ?? 0.99,

@@ -1,6 +1,7 @@
 import { Tensor } from '../autograd/tensor.js';
 import type { Storage } from '../tensor/dtype.js';
 import { NDArray } from '../tensor/ndarray.js';
+import { checkOptions, type OptionNames } from '../tensor/options.js';
 import { Optimizer, checkNonNegative, stateStorage, type ParamGroup, type ParamsInput } from './optimizer.js';
 
 /** The hyperparameters of an SGD group. */
@@ -21,6 +22,8 @@ export interface SGDHyper {
 
 /** SGD's options: `lr` is required (here or in every group); the rest default to 0 / false. */
 export type SGDOptions = Partial<SGDHyper>;
+
+const SGD_OPTIONS: OptionNames<SGDOptions> = { lr: true, momentum: true, dampening: true, weightDecay: true, nesterov: true, maximize: true };
 
 /** SGD's per-parameter state: the momentum buffer, created on the first step with momentum ≠ 0. */
 export type SGDState = { momentumBuffer?: Tensor };
@@ -56,6 +59,7 @@ export class SGD extends Optimizer<SGDHyper, SGDState> {
   protected readonly name = 'SGD';
 
   constructor(params: ParamsInput<SGDHyper>, options: SGDOptions = {}) {
+    checkOptions(options, SGD_OPTIONS, 'SGD');
     const { lr, momentum = 0, dampening = 0, weightDecay = 0, nesterov = false, maximize = false } = options;
     const rest = { momentum, dampening, weightDecay, nesterov, maximize };
     super(lr === undefined ? rest : { lr, ...rest }, options, 'SGD');

@@ -12,3 +12,13 @@ export function expectError(fn: () => unknown, pattern: RegExp): void {
   expect(thrown, `expected an error matching ${pattern}`).toBeInstanceOf(Error);
   expect((thrown as Error).message).toMatch(pattern);
 }
+
+/** Runs `fn` and returns the message of the Error it throws; throws if it throws none. */
+export function errorOf(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (e) {
+    return (e as Error).message;
+  }
+  throw new Error('expected an error, got none');
+}

@@ -289,7 +289,7 @@ describe('errors', () => {
     expect(() => new optim.Adam([p()], { betas: [0.9, 1] })).toThrow(/invalid beta parameter at index 1: 1/);
     expect(() => new optim.AdamW([p()], { eps: -1 })).toThrow(/AdamW: parameter group 0: invalid eps -1/);
     expect(() => new optim.Adam([p()], { weightDecay: -0.1 })).toThrow(/invalid weightDecay/);
-    expect(() => new optim.SGD([p()], { lr: 0.1, weight_decay: 1e-4 } as never)).toThrow(/SGD: options: unknown option 'weight_decay' \(expected lr, momentum, dampening, weightDecay, nesterov, maximize\)/);
+    expect(() => new optim.SGD([p()], { lr: 0.1, weight_decay: 1e-4 } as never)).toThrow(/SGD: unknown option 'weight_decay' — did you mean 'weightDecay'\? \(expected lr, momentum, dampening, weightDecay, nesterov, maximize\)/);
     expect(() => new optim.Adam([{ params: [p()], beta1: 0.5 } as never])).toThrow(/Adam: parameter group 0: unknown option 'beta1'/);
   });
 

@@ -47,7 +47,7 @@ describe('RMSprop', () => {
     expect(() => new optim.RMSprop([p()], { momentum: -0.9 })).toThrow(/invalid momentum -0.9/);
     expect(() => new optim.RMSprop([p()], { weightDecay: -1e-4 })).toThrow(/invalid weightDecay/);
     expect(() => new optim.RMSprop([{ params: [p()], alpha: 2 }])).toThrow(/RMSprop: parameter group 0: invalid alpha 2/);
-    expect(() => new optim.RMSprop([p()], { weight_decay: 0.1 } as never)).toThrow(/RMSprop: options: unknown option 'weight_decay'/);
+    expect(() => new optim.RMSprop([p()], { weight_decay: 0.1 } as never)).toThrow(/RMSprop: unknown option 'weight_decay' — did you mean 'weightDecay'\?/);
   });
 
   it('rejects a loaded state without squareAvg', () => {
@@ -109,7 +109,7 @@ describe('Adagrad', () => {
     expect(() => new optim.Adagrad([p()], { weightDecay: -0.1 })).toThrow(/invalid weightDecay -0.1/);
     expect(() => new optim.Adagrad([p()], { initialAccumulatorValue: -1 })).toThrow(/invalid initialAccumulatorValue -1/);
     expect(() => new optim.Adagrad([p()], { eps: Number.POSITIVE_INFINITY })).toThrow(/invalid eps Infinity/);
-    expect(() => new optim.Adagrad([p()], { lr_decay: 0.1 } as never)).toThrow(/Adagrad: options: unknown option 'lr_decay'/);
+    expect(() => new optim.Adagrad([p()], { lr_decay: 0.1 } as never)).toThrow(/Adagrad: unknown option 'lr_decay' — did you mean 'lrDecay'\?/);
   });
 });
 
