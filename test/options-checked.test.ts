@@ -5,7 +5,7 @@
  * would compute something else. This test reads the sources with the TypeScript parser and lists
  * each exported function, and each public method or constructor of an exported class, with a
  * parameter that is an options object (named `options`/`opts`, or typed `…Options`), whose body
- * does not call `checkOptions`. The behaviour itself (the messages, each function rejecting an
+ * does not call `checkOptions` (or `checkRequiredOptions`). The behaviour itself (the messages, each function rejecting an
  * unknown key) is tested beside each folder's functions; this test keeps the next function from
  * being forgotten.
  */
@@ -13,7 +13,8 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
-import { checkOptions, type OptionNames } from '../src/tensor/options.js';
+import { checkOptions, checkRequiredOptions, type OptionNames } from '../src/tensor/options.js';
+import { errorOf } from './helpers/expect-error.js';
 
 const SRC = join(import.meta.dirname, '..', 'src');
 
@@ -54,7 +55,7 @@ function uncheckedFunctions(): { unchecked: string[]; seen: number } {
   const consider = (node: ts.FunctionLikeDeclaration, label: string, file: ts.SourceFile): void => {
     if (node.body === undefined || !node.parameters.some((p) => isOptionsParameter(p, file))) return;
     seen++;
-    if (!node.body.getText(file).includes('checkOptions(')) unchecked.push(label);
+    if (!/\bcheck(Required)?Options\(/.test(node.body.getText(file))) unchecked.push(label);
   };
   for (const path of sourceFiles(SRC)) {
     const file = ts.createSourceFile(path, readFileSync(path, 'utf8'), ts.ScriptTarget.ES2022, true);
@@ -99,14 +100,6 @@ interface Demo {
 }
 const DEMO: OptionNames<Demo> = { stride: true, labelSmoothing: true, shape: true };
 
-function errorOf(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (e) {
-    return (e as Error).message;
-  }
-  throw new Error('expected an error, got none');
-}
 
 describe('checkOptions', () => {
   it('accepts undefined, {} and known keys (undefined values included), with or without a prototype', () => {
@@ -144,6 +137,12 @@ describe('checkOptions', () => {
     expect(errorOf(() => checkOptions([1] as unknown as { stride?: number }, noShape, 'demo'))).toBe(
       'demo: options must be an object with keys among stride, got an array [1]',
     );
+  });
+
+  it('checkRequiredOptions: no options at all is an error naming the function; otherwise as checkOptions', () => {
+    expect(errorOf(() => checkRequiredOptions(undefined, DEMO, 'demo'))).toBe('demo: expected an options object with keys among stride, labelSmoothing, shape, got none');
+    expect(errorOf(() => checkRequiredOptions({ strid: 1 } as Demo, DEMO, 'demo'))).toBe("demo: unknown option 'strid' (expected stride, labelSmoothing, shape)");
+    expect(() => checkRequiredOptions({ stride: 1 }, DEMO, 'demo')).not.toThrow();
   });
 
   it('a function that takes no options says so', () => {

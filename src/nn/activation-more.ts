@@ -6,7 +6,10 @@ import type { Tensor } from '../autograd/tensor.js';
 import { checkOptions, type OptionNames } from '../tensor/options.js';
 import { crossEntropy, glu, l1Loss, logSoftmax, mseLoss, nllLoss, prelu, silu, softmax, softsign } from './functional.js';
 import { checkTensor } from './functional/args.js';
-import type { CrossEntropyOptions, L1LossOptions, MseLossOptions, NllLossOptions, Targets } from './functional/loss.js';
+import {
+  CROSS_ENTROPY_OPTIONS, L1_LOSS_OPTIONS, MSE_LOSS_OPTIONS, NLL_LOSS_OPTIONS,
+  type CrossEntropyOptions, type L1LossOptions, type MseLossOptions, type NllLossOptions, type Targets,
+} from './functional/loss.js';
 import { checkSize, LAYER_OPTIONS, type LayerOptions } from './layers.js';
 import { Module, Parameter } from './module.js';
 
@@ -148,10 +151,6 @@ export class LogSoftmax extends Module {
   }
 }
 
-const NLL_LOSS_OPTIONS: OptionNames<NllLossOptions> = { weight: true, ignoreIndex: true, reduction: true };
-const CROSS_ENTROPY_OPTIONS: OptionNames<CrossEntropyOptions> = { ...NLL_LOSS_OPTIONS, labelSmoothing: true };
-const MSE_LOSS_OPTIONS: OptionNames<MseLossOptions> = { reduction: true };
-const L1_LOSS_OPTIONS: OptionNames<L1LossOptions> = { reduction: true };
 
 /** A loss module: called with the input and the target, not a single tensor. */
 export abstract class Loss extends Module {

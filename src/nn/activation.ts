@@ -1,17 +1,14 @@
 // Activation layers: thin modules over the F functions.
 import type { Tensor } from '../autograd/tensor.js';
-import { checkOptions, type OptionNames } from '../tensor/options.js';
+import { checkOptions } from '../tensor/options.js';
 import {
   elu, gelu, hardsigmoid, hardswish, hardtanh, leakyRelu, logSigmoid, mish, relu, relu6, selu, sigmoid, softplus, tanh,
   type EluOptions, type GeluOptions, type HardtanhOptions, type SoftplusOptions,
 } from './functional.js';
-import { eluAlpha, hardtanhBounds, softplusParams } from './functional/activation-more.js';
+import { GELU_OPTIONS } from './functional/activation.js';
+import { ELU_OPTIONS, eluAlpha, HARDTANH_OPTIONS, hardtanhBounds, SOFTPLUS_OPTIONS, softplusParams } from './functional/activation-more.js';
 import { Module } from './module.js';
 
-const GELU_OPTIONS: OptionNames<GeluOptions> = { approximate: true };
-const ELU_OPTIONS: OptionNames<EluOptions> = { alpha: true };
-const SOFTPLUS_OPTIONS: OptionNames<SoftplusOptions> = { beta: true, threshold: true };
-const HARDTANH_OPTIONS: OptionNames<HardtanhOptions> = { minVal: true, maxVal: true };
 
 /**
  * max(x, 0) elementwise, as `torch.nn.ReLU`.

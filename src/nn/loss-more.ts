@@ -6,13 +6,12 @@ import type { Tensor } from '../autograd/tensor.js';
 import { checkOptions, type OptionNames } from '../tensor/options.js';
 import { binaryCrossEntropy, binaryCrossEntropyWithLogits, huberLoss, klDiv, smoothL1Loss } from './functional.js';
 import { checkReduction, type Reduction } from './functional/args.js';
-import type { HuberLossOptions, KlDivOptions, SmoothL1LossOptions } from './functional/loss-more.js';
+import {
+  HUBER_LOSS_OPTIONS, KL_DIV_OPTIONS, SMOOTH_L1_LOSS_OPTIONS, type HuberLossOptions, type KlDivOptions, type SmoothL1LossOptions,
+} from './functional/loss-more.js';
 import type { Targets } from './functional/loss.js';
 import { Loss, optionalBuffer, registerWeight } from './activation-more.js';
 
-const SMOOTH_L1_LOSS_OPTIONS: OptionNames<SmoothL1LossOptions> = { reduction: true, beta: true };
-const HUBER_LOSS_OPTIONS: OptionNames<HuberLossOptions> = { reduction: true, delta: true };
-const KL_DIV_LOSS_OPTIONS: OptionNames<KlDivOptions> = { reduction: true, logTarget: true };
 
 /** The target of a pointwise loss: a tensor (class-index arrays belong to crossEntropy/nllLoss). */
 function targetTensor(module: string, target: Tensor | Targets): Tensor {
@@ -170,7 +169,7 @@ export class KLDivLoss extends Loss {
    */
   constructor(readonly options: KlDivOptions = {}) {
     super();
-    checkOptions(options, KL_DIV_LOSS_OPTIONS, 'KLDivLoss');
+    checkOptions(options, KL_DIV_OPTIONS, 'KLDivLoss');
     const reduction = options.reduction ?? 'mean';
     if (reduction !== 'batchmean') checkReduction(reduction, 'KLDivLoss');
   }

@@ -3,7 +3,7 @@ import type { Tensor } from '../autograd/tensor.js';
 import { checkOptions, type OptionNames } from '../tensor/options.js';
 import { shapeString } from '../tensor/shape.js';
 import { adaptiveAvgPool2d, adaptiveMaxPool2d, interpolate, avgPool2d, maxPool2d } from './functional.js';
-import type { InterpolateOptions } from './functional/interpolate.js';
+import { INTERPOLATE_OPTIONS, type InterpolateOptions } from './functional/interpolate.js';
 import { pair, type Pair } from './functional/args.js';
 import { Module } from './module.js';
 
@@ -35,7 +35,6 @@ export interface AvgPool2dModuleOptions {
 
 const MAX_POOL2D_OPTIONS: OptionNames<MaxPool2dModuleOptions> = { stride: true, padding: true, dilation: true, ceilMode: true };
 const AVG_POOL2D_OPTIONS: OptionNames<AvgPool2dModuleOptions> = { stride: true, padding: true, ceilMode: true, countIncludePad: true, divisorOverride: true };
-const UPSAMPLE_OPTIONS: OptionNames<InterpolateOptions> = { size: true, scaleFactor: true, mode: true, alignCorners: true };
 
 /** Throws a clear error naming `module` unless x is [N, C, H, W] or [C, H, W]. */
 function checkSpatial(module: Module, x: Tensor): void {
@@ -192,7 +191,7 @@ export class Upsample extends Module {
    */
   constructor(readonly options: InterpolateOptions) {
     super();
-    checkOptions(options, UPSAMPLE_OPTIONS, 'Upsample');
+    checkOptions(options, INTERPOLATE_OPTIONS, 'Upsample');
   }
 
   forward(x: Tensor): Tensor {

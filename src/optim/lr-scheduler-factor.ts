@@ -3,7 +3,7 @@
  * LinearLR (a linear ramp, the usual warm-up) and ExponentialLR (γ^epoch), as
  * `torch.optim.lr_scheduler`. LinearLR and ExponentialLR step in PyTorch's recursive form.
  */
-import { checkOptions, type OptionNames } from '../tensor/options.js';
+import { checkOptions, checkRequiredOptions, type OptionNames } from '../tensor/options.js';
 import { LRScheduler, finiteNumber, positiveInteger, type LRSchedulerStateDict, type SchedulableOptimizer, type SchedulerSetting } from './lr-scheduler.js';
 
 /** A function of the epoch giving the factor that multiplies a group's base lr. */
@@ -41,7 +41,7 @@ export class LambdaLR extends LRScheduler {
   readonly lrLambdas: LrLambda[];
 
   constructor(optimizer: SchedulableOptimizer, options: LambdaLROptions) {
-    checkOptions(options, LAMBDA_LR_OPTIONS, 'LambdaLR');
+    checkRequiredOptions(options, LAMBDA_LR_OPTIONS, 'LambdaLR');
     const lambdas = perGroupLambdas(options.lrLambda, optimizer.paramGroups?.length ?? 0);
     super(optimizer, options.lastEpoch ?? -1, 'LambdaLR');
     this.lrLambdas = lambdas;
@@ -196,7 +196,7 @@ export class ExponentialLR extends LRScheduler {
   gamma: number;
 
   constructor(optimizer: SchedulableOptimizer, options: ExponentialLROptions) {
-    checkOptions(options, EXPONENTIAL_LR_OPTIONS, 'ExponentialLR');
+    checkRequiredOptions(options, EXPONENTIAL_LR_OPTIONS, 'ExponentialLR');
     const gamma = finiteNumber(options.gamma, 'gamma', 'ExponentialLR');
     super(optimizer, options.lastEpoch ?? -1, 'ExponentialLR');
     this.gamma = gamma;

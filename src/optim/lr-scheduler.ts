@@ -8,7 +8,7 @@
  * and ExponentialLR are in lr-scheduler-factor.ts, OneCycleLR, ReduceLROnPlateau and SequentialLR
  * in files of their own.
  */
-import { checkOptions, type OptionNames } from '../tensor/options.js';
+import { checkRequiredOptions, type OptionNames } from '../tensor/options.js';
 
 /** What a scheduler needs of an optimizer: its groups' learning rates. */
 export interface SchedulableOptimizer {
@@ -263,7 +263,7 @@ export class StepLR extends LRScheduler {
   gamma: number;
 
   constructor(optimizer: SchedulableOptimizer, options: StepLROptions) {
-    checkOptions(options, STEP_LR_OPTIONS, 'StepLR');
+    checkRequiredOptions(options, STEP_LR_OPTIONS, 'StepLR');
     super(optimizer, options.lastEpoch ?? -1, 'StepLR');
     this.stepSize = positiveInteger(options.stepSize, 'stepSize', 'StepLR');
     this.gamma = finiteNumber(options.gamma ?? 0.1, 'gamma', 'StepLR');
@@ -321,7 +321,7 @@ export class MultiStepLR extends LRScheduler {
   gamma: number;
 
   constructor(optimizer: SchedulableOptimizer, options: MultiStepLROptions) {
-    checkOptions(options, MULTI_STEP_LR_OPTIONS, 'MultiStepLR');
+    checkRequiredOptions(options, MULTI_STEP_LR_OPTIONS, 'MultiStepLR');
     super(optimizer, options.lastEpoch ?? -1, 'MultiStepLR');
     this.milestones = checkMilestones(options.milestones, 'MultiStepLR');
     this.gamma = finiteNumber(options.gamma ?? 0.1, 'gamma', 'MultiStepLR');
@@ -391,7 +391,7 @@ export class CosineAnnealingLR extends LRScheduler {
   etaMin: number;
 
   constructor(optimizer: SchedulableOptimizer, options: CosineAnnealingLROptions) {
-    checkOptions(options, COSINE_ANNEALING_LR_OPTIONS, 'CosineAnnealingLR');
+    checkRequiredOptions(options, COSINE_ANNEALING_LR_OPTIONS, 'CosineAnnealingLR');
     super(optimizer, options.lastEpoch ?? -1, 'CosineAnnealingLR');
     this.tMax = positiveInteger(options.tMax, 'tMax', 'CosineAnnealingLR');
     this.etaMin = finiteNumber(options.etaMin ?? 0, 'etaMin', 'CosineAnnealingLR');

@@ -4,7 +4,7 @@
  * to maxLr and anneals down to a minimum far below the start, while the momentum (or Adam's β₁)
  * moves the opposite way.
  */
-import { checkOptions, type OptionNames } from '../tensor/options.js';
+import { checkRequiredOptions, type OptionNames } from '../tensor/options.js';
 import { LRScheduler, finiteNumber, positiveInteger, type LRSchedulerStateDict, type SchedulableOptimizer, type SchedulerSetting } from './lr-scheduler.js';
 
 /** OneCycleLR's options: `maxLr` and either `totalSteps` or `epochs` and `stepsPerEpoch`. */
@@ -114,7 +114,7 @@ export class OneCycleLR extends LRScheduler {
 
   constructor(optimizer: SchedulableOptimizer, options: OneCycleLROptions) {
     const where = 'OneCycleLR';
-    checkOptions(options, ONE_CYCLE_LR_OPTIONS, where);
+    checkRequiredOptions(options, ONE_CYCLE_LR_OPTIONS, where);
     const groups = (optimizer.paramGroups ?? []) as readonly MomentumGroup[];
     const totalSteps = cycleLength(options);
     const pctStart = options.pctStart ?? 0.3;

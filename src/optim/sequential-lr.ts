@@ -2,7 +2,7 @@
  * SequentialLR, as `torch.optim.lr_scheduler.SequentialLR`: hands the lr from one scheduler to the
  * next at milestone epochs (a warm-up followed by a decay, typically).
  */
-import { checkOptions, type OptionNames } from '../tensor/options.js';
+import { checkRequiredOptions, type OptionNames } from '../tensor/options.js';
 import { LRScheduler, type LRSchedulerStateDict, type SchedulableOptimizer, type SchedulerSetting } from './lr-scheduler.js';
 
 /** SequentialLR's options. */
@@ -49,7 +49,7 @@ export class SequentialLR extends LRScheduler {
 
   constructor(optimizer: SchedulableOptimizer, options: SequentialLROptions) {
     const where = 'SequentialLR';
-    checkOptions(options, SEQUENTIAL_LR_OPTIONS, where);
+    checkRequiredOptions(options, SEQUENTIAL_LR_OPTIONS, where);
     const { schedulers, milestones } = options;
     if (!Array.isArray(schedulers) || schedulers.length === 0) throw new Error(`${where}: expected a non-empty array of schedulers`);
     schedulers.forEach((s, i) => {

@@ -27,21 +27,40 @@ function camelCase(name: string): string {
 /**
  * Throws unless `options` is undefined or a plain object whose keys are all in `names`. The error
  * names the function (`where`), the unknown key and the accepted ones, and suggests the camelCase
- * name when the key is PyTorch's snake_case spelling of one.
+ * name when the key is PyTorch's snake_case spelling of one. Every recorded op's Tensor passes
+ * here, so the accepted path allocates nothing; the message is built only to throw.
  */
 export function checkOptions<T extends object>(options: T | undefined, names: NoInfer<OptionNames<T>>, where: string): void {
   if (options === undefined) return;
-  const expected = Object.keys(names).length > 0 ? Object.keys(names).join(', ') : 'none';
-  const prototype: unknown = typeof options === 'object' && options !== null ? Object.getPrototypeOf(options) : undefined;
-  if (typeof options !== 'object' || options === null || (prototype !== Object.prototype && prototype !== null)) {
-    // tensor(data, [2, 3]) is the likely slip: the shape given where the options go.
-    const hint = Array.isArray(options) && Object.prototype.hasOwnProperty.call(names, 'shape') ? ` — did you mean { shape: ${formatValue(options)} }?` : '';
-    throw new Error(`${where}: options must be an object with keys among ${expected}, got ${describeOptions(options)}${hint}`);
+  if (typeof options !== 'object' || options === null) throw notAnObject(options, names, where);
+  const prototype: unknown = Object.getPrototypeOf(options);
+  if (prototype !== Object.prototype && prototype !== null) throw notAnObject(options, names, where);
+  for (const key in options) {
+    if (!Object.prototype.hasOwnProperty.call(names, key)) throw unknownOption(key, names, where);
   }
-  for (const key of Object.keys(options)) {
-    if (Object.prototype.hasOwnProperty.call(names, key)) continue;
-    const camel = camelCase(key);
-    const hint = camel !== key && Object.prototype.hasOwnProperty.call(names, camel) ? ` — did you mean '${camel}'?` : '';
-    throw new Error(`${where}: unknown option '${key}'${hint} (expected ${expected})`);
-  }
+}
+
+/**
+ * {@link checkOptions} for a function whose options hold a required key (a scheduler's stepSize):
+ * leaving them out is an error naming the function, not a TypeError from reading a field of undefined.
+ */
+export function checkRequiredOptions<T extends object>(options: T | undefined, names: NoInfer<OptionNames<T>>, where: string): asserts options is T {
+  if (options === undefined) throw new Error(`${where}: expected an options object with keys among ${expectedNames(names)}, got none`);
+  checkOptions(options, names, where);
+}
+
+function expectedNames(names: object): string {
+  return Object.keys(names).length > 0 ? Object.keys(names).join(', ') : 'none';
+}
+
+function notAnObject(options: unknown, names: object, where: string): Error {
+  // tensor(data, [2, 3]) is the likely slip: the shape given where the options go.
+  const hint = Array.isArray(options) && Object.prototype.hasOwnProperty.call(names, 'shape') ? ` — did you mean { shape: ${formatValue(options)} }?` : '';
+  return new Error(`${where}: options must be an object with keys among ${expectedNames(names)}, got ${describeOptions(options)}${hint}`);
+}
+
+function unknownOption(key: string, names: object, where: string): Error {
+  const camel = camelCase(key);
+  const hint = camel !== key && Object.prototype.hasOwnProperty.call(names, camel) ? ` — did you mean '${camel}'?` : '';
+  return new Error(`${where}: unknown option '${key}'${hint} (expected ${expectedNames(names)})`);
 }

@@ -58,7 +58,7 @@ describe('non-integer or negative sizes', () => {
   it.each([
     ['zeros non-integer', () => zeros([2, 1.5]), /^zeros: sizes must be non-negative integers, got \[2, 1.5\]/],
     ['zeros negative', () => zeros([-1, 2]), /^zeros: sizes must be non-negative integers, got \[-1, 2\]/],
-    ['ones NaN', () => ones([Number.NaN]), /^full: sizes must be non-negative integers/],
+    ['ones NaN', () => ones([Number.NaN]), /^ones: sizes must be non-negative integers/],
     ['full negative', () => full([-3], 1), /^full: sizes must be non-negative integers/],
     ['rand non-integer', () => rand([0.5]), /^rand: sizes must be non-negative integers/],
     ['randn negative', () => randn([2, -2]), /^randn: sizes must be non-negative integers/],

@@ -7,15 +7,8 @@
 // larger bound inconsistent with step sign", `torch.arange(0, 0)` empty, `torch.full([2], nan)` NaNs.
 import { describe, expect, it } from 'vitest';
 import { arange, eye, full, ones, onesLike, rand, randint, randn, randperm, setNumThreads, Tensor, tensor, zeros, zerosLike, getNumThreads } from '../../src/index.js';
+import { errorOf } from '../helpers/expect-error.js';
 
-function errorOf(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (e) {
-    return (e as Error).message;
-  }
-  throw new Error('expected an error, got a result');
-}
 
 /** Every creation function that takes a shape, called with `shape`. */
 const shapeTakers: [string, (shape: number[]) => unknown][] = [

@@ -7,7 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { data, Generator, tensor } from '../../src/index.js';
-import { errorOf, testOptionsRows, type OptionsRow } from '../helpers/options-table.js';
+import { errorOf } from '../helpers/expect-error.js';
+import { testOptionsRows, type OptionsRow } from '../helpers/options-table.js';
 
 const root = mkdtempSync(join(tmpdir(), 'tsgrad-data-options-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));

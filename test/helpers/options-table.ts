@@ -1,16 +1,7 @@
 // Shared by the options tests of each folder: one table row a function that takes an options
 // object, and the checks every such function must pass (src/tensor/options.ts checkOptions).
 import { expect, it } from 'vitest';
-
-/** The message of the Error `fn` throws; throws itself when `fn` does not. */
-export function errorOf(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (e) {
-    return (e as Error).message;
-  }
-  throw new Error('expected an error, got none');
-}
+import { errorOf } from './expect-error.js';
 
 /** A function that takes options, as the table of an options test lists it. */
 export interface OptionsRow {

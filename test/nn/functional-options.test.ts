@@ -4,15 +4,8 @@
 import { describe, expect, it } from 'vitest';
 import { F, ones, tensor, type Tensor } from '../../src/index.js';
 import { eluAlpha, hardtanhBounds, softplusParams } from '../../src/nn/functional/activation-more.js';
+import { errorOf } from '../helpers/expect-error.js';
 
-function errorOf(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (e) {
-    return (e as Error).message;
-  }
-  throw new Error('expected an error, got none');
-}
 
 interface Case {
   /** The function's name, as its errors start. */

@@ -121,6 +121,20 @@ describe.each(cases.map((c) => [c.name, c] as const))('%s checks its options', (
   });
 });
 
+describe('a scheduler whose options hold a required key: leaving them out names the class', () => {
+  // Was a TypeError from reading a field of undefined (StepLR: "Cannot read properties of undefined").
+  const required = ['StepLR', 'MultiStepLR', 'CosineAnnealingLR', 'LambdaLR', 'ExponentialLR', 'OneCycleLR', 'SequentialLR'];
+  for (const c of cases.filter((x) => required.includes(x.name))) {
+    it(c.name, () => {
+      expect(errorOf(() => c.make(undefined as never))).toBe(`${c.name}: expected an options object with keys among ${c.expected}, got none`);
+    });
+  }
+
+  it('every one of them is in the table', () => {
+    expect(cases.filter((x) => required.includes(x.name)).map((x) => x.name).sort()).toEqual([...required].sort());
+  });
+});
+
 describe('parameter groups are checked too', () => {
   it("a group's snake_case key names the optimizer and the group", () => {
     expect(errorOf(() => new optim.Adam([{ params: [p()] }, { params: [p()], weight_decay: 0.1 } as never]))).toBe(

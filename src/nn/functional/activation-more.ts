@@ -93,7 +93,7 @@ export interface EluOptions {
   alpha?: number;
 }
 
-const ELU_OPTIONS: OptionNames<EluOptions> = { alpha: true };
+export const ELU_OPTIONS: OptionNames<EluOptions> = { alpha: true };
 
 /**
  * α·(e^x − 1) where x ≤ 0, else x (the branch taken at 0 is the exponential one, as PyTorch's, so
@@ -163,7 +163,7 @@ export interface SoftplusOptions {
   threshold?: number;
 }
 
-const SOFTPLUS_OPTIONS: OptionNames<SoftplusOptions> = { beta: true, threshold: true };
+export const SOFTPLUS_OPTIONS: OptionNames<SoftplusOptions> = { beta: true, threshold: true };
 
 /**
  * Softplus: log(1 + e^(β·x))/β, and x itself where β·x > threshold (where the two agree to rounding),
@@ -233,7 +233,7 @@ export interface HardtanhOptions {
   maxVal?: number;
 }
 
-const HARDTANH_OPTIONS: OptionNames<HardtanhOptions> = { minVal: true, maxVal: true };
+export const HARDTANH_OPTIONS: OptionNames<HardtanhOptions> = { minVal: true, maxVal: true };
 
 /**
  * x clamped to [minVal, maxVal] (default [−1, 1]), as `torch.nn.functional.hardtanh`. The gradient

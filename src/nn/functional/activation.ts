@@ -42,7 +42,7 @@ export interface GeluOptions {
   approximate?: 'none' | 'tanh';
 }
 
-const GELU_OPTIONS: OptionNames<GeluOptions> = { approximate: true };
+export const GELU_OPTIONS: OptionNames<GeluOptions> = { approximate: true };
 
 /**
  * The Gaussian error linear unit, as `torch.nn.functional.gelu`: x·Φ(x) = x/2·(1 + erf(x/√2)), or

@@ -29,7 +29,7 @@ export interface SmoothL1LossOptions {
   beta?: number;
 }
 
-const SMOOTH_L1_LOSS_OPTIONS: OptionNames<SmoothL1LossOptions> = { reduction: true, beta: true };
+export const SMOOTH_L1_LOSS_OPTIONS: OptionNames<SmoothL1LossOptions> = { reduction: true, beta: true };
 
 /**
  * The smooth L1 loss, as `torch.nn.functional.smooth_l1_loss`: with d = |input − target|,
@@ -61,7 +61,7 @@ export interface HuberLossOptions {
   delta?: number;
 }
 
-const HUBER_LOSS_OPTIONS: OptionNames<HuberLossOptions> = { reduction: true, delta: true };
+export const HUBER_LOSS_OPTIONS: OptionNames<HuberLossOptions> = { reduction: true, delta: true };
 
 /**
  * The Huber loss, as `torch.nn.functional.huber_loss`: with d = |input − target|, 0.5·d² where
@@ -210,7 +210,7 @@ export interface KlDivOptions {
   logTarget?: boolean;
 }
 
-const KL_DIV_OPTIONS: OptionNames<KlDivOptions> = { reduction: true, logTarget: true };
+export const KL_DIV_OPTIONS: OptionNames<KlDivOptions> = { reduction: true, logTarget: true };
 
 /**
  * The Kullback–Leibler divergence loss, as `torch.nn.functional.kl_div`, with `input` holding

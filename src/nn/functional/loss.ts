@@ -35,8 +35,8 @@ export interface CrossEntropyOptions extends NllLossOptions {
   labelSmoothing?: number;
 }
 
-const NLL_LOSS_OPTIONS: OptionNames<NllLossOptions> = { reduction: true, ignoreIndex: true, weight: true };
-const CROSS_ENTROPY_OPTIONS: OptionNames<CrossEntropyOptions> = { ...NLL_LOSS_OPTIONS, labelSmoothing: true };
+export const NLL_LOSS_OPTIONS: OptionNames<NllLossOptions> = { reduction: true, ignoreIndex: true, weight: true };
+export const CROSS_ENTROPY_OPTIONS: OptionNames<CrossEntropyOptions> = { ...NLL_LOSS_OPTIONS, labelSmoothing: true };
 
 /** Checked targets and per-element class weights, derived from the input's shape [N, C, d…] or [C]. */
 interface TargetInfo {
@@ -282,7 +282,7 @@ export interface MseLossOptions {
   reduction?: Reduction;
 }
 
-const MSE_LOSS_OPTIONS: OptionNames<MseLossOptions> = { reduction: true };
+export const MSE_LOSS_OPTIONS: OptionNames<MseLossOptions> = { reduction: true };
 
 /**
  * The mean squared error (input − target)², reduced as PyTorch's `mse_loss` (the operands
@@ -318,7 +318,7 @@ export interface L1LossOptions {
   reduction?: Reduction;
 }
 
-const L1_LOSS_OPTIONS: OptionNames<L1LossOptions> = { reduction: true };
+export const L1_LOSS_OPTIONS: OptionNames<L1LossOptions> = { reduction: true };
 
 /**
  * The mean absolute error |input − target|, reduced as PyTorch's `l1_loss` (operands broadcast).
