@@ -7,7 +7,7 @@ import { allAny, argExtreme, sortIndices } from '../tensor/kernels/compare.js';
 import { nonzeroFlat } from '../tensor/kernels/indexing.js';
 import { maxDims, reducedShape } from '../tensor/kernels/reduce.js';
 import { resolveSlice } from '../tensor/kernels/slicing.js';
-import { checkOptions, type OptionNames } from '../tensor/options.js';
+import { checkFlag, checkOptions, type OptionNames } from '../tensor/options.js';
 import { broadcastShapes, checkShape, formatValue, normalizeDim, normalizeDims, sameShape, shapeString, sizeOf } from '../tensor/shape.js';
 import { applyOp } from './apply.js';
 import { runBackward } from './engine.js';
@@ -116,6 +116,7 @@ export class Tensor {
   }
 
   set requiresGrad(flag: boolean) {
+    checkFlag(flag, 'requiresGrad', 'requiresGrad');
     if (this.gradFn !== null && !flag) {
       throw new Error('requiresGrad: cannot turn off gradients of a non-leaf tensor; use detach()');
     }
@@ -279,6 +280,7 @@ export class Tensor {
 
   /** Sum over `dim` (a number, a list, or all dims when omitted). */
   sum(dim?: number | readonly number[], keepdim = false): Tensor {
+    checkFlag(keepdim, 'keepdim', 'sum');
     const dims = normalizeDims(dim, this.ndim, 'sum');
     // A bool sum counts (int32; PyTorch gives int64). An int32 sum stays int32 and wraps on overflow.
     return applyOp('sum', [this.dtype === 'bool' ? this.to('int32') : this], { dims, keepdim });
@@ -309,6 +311,7 @@ export class Tensor {
 
   /** Mean = sum / count (a composite). */
   mean(dim?: number | readonly number[], keepdim = false): Tensor {
+    checkFlag(keepdim, 'keepdim', 'mean');
     requireFloat(this, 'mean');
     const dims = normalizeDims(dim, this.ndim, 'mean');
     const count = dims.reduce((p, d) => p * this.shape[d]!, 1);
@@ -320,6 +323,7 @@ export class Tensor {
    * gradient is split evenly among them.
    */
   max(dim?: number | readonly number[], keepdim = false): Tensor {
+    checkFlag(keepdim, 'keepdim', 'max');
     const dims = normalizeDims(dim, this.ndim, 'max');
     return applyOp('max', [this], { dims, keepdim });
   }
@@ -330,6 +334,8 @@ export class Tensor {
    */
   var(dim?: number | readonly number[], options?: VarOptions): Tensor {
     checkOptions(options, VAR_OPTIONS, 'var');
+    checkFlag(options?.unbiased, 'unbiased', 'var');
+    checkFlag(options?.keepdim, 'keepdim', 'var');
     const unbiased = options?.unbiased ?? true;
     const keepdim = options?.keepdim ?? false;
     requireFloat(this, 'var');
@@ -655,6 +661,7 @@ export class Tensor {
    * ```
    */
   all(dim?: number | readonly number[], keepdim = false): Tensor {
+    checkFlag(keepdim, 'keepdim', 'all');
     return new Tensor(allAny(this.array, normalizeDims(dim, this.ndim, 'all'), keepdim, true));
   }
 
@@ -669,6 +676,7 @@ export class Tensor {
    * ```
    */
   any(dim?: number | readonly number[], keepdim = false): Tensor {
+    checkFlag(keepdim, 'keepdim', 'any');
     return new Tensor(allAny(this.array, normalizeDims(dim, this.ndim, 'any'), keepdim, false));
   }
 
@@ -688,6 +696,7 @@ export class Tensor {
    */
   sort(dim = -1, options: SortOptions = {}): ValuesIndices {
     checkOptions(options, SORT_OPTIONS, 'sort');
+    checkFlag(options.descending, 'descending', 'sort');
     const d = normalizeDim(dim, this.ndim, 'sort');
     return sortedPart(this, d, options.descending ?? false, undefined, 'sort');
   }
@@ -708,6 +717,8 @@ export class Tensor {
    */
   topk(k: number, dim = -1, options: TopkOptions = {}): ValuesIndices {
     checkOptions(options, TOPK_OPTIONS, 'topk');
+    checkFlag(options.largest, 'largest', 'topk');
+    checkFlag(options.sorted, 'sorted', 'topk');
     const d = normalizeDim(dim, this.ndim, 'topk');
     const size = this.ndim === 0 ? 1 : this.shape[d]!;
     if (!Number.isInteger(k) || k < 0 || k > size) {
@@ -1064,6 +1075,7 @@ export class Tensor {
    * ```
    */
   min(dim?: number | readonly number[], keepdim = false): Tensor {
+    checkFlag(keepdim, 'keepdim', 'min');
     const dims = normalizeDims(dim, this.ndim, 'min');
     if (this.ndim > 0 && dims.some((d) => this.shape[d] === 0)) {
       throw new Error(`min: cannot reduce over an empty dimension of shape ${shapeString(this.shape)} (no identity for min)`);
@@ -1085,6 +1097,7 @@ export class Tensor {
    * ```
    */
   logsumexp(dim: number | readonly number[], keepdim = false): Tensor {
+    checkFlag(keepdim, 'keepdim', 'logsumexp');
     if (dim === undefined) throw new Error('logsumexp: dim is required (a number or a list of dims), as in PyTorch');
     const dims = normalizeDims(dim, this.ndim, 'logsumexp');
     const keptShape = reducedShape(this.shape, dims, true);
@@ -1109,6 +1122,8 @@ export class Tensor {
    */
   std(dim?: number | readonly number[], options?: VarOptions): Tensor {
     checkOptions(options, VAR_OPTIONS, 'std'); // var checks them too, but the error names std
+    checkFlag(options?.unbiased, 'unbiased', 'std');
+    checkFlag(options?.keepdim, 'keepdim', 'std');
     normalizeDims(dim, this.ndim, 'std');
     return applyOp('rootOrZero', [this.var(dim, options)], { p: 2 });
   }
@@ -1126,6 +1141,7 @@ export class Tensor {
    * ```
    */
   prod(dim?: number | readonly number[], keepdim = false): Tensor {
+    checkFlag(keepdim, 'keepdim', 'prod');
     const dims = normalizeDims(dim, this.ndim, 'prod');
     const outShape = reducedShape(this.shape, dims, keepdim);
     // A 0-d tensor: the product of one element is itself (a copy, as torch.prod).
@@ -1180,6 +1196,7 @@ export class Tensor {
    * ```
    */
   norm(p = 2, dim?: number | readonly number[], keepdim = false): Tensor {
+    checkFlag(keepdim, 'keepdim', 'norm');
     if (typeof p !== 'number' || Number.isNaN(p)) throw new Error(`norm: p must be a number or ±Infinity, got ${String(p)}`);
     const dims = normalizeDims(dim, this.ndim, 'norm');
     if (p === Infinity) return this.abs().max(dims, keepdim);
@@ -1726,6 +1743,7 @@ function logical(a: Tensor, b: Operand, op: string, fn: (x: number, y: number) =
 }
 
 function argReduce(t: Tensor, dim: number | undefined, keepdim: boolean, largest: boolean, op: string): Tensor {
+  checkFlag(keepdim, 'keepdim', op);
   if (dim === undefined) {
     const flat = argExtreme(t.array.reshape([-1]), 0, false, largest, op);
     return new Tensor(keepdim ? flat.reshape(t.shape.map(() => 1)) : flat);

@@ -2,7 +2,7 @@ import type { RemovableHandle } from '../autograd/hooks.js';
 import { Tensor } from '../autograd/tensor.js';
 import { assertDtype, type DType } from '../tensor/dtype.js';
 import { NDArray } from '../tensor/ndarray.js';
-import { checkOptions, type OptionNames } from '../tensor/options.js';
+import { checkFlag, checkOptions, type OptionNames } from '../tensor/options.js';
 import { sameShape, shapeString } from '../tensor/shape.js';
 import { describe } from './functional/args.js';
 
@@ -18,6 +18,7 @@ import { describe } from './functional/args.js';
  */
 export class Parameter extends Tensor {
   constructor(value: Tensor | NDArray, requiresGrad = true) {
+    checkFlag(requiresGrad, 'requiresGrad', 'Parameter');
     super(value instanceof Tensor ? value.array : value, { requiresGrad });
   }
 }
@@ -288,6 +289,8 @@ export abstract class Module {
 
   /** Sets training mode on this module and every descendant. */
   train(mode = true): this {
+    // As PyTorch ("training mode is expected to be boolean"): train('eval') would train.
+    checkFlag(mode, 'mode', `${this.constructor.name}.train`);
     for (const m of this.modules()) m.training = mode;
     return this;
   }

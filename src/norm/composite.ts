@@ -12,7 +12,7 @@ import {
   BATCH_NORM_FN_OPTIONS, GROUP_NORM_FN_OPTIONS, INSTANCE_NORM_FN_OPTIONS,
   type BatchNormFnOptions, type GroupNormFnOptions, type InstanceNormFnOptions, type LayerNormFnOptions,
 } from './functional.js';
-import { checkOptions } from '../tensor/options.js';
+import { checkFlag, checkOptions } from '../tensor/options.js';
 
 /** Batch statistics of x as constants (for the running-statistics update). */
 export { momentsComposite, normalizeWithComposite };
@@ -41,6 +41,7 @@ function runningAsStats(runningMean: Tensor, runningVar: Tensor, x: Tensor): [Te
 export function batchNormComposite(x: Tensor, runningMean: Tensor | null, runningVar: Tensor | null, options: BatchNormFnOptions = {}): Tensor {
   checkOptions(options, BATCH_NORM_FN_OPTIONS, 'batchNorm');
   const { weight = null, bias = null, training = false, momentum = 0.1, eps = 1e-5, groups = 1 } = options;
+  checkFlag(training, 'training', 'batchNorm');
   const where = 'batchNorm';
   if (training) {
     const layout = batchLayout(x.shape, groups, where);

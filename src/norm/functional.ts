@@ -5,7 +5,7 @@
 import { applyOp } from '../autograd/apply.js';
 import { ones, zeros } from '../autograd/creation.js';
 import type { Tensor } from '../autograd/tensor.js';
-import { checkOptions, type OptionNames } from '../tensor/options.js';
+import { checkFlag, checkOptions, type OptionNames } from '../tensor/options.js';
 import { invStd, normMoments, type NormLayout } from '../tensor/kernels/norm.js';
 import {
   batchLayout, checkBatchCount, checkInstanceCount, float64Values, groupLayout, instanceLayout, layerLayout, updateRunningStats,
@@ -155,6 +155,7 @@ function normalizeFixed(x: Tensor, runningMean: Tensor, runningVar: Tensor, eps:
 export function batchNorm(x: Tensor, runningMean: Tensor | null, runningVar: Tensor | null, options: BatchNormFnOptions = {}): Tensor {
   checkOptions(options, BATCH_NORM_FN_OPTIONS, 'batchNorm');
   const { weight = null, bias = null, training = false, momentum = 0.1, eps = 1e-5, groups = 1 } = options;
+  checkFlag(training, 'training', 'batchNorm');
   const where = 'batchNorm';
   if (training) {
     const layout = batchLayout(x.shape, groups, where);

@@ -12,7 +12,7 @@ import { noGrad, enableGrad } from '../autograd/grad-mode.js';
 import { Tensor } from '../autograd/tensor.js';
 import type { Storage } from '../tensor/dtype.js';
 import { NDArray } from '../tensor/ndarray.js';
-import { checkOptions, type OptionNames } from '../tensor/options.js';
+import { checkFlag, checkOptions, type OptionNames } from '../tensor/options.js';
 import { sameShape, shapeString } from '../tensor/shape.js';
 
 /** The hyperparameters every optimizer's groups have. */
@@ -155,6 +155,7 @@ export abstract class Optimizer<H extends BaseHyper = BaseHyper, S extends Param
    * ```
    */
   zeroGrad(setToNone = true): void {
+    checkFlag(setToNone, 'setToNone', `${this.name}.zeroGrad`);
     for (const group of this.paramGroups) {
       for (const p of group.params) {
         if (p.grad === null) continue;

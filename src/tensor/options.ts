@@ -11,12 +11,16 @@ import { formatValue } from './shape.js';
  */
 export type OptionNames<T> = { readonly [K in keyof Required<T>]: true };
 
-/** How an options argument that is not an object is shown in an error. */
-function describeOptions(options: unknown): string {
-  if (options === null) return 'null';
-  if (Array.isArray(options)) return `an array ${formatValue(options)}`;
-  if (typeof options === 'object') return `a ${(options as object).constructor?.name ?? 'non-plain object'}`;
-  return `${typeof options} ${formatValue(options)}`;
+/** How an argument of the wrong kind is shown in an error. */
+function describeValue(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return `an array ${formatValue(value)}`;
+  if (typeof value === 'object') {
+    const prototype: unknown = Object.getPrototypeOf(value);
+    if (prototype === Object.prototype || prototype === null) return `an object ${formatValue(value)}`;
+    return `a ${(value as object).constructor?.name ?? 'non-plain object'}`;
+  }
+  return `${typeof value} ${formatValue(value)}`;
 }
 
 /** 'label_smoothing' → 'labelSmoothing': PyTorch's keyword as tsgrad spells it. */
@@ -49,6 +53,19 @@ export function checkRequiredOptions<T extends object>(options: T | undefined, n
   checkOptions(options, names, where);
 }
 
+/**
+ * Throws unless `value` is a boolean. A positional flag (sum's keepdim, train's mode) would take
+ * any truthy value as true: `x.sum(1, { keepdim: false })`, PyTorch's keyword written as an
+ * object, kept the dim. `undefined` means the default and passes.
+ */
+export function checkFlag(value: unknown, name: string, where: string): void {
+  if (value === undefined || typeof value === 'boolean') return;
+  const keyword = typeof value === 'object' && value !== null && !Array.isArray(value) && Object.prototype.hasOwnProperty.call(value, name)
+    ? ` (${name} is given on its own here, as true or false, not as { ${name}: … })`
+    : '';
+  throw new Error(`${where}: ${name} must be true or false, got ${describeValue(value)}${keyword}`);
+}
+
 function expectedNames(names: object): string {
   return Object.keys(names).length > 0 ? Object.keys(names).join(', ') : 'none';
 }
@@ -56,7 +73,7 @@ function expectedNames(names: object): string {
 function notAnObject(options: unknown, names: object, where: string): Error {
   // tensor(data, [2, 3]) is the likely slip: the shape given where the options go.
   const hint = Array.isArray(options) && Object.prototype.hasOwnProperty.call(names, 'shape') ? ` — did you mean { shape: ${formatValue(options)} }?` : '';
-  return new Error(`${where}: options must be an object with keys among ${expectedNames(names)}, got ${describeOptions(options)}${hint}`);
+  return new Error(`${where}: options must be an object with keys among ${expectedNames(names)}, got ${describeValue(options)}${hint}`);
 }
 
 function unknownOption(key: string, names: object, where: string): Error {

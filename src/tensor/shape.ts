@@ -89,6 +89,9 @@ export function normalizeDim(dim: number, ndim: number, where: string): number {
 /** Resolves `dim` (undefined = all dims, a number, or a list) into sorted unique non-negative dims. */
 export function normalizeDims(dim: number | readonly number[] | undefined, ndim: number, where: string): number[] {
   // NOTE: an empty list means every dim, as in PyTorch (`x.sum(dim=[])`), not none as in NumPy.
+  if (typeof dim !== 'number' && dim !== undefined && !Array.isArray(dim)) {
+    throw new Error(`${where}: dim must be an integer or an array of integers, got ${typeof dim} ${formatValue(dim)}`);
+  }
   if (dim === undefined || (typeof dim !== 'number' && dim.length === 0)) return Array.from({ length: ndim }, (_, i) => i);
   const list = typeof dim === 'number' ? [dim] : dim;
   const dims = list.map((d) => normalizeDim(d, ndim, where)).filter((d) => d < ndim);

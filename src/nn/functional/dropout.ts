@@ -2,6 +2,7 @@
 import { Tensor } from '../../autograd/tensor.js';
 import type { DType } from '../../tensor/dtype.js';
 import { NDArray } from '../../tensor/ndarray.js';
+import { checkFlag } from '../../tensor/options.js';
 import { defaultGenerator, type Generator } from '../../tensor/rng.js';
 import { checkTensor } from './args.js';
 
@@ -23,6 +24,7 @@ import { checkTensor } from './args.js';
 export function dropout(x: Tensor, p = 0.5, training = true, generator: Generator = defaultGenerator): Tensor {
   checkTensor(x, 'input', 'dropout');
   if (typeof p !== 'number' || !(p >= 0 && p <= 1)) throw new Error(`dropout: p must be a probability in [0, 1], got ${p}`);
+  checkFlag(training, 'training', 'dropout');
   if (!training || p === 0) return x;
   return x.mul(keepMask(x.shape, x.dtype, p, generator));
 }
@@ -51,6 +53,7 @@ export function dropout2d(x: Tensor, p = 0.5, training = true, generator: Genera
   checkTensor(x, 'input', 'dropout2d');
   if (x.ndim !== 3 && x.ndim !== 4) throw new Error(`dropout2d: expected input of shape [N, C, H, W] (or unbatched [C, H, W]), got [${x.shape.join(', ')}]`);
   if (typeof p !== 'number' || !(p >= 0 && p <= 1)) throw new Error(`dropout2d: p must be a probability in [0, 1], got ${p}`);
+  checkFlag(training, 'training', 'dropout2d');
   if (!training || p === 0) return x;
   const channels = x.ndim === 4 ? [x.shape[0]!, x.shape[1]!, 1, 1] : [x.shape[0]!, 1, 1];
   return x.mul(keepMask(channels, x.dtype, p, generator));
