@@ -37,7 +37,7 @@ export function applyOp<K extends OpName>(name: K, inputs: readonly Tensor[], ar
     },
     { freshGradients: def.freshGradients === true, gradientViews: def.gradientViews === true, builtIn: true },
   );
-  const output: Tensor = new Tensor(out, { requiresGrad: true, gradFn: node });
+  const output: Tensor = Tensor.recorded(out, node);
   if (def.saves?.inputs === true) inputs.forEach((t, i) => node.save(t, i));
   if (def.saves?.output === true) node.save(output, -1);
   return output;

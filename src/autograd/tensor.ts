@@ -88,6 +88,19 @@ export class Tensor {
     if (options?.requiresGrad === true) this.requiresGrad = true; // the setter checks the dtype
   }
 
+  /**
+   * The output of a recorded op: requires grad, produced by `node`. What `new Tensor(array,
+   * { requiresGrad: true, gradFn: node })` makes, without checking options the engine writes itself
+   * (once per recorded op).
+   */
+  static recorded(array: NDArray, node: GraphNode): Tensor {
+    const t = new Tensor(array);
+    t.gradFn = node;
+    if (isFloatingDtype(array.dtype)) t.requiresGradFlag = true;
+    else t.requiresGrad = true; // throws the setter's dtype error, as the constructor did
+    return t;
+  }
+
   // ---- properties ----------------------------------------------------------------------------
 
   /** The size of each dim, outermost first (`[]` for a scalar). */
