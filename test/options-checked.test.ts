@@ -24,6 +24,8 @@ const SRC = join(import.meta.dirname, '..', 'src');
  */
 const NOT_CHECKED: Record<string, string> = {
   'tensor/options.ts:checkOptions': 'the check itself',
+  'nn/functional/pooling.ts:maxPool2d': 'poolingOptions checks the options in either form (kernel size first or one object)',
+  'nn/functional/pooling.ts:avgPool2d': 'poolingOptions checks the options in either form (kernel size first or one object)',
   'data/mnist-package.ts:loadDigitsPackage': 'internal (not exported from data/index.ts): loadMnistPackage, its public caller, checks the options',
   'tensor/parallel/pool.ts:runChunks': 'internal (not exported from index.ts): the kernels call it with literal options',
   'norm/kalman.ts:BatchKalmanNorm1d.constructor': "BatchKalmanNorm's constructor checks them, under this class's name",
@@ -143,6 +145,15 @@ describe('checkOptions', () => {
     expect(errorOf(() => checkRequiredOptions(undefined, DEMO, 'demo'))).toBe('demo: expected an options object with keys among stride, labelSmoothing, shape, got none');
     expect(errorOf(() => checkRequiredOptions({ strid: 1 } as Demo, DEMO, 'demo'))).toBe("demo: unknown option 'strid' (expected stride, labelSmoothing, shape)");
     expect(() => checkRequiredOptions({ stride: 1 }, DEMO, 'demo')).not.toThrow();
+  });
+
+  it("a flag option (marked 'flag') takes true, false or undefined only", () => {
+    interface WithFlag { bias?: boolean; size?: number }
+    const names: OptionNames<WithFlag> = { bias: 'flag', size: true };
+    expect(() => checkOptions({ bias: true, size: 3 }, names, 'demo')).not.toThrow();
+    expect(() => checkOptions({ bias: undefined } as WithFlag, names, 'demo')).not.toThrow();
+    expect(errorOf(() => checkOptions({ bias: 'false' } as unknown as WithFlag, names, 'demo'))).toBe('demo: bias must be true or false, got string "false"');
+    expect(errorOf(() => checkOptions({ bias: null } as unknown as WithFlag, names, 'demo'))).toBe('demo: bias must be true or false, got null');
   });
 
   it('a function that takes no options says so', () => {

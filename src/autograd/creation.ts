@@ -27,7 +27,7 @@ export interface RandomOptions extends CreationOptions {
   generator?: Generator;
 }
 
-const CREATION_OPTIONS: OptionNames<CreationOptions> = { dtype: true, requiresGrad: true };
+const CREATION_OPTIONS: OptionNames<CreationOptions> = { dtype: true, requiresGrad: 'flag' };
 const TENSOR_OPTIONS: OptionNames<TensorOptions> = { ...CREATION_OPTIONS, shape: true };
 const RANDOM_OPTIONS: OptionNames<RandomOptions> = { ...CREATION_OPTIONS, generator: true };
 

@@ -38,8 +38,8 @@ export interface JacobianOptions extends FunctionalOptions {
   vectorize?: false;
 }
 
-const FUNCTIONAL_OPTIONS: OptionNames<FunctionalOptions> = { createGraph: true, strict: true };
-const JACOBIAN_OPTIONS: OptionNames<JacobianOptions> = { ...FUNCTIONAL_OPTIONS, vectorize: true };
+const FUNCTIONAL_OPTIONS: OptionNames<FunctionalOptions> = { createGraph: 'flag', strict: 'flag' };
+const JACOBIAN_OPTIONS: OptionNames<JacobianOptions> = { ...FUNCTIONAL_OPTIONS, vectorize: 'flag' };
 
 /** Fresh leaves that require grad (or, with createGraph, differentiable aliases of the inputs). */
 function prepareInputs(inputs: Tensor | readonly Tensor[], createGraph: boolean, where: string): Tensor[] {

@@ -26,7 +26,7 @@ export interface GradOptions {
   allowUnused?: boolean;
 }
 
-const GRAD_OPTIONS: OptionNames<GradOptions> = { gradOutputs: true, retainGraph: true, createGraph: true, allowUnused: true };
+const GRAD_OPTIONS: OptionNames<GradOptions> = { gradOutputs: true, retainGraph: 'flag', createGraph: 'flag', allowUnused: 'flag' };
 
 /**
  * The gradients of `outputs` with respect to `inputs` (PyTorch's `torch.autograd.grad`): the sum of

@@ -51,11 +51,11 @@ export interface TensorInit {
   gradFn?: GraphNode | null;
 }
 
-const TENSOR_INIT: OptionNames<TensorInit> = { requiresGrad: true, gradFn: true };
-const VAR_OPTIONS: OptionNames<VarOptions> = { unbiased: true, keepdim: true };
-const BACKWARD_OPTIONS: OptionNames<BackwardOptions> = { retainGraph: true, createGraph: true };
-const SORT_OPTIONS: OptionNames<SortOptions> = { descending: true };
-const TOPK_OPTIONS: OptionNames<TopkOptions> = { largest: true, sorted: true };
+const TENSOR_INIT: OptionNames<TensorInit> = { requiresGrad: 'flag', gradFn: true };
+const VAR_OPTIONS: OptionNames<VarOptions> = { unbiased: 'flag', keepdim: 'flag' };
+const BACKWARD_OPTIONS: OptionNames<BackwardOptions> = { retainGraph: 'flag', createGraph: 'flag' };
+const SORT_OPTIONS: OptionNames<SortOptions> = { descending: 'flag' };
+const TOPK_OPTIONS: OptionNames<TopkOptions> = { largest: 'flag', sorted: 'flag' };
 
 /**
  * An n-dimensional array that records the operations applied to it, so `backward()` can compute

@@ -39,7 +39,7 @@ export interface DataLoaderOptions<T, B> {
 }
 
 const DATA_LOADER_OPTIONS: OptionNames<DataLoaderOptions<unknown, unknown>> = {
-  batchSize: true, shuffle: true, seed: true, generator: true, dropLast: true, collate: true,
+  batchSize: true, shuffle: 'flag', seed: true, generator: true, dropLast: 'flag', collate: true,
 };
 
 /**

@@ -28,7 +28,7 @@ export interface ConvTranspose2dModuleOptions extends LayerOptions {
 }
 
 const CONV_TRANSPOSE2D_OPTIONS: OptionNames<ConvTranspose2dModuleOptions> = {
-  stride: true, padding: true, outputPadding: true, groups: true, dilation: true, bias: true, ...LAYER_OPTIONS,
+  stride: true, padding: true, outputPadding: true, groups: true, dilation: true, bias: 'flag', ...LAYER_OPTIONS,
 };
 
 /**
@@ -113,7 +113,7 @@ export interface Conv1dModuleOptions extends LayerOptions {
   bias?: boolean;
 }
 
-const CONV1D_OPTIONS: OptionNames<Conv1dModuleOptions> = { stride: true, padding: true, dilation: true, groups: true, bias: true, ...LAYER_OPTIONS };
+const CONV1D_OPTIONS: OptionNames<Conv1dModuleOptions> = { stride: true, padding: true, dilation: true, groups: true, bias: 'flag', ...LAYER_OPTIONS };
 
 /**
  * 1-d convolution layer (`torch.nn.Conv1d`): weight [Cout, Cin/groups, k], bias [Cout], PyTorch's
@@ -173,8 +173,8 @@ export type MaxPool1dModuleOptions = Omit<MaxPool1dOptions, 'kernelSize'>;
 /** Options of `nn.AvgPool1d`: those of `F.avgPool1d` but the kernel size (a constructor argument). */
 export type AvgPool1dModuleOptions = Omit<AvgPool1dOptions, 'kernelSize'>;
 
-const MAX_POOL1D_OPTIONS: OptionNames<MaxPool1dModuleOptions> = { stride: true, padding: true, dilation: true, ceilMode: true };
-const AVG_POOL1D_OPTIONS: OptionNames<AvgPool1dModuleOptions> = { stride: true, padding: true, ceilMode: true, countIncludePad: true };
+const MAX_POOL1D_OPTIONS: OptionNames<MaxPool1dModuleOptions> = { stride: true, padding: true, dilation: true, ceilMode: 'flag' };
+const AVG_POOL1D_OPTIONS: OptionNames<AvgPool1dModuleOptions> = { stride: true, padding: true, ceilMode: 'flag', countIncludePad: 'flag' };
 
 /**
  * 1-d max pooling layer (`torch.nn.MaxPool1d`).

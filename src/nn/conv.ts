@@ -25,7 +25,7 @@ export interface Conv2dModuleOptions extends LayerOptions {
   bias?: boolean;
 }
 
-const CONV2D_OPTIONS: OptionNames<Conv2dModuleOptions> = { stride: true, padding: true, dilation: true, groups: true, bias: true, ...LAYER_OPTIONS };
+const CONV2D_OPTIONS: OptionNames<Conv2dModuleOptions> = { stride: true, padding: true, dilation: true, groups: true, bias: 'flag', ...LAYER_OPTIONS };
 
 function pairOf(value: Pair, name: string, min: number): [number, number] {
   const [h, w] = typeof value === 'number' ? [value, value] : Array.isArray(value) && value.length === 2 ? value : [NaN, NaN];

@@ -32,7 +32,7 @@ export interface EmbeddingFromPretrainedOptions extends Omit<EmbeddingModuleOpti
 }
 
 const EMBEDDING_OPTIONS: OptionNames<EmbeddingModuleOptions> = { paddingIdx: true, maxNorm: true, normType: true, weight: true, ...LAYER_OPTIONS };
-const FROM_PRETRAINED_OPTIONS: OptionNames<EmbeddingFromPretrainedOptions> = { freeze: true, paddingIdx: true, maxNorm: true, normType: true };
+const FROM_PRETRAINED_OPTIONS: OptionNames<EmbeddingFromPretrainedOptions> = { freeze: 'flag', paddingIdx: true, maxNorm: true, normType: true };
 
 /**
  * A table of `numEmbeddings` learned vectors of size `embeddingDim` (`torch.nn.Embedding`):

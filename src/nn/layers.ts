@@ -22,7 +22,7 @@ export interface LinearOptions extends LayerOptions {
 
 /** The names of `LayerOptions`, spread into each layer's own list. */
 export const LAYER_OPTIONS: OptionNames<LayerOptions> = { dtype: true };
-const LINEAR_OPTIONS: OptionNames<LinearOptions> = { bias: true, ...LAYER_OPTIONS };
+const LINEAR_OPTIONS: OptionNames<LinearOptions> = { bias: 'flag', ...LAYER_OPTIONS };
 
 /** Throws unless `n` is a positive integer (a layer size). */
 export function checkSize(n: number, name: string, where: string): void {

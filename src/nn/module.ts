@@ -49,7 +49,7 @@ export interface LoadStateDictOptions {
   strict?: boolean;
 }
 
-const LOAD_STATE_DICT_OPTIONS: OptionNames<LoadStateDictOptions> = { strict: true };
+const LOAD_STATE_DICT_OPTIONS: OptionNames<LoadStateDictOptions> = { strict: 'flag' };
 
 /** What `loadStateDict` reports (with `strict: false`; a strict load throws instead). */
 export interface LoadStateDictResult {

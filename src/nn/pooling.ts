@@ -33,8 +33,8 @@ export interface AvgPool2dModuleOptions {
   divisorOverride?: number;
 }
 
-const MAX_POOL2D_OPTIONS: OptionNames<MaxPool2dModuleOptions> = { stride: true, padding: true, dilation: true, ceilMode: true };
-const AVG_POOL2D_OPTIONS: OptionNames<AvgPool2dModuleOptions> = { stride: true, padding: true, ceilMode: true, countIncludePad: true, divisorOverride: true };
+const MAX_POOL2D_OPTIONS: OptionNames<MaxPool2dModuleOptions> = { stride: true, padding: true, dilation: true, ceilMode: 'flag' };
+const AVG_POOL2D_OPTIONS: OptionNames<AvgPool2dModuleOptions> = { stride: true, padding: true, ceilMode: 'flag', countIncludePad: 'flag', divisorOverride: true };
 
 /** Throws a clear error naming `module` unless x is [N, C, H, W] or [C, H, W]. */
 function checkSpatial(module: Module, x: Tensor): void {

@@ -14,7 +14,7 @@ export interface ClipGradNormOptions {
   errorIfNonfinite?: boolean;
 }
 
-const CLIP_GRAD_NORM_OPTIONS: OptionNames<ClipGradNormOptions> = { errorIfNonfinite: true };
+const CLIP_GRAD_NORM_OPTIONS: OptionNames<ClipGradNormOptions> = { errorIfNonfinite: 'flag' };
 
 /**
  * Scales all gradients together so that their joint norm — the p-norm of every gradient element

@@ -40,7 +40,7 @@ export interface BatchNormOptions {
 }
 
 const BATCH_NORM_OPTIONS: OptionNames<BatchNormOptions> = {
-  eps: true, momentum: true, affine: true, trackRunningStats: true, groups: true, implementation: true,
+  eps: true, momentum: true, affine: 'flag', trackRunningStats: 'flag', groups: true, implementation: true,
 };
 
 /** The parameters and buffers every batch-statistics norm shares. */
@@ -206,7 +206,7 @@ export interface BatchRenormOptions extends Omit<BatchNormOptions, 'trackRunning
 
 // No trackRunningStats: Batch Renormalization always keeps its running statistics.
 const BATCH_RENORM_OPTIONS: OptionNames<BatchRenormOptions> = {
-  eps: true, momentum: true, affine: true, groups: true, implementation: true, rmax: true, dmax: true, warmupSteps: true, rampSteps: true,
+  eps: true, momentum: true, affine: 'flag', groups: true, implementation: true, rmax: true, dmax: true, warmupSteps: true, rampSteps: true,
 };
 
 /** The clipping bounds in force, and the r and d of the last training step. */

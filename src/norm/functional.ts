@@ -62,11 +62,11 @@ export interface InstanceNormFnOptions {
 }
 
 // The names each function's options may hold (also checked by the composite twins).
-export const BATCH_NORM_FN_OPTIONS: OptionNames<BatchNormFnOptions> = { weight: true, bias: true, training: true, momentum: true, eps: true, groups: true };
+export const BATCH_NORM_FN_OPTIONS: OptionNames<BatchNormFnOptions> = { weight: true, bias: true, training: 'flag', momentum: true, eps: true, groups: true };
 /** `groupNorm`'s and `layerNorm`'s (the same type). */
 export const GROUP_NORM_FN_OPTIONS: OptionNames<GroupNormFnOptions> = { weight: true, bias: true, eps: true };
 export const INSTANCE_NORM_FN_OPTIONS: OptionNames<InstanceNormFnOptions> = {
-  runningMean: true, runningVar: true, weight: true, bias: true, useInputStats: true, momentum: true, eps: true,
+  runningMean: true, runningVar: true, weight: true, bias: true, useInputStats: 'flag', momentum: true, eps: true,
 };
 
 /** [x] or [x, γ, β] with a missing γ or β replaced by a constant 1 or 0. */

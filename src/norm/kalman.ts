@@ -45,7 +45,7 @@ export { guardRatio, kalmanUpdate } from './kalman-math.js';
 
 const BATCH_KALMAN_NORM_OPTIONS: OptionNames<BatchKalmanNormOptions> = {
   prev: true, between: true, transition: true, gain: true, priorCount: true, noiseSamples: true, firstPrior: true, groups: true,
-  eps: true, momentum: true, affine: true, guardRatio: true, guardMean: true, processNoise: true, noise: true, implementation: true,
+  eps: true, momentum: true, affine: 'flag', guardRatio: true, guardMean: true, processNoise: true, noise: true, implementation: true,
 };
 
 // ---- prediction sources ------------------------------------------------------------------------

@@ -22,7 +22,7 @@ export interface GroupNormOptions {
   implementation?: NormImplementation;
 }
 
-const GROUP_NORM_OPTIONS: OptionNames<GroupNormOptions> = { eps: true, affine: true, implementation: true };
+const GROUP_NORM_OPTIONS: OptionNames<GroupNormOptions> = { eps: true, affine: 'flag', implementation: true };
 
 /**
  * Group Normalization, as `torch.nn.GroupNorm(numGroups, numChannels)`: the C channels of each
@@ -88,7 +88,7 @@ export interface LayerNormOptions {
   implementation?: NormImplementation;
 }
 
-const LAYER_NORM_OPTIONS: OptionNames<LayerNormOptions> = { eps: true, elementwiseAffine: true, implementation: true };
+const LAYER_NORM_OPTIONS: OptionNames<LayerNormOptions> = { eps: true, elementwiseAffine: 'flag', implementation: true };
 
 /**
  * Layer Normalization, as `torch.nn.LayerNorm(normalizedShape)`: each sample normalized over its
@@ -158,7 +158,7 @@ export interface InstanceNormOptions {
 }
 
 const INSTANCE_NORM_OPTIONS: OptionNames<InstanceNormOptions> = {
-  eps: true, momentum: true, affine: true, trackRunningStats: true, implementation: true,
+  eps: true, momentum: true, affine: 'flag', trackRunningStats: 'flag', implementation: true,
 };
 
 /**

@@ -24,7 +24,7 @@ export interface AdagradHyper {
 export type AdagradOptions = Partial<AdagradHyper>;
 
 const ADAGRAD_OPTIONS: OptionNames<AdagradOptions> = {
-  lr: true, lrDecay: true, weightDecay: true, initialAccumulatorValue: true, eps: true, maximize: true,
+  lr: true, lrDecay: true, weightDecay: true, initialAccumulatorValue: true, eps: true, maximize: 'flag',
 };
 
 /** Adagrad's per-parameter state, as PyTorch's: the number of steps and the sum of squared gradients. */

@@ -23,7 +23,7 @@ export interface AdamHyper {
 /** Adam's and AdamW's options (defaults: lr 1e-3, betas [0.9, 0.999], eps 1e-8, amsgrad false). */
 export type AdamOptions = Partial<AdamHyper>;
 
-const ADAM_OPTIONS: OptionNames<AdamOptions> = { lr: true, betas: true, eps: true, weightDecay: true, amsgrad: true, maximize: true };
+const ADAM_OPTIONS: OptionNames<AdamOptions> = { lr: true, betas: true, eps: true, weightDecay: true, amsgrad: 'flag', maximize: 'flag' };
 
 /**
  * Adam's per-parameter state, as PyTorch's: the number of steps taken, the running averages m (of

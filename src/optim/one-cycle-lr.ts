@@ -38,8 +38,8 @@ export interface OneCycleLROptions {
 }
 
 const ONE_CYCLE_LR_OPTIONS: OptionNames<OneCycleLROptions> = {
-  maxLr: true, totalSteps: true, epochs: true, stepsPerEpoch: true, pctStart: true, annealStrategy: true, cycleMomentum: true,
-  baseMomentum: true, maxMomentum: true, divFactor: true, finalDivFactor: true, threePhase: true, lastEpoch: true,
+  maxLr: true, totalSteps: true, epochs: true, stepsPerEpoch: true, pctStart: true, annealStrategy: true, cycleMomentum: 'flag',
+  baseMomentum: true, maxMomentum: true, divFactor: true, finalDivFactor: true, threePhase: 'flag', lastEpoch: true,
 };
 
 /** One phase of the cycle: it ends at step `endStep` and anneals between two named per-group values. */

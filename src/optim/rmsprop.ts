@@ -25,7 +25,7 @@ export interface RMSpropHyper {
 export type RMSpropOptions = Partial<RMSpropHyper>;
 
 const RMSPROP_OPTIONS: OptionNames<RMSpropOptions> = {
-  lr: true, alpha: true, eps: true, weightDecay: true, momentum: true, centered: true, maximize: true,
+  lr: true, alpha: true, eps: true, weightDecay: true, momentum: true, centered: 'flag', maximize: 'flag',
 };
 
 /**

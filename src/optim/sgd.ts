@@ -23,7 +23,7 @@ export interface SGDHyper {
 /** SGD's options: `lr` is required (here or in every group); the rest default to 0 / false. */
 export type SGDOptions = Partial<SGDHyper>;
 
-const SGD_OPTIONS: OptionNames<SGDOptions> = { lr: true, momentum: true, dampening: true, weightDecay: true, nesterov: true, maximize: true };
+const SGD_OPTIONS: OptionNames<SGDOptions> = { lr: true, momentum: true, dampening: true, weightDecay: true, nesterov: 'flag', maximize: 'flag' };
 
 /** SGD's per-parameter state: the momentum buffer, created on the first step with momentum ≠ 0. */
 export type SGDState = { momentumBuffer?: Tensor };

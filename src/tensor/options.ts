@@ -6,10 +6,15 @@
 import { formatValue } from './shape.js';
 
 /**
- * Every name an options type accepts, each mapped to `true`. Written as a record (not a list) so
- * the compiler checks it against the type: a missing or an extra name is a type error.
+ * Every name an options type accepts, each mapped to `'flag'` when the option is a boolean and to
+ * `true` otherwise. Written as a record (not a list) so the compiler checks it against the type:
+ * a missing or an extra name, or a boolean option not marked `'flag'`, is a type error.
+ * checkOptions then also checks that a flag's value is true or false: `{ bias: 'false' }` would
+ * otherwise be truthy and keep the bias.
  */
-export type OptionNames<T> = { readonly [K in keyof Required<T>]: true };
+export type OptionNames<T> = {
+  readonly [K in keyof Required<T>]: [Exclude<T[K], undefined>] extends [never] ? true : [Exclude<T[K], undefined>] extends [boolean] ? 'flag' : true;
+};
 
 /** How an argument of the wrong kind is shown in an error. */
 function describeValue(value: unknown): string {
@@ -41,6 +46,7 @@ export function checkOptions<T extends object>(options: T | undefined, names: No
   if (prototype !== Object.prototype && prototype !== null) throw notAnObject(options, names, where);
   for (const key in options) {
     if (!Object.prototype.hasOwnProperty.call(names, key)) throw unknownOption(key, names, where);
+    if ((names as Record<string, unknown>)[key] === 'flag') checkFlag((options as Record<string, unknown>)[key], key, where);
   }
 }
 

@@ -82,3 +82,29 @@ describe('a dim that is not an integer or an array of them is an error naming th
     });
   }
 });
+
+describe('a boolean option given something else is an error (checkOptions checks every option its names mark as a flag)', () => {
+  // The compiler makes every boolean option of every options type a 'flag' (OptionNames); these
+  // are the ones that silently changed a model or an update when given 'false' or 0.
+  const cases: [string, () => unknown, string][] = [
+    ['Linear bias', () => new nn.Linear(2, 2, { bias: 'false' as never }), 'Linear: bias must be true or false, got string "false"'],
+    ['Conv2d bias', () => new nn.Conv2d(1, 1, 3, { bias: 0 as never }), 'Conv2d: bias must be true or false, got number 0'],
+    ['BatchNorm2d affine', () => new nn.BatchNorm2d(2, { affine: 'false' as never }), 'BatchNorm2d: affine must be true or false, got string "false"'],
+    ['SGD nesterov', () => new optim.SGD([tensor([1], { requiresGrad: true })], { lr: 0.1, momentum: 0.9, nesterov: 'false' as never }), 'SGD: nesterov must be true or false, got string "false"'],
+    ['Adam amsgrad', () => new optim.Adam([tensor([1], { requiresGrad: true })], { amsgrad: 'no' as never }), 'Adam: amsgrad must be true or false, got string "no"'],
+    ['interpolate alignCorners', () => F.interpolate(tensor([[[[1, 2], [3, 4]]]]), { scaleFactor: 2, mode: 'bilinear', alignCorners: 'false' as never }), 'interpolate: alignCorners must be true or false, got string "false"'],
+    ['tensor requiresGrad', () => tensor([1], { requiresGrad: 1 as never }), 'tensor: requiresGrad must be true or false, got number 1'],
+    ['backward retainGraph', () => tensor([1], { requiresGrad: true }).mul(2).sum().backward(undefined, { retainGraph: 'no' as never }), 'backward: retainGraph must be true or false, got string "no"'],
+  ];
+  for (const [name, call, message] of cases) {
+    it(name, () => {
+      expect(errorOf(call)).toBe(message);
+    });
+  }
+
+  it('true and false still work', () => {
+    expect(new nn.Linear(2, 2, { bias: false }).parameters()).toHaveLength(1);
+    expect(new nn.BatchNorm2d(2, { affine: false }).parameters()).toHaveLength(0);
+    expect(tensor([1], { requiresGrad: true }).requiresGrad).toBe(true);
+  });
+});

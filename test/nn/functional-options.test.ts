@@ -144,3 +144,36 @@ describe('F functions check their options object', () => {
     expect(Array.from(F.pad(ones([1]), [0, 1], 5).toArray())).toEqual([1, 5]);
   });
 });
+
+describe("pooling in PyTorch's order: maxPool2d(x, 3, { stride: 2 }) as max_pool2d(x, 3, stride=2)", () => {
+  // The third argument was undeclared, so JavaScript dropped it: the pool ran with stride = kernel size.
+  const x = (): Tensor => tensor(Array.from({ length: 49 }, (_, i) => Math.sin(i)), { shape: [1, 1, 7, 7] });
+  const x1 = (): Tensor => tensor(Array.from({ length: 9 }, (_, i) => Math.cos(i)), { shape: [1, 1, 9] });
+
+  it('each pooling gives exactly what its options-object form gives', () => {
+    const same = (a: Tensor, b: Tensor): void => {
+      expect(a.shape).toEqual(b.shape);
+      expect(Array.from(a.toArray())).toEqual(Array.from(b.toArray()));
+    };
+    same(F.maxPool2d(x(), 3, { stride: 2, padding: 1, ceilMode: true }), F.maxPool2d(x(), { kernelSize: 3, stride: 2, padding: 1, ceilMode: true }));
+    same(F.avgPool2d(x(), [3, 2], { stride: 2, countIncludePad: false }), F.avgPool2d(x(), { kernelSize: [3, 2], stride: 2, countIncludePad: false }));
+    same(F.maxPool1d(x1(), 3, { stride: 2 }), F.maxPool1d(x1(), { kernelSize: 3, stride: 2 }));
+    same(F.avgPool1d(x1(), 3, { stride: 1, padding: 1 }), F.avgPool1d(x1(), { kernelSize: 3, stride: 1, padding: 1 }));
+    // And the stride is used: 7 → 3 with stride 2, not 2 as with the kernel size's stride.
+    expect(F.maxPool2d(x(), 3, { stride: 2 }).shape).toEqual([1, 1, 3, 3]);
+  });
+
+  it('the third argument is checked like any options, and cannot repeat the kernel size or follow an options object', () => {
+    expect(errorOf(() => F.avgPool2d(x(), 3, { strid: 2 } as never))).toBe(
+      "avgPool2d: unknown option 'strid' (expected kernelSize, stride, padding, ceilMode, countIncludePad, divisorOverride)",
+    );
+    expect(errorOf(() => F.maxPool2d(x(), 3, 2 as never))).toBe(
+      'maxPool2d: options must be an object with keys among kernelSize, stride, padding, dilation, ceilMode, got number 2',
+    );
+    expect(errorOf(() => F.maxPool2d(x(), 3, { kernelSize: 2 } as never))).toBe('maxPool2d: the kernel size is given twice (the second argument and kernelSize)');
+    expect(errorOf(() => F.maxPool1d(x1(), { kernelSize: 3 }, { stride: 2 }))).toBe(
+      'maxPool1d: the options are already in the second argument; give them in one object, not a third argument',
+    );
+    expect(errorOf(() => F.maxPool2d(x(), 3, { ceilMode: 'false' as never }))).toBe('maxPool2d: ceilMode must be true or false, got string "false"');
+  });
+});

@@ -19,7 +19,7 @@ export interface InterpolateOptions {
   alignCorners?: boolean;
 }
 
-export const INTERPOLATE_OPTIONS: OptionNames<InterpolateOptions> = { size: true, scaleFactor: true, mode: true, alignCorners: true };
+export const INTERPOLATE_OPTIONS: OptionNames<InterpolateOptions> = { size: true, scaleFactor: true, mode: true, alignCorners: 'flag' };
 
 /**
  * Resizes [N, C, H, W] (or unbatched [C, H, W]) images, as `torch.nn.functional.interpolate`.

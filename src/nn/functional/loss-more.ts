@@ -210,7 +210,7 @@ export interface KlDivOptions {
   logTarget?: boolean;
 }
 
-export const KL_DIV_OPTIONS: OptionNames<KlDivOptions> = { reduction: true, logTarget: true };
+export const KL_DIV_OPTIONS: OptionNames<KlDivOptions> = { reduction: true, logTarget: 'flag' };
 
 /**
  * The Kullback–Leibler divergence loss, as `torch.nn.functional.kl_div`, with `input` holding
@@ -299,7 +299,7 @@ export interface PairwiseDistanceOptions {
   keepdim?: boolean;
 }
 
-const PAIRWISE_DISTANCE_OPTIONS: OptionNames<PairwiseDistanceOptions> = { p: true, eps: true, keepdim: true };
+const PAIRWISE_DISTANCE_OPTIONS: OptionNames<PairwiseDistanceOptions> = { p: true, eps: true, keepdim: 'flag' };
 
 /**
  * The p-norm of x1 − x2 + ε over the last dim, as `torch.nn.functional.pairwise_distance`

@@ -39,15 +39,10 @@ export interface AvgPool2dOptions {
   divisorOverride?: number;
 }
 
-const MAX_POOL2D_OPTIONS: OptionNames<MaxPool2dOptions> = { kernelSize: true, stride: true, padding: true, dilation: true, ceilMode: true };
+const MAX_POOL2D_OPTIONS: OptionNames<MaxPool2dOptions> = { kernelSize: true, stride: true, padding: true, dilation: true, ceilMode: 'flag' };
 const AVG_POOL2D_OPTIONS: OptionNames<AvgPool2dOptions> = {
-  kernelSize: true, stride: true, padding: true, ceilMode: true, countIncludePad: true, divisorOverride: true,
+  kernelSize: true, stride: true, padding: true, ceilMode: 'flag', countIncludePad: 'flag', divisorOverride: true,
 };
-
-/** True when the pooling argument is an options object, not a kernel size (a number or [h, w]). */
-function isOptionsObject<T extends object>(options: T | Pair): options is T {
-  return typeof options === 'object' && options !== null && !Array.isArray(options);
-}
 
 /** Resolves and checks the window of a pooling op; returns it with the output size. */
 function poolWindow(
@@ -86,6 +81,26 @@ function asOptions<T extends { kernelSize: Pair }>(options: T | Pair, fn: string
 }
 
 /**
+ * The pooling options from either form: one options object with kernelSize, or PyTorch's
+ * `max_pool2d(x, 3, stride=2)` written `maxPool2d(x, 3, { stride: 2 })`. JavaScript drops an
+ * argument a function does not declare, so the second form once pooled with stride 3, silently.
+ */
+export function poolingOptions<T extends { kernelSize: unknown }>(
+  first: T | Pair, rest: Omit<T, 'kernelSize'> | undefined, names: OptionNames<T>, fn: string,
+): T | Pair {
+  const isObject = typeof first === 'object' && first !== null && !Array.isArray(first);
+  if (isObject) {
+    checkOptions(first as T, names, fn);
+    if (rest !== undefined) throw new Error(`${fn}: the options are already in the second argument; give them in one object, not a third argument`);
+    return first;
+  }
+  if (rest === undefined) return first;
+  checkOptions(rest as unknown as T, names, fn);
+  if ((rest as { kernelSize?: unknown }).kernelSize !== undefined) throw new Error(`${fn}: the kernel size is given twice (the second argument and kernelSize)`);
+  return { ...rest, kernelSize: first } as unknown as T;
+}
+
+/**
  * Max pooling over each window of every channel, as `torch.nn.functional.max_pool2d`. The gradient
  * goes to the element that won each window (the first one on a tie, as PyTorch's CPU kernel).
  *
@@ -95,11 +110,11 @@ function asOptions<T extends { kernelSize: Pair }>(options: T | Pair, fn: string
  * const x = randn([1, 3, 8, 8]);
  * F.maxPool2d(x, { kernelSize: 2 }).shape;                            // [1, 3, 4, 4]
  * F.maxPool2d(x, { kernelSize: 3, stride: 2, ceilMode: true }).shape; // [1, 3, 4, 4]
+ * F.maxPool2d(x, 3, { stride: 2, ceilMode: true }).shape;             // the same, PyTorch's order
  * ```
  */
-export function maxPool2d(x: Tensor, options: MaxPool2dOptions | Pair): Tensor {
-  if (isOptionsObject(options)) checkOptions(options, MAX_POOL2D_OPTIONS, 'maxPool2d');
-  const o = asOptions(options, 'maxPool2d');
+export function maxPool2d(x: Tensor, options: MaxPool2dOptions | Pair, rest?: Omit<MaxPool2dOptions, 'kernelSize'>): Tensor {
+  const o = asOptions(poolingOptions(options, rest, MAX_POOL2D_OPTIONS, 'maxPool2d'), 'maxPool2d');
   const ceilMode = o.ceilMode ?? false;
   const win = poolWindow('maxPool2d', x, o.kernelSize, o.stride, o.padding, o.dilation, ceilMode);
   return applyOp('maxPool2d', [x], { ...win, ceilMode });
@@ -117,10 +132,9 @@ export function maxPool2d(x: Tensor, options: MaxPool2dOptions | Pair): Tensor {
  * F.avgPool2d(x, { kernelSize: 3, stride: 2, padding: 1, countIncludePad: false }).shape; // [1, 3, 4, 4]
  * ```
  */
-export function avgPool2d(x: Tensor, options: AvgPool2dOptions | Pair): Tensor {
+export function avgPool2d(x: Tensor, options: AvgPool2dOptions | Pair, rest?: Omit<AvgPool2dOptions, 'kernelSize'>): Tensor {
   const fn = 'avgPool2d';
-  if (isOptionsObject(options)) checkOptions(options, AVG_POOL2D_OPTIONS, fn);
-  const o = asOptions(options, fn);
+  const o = asOptions(poolingOptions(options, rest, AVG_POOL2D_OPTIONS, fn), fn);
   const ceilMode = o.ceilMode ?? false;
   const win = poolWindow(fn, x, o.kernelSize, o.stride, o.padding, 1, ceilMode);
   const divisorOverride = o.divisorOverride ?? 0;

@@ -3,7 +3,7 @@
 import type { Tensor } from '../../autograd/tensor.js';
 import { checkOptions, type OptionNames } from '../../tensor/options.js';
 import { checkNdim, checkTensor, describe } from './args.js';
-import { avgPool2d, maxPool2d } from './pooling.js';
+import { avgPool2d, maxPool2d, poolingOptions } from './pooling.js';
 
 /** Options of `F.maxPool1d` (PyTorch's keywords). */
 export interface MaxPool1dOptions {
@@ -33,8 +33,8 @@ export interface AvgPool1dOptions {
   countIncludePad?: boolean;
 }
 
-const MAX_POOL1D_OPTIONS: OptionNames<MaxPool1dOptions> = { kernelSize: true, stride: true, padding: true, dilation: true, ceilMode: true };
-const AVG_POOL1D_OPTIONS: OptionNames<AvgPool1dOptions> = { kernelSize: true, stride: true, padding: true, ceilMode: true, countIncludePad: true };
+const MAX_POOL1D_OPTIONS: OptionNames<MaxPool1dOptions> = { kernelSize: true, stride: true, padding: true, dilation: true, ceilMode: 'flag' };
+const AVG_POOL1D_OPTIONS: OptionNames<AvgPool1dOptions> = { kernelSize: true, stride: true, padding: true, ceilMode: 'flag', countIncludePad: 'flag' };
 
 function options1d<T extends { kernelSize: number }>(options: T | number, fn: string): T {
   if (typeof options === 'number') return { kernelSize: options } as T;
@@ -57,13 +57,15 @@ function asImage(x: Tensor, fn: string): Tensor {
  * @example
  * ```ts
  * import { F, tensor } from 'tsgrad';
- * F.maxPool1d(tensor([[[1, 5, 2, 4]]]), 2).toArray(); // Float32Array [5, 4]
+ * F.maxPool1d(tensor([[[1, 5, 2, 4]]]), 2).toArray();                 // Float32Array [5, 4]
+ * F.maxPool1d(tensor([[[1, 5, 2, 4]]]), 2, { stride: 1 }).toArray();  // Float32Array [5, 5, 4]
  * ```
  */
-export function maxPool1d(x: Tensor, options: MaxPool1dOptions | number): Tensor {
-  // A number is the kernel size; any object (an array too) must be the options.
-  if (typeof options === 'object' && options !== null) checkOptions(options, MAX_POOL1D_OPTIONS, 'maxPool1d');
-  const o = options1d(options, 'maxPool1d');
+export function maxPool1d(x: Tensor, options: MaxPool1dOptions | number, rest?: Omit<MaxPool1dOptions, 'kernelSize'>): Tensor {
+  // A number is the kernel size (then `rest` may hold the other options, PyTorch's order); an
+  // array is neither form.
+  if (Array.isArray(options)) checkOptions(options as unknown as MaxPool1dOptions, MAX_POOL1D_OPTIONS, 'maxPool1d');
+  const o = options1d(poolingOptions(options, rest, MAX_POOL1D_OPTIONS, 'maxPool1d') as MaxPool1dOptions | number, 'maxPool1d');
   const image = asImage(x, 'maxPool1d');
   return maxPool2d(image, {
     kernelSize: [1, o.kernelSize], stride: [1, o.stride ?? o.kernelSize], padding: [0, o.padding ?? 0], dilation: [1, o.dilation ?? 1], ceilMode: o.ceilMode ?? false,
@@ -79,9 +81,11 @@ export function maxPool1d(x: Tensor, options: MaxPool1dOptions | number): Tensor
  * F.avgPool1d(tensor([[[1, 5, 2, 4]]]), 2).toArray(); // Float32Array [3, 3]
  * ```
  */
-export function avgPool1d(x: Tensor, options: AvgPool1dOptions | number): Tensor {
-  if (typeof options === 'object' && options !== null) checkOptions(options, AVG_POOL1D_OPTIONS, 'avgPool1d');
-  const o = options1d(options, 'avgPool1d');
+export function avgPool1d(x: Tensor, options: AvgPool1dOptions | number, rest?: Omit<AvgPool1dOptions, 'kernelSize'>): Tensor {
+  // A number is the kernel size (then `rest` may hold the other options, PyTorch's order); an
+  // array is neither form.
+  if (Array.isArray(options)) checkOptions(options as unknown as AvgPool1dOptions, AVG_POOL1D_OPTIONS, 'avgPool1d');
+  const o = options1d(poolingOptions(options, rest, AVG_POOL1D_OPTIONS, 'avgPool1d') as AvgPool1dOptions | number, 'avgPool1d');
   const image = asImage(x, 'avgPool1d');
   return avgPool2d(image, {
     kernelSize: [1, o.kernelSize], stride: [1, o.stride ?? o.kernelSize], padding: [0, o.padding ?? 0], ceilMode: o.ceilMode ?? false, countIncludePad: o.countIncludePad ?? true,
