@@ -33,8 +33,8 @@ export const SMOOTH_L1_LOSS_OPTIONS: OptionNames<SmoothL1LossOptions> = { reduct
 
 /**
  * The smooth L1 loss, as `torch.nn.functional.smooth_l1_loss`: with d = |input − target|,
- * 0.5·d²/β where d < β, else d − 0.5·β; β = 0 is the L1 loss. Operands broadcast (PyTorch warns and
- * broadcasts too). The gradient is continuous (at d = β both sides give ±1).
+ * 0.5·d²/β where d < β, else d − 0.5·β; β = 0 is the L1 loss. Operands broadcast, with PyTorch's
+ * warning when the target's shape is not the input's. The gradient is continuous (at d = β both sides give ±1).
  *
  * @example
  * ```ts
@@ -65,7 +65,8 @@ export const HUBER_LOSS_OPTIONS: OptionNames<HuberLossOptions> = { reduction: tr
 
 /**
  * The Huber loss, as `torch.nn.functional.huber_loss`: with d = |input − target|, 0.5·d² where
- * d < δ, else δ·(d − 0.5·δ) (smoothL1Loss with β = δ, times δ). Operands broadcast.
+ * d < δ, else δ·(d − 0.5·δ) (smoothL1Loss with β = δ, times δ). Operands broadcast, with PyTorch's
+ * warning when the target's shape is not the input's.
  *
  * @example
  * ```ts

@@ -286,7 +286,7 @@ export const MSE_LOSS_OPTIONS: OptionNames<MseLossOptions> = { reduction: true }
 
 /**
  * The mean squared error (input − target)², reduced as PyTorch's `mse_loss` (the operands
- * broadcast, as in PyTorch).
+ * broadcast, as in PyTorch, with its warning when the target's shape is not the input's).
  *
  * @example
  * ```ts
@@ -299,13 +299,38 @@ export function mseLoss(input: Tensor, target: Tensor, options: MseLossOptions =
   return pointwiseLoss('mseLoss', input, target, options.reduction, (d) => d.mul(d));
 }
 
-/** A loss of the difference input − target, elementwise (operands broadcast), then reduced. */
+/** The function and shape pairs warned about: PyTorch warns once per call site, not every step. */
+const warnedTargetShapes = new Set<string>();
+
+/**
+ * PyTorch's warning, as a Node process warning, when the target's shape is not the input's: the
+ * loss broadcasts them (what PyTorch computes), but an input [N, 1] against a target [N] gives N×N
+ * differences — a loss that trains without complaint and is wrong. Once per function and pair of
+ * shapes.
+ */
+function warnIfTargetShapeDiffers(fn: string, input: Tensor, target: Tensor): void {
+  if (sameShape(input.shape, target.shape)) return;
+  const key = `${fn} ${shapeString(input.shape)} ${shapeString(target.shape)}`;
+  if (warnedTargetShapes.has(key)) return;
+  warnedTargetShapes.add(key);
+  process.emitWarning(
+    `${fn}: a target of shape ${shapeString(target.shape)} is not the input's shape ${shapeString(input.shape)}; `
+      + 'they broadcast (as in PyTorch, which warns too), which will likely give a wrong loss. Give the target the input\'s shape.',
+    { code: 'TSGRAD_TARGET_SHAPE' },
+  );
+}
+
+/**
+ * A loss of the difference input − target, elementwise, then reduced. The operands broadcast, as
+ * in PyTorch, with its warning when their shapes differ.
+ */
 export function pointwiseLoss(fn: string, input: Tensor, target: Tensor, reductionOption: Reduction | undefined, perElement: (d: Tensor) => Tensor): Tensor {
   checkTensor(input, 'input', fn);
   checkTensor(target, 'target', fn);
   const reduction = reductionOption ?? 'mean';
   checkReduction(reduction, fn);
   broadcastShapes(input.shape, target.shape, fn);
+  warnIfTargetShapeDiffers(fn, input, target);
   const [a, b] = promoted(input, target);
   const values = perElement(a.sub(b));
   if (reduction === 'none') return values;
@@ -321,7 +346,8 @@ export interface L1LossOptions {
 export const L1_LOSS_OPTIONS: OptionNames<L1LossOptions> = { reduction: true };
 
 /**
- * The mean absolute error |input − target|, reduced as PyTorch's `l1_loss` (operands broadcast).
+ * The mean absolute error |input − target|, reduced as PyTorch's `l1_loss` (operands broadcast,
+ * with PyTorch's warning when the target's shape is not the input's).
  * NOTE: the gradient at input = target is 0 (abs's subgradient), as PyTorch.
  *
  * @example
