@@ -1,5 +1,5 @@
 import {
-  assertDtype, floatDtypeFor, getDefaultDtype, isFloatingDtype, promoteTypes, promoteWithNumber, storageOf, type DType, type Storage,
+  assertDtype, floatDtypeFor, getDefaultDtype, isFloatingDtype, promoteOperandTypes, promoteTypes, promoteWithNumber, storageOf, type DType, type Storage,
 } from '../tensor/dtype.js';
 import { NDArray, copyInto } from '../tensor/ndarray.js';
 import { mapBinary, mapUnary } from '../tensor/kernels/elementwise.js';
@@ -915,7 +915,7 @@ export class Tensor {
       if (given(b) && typeof b !== 'number' && !(b instanceof Tensor)) throw new Error(`clamp: ${name} must be a number or a Tensor, got ${String(b)}`);
     }
     let dtype = this.dtype;
-    for (const b of [min, max]) if (b instanceof Tensor) dtype = promoteTypes(dtype, b.dtype);
+    for (const b of [min, max]) if (b instanceof Tensor) dtype = promoteOperandTypes(dtype, this.ndim, b.dtype, b.ndim);
     const bound = (b: Operand | null | undefined, missing: number): Tensor =>
       b instanceof Tensor ? b.to(dtype) : new Tensor(NDArray.scalar(given(b) ? b : missing, dtype));
     return applyOp('clamp', [this.to(dtype), bound(min, -Infinity), bound(max, Infinity)], undefined);
@@ -1649,7 +1649,8 @@ export function seedGradient(t: Tensor, grad: Tensor | undefined, where: string)
 
 /**
  * Makes both operands tensors of one dtype, as PyTorch promotes: two tensors by
- * bool < int32 < float32 < float64; a number takes the tensor's dtype unless it is of a higher
+ * bool < int32 < float32 < float64, a zero-dim tensor only lifting a lower category
+ * (promoteOperandTypes); a number takes the tensor's dtype unless it is of a higher
  * category (an int32 tensor with 2.5 gives the default float dtype; promoteWithNumber).
  */
 export function binaryOperands(a: Tensor, b: Operand, op: string): [Tensor, Tensor] {
@@ -1659,7 +1660,7 @@ export function binaryOperands(a: Tensor, b: Operand, op: string): [Tensor, Tens
   }
   if (!(b instanceof Tensor)) throw new Error(`${op}: expected a Tensor or a number, got ${String(b)}`);
   if (a.dtype === b.dtype) return [a, b];
-  const dtype = promoteTypes(a.dtype, b.dtype);
+  const dtype = promoteOperandTypes(a.dtype, a.ndim, b.dtype, b.ndim);
   return [a.to(dtype), b.to(dtype)];
 }
 

@@ -1,5 +1,5 @@
 import { NDArray } from '../tensor/ndarray.js';
-import { promoteTypes, promoteWithNumber, type DType } from '../tensor/dtype.js';
+import { promoteOperandTypes, promoteWithNumber, type DType } from '../tensor/dtype.js';
 import { applyOp } from './apply.js';
 import { Tensor, type Operand } from './tensor.js';
 
@@ -29,7 +29,7 @@ export function where(cond: Tensor, a: Operand, b: Operand): Tensor {
 
 /** PyTorch's result dtype of two branches: tensors promote; a number only lifts a lower category. */
 function branchDtype(a: Operand, b: Operand): DType {
-  if (typeof a !== 'number' && typeof b !== 'number') return promoteTypes(a.dtype, b.dtype);
+  if (typeof a !== 'number' && typeof b !== 'number') return promoteOperandTypes(a.dtype, a.ndim, b.dtype, b.ndim);
   if (typeof a !== 'number') return promoteWithNumber(a.dtype, b as number);
   if (typeof b !== 'number') return promoteWithNumber(b.dtype, a);
   // Two numbers: integers give int32 (PyTorch: int64), otherwise the default float dtype.

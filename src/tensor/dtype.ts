@@ -122,6 +122,24 @@ export function promoteTypes(a: DType, b: DType): DType {
   return DTYPES.indexOf(a) >= DTYPES.indexOf(b) ? a : b;
 }
 
+/** PyTorch's dtype categories: bool < integer < floating. */
+function category(dtype: DType): number {
+  if (dtype === 'bool') return 0;
+  return isFloatingDtype(dtype) ? 2 : 1;
+}
+
+/**
+ * The result dtype of two tensor operands, as PyTorch: a zero-dim tensor (ndim 0) promotes a
+ * dimensioned one only when its category is higher — `tensor([1]) + tensor(0.5, float64)` is
+ * float32, an int32 [2] with a float64 0-d tensor float64 — and two operands both zero-dim or both
+ * dimensioned promote as promoteTypes.
+ */
+export function promoteOperandTypes(a: DType, aNdim: number, b: DType, bNdim: number): DType {
+  if ((aNdim === 0) === (bNdim === 0)) return promoteTypes(a, b);
+  const [dimensioned, zeroDim] = aNdim === 0 ? [b, a] : [a, b];
+  return category(zeroDim) > category(dimensioned) ? zeroDim : dimensioned;
+}
+
 /**
  * The dtype of `tensor ∘ number`: PyTorch's rule for a Python scalar, which does not promote a
  * tensor of its own category or a higher one. JS cannot tell `2` from `2.0`, so an integer-valued

@@ -7,6 +7,7 @@ import * as fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ones, tensor, zeros } from '../../src/autograd/creation.js';
 import { Tensor } from '../../src/autograd/tensor.js';
+import { where } from '../../src/autograd/where.js';
 import { getDefaultDtype, setDefaultDtype, type DType } from '../../src/tensor/dtype.js';
 import {
   broadcastIndex, broadcastShape, broadcastsTo, build, describeRecipe, expectClose, indices, listOf, permutationOf, rowMajor,
@@ -77,7 +78,10 @@ describe('elementwise ops match Math.* on every element of any view', () => {
           const b = viewTensor(rb, db);
           const shape = broadcastShape(a.ref.shape, b.ref.shape)!;
           const out = op(a.t, b.t);
-          const dtype = da === 'float64' || db === 'float64' ? 'float64' : 'float32';
+          // PyTorch's rule: a zero-dim tensor does not promote a dimensioned one of its category.
+          const zeroA = a.ref.shape.length === 0;
+          const zeroB = b.ref.shape.length === 0;
+          const dtype = zeroA !== zeroB ? (zeroA ? db : da) : da === 'float64' || db === 'float64' ? 'float64' : 'float32';
           expect(out.dtype).toBe(dtype);
           expect(out.shape).toEqual(shape);
           const expected = indices(shape).map((i) => f(a.ref.at(broadcastIndex(i, a.ref.shape)), b.ref.at(broadcastIndex(i, b.ref.shape))));
@@ -87,6 +91,32 @@ describe('elementwise ops match Math.* on every element of any view', () => {
       );
     });
   }
+
+  it("a zero-dim tensor promotes a dimensioned one only from a lower category (PyTorch's rule; torch 1.13's dtypes)", () => {
+    const f32 = tensor([1, 2]);
+    const f64 = tensor([1, 2], { dtype: 'float64' });
+    const i32 = tensor([1, 2], { dtype: 'int32' });
+    const bool = tensor([1, 0], { dtype: 'bool' });
+    const zero64 = tensor(0.5, { dtype: 'float64' });
+    const zero32 = tensor(0.5);
+    const zeroInt = tensor(2, { dtype: 'int32' });
+    const cases: [Tensor, string][] = [
+      [f32.add(zero64), 'float32'], [zero64.mul(f32), 'float32'], [f64.add(zero32), 'float64'],
+      [i32.add(zero64), 'float64'], [i32.mul(zeroInt), 'int32'], [bool.add(zeroInt), 'int32'],
+      [zero32.add(zero64), 'float64'], [f32.add(f64), 'float64'],
+      [where(tensor([1, 0], { dtype: 'bool' }), f32, zero64), 'float32'], [where(tensor([1, 0], { dtype: 'bool' }), i32, zero64), 'float64'],
+      [f32.clamp(zero64), 'float32'],
+    ];
+    for (const [out, dtype] of cases) expect(out.dtype).toBe(dtype);
+    expect(Array.from(f32.add(zero64).toArray())).toEqual([1.5, 2.5]);
+    // Gradients keep each operand's dtype: the 0-d float64 gets a float64 gradient (3 = 1 + 2).
+    const a = tensor([1, 2], { requiresGrad: true });
+    const z = tensor(0.5, { dtype: 'float64', requiresGrad: true });
+    a.mul(z).sum().backward();
+    expect(a.grad!.dtype).toBe('float32');
+    expect(z.grad!.dtype).toBe('float64');
+    expect(z.grad!.item()).toBe(3);
+  });
 
   it('a number operand takes the tensor dtype (float32 stays float32, as in PyTorch)', () => {
     const x32 = tensor([1, 2, 3]);
