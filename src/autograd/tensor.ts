@@ -400,9 +400,13 @@ export class Tensor {
     return applyOp('expand', [this], { shape: flattenShapeArgs(shape) });
   }
 
-  /** `length` elements of `dim` from `start` (a view). */
+  /** `length` elements of `dim` from `start` (a view); a negative start counts from the end, as PyTorch. */
   narrow(dim: number, start: number, length: number): Tensor {
-    return applyOp('narrow', [this], { dim: normalizeDim(dim, this.ndim, 'narrow'), start, length });
+    const d = normalizeDim(dim, this.ndim, 'narrow');
+    const size = this.ndim === 0 ? 1 : this.shape[d]!;
+    // PyTorch: start in [−size, size), wrapped like a dim; an out-of-range start stays an error below.
+    const from = Number.isInteger(start) && start < 0 && start >= -size ? start + size : start;
+    return applyOp('narrow', [this], { dim: d, start: from, length });
   }
 
   /**

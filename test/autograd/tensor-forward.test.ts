@@ -229,18 +229,22 @@ describe('movement ops place every element where index arithmetic says', () => {
     );
   });
 
-  it('narrow(dim, start, length) with negative dims', () => {
+  it('narrow(dim, start, length) with negative dims and negative starts (from the end, as PyTorch)', () => {
     const narrowCases = shapeArb(1, 3, 4).chain((s) =>
-      fc.tuple(viewOf(s), fc.integer({ min: 0, max: s.length - 1 }), fc.boolean()).chain(([recipe, d, negative]) =>
+      fc.tuple(viewOf(s), fc.integer({ min: 0, max: s.length - 1 }), fc.boolean(), fc.boolean()).chain(([recipe, d, negative, fromEnd]) =>
         fc.integer({ min: 0, max: s[d]! }).chain((start) =>
-          fc.integer({ min: 0, max: s[d]! - start }).map((length) => ({ recipe, d, dim: negative ? d - s.length : d, start, length })),
+          fc.integer({ min: 0, max: s[d]! - start }).map((length) => ({
+            recipe, d, dim: negative ? d - s.length : d, start, length,
+            // start − size names the same element when start < size (PyTorch's negative start).
+            given: fromEnd && start < s[d]! ? start - s[d]! : start,
+          })),
         ),
       ),
     );
     fc.assert(
-      fc.property(narrowCases, ({ recipe, d, dim, start, length }) => {
+      fc.property(narrowCases, ({ recipe, d, dim, start, length, given }) => {
         const { t, ref } = viewTensor(recipe, 'float64');
-        const out = t.narrow(dim, start, length);
+        const out = t.narrow(dim, given, length);
         const shape = [...ref.shape];
         shape[d] = length;
         expect(out.shape).toEqual(shape);
