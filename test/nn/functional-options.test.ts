@@ -177,3 +177,16 @@ describe("pooling in PyTorch's order: maxPool2d(x, 3, { stride: 2 }) as max_pool
     expect(errorOf(() => F.maxPool2d(x(), 3, { ceilMode: 'false' as never }))).toBe('maxPool2d: ceilMode must be true or false, got string "false"');
   });
 });
+
+describe("dropout's fourth argument is the generator (PyTorch's is inplace)", () => {
+  it('a boolean or anything but a Generator is an error naming the function, before any mask is drawn', () => {
+    for (const fn of ['dropout', 'dropout2d'] as const) {
+      const x = ones([1, 2, 2, 2]);
+      expect(errorOf(() => F[fn](x, 0.5, true, false as never))).toBe(
+        `${fn}: generator must be a Generator (new Generator(seed)), got boolean false (PyTorch's inplace has no counterpart: tsgrad's ops return new tensors)`,
+      );
+      expect(errorOf(() => F[fn](x, 0.5, true, 7 as never))).toBe(`${fn}: generator must be a Generator (new Generator(seed)), got number 7`);
+      expect(F[fn](x, 0.5, true).shape).toEqual([1, 2, 2, 2]);
+    }
+  });
+});

@@ -3,7 +3,8 @@ import { Tensor } from '../../autograd/tensor.js';
 import type { DType } from '../../tensor/dtype.js';
 import { NDArray } from '../../tensor/ndarray.js';
 import { checkFlag } from '../../tensor/options.js';
-import { defaultGenerator, type Generator } from '../../tensor/rng.js';
+import { defaultGenerator, Generator } from '../../tensor/rng.js';
+import { formatValue } from '../../tensor/shape.js';
 import { checkTensor } from './args.js';
 
 /**
@@ -25,8 +26,19 @@ export function dropout(x: Tensor, p = 0.5, training = true, generator: Generato
   checkTensor(x, 'input', 'dropout');
   if (typeof p !== 'number' || !(p >= 0 && p <= 1)) throw new Error(`dropout: p must be a probability in [0, 1], got ${p}`);
   checkFlag(training, 'training', 'dropout');
+  checkGenerator(generator, 'dropout');
   if (!training || p === 0) return x;
   return x.mul(keepMask(x.shape, x.dtype, p, generator));
+}
+
+/**
+ * Throws unless `generator` is a Generator. PyTorch's fourth argument is `inplace` (a boolean);
+ * here it is the generator, and `dropout(x, 0.5, true, false)` failed inside the mask's loop.
+ */
+function checkGenerator(generator: unknown, fn: string): void {
+  if (generator instanceof Generator) return;
+  const inplace = typeof generator === 'boolean' ? " (PyTorch's inplace has no counterpart: tsgrad's ops return new tensors)" : '';
+  throw new Error(`${fn}: generator must be a Generator (new Generator(seed)), got ${typeof generator} ${formatValue(generator)}${inplace}`);
 }
 
 /** 1/(1 − p) with probability 1 − p, else 0, per element of `shape`. */
@@ -54,6 +66,7 @@ export function dropout2d(x: Tensor, p = 0.5, training = true, generator: Genera
   if (x.ndim !== 3 && x.ndim !== 4) throw new Error(`dropout2d: expected input of shape [N, C, H, W] (or unbatched [C, H, W]), got [${x.shape.join(', ')}]`);
   if (typeof p !== 'number' || !(p >= 0 && p <= 1)) throw new Error(`dropout2d: p must be a probability in [0, 1], got ${p}`);
   checkFlag(training, 'training', 'dropout2d');
+  checkGenerator(generator, 'dropout2d');
   if (!training || p === 0) return x;
   const channels = x.ndim === 4 ? [x.shape[0]!, x.shape[1]!, 1, 1] : [x.shape[0]!, 1, 1];
   return x.mul(keepMask(channels, x.dtype, p, generator));
