@@ -78,19 +78,24 @@ function fileDtype(key: string, dtype: DType): SafetensorsDtype {
  */
 export function serializeSafetensors(state: StateDict | Record<string, Tensor>, options: SaveSafetensorsOptions = {}): Uint8Array {
   checkOptions(options, SAVE_SAFETENSORS_OPTIONS, 'serializeSafetensors');
+  return encode(state, options, 'serializeSafetensors');
+}
+
+/** The bytes of a safetensors file; errors name `where`, the function the caller called. */
+function encode(state: StateDict | Record<string, Tensor>, options: SaveSafetensorsOptions, where: string): Uint8Array {
   const entries = state instanceof Map ? [...state] : Object.entries(state);
   const header: Record<string, unknown> = {};
   if (options.metadata !== undefined) {
     for (const [k, v] of Object.entries(options.metadata)) {
-      if (typeof v !== 'string') throw new Error(`saveSafetensors: metadata value for '${k}' must be a string, got ${typeof v}`);
+      if (typeof v !== 'string') throw new Error(`${where}: metadata value for '${k}' must be a string, got ${typeof v}`);
     }
     header.__metadata__ = options.metadata;
   }
   let offset = 0;
   const plan: { key: string; array: NDArray; dtype: SafetensorsDtype; begin: number }[] = [];
   for (const [key, t] of entries) {
-    if (key === '__metadata__') throw new Error(`saveSafetensors: '__metadata__' is reserved and cannot name a tensor`);
-    if (!(t instanceof Tensor)) throw new Error(`saveSafetensors: the value of '${key}' is not a Tensor`);
+    if (key === '__metadata__') throw new Error(`${where}: '__metadata__' is reserved and cannot name a tensor`);
+    if (!(t instanceof Tensor)) throw new Error(`${where}: the value of '${key}' is not a Tensor`);
     const dtype = fileDtype(key, t.dtype);
     const bytes = t.numel * ITEM_SIZE[dtype];
     header[key] = { dtype, shape: [...t.shape], data_offsets: [offset, offset + bytes] };
@@ -119,7 +124,7 @@ export function serializeSafetensors(state: StateDict | Record<string, Tensor>, 
     } else {
       for (let i = 0; i < values.length; i++, pos += 8) {
         const v = values[i]!;
-        if (!Number.isSafeInteger(v)) throw new Error(`saveSafetensors: '${key}' is stored as I64 but holds the non-integer value ${v}`);
+        if (!Number.isSafeInteger(v)) throw new Error(`${where}: '${key}' is stored as I64 but holds the non-integer value ${v}`);
         view.setBigInt64(pos, BigInt(v), true);
       }
     }
@@ -150,7 +155,7 @@ export function saveSafetensors(path: string, state: StateDict | Record<string, 
   if (typeof path !== 'string' || path === '') {
     throw new Error(`saveSafetensors: path must be a non-empty string, got ${JSON.stringify(path) ?? String(path)}`);
   }
-  const bytes = serializeSafetensors(state, options);
+  const bytes = encode(state, options, 'saveSafetensors');
   try {
     writeFileAtomic(path, bytes);
   } catch (error) {

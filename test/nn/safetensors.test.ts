@@ -365,3 +365,16 @@ describe('safetensors dtypes beyond float (issue 13)', () => {
     expect(read('u')).toEqual(['float32', [255, 3]]);
   });
 });
+
+describe('errors name the function called', () => {
+  it('serializeSafetensors says serializeSafetensors, saveSafetensors says saveSafetensors (the same checks)', () => {
+    const bad = new Map([['__metadata__', tensor([1])]]);
+    const notTensor = { w: [1, 2] } as unknown as Record<string, Tensor>;
+    expect(() => serializeSafetensors(bad)).toThrow(/^serializeSafetensors: '__metadata__' is reserved and cannot name a tensor$/);
+    expect(() => serializeSafetensors(notTensor)).toThrow(/^serializeSafetensors: the value of 'w' is not a Tensor$/);
+    expect(() => serializeSafetensors(new Map(), { metadata: { a: 1 as never } })).toThrow(/^serializeSafetensors: metadata value for 'a' must be a string, got number$/);
+    const target = tempPath('rejected.safetensors');
+    expect(() => saveSafetensors(target, bad)).toThrow(/^saveSafetensors: '__metadata__' is reserved/);
+    expect(existsSync(target)).toBe(false);
+  });
+});
