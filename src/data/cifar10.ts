@@ -23,9 +23,10 @@ interface RawBatch {
   pixels: Uint8Array;
 }
 
-function readRawBatch(path: string): RawBatch {
-  const where = `loadCifar10: ${path}`;
-  const bytes = readBytes(path, 'loadCifar10');
+/** Reads and checks one batch file; errors name `fn` (the function the caller called) and the file. */
+function readRawBatch(path: string, fn: string): RawBatch {
+  const where = `${fn}: ${path}`;
+  const bytes = readBytes(path, fn);
   if (bytes.length === 0) throw new Error(`${where}: the file is empty`);
   if (bytes.length % RECORD !== 0) {
     throw new Error(`${where}: ${bytes.length} bytes is not a whole number of ${RECORD}-byte records (1 label byte + 3×32×32 pixel bytes): ${Math.floor(bytes.length / RECORD)} records and ${bytes.length % RECORD} bytes left over — the file is truncated or not a CIFAR-10 binary batch`);
@@ -71,7 +72,7 @@ export function readCifar10Batch(path: string, options: ImageLoadOptions = {}): 
   checkOptions(options, IMAGE_LOAD_OPTIONS, 'readCifar10Batch');
   const dtype = options.dtype ?? 'float32';
   assertDtype(dtype, 'readCifar10Batch');
-  return toLabeledImages([readRawBatch(path)], dtype);
+  return toLabeledImages([readRawBatch(path, 'readCifar10Batch')], dtype);
 }
 
 /**
@@ -100,7 +101,7 @@ export function loadCifar10(dir: string, options: ImageLoadOptions = {}): TrainT
   const trainFiles = [1, 2, 3, 4, 5].map((i) => path(`data_batch_${i}.bin`));
   const testFile = path('test_batch.bin');
   return {
-    train: toLabeledImages(trainFiles.map(readRawBatch), dtype),
-    test: toLabeledImages([readRawBatch(testFile)], dtype),
+    train: toLabeledImages(trainFiles.map((f) => readRawBatch(f, 'loadCifar10')), dtype),
+    test: toLabeledImages([readRawBatch(testFile, 'loadCifar10')], dtype),
   };
 }

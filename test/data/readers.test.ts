@@ -203,7 +203,9 @@ describe('CIFAR-10 binary batches', () => {
     const cifar100Like = Buffer.alloc(3074 * 3073); // 3073 records of 3074 bytes: a multiple of both sizes
     cifar100Like[3073] = 42;
     expect(() => data.readCifar10Batch(write(dir, 'c100.bin', cifar100Like))).toThrow(/c100.bin: record 1 has label 42, but CIFAR-10 labels are 0–9/);
-    expect(() => data.readCifar10Batch(write(dir, 'empty.bin', new Uint8Array(0)))).toThrow(/empty.bin: the file is empty/);
+    expect(() => data.readCifar10Batch(write(dir, 'empty.bin', new Uint8Array(0)))).toThrow(/^readCifar10Batch: .*empty.bin: the file is empty/);
+    // The file errors name the function called (readCifar10Batch's said loadCifar10).
+    expect(() => data.readCifar10Batch(join(dir, 'absent.bin'))).toThrow(/^readCifar10Batch: /);
     const partial = cifarDir();
     rmSync(join(partial, 'cifar-10-batches-bin', 'data_batch_4.bin'));
     expect(() => data.loadCifar10(partial)).toThrow(/loadCifar10: data_batch_4.bin is missing from .*cifar-10-batches-bin/);
