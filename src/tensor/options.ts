@@ -12,9 +12,10 @@ import { formatValue } from './shape.js';
  * checkOptions then also checks that a flag's value is true or false: `{ bias: 'false' }` would
  * otherwise be truthy and keep the bias.
  */
-export type OptionNames<T> = {
-  readonly [K in keyof Required<T>]: [Exclude<T[K], undefined>] extends [never] ? true : [Exclude<T[K], undefined>] extends [boolean] ? 'flag' : true;
-};
+export type OptionNames<T> = { readonly [K in keyof Required<T>]: NameKind<Exclude<T[K], undefined>> };
+
+/** `'flag'` for a boolean option, `true` for any other (an option typed only `undefined` included). */
+type NameKind<V> = [V] extends [never] ? true : [V] extends [boolean] ? 'flag' : true;
 
 /** How an argument of the wrong kind is shown in an error. */
 function describeValue(value: unknown): string {
@@ -36,8 +37,9 @@ function camelCase(name: string): string {
 /**
  * Throws unless `options` is undefined or a plain object whose keys are all in `names`. The error
  * names the function (`where`), the unknown key and the accepted ones, and suggests the camelCase
- * name when the key is PyTorch's snake_case spelling of one. Every recorded op's Tensor passes
- * here, so the accepted path allocates nothing; the message is built only to throw.
+ * name when the key is PyTorch's snake_case spelling of one. Methods called every step (sum's
+ * siblings, backward, the losses) pass here, so the accepted path allocates nothing; the message
+ * is built only to throw.
  */
 export function checkOptions<T extends object>(options: T | undefined, names: NoInfer<OptionNames<T>>, where: string): void {
   if (options === undefined) return;
