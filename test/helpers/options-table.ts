@@ -7,12 +7,12 @@ import { errorOf } from './expect-error.js';
 export interface OptionsRow {
   /** The function as its errors name it. */
   name: string;
-  /** Calls it with `options` where its options go. */
-  call: (options: unknown) => unknown;
+  /** Calls it with `options` where its options go (typed `never`: any options type accepts it). */
+  call: (options: never) => unknown;
   /** The accepted keys, as the message lists them. */
   expected: string;
-  /** A misspelt key. */
-  typo: string;
+  /** A misspelt key (default 'bogus'). */
+  typo?: string;
   /** PyTorch's snake_case keyword and tsgrad's name for it, where the function has one. */
   snake?: [string, string];
   /** Checks that valid options still take effect. */
@@ -24,7 +24,8 @@ export interface OptionsRow {
  * array where the options go are each an error naming the function; then the row's valid call.
  */
 export function testOptionsRows(rows: readonly OptionsRow[]): void {
-  for (const { name, call, expected, typo, snake, works } of rows) {
+  for (const { name, call: callTyped, expected, typo = 'bogus', snake, works } of rows) {
+    const call = callTyped as (options: unknown) => unknown;
     it(name, () => {
       expect(errorOf(() => call({ [typo]: 1 }))).toBe(`${name}: unknown option '${typo}' (expected ${expected})`);
       if (snake !== undefined) {

@@ -7,22 +7,11 @@ import {
   batchNorm, batchNormComposite, groupNorm, groupNormComposite, instanceNorm, instanceNormComposite, layerNorm, layerNormComposite,
 } from '../../src/norm/index.js';
 import { errorOf } from '../helpers/expect-error.js';
+import { testOptionsRows, type OptionsRow } from '../helpers/options-table.js';
 
 // [2, 2, 1, 2]: two samples, two channels, two positions each (enough for batch statistics).
 const x4 = (): Tensor => tensor([[[[1, 2]], [[3, 5]]], [[[0, 4]], [[2, 2]]]]);
 
-interface Case {
-  /** The name the error must start with. */
-  name: string;
-  /** The accepted option names, in the order the error lists them. */
-  expected: string;
-  /** Calls the function or constructor with `options` in the options position. */
-  call: (options: never) => unknown;
-  /** PyTorch's snake_case keyword and tsgrad's camelCase name, where the function has one. */
-  snake?: [string, string];
-  /** A call with valid options, asserting one thing it computes. */
-  valid: () => void;
-}
 
 const BATCH_NORM_FN = 'weight, bias, training, momentum, eps, groups';
 const AFFINE_FN = 'weight, bias, eps';
@@ -34,23 +23,23 @@ const KALMAN = 'prev, between, transition, gain, priorCount, noiseSamples, first
 /** The mean square of y's first channel (about 1 after a batch normalization with a small eps). */
 const meanSquareOfChannel0 = (y: Tensor): number => y.narrow(1, 0, 1).pow(2).mean().item();
 
-const cases: Case[] = [
-  ...([batchNorm, batchNormComposite] as const).map((fn): Case => ({
+const cases: OptionsRow[] = [
+  ...([batchNorm, batchNormComposite] as const).map((fn): OptionsRow => ({
     name: 'batchNorm', expected: BATCH_NORM_FN, call: (o) => fn(x4(), zeros([2]), ones([2]), o),
     // A large eps shrinks the normalized values: the option is read.
-    valid: () => expect(meanSquareOfChannel0(fn(x4(), null, null, { training: true, eps: 100 }))).toBeLessThan(0.5 * meanSquareOfChannel0(fn(x4(), null, null, { training: true }))),
+    works: () => expect(meanSquareOfChannel0(fn(x4(), null, null, { training: true, eps: 100 }))).toBeLessThan(0.5 * meanSquareOfChannel0(fn(x4(), null, null, { training: true }))),
   })),
-  ...([groupNorm, groupNormComposite] as const).map((fn): Case => ({
+  ...([groupNorm, groupNormComposite] as const).map((fn): OptionsRow => ({
     name: 'groupNorm', expected: AFFINE_FN, call: (o) => fn(x4(), 1, o),
-    valid: () => expect(fn(x4(), 1, { bias: tensor([10, 10]) }).mean().item()).toBeCloseTo(10, 5),
+    works: () => expect(fn(x4(), 1, { bias: tensor([10, 10]) }).mean().item()).toBeCloseTo(10, 5),
   })),
-  ...([layerNorm, layerNormComposite] as const).map((fn): Case => ({
+  ...([layerNorm, layerNormComposite] as const).map((fn): OptionsRow => ({
     name: 'layerNorm', expected: AFFINE_FN, call: (o) => fn(x4(), [2], o),
-    valid: () => expect(fn(x4(), [2], { bias: tensor([10, 10]) }).mean().item()).toBeCloseTo(10, 5),
+    works: () => expect(fn(x4(), [2], { bias: tensor([10, 10]) }).mean().item()).toBeCloseTo(10, 5),
   })),
-  ...([instanceNorm, instanceNormComposite] as const).map((fn): Case => ({
+  ...([instanceNorm, instanceNormComposite] as const).map((fn): OptionsRow => ({
     name: 'instanceNorm', expected: INSTANCE_NORM_FN, call: (o) => fn(x4(), o), snake: ['running_mean', 'runningMean'],
-    valid: () => {
+    works: () => {
       const runningMean = zeros([2]);
       fn(x4(), { runningMean, runningVar: ones([2]), momentum: 1 });
       expect([...runningMean.toArray()]).toEqual([1.75, 3]);
@@ -58,63 +47,45 @@ const cases: Case[] = [
   })),
   {
     name: 'BatchNorm1d', expected: BATCH_NORM, call: (o) => new nn.BatchNorm1d(2, o), snake: ['track_running_stats', 'trackRunningStats'],
-    valid: () => expect(new nn.BatchNorm1d(2, { trackRunningStats: false }).buffers()).toHaveLength(0),
+    works: () => expect(new nn.BatchNorm1d(2, { trackRunningStats: false }).buffers()).toHaveLength(0),
   },
   {
     name: 'BatchNorm2d', expected: BATCH_NORM, call: (o) => new nn.BatchNorm2d(2, o), snake: ['track_running_stats', 'trackRunningStats'],
-    valid: () => expect(new nn.BatchNorm2d(2, { affine: false }).parameters()).toHaveLength(0),
+    works: () => expect(new nn.BatchNorm2d(2, { affine: false }).parameters()).toHaveLength(0),
   },
   {
     name: 'BatchRenorm1d', expected: BATCH_RENORM, call: (o) => new nn.BatchRenorm1d(2, o), snake: ['warmup_steps', 'warmupSteps'],
-    valid: () => expect(new nn.BatchRenorm1d(2, { warmupSteps: 3 }).clipBounds(2)).toEqual({ rmax: 1, dmax: 0 }),
+    works: () => expect(new nn.BatchRenorm1d(2, { warmupSteps: 3 }).clipBounds(2)).toEqual({ rmax: 1, dmax: 0 }),
   },
   {
     name: 'BatchRenorm2d', expected: BATCH_RENORM, call: (o) => new nn.BatchRenorm2d(2, o), snake: ['ramp_steps', 'rampSteps'],
-    valid: () => expect(new nn.BatchRenorm2d(2, { rmax: 2, rampSteps: 4 }).clipBounds(2).rmax).toBe(1.5),
+    works: () => expect(new nn.BatchRenorm2d(2, { rmax: 2, rampSteps: 4 }).clipBounds(2).rmax).toBe(1.5),
   },
   {
     name: 'GroupNorm', expected: 'eps, affine, implementation', call: (o) => new nn.GroupNorm(1, 2, o),
-    valid: () => expect(new nn.GroupNorm(1, 2, { affine: false }).parameters()).toHaveLength(0),
+    works: () => expect(new nn.GroupNorm(1, 2, { affine: false }).parameters()).toHaveLength(0),
   },
   {
     name: 'LayerNorm', expected: 'eps, elementwiseAffine, implementation', call: (o) => new nn.LayerNorm(2, o), snake: ['elementwise_affine', 'elementwiseAffine'],
-    valid: () => expect(new nn.LayerNorm(2, { elementwiseAffine: false }).parameters()).toHaveLength(0),
+    works: () => expect(new nn.LayerNorm(2, { elementwiseAffine: false }).parameters()).toHaveLength(0),
   },
   {
     name: 'InstanceNorm2d', expected: 'eps, momentum, affine, trackRunningStats, implementation', call: (o) => new nn.InstanceNorm2d(2, o),
     snake: ['track_running_stats', 'trackRunningStats'],
-    valid: () => expect(new nn.InstanceNorm2d(2, { affine: true }).call(x4()).shape).toEqual([2, 2, 1, 2]),
+    works: () => expect(new nn.InstanceNorm2d(2, { affine: true }).call(x4()).shape).toEqual([2, 2, 1, 2]),
   },
   {
     name: 'BatchKalmanNorm1d', expected: KALMAN, call: (o) => new nn.BatchKalmanNorm1d(2, o), snake: ['prior_count', 'priorCount'],
-    valid: () => expect(new nn.BatchKalmanNorm1d(2, { priorCount: 4 }).priorCount).toBe(4),
+    works: () => expect(new nn.BatchKalmanNorm1d(2, { priorCount: 4 }).priorCount).toBe(4),
   },
   {
     name: 'BatchKalmanNorm2d', expected: KALMAN, call: (o) => new nn.BatchKalmanNorm2d(2, o), snake: ['guard_mean', 'guardMean'],
-    valid: () => expect(new nn.BatchKalmanNorm2d(2, { affine: false }).weight).toBeNull(),
+    works: () => expect(new nn.BatchKalmanNorm2d(2, { affine: false }).weight).toBeNull(),
   },
 ];
 
-describe.each(cases.map((c, i) => [`${c.name} (${i})`, c] as const))('%s checks its options', (_, c) => {
-  it('an unknown key names the function, the key and the accepted names', () => {
-    expect(errorOf(() => c.call({ epss: 1e-3 } as never))).toBe(`${c.name}: unknown option 'epss' (expected ${c.expected})`);
-  });
-
-  it('a string or an array where the options go is an error', () => {
-    expect(errorOf(() => c.call('fused' as never))).toBe(`${c.name}: options must be an object with keys among ${c.expected}, got string "fused"`);
-    expect(errorOf(() => c.call([1e-3] as never))).toBe(`${c.name}: options must be an object with keys among ${c.expected}, got an array [0.001]`);
-  });
-
-  it('valid options still work', () => {
-    c.valid();
-  });
-});
-
-// Only where the function has a camelCase option of more than one word.
-const snakeCases = cases.flatMap((c, i) => (c.snake === undefined ? [] : [[`${c.name} (${i})`, c, ...c.snake] as const]));
-
-it.each(snakeCases)("%s: PyTorch's snake_case spelling gets the camelCase name", (_, c, snake, camel) => {
-  expect(errorOf(() => c.call({ [snake]: 1 } as never))).toBe(`${c.name}: unknown option '${snake}' — did you mean '${camel}'? (expected ${c.expected})`);
+describe('each normalization checks its options', () => {
+  testOptionsRows(cases.map((c) => ({ ...c, typo: 'epss' })));
 });
 
 describe('options the layers did not take before are errors now', () => {
